@@ -1,0 +1,146 @@
+//! The domain's errors. The server maps each variant to one code of the catalogue in
+//! `dojang-proto` (in `dojang-server/src/http/error.rs`, nowhere else).
+
+/// Input that breaks a rule of the domain. One variant per distinct failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// Name missing or blank.
+    #[error("name is required")]
+    NameMissing,
+    /// Name longer than 80 characters.
+    #[error("name is too long")]
+    NameTooLong,
+    /// Name with control characters.
+    #[error("name contains invalid characters")]
+    NameInvalid,
+    /// Phone missing.
+    #[error("phone is required")]
+    PhoneMissing,
+    /// Phone with non-digits.
+    #[error("phone must contain digits only")]
+    PhoneNotDigits,
+    /// Phone not 10–11 digits.
+    #[error("phone must be 10 or 11 digits")]
+    PhoneLength,
+    /// Birth date missing.
+    #[error("birth date is required")]
+    BirthdayMissing,
+    /// Birth date not 8 digits.
+    #[error("birth date must be YYYYMMDD")]
+    BirthdayFormat,
+    /// Birth date not a real date in range.
+    #[error("birth date is not a valid date")]
+    BirthdayInvalid,
+    /// Token missing or empty.
+    #[error("token is required")]
+    TokenMissing,
+    /// Token too long.
+    #[error("token is too long")]
+    TokenTooLong,
+    /// Title missing or blank.
+    #[error("title is required")]
+    TitleMissing,
+    /// Title longer than 40 characters.
+    #[error("title is too long")]
+    TitleTooLong,
+    /// Extra message longer than 500 characters.
+    #[error("extra message is too long")]
+    ExtraMessageTooLong,
+    /// `expireIn` missing.
+    #[error("expireIn is required")]
+    ExpireInMissing,
+    /// `expireIn` below 1.
+    #[error("expireIn is too small")]
+    ExpireInTooSmall,
+    /// `expireIn` above the configured maximum.
+    #[error("expireIn is too large")]
+    ExpireInTooLarge,
+    /// Call-centre number longer than 20 characters.
+    #[error("call-centre number is too long")]
+    CallCenterNumTooLong,
+    /// Call-centre number with characters other than digits and separators.
+    #[error("call-centre number contains invalid characters")]
+    CallCenterNumInvalid,
+    /// Receipt id not 32 digits.
+    #[error("receipt id must be 32 digits")]
+    ReceiptIdInvalid,
+    /// Client code not 12 digits.
+    #[error("client code must be 12 digits")]
+    ClientCodeInvalid,
+    /// Not a member id.
+    #[error("member id is not valid")]
+    MemberIdInvalid,
+    /// Not a device id.
+    #[error("device id is not valid")]
+    DeviceIdInvalid,
+    /// Not an enrolment id.
+    #[error("enrolment id is not valid")]
+    EnrolmentIdInvalid,
+    /// One-time code missing or not 6 digits.
+    #[error("one-time code must be 6 digits")]
+    OtpFormat,
+    /// CSR missing or not base64.
+    #[error("csr is required as base64")]
+    CsrMissing,
+    /// signedData missing or not base64.
+    #[error("signedData is required as base64")]
+    SignedDataMissing,
+    /// Decline reason too long.
+    #[error("reason is too long")]
+    ReasonTooLong,
+    /// A LinkID outside `[A-Za-z0-9_-]{4,32}`.
+    #[error("LinkID must be 4 to 32 letters, digits, '_' or '-'")]
+    LinkIdInvalid,
+    /// A relying party's display name missing or too long.
+    #[error("relying party name must be 1 to 100 characters")]
+    RelyingPartyNameInvalid,
+}
+
+/// A rule of the request or enrolment life cycle refused an action.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// Bad input.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// Verify before the person signed.
+    #[error("the request has not been signed yet")]
+    NotSignedYet,
+    /// Verify a second time.
+    #[error("the request has already been verified")]
+    AlreadyVerified,
+    /// Verify after the window that follows signing.
+    #[error("the verify window has passed")]
+    VerifyWindowPassed,
+    /// The request expired unanswered.
+    #[error("the request has expired")]
+    Expired,
+    /// The person declined.
+    #[error("the request was declined")]
+    Declined,
+    /// The request failed.
+    #[error("the request failed")]
+    Failed,
+    /// A device tried to answer a request that is no longer waiting.
+    #[error("the request is no longer waiting")]
+    NotWaiting,
+    /// The signature's signing time lies outside the request's lifetime.
+    #[error("signing time outside the request's lifetime")]
+    SigningTimeOutOfRange,
+    /// The one-time code's validity ended.
+    #[error("the one-time code has expired")]
+    EnrolmentExpired,
+    /// The enrolment was completed before.
+    #[error("the enrolment is already completed")]
+    EnrolmentCompleted,
+    /// Wrong one-time code.
+    #[error("wrong one-time code, {remaining} tries left")]
+    OtpWrong {
+        /// Tries left before the enrolment locks.
+        remaining: u32,
+    },
+    /// The enrolment locked after too many wrong codes.
+    #[error("too many wrong codes")]
+    OtpTooManyAttempts,
+}

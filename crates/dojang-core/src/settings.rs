@@ -1,0 +1,52 @@
+//! The policy knobs of the domain, validated once from configuration.
+
+use std::time::Duration;
+
+/// Longest token of an identity request, in characters.
+pub const TOKEN_MAX_CHARS: usize = 2800;
+/// Longest title.
+pub const TITLE_MAX_CHARS: usize = 40;
+/// Longest extra message.
+pub const EXTRA_MESSAGE_MAX_CHARS: usize = 500;
+/// Longest call-centre number.
+pub const CALL_CENTER_MAX_CHARS: usize = 20;
+/// Longest decline reason.
+pub const REASON_MAX_CHARS: usize = 200;
+/// The hard ceiling of `expireIn` any configuration may allow.
+pub const EXPIRE_IN_CEILING: u32 = 1800;
+
+/// Limits and windows of the request and enrolment life cycles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Largest `expireIn` a relying party may ask for (1000 by default, at most 1800).
+    pub max_expire_in: u32,
+    /// How long after signing the relying party may verify (10 minutes by default).
+    pub verify_window: Duration,
+    /// How far a request's date header may be from the server clock (5 minutes).
+    pub date_skew: Duration,
+    /// Tolerance of a device's signing time around the request's lifetime (5 minutes).
+    pub signing_time_skew: Duration,
+    /// How long a one-time code is valid (3 minutes).
+    pub otp_ttl: Duration,
+    /// Tries per one-time code (5).
+    pub otp_max_attempts: u32,
+    /// Enrolments that may be started for one phone number per hour (5).
+    pub enrolments_per_phone_per_hour: u32,
+    /// Validity of an issued certificate (3 years).
+    pub certificate_validity: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_expire_in: 1000,
+            verify_window: Duration::from_secs(600),
+            date_skew: Duration::from_secs(300),
+            signing_time_skew: Duration::from_secs(300),
+            otp_ttl: Duration::from_secs(180),
+            otp_max_attempts: 5,
+            enrolments_per_phone_per_hour: 5,
+            certificate_validity: Duration::from_secs(3 * 365 * 24 * 3600),
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! dojang's own certificate authority: the self-signed P-256 root and the end-entity profile
+//! it issues to authenticator devices.
+
+use core::fmt;
+
+use const_oid::db::rfc4519::{COMMON_NAME, COUNTRY_NAME, ORGANIZATION_NAME, SERIAL_NUMBER};
+use der::{Decode, Encode, asn1::OctetString, pem::LineEnding, referenced::OwnedToRef};
+use p256::{
+    ecdsa::{DerSignature, SigningKey},
+    elliptic_curve::Generate,
+    pkcs8::{DecodePrivateKey, EncodePrivateKey},
+};
+use rand::Rng;
+use rustls_pki_types::CertificateDer;
+use time::OffsetDateTime;
+use x509_cert::{
+    Certificate,
+    attr::AttributeTypeAndValue,
+    builder::{Builder, CertificateBuilder, profile::BuilderProfile, profile::cabf},
+    certificate::TbsCertificate,
+    ext::{
+        Extension, ToExtension,
+        pkix::{
+            AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+        },
+    },
+    name::Name,
+    serial_number::SerialNumber,
+    spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef},
+    time::Validity,
+};
+use zeroize::Zeroizing;
+
+use crate::{
+    CheckedCsr, PkiError,
+    asn1::integer_hex,
+    key,
+    name::{self, Kind},
+    times,
+};
+
+/// Upper bound of a CN, O or serialNumber value in characters (RFC 5280 ub-common-name etc.).
+const MAX_NAME_CHARS: usize = 64;
+
+/// What the root certificate says about the CA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaProfile {
+    /// Subject CN of the root.
+    pub common_name: String,
+    /// Subject O of the root, copied into every issued certificate.
+    pub organization: String,
+    /// Subject C of the root (two upper-case letters), copied into every issued certificate.
+    pub country: String,
+    /// Validity of the root in calendar years from `now`.
+    pub validity_years: u32,
+}
+
+impl Default for CaProfile {
+    fn default() -> Self {
+        Self {
+            common_name: "dojang Root CA".to_owned(),
+            organization: "dojang".to_owned(),
+            country: "KR".to_owned(),
+            validity_years: 20,
+        }
+    }
+}
+
+impl CaProfile {
+    fn check(&self) -> Result<(), PkiError> {
+        if !is_display_text(&self.common_name) {
+            return Err(PkiError::InvalidProfile(
+                "common_name must be 1 to 64 characters without control characters",
+            ));
+        }
+        if !is_display_text(&self.organization) {
+            return Err(PkiError::InvalidProfile(
+                "organization must be 1 to 64 characters without control characters",
+            ));
+        }
+        if self.country.len() != 2 || !self.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(PkiError::InvalidProfile(
+                "country must be two upper-case letters",
+            ));
+        }
+        if self.validity_years == 0 {
+            return Err(PkiError::InvalidProfile(
+                "validity_years must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What to put into an end-entity certificate.
+#[derive(Clone, Copy, Debug)]
+pub struct IssueRequest<'a> {
+    /// The checked CSR whose public key is certified.
+    pub csr: &'a CheckedCsr,
+    /// The holder's display name, the subject CN (UTF8String; e.g. 홍길동).
+    pub holder_name: &'a str,
+    /// The opaque member id, the subject serialNumber (PrintableString; e.g. a UUID).
+    pub holder_id: &'a str,
+    /// Start of validity (truncated to whole seconds).
+    pub not_before: OffsetDateTime,
+    /// End of validity (truncated to whole seconds); at most the CA's own not_after.
+    pub not_after: OffsetDateTime,
+}
+
+/// A certificate the CA issued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCertificate {
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// Lower-case hex of the (positive) serial number, without a leading `00`.
+    pub serial_hex: String,
+    /// Start of validity as written in the certificate.
+    pub not_before: OffsetDateTime,
+    /// End of validity as written in the certificate.
+    pub not_after: OffsetDateTime,
+}
+
+/// The CA: its P-256 key and self-signed root certificate. `Debug` never prints the key.
+pub struct CertificateAuthority {
+    key: SigningKey,
+    key_pem: Zeroizing<String>,
+    cert_der: Vec<u8>,
+    subject: Name,
+    /// C and O of the CA subject, copied verbatim into end-entity subjects.
+    ee_name_prefix: Vec<AttributeTypeAndValue>,
+    key_id: Vec<u8>,
+    serial_hex: String,
+    not_after: OffsetDateTime,
+}
+
+impl fmt::Debug for CertificateAuthority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateAuthority")
+            .field("subject", &self.subject.to_string())
+            .field("serial", &self.serial_hex)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CertificateAuthority {
+    /// A new P-256 key and self-signed root certificate valid from `now` for
+    /// `profile.validity_years` years: subject `C, O, CN`, BasicConstraints CA:TRUE
+    /// (critical), KeyUsage keyCertSign, cRLSign and digitalSignature (critical), SKI and AKI,
+    /// a positive 16-byte random serial, ecdsa-with-SHA256.
+    pub fn generate(profile: &CaProfile, now: OffsetDateTime) -> Result<Self, PkiError> {
+        profile.check()?;
+        let key = SigningKey::generate_from_rng(&mut rand::rng());
+        let subject = name::build(&[
+            (COUNTRY_NAME, Kind::Printable, &profile.country),
+            (ORGANIZATION_NAME, Kind::Utf8, &profile.organization),
+            (COMMON_NAME, Kind::Utf8, &profile.common_name),
+        ])
+        .map_err(PkiError::encoding)?;
+        // `emits_ocsp_response` adds digitalSignature, which OCSP and CRL signing want.
+        let root = cabf::Root::new(true, subject).map_err(PkiError::encoding)?;
+        let not_before = times::truncate(now);
+        let not_after = times::add_years(not_before, profile.validity_years)?;
+        let validity = Validity::new(
+            times::to_asn1(not_before, "the CA's not_before")?,
+            times::to_asn1(not_after, "the CA's not_after")?,
+        );
+        let spki =
+            SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).map_err(PkiError::encoding)?;
+        let (serial, _) = random_serial()?;
+        let cert = CertificateBuilder::new(root, serial, validity, spki)
+            .map_err(PkiError::encoding)?
+            .build::<_, DerSignature>(&key)
+            .map_err(PkiError::encoding)?;
+        let der = cert.to_der().map_err(PkiError::encoding)?;
+        Self::assemble(key, &cert, der)
+    }
+
+    /// Loads the CA from the PEM certificate and unencrypted PKCS#8 PEM key written earlier by
+    /// [`CertificateAuthority::certificate_pem`] and [`CertificateAuthority::private_key_pem`].
+    /// Fails with [`PkiError::KeyMismatch`] if the key is not the certificate's.
+    pub fn from_pem(cert_pem: &str, key_pkcs8_pem: &str) -> Result<Self, PkiError> {
+        let (label, der) = der::pem::decode_vec(cert_pem.as_bytes())
+            .map_err(|e| PkiError::MalformedCertificate(e.to_string()))?;
+        if label != "CERTIFICATE" {
+            return Err(PkiError::MalformedCertificate(format!(
+                "PEM label {label}, expected CERTIFICATE"
+            )));
+        }
+        let cert = Certificate::from_der(&der)
+            .map_err(|e| PkiError::MalformedCertificate(e.to_string()))?;
+        let key = SigningKey::from_pkcs8_pem(key_pkcs8_pem)
+            .map_err(|e| PkiError::MalformedKey(e.to_string()))?;
+        Self::assemble(key, &cert, der)
+    }
+
+    fn assemble(key: SigningKey, cert: &Certificate, der: Vec<u8>) -> Result<Self, PkiError> {
+        let tbs = cert.tbs_certificate();
+        let cert_spki = tbs
+            .subject_public_key_info()
+            .to_der()
+            .map_err(PkiError::encoding)?;
+        if key::spki_der(&key)? != cert_spki {
+            return Err(PkiError::KeyMismatch);
+        }
+        require_ca(cert)?;
+        webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
+            .map_err(|e| PkiError::InvalidCaCertificate(e.to_string()))?;
+        let key_id = match tbs.get_extension::<SubjectKeyIdentifier>() {
+            Ok(Some((_, ski))) => ski.0.as_bytes().to_vec(),
+            _ => SubjectKeyIdentifier::try_from(tbs.subject_public_key_info().owned_to_ref())
+                .map_err(PkiError::encoding)?
+                .0
+                .as_bytes()
+                .to_vec(),
+        };
+        let key_pem = key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(PkiError::encoding)?;
+        let subject = tbs.subject().clone();
+        let ee_name_prefix = subject
+            .iter()
+            .filter(|atv| atv.oid == COUNTRY_NAME || atv.oid == ORGANIZATION_NAME)
+            .cloned()
+            .collect();
+        Ok(Self {
+            key,
+            key_pem,
+            serial_hex: integer_hex(tbs.serial_number().as_bytes()),
+            not_after: times::from_asn1(tbs.validity().not_after)?,
+            cert_der: der,
+            subject,
+            ee_name_prefix,
+            key_id,
+        })
+    }
+
+    /// The root certificate, DER.
+    #[must_use]
+    pub fn certificate_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    /// The root certificate, PEM.
+    #[must_use]
+    pub fn certificate_pem(&self) -> String {
+        crate::certificate_pem(&self.cert_der)
+    }
+
+    /// The CA key as unencrypted PKCS#8 PEM ("PRIVATE KEY"). Store it as a secret.
+    #[must_use]
+    pub fn private_key_pem(&self) -> Zeroizing<String> {
+        self.key_pem.clone()
+    }
+
+    /// End of the root's validity.
+    #[must_use]
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.not_after
+    }
+
+    /// Issues an end-entity certificate for a checked CSR.
+    ///
+    /// Subject `C, O` (from the CA), `CN=<holder_name>` (UTF8String),
+    /// `serialNumber=<holder_id>` (PrintableString); issuer the CA subject; a positive 16-byte
+    /// random serial; BasicConstraints CA:FALSE and KeyUsage digitalSignature +
+    /// nonRepudiation, both critical; SKI; AKI = the CA's SKI; no EKU.
+    pub fn issue(&self, req: &IssueRequest<'_>) -> Result<IssuedCertificate, PkiError> {
+        if !is_display_text(req.holder_name) {
+            return Err(PkiError::InvalidHolderName);
+        }
+        if req.holder_id.is_empty()
+            || req.holder_id.len() > MAX_NAME_CHARS
+            || !name::is_printable(req.holder_id)
+        {
+            return Err(PkiError::InvalidHolderId);
+        }
+        let not_before = times::truncate(req.not_before);
+        let not_after = times::truncate(req.not_after);
+        if not_before >= not_after {
+            return Err(PkiError::InvalidValidity(
+                "not_before must be before not_after",
+            ));
+        }
+        if not_after > self.not_after {
+            return Err(PkiError::InvalidValidity(
+                "the certificate would outlive the CA",
+            ));
+        }
+        let validity = Validity::new(
+            times::to_asn1(not_before, "not_before")?,
+            times::to_asn1(not_after, "not_after")?,
+        );
+        let subject = name::build_after(
+            &self.ee_name_prefix,
+            &[
+                (COMMON_NAME, Kind::Utf8, req.holder_name),
+                (SERIAL_NUMBER, Kind::Printable, req.holder_id),
+            ],
+        )
+        .map_err(PkiError::encoding)?;
+        let profile = EndEntityProfile {
+            issuer: self.subject.clone(),
+            subject,
+            authority_key_id: &self.key_id,
+        };
+        let (serial, serial_hex) = random_serial()?;
+        let cert = CertificateBuilder::new(profile, serial, validity, req.csr.spki().clone())
+            .map_err(PkiError::encoding)?
+            .build::<_, DerSignature>(&self.key)
+            .map_err(PkiError::encoding)?;
+        Ok(IssuedCertificate {
+            der: cert.to_der().map_err(PkiError::encoding)?,
+            serial_hex,
+            not_before,
+            not_after,
+        })
+    }
+}
+
+/// Errors unless `cert` has basicConstraints CA:TRUE.
+pub(crate) fn require_ca(cert: &Certificate) -> Result<(), PkiError> {
+    match cert.tbs_certificate().get_extension::<BasicConstraints>() {
+        Ok(Some((_, bc))) if bc.ca => Ok(()),
+        _ => Err(PkiError::InvalidCaCertificate(
+            "no basicConstraints CA:TRUE".into(),
+        )),
+    }
+}
+
+/// The end-entity profile (like a Korean NPKI user certificate: no EKU).
+struct EndEntityProfile<'a> {
+    issuer: Name,
+    subject: Name,
+    authority_key_id: &'a [u8],
+}
+
+impl BuilderProfile for EndEntityProfile<'_> {
+    fn get_issuer(&self, _subject: &Name) -> Name {
+        self.issuer.clone()
+    }
+
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+
+    fn build_extensions(
+        &self,
+        spk: SubjectPublicKeyInfoRef<'_>,
+        _issuer_spk: SubjectPublicKeyInfoRef<'_>,
+        tbs: &TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        let subject = tbs.subject();
+        let mut extensions = Vec::with_capacity(4);
+        let basic = BasicConstraints {
+            ca: false,
+            path_len_constraint: None,
+        };
+        extensions.push(basic.to_extension(subject, &extensions)?);
+        let usage = KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation);
+        extensions.push(usage.to_extension(subject, &extensions)?);
+        let ski = SubjectKeyIdentifier::try_from(spk)?;
+        extensions.push(ski.to_extension(subject, &extensions)?);
+        let aki = AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(self.authority_key_id)?),
+            ..Default::default()
+        };
+        extensions.push(aki.to_extension(subject, &extensions)?);
+        Ok(extensions)
+    }
+}
+
+/// A serial of 16 random bytes with the top bit cleared (positive) and the next bit set (so
+/// it is always 16 bytes long): 126 random bits.
+fn random_serial() -> Result<(SerialNumber, String), PkiError> {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    if let Some(first) = bytes.first_mut() {
+        *first = (*first & 0x7f) | 0x40;
+    }
+    let serial = SerialNumber::new(&bytes).map_err(PkiError::encoding)?;
+    Ok((serial, hex::encode(bytes)))
+}
+
+/// Non-empty, at most 64 characters, no control characters.
+fn is_display_text(s: &str) -> bool {
+    !s.is_empty() && s.chars().count() <= MAX_NAME_CHARS && !s.chars().any(char::is_control)
+}

@@ -1,0 +1,161 @@
+//! The device API: what the authenticator app speaks (enrolment, push, pending list, answers).
+//!
+//! Enrolled devices authenticate with `Authorization: Bearer <deviceToken>`.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /device/v1/enrolments`: who is enrolling. A one-time code goes to the phone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolmentStart {
+    /// Legal name.
+    pub name: Option<String>,
+    /// Mobile number, 10–11 digits.
+    pub phone: Option<String>,
+    /// Birth date, `YYYYMMDD`.
+    pub birthday: Option<String>,
+}
+
+/// Answer to [`EnrolmentStart`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolmentStarted {
+    /// Handle for the completion call.
+    #[serde(rename = "enrolmentID")]
+    pub enrolment_id: String,
+    /// Seconds the code stays valid.
+    pub expire_in: i64,
+    /// Tries allowed.
+    pub max_attempts: u32,
+    /// The phone the code went to, masked (`010-****-5678`).
+    pub masked_phone: String,
+}
+
+/// `POST /device/v1/enrolments/{id}/complete`: the code and the app's CSR.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolmentComplete {
+    /// The 6-digit one-time code from the SMS.
+    pub code: Option<String>,
+    /// Standard base64 of a DER PKCS#10 request for a P-256 key made on the device.
+    pub csr: Option<String>,
+}
+
+/// Answer to [`EnrolmentComplete`]: the certificate and the device credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolmentCompleted {
+    /// The new device.
+    #[serde(rename = "deviceID")]
+    pub device_id: String,
+    /// Bearer credential for the device API; shown once, stored hashed by the server.
+    pub device_token: String,
+    /// The issued certificate, PEM.
+    pub certificate: String,
+    /// The CA certificate, PEM.
+    pub ca_certificate: String,
+    /// Certificate serial, lower-case hex.
+    pub serial: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+}
+
+/// A request as the app shows it (a "card").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestCard {
+    /// The receipt.
+    #[serde(rename = "receiptID")]
+    pub receipt_id: String,
+    /// `identity` for now; later kinds add `sign`, `multi-sign`, …
+    pub kind: String,
+    /// Who is asking: the relying party's name.
+    pub requester: String,
+    /// The relying party's client code.
+    pub client_code: String,
+    /// Title.
+    pub req_title: String,
+    /// Message at the top of the card.
+    pub extra_message: Option<String>,
+    /// Call-centre number to show.
+    pub call_center_num: Option<String>,
+    /// The text the app signs.
+    pub token: String,
+    /// Accepted at, RFC 3339.
+    pub request_dt: String,
+    /// Expires at, RFC 3339.
+    pub expire_dt: String,
+}
+
+/// Messages on the push WebSocket (JSON text frames, tagged by `type`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum PushMessage {
+    /// Sent once after the connection is accepted.
+    Hello {
+        /// The device the connection belongs to.
+        #[serde(rename = "deviceID")]
+        device_id: String,
+    },
+    /// A new request for the holder.
+    Request {
+        /// The card to show.
+        card: Box<RequestCard>,
+    },
+    /// A request is no longer waiting (answered on another device, expired, cancelled).
+    Withdrawn {
+        /// The receipt.
+        #[serde(rename = "receiptID")]
+        receipt_id: String,
+        /// The new state number.
+        state: i32,
+    },
+}
+
+/// `GET /device/v1/requests`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRequests {
+    /// Waiting requests, oldest first.
+    pub requests: Vec<RequestCard>,
+}
+
+/// `POST …/approve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Approve {
+    /// Standard base64 of the DER CMS SignedData over the token.
+    pub signed_data: Option<String>,
+}
+
+/// `POST …/decline`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decline {
+    /// Optional reason (≤ 200 characters), recorded for the operator.
+    pub reason: Option<String>,
+}
+
+/// Answer to view, approve and decline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answered {
+    /// The receipt.
+    #[serde(rename = "receiptID")]
+    pub receipt_id: String,
+    /// The state after the call.
+    pub state: i32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_messages_are_tagged() {
+        let m = PushMessage::Withdrawn {
+            receipt_id: "1".into(),
+            state: 2,
+        };
+        let s = serde_json::to_string(&m).unwrap();
+        assert_eq!(s, r#"{"type":"withdrawn","receiptID":"1","state":2}"#);
+        assert_eq!(serde_json::from_str::<PushMessage>(&s).unwrap(), m);
+    }
+}

@@ -1,0 +1,294 @@
+//! The error-code catalogue: one negative 8-digit code per distinct failure, with an English and
+//! a Korean message. Every non-2xx answer of the native and device APIs carries an [`ErrorBody`].
+//!
+//! Codes are grouped as `-1GG NNNNN` (`GG` = group):
+//!
+//! | group | what |
+//! |---|---|
+//! | 00 | relying-party authentication (HMAC, date) |
+//! | 01 | request body (JSON, size) |
+//! | 02 | field validation |
+//! | 03 | receipts and their state |
+//! | 04 | devices and enrolment |
+//! | 05 | signatures submitted by a device |
+//! | 09 | the server itself |
+//!
+//! Once published a code never changes meaning; `docs/errors.md` is generated from this table.
+
+use serde::{Deserialize, Serialize};
+
+/// The JSON body of every error answer: `{"code": -10300001, "message": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A negative 8-digit code from [`ErrorCode`].
+    pub code: i64,
+    /// A human-readable message (English, or Korean when the request asked for `ko`).
+    pub message: String,
+}
+
+macro_rules! catalogue {
+    ($( $(#[$doc:meta])* $name:ident = $code:literal, $en:literal, $ko:literal; )*) => {
+        /// Every error dojang answers with. See the module documentation for the numbering.
+        ///
+        /// Deliberately not `#[non_exhaustive]`: the server maps every code to an HTTP status in
+        /// one exhaustive match, so a new code cannot ship without a status. SDK users should
+        /// compare codes rather than match the whole enum.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl ErrorCode {
+            /// The whole catalogue, in code order of declaration.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$name, )* ];
+
+            /// The negative 8-digit number sent on the wire.
+            pub const fn code(self) -> i64 {
+                match self { $( ErrorCode::$name => $code, )* }
+            }
+
+            /// The English message.
+            pub const fn message_en(self) -> &'static str {
+                match self { $( ErrorCode::$name => $en, )* }
+            }
+
+            /// The Korean message.
+            pub const fn message_ko(self) -> &'static str {
+                match self { $( ErrorCode::$name => $ko, )* }
+            }
+
+            /// The variant name, used in documentation and logs.
+            pub const fn name(self) -> &'static str {
+                match self { $( ErrorCode::$name => stringify!($name), )* }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // 00 — relying-party authentication
+    /// No `Authorization` header.
+    AuthorizationMissing = -10000001, "Authorization header is missing", "Authorization 헤더가 없습니다";
+    /// The `Authorization` header is not `DOJANG-HMAC-SHA256 <LinkID>:<signature>`.
+    AuthorizationMalformed = -10000002, "Authorization header is malformed", "Authorization 헤더 형식이 올바르지 않습니다";
+    /// No relying party has this LinkID.
+    UnknownLinkId = -10000003, "Unknown LinkID", "등록되지 않은 LinkID입니다";
+    /// The HMAC signature does not match the request.
+    SignatureMismatch = -10000004, "Request signature does not match", "요청 서명이 일치하지 않습니다";
+    /// No `X-Dojang-Date` header.
+    DateMissing = -10000005, "X-Dojang-Date header is missing", "X-Dojang-Date 헤더가 없습니다";
+    /// `X-Dojang-Date` is not an RFC 3339 UTC time.
+    DateMalformed = -10000006, "X-Dojang-Date must be an RFC 3339 UTC time such as 2026-01-02T03:04:05Z", "X-Dojang-Date는 2026-01-02T03:04:05Z 형식의 UTC 시각이어야 합니다";
+    /// `X-Dojang-Date` is more than the allowed skew away from the server's clock.
+    DateOutOfWindow = -10000007, "X-Dojang-Date is too far from the server time", "X-Dojang-Date가 서버 시각과 너무 많이 다릅니다";
+
+    // 01 — request body
+    /// The body is not valid JSON (or not a JSON object).
+    MalformedJson = -10100001, "Request body is not valid JSON", "요청 본문이 올바른 JSON이 아닙니다";
+    /// The body is larger than the server accepts.
+    BodyTooLarge = -10100002, "Request body is too large", "요청 본문이 너무 큽니다";
+    /// A field has the wrong JSON type (for example a string where a number belongs).
+    FieldType = -10100003, "A field has the wrong type", "필드의 자료형이 올바르지 않습니다";
+
+    // 02 — field validation
+    /// `receiverName` / `name` missing or empty.
+    NameMissing = -10201001, "receiverName is required", "수신자 성명을 입력하세요";
+    /// Name longer than 80 characters.
+    NameTooLong = -10201002, "receiverName must be at most 80 characters", "수신자 성명은 80자 이하여야 합니다";
+    /// Name contains control characters.
+    NameInvalid = -10201003, "receiverName contains invalid characters", "수신자 성명에 사용할 수 없는 문자가 있습니다";
+    /// `receiverHP` / `phone` missing or empty.
+    PhoneMissing = -10201011, "receiverHP is required", "수신자 휴대폰번호를 입력하세요";
+    /// Phone number contains something other than digits.
+    PhoneNotDigits = -10201012, "receiverHP must contain digits only", "휴대폰번호는 숫자만 입력하세요";
+    /// Phone number not 10 or 11 digits.
+    PhoneLength = -10201013, "receiverHP must be 10 or 11 digits", "휴대폰번호는 10자리 또는 11자리여야 합니다";
+    /// `receiverBirthday` / `birthday` missing or empty.
+    BirthdayMissing = -10201021, "receiverBirthday is required", "수신자 생년월일을 입력하세요";
+    /// Birth date not 8 digits.
+    BirthdayFormat = -10201022, "receiverBirthday must be 8 digits, YYYYMMDD", "생년월일은 YYYYMMDD 형식의 8자리 숫자여야 합니다";
+    /// Birth date is not a real date, or in the future, or before 1900.
+    BirthdayInvalid = -10201023, "receiverBirthday is not a valid date", "생년월일이 올바른 날짜가 아닙니다";
+    /// `token` missing or empty.
+    TokenMissing = -10201031, "token is required", "서명할 토큰을 입력하세요";
+    /// `token` too long.
+    TokenTooLong = -10201032, "token is too long", "토큰이 너무 깁니다";
+    /// `reqTitle` missing or empty.
+    TitleMissing = -10201041, "reqTitle is required", "요청 제목을 입력하세요";
+    /// `reqTitle` longer than 40 characters.
+    TitleTooLong = -10201042, "reqTitle must be at most 40 characters", "요청 제목은 40자 이하여야 합니다";
+    /// `extraMessage` longer than 500 characters.
+    ExtraMessageTooLong = -10201051, "extraMessage must be at most 500 characters", "추가 메시지는 500자 이하여야 합니다";
+    /// `expireIn` missing.
+    ExpireInMissing = -10201061, "expireIn is required", "만료 시간(expireIn)을 입력하세요";
+    /// `expireIn` below 1 second.
+    ExpireInTooSmall = -10201062, "expireIn must be at least 1 second", "만료 시간은 1초 이상이어야 합니다";
+    /// `expireIn` above the server's maximum.
+    ExpireInTooLarge = -10201063, "expireIn is above the server's maximum", "만료 시간이 서버 최대값을 넘습니다";
+    /// `callCenterNum` longer than 20 characters.
+    CallCenterNumTooLong = -10201071, "callCenterNum must be at most 20 characters", "고객센터 번호는 20자 이하여야 합니다";
+    /// `callCenterNum` contains something other than digits, `-`, `+`, spaces or parentheses.
+    CallCenterNumInvalid = -10201072, "callCenterNum may contain digits, '-', '+', '(', ')' and spaces only", "고객센터 번호에는 숫자와 -, +, (, ), 공백만 쓸 수 있습니다";
+    /// A receipt id in the path is not 32 digits.
+    ReceiptIdInvalid = -10201081, "Receipt id must be 32 digits", "접수 아이디는 32자리 숫자여야 합니다";
+    /// An enrolment id in the path is not a valid id.
+    EnrolmentIdInvalid = -10201091, "Enrolment id is not valid", "등록 아이디가 올바르지 않습니다";
+    /// One-time code missing or not 6 digits.
+    OtpFormat = -10201101, "The one-time code must be 6 digits", "인증번호는 6자리 숫자여야 합니다";
+    /// `csr` missing, or not standard base64.
+    CsrMissing = -10201111, "csr is required as base64 DER", "csr(인증서 서명 요청)을 base64 DER로 입력하세요";
+    /// `signedData` missing, or not standard base64.
+    SignedDataMissing = -10201121, "signedData is required as base64 DER", "signedData를 base64 DER로 입력하세요";
+    /// `reason` longer than 200 characters.
+    ReasonTooLong = -10201131, "reason must be at most 200 characters", "사유는 200자 이하여야 합니다";
+
+    // 03 — receipts and their state
+    /// No such receipt for this relying party (another relying party's receipts are invisible).
+    ReceiptNotFound = -10300001, "Receipt not found", "접수 내역을 찾을 수 없습니다";
+    /// Verify called while the request is still waiting for the person.
+    NotSignedYet = -10300002, "The request has not been signed yet", "아직 서명이 완료되지 않았습니다";
+    /// Verify called a second time.
+    AlreadyVerified = -10300003, "The request has already been verified", "이미 검증이 완료된 요청입니다";
+    /// Verify called after the verify window following signing.
+    VerifyWindowPassed = -10300004, "The time allowed for verification has passed", "검증 가능 시간이 지났습니다";
+    /// The request expired before the person signed.
+    RequestExpired = -10300005, "The request has expired", "요청이 만료되었습니다";
+    /// The person declined the request.
+    RequestDeclined = -10300006, "The person declined the request", "사용자가 요청을 거절했습니다";
+    /// The request failed (for example an invalid signature was submitted).
+    RequestFailed = -10300007, "The request failed", "요청 처리에 실패했습니다";
+    /// Nobody with a dojang certificate has this phone number and birth date.
+    ReceiverNotFound = -10300008, "No certificate holder with this phone number and birth date", "해당 휴대폰번호와 생년월일로 등록된 인증서가 없습니다";
+    /// The name does not match the certificate holder's name.
+    ReceiverNameMismatch = -10300009, "The name does not match the certificate holder", "성명이 인증서 소유자와 일치하지 않습니다";
+
+    // 04 — devices and enrolment
+    /// No device credential on a device API call.
+    DeviceAuthMissing = -10400001, "Device credential is missing", "기기 인증 정보가 없습니다";
+    /// The device credential is unknown, malformed or revoked.
+    DeviceAuthInvalid = -10400002, "Device credential is not valid", "기기 인증 정보가 올바르지 않습니다";
+    /// No such enrolment.
+    EnrolmentNotFound = -10400011, "Enrolment not found", "등록 요청을 찾을 수 없습니다";
+    /// The one-time code expired.
+    EnrolmentExpired = -10400012, "The one-time code has expired", "인증번호가 만료되었습니다";
+    /// Wrong one-time code; the message says how many tries are left.
+    OtpWrong = -10400013, "The one-time code is wrong", "인증번호가 올바르지 않습니다";
+    /// Five wrong codes: this enrolment is locked; start again.
+    OtpTooManyAttempts = -10400014, "Too many wrong codes; start the enrolment again", "인증번호를 너무 많이 틀렸습니다. 처음부터 다시 시도하세요";
+    /// The enrolment was already completed.
+    EnrolmentCompleted = -10400015, "The enrolment was already completed", "이미 완료된 등록 요청입니다";
+    /// Too many enrolments started for this phone recently.
+    EnrolmentRateLimited = -10400016, "Too many enrolment attempts for this phone; try again later", "이 휴대폰번호로 등록 시도가 너무 많습니다. 잠시 후 다시 시도하세요";
+    /// A member with this phone and birth date is registered under another name.
+    MemberNameMismatch = -10400017, "This phone and birth date are registered under another name", "이 휴대폰번호와 생년월일은 다른 성명으로 등록되어 있습니다";
+    /// The CSR is not a parseable PKCS#10 request.
+    CsrMalformed = -10400021, "The CSR is malformed", "인증서 서명 요청(CSR) 형식이 올바르지 않습니다";
+    /// The CSR is larger than allowed.
+    CsrTooLarge = -10400022, "The CSR is too large", "인증서 서명 요청(CSR)이 너무 큽니다";
+    /// The CSR's key is not an ECDSA P-256 key.
+    CsrKeyType = -10400023, "The CSR key must be ECDSA P-256", "인증서 서명 요청(CSR)의 키는 ECDSA P-256이어야 합니다";
+    /// The CSR's self-signature does not verify.
+    CsrSignature = -10400024, "The CSR signature is not valid", "인증서 서명 요청(CSR)의 서명이 올바르지 않습니다";
+    /// The CSR's subject names someone else.
+    CsrSubjectMismatch = -10400025, "The CSR subject does not match the enrolled name", "인증서 서명 요청(CSR)의 주체가 등록 성명과 다릅니다";
+    /// The request is not addressed to this device's holder, or no longer exists.
+    DeviceRequestNotFound = -10400031, "No such request for this device", "이 기기에 해당하는 요청이 없습니다";
+    /// The request is no longer waiting (already signed, declined, failed or withdrawn).
+    RequestNotWaiting = -10400032, "The request is no longer waiting", "대기 중인 요청이 아닙니다";
+
+    // 05 — signatures submitted by a device
+    /// `signedData` is not a parseable CMS SignedData.
+    SignedDataMalformed = -10500001, "signedData is not a valid CMS SignedData", "signedData가 올바른 CMS SignedData가 아닙니다";
+    /// The SignedData uses an algorithm or structure dojang does not accept.
+    SignatureUnsupported = -10500002, "signedData uses an unsupported algorithm or structure", "signedData가 지원하지 않는 알고리즘이나 구조를 사용합니다";
+    /// The signature (or its message digest) does not verify.
+    SignatureInvalid = -10500003, "The signature is not valid", "서명이 올바르지 않습니다";
+    /// The signed content is not the relying party's token.
+    ContentMismatch = -10500004, "The signed content is not the requested token", "서명된 내용이 요청한 토큰과 다릅니다";
+    /// The signer certificate is missing or does not chain to the dojang CA.
+    SignerUntrusted = -10500005, "The signer certificate is not trusted", "서명자 인증서를 신뢰할 수 없습니다";
+    /// The signer certificate is expired or not yet valid.
+    SignerCertificateExpired = -10500006, "The signer certificate is expired or not yet valid", "서명자 인증서가 만료되었거나 아직 유효하지 않습니다";
+    /// The signer certificate is not an active certificate of the person the request named.
+    SignerNotReceiver = -10500007, "The signer certificate does not belong to the receiver", "서명자 인증서가 요청 대상자의 것이 아닙니다";
+    /// The signing time is outside the request's lifetime.
+    SigningTimeOutOfRange = -10500008, "The signing time is outside the request's lifetime", "서명 시각이 요청 유효 기간을 벗어났습니다";
+
+    // 09 — the server itself
+    /// An unexpected failure; the server logged the cause.
+    Internal = -10900001, "Internal server error", "서버 내부 오류가 발생했습니다";
+    /// No such path.
+    RouteNotFound = -10900002, "No such endpoint", "존재하지 않는 경로입니다";
+    /// The path exists but not with this method.
+    MethodNotAllowed = -10900003, "Method not allowed on this endpoint", "이 경로에서 허용되지 않는 메서드입니다";
+    /// The server is shutting down or the database is unavailable.
+    Unavailable = -10900004, "Service temporarily unavailable", "일시적으로 서비스를 이용할 수 없습니다";
+}
+
+impl ErrorCode {
+    /// Look a code up by its wire number.
+    pub fn from_code(code: i64) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.code() == code)
+    }
+
+    /// The message in the language asked for: Korean when `lang` starts with `ko`.
+    pub fn message(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.message_en(),
+            Lang::Ko => self.message_ko(),
+        }
+    }
+
+    /// The error body with this code's message.
+    pub fn body(self, lang: Lang) -> ErrorBody {
+        ErrorBody {
+            code: self.code(),
+            message: self.message(lang).to_owned(),
+        }
+    }
+}
+
+/// The language of error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// English (the default).
+    #[default]
+    En,
+    /// Korean, chosen by an `Accept-Language` starting with `ko`.
+    Ko,
+}
+
+impl Lang {
+    /// Pick the language from an `Accept-Language` header value: the first listed tag wins.
+    pub fn from_accept_language(value: Option<&str>) -> Self {
+        match value {
+            Some(v) if v.trim_start().to_ascii_lowercase().starts_with("ko") => Lang::Ko,
+            _ => Lang::En,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_negative_eight_digit_numbers() {
+        let mut seen = HashSet::new();
+        for c in ErrorCode::ALL {
+            let n = c.code();
+            assert!((-19_999_999..=-10_000_000).contains(&n), "{c:?} = {n}");
+            assert!(seen.insert(n), "duplicate code {n}");
+            assert!(!c.message_en().is_empty() && !c.message_ko().is_empty());
+            assert_eq!(ErrorCode::from_code(n), Some(*c));
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_korean_only_when_asked() {
+        assert_eq!(Lang::from_accept_language(None), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("ko-KR,ko;q=0.9")), Lang::Ko);
+        assert_eq!(Lang::from_accept_language(Some("en-US,ko;q=0.5")), Lang::En);
+    }
+}

@@ -1,0 +1,84 @@
+//! URL paths of every endpoint, as constants shared by the server's routers and the clients.
+//!
+//! Paths with parameters use axum's `{name}` syntax; the `*_path` functions fill them in.
+
+/// `POST` — a relying party asks for an identity verification (본인인증).
+pub const IDENTITY: &str = "/v1/identity";
+/// `GET` — status of one identity verification.
+pub const IDENTITY_STATUS: &str = "/v1/identity/{receipt_id}";
+/// `POST` — verify a signed identity verification, once.
+pub const IDENTITY_VERIFY: &str = "/v1/identity/{receipt_id}/verify";
+
+/// `POST` — start enrolment: name, phone and birth date; a one-time code goes out by SMS.
+pub const DEVICE_ENROLMENTS: &str = "/device/v1/enrolments";
+/// `POST` — complete enrolment with the one-time code and a CSR.
+pub const DEVICE_ENROLMENT_COMPLETE: &str = "/device/v1/enrolments/{enrolment_id}/complete";
+/// `GET` (WebSocket upgrade) — the push channel of an enrolled device.
+pub const DEVICE_PUSH: &str = "/device/v1/push";
+/// `GET` — the requests waiting for this device's holder (what the app shows when opened).
+pub const DEVICE_REQUESTS: &str = "/device/v1/requests";
+/// `POST` — the app showed the request to the person (sets `viewDT`).
+pub const DEVICE_REQUEST_VIEW: &str = "/device/v1/requests/{receipt_id}/view";
+/// `POST` — approve with a CMS SignedData over the token.
+pub const DEVICE_REQUEST_APPROVE: &str = "/device/v1/requests/{receipt_id}/approve";
+/// `POST` — decline.
+pub const DEVICE_REQUEST_DECLINE: &str = "/device/v1/requests/{receipt_id}/decline";
+
+/// `GET` — the CA certificate, PEM.
+pub const PKI_CA_PEM: &str = "/pki/ca.pem";
+/// `GET` — the CA certificate, DER.
+pub const PKI_CA_DER: &str = "/pki/ca.crt";
+/// `GET` — liveness and database check.
+pub const HEALTH: &str = "/healthz";
+
+/// `/v1/identity/{receipt_id}`
+pub fn identity_status_path(receipt_id: &str) -> String {
+    format!("{IDENTITY}/{receipt_id}")
+}
+
+/// `/v1/identity/{receipt_id}/verify`
+pub fn identity_verify_path(receipt_id: &str) -> String {
+    format!("{IDENTITY}/{receipt_id}/verify")
+}
+
+/// `/device/v1/enrolments/{enrolment_id}/complete`
+pub fn enrolment_complete_path(enrolment_id: &str) -> String {
+    format!("{DEVICE_ENROLMENTS}/{enrolment_id}/complete")
+}
+
+/// `/device/v1/requests/{receipt_id}/{action}` for `view`, `approve` and `decline`.
+pub fn device_request_action_path(receipt_id: &str, action: &str) -> String {
+    format!("{DEVICE_REQUESTS}/{receipt_id}/{action}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filled_paths_match_the_route_templates() {
+        let id = "1".repeat(32);
+        assert_eq!(
+            identity_status_path(&id),
+            IDENTITY_STATUS.replace("{receipt_id}", &id)
+        );
+        assert_eq!(
+            identity_verify_path(&id),
+            IDENTITY_VERIFY.replace("{receipt_id}", &id)
+        );
+        assert_eq!(
+            enrolment_complete_path("e"),
+            DEVICE_ENROLMENT_COMPLETE.replace("{enrolment_id}", "e")
+        );
+        for (action, template) in [
+            ("view", DEVICE_REQUEST_VIEW),
+            ("approve", DEVICE_REQUEST_APPROVE),
+            ("decline", DEVICE_REQUEST_DECLINE),
+        ] {
+            assert_eq!(
+                device_request_action_path(&id, action),
+                template.replace("{receipt_id}", &id)
+            );
+        }
+    }
+}

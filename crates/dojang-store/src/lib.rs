@@ -1,0 +1,270 @@
+//! Storage for dojang: the one crate that knows SQL.
+//!
+//! [`Store`] is the trait the server uses. One implementation, written once in `sql.rs`, is
+//! compiled twice — for SQLite (the embedded default) and for PostgreSQL (the scale-out store) —
+//! and [`open`] picks it by the URL's scheme. Each backend has its own migrations folder with
+//! parallel numbering, run at start-up and never edited once released.
+//!
+//! Rules this crate keeps:
+//! * personal data (names, phone numbers, birth dates, tokens, signed data, certificates) is
+//!   encrypted before it reaches the database, and rows are found through keyed hashes
+//!   ([`DataKeys`]);
+//! * every state change of a request is one conditional `UPDATE … WHERE state = …`, so two racing
+//!   callers cannot both succeed (verify happens once even under concurrency);
+//! * domain types come in and go out; row types stay private.
+//!
+//! It never decides policy (that is `dojang-core`) and never speaks HTTP.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use dojang_core::enrolment::Enrolment;
+use dojang_core::{
+    Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
+    OutboxMessage, Phone, ReceiptId, RelyingParty, Request,
+};
+use time::OffsetDateTime;
+
+mod keys;
+mod postgres;
+mod rows;
+mod sqlite;
+
+pub use keys::DataKeys;
+
+/// Which database is behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file (the default).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique key already exists (the field named).
+    #[error("already exists: {0}")]
+    Conflict(&'static str),
+    /// A stored value could not be decrypted or decoded: wrong data key or corruption.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// The data key is unusable or the random generator failed.
+    #[error("data key problem: {0}")]
+    Key(String),
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL (use sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+    /// The database failed or is unreachable.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A member for [`Store::complete_enrolment`]: a new one to insert, or one that exists.
+#[derive(Debug, Clone)]
+pub enum MemberChoice {
+    /// Insert this member.
+    New(Member),
+    /// The member already exists.
+    Existing(MemberId),
+}
+
+/// Everything an enrolment produces, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct CompletedEnrolment {
+    /// The enrolment to close.
+    pub enrolment_id: EnrolmentId,
+    /// The member.
+    pub member: MemberChoice,
+    /// The new device.
+    pub device: Device,
+    /// The issued certificate.
+    pub certificate: CertificateRecord,
+    /// When.
+    pub now: OffsetDateTime,
+}
+
+/// A waiting request with the requester's display name, as the app lists them.
+#[derive(Debug, Clone)]
+pub struct WaitingRequest {
+    /// The request.
+    pub request: Request,
+    /// The relying party's name.
+    pub requester: String,
+}
+
+/// The storage operations of dojang. Methods that change a request's state return `false` when
+/// the row was not in the state the change requires (the caller re-reads to say why).
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+    /// Round trip to the database.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Register a relying party. [`StoreError::Conflict`] if the client code or LinkID exists.
+    async fn insert_relying_party(&self, rp: &RelyingParty) -> Result<(), StoreError>;
+    /// Find a relying party by LinkID.
+    async fn relying_party_by_link_id(
+        &self,
+        link_id: &str,
+    ) -> Result<Option<RelyingParty>, StoreError>;
+    /// Find a relying party by client code.
+    async fn relying_party(&self, code: &ClientCode) -> Result<Option<RelyingParty>, StoreError>;
+    /// All relying parties, by client code.
+    async fn relying_parties(&self) -> Result<Vec<RelyingParty>, StoreError>;
+
+    /// A member by id.
+    async fn member(&self, id: MemberId) -> Result<Option<Member>, StoreError>;
+    /// A member by phone and birth date (through the keyed lookup).
+    async fn member_by_phone_birthday(
+        &self,
+        phone: &Phone,
+        birthday: &Birthday,
+    ) -> Result<Option<Member>, StoreError>;
+
+    /// Record a started enrolment.
+    async fn insert_enrolment(&self, e: &Enrolment, now: OffsetDateTime) -> Result<(), StoreError>;
+    /// How many enrolments were started for this phone since `since`.
+    async fn enrolments_since(
+        &self,
+        phone: &Phone,
+        since: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+    /// An enrolment by id.
+    async fn enrolment(&self, id: EnrolmentId) -> Result<Option<Enrolment>, StoreError>;
+    /// Count one code attempt, atomically, unless the enrolment is completed or has used
+    /// `max_attempts` already. Returns the enrolment after counting, or `None` if nothing was
+    /// counted.
+    async fn count_code_attempt(
+        &self,
+        id: EnrolmentId,
+        max_attempts: u32,
+    ) -> Result<Option<Enrolment>, StoreError>;
+    /// Close an enrolment: insert the member if new, supersede the member's earlier devices and
+    /// certificates, insert the device and certificate. `false` if the enrolment was already
+    /// completed (nothing written).
+    async fn complete_enrolment(&self, c: &CompletedEnrolment) -> Result<bool, StoreError>;
+
+    /// A device by id.
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError>;
+    /// A certificate by serial (lower-case hex).
+    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+
+    /// Record a new request.
+    async fn insert_request(&self, r: &Request) -> Result<(), StoreError>;
+    /// A request by receipt id.
+    async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError>;
+    /// Requests waiting for a member at `now`, oldest first.
+    async fn waiting_requests(
+        &self,
+        member: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<WaitingRequest>, StoreError>;
+    /// Set `viewed_at` if unset, while waiting.
+    async fn mark_viewed(&self, id: &ReceiptId, now: OffsetDateTime) -> Result<bool, StoreError>;
+    /// Waiting and unexpired → signed, storing the signature.
+    async fn mark_signed(
+        &self,
+        id: &ReceiptId,
+        signed_data: &[u8],
+        signer_serial: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Waiting and unexpired → declined.
+    async fn mark_declined(
+        &self,
+        id: &ReceiptId,
+        reason: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Waiting and unexpired → failed, with the reason.
+    async fn mark_failed(
+        &self,
+        id: &ReceiptId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Signed, unverified, and signed at or after `signed_after` → verified at `now`.
+    async fn mark_verified(
+        &self,
+        id: &ReceiptId,
+        now: OffsetDateTime,
+        signed_after: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Keep a message a gateway sent.
+    async fn insert_outbox(&self, m: &OutboxMessage) -> Result<(), StoreError>;
+    /// Messages, newest first, optionally for one recipient.
+    async fn outbox(
+        &self,
+        recipient: Option<&Phone>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+}
+
+/// Tuning of the connection pool.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Largest number of connections.
+    pub max_connections: u32,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { max_connections: 8 }
+    }
+}
+
+/// Open the store a URL names (`sqlite://path` or `postgres://…`), creating a SQLite file if
+/// needed, and apply pending migrations.
+pub async fn open(
+    url: &str,
+    keys: Arc<DataKeys>,
+    options: &PoolOptions,
+) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqlStore::open(url, keys, options).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(
+            postgres::SqlStore::open(url, keys, options).await?,
+        ))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// A URL with any password replaced by `***`, safe for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = url.get(s + 3..at).unwrap_or("");
+            match creds.split_once(':') {
+                Some((user, _)) => format!(
+                    "{}{user}:***{}",
+                    url.get(..s + 3).unwrap_or(""),
+                    url.get(at..).unwrap_or("")
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(super::redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}
