@@ -1,1 +1,196 @@
-//! placeholder
+//! The dojang authenticator: the app a person holds.
+//!
+//! It makes its P-256 key itself and never sends it anywhere: the server only ever sees a CSR
+//! and signatures. The key is stored encrypted under a 6-digit PIN ([`keystore`]); the profile
+//! directory ([`profile`]) holds the device credential and the certificate. [`DeviceApi`]
+//! speaks the device API and the push WebSocket; [`Signer`] turns a request card into a CMS
+//! SignedData over its token.
+//!
+//! The `dojang-app` binary is a thin command line over this library; the test kit and the load
+//! generator use the library directly to act as many devices at once.
+
+pub mod api;
+pub mod error;
+pub mod keystore;
+pub mod profile;
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use dojang_pki::DeviceKey;
+use dojang_proto::device::{
+    EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RequestCard,
+};
+use time::OffsetDateTime;
+
+pub use api::DeviceApi;
+pub use error::AppError;
+pub use keystore::{EncryptedKey, validate_pin};
+pub use profile::{Holder, Profile};
+
+/// An unlocked key with its certificate.
+#[derive(Debug)]
+pub struct Signer {
+    key: DeviceKey,
+    certificate_der: Vec<u8>,
+}
+
+impl Signer {
+    /// A signer from a key and the certificate issued for it.
+    pub fn new(key: DeviceKey, certificate_der: Vec<u8>) -> Self {
+        Self {
+            key,
+            certificate_der,
+        }
+    }
+
+    /// Sign a card's token at `now`; returns the base64 SignedData for the approve call.
+    pub fn sign(&self, card: &RequestCard, now: OffsetDateTime) -> Result<String, AppError> {
+        let cms = self
+            .key
+            .sign_cms(&self.certificate_der, card.token.as_bytes(), now)?;
+        Ok(STANDARD.encode(cms))
+    }
+}
+
+/// An enrolled authenticator.
+#[derive(Debug)]
+pub struct Authenticator {
+    dir: PathBuf,
+    profile: Profile,
+    key: EncryptedKey,
+    api: DeviceApi,
+}
+
+impl Authenticator {
+    /// Open the profile in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, AppError> {
+        let (profile, key) = profile::load(dir)?;
+        let api = DeviceApi::new(&profile.server)?.with_token(profile.device_token.clone());
+        Ok(Self {
+            dir: dir.to_owned(),
+            profile,
+            key,
+            api,
+        })
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The profile directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The authenticated device API.
+    pub fn api(&self) -> &DeviceApi {
+        &self.api
+    }
+
+    /// Decrypt the key with the PIN.
+    pub fn unlock(&self, pin: &str) -> Result<Signer, AppError> {
+        let pkcs8 = self.key.open(pin)?;
+        let key = DeviceKey::from_pkcs8_der(&pkcs8)?;
+        Ok(Signer::new(
+            key,
+            profile::pem_to_der(&self.profile.certificate)?,
+        ))
+    }
+}
+
+/// An enrolment between "code sent" and "certificate issued". The key exists only in memory
+/// until [`Enrolment::finish`] stores it encrypted.
+#[derive(Debug)]
+pub struct Enrolment {
+    api: DeviceApi,
+    started: EnrolmentStarted,
+    holder: Holder,
+    key: DeviceKey,
+}
+
+impl Enrolment {
+    /// Ask `server` to send a one-time code to the holder's phone, and make the key.
+    pub async fn start(server: &str, holder: Holder) -> Result<Self, AppError> {
+        let api = DeviceApi::new(server)?;
+        let started = api
+            .start_enrolment(&EnrolmentStart {
+                name: Some(holder.name.clone()),
+                phone: Some(holder.phone.clone()),
+                birthday: Some(holder.birthday.clone()),
+            })
+            .await?;
+        Ok(Self {
+            api,
+            started,
+            holder,
+            key: DeviceKey::generate(),
+        })
+    }
+
+    /// What the server said when it sent the code.
+    pub fn started(&self) -> &EnrolmentStarted {
+        &self.started
+    }
+
+    /// Send the code and a CSR for the key. A wrong code can be retried while tries remain.
+    pub async fn submit_code(&self, code: &str) -> Result<EnrolmentCompleted, AppError> {
+        let csr = self.key.csr_der(&self.holder.name)?;
+        self.api
+            .complete_enrolment(
+                &self.started.enrolment_id,
+                &EnrolmentComplete {
+                    code: Some(code.trim().to_owned()),
+                    csr: Some(STANDARD.encode(csr)),
+                },
+            )
+            .await
+    }
+
+    /// Store the key under `pin` and the profile in `dir`.
+    pub fn finish(
+        self,
+        dir: &Path,
+        completed: EnrolmentCompleted,
+        pin: &str,
+    ) -> Result<Authenticator, AppError> {
+        validate_pin(pin)?;
+        let key = EncryptedKey::seal(&self.key.to_pkcs8_der(), pin)?;
+        let profile = Profile {
+            version: 1,
+            server: self.api.server().to_owned(),
+            device_id: completed.device_id,
+            device_token: completed.device_token,
+            holder: self.holder,
+            certificate: completed.certificate,
+            ca_certificate: completed.ca_certificate,
+            serial: completed.serial,
+            not_after: completed.not_after,
+        };
+        profile::save(dir, &profile, &key)?;
+        Authenticator::open(dir)
+    }
+}
+
+/// A card as text for a terminal.
+pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
+    let left = dojang_proto::datetime::parse_rfc3339(&card.expire_dt)
+        .map(|t| (t - now).whole_seconds().max(0))
+        .unwrap_or(0);
+    let mut s = format!("── request {} ({}) ──\n", card.receipt_id, card.kind);
+    s.push_str(&format!("  from:    {}", card.requester));
+    if let Some(c) = &card.call_center_num {
+        s.push_str(&format!("  (call centre {c})"));
+    }
+    s.push('\n');
+    s.push_str(&format!("  title:   {}\n", card.req_title));
+    if let Some(m) = &card.extra_message {
+        s.push_str(&format!("  message: {m}\n"));
+    }
+    s.push_str(&format!("  signs:   {}\n", card.token));
+    s.push_str(&format!("  expires: {} ({left} s left)", card.expire_dt));
+    s
+}

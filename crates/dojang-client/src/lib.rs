@@ -1,1 +1,323 @@
-//! placeholder
+//! `dojang-client`: the Rust SDK for dojang's native relying-party API.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), dojang_client::Error> {
+//! use dojang_client::{Client, Credentials, IdentityRequest};
+//! let client = Client::new(
+//!     "http://127.0.0.1:8080",
+//!     Credentials::new("012345678901", "RP_ABCDEFGHJKLM", "base64-secret-from-dojang-admin-rp-add="),
+//! )?;
+//! let receipt = client
+//!     .request_verify_auth(&IdentityRequest::new("홍길동", "01012345678", "19900101", "nonce", "로그인", 300))
+//!     .await?;
+//! let state = client.get_verify_auth_state(&receipt.receipt_id).await?;
+//! if state.state == 1 {
+//!     let verified = client.verify_auth(&receipt.receipt_id).await?;
+//!     println!("{} verified; CI {}", verified.receiver_name, verified.ci);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Method names follow the kakaocert documents (`request_verify_auth`, `get_verify_auth_state`,
+//! `verify_auth`); every failure is an [`Error`] whose [`Error::code`] is the 8-digit negative
+//! code of dojang's catalogue (or `-99999999` for failures on this side, as LinkHub's SDKs do).
+//!
+//! This crate depends on `dojang-proto` only, never on server crates. It signs every call with
+//! the relying party's secret (see `dojang_proto::auth`) using the local clock.
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use dojang_proto::{ErrorBody, auth, datetime, paths};
+use serde::de::DeserializeOwned;
+
+pub use dojang_proto::ErrorCode;
+pub use dojang_proto::rp::{
+    IdentityRequest, IdentityStatus, IdentityVerifyResult, ReceiptResponse,
+};
+
+/// The code used for failures that happen on this side (transport, bad configuration, an
+/// answer that cannot be read), as LinkHub's SDKs do.
+pub const CLIENT_ERROR_CODE: i64 = -99_999_999;
+
+/// A relying party's credentials, as printed by `dojang admin rp add`. `Debug` hides the secret.
+#[derive(Clone)]
+pub struct Credentials {
+    /// 12-digit client code.
+    pub client_code: String,
+    /// LinkID.
+    pub link_id: String,
+    /// SecretKey, standard base64.
+    pub secret_key: String,
+}
+
+impl Credentials {
+    /// Credentials from their three parts.
+    pub fn new(
+        client_code: impl Into<String>,
+        link_id: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_code: client_code.into(),
+            link_id: link_id.into(),
+            secret_key: secret_key.into(),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_code", &self.client_code)
+            .field("link_id", &self.link_id)
+            .field("secret_key", &"***")
+            .finish()
+    }
+}
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// dojang answered with an error.
+    #[error("dojang error {code}: {message} (HTTP {status})")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// 8-digit negative code.
+        code: i64,
+        /// Message.
+        message: String,
+    },
+    /// The server could not be reached or the connection failed.
+    #[error("transport: {0}")]
+    Transport(String),
+    /// The answer was not what the API documents.
+    #[error("unexpected answer (HTTP {status}): {detail}")]
+    Decode {
+        /// HTTP status.
+        status: u16,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The client was configured wrongly (bad URL, secret not base64).
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The 8-digit negative code: dojang's for API errors, [`CLIENT_ERROR_CODE`] otherwise.
+    pub fn code(&self) -> i64 {
+        match self {
+            Error::Api { code, .. } => *code,
+            _ => CLIENT_ERROR_CODE,
+        }
+    }
+
+    /// The catalogue entry of an API error, if it is one this SDK knows.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Api { code, .. } => ErrorCode::from_code(*code),
+            _ => None,
+        }
+    }
+}
+
+/// An answer as the server sent it, for tools that print raw JSON.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A client of one dojang server for one relying party.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    credentials: Credentials,
+    secret: Vec<u8>,
+}
+
+fn install_crypto_provider() {
+    // rustls is built with *ring* only; make it the default so HTTPS URLs work.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Client {
+    /// A client for `base_url` (e.g. `https://dojang.example.kr`).
+    pub fn new(base_url: &str, credentials: Credentials) -> Result<Self, Error> {
+        Self::with_timeout(base_url, credentials, Duration::from_secs(70))
+    }
+
+    /// A client with a request timeout other than the default 70 s.
+    pub fn with_timeout(
+        base_url: &str,
+        credentials: Credentials,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "base URL must start with http:// or https://: {base_url}"
+            )));
+        }
+        let secret = STANDARD
+            .decode(credentials.secret_key.trim())
+            .map_err(|_| Error::Config("the SecretKey is not standard base64".into()))?;
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("dojang-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(Self {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+            credentials,
+            secret,
+        })
+    }
+
+    /// The credentials in use.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// 본인인증 요청 — ask the named person to verify their identity. Returns the receipt.
+    pub async fn request_verify_auth(
+        &self,
+        request: &IdentityRequest,
+    ) -> Result<ReceiptResponse, Error> {
+        let body = serde_json::to_vec(request).map_err(|e| Error::Config(e.to_string()))?;
+        self.call("POST", paths::IDENTITY, &body).await
+    }
+
+    /// 본인인증 상태 확인 — the request's state and times.
+    pub async fn get_verify_auth_state(&self, receipt_id: &str) -> Result<IdentityStatus, Error> {
+        self.call("GET", &paths::identity_status_path(receipt_id), b"")
+            .await
+    }
+
+    /// 본인인증 검증 — once, after signing: the signature and the verified person.
+    pub async fn verify_auth(&self, receipt_id: &str) -> Result<IdentityVerifyResult, Error> {
+        self.call("POST", &paths::identity_verify_path(receipt_id), b"")
+            .await
+    }
+
+    /// Send a signed request and return the answer as it came (for `dojang rp` and tests).
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<RawResponse, Error> {
+        let date = datetime::format_rfc3339(time::OffsetDateTime::now_utc());
+        let signature = auth::sign(&self.secret, method, path, &date, body);
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Error::Config(format!("bad method {method}")))?;
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(auth::DATE_HEADER, date)
+            .header(
+                "authorization",
+                auth::authorization_header(&self.credentials.link_id, &signature),
+            );
+        if !body.is_empty() {
+            req = req
+                .header("content-type", "application/json")
+                .body(body.to_vec());
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| Error::Transport(e.without_url().to_string()))?;
+        let status = res.status().as_u16();
+        let body = res
+            .bytes()
+            .await
+            .map_err(|e| Error::Transport(e.to_string()))?
+            .to_vec();
+        Ok(RawResponse { status, body })
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<T, Error> {
+        let raw = self.send_raw(method, path, body).await?;
+        decode(raw)
+    }
+}
+
+/// Turn a raw answer into a value or an [`Error`].
+pub fn decode<T: DeserializeOwned>(raw: RawResponse) -> Result<T, Error> {
+    if (200..300).contains(&raw.status) {
+        serde_json::from_slice(&raw.body).map_err(|e| Error::Decode {
+            status: raw.status,
+            detail: e.to_string(),
+        })
+    } else {
+        match serde_json::from_slice::<ErrorBody>(&raw.body) {
+            Ok(b) => Err(Error::Api {
+                status: raw.status,
+                code: b.code,
+                message: b.message,
+            }),
+            Err(_) => Err(Error::Decode {
+                status: raw.status,
+                detail: String::from_utf8_lossy(raw.body.get(..200).unwrap_or(&raw.body))
+                    .into_owned(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_carry_codes() {
+        let e = decode::<ReceiptResponse>(RawResponse {
+            status: 404,
+            body: br#"{"code":-10300001,"message":"Receipt not found"}"#.to_vec(),
+        })
+        .unwrap_err();
+        assert_eq!(e.code(), -10_300_001);
+        assert_eq!(e.error_code(), Some(ErrorCode::ReceiptNotFound));
+        let e = decode::<ReceiptResponse>(RawResponse {
+            status: 502,
+            body: b"<html>".to_vec(),
+        })
+        .unwrap_err();
+        assert_eq!(e.code(), CLIENT_ERROR_CODE);
+    }
+
+    #[test]
+    fn configuration_is_checked_and_the_secret_hidden() {
+        let c = Credentials::new("012345678901", "RP_X", "c2VjcmV0");
+        assert!(!format!("{c:?}").contains("c2VjcmV0"));
+        assert!(Client::new("ftp://x", c.clone()).is_err());
+        assert!(Client::new("http://x", Credentials::new("1", "2", "not base64!")).is_err());
+        assert!(Client::new("http://127.0.0.1:1/", c).is_ok());
+    }
+
+    #[tokio::test]
+    async fn unreachable_servers_are_transport_errors() {
+        let c = Client::new(
+            "http://127.0.0.1:9",
+            Credentials::new("012345678901", "RP_X", "c2VjcmV0"),
+        )
+        .unwrap();
+        let e = c.get_verify_auth_state(&"1".repeat(32)).await.unwrap_err();
+        assert!(matches!(e, Error::Transport(_)), "{e}");
+    }
+}

@@ -89,6 +89,10 @@ catalogue! {
     BodyTooLarge = -10100002, "Request body is too large", "요청 본문이 너무 큽니다";
     /// A field has the wrong JSON type (for example a string where a number belongs).
     FieldType = -10100003, "A field has the wrong type", "필드의 자료형이 올바르지 않습니다";
+    /// A plain request reached an endpoint that needs a WebSocket upgrade.
+    WebSocketRequired = -10100004, "This endpoint needs a WebSocket upgrade", "이 경로는 WebSocket 연결이 필요합니다";
+    /// The body did not arrive within the server's time limit.
+    BodyTimeout = -10100005, "The request body did not arrive in time", "요청 본문이 제한 시간 안에 도착하지 않았습니다";
 
     // 02 — field validation
     /// `receiverName` / `name` missing or empty.
@@ -139,6 +143,12 @@ catalogue! {
     CsrMissing = -10201111, "csr is required as base64 DER", "csr(인증서 서명 요청)을 base64 DER로 입력하세요";
     /// `signedData` missing, or not standard base64.
     SignedDataMissing = -10201121, "signedData is required as base64 DER", "signedData를 base64 DER로 입력하세요";
+    /// A client code is not 12 digits.
+    ClientCodeInvalid = -10201082, "Client code must be 12 digits", "이용기관 코드는 12자리 숫자여야 합니다";
+    /// A LinkID outside `[A-Za-z0-9_-]{4,32}`.
+    LinkIdInvalid = -10201083, "LinkID must be 4 to 32 letters, digits, '_' or '-'", "LinkID는 4~32자의 영문, 숫자, '_', '-'여야 합니다";
+    /// A relying party's name is empty or longer than 100 characters.
+    RelyingPartyNameInvalid = -10201084, "Relying party name must be 1 to 100 characters", "이용기관 이름은 1~100자여야 합니다";
     /// `reason` longer than 200 characters.
     ReasonTooLong = -10201131, "reason must be at most 200 characters", "사유는 200자 이하여야 합니다";
 

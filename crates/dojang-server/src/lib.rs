@@ -1,1 +1,30 @@
-//! placeholder
+//! The dojang server: the HTTP APIs (native relying-party API, device API, PKI downloads), the
+//! WebSocket push, the SMS gateway, the data directory, and the `dojang` command line.
+//!
+//! Map:
+//! * [`config`] — the one configuration struct;
+//! * [`instance`] — the data directory: CA, data key, store;
+//! * [`server`] — [`Server::bind`], used by `main` and by tests alike;
+//! * [`http`] — routers per feature, extractors, and the one error → HTTP mapping
+//!   (`http/error.rs`);
+//! * [`service`] — what each call does, between core rules, PKI, store, push and SMS;
+//! * [`push`] — live device connections;
+//! * [`sms`] — the SMS gateway trait and its implementations;
+//! * [`cli`] — `dojang serve | admin | rp`.
+//!
+//! Only this crate knows axum. It never writes SQL (that is `dojang-store`) and never decides a
+//! domain rule on its own (that is `dojang-core`).
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod instance;
+pub mod push;
+pub mod server;
+pub mod service;
+pub mod sms;
+pub mod state;
+pub mod tls;
+
+pub use config::Config;
+pub use server::{RunningServer, Server, ServerError, ServerOptions};

@@ -65,6 +65,19 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl StoreError {
+    /// True when the database is unreachable or saturated (a retry later may work), as opposed
+    /// to a bug or corrupt data.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+}
+
 /// A member for [`Store::complete_enrolment`]: a new one to insert, or one that exists.
 #[derive(Debug, Clone)]
 pub enum MemberChoice {

@@ -1,0 +1,210 @@
+//! The device API over HTTP and the push WebSocket.
+
+use std::time::Duration;
+
+use dojang_proto::device::{
+    Answered, Approve, Decline, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart,
+    EnrolmentStarted, PendingRequests,
+};
+use dojang_proto::{ErrorBody, paths};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::error::AppError;
+
+/// A push connection.
+pub type PushSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Talks to one server's device API.
+#[derive(Debug, Clone)]
+pub struct DeviceApi {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl DeviceApi {
+    /// A client for `server` (`http://…` or `https://…`), without a device credential yet.
+    pub fn new(server: &str) -> Result<Self, AppError> {
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            return Err(AppError::Profile(format!(
+                "server must be an http(s) URL: {server}"
+            )));
+        }
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("dojang-app/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AppError::Transport(e.to_string()))?;
+        Ok(Self {
+            http,
+            base: server.trim_end_matches('/').to_owned(),
+            token: None,
+        })
+    }
+
+    /// The same client, authenticated as an enrolled device.
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The server URL.
+    pub fn server(&self) -> &str {
+        &self.base
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T, AppError> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| AppError::Transport(e.without_url().to_string()))?;
+        let status = res.status().as_u16();
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| AppError::Transport(e.to_string()))?;
+        if (200..300).contains(&status) {
+            serde_json::from_slice(&bytes).map_err(|e| AppError::Protocol(e.to_string()))
+        } else {
+            match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(b) => Err(AppError::Api {
+                    status,
+                    code: b.code,
+                    message: b.message,
+                }),
+                Err(_) => Err(AppError::Protocol(format!("HTTP {status}"))),
+            }
+        }
+    }
+
+    /// Start enrolment: a one-time code goes to the phone.
+    pub async fn start_enrolment(
+        &self,
+        start: &EnrolmentStart,
+    ) -> Result<EnrolmentStarted, AppError> {
+        self.send(reqwest::Method::POST, paths::DEVICE_ENROLMENTS, Some(start))
+            .await
+    }
+
+    /// Complete enrolment with the code and a CSR.
+    pub async fn complete_enrolment(
+        &self,
+        enrolment_id: &str,
+        complete: &EnrolmentComplete,
+    ) -> Result<EnrolmentCompleted, AppError> {
+        self.send(
+            reqwest::Method::POST,
+            &paths::enrolment_complete_path(enrolment_id),
+            Some(complete),
+        )
+        .await
+    }
+
+    /// What is waiting for this device's holder.
+    pub async fn pending(&self) -> Result<PendingRequests, AppError> {
+        self.send(reqwest::Method::GET, paths::DEVICE_REQUESTS, None::<&()>)
+            .await
+    }
+
+    /// Tell the server the request is on screen.
+    pub async fn view(&self, receipt_id: &str) -> Result<Answered, AppError> {
+        self.send(
+            reqwest::Method::POST,
+            &paths::device_request_action_path(receipt_id, "view"),
+            Some(&serde_json::json!({})),
+        )
+        .await
+    }
+
+    /// Approve with a base64 CMS SignedData.
+    pub async fn approve(
+        &self,
+        receipt_id: &str,
+        signed_data_b64: String,
+    ) -> Result<Answered, AppError> {
+        let body = Approve {
+            signed_data: Some(signed_data_b64),
+        };
+        self.send(
+            reqwest::Method::POST,
+            &paths::device_request_action_path(receipt_id, "approve"),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// Decline.
+    pub async fn decline(
+        &self,
+        receipt_id: &str,
+        reason: Option<String>,
+    ) -> Result<Answered, AppError> {
+        let body = Decline { reason };
+        self.send(
+            reqwest::Method::POST,
+            &paths::device_request_action_path(receipt_id, "decline"),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// Open the push WebSocket.
+    pub async fn connect_push(&self) -> Result<PushSocket, AppError> {
+        let url = format!(
+            "{}{}",
+            self.base
+                .replacen("https://", "wss://", 1)
+                .replacen("http://", "ws://", 1),
+            paths::DEVICE_PUSH
+        );
+        let mut request = url
+            .into_client_request()
+            .map_err(|e| AppError::Transport(e.to_string()))?;
+        if let Some(t) = &self.token {
+            let v = HeaderValue::from_str(&format!("Bearer {t}"))
+                .map_err(|_| AppError::Profile("device token is not a valid header".into()))?;
+            request.headers_mut().insert("authorization", v);
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(res) => {
+                    let status = res.status().as_u16();
+                    res.body()
+                        .as_deref()
+                        .and_then(|b| serde_json::from_slice::<ErrorBody>(b).ok())
+                        .map_or(AppError::Protocol(format!("HTTP {status}")), |b| {
+                            AppError::Api {
+                                status,
+                                code: b.code,
+                                message: b.message,
+                            }
+                        })
+                }
+                other => AppError::Transport(other.to_string()),
+            })?;
+        Ok(socket)
+    }
+}

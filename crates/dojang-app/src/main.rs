@@ -1,0 +1,441 @@
+//! `dojang-app`: the authenticator on the command line.
+
+use std::collections::HashSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use dojang_app::{
+    AppError, Authenticator, Enrolment, Holder, Signer, card_text, profile, validate_pin,
+};
+use dojang_proto::ErrorCode;
+use dojang_proto::device::{PushMessage, RequestCard};
+use futures_util::StreamExt;
+use time::OffsetDateTime;
+use tokio_tungstenite::tungstenite::Message;
+
+/// dojang-app — the dojang authenticator.
+#[derive(Debug, Parser)]
+#[command(name = "dojang-app", version)]
+struct Cli {
+    /// Profile directory [default: ~/.dojang-app].
+    #[arg(long, global = true, env = "DOJANG_APP_PROFILE", value_name = "DIR")]
+    profile: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Get a certificate: a one-time code is sent to the phone; then choose a 6-digit PIN
+    /// (scripts: env DOJANG_PIN).
+    Enroll {
+        /// Server URL.
+        #[arg(long)]
+        server: String,
+        /// Legal name.
+        #[arg(long)]
+        name: String,
+        /// Mobile number, digits only.
+        #[arg(long)]
+        phone: String,
+        /// Birth date, YYYYMMDD.
+        #[arg(long)]
+        birth: String,
+        /// Replace an existing profile in the directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Stay connected and answer requests as they arrive.
+    Listen {
+        /// Approve every request with the PIN in DOJANG_PIN (tests and demos).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Print one JSON object per event instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List waiting requests (what a lost push would have shown).
+    Pending {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a waiting request (asks for the PIN, or reads DOJANG_PIN).
+    Approve {
+        /// Receipt id.
+        receipt: String,
+    },
+    /// Decline a waiting request.
+    Decline {
+        /// Receipt id.
+        receipt: String,
+        /// Why (kept for the operator).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Show the profile: holder, device, certificate.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn say(line: impl std::fmt::Display) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Read one line from stdin (blocking, on a thread that may block).
+async fn read_line(prompt: &str) -> Result<String, AppError> {
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{prompt}");
+        let _ = out.flush();
+    }
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) => Err(AppError::Input("input ended".into())),
+            Ok(_) => Ok(line.trim().to_owned()),
+            Err(e) => Err(AppError::Input(e.to_string())),
+        }
+    })
+    .await
+    .map_err(|e| AppError::Input(e.to_string()))?
+}
+
+/// The PIN: DOJANG_PIN if set, else asked (hidden on a terminal).
+async fn read_pin(prompt: &str) -> Result<String, AppError> {
+    if let Ok(pin) = std::env::var("DOJANG_PIN") {
+        return Ok(pin);
+    }
+    if std::io::stdin().is_terminal() {
+        let prompt = prompt.to_owned();
+        return tokio::task::spawn_blocking(move || rpassword::prompt_password(prompt))
+            .await
+            .map_err(|e| AppError::Input(e.to_string()))?
+            .map_err(|e| AppError::Input(e.to_string()));
+    }
+    read_line(prompt).await
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let dir = cli.profile.clone().unwrap_or_else(profile::default_dir);
+    let result = match cli.command {
+        Command::Enroll {
+            server,
+            name,
+            phone,
+            birth,
+            force,
+        } => {
+            enroll(
+                &dir,
+                &server,
+                Holder {
+                    name,
+                    phone,
+                    birthday: birth,
+                },
+                force,
+            )
+            .await
+        }
+        Command::Listen { auto_approve, json } => match Authenticator::open(&dir) {
+            Ok(a) => listen(a, auto_approve, json).await,
+            Err(e) => Err(e),
+        },
+        Command::Pending { json } => pending(&dir, json).await,
+        Command::Approve { receipt } => approve(&dir, &receipt).await,
+        Command::Decline { receipt, reason } => decline(&dir, &receipt, reason).await,
+        Command::Status { json } => status(&dir, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dojang-app: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn enroll(
+    dir: &std::path::Path,
+    server: &str,
+    holder: Holder,
+    force: bool,
+) -> Result<(), AppError> {
+    if profile::exists(dir) && !force {
+        return Err(AppError::Profile(format!(
+            "{} already holds a profile; use another --profile or --force",
+            dir.display()
+        )));
+    }
+    let enrolment = Enrolment::start(server, holder).await?;
+    let started = enrolment.started().clone();
+    say(format!(
+        "a one-time code was sent to {} (valid {} s, {} tries)",
+        started.masked_phone, started.expire_in, started.max_attempts
+    ));
+    let mut code = read_line("one-time code: ").await?;
+    let pin = read_pin("new 6-digit PIN: ").await?;
+    validate_pin(&pin)?;
+    if std::env::var("DOJANG_PIN").is_err() && read_pin("repeat the PIN: ").await? != pin {
+        return Err(AppError::Input("the PINs differ".into()));
+    }
+    let completed = loop {
+        match enrolment.submit_code(&code).await {
+            Ok(c) => break c,
+            Err(AppError::Api {
+                code: c, message, ..
+            }) if c == ErrorCode::OtpWrong.code() => {
+                say(format!("{message}"));
+                code = read_line("one-time code: ").await?;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let auth = enrolment.finish(dir, completed, &pin)?;
+    let p = auth.profile();
+    say(format!(
+        "enrolled: certificate {} valid until {}",
+        p.serial, p.not_after
+    ));
+    say(format!(
+        "device {}; profile saved in {}",
+        p.device_id,
+        dir.display()
+    ));
+    Ok(())
+}
+
+enum Outcome {
+    Approved,
+    Declined,
+    Skipped,
+}
+
+/// Show a card and answer it: automatically with `signer`, or by asking.
+async fn handle(
+    auth: &Authenticator,
+    card: &RequestCard,
+    signer: Option<&Signer>,
+    json: bool,
+) -> Result<Outcome, AppError> {
+    let now = OffsetDateTime::now_utc();
+    if json {
+        say(serde_json::json!({ "event": "request", "card": card }));
+    } else {
+        say(card_text(card, now));
+    }
+    let answer = match signer {
+        Some(signer) => {
+            sign_and_approve(auth, card, signer).await?;
+            Outcome::Approved
+        }
+        None => {
+            let _ = auth.api().view(&card.receipt_id).await;
+            match read_line("approve? [y]es / [n]o, decline / [s]kip: ")
+                .await?
+                .to_lowercase()
+                .as_str()
+            {
+                "y" | "yes" => {
+                    let pin = read_pin("PIN: ").await?;
+                    sign_and_approve(auth, card, &auth.unlock(&pin)?).await?;
+                    Outcome::Approved
+                }
+                "n" | "no" => {
+                    auth.api().decline(&card.receipt_id, None).await?;
+                    Outcome::Declined
+                }
+                _ => Outcome::Skipped,
+            }
+        }
+    };
+    let word = match answer {
+        Outcome::Approved => "approved",
+        Outcome::Declined => "declined",
+        Outcome::Skipped => "skipped",
+    };
+    if json {
+        say(serde_json::json!({ "event": word, "receiptID": card.receipt_id }));
+    } else {
+        say(format!("{word} {}", card.receipt_id));
+    }
+    Ok(answer)
+}
+
+async fn sign_and_approve(
+    auth: &Authenticator,
+    card: &RequestCard,
+    signer: &Signer,
+) -> Result<(), AppError> {
+    let signed = signer.sign(card, OffsetDateTime::now_utc())?;
+    auth.api().approve(&card.receipt_id, signed).await?;
+    Ok(())
+}
+
+async fn listen(auth: Authenticator, auto_approve: bool, json: bool) -> Result<(), AppError> {
+    let signer = if auto_approve {
+        let pin = std::env::var("DOJANG_PIN")
+            .map_err(|_| AppError::Input("--auto-approve needs the PIN in DOJANG_PIN".into()))?;
+        Some(auth.unlock(&pin)?)
+    } else {
+        None
+    };
+    let mut handled: HashSet<String> = HashSet::new();
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match auth.api().connect_push().await {
+            Ok(mut socket) => {
+                backoff = Duration::from_secs(1);
+                if json {
+                    say(
+                        serde_json::json!({ "event": "connected", "server": auth.profile().server }),
+                    );
+                } else {
+                    say(format!(
+                        "connected to {}; waiting for requests (Ctrl-C to stop)",
+                        auth.profile().server
+                    ));
+                }
+                // Fetch what is waiting *after* connecting, so nothing pushed meanwhile is lost.
+                let mut queue: Vec<RequestCard> = auth.api().pending().await?.requests;
+                loop {
+                    while let Some(card) = queue.pop() {
+                        if handled.insert(card.receipt_id.clone()) {
+                            match handle(&auth, &card, signer.as_ref(), json).await {
+                                Ok(Outcome::Skipped) => {
+                                    handled.remove(&card.receipt_id);
+                                }
+                                Ok(_) => {}
+                                Err(e) => eprintln!("dojang-app: {} failed: {e}", card.receipt_id),
+                            }
+                        }
+                    }
+                    let next = tokio::select! {
+                        m = socket.next() => m,
+                        _ = tokio::signal::ctrl_c() => return Ok(()),
+                    };
+                    match next {
+                        Some(Ok(Message::Text(text))) => {
+                            match serde_json::from_str::<PushMessage>(&text) {
+                                Ok(PushMessage::Request { card }) => queue.push(*card),
+                                Ok(PushMessage::Withdrawn { receipt_id, state }) => {
+                                    if json {
+                                        say(
+                                            serde_json::json!({ "event": "withdrawn", "receiptID": receipt_id, "state": state }),
+                                        );
+                                    }
+                                }
+                                Ok(PushMessage::Hello { .. }) => {}
+                                Err(e) => {
+                                    eprintln!("dojang-app: ignoring an unknown push message: {e}")
+                                }
+                            }
+                        }
+                        Some(Ok(Message::Close(_))) | None => break,
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => {
+                            eprintln!("dojang-app: push connection lost: {e}");
+                            break;
+                        }
+                    }
+                }
+                eprintln!("dojang-app: disconnected; reconnecting");
+            }
+            Err(e @ AppError::Api { status: 401, .. }) => return Err(e),
+            Err(e) => eprintln!(
+                "dojang-app: cannot connect ({e}); retrying in {} s",
+                backoff.as_secs()
+            ),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}
+
+async fn find_card(auth: &Authenticator, receipt: &str) -> Result<RequestCard, AppError> {
+    auth.api()
+        .pending()
+        .await?
+        .requests
+        .into_iter()
+        .find(|c| c.receipt_id == receipt)
+        .ok_or_else(|| AppError::Input(format!("no waiting request {receipt}")))
+}
+
+async fn pending(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
+    let auth = Authenticator::open(dir)?;
+    let cards = auth.api().pending().await?.requests;
+    if json {
+        say(serde_json::to_string_pretty(&cards).unwrap_or_default());
+    } else if cards.is_empty() {
+        say("nothing is waiting");
+    } else {
+        let now = OffsetDateTime::now_utc();
+        for c in &cards {
+            say(card_text(c, now));
+        }
+    }
+    Ok(())
+}
+
+async fn approve(dir: &std::path::Path, receipt: &str) -> Result<(), AppError> {
+    let auth = Authenticator::open(dir)?;
+    let card = find_card(&auth, receipt).await?;
+    say(card_text(&card, OffsetDateTime::now_utc()));
+    let _ = auth.api().view(receipt).await;
+    let signer = auth.unlock(&read_pin("PIN: ").await?)?;
+    sign_and_approve(&auth, &card, &signer).await?;
+    say(format!("approved {receipt}"));
+    Ok(())
+}
+
+async fn decline(
+    dir: &std::path::Path,
+    receipt: &str,
+    reason: Option<String>,
+) -> Result<(), AppError> {
+    let auth = Authenticator::open(dir)?;
+    auth.api().decline(receipt, reason).await?;
+    say(format!("declined {receipt}"));
+    Ok(())
+}
+
+fn status(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
+    let (p, _) = profile::load(dir)?;
+    if json {
+        say(serde_json::json!({
+            "server": p.server,
+            "deviceID": p.device_id,
+            "holder": { "name": p.holder.name, "phone": p.holder.phone, "birthday": p.holder.birthday },
+            "serial": p.serial,
+            "notAfter": p.not_after,
+            "certificate": p.certificate,
+        }));
+    } else {
+        say(format!(
+            "holder:      {} ({}, {})",
+            p.holder.name, p.holder.phone, p.holder.birthday
+        ));
+        say(format!("server:      {}", p.server));
+        say(format!("device:      {}", p.device_id));
+        say(format!(
+            "certificate: serial {} valid until {}",
+            p.serial, p.not_after
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `dojang serve`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{InstanceArgs, init_logging, parse_listen, say};
+use crate::config::LogFormat;
+use crate::instance::CaOrigin;
+use crate::{Server, ServerOptions};
+
+/// Options of `dojang serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    instance: InstanceArgs,
+    /// Listen address; port 0 picks a free one [default: 127.0.0.1:8080].
+    #[arg(long, env = "DOJANG_LISTEN", value_name = "ADDR", value_parser = parse_listen)]
+    listen: Option<SocketAddr>,
+    /// Log filter, e.g. info or dojang_server=debug [default: info].
+    #[arg(long, env = "DOJANG_LOG", value_name = "FILTER")]
+    log: Option<String>,
+    /// Log format.
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
+    let mut config = args.instance.load()?;
+    if let Some(l) = args.listen {
+        config.listen = l;
+    }
+    if let Some(l) = args.log {
+        config.log = l;
+    }
+    if let Some(f) = args.log_format {
+        config.log_format = f;
+    }
+    init_logging(&config.log, config.log_format);
+    let server = Server::bind(&config, ServerOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    say(format!("dojang {}", env!("CARGO_PKG_VERSION")));
+    let (origin, cert, key) = server.ca_files();
+    match origin {
+        CaOrigin::Created => say(format!(
+            "created the CA: certificate {} and key {} (mode 0600; back it up, it is never overwritten)",
+            cert.display(),
+            key.display()
+        )),
+        CaOrigin::Loaded => say(format!("CA: {}", cert.display())),
+    }
+    say(format!(
+        "database: {}",
+        dojang_store::redact_url(&config.database_url())
+    ));
+    say(format!("dojang listening on {}", server.base_url()));
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown();
+    server.wait().await.map_err(|e| e.to_string())?;
+    say("dojang stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

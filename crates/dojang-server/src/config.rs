@@ -1,0 +1,351 @@
+//! Configuration: one struct, read once, validated once, passed explicitly.
+//!
+//! Sources, strongest first: command-line flags, environment variables (`DOJANG_*`), the TOML
+//! file given by `--config` / `DOJANG_CONFIG`, built-in defaults. Every key is documented in
+//! `examples/dojang.toml`; unknown keys are an error, so a typo cannot be silently ignored.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dojang_core::Policy;
+use serde::{Deserialize, Serialize};
+
+/// A secret string from configuration. `Debug` and `Display` print `***`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a value.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "***" })
+    }
+}
+
+/// Everything the server reads from configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the CA, the data key and the default SQLite database.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/dojang.db`.
+    pub database_url: Secret,
+    /// Largest number of database connections.
+    pub database_max_connections: u32,
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `tracing` filter for the logs on stderr (e.g. `info`, `dojang=debug`).
+    pub log: String,
+    /// Log format: `text` or `json`.
+    pub log_format: LogFormat,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Request and enrolment rules.
+    pub policy: PolicyConfig,
+    /// The certificate authority created on first start.
+    pub ca: CaConfig,
+    /// How one-time codes reach phones.
+    pub sms: SmsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./dojang-data"),
+            database_url: Secret::default(),
+            database_max_connections: 8,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log: "info".into(),
+            log_format: LogFormat::Text,
+            max_body_bytes: 1024 * 1024,
+            policy: PolicyConfig::default(),
+            ca: CaConfig::default(),
+            sms: SmsConfig::default(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[policy]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Largest `expireIn` a relying party may ask for (1–1800).
+    pub max_expire_in: u32,
+    /// Seconds after signing during which verify is allowed.
+    pub verify_window_secs: u64,
+    /// Allowed distance of a request's `X-Dojang-Date` from the server clock, seconds.
+    pub date_skew_secs: u64,
+    /// Tolerance of a device's signing time, seconds.
+    pub signing_time_skew_secs: u64,
+    /// Validity of a one-time code, seconds.
+    pub otp_ttl_secs: u64,
+    /// Tries per one-time code.
+    pub otp_max_attempts: u32,
+    /// Enrolments one phone number may start per hour.
+    pub enrolments_per_phone_per_hour: u32,
+    /// Validity of issued certificates, days.
+    pub certificate_validity_days: u32,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        let p = Policy::default();
+        Self {
+            max_expire_in: p.max_expire_in,
+            verify_window_secs: p.verify_window.as_secs(),
+            date_skew_secs: p.date_skew.as_secs(),
+            signing_time_skew_secs: p.signing_time_skew.as_secs(),
+            otp_ttl_secs: p.otp_ttl.as_secs(),
+            otp_max_attempts: p.otp_max_attempts,
+            enrolments_per_phone_per_hour: p.enrolments_per_phone_per_hour,
+            certificate_validity_days: u32::try_from(p.certificate_validity.as_secs() / 86_400)
+                .unwrap_or(1095),
+        }
+    }
+}
+
+/// `[ca]`: used only when the CA is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaConfig {
+    /// Subject CN of the root.
+    pub common_name: String,
+    /// Subject O of the root (also the O of every issued certificate).
+    pub organization: String,
+    /// Subject C, two letters.
+    pub country: String,
+    /// Validity of the root, years.
+    pub validity_years: u32,
+}
+
+impl Default for CaConfig {
+    fn default() -> Self {
+        let p = dojang_pki::CaProfile::default();
+        Self {
+            common_name: p.common_name,
+            organization: p.organization,
+            country: p.country,
+            validity_years: p.validity_years,
+        }
+    }
+}
+
+/// `[sms]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// `outbox` (development: messages stay in the database, see `dojang admin outbox`) or
+    /// `http` (POST to a carrier's HTTP API).
+    pub gateway: SmsGatewayKind,
+    /// `http`: the endpoint that accepts `{"from","to","text"}`.
+    pub url: String,
+    /// `http`: bearer token sent as `Authorization: Bearer …`.
+    pub token: Secret,
+    /// Sender number shown on the phone.
+    pub sender: String,
+    /// `http`: request timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            gateway: SmsGatewayKind::Outbox,
+            url: String::new(),
+            token: Secret::default(),
+            sender: "1600-0000".into(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// Which SMS gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsGatewayKind {
+    /// Keep messages in the database.
+    Outbox,
+    /// HTTP carrier API.
+    Http,
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Read a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
+    }
+
+    /// Parse TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The database URL, with the SQLite default filled in.
+    pub fn database_url(&self) -> String {
+        if self.database_url.expose().is_empty() {
+            format!("sqlite://{}", self.data_dir.join("dojang.db").display())
+        } else {
+            self.database_url.expose().to_owned()
+        }
+    }
+
+    /// Check every value once; the domain policy comes out.
+    pub fn validate(&self) -> Result<Policy, ConfigError> {
+        let p = &self.policy;
+        let err = |m: &str| Err(ConfigError(m.to_owned()));
+        if !(1..=dojang_core::settings::EXPIRE_IN_CEILING).contains(&p.max_expire_in) {
+            return err("policy.max_expire_in must be between 1 and 1800");
+        }
+        if p.verify_window_secs == 0 || p.verify_window_secs > 86_400 {
+            return err("policy.verify_window_secs must be between 1 and 86400");
+        }
+        if p.date_skew_secs == 0 || p.date_skew_secs > 3600 {
+            return err("policy.date_skew_secs must be between 1 and 3600");
+        }
+        if p.signing_time_skew_secs > 3600 {
+            return err("policy.signing_time_skew_secs must be at most 3600");
+        }
+        if !(30..=3600).contains(&p.otp_ttl_secs) {
+            return err("policy.otp_ttl_secs must be between 30 and 3600");
+        }
+        if !(1..=10).contains(&p.otp_max_attempts) {
+            return err("policy.otp_max_attempts must be between 1 and 10");
+        }
+        if p.enrolments_per_phone_per_hour == 0 {
+            return err("policy.enrolments_per_phone_per_hour must be at least 1");
+        }
+        if !(1..=3650).contains(&p.certificate_validity_days) {
+            return err("policy.certificate_validity_days must be between 1 and 3650");
+        }
+        if self.ca.country.len() != 2 || !self.ca.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return err("ca.country must be two upper-case letters");
+        }
+        if self.ca.common_name.trim().is_empty() || self.ca.organization.trim().is_empty() {
+            return err("ca.common_name and ca.organization must not be empty");
+        }
+        if !(1..=50).contains(&self.ca.validity_years) {
+            return err("ca.validity_years must be between 1 and 50");
+        }
+        if self.max_body_bytes < 1024 {
+            return err("max_body_bytes must be at least 1024");
+        }
+        if self.database_max_connections == 0 {
+            return err("database_max_connections must be at least 1");
+        }
+        if self.sms.gateway == SmsGatewayKind::Http && !self.sms.url.starts_with("http") {
+            return err("sms.url must be an http(s) URL when sms.gateway = \"http\"");
+        }
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(format!(
+                "database_url must start with sqlite:// or postgres:// (got {})",
+                dojang_store::redact_url(&url)
+            )));
+        }
+        Ok(Policy {
+            max_expire_in: p.max_expire_in,
+            verify_window: Duration::from_secs(p.verify_window_secs),
+            date_skew: Duration::from_secs(p.date_skew_secs),
+            signing_time_skew: Duration::from_secs(p.signing_time_skew_secs),
+            otp_ttl: Duration::from_secs(p.otp_ttl_secs),
+            otp_max_attempts: p.otp_max_attempts,
+            enrolments_per_phone_per_hour: p.enrolments_per_phone_per_hour,
+            certificate_validity: Duration::from_secs(
+                u64::from(p.certificate_validity_days) * 86_400,
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_the_documented_ones() {
+        let c = Config::default();
+        assert_eq!(c.validate().unwrap(), Policy::default());
+        assert_eq!(c.database_url(), "sqlite://./dojang-data/dojang.db");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_example_file_parses_to_the_defaults_and_names_every_key() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/dojang.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        // Every key of the example is real (deny_unknown_fields) and set to its default.
+        assert_eq!(Config::from_toml(&text).unwrap(), Config::default());
+        // Every key of the struct appears in the example.
+        let defaults = toml::to_string(&Config::default()).unwrap();
+        let table: toml::Table = toml::from_str(&defaults).unwrap();
+        let mut keys = Vec::new();
+        for (k, v) in &table {
+            match v {
+                toml::Value::Table(t) => keys.extend(t.keys().map(|s| format!("{k}.{s}"))),
+                _ => keys.push(k.clone()),
+            }
+        }
+        for key in keys {
+            let leaf = key.rsplit('.').next().unwrap_or(&key);
+            assert!(
+                text.lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{leaf} ="))),
+                "examples/dojang.toml does not document {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(Config::from_toml("listen_addr = \"127.0.0.1:1\"").is_err());
+        assert!(Config::from_toml("[policy]\nmax_expire = 5").is_err());
+        let mut c = Config::default();
+        c.policy.max_expire_in = 1801;
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.database_url = Secret::new("mysql://x");
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.sms.gateway = SmsGatewayKind::Http;
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let mut c = Config::default();
+        c.database_url = Secret::new("postgres://u:pw@h/db");
+        assert!(!format!("{c:?}").contains("pw"));
+    }
+}

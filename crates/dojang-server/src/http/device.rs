@@ -1,0 +1,154 @@
+//! The device API: enrolment, the push WebSocket, the pending list, and answers.
+
+use std::time::Duration;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use dojang_core::Device;
+use dojang_proto::device::{
+    Answered, Approve, Decline, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart,
+    EnrolmentStarted, PendingRequests, PushMessage,
+};
+use dojang_proto::{ErrorCode, paths};
+use futures_util::{SinkExt, StreamExt};
+
+use super::error::ApiError;
+use super::extract::{DeviceAuth, JsonBody, NoBody};
+use crate::push::Delivery;
+use crate::service::{answer, enrolment};
+use crate::state::AppState;
+
+/// Interval of WebSocket pings, which keep NAT mappings alive and detect dead peers.
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+/// Routes of `/device/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(paths::DEVICE_ENROLMENTS, post(start_enrolment))
+        .route(paths::DEVICE_ENROLMENT_COMPLETE, post(complete_enrolment))
+        .route(paths::DEVICE_PUSH, get(push))
+        .route(paths::DEVICE_REQUESTS, get(pending))
+        .route(paths::DEVICE_REQUEST_VIEW, post(view))
+        .route(paths::DEVICE_REQUEST_APPROVE, post(approve))
+        .route(paths::DEVICE_REQUEST_DECLINE, post(decline))
+}
+
+fn segment(path: Result<Path<String>, PathRejection>) -> String {
+    path.map(|Path(p)| p).unwrap_or_default()
+}
+
+async fn start_enrolment(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<EnrolmentStart>,
+) -> Result<Json<EnrolmentStarted>, ApiError> {
+    enrolment::start(&s, &body).await.map(Json)
+}
+
+async fn complete_enrolment(
+    State(s): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<EnrolmentComplete>,
+) -> Result<Json<EnrolmentCompleted>, ApiError> {
+    enrolment::complete(&s, &segment(path), &body)
+        .await
+        .map(Json)
+}
+
+async fn pending(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+) -> Result<Json<PendingRequests>, ApiError> {
+    answer::pending(&s, &d).await.map(Json)
+}
+
+async fn view(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(_): JsonBody<NoBody>,
+) -> Result<Json<Answered>, ApiError> {
+    answer::view(&s, &d, &segment(path)).await.map(Json)
+}
+
+async fn approve(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<Approve>,
+) -> Result<Json<Answered>, ApiError> {
+    answer::approve(&s, &d, &segment(path), &body)
+        .await
+        .map(Json)
+}
+
+async fn decline(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<Decline>,
+) -> Result<Json<Answered>, ApiError> {
+    answer::decline(&s, &d, &segment(path), &body)
+        .await
+        .map(Json)
+}
+
+async fn push(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let ws = ws.map_err(|_| ApiError::Code(ErrorCode::WebSocketRequired))?;
+    Ok(ws
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| run_push(socket, s, d)))
+}
+
+/// One device's push connection: forward hub deliveries, answer pings, end on close, on
+/// supersession, or on server shutdown.
+async fn run_push(socket: WebSocket, state: AppState, device: Device) {
+    let (subscription, mut deliveries) = state.push.subscribe(device.member_id, device.id);
+    let (mut tx, mut rx) = socket.split();
+    let hello = PushMessage::Hello {
+        device_id: device.id.to_string(),
+    };
+    if let Ok(text) = serde_json::to_string(&hello)
+        && tx.send(Message::Text(text.into())).await.is_err()
+    {
+        return;
+    }
+    tracing::debug!(device = %device.id, "push connected");
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            delivery = deliveries.recv() => match delivery {
+                Some(Delivery::Frame(text)) => {
+                    if tx.send(Message::Text(text)).await.is_err() { break; }
+                }
+                Some(Delivery::Close) | None => {
+                    let _ = tx.send(Message::Close(None)).await;
+                    break;
+                }
+            },
+            incoming = rx.next() => match incoming {
+                // The device speaks only to keep the connection alive; anything else is ignored.
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if tx.send(Message::Ping(Default::default())).await.is_err() { break; }
+            }
+            () = state.shutdown.cancelled() => {
+                let _ = tx.send(Message::Close(None)).await;
+                break;
+            }
+        }
+    }
+    drop(subscription);
+    tracing::debug!(device = %device.id, "push disconnected");
+}

@@ -1,0 +1,378 @@
+//! The one place where failures become HTTP answers.
+//!
+//! Every handler and extractor returns [`ApiError`]; [`ApiError::code`] picks the catalogue code
+//! and [`status`] the HTTP status, each in one exhaustive match. The body is always
+//! `{"code": …, "message": …}`; the message is English unless the request's `Accept-Language`
+//! starts with `ko` (see [`localize`]). A 5xx logs its cause once and answers an opaque message.
+
+use axum::Json;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use dojang_core::{CoreError, ValidationError};
+use dojang_pki::PkiError;
+use dojang_proto::error::Lang;
+use dojang_proto::{ErrorBody, ErrorCode};
+use dojang_store::StoreError;
+
+/// A failure on its way to becoming an HTTP answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A code chosen by the layer that knows (authentication, extractors, lookups).
+    #[error("{0:?}")]
+    Code(ErrorCode),
+    /// A code with a detail appended to its message (e.g. which JSON field was wrong).
+    #[error("{code:?}: {detail}")]
+    Detailed {
+        /// The code.
+        code: ErrorCode,
+        /// Appended to the message; must not contain personal data.
+        detail: String,
+    },
+    /// A domain rule.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// A certificate, CSR or signature problem.
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Anything else that should not happen; logged, answered as 500.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::Core(CoreError::Validation(e))
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(c: ErrorCode) -> Self {
+        ApiError::Code(c)
+    }
+}
+
+fn validation_code(v: ValidationError) -> ErrorCode {
+    use ErrorCode as C;
+    use ValidationError as V;
+    match v {
+        V::NameMissing => C::NameMissing,
+        V::NameTooLong => C::NameTooLong,
+        V::NameInvalid => C::NameInvalid,
+        V::PhoneMissing => C::PhoneMissing,
+        V::PhoneNotDigits => C::PhoneNotDigits,
+        V::PhoneLength => C::PhoneLength,
+        V::BirthdayMissing => C::BirthdayMissing,
+        V::BirthdayFormat => C::BirthdayFormat,
+        V::BirthdayInvalid => C::BirthdayInvalid,
+        V::TokenMissing => C::TokenMissing,
+        V::TokenTooLong => C::TokenTooLong,
+        V::TitleMissing => C::TitleMissing,
+        V::TitleTooLong => C::TitleTooLong,
+        V::ExtraMessageTooLong => C::ExtraMessageTooLong,
+        V::ExpireInMissing => C::ExpireInMissing,
+        V::ExpireInTooSmall => C::ExpireInTooSmall,
+        V::ExpireInTooLarge => C::ExpireInTooLarge,
+        V::CallCenterNumTooLong => C::CallCenterNumTooLong,
+        V::CallCenterNumInvalid => C::CallCenterNumInvalid,
+        V::ReceiptIdInvalid => C::ReceiptIdInvalid,
+        V::ClientCodeInvalid => C::ClientCodeInvalid,
+        V::LinkIdInvalid => C::LinkIdInvalid,
+        V::RelyingPartyNameInvalid => C::RelyingPartyNameInvalid,
+        // Device ids only arrive inside device credentials.
+        V::MemberIdInvalid | V::DeviceIdInvalid => C::DeviceAuthInvalid,
+        V::EnrolmentIdInvalid => C::EnrolmentIdInvalid,
+        V::OtpFormat => C::OtpFormat,
+        V::CsrMissing => C::CsrMissing,
+        V::SignedDataMissing => C::SignedDataMissing,
+        V::ReasonTooLong => C::ReasonTooLong,
+        // `ValidationError` is ours but marked non_exhaustive for other crates; a new variant
+        // must be given its own code here, and the catalogue test below fails until it is.
+        _ => C::Internal,
+    }
+}
+
+fn pki_code(e: &PkiError) -> ErrorCode {
+    use ErrorCode as C;
+    use PkiError as P;
+    match e {
+        P::CsrTooLarge { .. } => C::CsrTooLarge,
+        P::MalformedCsr(_) => C::CsrMalformed,
+        P::UnsupportedCsrKey(_) | P::UnsupportedCsrSignatureAlgorithm(_) => C::CsrKeyType,
+        P::CsrBadSignature => C::CsrSignature,
+        P::CsrSubjectMismatch => C::CsrSubjectMismatch,
+        P::CmsTooLarge { .. } | P::MalformedCms(_) => C::SignedDataMalformed,
+        P::UnsupportedContentType(_)
+        | P::UnsupportedAlgorithm(_)
+        | P::NoSigner
+        | P::MultipleSigners(_)
+        | P::DetachedContent
+        | P::MissingSignedAttributes
+        | P::MissingSignedAttribute(_) => C::SignatureUnsupported,
+        P::ContentTypeMismatch | P::DigestMismatch | P::BadSignature => C::SignatureInvalid,
+        P::SignerCertificateMissing | P::UntrustedChain(_) => C::SignerUntrusted,
+        P::CertificateExpired | P::CertificateNotYetValid => C::SignerCertificateExpired,
+        // Issuance and CA problems are ours, not the caller's.
+        _ => C::Internal,
+    }
+}
+
+impl ApiError {
+    /// The catalogue code.
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
+        match self {
+            ApiError::Code(c) | ApiError::Detailed { code: c, .. } => *c,
+            ApiError::Core(e) => match e {
+                CoreError::Validation(v) => validation_code(*v),
+                CoreError::NotSignedYet => C::NotSignedYet,
+                CoreError::AlreadyVerified => C::AlreadyVerified,
+                CoreError::VerifyWindowPassed => C::VerifyWindowPassed,
+                CoreError::Expired => C::RequestExpired,
+                CoreError::Declined => C::RequestDeclined,
+                CoreError::Failed => C::RequestFailed,
+                CoreError::NotWaiting => C::RequestNotWaiting,
+                CoreError::SigningTimeOutOfRange => C::SigningTimeOutOfRange,
+                CoreError::EnrolmentExpired => C::EnrolmentExpired,
+                CoreError::EnrolmentCompleted => C::EnrolmentCompleted,
+                CoreError::OtpWrong { .. } => C::OtpWrong,
+                CoreError::OtpTooManyAttempts => C::OtpTooManyAttempts,
+                _ => C::Internal,
+            },
+            ApiError::Pki(e) => pki_code(e),
+            ApiError::Store(e) if e.is_unavailable() => C::Unavailable,
+            ApiError::Store(_) | ApiError::Internal(_) => C::Internal,
+        }
+    }
+
+    /// Text appended to the message, if any.
+    fn detail(&self) -> Option<String> {
+        match self {
+            ApiError::Detailed { detail, .. } => Some(detail.clone()),
+            ApiError::Core(CoreError::OtpWrong { remaining }) => {
+                Some(format!("{remaining} tries left"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The HTTP status of each code.
+pub fn status(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::AuthorizationMissing
+        | C::AuthorizationMalformed
+        | C::UnknownLinkId
+        | C::SignatureMismatch
+        | C::DateMissing
+        | C::DateMalformed
+        | C::DateOutOfWindow
+        | C::DeviceAuthMissing
+        | C::DeviceAuthInvalid => StatusCode::UNAUTHORIZED,
+        C::BodyTooLarge | C::CsrTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+        C::MalformedJson
+        | C::FieldType
+        | C::WebSocketRequired
+        | C::NameMissing
+        | C::NameTooLong
+        | C::NameInvalid
+        | C::PhoneMissing
+        | C::PhoneNotDigits
+        | C::PhoneLength
+        | C::BirthdayMissing
+        | C::BirthdayFormat
+        | C::BirthdayInvalid
+        | C::TokenMissing
+        | C::TokenTooLong
+        | C::TitleMissing
+        | C::TitleTooLong
+        | C::ExtraMessageTooLong
+        | C::ExpireInMissing
+        | C::ExpireInTooSmall
+        | C::ExpireInTooLarge
+        | C::CallCenterNumTooLong
+        | C::CallCenterNumInvalid
+        | C::ReceiptIdInvalid
+        | C::ClientCodeInvalid
+        | C::LinkIdInvalid
+        | C::RelyingPartyNameInvalid
+        | C::EnrolmentIdInvalid
+        | C::OtpFormat
+        | C::CsrMissing
+        | C::SignedDataMissing
+        | C::ReasonTooLong
+        | C::OtpWrong
+        | C::CsrMalformed
+        | C::CsrKeyType
+        | C::CsrSignature
+        | C::CsrSubjectMismatch
+        | C::SignedDataMalformed
+        | C::SignatureUnsupported
+        | C::SignatureInvalid
+        | C::ContentMismatch
+        | C::SignerUntrusted
+        | C::SignerCertificateExpired
+        | C::SignerNotReceiver
+        | C::SigningTimeOutOfRange => StatusCode::BAD_REQUEST,
+        C::ReceiptNotFound | C::EnrolmentNotFound | C::DeviceRequestNotFound | C::RouteNotFound => {
+            StatusCode::NOT_FOUND
+        }
+        C::NotSignedYet
+        | C::AlreadyVerified
+        | C::RequestDeclined
+        | C::RequestFailed
+        | C::EnrolmentCompleted
+        | C::MemberNameMismatch
+        | C::RequestNotWaiting => StatusCode::CONFLICT,
+        C::VerifyWindowPassed | C::RequestExpired | C::EnrolmentExpired => StatusCode::GONE,
+        C::ReceiverNotFound | C::ReceiverNameMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        C::OtpTooManyAttempts => StatusCode::FORBIDDEN,
+        C::EnrolmentRateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Attached to error responses so [`localize`] can re-render the message.
+#[derive(Debug, Clone)]
+struct ErrorInfo {
+    code: ErrorCode,
+    detail: Option<String>,
+}
+
+fn message(code: ErrorCode, detail: Option<&str>, lang: Lang) -> String {
+    match detail {
+        Some(d) => format!("{} ({d})", code.message(lang)),
+        None => code.message(lang).to_owned(),
+    }
+}
+
+fn render(code: ErrorCode, detail: Option<String>, lang: Lang) -> Response {
+    let body = ErrorBody {
+        code: code.code(),
+        message: message(code, detail.as_deref(), lang),
+    };
+    let mut res = (status(code), Json(body)).into_response();
+    res.extensions_mut().insert(ErrorInfo { code, detail });
+    res
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = self.code();
+        let st = status(code);
+        if st.is_server_error() {
+            // The cause is logged once, here; the caller sees only the catalogue message.
+            tracing::error!(error = %self, code = code.code(), "request failed");
+            return render(code, None, Lang::En);
+        }
+        tracing::debug!(code = code.code(), "request refused: {self}");
+        let detail = self.detail();
+        render(code, detail, Lang::En)
+    }
+}
+
+/// Middleware: re-render error messages in Korean when the caller asks for it.
+pub async fn localize(req: Request, next: Next) -> Response {
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let res = next.run(req).await;
+    if lang == Lang::En {
+        return res;
+    }
+    match res.extensions().get::<ErrorInfo>().cloned() {
+        Some(info) => {
+            let mut out = render(info.code, info.detail, lang);
+            out.headers_mut()
+                .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("ko"));
+            out
+        }
+        None => res,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_status_matching_its_group() {
+        for &c in ErrorCode::ALL {
+            let s = status(c);
+            let group = (-c.code() / 100_000) % 100;
+            match group {
+                0 => assert_eq!(s, StatusCode::UNAUTHORIZED, "{c:?}"),
+                1 | 2 => assert!(s.is_client_error() && s != StatusCode::NOT_FOUND, "{c:?}"),
+                3..=5 => assert!(s.is_client_error(), "{c:?}"),
+                9 => assert!(s.is_client_error() || s.is_server_error(), "{c:?}"),
+                _ => panic!("{c:?} has no group"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_validation_error_has_its_own_code() {
+        use std::collections::HashSet;
+        let all = [
+            ValidationError::NameMissing,
+            ValidationError::NameTooLong,
+            ValidationError::NameInvalid,
+            ValidationError::PhoneMissing,
+            ValidationError::PhoneNotDigits,
+            ValidationError::PhoneLength,
+            ValidationError::BirthdayMissing,
+            ValidationError::BirthdayFormat,
+            ValidationError::BirthdayInvalid,
+            ValidationError::TokenMissing,
+            ValidationError::TokenTooLong,
+            ValidationError::TitleMissing,
+            ValidationError::TitleTooLong,
+            ValidationError::ExtraMessageTooLong,
+            ValidationError::ExpireInMissing,
+            ValidationError::ExpireInTooSmall,
+            ValidationError::ExpireInTooLarge,
+            ValidationError::CallCenterNumTooLong,
+            ValidationError::CallCenterNumInvalid,
+            ValidationError::ReceiptIdInvalid,
+            ValidationError::ClientCodeInvalid,
+            ValidationError::LinkIdInvalid,
+            ValidationError::RelyingPartyNameInvalid,
+            ValidationError::EnrolmentIdInvalid,
+            ValidationError::OtpFormat,
+            ValidationError::CsrMissing,
+            ValidationError::SignedDataMissing,
+            ValidationError::ReasonTooLong,
+        ];
+        let codes: HashSet<_> = all.iter().map(|&v| validation_code(v)).collect();
+        assert_eq!(codes.len(), all.len());
+        assert!(!codes.contains(&ErrorCode::Internal));
+    }
+
+    #[test]
+    fn server_errors_hide_their_cause() {
+        let res = ApiError::Internal("disk on fire at /secret/path".into()).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let info = res.extensions().get::<ErrorInfo>().unwrap();
+        assert!(info.detail.is_none());
+    }
+
+    #[test]
+    fn otp_errors_say_how_many_tries_are_left() {
+        let e = ApiError::Core(CoreError::OtpWrong { remaining: 3 });
+        assert_eq!(e.code(), ErrorCode::OtpWrong);
+        assert_eq!(
+            message(e.code(), e.detail().as_deref(), Lang::En),
+            "The one-time code is wrong (3 tries left)"
+        );
+    }
+}

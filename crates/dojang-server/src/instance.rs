@@ -1,0 +1,284 @@
+//! The data directory: the CA, the data key, and the store, opened the same way by `dojang
+//! serve` and by the admin commands.
+//!
+//! ```text
+//! <data_dir>/ca/ca.pem        the root certificate (0644)
+//! <data_dir>/ca/ca.key        its P-256 key, PKCS#8 PEM (0600)
+//! <data_dir>/keys/data.key    the master key for personal data at rest, base64 (0600)
+//! <data_dir>/dojang.db        the SQLite database, unless database_url points elsewhere
+//! ```
+//!
+//! Files are created only if absent (`O_EXCL`), so an existing CA or key is never overwritten;
+//! a CA key without its certificate (or the reverse) stops start-up with a clear message.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use dojang_pki::{CaProfile, CertificateAuthority};
+use dojang_store::{DataKeys, PoolOptions, Store};
+use time::OffsetDateTime;
+
+use crate::config::Config;
+
+/// Why the data directory could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InstanceError {
+    /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// Which.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The CA files are inconsistent or unreadable.
+    #[error("certificate authority: {0}")]
+    Ca(String),
+    /// The data key file is unreadable.
+    #[error("data key {path}: {reason}")]
+    DataKey {
+        /// Which.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] dojang_store::StoreError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InstanceError + '_ {
+    move |source| InstanceError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What happened to the CA at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaOrigin {
+    /// Made now.
+    Created,
+    /// Read from disk.
+    Loaded,
+}
+
+/// An opened data directory.
+#[derive(Debug)]
+pub struct Instance {
+    /// The CA.
+    pub ca: Arc<CertificateAuthority>,
+    /// Whether the CA was just created.
+    pub ca_origin: CaOrigin,
+    /// Path of the CA certificate.
+    pub ca_cert_path: PathBuf,
+    /// Path of the CA key.
+    pub ca_key_path: PathBuf,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The keys for personal data (also held by the store).
+    pub keys: Arc<DataKeys>,
+}
+
+impl Instance {
+    /// Open (and on first use, initialise) the data directory and the database.
+    pub async fn open(config: &Config, now: OffsetDateTime) -> Result<Self, InstanceError> {
+        let dir = &config.data_dir;
+        create_private_dir(dir)?;
+        let (ca, ca_origin, ca_cert_path, ca_key_path) = ensure_ca(dir, config, now)?;
+        let keys = Arc::new(ensure_data_key(dir)?);
+        let store = dojang_store::open(
+            &config.database_url(),
+            keys.clone(),
+            &PoolOptions {
+                max_connections: config.database_max_connections,
+            },
+        )
+        .await?;
+        Ok(Self {
+            ca: Arc::new(ca),
+            ca_origin,
+            ca_cert_path,
+            ca_key_path,
+            store,
+            keys,
+        })
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), InstanceError> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(io(dir))
+}
+
+/// Create `path` with `contents` and `mode`, failing if it exists.
+fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), std::io::Error> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = o.open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+fn ensure_ca(
+    dir: &Path,
+    config: &Config,
+    now: OffsetDateTime,
+) -> Result<(CertificateAuthority, CaOrigin, PathBuf, PathBuf), InstanceError> {
+    let ca_dir = dir.join("ca");
+    create_private_dir(&ca_dir)?;
+    let cert_path = ca_dir.join("ca.pem");
+    let key_path = ca_dir.join("ca.key");
+    match (cert_path.exists(), key_path.exists()) {
+        (true, true) => {
+            let cert = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
+            let key =
+                zeroize::Zeroizing::new(std::fs::read_to_string(&key_path).map_err(io(&key_path))?);
+            let ca = CertificateAuthority::from_pem(&cert, &key).map_err(|e| {
+                InstanceError::Ca(format!(
+                    "{} / {}: {e}",
+                    cert_path.display(),
+                    key_path.display()
+                ))
+            })?;
+            Ok((ca, CaOrigin::Loaded, cert_path, key_path))
+        }
+        (false, false) => {
+            let profile = CaProfile {
+                common_name: config.ca.common_name.clone(),
+                organization: config.ca.organization.clone(),
+                country: config.ca.country.clone(),
+                validity_years: config.ca.validity_years,
+            };
+            let ca = CertificateAuthority::generate(&profile, now)
+                .map_err(|e| InstanceError::Ca(e.to_string()))?;
+            // The key is claimed first: if another process is creating the CA at this moment,
+            // exactly one of us wins and the other reads the winner's files.
+            match write_new(&key_path, ca.private_key_pem().as_bytes(), 0o600) {
+                Ok(()) => {
+                    write_new(&cert_path, ca.certificate_pem().as_bytes(), 0o644)
+                        .map_err(io(&cert_path))?;
+                    Ok((ca, CaOrigin::Created, cert_path, key_path))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    wait_for(&cert_path)?;
+                    ensure_ca(dir, config, now)
+                }
+                Err(e) => Err(InstanceError::Io {
+                    path: key_path,
+                    source: e,
+                }),
+            }
+        }
+        (true, false) => Err(InstanceError::Ca(format!(
+            "{} exists but its key {} is missing; restore the key from backup (dojang never replaces an existing CA)",
+            cert_path.display(),
+            key_path.display()
+        ))),
+        (false, true) => {
+            // Possibly another process between writing the key and the certificate.
+            wait_for(&cert_path)?;
+            ensure_ca(dir, config, now)
+        }
+    }
+}
+
+fn wait_for(path: &Path) -> Result<(), InstanceError> {
+    for _ in 0..50 {
+        if path.exists() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(InstanceError::Ca(format!(
+        "{} is missing although the CA key exists; restore it from backup (dojang never replaces an existing CA)",
+        path.display()
+    )))
+}
+
+fn ensure_data_key(dir: &Path) -> Result<DataKeys, InstanceError> {
+    let keys_dir = dir.join("keys");
+    create_private_dir(&keys_dir)?;
+    let path = keys_dir.join("data.key");
+    let bad = |reason: &str| InstanceError::DataKey {
+        path: path.clone(),
+        reason: reason.to_owned(),
+    };
+    if !path.exists() {
+        let master = DataKeys::generate_master()?;
+        let text = zeroize::Zeroizing::new(format!("{}\n", STANDARD.encode(&*master)));
+        match write_new(&path, text.as_bytes(), 0o600) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(InstanceError::Io { path, source: e }),
+        }
+    }
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(io(&path))?);
+    let master = zeroize::Zeroizing::new(
+        STANDARD
+            .decode(text.trim())
+            .map_err(|_| bad("not base64"))?,
+    );
+    DataKeys::from_master(&master).map_err(|e| bad(&e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn first_open_creates_private_files_and_later_opens_reuse_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: tmp.path().join("d"),
+            ..Config::default()
+        };
+        let now = OffsetDateTime::now_utc();
+        let a = Instance::open(&config, now).await.unwrap();
+        assert_eq!(a.ca_origin, CaOrigin::Created);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&a.ca_key_path), 0o600);
+            assert_eq!(mode(&config.data_dir.join("keys/data.key")), 0o600);
+            assert_eq!(mode(&config.data_dir), 0o700);
+        }
+        let key_before = std::fs::read(&a.ca_key_path).unwrap();
+        drop(a);
+        let b = Instance::open(&config, now).await.unwrap();
+        assert_eq!(b.ca_origin, CaOrigin::Loaded);
+        assert_eq!(std::fs::read(&b.ca_key_path).unwrap(), key_before);
+    }
+
+    #[tokio::test]
+    async fn a_certificate_without_its_key_is_refused_not_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: tmp.path().to_owned(),
+            ..Config::default()
+        };
+        let a = Instance::open(&config, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        let pem = std::fs::read(&a.ca_cert_path).unwrap();
+        std::fs::remove_file(&a.ca_key_path).unwrap();
+        drop(a);
+        let e = Instance::open(&config, OffsetDateTime::now_utc())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("missing"), "{e}");
+        assert_eq!(std::fs::read(tmp.path().join("ca/ca.pem")).unwrap(), pem);
+    }
+}

@@ -1,0 +1,168 @@
+//! Starting and stopping the server: [`Server::bind`] is used by `dojang serve` and by the
+//! testkit alike, so tests run exactly what production runs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dojang_core::{Clock, SystemClock};
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, ConfigError};
+use crate::instance::{CaOrigin, Instance, InstanceError};
+use crate::sms::{self, SmsError, SmsGateway};
+use crate::state::{AppState, Parts};
+
+/// What could stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The data directory or database.
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+    /// The SMS gateway.
+    #[error("SMS gateway: {0}")]
+    Sms(#[from] SmsError),
+    /// The CA certificate could not be used for verification.
+    #[error("CA: {0}")]
+    Pki(#[from] dojang_pki::PkiError),
+    /// The listen address.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// Address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Things only code (not configuration) chooses: tests inject a manual clock or a gateway.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// An SMS gateway replacing the configured one.
+    pub sms: Option<Arc<dyn SmsGateway>>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            sms: None,
+        }
+    }
+}
+
+/// Entry point.
+#[derive(Debug)]
+pub struct Server;
+
+/// A server accepting connections.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    state: AppState,
+    ca_origin: CaOrigin,
+    ca_cert_path: PathBuf,
+    ca_key_path: PathBuf,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Open the data directory and database, bind the listen address, and start serving.
+    pub async fn bind(
+        config: &Config,
+        options: ServerOptions,
+    ) -> Result<RunningServer, ServerError> {
+        let policy = config.validate()?;
+        let instance = Instance::open(config, options.clock.now()).await?;
+        let sms = match options.sms {
+            Some(g) => g,
+            None => sms::from_config(&config.sms, instance.store.clone(), options.clock.clone())?,
+        };
+        let state = AppState::new(Parts {
+            store: instance.store.clone(),
+            keys: instance.keys.clone(),
+            clock: options.clock,
+            policy,
+            ca: instance.ca.clone(),
+            sms,
+            max_body_bytes: config.max_body_bytes,
+        })?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let app = crate::http::router(state.clone());
+        let shutdown = state.shutdown.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .await
+        });
+        Ok(RunningServer {
+            addr,
+            state,
+            ca_origin: instance.ca_origin,
+            ca_cert_path: instance.ca_cert_path,
+            ca_key_path: instance.ca_key_path,
+            task,
+        })
+    }
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The shared state (tests use the store and clock directly).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Whether the CA was created at this start, and where it lives.
+    pub fn ca_files(&self) -> (CaOrigin, &PathBuf, &PathBuf) {
+        (self.ca_origin, &self.ca_cert_path, &self.ca_key_path)
+    }
+
+    /// Ask the server to stop: no new connections, push sockets closed, in-flight requests
+    /// finish.
+    pub fn shutdown(&self) {
+        self.state.shutdown.cancel();
+    }
+
+    /// Wait until the server has stopped (after [`RunningServer::shutdown`]); gives in-flight
+    /// requests up to 10 seconds.
+    pub async fn wait(self) -> std::io::Result<()> {
+        let mut task = self.task;
+        match tokio::time::timeout(Duration::from_secs(10), &mut task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(join)) => Err(std::io::Error::other(join)),
+            Err(_) => {
+                task.abort();
+                tracing::warn!("connections still open after 10 s; stopped anyway");
+                Ok(())
+            }
+        }
+    }
+}

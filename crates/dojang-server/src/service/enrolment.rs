@@ -1,0 +1,186 @@
+//! Enrolment by SMS one-time code: start (send the code), complete (code + CSR → certificate
+//! and device credential).
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use dojang_core::enrolment::{Enrolment, OneTimeCode};
+use dojang_core::{
+    Birthday, CertificateRecord, Device, DeviceId, EnrolmentId, Member, MemberId, Person,
+    PersonName, Phone, ValidationError,
+};
+use dojang_pki::IssueRequest;
+use dojang_proto::ErrorCode;
+use dojang_proto::datetime::format_rfc3339;
+use dojang_proto::device::{
+    EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
+};
+use dojang_store::{CompletedEnrolment, MemberChoice};
+use rand::Rng;
+
+use crate::http::error::ApiError;
+use crate::http::extract::{device_secret_hash, device_token};
+use crate::state::AppState;
+
+/// Keyed hash of a one-time code, bound to its enrolment.
+fn code_hash(state: &AppState, id: EnrolmentId, code: &OneTimeCode) -> Vec<u8> {
+    state.keys.lookup("otp", &[&id.to_string(), code.as_str()])
+}
+
+/// Validate who is enrolling and send them a one-time code.
+#[tracing::instrument(skip_all)]
+pub async fn start(state: &AppState, wire: &EnrolmentStart) -> Result<EnrolmentStarted, ApiError> {
+    let now = state.clock.now();
+    let person = Person {
+        name: PersonName::parse(wire.name.as_deref().unwrap_or(""))?,
+        phone: Phone::parse(wire.phone.as_deref().unwrap_or(""))?,
+        birthday: Birthday::parse(wire.birthday.as_deref().unwrap_or(""), now)?,
+    };
+    let recent = state
+        .store
+        .enrolments_since(&person.phone, now - Duration::from_secs(3600))
+        .await?;
+    if recent >= u64::from(state.policy.enrolments_per_phone_per_hour) {
+        return Err(ErrorCode::EnrolmentRateLimited.into());
+    }
+    // ThreadRng is not Send: keep it out of any scope that awaits.
+    let (id, code) = {
+        let mut rng = rand::rng();
+        (
+            EnrolmentId::generate(now, &mut rng),
+            OneTimeCode::generate(&mut rng),
+        )
+    };
+    let enrolment = Enrolment {
+        id,
+        person: person.clone(),
+        code_hash: code_hash(state, id, &code),
+        attempts: 0,
+        expires_at: now + state.policy.otp_ttl,
+        completed_at: None,
+    };
+    state.store.insert_enrolment(&enrolment, now).await?;
+    let minutes = state.policy.otp_ttl.as_secs().div_ceil(60);
+    if let Err(e) = state.sms.send(&person.phone, &code.sms_text(minutes)).await {
+        tracing::error!(error = %e, "SMS gateway failed");
+        return Err(ErrorCode::Unavailable.into());
+    }
+    tracing::info!(enrolment = %id, "enrolment started");
+    Ok(EnrolmentStarted {
+        enrolment_id: id.to_string(),
+        expire_in: i64::try_from(state.policy.otp_ttl.as_secs()).unwrap_or(i64::MAX),
+        max_attempts: state.policy.otp_max_attempts,
+        masked_phone: person.phone.masked(),
+    })
+}
+
+/// Check the code and the CSR; issue the certificate; register the device.
+#[tracing::instrument(skip_all, fields(enrolment = %enrolment_id))]
+pub async fn complete(
+    state: &AppState,
+    enrolment_id: &str,
+    wire: &EnrolmentComplete,
+) -> Result<EnrolmentCompleted, ApiError> {
+    let id: EnrolmentId = enrolment_id.parse()?;
+    let code = OneTimeCode::parse(wire.code.as_deref().unwrap_or(""))?;
+    let csr_der = wire
+        .csr
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(|s| STANDARD.decode(s.trim()).ok())
+        .ok_or(ValidationError::CsrMissing)?;
+    let now = state.clock.now();
+    let max = state.policy.otp_max_attempts;
+    let stored = state
+        .store
+        .enrolment(id)
+        .await?
+        .ok_or(ErrorCode::EnrolmentNotFound)?;
+    stored.check_open(now, max)?;
+    let Some(counted) = state.store.count_code_attempt(id, max).await? else {
+        // Completed or locked between the read and the count.
+        let again = state
+            .store
+            .enrolment(id)
+            .await?
+            .ok_or(ErrorCode::EnrolmentNotFound)?;
+        again.check_open(now, max)?;
+        return Err(ErrorCode::OtpTooManyAttempts.into());
+    };
+    counted.judge(&code_hash(state, id, &code), max)?;
+    let person = counted.person;
+    let csr = dojang_pki::check_csr(&csr_der, person.name.as_str())?;
+
+    let existing = state
+        .store
+        .member_by_phone_birthday(&person.phone, &person.birthday)
+        .await?;
+    // ThreadRng is not Send: keep it out of any scope that awaits.
+    let (member_id, choice, device_id, secret) = {
+        let mut rng = rand::rng();
+        let (member_id, choice) = match existing {
+            Some(m) if m.person.name != person.name => {
+                return Err(ErrorCode::MemberNameMismatch.into());
+            }
+            Some(m) => (m.id, MemberChoice::Existing(m.id)),
+            None => {
+                let mut ci = [0u8; 64];
+                rng.fill_bytes(&mut ci);
+                let m = Member {
+                    id: MemberId::generate(now, &mut rng),
+                    person: person.clone(),
+                    ci: STANDARD.encode(ci),
+                    created_at: now,
+                };
+                (m.id, MemberChoice::New(m))
+            }
+        };
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(secret.as_mut());
+        (member_id, choice, DeviceId::generate(now, &mut rng), secret)
+    };
+    let not_after = (now + state.policy.certificate_validity).min(state.ca.not_after());
+    let issued = state.ca.issue(&IssueRequest {
+        csr: &csr,
+        holder_name: person.name.as_str(),
+        holder_id: &member_id.to_string(),
+        not_before: now,
+        not_after,
+    })?;
+    let completed = CompletedEnrolment {
+        enrolment_id: id,
+        member: choice,
+        device: Device {
+            id: device_id,
+            member_id,
+            token_hash: device_secret_hash(secret.as_ref()),
+            created_at: now,
+            revoked_at: None,
+        },
+        certificate: CertificateRecord {
+            serial: issued.serial_hex.clone(),
+            member_id,
+            device_id,
+            der: issued.der.clone(),
+            not_before: issued.not_before,
+            not_after: issued.not_after,
+            revoked_at: None,
+        },
+        now,
+    };
+    if !state.store.complete_enrolment(&completed).await? {
+        return Err(ErrorCode::EnrolmentCompleted.into());
+    }
+    // The member's earlier devices were superseded: close their push connections.
+    state.push.disconnect_others(member_id, device_id);
+    tracing::info!(device = %device_id, serial = %issued.serial_hex, "certificate issued");
+    Ok(EnrolmentCompleted {
+        device_id: device_id.to_string(),
+        device_token: device_token(device_id, secret.as_ref()),
+        certificate: dojang_pki::certificate_pem(&issued.der),
+        ca_certificate: state.ca.certificate_pem(),
+        serial: issued.serial_hex,
+        not_after: format_rfc3339(issued.not_after),
+    })
+}

@@ -1,0 +1,26 @@
+//! Orchestration: what happens for each call, between core rules, PKI, storage, push and SMS.
+//! Handlers in `http` only extract, call one function here, and map the result.
+
+pub mod answer;
+pub mod enrolment;
+pub mod identity;
+
+use dojang_core::Request;
+use dojang_proto::datetime::format_rfc3339;
+use dojang_proto::device::RequestCard;
+
+/// The card a device shows for a request.
+pub fn card(r: &Request, requester: &str) -> RequestCard {
+    RequestCard {
+        receipt_id: r.receipt_id.to_string(),
+        kind: r.kind.as_str().to_owned(),
+        requester: requester.to_owned(),
+        client_code: r.client_code.to_string(),
+        req_title: r.title.clone(),
+        extra_message: r.extra_message.clone(),
+        call_center_num: r.call_center_num.clone(),
+        token: r.token.clone(),
+        request_dt: format_rfc3339(r.requested_at),
+        expire_dt: format_rfc3339(r.expire_at),
+    }
+}
