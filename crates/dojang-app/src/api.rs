@@ -19,12 +19,21 @@ use crate::error::AppError;
 /// A push connection.
 pub type PushSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Talks to one server's device API.
-#[derive(Debug, Clone)]
+/// Talks to one server's device API. `Debug` hides the device credential.
+#[derive(Clone)]
 pub struct DeviceApi {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+}
+
+impl std::fmt::Debug for DeviceApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceApi")
+            .field("server", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 fn install_crypto_provider() {
@@ -206,5 +215,16 @@ impl DeviceApi {
                 other => AppError::Transport(other.to_string()),
             })?;
         Ok(socket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_hides_the_device_credential() {
+        let api = super::DeviceApi::new("http://127.0.0.1:1")
+            .unwrap()
+            .with_token("very-secret");
+        assert!(!format!("{api:?}").contains("very-secret"));
     }
 }

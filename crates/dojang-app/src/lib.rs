@@ -150,6 +150,17 @@ impl Enrolment {
             .await
     }
 
+    /// Keep the key in memory instead of a profile: an authenticated API client and a signer
+    /// (the test kit and the load generator act as many devices this way).
+    pub fn into_device(
+        self,
+        completed: &EnrolmentCompleted,
+    ) -> Result<(DeviceApi, Signer), AppError> {
+        let certificate = profile::pem_to_der(&completed.certificate)?;
+        let api = self.api.with_token(completed.device_token.clone());
+        Ok((api, Signer::new(self.key, certificate)))
+    }
+
     /// Store the key under `pin` and the profile in `dir`.
     pub fn finish(
         self,

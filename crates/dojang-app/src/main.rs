@@ -196,7 +196,7 @@ async fn enroll(
             Err(AppError::Api {
                 code: c, message, ..
             }) if c == ErrorCode::OtpWrong.code() => {
-                say(format!("{message}"));
+                say(message);
                 code = read_line("one-time code: ").await?;
             }
             Err(e) => return Err(e),

@@ -26,6 +26,7 @@
 //! the relying party's secret (see `dojang_proto::auth`) using the local clock.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -135,13 +136,26 @@ pub struct RawResponse {
     pub body: Vec<u8>,
 }
 
+/// Where the client reads the time it signs with (`X-Dojang-Date`).
+pub type TimeSource = Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>;
+
 /// A client of one dojang server for one relying party.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: String,
     credentials: Credentials,
     secret: Vec<u8>,
+    now: TimeSource,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
 }
 
 fn install_crypto_provider() {
@@ -180,7 +194,15 @@ impl Client {
             base: base_url.trim_end_matches('/').to_owned(),
             credentials,
             secret,
+            now: Arc::new(time::OffsetDateTime::now_utc),
         })
+    }
+
+    /// Sign with another clock than the local one, e.g. one corrected by the server's offset
+    /// (LinkHub's SDKs call this `UseLocalTimeYN = false`), or a test's manual clock.
+    pub fn with_time_source(mut self, now: TimeSource) -> Self {
+        self.now = now;
+        self
     }
 
     /// The credentials in use.
@@ -216,7 +238,7 @@ impl Client {
         path: &str,
         body: &[u8],
     ) -> Result<RawResponse, Error> {
-        let date = datetime::format_rfc3339(time::OffsetDateTime::now_utc());
+        let date = datetime::format_rfc3339((self.now)());
         let signature = auth::sign(&self.secret, method, path, &date, body);
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::Config(format!("bad method {method}")))?;

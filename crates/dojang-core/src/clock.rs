@@ -5,9 +5,18 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 /// Where "now" comes from. The server holds one `Arc<dyn Clock>`; tests use [`ManualClock`].
+///
+/// Clocks report whole milliseconds, the precision the store keeps, so a time written and read
+/// back compares equal to the one that was decided on.
 pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// The current time, UTC.
+    /// The current time, UTC, in whole milliseconds.
     fn now(&self) -> OffsetDateTime;
+}
+
+/// `t` without its sub-millisecond part.
+pub fn truncate_to_millis(t: OffsetDateTime) -> OffsetDateTime {
+    let nanos = t.nanosecond();
+    t.replace_nanosecond(nanos - nanos % 1_000_000).unwrap_or(t)
 }
 
 /// The operating system's clock.
@@ -16,7 +25,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        truncate_to_millis(OffsetDateTime::now_utc())
     }
 }
 
@@ -53,7 +62,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        *self.now.lock().unwrap_or_else(|p| p.into_inner())
+        truncate_to_millis(*self.now.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -68,5 +77,8 @@ mod tests {
         assert_eq!(c.now(), datetime!(2026-01-01 00:00 UTC));
         c.advance(Duration::from_secs(61));
         assert_eq!(c.now(), datetime!(2026-01-01 00:01:01 UTC));
+        c.advance(Duration::from_nanos(1_999_999));
+        assert_eq!(c.now(), datetime!(2026-01-01 00:01:01.001 UTC));
+        assert_eq!(SystemClock.now().nanosecond() % 1_000_000, 0);
     }
 }

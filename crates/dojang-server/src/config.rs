@@ -334,8 +334,10 @@ mod tests {
         let mut c = Config::default();
         c.policy.max_expire_in = 1801;
         assert!(c.validate().is_err());
-        let mut c = Config::default();
-        c.database_url = Secret::new("mysql://x");
+        let c = Config {
+            database_url: Secret::new("mysql://x"),
+            ..Config::default()
+        };
         assert!(c.validate().is_err());
         let mut c = Config::default();
         c.sms.gateway = SmsGatewayKind::Http;
@@ -344,8 +346,10 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let mut c = Config::default();
-        c.database_url = Secret::new("postgres://u:pw@h/db");
+        let c = Config {
+            database_url: Secret::new("postgres://u:pw@h/db"),
+            ..Config::default()
+        };
         assert!(!format!("{c:?}").contains("pw"));
     }
 }

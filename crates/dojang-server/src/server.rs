@@ -80,6 +80,7 @@ impl Server {
         options: ServerOptions,
     ) -> Result<RunningServer, ServerError> {
         let policy = config.validate()?;
+        crate::tls::install_crypto_provider();
         let instance = Instance::open(config, options.clock.now()).await?;
         let sms = match options.sms {
             Some(g) => g,

@@ -1,1 +1,521 @@
-//! placeholder
+//! Test kit: the real server, really booted, for tests.
+//!
+//! * [`TestServer`] runs [`dojang_server::Server::bind`] in-process on `127.0.0.1:0` with a
+//!   temporary data directory (SQLite, or a fresh PostgreSQL database) and a [`ManualClock`], so
+//!   expiry and verify windows are tested by moving the clock, never by sleeping.
+//! * [`TestDevice`] is an authenticator enrolled through the real HTTP device API, with its key
+//!   in memory.
+//! * [`Process`] starts the built `dojang` and `dojang-app` binaries as separate processes.
+//!
+//! Test code: failures here panic with a message, which is what a test wants.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use dojang_app::{DeviceApi, Enrolment, Holder, Signer};
+use dojang_client::{Client, Credentials};
+use dojang_core::{Clock, ManualClock, Phone, RelyingParty, SecretKey};
+use dojang_proto::device::RequestCard;
+use dojang_server::{Config, RunningServer, Server, ServerOptions};
+
+pub use dojang_server;
+
+/// A relying party registered for a test.
+#[derive(Debug, Clone)]
+pub struct TestParty {
+    /// 12-digit client code.
+    pub client_code: String,
+    /// LinkID.
+    pub link_id: String,
+    /// SecretKey, base64.
+    pub secret: String,
+    /// Display name.
+    pub name: String,
+}
+
+impl TestParty {
+    /// SDK credentials.
+    pub fn credentials(&self) -> Credentials {
+        Credentials::new(&self.client_code, &self.link_id, &self.secret)
+    }
+}
+
+/// A server in this process.
+#[derive(Debug)]
+pub struct TestServer {
+    server: Option<RunningServer>,
+    clock: Arc<ManualClock>,
+    dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+impl TestServer {
+    /// SQLite in a temporary directory, default configuration.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`TestServer::start`], adjusting the configuration first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::boot(None, adjust).await
+    }
+
+    /// On a fresh PostgreSQL database under `admin_url` (dropped afterwards).
+    pub async fn start_postgres(admin_url: &str) -> Self {
+        let pg = PgDatabase::create(admin_url).await;
+        Self::boot(Some(pg), |_| {}).await
+    }
+
+    async fn boot(pg: Option<PgDatabase>, adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            data_dir: dir.path().join("data"),
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            ..Config::default()
+        };
+        if let Some(pg) = &pg {
+            config.database_url = dojang_server::config::Secret::new(pg.url.clone());
+        }
+        adjust(&mut config);
+        dojang_server::tls::install_crypto_provider();
+        let clock = Arc::new(ManualClock::starting_now());
+        let server = Server::bind(
+            &config,
+            ServerOptions {
+                clock: clock.clone(),
+                sms: None,
+            },
+        )
+        .await
+        .expect("server starts");
+        Self {
+            server: Some(server),
+            clock,
+            dir,
+            _pg: pg,
+        }
+    }
+
+    fn running(&self) -> &RunningServer {
+        self.server.as_ref().expect("server is running")
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        self.running().base_url()
+    }
+
+    /// The clock the server reads.
+    pub fn clock(&self) -> &ManualClock {
+        &self.clock
+    }
+
+    /// The server's state (store, keys, CA).
+    pub fn state(&self) -> &dojang_server::state::AppState {
+        self.running().state()
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The CA certificate, PEM.
+    pub fn ca_pem(&self) -> String {
+        self.state().ca.certificate_pem()
+    }
+
+    /// Register a relying party directly in the store.
+    pub async fn add_party(&self, name: &str) -> TestParty {
+        let mut rng = rand::rng();
+        let rp = RelyingParty {
+            client_code: dojang_core::ClientCode::generate(&mut rng),
+            link_id: dojang_core::party::generate_link_id(&mut rng),
+            name: name.to_owned(),
+            secret: SecretKey::generate(&mut rng),
+            call_center_num: Some("1600-0000".into()),
+            created_at: self.clock.now(),
+        };
+        self.state()
+            .store
+            .insert_relying_party(&rp)
+            .await
+            .expect("insert relying party");
+        TestParty {
+            client_code: rp.client_code.to_string(),
+            link_id: rp.link_id.clone(),
+            secret: STANDARD.encode(rp.secret.as_bytes()),
+            name: rp.name.clone(),
+        }
+    }
+
+    /// An SDK client for a party, signing with the server's (manual) clock.
+    pub fn client(&self, party: &TestParty) -> Client {
+        let clock = self.clock.clone();
+        Client::new(&self.url(), party.credentials())
+            .expect("client")
+            .with_time_source(Arc::new(move || clock.now()))
+    }
+
+    /// The one-time code most recently sent to `phone`.
+    pub async fn last_code(&self, phone: &str) -> String {
+        let phone = Phone::parse(phone).expect("phone");
+        let messages = self
+            .state()
+            .store
+            .outbox(Some(&phone), 1)
+            .await
+            .expect("outbox");
+        let text = &messages.first().expect("a message was sent").body;
+        six_digits(text).expect("a code in the message")
+    }
+
+    /// Enrol a person through the device API; the key stays in memory.
+    pub async fn enrol(&self, name: &str, phone: &str, birthday: &str) -> TestDevice {
+        let holder = Holder {
+            name: name.into(),
+            phone: phone.into(),
+            birthday: birthday.into(),
+        };
+        let enrolment = Enrolment::start(&self.url(), holder.clone())
+            .await
+            .expect("enrolment starts");
+        let code = self.last_code(phone).await;
+        let completed = enrolment
+            .submit_code(&code)
+            .await
+            .expect("enrolment completes");
+        let serial = completed.serial.clone();
+        let (api, signer) = enrolment.into_device(&completed).expect("device");
+        TestDevice {
+            api,
+            signer,
+            holder,
+            serial,
+            device_id: completed.device_id,
+            token: completed.device_token,
+        }
+    }
+
+    /// Stop the server and wait for it.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown();
+            s.wait().await.expect("clean stop");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(s) = &self.server {
+            s.shutdown();
+        }
+    }
+}
+
+/// The first run of six digits in a text.
+pub fn six_digits(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(5)).find_map(|i| {
+        let w = &b[i..i + 6];
+        let bounded = (i == 0 || !b[i - 1].is_ascii_digit())
+            && b.get(i + 6).is_none_or(|c| !c.is_ascii_digit());
+        (bounded && w.iter().all(u8::is_ascii_digit))
+            .then(|| String::from_utf8_lossy(w).into_owned())
+    })
+}
+
+/// An enrolled device with its key in memory.
+#[derive(Debug)]
+pub struct TestDevice {
+    /// Authenticated device API.
+    pub api: DeviceApi,
+    /// The unlocked key.
+    pub signer: Signer,
+    /// Whose device.
+    pub holder: Holder,
+    /// Certificate serial.
+    pub serial: String,
+    /// Device id.
+    pub device_id: String,
+    /// Bearer credential (for tests that send raw requests).
+    pub token: String,
+}
+
+impl TestDevice {
+    /// The waiting card with this receipt.
+    pub async fn card(&self, receipt_id: &str) -> RequestCard {
+        self.api
+            .pending()
+            .await
+            .expect("pending list")
+            .requests
+            .into_iter()
+            .find(|c| c.receipt_id == receipt_id)
+            .unwrap_or_else(|| panic!("{receipt_id} is not pending"))
+    }
+
+    /// Sign and approve a waiting request at the server's time.
+    pub async fn approve(
+        &self,
+        receipt_id: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<i32, dojang_app::AppError> {
+        let card = self.card(receipt_id).await;
+        let signed = self.signer.sign(&card, now)?;
+        self.api.approve(receipt_id, signed).await.map(|a| a.state)
+    }
+}
+
+/// A database made for one test on a PostgreSQL server, dropped at the end.
+#[derive(Debug)]
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    /// URL of the new database.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Create a uniquely named database.
+    pub async fn create(admin_url: &str) -> Self {
+        use sqlx::Connection as _;
+        let name = format!("dojang_t_{:016x}", rand::random::<u64>());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let url = replace_database(admin_url, &name);
+        Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside async context: use a small runtime on a thread.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(async {
+                    use sqlx::Connection as _;
+                    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&mut c)
+                        .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// `postgres://u:p@h:port/<db>?params` with the database replaced.
+pub fn replace_database(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, String::new()), |(b, q)| (b, format!("?{q}")));
+    let start = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[start..].find('/').map_or(base.len(), |i| start + i);
+    format!("{}/{db}{query}", &base[..host_end])
+}
+
+/// `DOJANG_TEST_PG_URL`, if set and not empty.
+pub fn pg_url() -> Option<String> {
+    std::env::var("DOJANG_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A built binary of this workspace (`dojang`, `dojang-app`), found next to the test executable
+/// (`target/<profile>/`). `cargo test --workspace` builds both.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is not built; run the suite with `cargo test --workspace`",
+        path.display()
+    );
+    path
+}
+
+/// A child process whose stdout is read line by line in the background; killed on drop.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Everything read so far.
+    pub seen: Vec<String>,
+}
+
+impl Process {
+    /// Start `program` with `args` and `env`, stdin piped.
+    pub fn start(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait (up to `timeout`) for a stdout line containing `needle`; returns it.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with {needle:?} within {timeout:?}; saw {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// The child's stdin.
+    pub fn stdin(&mut self) -> &mut ChildStdin {
+        self.child.stdin.as_mut().expect("stdin")
+    }
+
+    /// Send SIGTERM (kill elsewhere) and wait for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        #[cfg(unix)]
+        {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = self.child.kill();
+        }
+        self.wait(Duration::from_secs(15))
+    }
+
+    /// Wait for exit, killing the child after `timeout`.
+    pub fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                // Collect the rest of stdout.
+                while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(l);
+                }
+                return s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "process did not exit within {timeout:?}; saw {:?}",
+                    self.seen
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Run a command to completion; returns (status, stdout).
+pub fn run(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::ExitStatus, String) {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Parse a JSON document printed by a command.
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_codes_and_replaces_databases() {
+        assert_eq!(
+            super::six_digits("[dojang] 인증번호 123456 (3분)").as_deref(),
+            Some("123456")
+        );
+        assert_eq!(super::six_digits("1234567"), None);
+        assert_eq!(
+            super::replace_database("postgres://u:p@h:5432/dojang?sslmode=disable", "x"),
+            "postgres://u:p@h:5432/x?sslmode=disable"
+        );
+    }
+}

@@ -38,6 +38,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         config.log_format = f;
     }
     init_logging(&config.log, config.log_format);
+    // Register for SIGINT/SIGTERM before anyone can learn our address: a signal that arrives
+    // right after "listening" must still mean a graceful stop.
+    let signals = Signals::register().map_err(|e| format!("cannot watch signals: {e}"))?;
     let server = Server::bind(&config, ServerOptions::default())
         .await
         .map_err(|e| e.to_string())?;
@@ -56,7 +59,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         dojang_store::redact_url(&config.database_url())
     ));
     say(format!("dojang listening on {}", server.base_url()));
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     server.shutdown();
     server.wait().await.map_err(|e| e.to_string())?;
@@ -64,25 +67,37 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn wait_for_signal() {
+/// SIGINT (Ctrl-C) and SIGTERM, registered up front.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

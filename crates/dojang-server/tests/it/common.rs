@@ -1,0 +1,68 @@
+//! Raw HTTP helpers for tests that need to send what the SDK never would.
+
+use dojang_proto::{auth, datetime};
+use dojang_testkit::{TestParty, TestServer};
+use time::OffsetDateTime;
+
+/// An answer: status and parsed JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    /// The error code in the body.
+    pub fn code(&self) -> i64 {
+        self.body["code"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no code in {:?}", self.body))
+    }
+}
+
+pub async fn answer(res: reqwest::Response) -> Answer {
+    let status = res.status().as_u16();
+    let bytes = res.bytes().await.unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "HTTP {status} body is not JSON: {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    Answer { status, body }
+}
+
+/// Send a request signed as `party` at `date` (the server clock's "now" by default).
+pub async fn signed(
+    server: &TestServer,
+    party: &TestParty,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    date: Option<OffsetDateTime>,
+) -> Answer {
+    use base64::Engine as _;
+    use dojang_core::Clock;
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(&party.secret)
+        .unwrap();
+    let date = datetime::format_rfc3339(date.unwrap_or_else(|| server.clock().now()));
+    let sig = auth::sign(&secret, method, path, &date, body);
+    let res = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{}{path}", server.url()))
+        .header(auth::DATE_HEADER, &date)
+        .header(
+            "authorization",
+            auth::authorization_header(&party.link_id, &sig),
+        )
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    answer(res).await
+}
+
+/// The standard test person.
+pub const NAME: &str = "홍길동";
+pub const PHONE: &str = "01012345678";
+pub const BIRTH: &str = "19900101";

@@ -1,0 +1,17 @@
+//! Integration tests of the server: the real server over real HTTP and WebSockets, in this
+//! process (`dojang-testkit`, with a manual clock) and as separate processes (`e2e`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test helpers fail the test
+
+mod common;
+
+mod auth;
+mod device;
+mod e2e;
+mod identity;
+mod input;
+mod postgres;
