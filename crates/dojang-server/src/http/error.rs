@@ -327,7 +327,10 @@ pub fn catalogue_markdown() -> String {
     ];
     for (group, title) in groups {
         s.push_str(&format!("\n## {:02} — {title}\n\n| code | HTTP | name | message (en) | message (ko) |\n|---|---|---|---|---|\n", group));
-        for &c in ErrorCode::ALL.iter().filter(|c| (-c.code() / 100_000) % 100 == group) {
+        for &c in ErrorCode::ALL
+            .iter()
+            .filter(|c| (-c.code() / 100_000) % 100 == group)
+        {
             s.push_str(&format!(
                 "| {} | {} | `{}` | {} | {} |\n",
                 c.code(),
