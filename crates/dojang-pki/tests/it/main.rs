@@ -18,4 +18,3 @@ mod common;
 mod csr;
 mod issuance;
 mod openssl;
-mod timing;

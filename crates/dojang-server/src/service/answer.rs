@@ -48,10 +48,21 @@ async fn why_not(state: &AppState, device: &Device, receipt_id: &str) -> ApiErro
     }
 }
 
-fn answered(r: &Request, state: RequestState) -> Answered {
+/// A request reached its final state: withdraw its card from the holder's other connections,
+/// log it, and answer the device.
+fn answered(state: &AppState, device: &Device, r: &Request, new: RequestState) -> Answered {
+    let receipt_id = r.receipt_id.to_string();
+    state.push.publish(
+        device.member_id,
+        &PushMessage::Withdrawn {
+            receipt_id: receipt_id.clone(),
+            state: new.code(),
+        },
+    );
+    tracing::info!(receipt = %r.receipt_id, state = new.code(), "request answered");
     Answered {
-        receipt_id: r.receipt_id.to_string(),
-        state: state.code(),
+        receipt_id,
+        state: new.code(),
     }
 }
 
@@ -66,7 +77,10 @@ pub async fn view(
     r.check_answerable(now)?;
     // Already viewed is fine: viewDT keeps the first time.
     state.store.mark_viewed(&r.receipt_id, now).await?;
-    Ok(answered(&r, RequestState::Waiting))
+    Ok(Answered {
+        receipt_id: r.receipt_id.to_string(),
+        state: RequestState::Waiting.code(),
+    })
 }
 
 /// Approve with a CMS SignedData over the token. A signature that does not verify, or one made
@@ -107,15 +121,7 @@ pub async fn approve(
     {
         return Err(why_not(state, device, receipt_id).await);
     }
-    state.push.publish(
-        device.member_id,
-        &PushMessage::Withdrawn {
-            receipt_id: r.receipt_id.to_string(),
-            state: RequestState::Signed.code(),
-        },
-    );
-    tracing::info!(receipt = %r.receipt_id, "request signed");
-    Ok(answered(&r, RequestState::Signed))
+    Ok(answered(state, device, &r, RequestState::Signed))
 }
 
 /// The CMS is valid, over this request's token, by the receiver's active certificate held on
@@ -171,13 +177,5 @@ pub async fn decline(
     {
         return Err(why_not(state, device, receipt_id).await);
     }
-    state.push.publish(
-        device.member_id,
-        &PushMessage::Withdrawn {
-            receipt_id: r.receipt_id.to_string(),
-            state: RequestState::Declined.code(),
-        },
-    );
-    tracing::info!(receipt = %r.receipt_id, "request declined");
-    Ok(answered(&r, RequestState::Declined))
+    Ok(answered(state, device, &r, RequestState::Declined))
 }
