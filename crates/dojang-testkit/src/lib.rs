@@ -345,11 +345,16 @@ pub fn replace_database(url: &str, db: &str) -> String {
     format!("{}/{db}{query}", &base[..host_end])
 }
 
-/// `DOJANG_TEST_PG_URL`, if set and not empty.
+/// `DOJANG_TEST_PG_URL`, if set and not empty. Under CI (`CI=true`) it must be set: a
+/// PostgreSQL leg that silently skips would hide a broken CI setup.
 pub fn pg_url() -> Option<String> {
-    std::env::var("DOJANG_TEST_PG_URL")
+    let url = std::env::var("DOJANG_TEST_PG_URL")
         .ok()
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty());
+    if url.is_none() && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true but DOJANG_TEST_PG_URL is not set: .ci/run must start PostgreSQL");
+    }
+    url
 }
 
 /// A built binary of this workspace (`dojang`, `dojang-app`), found next to the test executable

@@ -116,6 +116,9 @@ pub async fn each_backend(f: impl AsyncFn(&TestDb)) {
             f(&db).await;
             db.cleanup().await;
         }
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but DOJANG_TEST_PG_URL is not set: .ci/run must start PostgreSQL")
+        }
         _ => eprintln!("DOJANG_TEST_PG_URL not set: PostgreSQL leg skipped"),
     }
 }
