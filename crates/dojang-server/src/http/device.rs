@@ -25,6 +25,17 @@ use crate::state::AppState;
 
 /// Interval of WebSocket pings, which keep NAT mappings alive and detect dead peers.
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// A frame the peer does not take within this time ends the connection (a peer that stopped
+/// reading must not park the task forever).
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Send one frame, giving up after [`SEND_TIMEOUT`]; `false` means the connection is done.
+async fn send(tx: &mut futures_util::stream::SplitSink<WebSocket, Message>, m: Message) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, tx.send(m)).await,
+        Ok(Ok(()))
+    )
+}
 
 /// Routes of `/device/v1`.
 pub fn router() -> Router<AppState> {
@@ -117,7 +128,7 @@ async fn run_push(socket: WebSocket, state: AppState, device: Device) {
         device_id: device.id.to_string(),
     };
     if let Ok(text) = serde_json::to_string(&hello)
-        && tx.send(Message::Text(text.into())).await.is_err()
+        && !send(&mut tx, Message::Text(text.into())).await
     {
         return;
     }
@@ -128,10 +139,10 @@ async fn run_push(socket: WebSocket, state: AppState, device: Device) {
         tokio::select! {
             delivery = deliveries.recv() => match delivery {
                 Some(Delivery::Frame(text)) => {
-                    if tx.send(Message::Text(text)).await.is_err() { break; }
+                    if !send(&mut tx, Message::Text(text)).await { break; }
                 }
                 Some(Delivery::Close) | None => {
-                    let _ = tx.send(Message::Close(None)).await;
+                    send(&mut tx, Message::Close(None)).await;
                     break;
                 }
             },
@@ -141,10 +152,10 @@ async fn run_push(socket: WebSocket, state: AppState, device: Device) {
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
-                if tx.send(Message::Ping(Default::default())).await.is_err() { break; }
+                if !send(&mut tx, Message::Ping(Default::default())).await { break; }
             }
             () = state.shutdown.cancelled() => {
-                let _ = tx.send(Message::Close(None)).await;
+                send(&mut tx, Message::Close(None)).await;
                 break;
             }
         }

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::settings::REASON_MAX_CHARS;
-use dojang_core::{Device, ReceiptId, Request, RequestState, ValidationError};
+use dojang_core::{Device, Request, RequestState, ValidationError};
 use dojang_proto::ErrorCode;
 use dojang_proto::device::{Answered, Approve, Decline, PendingRequests, PushMessage};
 use time::OffsetDateTime;
@@ -30,11 +30,8 @@ async fn addressed(
     device: &Device,
     receipt_id: &str,
 ) -> Result<Request, ApiError> {
-    let id: ReceiptId = receipt_id.parse()?;
-    match state.store.request(&id).await? {
-        Some(r) if r.member_id == device.member_id => Ok(r),
-        _ => Err(ErrorCode::DeviceRequestNotFound.into()),
-    }
+    let holders = |r: &Request| r.member_id == device.member_id;
+    super::visible_request(state, receipt_id, holders, ErrorCode::DeviceRequestNotFound).await
 }
 
 /// After a conditional update lost a race: the current state, as an error.

@@ -61,11 +61,8 @@ pub async fn create(
 
 /// A request of this relying party; another party's receipts do not exist for it.
 async fn owned(state: &AppState, rp: &RelyingParty, receipt_id: &str) -> Result<Request, ApiError> {
-    let id: ReceiptId = receipt_id.parse()?;
-    match state.store.request(&id).await? {
-        Some(r) if r.client_code == rp.client_code => Ok(r),
-        _ => Err(ErrorCode::ReceiptNotFound.into()),
-    }
+    let mine = |r: &Request| r.client_code == rp.client_code;
+    super::visible_request(state, receipt_id, mine, ErrorCode::ReceiptNotFound).await
 }
 
 /// The state and times of a request.

@@ -5,9 +5,29 @@ pub mod answer;
 pub mod enrolment;
 pub mod identity;
 
-use dojang_core::Request;
+use dojang_core::{ReceiptId, Request};
+use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_rfc3339;
 use dojang_proto::device::RequestCard;
+
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// The request with this receipt, if `visible` says the caller may see it. A request the caller
+/// may not see answers `missing`, exactly like one that does not exist, so receipts cannot be
+/// probed.
+pub async fn visible_request(
+    state: &AppState,
+    receipt_id: &str,
+    visible: impl FnOnce(&Request) -> bool,
+    missing: ErrorCode,
+) -> Result<Request, ApiError> {
+    let id: ReceiptId = receipt_id.parse()?;
+    match state.store.request(&id).await? {
+        Some(r) if visible(&r) => Ok(r),
+        _ => Err(missing.into()),
+    }
+}
 
 /// The card a device shows for a request.
 pub fn card(r: &Request, requester: &str) -> RequestCard {
