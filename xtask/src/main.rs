@@ -2,9 +2,12 @@
 //!
 //! * `docs` — regenerate the generated documents (`docs/errors.md` from the error catalogue).
 //!   A test fails when a generated document and the code disagree.
+//! * `bench <dojang-bench arguments>` — build the server and the load generator in release mode,
+//!   then run `dojang-bench` (e.g. `cargo xtask bench flows -c 1,16,64 -n 2000`). See
+//!   docs/performance.md.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -26,9 +29,42 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("bench") => bench(std::env::args().skip(2).collect()),
         _ => {
-            eprintln!("usage: cargo xtask docs    # regenerate docs/errors.md");
+            eprintln!("usage: cargo xtask docs                # regenerate docs/errors.md");
+            eprintln!(
+                "       cargo xtask bench <arguments>   # release build, then dojang-bench <arguments>"
+            );
             ExitCode::from(2)
+        }
+    }
+}
+
+fn bench(args: Vec<String>) -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(&cargo)
+        .current_dir(root())
+        .args([
+            "build",
+            "--release",
+            "--bin",
+            "dojang",
+            "--bin",
+            "dojang-bench",
+        ])
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        eprintln!("xtask: release build failed");
+        return ExitCode::FAILURE;
+    }
+    let target =
+        std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), PathBuf::from);
+    let bin = target.join("release").join("dojang-bench");
+    match Command::new(&bin).args(&args).status() {
+        Ok(s) => ExitCode::from(u8::try_from(s.code().unwrap_or(1)).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("xtask: {}: {e}", bin.display());
+            ExitCode::FAILURE
         }
     }
 }

@@ -43,17 +43,27 @@ fn install_crypto_provider() {
 impl DeviceApi {
     /// A client for `server` (`http://…` or `https://…`), without a device credential yet.
     pub fn new(server: &str) -> Result<Self, AppError> {
+        Self::with_http(server, Self::http_client()?)
+    }
+
+    /// An HTTP client as the app uses it (30 s timeout, app user agent). Many simulated devices
+    /// can share one (see [`DeviceApi::with_http`]).
+    pub fn http_client() -> Result<reqwest::Client, AppError> {
+        install_crypto_provider();
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("dojang-app/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AppError::Transport(e.to_string()))
+    }
+
+    /// A client for `server` using an existing HTTP client (and its connection pool).
+    pub fn with_http(server: &str, http: reqwest::Client) -> Result<Self, AppError> {
         if !(server.starts_with("http://") || server.starts_with("https://")) {
             return Err(AppError::Profile(format!(
                 "server must be an http(s) URL: {server}"
             )));
         }
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("dojang-app/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| AppError::Transport(e.to_string()))?;
         Ok(Self {
             http,
             base: server.trim_end_matches('/').to_owned(),

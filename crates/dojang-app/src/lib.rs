@@ -115,7 +115,11 @@ pub struct Enrolment {
 impl Enrolment {
     /// Ask `server` to send a one-time code to the holder's phone, and make the key.
     pub async fn start(server: &str, holder: Holder) -> Result<Self, AppError> {
-        let api = DeviceApi::new(server)?;
+        Self::start_with(DeviceApi::new(server)?, holder).await
+    }
+
+    /// Like [`Enrolment::start`], through an existing (unauthenticated) API client.
+    pub async fn start_with(api: DeviceApi, holder: Holder) -> Result<Self, AppError> {
         let started = api
             .start_enrolment(&EnrolmentStart {
                 name: Some(holder.name.clone()),

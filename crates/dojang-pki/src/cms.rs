@@ -8,7 +8,8 @@
 //! certificate chain and the CMS signature.
 
 use core::fmt;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use ::cms::{
     builder::{SignedDataBuilder, SignerInfoBuilder},
@@ -133,6 +134,22 @@ pub struct Verifier {
 
 struct Inner {
     anchor: TrustAnchor<'static>,
+    /// The CA's own validity, which bounds every chain through it.
+    ca_validity: (OffsetDateTime, OffsetDateTime),
+    /// Signer certificates whose chain to the anchor was verified, by SHA-256 of their DER,
+    /// with the window in which that chain is valid (certificate ∩ CA validity).
+    chains: Mutex<HashMap<[u8; 32], (OffsetDateTime, OffsetDateTime)>>,
+}
+
+/// Verified chains remembered before the cache starts over.
+const CHAIN_CACHE_MAX: usize = 100_000;
+
+fn validity(cert: &Certificate) -> Result<(OffsetDateTime, OffsetDateTime), PkiError> {
+    let v = cert.tbs_certificate().validity();
+    Ok((
+        times::from_asn1(v.not_before)?,
+        times::from_asn1(v.not_after)?,
+    ))
 }
 
 impl fmt::Debug for Verifier {
@@ -164,8 +181,13 @@ impl Verifier {
         let anchor = webpki::anchor_from_trusted_cert(&CertificateDer::from(ca_certificate_der))
             .map_err(|e| PkiError::InvalidCaCertificate(e.to_string()))?
             .to_owned();
+        let ca_validity = validity(&cert)?;
         Ok(Self {
-            inner: Arc::new(Inner { anchor }),
+            inner: Arc::new(Inner {
+                anchor,
+                ca_validity,
+                chains: Mutex::new(HashMap::new()),
+            }),
         })
     }
 
@@ -204,17 +226,7 @@ impl Verifier {
         let cert_der = find_signer_certificate(&parsed.certificates, signer.sid)?;
         let ee = EndEntityCert::try_from(&cert_der)
             .map_err(|e| PkiError::UntrustedChain(format!("signer certificate: {e}")))?;
-        ee.verify_for_usage(
-            &[P256_SHA256],
-            core::slice::from_ref(&self.inner.anchor),
-            &[],
-            times::to_unix(at),
-            // The profile has no EKU: "client auth if present" accepts EKU-less certificates.
-            KeyUsage::client_auth(),
-            None,
-            None,
-        )
-        .map_err(chain_error)?;
+        self.check_chain(&ee, cert_der.as_ref(), at)?;
 
         // Signed attributes are signed as a universal SET OF (RFC 5652 §5.4), not as [0].
         let mut message = signer.signed_attrs.raw.to_vec();
@@ -235,6 +247,61 @@ impl Verifier {
             signer_certificate_der: cert_der.as_ref().to_vec(),
             signing_time: attrs.signing_time,
         })
+    }
+}
+
+impl Verifier {
+    /// The signer certificate chains to the anchor and is valid at `at`. A certificate whose
+    /// chain was verified before is only checked against its remembered validity window (the
+    /// path-building work is skipped); the signature itself is always verified by the caller.
+    fn check_chain(
+        &self,
+        ee: &EndEntityCert<'_>,
+        der: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(), PkiError> {
+        let key: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, der)
+            .as_ref()
+            .try_into()
+            .map_err(|_| PkiError::Encoding("SHA-256 is not 32 bytes".into()))?;
+        let cached = self.chains().get(&key).copied();
+        if let Some((not_before, not_after)) = cached {
+            return if at < not_before {
+                Err(PkiError::CertificateNotYetValid)
+            } else if at > not_after {
+                Err(PkiError::CertificateExpired)
+            } else {
+                Ok(())
+            };
+        }
+        ee.verify_for_usage(
+            &[P256_SHA256],
+            core::slice::from_ref(&self.inner.anchor),
+            &[],
+            times::to_unix(at),
+            // The profile has no EKU: "client auth if present" accepts EKU-less certificates.
+            KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .map_err(chain_error)?;
+        let cert = Certificate::from_der(der)
+            .map_err(|e| PkiError::MalformedCertificate(e.to_string()))?;
+        let (nb, na) = validity(&cert)?;
+        let (ca_nb, ca_na) = self.inner.ca_validity;
+        let mut chains = self.chains();
+        if chains.len() >= CHAIN_CACHE_MAX {
+            chains.clear();
+        }
+        chains.insert(key, (nb.max(ca_nb), na.min(ca_na)));
+        Ok(())
+    }
+
+    fn chains(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], (OffsetDateTime, OffsetDateTime)>> {
+        // Single map operations only: a poisoned lock still holds a valid map.
+        self.inner.chains.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

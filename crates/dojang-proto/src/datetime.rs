@@ -34,6 +34,17 @@ pub fn format_rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
+/// `2026-11-22T01:02:03.456Z`: UTC, milliseconds (device cards carry this precision so that push
+/// delivery can be measured from the moment the server accepted a request).
+pub fn format_rfc3339_millis(t: OffsetDateTime) -> String {
+    t.to_offset(UtcOffset::UTC)
+        .format(MILLIS)
+        .unwrap_or_default()
+}
+
+const MILLIS: &[time::format_description::BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
 /// Parse an RFC 3339 time (any offset, optional fraction).
 pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s.trim(), &Rfc3339).ok()
@@ -106,5 +117,14 @@ mod tests {
             Some(datetime!(2026-11-21 16:02:03.456 UTC))
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(format_rfc3339_millis(t), "2026-11-21T16:02:03.456Z");
+        assert_eq!(
+            format_rfc3339_millis(datetime!(2026-11-21 16:02:03 UTC)),
+            "2026-11-21T16:02:03.000Z"
+        );
+        assert_eq!(
+            format_rfc3339_millis(datetime!(2026-11-21 16:02:03.4 UTC)),
+            "2026-11-21T16:02:03.400Z"
+        );
     }
 }

@@ -81,9 +81,9 @@ pub struct RequestCard {
     pub call_center_num: Option<String>,
     /// The text the app signs.
     pub token: String,
-    /// Accepted at, RFC 3339.
+    /// Accepted at, RFC 3339 UTC with milliseconds.
     pub request_dt: String,
-    /// Expires at, RFC 3339.
+    /// Expires at, RFC 3339 UTC with milliseconds.
     pub expire_dt: String,
 }
 

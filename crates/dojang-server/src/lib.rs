@@ -8,6 +8,7 @@
 //! * [`http`] — routers per feature, extractors, and the one error → HTTP mapping
 //!   (`http/error.rs`);
 //! * [`service`] — what each call does, between core rules, PKI, store, push and SMS;
+//! * [`cache`] — short-lived caches of rarely changing records;
 //! * [`push`] — live device connections;
 //! * [`sms`] — the SMS gateway trait and its implementations;
 //! * [`cli`] — `dojang serve | admin | rp`.
@@ -15,6 +16,7 @@
 //! Only this crate knows axum. It never writes SQL (that is `dojang-store`) and never decides a
 //! domain rule on its own (that is `dojang-core`).
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod http;

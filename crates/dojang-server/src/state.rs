@@ -1,21 +1,28 @@
 //! The state every handler shares: explicit, built once by [`crate::Server::bind`].
 
-use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use dojang_core::{Clock, Policy, RelyingParty};
+use dojang_core::{
+    Birthday, CertificateRecord, Clock, Device, DeviceId, Member, MemberId, Phone, Policy,
+    RelyingParty,
+};
 use dojang_pki::{CertificateAuthority, Verifier};
 use dojang_store::{DataKeys, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
+use crate::cache::TtlCache;
 use crate::push::PushHub;
 use crate::sms::SmsGateway;
 
-/// How long a relying party's credentials are cached after a lookup. A rotated secret takes
-/// effect within this time.
-const RP_CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long a relying party's credentials are cached. A rotated secret takes effect within this.
+const RP_TTL: Duration = Duration::from_secs(30);
+/// How long a member is cached (by phone and birth date, and by id).
+const MEMBER_TTL: Duration = Duration::from_secs(60);
+/// How long devices and certificates are cached. Changes made by this process apply at once;
+/// a device or certificate revoked by *another* instance is refused here within this time.
+const DEVICE_TTL: Duration = Duration::from_secs(5);
 
 /// Shared state; cheap to clone.
 #[derive(Debug, Clone)]
@@ -44,7 +51,11 @@ pub struct Inner {
     pub max_body_bytes: usize,
     /// Cancelled when the server shuts down; long-lived tasks (WebSockets) watch it.
     pub shutdown: CancellationToken,
-    rp_cache: Mutex<HashMap<String, (Arc<RelyingParty>, Instant)>>,
+    parties: TtlCache<String, RelyingParty>,
+    members_by_lookup: TtlCache<(String, String), Member>,
+    members: TtlCache<MemberId, Member>,
+    devices: TtlCache<DeviceId, Device>,
+    certificates: TtlCache<String, CertificateRecord>,
 }
 
 impl Deref for AppState {
@@ -88,32 +99,63 @@ impl AppState {
             sms: p.sms,
             max_body_bytes: p.max_body_bytes,
             shutdown: CancellationToken::new(),
-            rp_cache: Mutex::new(HashMap::new()),
+            parties: TtlCache::new(RP_TTL),
+            members_by_lookup: TtlCache::new(MEMBER_TTL),
+            members: TtlCache::new(MEMBER_TTL),
+            devices: TtlCache::new(DEVICE_TTL),
+            certificates: TtlCache::new(DEVICE_TTL),
         })))
     }
 
-    /// A relying party by LinkID, through a short-lived cache (only found parties are cached).
+    /// A relying party by LinkID (cached).
     pub async fn relying_party(
         &self,
         link_id: &str,
     ) -> Result<Option<Arc<RelyingParty>>, StoreError> {
-        {
-            let cache = self.rp_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((rp, at)) = cache.get(link_id)
-                && at.elapsed() < RP_CACHE_TTL
-            {
-                return Ok(Some(rp.clone()));
-            }
-        }
-        let Some(rp) = self.store.relying_party_by_link_id(link_id).await? else {
-            return Ok(None);
-        };
-        let rp = Arc::new(rp);
-        let mut cache = self.rp_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() > 10_000 {
-            cache.retain(|_, (_, at)| at.elapsed() < RP_CACHE_TTL);
-        }
-        cache.insert(link_id.to_owned(), (rp.clone(), Instant::now()));
-        Ok(Some(rp))
+        self.parties
+            .get_or_load(
+                &link_id.to_owned(),
+                self.store.relying_party_by_link_id(link_id),
+            )
+            .await
+    }
+
+    /// A member by phone and birth date (cached).
+    pub async fn member_by_phone_birthday(
+        &self,
+        phone: &Phone,
+        birthday: &Birthday,
+    ) -> Result<Option<Arc<Member>>, StoreError> {
+        let key = (phone.as_str().to_owned(), birthday.to_compact());
+        self.members_by_lookup
+            .get_or_load(&key, self.store.member_by_phone_birthday(phone, birthday))
+            .await
+    }
+
+    /// A member by id (cached).
+    pub async fn member(&self, id: MemberId) -> Result<Option<Arc<Member>>, StoreError> {
+        self.members.get_or_load(&id, self.store.member(id)).await
+    }
+
+    /// A device by id (cached briefly).
+    pub async fn device(&self, id: DeviceId) -> Result<Option<Arc<Device>>, StoreError> {
+        self.devices.get_or_load(&id, self.store.device(id)).await
+    }
+
+    /// A certificate by serial (cached briefly).
+    pub async fn certificate(
+        &self,
+        serial: &str,
+    ) -> Result<Option<Arc<CertificateRecord>>, StoreError> {
+        self.certificates
+            .get_or_load(&serial.to_owned(), self.store.certificate(serial))
+            .await
+    }
+
+    /// A member's devices and certificates changed (enrolment superseded them): drop them from
+    /// the caches so the change applies at once.
+    pub fn forget_devices_of(&self, member: MemberId) {
+        self.devices.forget_where(|d| d.member_id == member);
+        self.certificates.forget_where(|c| c.member_id == member);
     }
 }

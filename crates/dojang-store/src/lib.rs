@@ -203,13 +203,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
-    /// Signed, unverified, and signed at or after `signed_after` → verified at `now`.
+    /// Signed, unverified, created by `client_code`, and signed at or after `signed_after` →
+    /// verified at `now`, in one statement. Returns the request as verified, or `None` if any
+    /// condition did not hold (the caller re-reads to say which).
     async fn mark_verified(
         &self,
         id: &ReceiptId,
+        client_code: &ClientCode,
         now: OffsetDateTime,
         signed_after: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<Request>, StoreError>;
 
     /// Keep a message a gateway sent.
     async fn insert_outbox(&self, m: &OutboxMessage) -> Result<(), StoreError>;

@@ -193,14 +193,74 @@ impl EnrolmentRow {
     }
 }
 
-/// The columns of [`RequestRow`], for `SELECT` lists.
+/// The columns of [`RequestRow`], each preceded by `$p` (`"r."` in joins, `""` in `RETURNING`,
+/// where SQLite allows no table alias).
 macro_rules! request_columns {
-    () => {
-        "r.receipt_id, r.kind, r.client_code, r.member_id, r.receiver_name_enc, \
-         r.receiver_phone_enc, r.receiver_birthday_enc, r.token_enc, r.title, \
-         r.extra_message_enc, r.call_center_num, r.expire_in, r.requested_at, r.expire_at, \
-         r.viewed_at, r.completed_at, r.verified_at, r.state, r.signed_data_enc, \
-         r.signer_serial, r.reason"
+    ($p:literal) => {
+        concat!(
+            $p,
+            "receipt_id",
+            ", ",
+            $p,
+            "kind",
+            ", ",
+            $p,
+            "client_code",
+            ", ",
+            $p,
+            "member_id",
+            ", ",
+            $p,
+            "receiver_name_enc",
+            ", ",
+            $p,
+            "receiver_phone_enc",
+            ", ",
+            $p,
+            "receiver_birthday_enc",
+            ", ",
+            $p,
+            "token_enc",
+            ", ",
+            $p,
+            "title",
+            ", ",
+            $p,
+            "extra_message_enc",
+            ", ",
+            $p,
+            "call_center_num",
+            ", ",
+            $p,
+            "expire_in",
+            ", ",
+            $p,
+            "requested_at",
+            ", ",
+            $p,
+            "expire_at",
+            ", ",
+            $p,
+            "viewed_at",
+            ", ",
+            $p,
+            "completed_at",
+            ", ",
+            $p,
+            "verified_at",
+            ", ",
+            $p,
+            "state",
+            ", ",
+            $p,
+            "signed_data_enc",
+            ", ",
+            $p,
+            "signer_serial",
+            ", ",
+            $p,
+            "reason"
+        )
     };
 }
 pub(crate) use request_columns;

@@ -350,7 +350,7 @@ impl Store for SqlStore {
     async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError> {
         sqlx::query_as::<Db, RequestRow>(concat!(
             "SELECT ",
-            request_columns!(),
+            request_columns!("r."),
             " FROM requests r WHERE r.receipt_id = $1"
         ))
         .bind(id.as_str())
@@ -367,7 +367,7 @@ impl Store for SqlStore {
     ) -> Result<Vec<WaitingRequest>, StoreError> {
         sqlx::query_as::<Db, WaitingRow>(concat!(
             "SELECT ",
-            request_columns!(),
+            request_columns!("r."),
             ", p.name AS requester FROM requests r \
              JOIN relying_parties p ON p.client_code = r.client_code \
              WHERE r.member_id = $1 AND r.state = $2 AND r.expire_at > $3 \
@@ -447,21 +447,25 @@ impl Store for SqlStore {
     async fn mark_verified(
         &self,
         id: &ReceiptId,
+        client_code: &ClientCode,
         now: OffsetDateTime,
         signed_after: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+    ) -> Result<Option<Request>, StoreError> {
+        sqlx::query_as::<Db, RequestRow>(concat!(
             "UPDATE requests SET verified_at = $1 \
-             WHERE receipt_id = $2 AND state = $3 AND verified_at IS NULL AND completed_at >= $4",
-        )
+             WHERE receipt_id = $2 AND client_code = $3 AND state = $4 \
+             AND verified_at IS NULL AND completed_at >= $5 RETURNING ",
+            request_columns!("")
+        ))
         .bind(ms(now))
         .bind(id.as_str())
+        .bind(client_code.as_str())
         .bind(RequestState::Signed.code())
         .bind(ms(signed_after))
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?
-        .rows_affected();
-        Ok(n == 1)
+        .map(|r| r.into_domain(&self.keys))
+        .transpose()
     }
 
     async fn insert_outbox(&self, m: &OutboxMessage) -> Result<(), StoreError> {

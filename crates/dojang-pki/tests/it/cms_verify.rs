@@ -385,3 +385,54 @@ fn empty_content_is_signed_and_verified() {
         b""
     );
 }
+
+/// The verified-chain cache must never turn a refusal into an acceptance.
+mod chain_cache {
+    use super::*;
+
+    #[test]
+    fn a_warm_cache_still_checks_validity_and_the_signature() {
+        let f = fixture();
+        let cms = f.device.sign_cms(&f.cert.der, b"token", t_sign()).unwrap();
+        // Warm the cache.
+        f.verifier.verify_attached(&cms, t_sign()).unwrap();
+        f.verifier.verify_attached(&cms, t_sign()).unwrap();
+        // Same certificate, outside its validity: refused as without the cache.
+        let after = f.cert.not_after + std::time::Duration::from_secs(1);
+        assert!(matches!(
+            f.verifier.verify_attached(&cms, after),
+            Err(PkiError::CertificateExpired)
+        ));
+        let before = f.cert.not_before - std::time::Duration::from_secs(1);
+        assert!(matches!(
+            f.verifier.verify_attached(&cms, before),
+            Err(PkiError::CertificateNotYetValid)
+        ));
+        // Same certificate, a tampered signature: refused.
+        let mut bad = cms.clone();
+        let n = bad.len() - 3;
+        bad[n] ^= 1;
+        assert!(matches!(
+            f.verifier.verify_attached(&bad, t_sign()),
+            Err(PkiError::BadSignature)
+        ));
+        // And the good one still passes afterwards.
+        f.verifier.verify_attached(&cms, t_sign()).unwrap();
+    }
+
+    #[test]
+    fn a_foreign_certificate_is_refused_every_time() {
+        let f = fixture();
+        let other = fixture();
+        let cms = other
+            .device
+            .sign_cms(&other.cert.der, b"token", t_sign())
+            .unwrap();
+        for _ in 0..3 {
+            assert!(matches!(
+                f.verifier.verify_attached(&cms, t_sign()),
+                Err(PkiError::UntrustedChain(_))
+            ));
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! The device API: enrolment, the push WebSocket, the pending list, and answers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
@@ -121,7 +122,7 @@ async fn push(
 
 /// One device's push connection: forward hub deliveries, answer pings, end on close, on
 /// supersession, or on server shutdown.
-async fn run_push(socket: WebSocket, state: AppState, device: Device) {
+async fn run_push(socket: WebSocket, state: AppState, device: Arc<Device>) {
     let (subscription, mut deliveries) = state.push.subscribe(device.member_id, device.id);
     let (mut tx, mut rx) = socket.split();
     let hello = PushMessage::Hello {

@@ -155,7 +155,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 
 /// An enrolled, unrevoked device, from `Authorization: Bearer <deviceID>.<secret>`.
 #[derive(Debug, Clone)]
-pub struct DeviceAuth(pub Device);
+pub struct DeviceAuth(pub Arc<Device>);
 
 /// Split a device token into id and secret bytes.
 fn parse_device_token(token: &str) -> Option<(DeviceId, Vec<u8>)> {
@@ -192,7 +192,6 @@ impl FromRequestParts<AppState> for DeviceAuth {
             .ok_or(ErrorCode::DeviceAuthInvalid)?;
         let (id, secret) = parse_device_token(token.trim()).ok_or(ErrorCode::DeviceAuthInvalid)?;
         let device = state
-            .store
             .device(id)
             .await?
             .ok_or(ErrorCode::DeviceAuthInvalid)?;

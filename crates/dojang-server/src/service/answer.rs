@@ -135,7 +135,7 @@ async fn check_signature(
         return Err(ErrorCode::ContentMismatch.into());
     }
     r.check_signing_time(v.signing_time, now, state.policy.signing_time_skew)?;
-    let cert = state.store.certificate(&v.signer_serial_hex).await?;
+    let cert = state.certificate(&v.signer_serial_hex).await?;
     match cert {
         Some(c)
             if c.member_id == r.member_id

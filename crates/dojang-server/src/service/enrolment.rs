@@ -172,7 +172,8 @@ pub async fn complete(
     if !state.store.complete_enrolment(&completed).await? {
         return Err(ErrorCode::EnrolmentCompleted.into());
     }
-    // The member's earlier devices were superseded: close their push connections.
+    // The member's earlier devices were superseded: forget them and close their connections.
+    state.forget_devices_of(member_id);
     state.push.disconnect_others(member_id, device_id);
     tracing::info!(device = %device_id, serial = %issued.serial_hex, "certificate issued");
     Ok(EnrolmentCompleted {

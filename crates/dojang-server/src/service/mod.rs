@@ -7,7 +7,7 @@ pub mod identity;
 
 use dojang_core::{ReceiptId, Request};
 use dojang_proto::ErrorCode;
-use dojang_proto::datetime::format_rfc3339;
+use dojang_proto::datetime::format_rfc3339_millis;
 use dojang_proto::device::RequestCard;
 
 use crate::http::error::ApiError;
@@ -40,7 +40,7 @@ pub fn card(r: &Request, requester: &str) -> RequestCard {
         extra_message: r.extra_message.clone(),
         call_center_num: r.call_center_num.clone(),
         token: r.token.clone(),
-        request_dt: format_rfc3339(r.requested_at),
-        expire_dt: format_rfc3339(r.expire_at),
+        request_dt: format_rfc3339_millis(r.requested_at),
+        expire_dt: format_rfc3339_millis(r.expire_at),
     }
 }

@@ -128,38 +128,55 @@ async fn verify_succeeds_once_even_when_raced() {
         let r = request(&rp.client_code, m.id, &m.person, 300);
         s.insert_request(&r).await.unwrap();
         let signed = NOW + Duration::from_secs(5);
+        let cc = &rp.client_code;
         // Not signed yet: nothing to verify.
-        assert!(!s.mark_verified(&r.receipt_id, signed, NOW).await.unwrap());
+        assert!(
+            s.mark_verified(&r.receipt_id, cc, signed, NOW)
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(
             s.mark_signed(&r.receipt_id, b"cms", "abcd", signed)
                 .await
                 .unwrap()
         );
         // Outside the window (signed before the cut-off): refused.
+        let late = signed + Duration::from_secs(1);
         assert!(
-            !s.mark_verified(&r.receipt_id, signed, signed + Duration::from_secs(1))
+            s.mark_verified(&r.receipt_id, cc, signed, late)
                 .await
                 .unwrap()
+                .is_none()
+        );
+        // Another relying party: refused.
+        let other: dojang_core::ClientCode = "999999999999".parse().unwrap();
+        assert!(
+            s.mark_verified(&r.receipt_id, &other, signed, NOW)
+                .await
+                .unwrap()
+                .is_none()
         );
         let mut tasks = Vec::new();
         for _ in 0..16 {
             let s = s.clone();
-            let id = r.receipt_id.clone();
+            let (id, cc) = (r.receipt_id.clone(), cc.clone());
             tasks.push(tokio::spawn(async move {
-                s.mark_verified(&id, signed, NOW).await.unwrap()
+                s.mark_verified(&id, &cc, signed, NOW).await.unwrap()
             }));
         }
         let mut wins = 0;
         for t in tasks {
-            if t.await.unwrap() {
+            if let Some(v) = t.await.unwrap() {
+                assert_eq!(v.verified_at, Some(signed));
+                assert_eq!(v.signed_data.as_deref(), Some(&b"cms"[..]));
+                assert_eq!(v.token, r.token);
                 wins += 1;
             }
         }
         assert_eq!(wins, 1, "{}", db.name);
-        assert_eq!(
-            s.request(&r.receipt_id).await.unwrap().unwrap().verified_at,
-            Some(signed)
-        );
+        let stored = s.request(&r.receipt_id).await.unwrap().unwrap();
+        assert_eq!(stored.verified_at, Some(signed));
     })
     .await;
 }
