@@ -9,6 +9,10 @@ use crate::PoolOptions;
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
 
+/// PostgreSQL checkpoints by itself; nothing to stop.
+#[derive(Debug)]
+struct Checkpointer;
+
 include!("sql.rs");
 
 impl SqlStore {
@@ -24,6 +28,10 @@ impl SqlStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool, keys })
+        Ok(Self {
+            pool,
+            keys,
+            _checkpointer: None,
+        })
     }
 }

@@ -26,6 +26,8 @@ use crate::{
 pub struct SqlStore {
     pool: Pool<Db>,
     keys: Arc<DataKeys>,
+    /// Background maintenance that lives as long as the store (SQLite's checkpoints).
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 fn unique_to_conflict(e: sqlx::Error, what: &'static str) -> StoreError {
