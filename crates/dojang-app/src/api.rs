@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::error::AppError;
@@ -191,6 +192,36 @@ impl DeviceApi {
 
     /// Open the push WebSocket.
     pub async fn connect_push(&self) -> Result<PushSocket, AppError> {
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(
+            self.push_request()?,
+            Some(push_config()),
+            false,
+        )
+        .await
+        .map_err(handshake_error)?;
+        Ok(socket)
+    }
+
+    /// Open the push WebSocket over a TCP connection the caller made to the server (bound to a
+    /// chosen source address, say, as the load generator does to hold many connections);
+    /// TLS is added for an `https://` server.
+    pub async fn connect_push_on(&self, stream: TcpStream) -> Result<PushSocket, AppError> {
+        install_crypto_provider();
+        let (socket, _) = tokio_tungstenite::client_async_tls_with_config(
+            self.push_request()?,
+            stream,
+            Some(push_config()),
+            None,
+        )
+        .await
+        .map_err(handshake_error)?;
+        Ok(socket)
+    }
+
+    /// The upgrade request of the push WebSocket, with the device credential.
+    fn push_request(
+        &self,
+    ) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, AppError> {
         let url = format!(
             "{}{}",
             self.base
@@ -206,25 +237,34 @@ impl DeviceApi {
                 .map_err(|_| AppError::Profile("device token is not a valid header".into()))?;
             request.headers_mut().insert("authorization", v);
         }
-        let (socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|e| match e {
-                tokio_tungstenite::tungstenite::Error::Http(res) => {
-                    let status = res.status().as_u16();
-                    res.body()
-                        .as_deref()
-                        .and_then(|b| serde_json::from_slice::<ErrorBody>(b).ok())
-                        .map_or(AppError::Protocol(format!("HTTP {status}")), |b| {
-                            AppError::Api {
-                                status,
-                                code: b.code,
-                                message: b.message,
-                            }
-                        })
-                }
-                other => AppError::Transport(other.to_string()),
-            })?;
-        Ok(socket)
+        Ok(request)
+    }
+}
+
+/// Push frames are small JSON cards: a 4 KiB read buffer (grown for a larger frame) instead of
+/// tungstenite's 128 KiB, which it zero-fills before reading, so all of it becomes resident on
+/// every connection.
+fn push_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(4 * 1024)
+}
+
+/// A refused upgrade becomes the server's error code where it sent one.
+fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> AppError {
+    match e {
+        tokio_tungstenite::tungstenite::Error::Http(res) => {
+            let status = res.status().as_u16();
+            res.body()
+                .as_deref()
+                .and_then(|b| serde_json::from_slice::<ErrorBody>(b).ok())
+                .map_or(AppError::Protocol(format!("HTTP {status}")), |b| {
+                    AppError::Api {
+                        status,
+                        code: b.code,
+                        message: b.message,
+                    }
+                })
+        }
+        other => AppError::Transport(other.to_string()),
     }
 }
 

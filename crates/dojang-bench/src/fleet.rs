@@ -146,7 +146,7 @@ impl Board {
 }
 
 /// Milliseconds-precise server acceptance time of a card.
-fn accepted_at(card: &RequestCard) -> Option<SystemTime> {
+pub fn accepted_at(card: &RequestCard) -> Option<SystemTime> {
     let t = dojang_proto::datetime::parse_rfc3339(&card.request_dt)?;
     let nanos = u64::try_from(t.unix_timestamp_nanos()).ok()?;
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_nanos(nanos))

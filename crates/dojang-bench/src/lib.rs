@@ -8,10 +8,16 @@
 //!   SMS gateway at [`sms::SmsReceiver`].
 //! * [`target`] starts `dojang serve` on a temporary database (or targets a running server).
 //! * [`procstat`] reads the server's CPU time and memory from `/proc`.
+//! * [`connections`] holds many idle device WebSockets and reports what each costs the server
+//!   and how fast a push reaches one of them meanwhile.
+//! * [`compare`] runs the peer benchmark (`../shared/peers/oidc-ciba`) and dojang's flows
+//!   alternately in one run and tabulates both.
 //!
 //! Numbers go to `docs/performance.md`. Nothing here asserts a speed; the crate's tests only
 //! smoke-run a few flows so the generator cannot rot.
 
+pub mod compare;
+pub mod connections;
 pub mod fleet;
 pub mod flows;
 pub mod procstat;

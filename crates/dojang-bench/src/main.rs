@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use dojang_bench::compare::{self, CompareConfig, Dojang, Peer};
+use dojang_bench::connections::{self, ConnectionsConfig};
 use dojang_bench::fleet::{self, Board};
 use dojang_bench::flows::{self, FlowConfig, FlowReport};
 use dojang_bench::sms::SmsReceiver;
@@ -26,6 +28,12 @@ struct Cli {
 enum Command {
     /// Complete identity flows at one or more concurrencies.
     Flows(FlowsArgs),
+    /// Hold many idle device WebSockets: the server's memory and files per connection, and
+    /// push delivery while they are all connected.
+    Connections(ConnectionsArgs),
+    /// The peer benchmark (../shared/peers/oidc-ciba) and dojang's flows, alternately in one
+    /// run, with the ratio.
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +97,70 @@ struct FlowsArgs {
     quiet: bool,
 }
 
+#[derive(Debug, Args)]
+struct ConnectionsArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Connections (one enrolled device each).
+    #[arg(long, short = 'k', default_value_t = 10_000)]
+    count: usize,
+    /// Source addresses 127.0.0.1 … 127.0.0.N [default: enough for at most 20,000 connections each].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=254))]
+    sources: Option<u8>,
+    /// Identity requests pushed (to distinct, randomly chosen people) while all are connected.
+    #[arg(long, default_value_t = 200)]
+    push_samples: usize,
+    /// Pushes in flight at once.
+    #[arg(long, default_value_t = 4)]
+    push_parallel: usize,
+    /// Enrolments in flight at once.
+    #[arg(long, default_value_t = 64)]
+    enrol_parallel: usize,
+    /// Connection attempts in flight at once (keep it below the server's listen backlog, or
+    /// dropped handshakes are retried after a second).
+    #[arg(long, default_value_t = 64)]
+    connect_parallel: usize,
+    /// Write the results as JSON to this file (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// The peer's directory (holding run.sh); only read [default: ../shared/peers/oidc-ciba beside the workspace].
+    #[arg(long, value_name = "DIR")]
+    peer_dir: Option<PathBuf>,
+    /// Where the peer is copied, installed and run [default: target/peer-oidc-ciba in the workspace].
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
+    /// Concurrencies, each run by both sides in every round.
+    #[arg(long, short = 'c', value_delimiter = ',', default_values_t = vec![1, 16, 64])]
+    concurrency: Vec<usize>,
+    /// Flows per run.
+    #[arg(long, short = 'n', default_value_t = 2000)]
+    flows: u64,
+    /// Rounds; each starts both servers afresh and alternates which side goes first.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Untimed warm-up flows per side at the start of each round (C = 16).
+    #[arg(long, default_value_t = 1000)]
+    warmup: u64,
+    /// At most this many seconds per run.
+    #[arg(long, default_value_t = 60.0)]
+    max_seconds: f64,
+    /// Write the results as JSON to this file (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
 struct Prepared {
     url: String,
     credentials: Credentials,
@@ -97,19 +169,34 @@ struct Prepared {
     sms: SmsReceiver,
 }
 
+/// The relying party of a running server (`--url`).
+fn credentials_of(t: &TargetArgs) -> Result<Credentials> {
+    let need = |v: &Option<String>, n: &str| {
+        v.clone()
+            .ok_or_else(|| BenchError(format!("--url needs --{n}")))
+    };
+    Ok(Credentials::new(
+        need(&t.client_code, "client-code")?,
+        need(&t.link_id, "link-id")?,
+        need(&t.secret, "secret")?,
+    ))
+}
+
+/// The `dojang` binary to start.
+fn server_bin_of(t: &TargetArgs) -> Result<PathBuf> {
+    t.server_bin
+        .clone()
+        .or_else(default_server_bin)
+        .ok_or_else(|| {
+            BenchError("no dojang binary: pass --server-bin or run `cargo xtask bench`".into())
+        })
+}
+
 async fn prepare(t: &TargetArgs) -> Result<Prepared> {
     let sms = SmsReceiver::start(&t.sms_listen).await?;
     match &t.url {
         Some(url) => {
-            let need = |v: &Option<String>, n: &str| {
-                v.clone()
-                    .ok_or_else(|| BenchError(format!("--url needs --{n}")))
-            };
-            let credentials = Credentials::new(
-                need(&t.client_code, "client-code")?,
-                need(&t.link_id, "link-id")?,
-                need(&t.secret, "secret")?,
-            );
+            let credentials = credentials_of(t)?;
             eprintln!(
                 "SMS receiver at {} (set the server's [sms] gateway = \"http\", url = that)",
                 sms.url()
@@ -123,15 +210,7 @@ async fn prepare(t: &TargetArgs) -> Result<Prepared> {
             })
         }
         None => {
-            let bin = t
-                .server_bin
-                .clone()
-                .or_else(default_server_bin)
-                .ok_or_else(|| {
-                    BenchError(
-                        "no dojang binary: pass --server-bin or run `cargo xtask bench`".into(),
-                    )
-                })?;
+            let bin = server_bin_of(t)?;
             let server = LocalServer::start(&bin, sms.url(), t.database_url.as_deref(), "").await?;
             eprintln!(
                 "started {} at {} (pid {})",
@@ -148,6 +227,149 @@ async fn prepare(t: &TargetArgs) -> Result<Prepared> {
             })
         }
     }
+}
+
+/// Write `value` as pretty JSON to `path` (`-`: stdout).
+fn write_json(path: &str, value: &serde_json::Value) -> Result<()> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| BenchError(e.to_string()))?;
+    if path == "-" {
+        println!("{json}");
+    } else {
+        std::fs::write(path, json)?;
+    }
+    Ok(())
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Human output goes to stdout, or to stderr when stdout carries the JSON.
+fn say(json: Option<&String>, text: &str) {
+    if json.is_some_and(|j| j == "-") {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}
+
+async fn connections_cmd(a: ConnectionsArgs) -> Result<bool> {
+    let p = prepare(&a.target).await?;
+    let bar = (!a.quiet).then(|| {
+        let b = indicatif::ProgressBar::new(a.count as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} enrolling [{elapsed_precise}] {wide_bar} {pos}/{len} devices ({per_sec})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let counter = bar.clone();
+    let started = std::time::Instant::now();
+    let enrolled = fleet::enrol(&p.url, &p.sms, 0, a.count, a.enrol_parallel, move || {
+        if let Some(b) = &counter {
+            b.inc(1);
+        }
+    })
+    .await?;
+    let enrol_seconds = started.elapsed().as_secs_f64();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    eprintln!(
+        "{} devices enrolled in {enrol_seconds:.1} s ({:.0}/s)",
+        enrolled.len(),
+        enrolled.len() as f64 / enrol_seconds.max(1e-9)
+    );
+    let cfg = ConnectionsConfig {
+        sources: a
+            .sources
+            .map_or_else(|| connections::default_sources(a.count), usize::from),
+        connect_parallel: a.connect_parallel,
+        push_samples: a.push_samples,
+        push_parallel: a.push_parallel,
+        progress: !a.quiet,
+        ..ConnectionsConfig::default()
+    };
+    let r = connections::run(&p.url, p.credentials.clone(), enrolled, p.server_pid, &cfg).await?;
+    say(a.json.as_ref(), &r.text());
+    if let Some(path) = &a.json {
+        write_json(
+            path,
+            &serde_json::json!({
+                "date": now_rfc3339(),
+                "cpus": dojang_bench::procstat::cpus(),
+                "enrol_seconds": (enrol_seconds * 100.0).round() / 100.0,
+                "report": r,
+            }),
+        )?;
+    }
+    if let Some(server) = p.local {
+        server.stop().await?;
+    }
+    Ok(r.ok())
+}
+
+async fn compare_cmd(a: CompareArgs) -> Result<bool> {
+    let root = compare::workspace_root();
+    let peer_dir = a
+        .peer_dir
+        .clone()
+        .unwrap_or_else(|| root.join("../shared/peers/oidc-ciba"));
+    let work_dir = a
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| root.join("target/peer-oidc-ciba"));
+    let peer = Peer::prepare(&peer_dir, &work_dir).await?;
+    eprintln!(
+        "peer: {} with Node.js {} ({})",
+        peer.dir.display(),
+        peer.node_version,
+        peer.node.display()
+    );
+    let sms = SmsReceiver::start(&a.target.sms_listen).await?;
+    let target = match &a.target.url {
+        Some(url) => Dojang::Running {
+            url: url.clone(),
+            credentials: credentials_of(&a.target)?,
+            server_pid: a.target.server_pid,
+        },
+        None => Dojang::Start {
+            server_bin: server_bin_of(&a.target)?,
+            database_url: a.target.database_url.clone(),
+        },
+    };
+    let cfg = CompareConfig {
+        concurrency: a.concurrency.clone(),
+        flows: a.flows,
+        rounds: a.rounds,
+        warmup: a.warmup,
+        max_seconds: a.max_seconds,
+        progress: !a.quiet,
+    };
+    let c = compare::run(&peer, &target, &sms, &cfg).await?;
+    say(a.json.as_ref(), &compare::markdown(&c.rows));
+    if let Some(path) = &a.json {
+        write_json(
+            path,
+            &serde_json::json!({
+                "date": now_rfc3339(),
+                "cpus": dojang_bench::procstat::cpus(),
+                "params": {
+                    "concurrency": a.concurrency,
+                    "flows": a.flows,
+                    "rounds": a.rounds,
+                    "warmup": a.warmup,
+                    "max_seconds": a.max_seconds,
+                },
+                "comparison": c,
+            }),
+        )?;
+    }
+    Ok(c.ok())
 }
 
 async fn flows_cmd(a: FlowsArgs) -> Result<bool> {
@@ -205,17 +427,14 @@ async fn flows_cmd(a: FlowsArgs) -> Result<bool> {
         reports.push(r);
     }
     if let Some(path) = &a.json {
-        let json = serde_json::to_string_pretty(&serde_json::json!({
-            "date": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            "cpus": dojang_bench::procstat::cpus(),
-            "runs": reports,
-        }))
-        .map_err(|e| BenchError(e.to_string()))?;
-        if path == "-" {
-            println!("{json}");
-        } else {
-            std::fs::write(path, json)?;
-        }
+        write_json(
+            path,
+            &serde_json::json!({
+                "date": now_rfc3339(),
+                "cpus": dojang_bench::procstat::cpus(),
+                "runs": reports,
+            }),
+        )?;
     }
     if let Some(server) = p.local {
         server.stop().await?;
@@ -228,13 +447,19 @@ async fn flows_cmd(a: FlowsArgs) -> Result<bool> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every held connection is a file descriptor: allow as many as the hard limit permits.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("dojang-bench: cannot raise the open-files limit: {e}");
+    }
     let result = match cli.command {
         Command::Flows(a) => flows_cmd(a).await,
+        Command::Connections(a) => connections_cmd(a).await,
+        Command::Compare(a) => compare_cmd(a).await,
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("dojang-bench: some flows failed");
+            eprintln!("dojang-bench: some flows, connections or pushes failed (see above)");
             ExitCode::from(3)
         }
         Err(e) => {

@@ -5,12 +5,17 @@ use std::time::Duration;
 /// One reading of a process.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct ProcSample {
-    /// User + system CPU time so far.
+    /// User + system CPU time so far (milliseconds in JSON).
+    #[serde(rename = "cpu_ms", serialize_with = "as_millis")]
     pub cpu: Duration,
     /// Resident memory now, KiB.
     pub rss_kib: u64,
     /// Peak resident memory, KiB.
     pub peak_rss_kib: u64,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
 }
 
 /// Clock ticks per second of `/proc/*/stat` (USER_HZ, 100 on every Linux architecture dojang

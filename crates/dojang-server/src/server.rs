@@ -58,6 +58,21 @@ impl Default for ServerOptions {
     }
 }
 
+/// Pending connections the kernel may queue (capped by `net.core.somaxconn`). tokio's default
+/// of 128 drops handshakes when thousands of devices reconnect at once after a restart.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Entry point.
 #[derive(Debug)]
 pub struct Server;
@@ -95,12 +110,10 @@ impl Server {
             sms,
             max_body_bytes: config.max_body_bytes,
         })?;
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServerError::Listen {
-                addr: config.listen,
-                source,
-            })?;
+        let listener = listen(config.listen).map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
         let addr = listener
             .local_addr()
             .map_err(|source| ServerError::Listen {

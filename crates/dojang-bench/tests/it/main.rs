@@ -7,6 +7,9 @@
     clippy::indexing_slicing
 )] // test helpers fail the test
 
+mod compare;
+mod connections;
+
 use std::sync::Arc;
 use std::time::Duration;
 

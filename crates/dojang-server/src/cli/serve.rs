@@ -38,6 +38,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         config.log_format = f;
     }
     init_logging(&config.log, config.log_format);
+    // Every push connection holds a file descriptor: allow as many as the hard limit permits.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open-files limit raised to the hard limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-files limit"),
+    }
     // Register for SIGINT/SIGTERM before anyone can learn our address: a signal that arrives
     // right after "listening" must still mean a graceful stop.
     let signals = Signals::register().map_err(|e| format!("cannot watch signals: {e}"))?;

@@ -117,6 +117,10 @@ async fn push(
     let ws = ws.map_err(|_| ApiError::Code(ErrorCode::WebSocketRequired))?;
     Ok(ws
         .max_message_size(64 * 1024)
+        // Devices send only pings and closes: a 4 KiB read buffer (tungstenite's default is
+        // 128 KiB, kept for every idle connection) is what lets one server hold tens of
+        // thousands of devices. It still grows for a larger frame, up to the message limit.
+        .read_buffer_size(4 * 1024)
         .on_upgrade(move |socket| run_push(socket, s, d)))
 }
 
