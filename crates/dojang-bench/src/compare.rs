@@ -725,6 +725,7 @@ impl Round {
                 verify_sample: 100,
                 step_timeout: Duration::from_secs(10),
                 progress,
+                rate: None,
             },
         )
         .await

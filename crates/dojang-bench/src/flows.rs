@@ -40,6 +40,10 @@ pub struct FlowConfig {
     pub step_timeout: Duration,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// Start flows at this rate (per second) instead of as fast as the workers can; the
+    /// concurrency still bounds how many are in flight. Missed starts are skipped, not
+    /// bunched, so the achieved rate may be lower (it is reported).
+    pub rate: Option<f64>,
 }
 
 /// What one run measured.
@@ -109,6 +113,7 @@ struct Samples {
 
 /// Everything the workers share.
 struct Shared {
+    pacer: Option<tokio::sync::Mutex<tokio::time::Interval>>,
     client: Client,
     people: Vec<Holder>,
     board: Arc<Board>,
@@ -224,6 +229,9 @@ async fn drive(
                 if Instant::now() >= deadline || started.fetch_add(1, Ordering::Relaxed) >= budget {
                     break;
                 }
+                if let Some(p) = &sh.pacer {
+                    p.lock().await.tick().await;
+                }
                 let Some(person) = mine.get(turn % mine.len().max(1)) else {
                     break;
                 };
@@ -283,7 +291,13 @@ pub async fn run(
         .transpose()
         .map_err(|e| BenchError(e.to_string()))?;
     let devices = people.len();
+    let pacer = cfg.rate.filter(|r| *r > 0.0).map(|r| {
+        let mut i = tokio::time::interval(Duration::from_secs_f64(1.0 / r));
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        tokio::sync::Mutex::new(i)
+    });
     let sh = Arc::new(Shared {
+        pacer,
         client,
         people,
         board,

@@ -89,6 +89,10 @@ struct FlowsArgs {
     /// A step slower than this fails its flow, seconds.
     #[arg(long, default_value_t = 10.0)]
     step_timeout: f64,
+    /// Start flows at this many per second (open loop) instead of as fast as possible; the
+    /// concurrency still bounds flows in flight. Use it to measure latency at a given load.
+    #[arg(long)]
+    rate: Option<f64>,
     /// Write the results as JSON to this file (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<String>,
@@ -412,6 +416,7 @@ async fn flows_cmd(a: FlowsArgs) -> Result<bool> {
             verify_sample: a.verify_sample,
             step_timeout: Duration::from_secs_f64(a.step_timeout),
             progress: !a.quiet,
+            rate: a.rate,
         };
         let r = flows::run(
             &p.url,

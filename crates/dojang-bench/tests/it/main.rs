@@ -28,6 +28,7 @@ fn config(concurrency: usize, flows: u64) -> FlowConfig {
         verify_sample: 1,
         step_timeout: Duration::from_secs(10),
         progress: false,
+        rate: None,
     }
 }
 
@@ -119,4 +120,40 @@ async fn too_few_devices_for_the_concurrency_is_an_error() {
     .await
     .unwrap_err();
     assert!(e.0.contains("at least one person per worker"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paced_run_starts_flows_at_the_asked_rate() {
+    let sms = SmsReceiver::start("127.0.0.1:0").await.unwrap();
+    let url = sms.url().to_owned();
+    let s = TestServer::start_with(move |c| {
+        c.sms.gateway = dojang_testkit::dojang_server::config::SmsGatewayKind::Http;
+        c.sms.url = url;
+    })
+    .await;
+    let party = s.add_party("bench").await;
+    let devices = fleet::enrol(&s.url(), &sms, 0, 4, 4, || {}).await.unwrap();
+    let people: Vec<_> = devices.iter().map(|d| d.holder.clone()).collect();
+    let board = Arc::new(Board::default());
+    fleet::listen(devices, board.clone(), 4).await.unwrap();
+    let cfg = FlowConfig {
+        rate: Some(40.0),
+        warmup: 0,
+        ..config(4, 20)
+    };
+    let r = flows::run(
+        &s.url(),
+        party.credentials(),
+        people,
+        board,
+        None,
+        None,
+        cfg,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.flows_ok, 20, "{:?}", r.failures);
+    // 20 starts at 40/s take at least 19 intervals of 25 ms.
+    assert!(r.wall_seconds >= 0.45, "{} s", r.wall_seconds);
+    assert!(r.flows_per_second <= 45.0, "{}", r.flows_per_second);
 }
