@@ -1,9 +1,11 @@
 //! Storage for dojang: the one crate that knows SQL.
 //!
-//! [`Store`] is the trait the server uses. One implementation, written once in `sql.rs`, is
-//! compiled twice — for SQLite (the embedded default) and for PostgreSQL (the scale-out store) —
-//! and [`open`] picks it by the URL's scheme. Each backend has its own migrations folder with
-//! parallel numbering, run at start-up and never edited once released.
+//! [`Store`] is the trait the server uses; [`open`] picks a backend by the URL's scheme:
+//! SQLite (the embedded default: one connection on a dedicated thread that drains its queue in
+//! batches, see `sqlite/executor.rs`) or PostgreSQL (the scale-out store, through sqlx's pool).
+//! Both run the very same SQL text (`queries.rs`), write the same sealed values (`rows.rs`), and
+//! pass the same conformance suite. Each backend has its own migrations folder with parallel
+//! numbering, applied at start-up and never edited once released.
 //!
 //! Rules this crate keeps:
 //! * personal data (names, phone numbers, birth dates, tokens, signed data, certificates) is
@@ -27,6 +29,7 @@ use time::OffsetDateTime;
 
 mod keys;
 mod postgres;
+mod queries;
 mod rows;
 mod sqlite;
 
@@ -57,9 +60,16 @@ pub enum StoreError {
     /// The database URL names no supported backend.
     #[error("unsupported database URL (use sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
-    /// The database failed or is unreachable.
+    /// The database failed or is unreachable (PostgreSQL, and SQLite migrations).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database cannot take work now (its thread stopped, a lock was held too long, a batch
+    /// could not commit).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -69,12 +79,18 @@ impl StoreError {
     /// True when the database is unreachable or saturated (a retry later may work), as opposed
     /// to a bug or corrupt data.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Database(
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database(e) => matches!(
+                e,
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
-        )
+            ),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
     }
 }
 
@@ -227,7 +243,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 /// Tuning of the connection pool.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
-    /// Largest number of connections.
+    /// Largest number of connections (PostgreSQL; SQLite always uses its one executor
+    /// connection).
     pub max_connections: u32,
 }
 
@@ -245,7 +262,7 @@ pub async fn open(
     options: &PoolOptions,
 ) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqlStore::open(url, keys, options).await?))
+        Ok(Arc::new(sqlite::SqliteStore::open(url, keys).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(
             postgres::SqlStore::open(url, keys, options).await?,

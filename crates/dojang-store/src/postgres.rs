@@ -1,19 +1,42 @@
-//! The PostgreSQL backend.
+//! The PostgreSQL backend: sqlx's connection pool running the statements of
+//! [`queries`](crate::queries), the same ones the SQLite backend runs.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use dojang_core::enrolment::Enrolment;
+use dojang_core::{
+    Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
+    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestState,
+};
+use sqlx::Pool;
+use sqlx::Postgres as Db;
 use sqlx::postgres::PgPoolOptions;
+use time::OffsetDateTime;
 
-use crate::PoolOptions;
+use crate::queries as q;
+use crate::rows::{
+    self, CertificateRow, DeviceRow, EnrolmentRow, MemberRow, OutboxRow, RelyingPartyRow,
+    RequestRow, WaitingRow, col, ms,
+};
+use crate::{
+    Backend, CompletedEnrolment, DataKeys, PoolOptions, Store, StoreError, WaitingRequest,
+};
 
-type Db = sqlx::Postgres;
-const BACKEND: Backend = Backend::Postgres;
+/// A store on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: Pool<Db>,
+    keys: Arc<DataKeys>,
+}
 
-/// PostgreSQL checkpoints by itself; nothing to stop.
-#[derive(Debug)]
-struct Checkpointer;
-
-include!("sql.rs");
+fn unique_to_conflict(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(e),
+    }
+}
 
 impl SqlStore {
     /// Connect and migrate.
@@ -28,10 +51,398 @@ impl SqlStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self {
-            pool,
-            keys,
-            _checkpointer: None,
-        })
+        Ok(Self { pool, keys })
+    }
+
+    /// Waiting and unexpired → a final state with a reason.
+    async fn finish(
+        &self,
+        id: &ReceiptId,
+        state: RequestState,
+        reason: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::FINISH)
+            .bind(state.code())
+            .bind(ms(now))
+            .bind(reason)
+            .bind(id.as_str())
+            .bind(RequestState::Waiting.code())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(q::PING).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn insert_relying_party(&self, rp: &RelyingParty) -> Result<(), StoreError> {
+        let secret = self.keys.seal(col::RP_SECRET, rp.secret.as_bytes())?;
+        sqlx::query(q::INSERT_RELYING_PARTY)
+            .bind(rp.client_code.as_str())
+            .bind(&rp.link_id)
+            .bind(&rp.name)
+            .bind(secret)
+            .bind(rp.call_center_num.as_deref())
+            .bind(ms(rp.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "client code or LinkID"))?;
+        Ok(())
+    }
+
+    async fn relying_party_by_link_id(
+        &self,
+        link_id: &str,
+    ) -> Result<Option<RelyingParty>, StoreError> {
+        sqlx::query_as::<Db, RelyingPartyRow>(q::RELYING_PARTY_BY_LINK_ID)
+            .bind(link_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn relying_party(&self, code: &ClientCode) -> Result<Option<RelyingParty>, StoreError> {
+        sqlx::query_as::<Db, RelyingPartyRow>(q::RELYING_PARTY_BY_CODE)
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn relying_parties(&self) -> Result<Vec<RelyingParty>, StoreError> {
+        sqlx::query_as::<Db, RelyingPartyRow>(q::RELYING_PARTIES)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn member(&self, id: MemberId) -> Result<Option<Member>, StoreError> {
+        sqlx::query_as::<Db, MemberRow>(q::MEMBER_BY_ID)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn member_by_phone_birthday(
+        &self,
+        phone: &Phone,
+        birthday: &Birthday,
+    ) -> Result<Option<Member>, StoreError> {
+        sqlx::query_as::<Db, MemberRow>(q::MEMBER_BY_LOOKUP)
+            .bind(rows::member_lookup(&self.keys, phone, birthday))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_enrolment(&self, e: &Enrolment, now: OffsetDateTime) -> Result<(), StoreError> {
+        let v = rows::EnrolmentValues::seal(&self.keys, e, now)?;
+        sqlx::query(q::INSERT_ENROLMENT)
+            .bind(v.id)
+            .bind(v.phone_lookup)
+            .bind(v.name_enc)
+            .bind(v.phone_enc)
+            .bind(v.birthday_enc)
+            .bind(v.code_hash)
+            .bind(v.attempts)
+            .bind(v.expires_at)
+            .bind(v.completed_at)
+            .bind(v.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn enrolments_since(
+        &self,
+        phone: &Phone,
+        since: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(q::ENROLMENTS_SINCE)
+            .bind(rows::phone_lookup(&self.keys, phone))
+            .bind(ms(since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn enrolment(&self, id: EnrolmentId) -> Result<Option<Enrolment>, StoreError> {
+        sqlx::query_as::<Db, EnrolmentRow>(q::ENROLMENT)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn count_code_attempt(
+        &self,
+        id: EnrolmentId,
+        max_attempts: u32,
+    ) -> Result<Option<Enrolment>, StoreError> {
+        sqlx::query_as::<Db, EnrolmentRow>(q::COUNT_CODE_ATTEMPT)
+            .bind(id.to_string())
+            .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn complete_enrolment(&self, c: &CompletedEnrolment) -> Result<bool, StoreError> {
+        let v = rows::CompletionValues::seal(&self.keys, c)?;
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query(q::CLOSE_ENROLMENT)
+            .bind(v.now)
+            .bind(&v.enrolment_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if closed != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(m) = &v.new_member {
+            sqlx::query(q::INSERT_MEMBER)
+                .bind(&m.id)
+                .bind(&m.lookup)
+                .bind(&m.name_enc)
+                .bind(&m.phone_enc)
+                .bind(&m.birthday_enc)
+                .bind(&m.ci)
+                .bind(m.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| unique_to_conflict(e, "member"))?;
+        }
+        for statement in [q::SUPERSEDE_CERTIFICATES, q::SUPERSEDE_DEVICES] {
+            sqlx::query(statement)
+                .bind(v.now)
+                .bind(&v.member_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(q::INSERT_DEVICE)
+            .bind(&v.device_id)
+            .bind(&v.member_id)
+            .bind(&v.token_hash)
+            .bind(v.device_created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_to_conflict(e, "device"))?;
+        sqlx::query(q::INSERT_CERTIFICATE)
+            .bind(&v.serial)
+            .bind(&v.member_id)
+            .bind(&v.device_id)
+            .bind(&v.der_enc)
+            .bind(v.not_before)
+            .bind(v.not_after)
+            .bind(v.now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_to_conflict(e, "certificate serial"))?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError> {
+        sqlx::query_as::<Db, DeviceRow>(q::DEVICE)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(DeviceRow::into_domain)
+            .transpose()
+    }
+
+    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::CERTIFICATE)
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_request(&self, r: &Request) -> Result<(), StoreError> {
+        let v = rows::RequestValues::seal(&self.keys, r)?;
+        sqlx::query(q::INSERT_REQUEST)
+            .bind(v.receipt_id)
+            .bind(v.kind)
+            .bind(v.client_code)
+            .bind(v.member_id)
+            .bind(v.receiver_name_enc)
+            .bind(v.receiver_phone_enc)
+            .bind(v.receiver_birthday_enc)
+            .bind(v.token_enc)
+            .bind(v.title)
+            .bind(v.extra_message_enc)
+            .bind(v.call_center_num)
+            .bind(v.expire_in)
+            .bind(v.requested_at)
+            .bind(v.expire_at)
+            .bind(v.viewed_at)
+            .bind(v.completed_at)
+            .bind(v.verified_at)
+            .bind(v.state)
+            .bind(v.signed_data_enc)
+            .bind(v.signer_serial)
+            .bind(v.reason)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "receipt id"))?;
+        Ok(())
+    }
+
+    async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError> {
+        sqlx::query_as::<Db, RequestRow>(q::REQUEST)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn waiting_requests(
+        &self,
+        member: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<WaitingRequest>, StoreError> {
+        sqlx::query_as::<Db, WaitingRow>(q::WAITING_REQUESTS)
+            .bind(member.to_string())
+            .bind(RequestState::Waiting.code())
+            .bind(ms(now))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|w| w.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn mark_viewed(&self, id: &ReceiptId, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::MARK_VIEWED)
+            .bind(ms(now))
+            .bind(id.as_str())
+            .bind(RequestState::Waiting.code())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn mark_signed(
+        &self,
+        id: &ReceiptId,
+        signed_data: &[u8],
+        signer_serial: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::MARK_SIGNED)
+            .bind(RequestState::Signed.code())
+            .bind(ms(now))
+            .bind(self.keys.seal(col::REQ_SIGNED, signed_data)?)
+            .bind(signer_serial)
+            .bind(id.as_str())
+            .bind(RequestState::Waiting.code())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn mark_declined(
+        &self,
+        id: &ReceiptId,
+        reason: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.finish(id, RequestState::Declined, reason, now).await
+    }
+
+    async fn mark_failed(
+        &self,
+        id: &ReceiptId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.finish(id, RequestState::Failed, Some(reason), now)
+            .await
+    }
+
+    async fn mark_verified(
+        &self,
+        id: &ReceiptId,
+        client_code: &ClientCode,
+        now: OffsetDateTime,
+        signed_after: OffsetDateTime,
+    ) -> Result<Option<Request>, StoreError> {
+        sqlx::query_as::<Db, RequestRow>(q::MARK_VERIFIED)
+            .bind(ms(now))
+            .bind(id.as_str())
+            .bind(client_code.as_str())
+            .bind(RequestState::Signed.code())
+            .bind(ms(signed_after))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_outbox(&self, m: &OutboxMessage) -> Result<(), StoreError> {
+        sqlx::query(q::INSERT_OUTBOX)
+            .bind(&m.channel)
+            .bind(rows::phone_lookup(&self.keys, &m.recipient))
+            .bind(
+                self.keys
+                    .seal_str(col::OUTBOX_RECIPIENT, m.recipient.as_str())?,
+            )
+            .bind(self.keys.seal_str(col::OUTBOX_BODY, &m.body)?)
+            .bind(ms(m.created_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn outbox(
+        &self,
+        recipient: Option<&Phone>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let limit = i64::from(limit);
+        let rows = match recipient {
+            Some(p) => {
+                sqlx::query_as::<Db, OutboxRow>(q::OUTBOX_FOR)
+                    .bind(rows::phone_lookup(&self.keys, p))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as::<Db, OutboxRow>(q::OUTBOX_ALL)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
     }
 }

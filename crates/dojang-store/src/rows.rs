@@ -8,7 +8,7 @@ use dojang_core::{
 };
 use time::OffsetDateTime;
 
-use crate::{DataKeys, StoreError};
+use crate::{CompletedEnrolment, DataKeys, MemberChoice, StoreError, WaitingRequest};
 
 /// Column names double as the associated data of their ciphertexts.
 pub(crate) mod col {
@@ -338,6 +338,15 @@ pub(crate) struct WaitingRow {
     pub requester: String,
 }
 
+impl WaitingRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<WaitingRequest, StoreError> {
+        Ok(WaitingRequest {
+            request: self.request.into_domain(keys)?,
+            requester: self.requester,
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct OutboxRow {
     pub channel: String,
@@ -354,6 +363,296 @@ impl OutboxRow {
             recipient: Phone::parse(&recipient).map_err(|_| corrupt("outbox recipient"))?,
             body: keys.open_string(col::OUTBOX_BODY, &self.body_enc)?,
             created_at: from_ms(self.created_at)?,
+        })
+    }
+}
+
+// ----- lookups and values to write, shared by both backends ----------------------------------
+
+/// Keyed hash finding a member by phone and birth date.
+pub(crate) fn member_lookup(keys: &DataKeys, phone: &Phone, birthday: &Birthday) -> Vec<u8> {
+    keys.lookup(
+        col::LOOKUP_MEMBER,
+        &[phone.as_str(), &birthday.to_compact()],
+    )
+}
+
+/// Keyed hash finding enrolments and SMS by phone.
+pub(crate) fn phone_lookup(keys: &DataKeys, phone: &Phone) -> Vec<u8> {
+    keys.lookup(col::LOOKUP_PHONE, &[phone.as_str()])
+}
+
+/// An enrolment's columns, sealed.
+pub(crate) struct EnrolmentValues {
+    pub id: String,
+    pub phone_lookup: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub code_hash: Vec<u8>,
+    pub attempts: i32,
+    pub expires_at: i64,
+    pub completed_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl EnrolmentValues {
+    pub fn seal(keys: &DataKeys, e: &Enrolment, now: OffsetDateTime) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: e.id.to_string(),
+            phone_lookup: phone_lookup(keys, &e.person.phone),
+            name_enc: keys.seal_str(col::ENROL_NAME, e.person.name.as_str())?,
+            phone_enc: keys.seal_str(col::ENROL_PHONE, e.person.phone.as_str())?,
+            birthday_enc: keys.seal_str(col::ENROL_BIRTHDAY, &e.person.birthday.to_compact())?,
+            code_hash: e.code_hash.clone(),
+            attempts: i32::try_from(e.attempts).unwrap_or(i32::MAX),
+            expires_at: ms(e.expires_at),
+            completed_at: e.completed_at.map(ms),
+            created_at: ms(now),
+        })
+    }
+}
+
+/// A new member's columns, sealed.
+pub(crate) struct MemberValues {
+    pub id: String,
+    pub lookup: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub ci: String,
+    pub created_at: i64,
+}
+
+/// Everything a completed enrolment writes, sealed.
+pub(crate) struct CompletionValues {
+    pub now: i64,
+    pub enrolment_id: String,
+    pub new_member: Option<MemberValues>,
+    pub member_id: String,
+    pub device_id: String,
+    pub token_hash: Vec<u8>,
+    pub device_created_at: i64,
+    pub serial: String,
+    pub der_enc: Vec<u8>,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+impl CompletionValues {
+    pub fn seal(keys: &DataKeys, c: &CompletedEnrolment) -> Result<Self, StoreError> {
+        let (member_id, new_member) = match &c.member {
+            MemberChoice::Existing(id) => (*id, None),
+            MemberChoice::New(m) => (
+                m.id,
+                Some(MemberValues {
+                    id: m.id.to_string(),
+                    lookup: member_lookup(keys, &m.person.phone, &m.person.birthday),
+                    name_enc: keys.seal_str(col::MEMBER_NAME, m.person.name.as_str())?,
+                    phone_enc: keys.seal_str(col::MEMBER_PHONE, m.person.phone.as_str())?,
+                    birthday_enc: keys
+                        .seal_str(col::MEMBER_BIRTHDAY, &m.person.birthday.to_compact())?,
+                    ci: m.ci.clone(),
+                    created_at: ms(m.created_at),
+                }),
+            ),
+        };
+        Ok(Self {
+            now: ms(c.now),
+            enrolment_id: c.enrolment_id.to_string(),
+            new_member,
+            member_id: member_id.to_string(),
+            device_id: c.device.id.to_string(),
+            token_hash: c.device.token_hash.clone(),
+            device_created_at: ms(c.device.created_at),
+            serial: c.certificate.serial.clone(),
+            der_enc: keys.seal(col::CERT_DER, &c.certificate.der)?,
+            not_before: ms(c.certificate.not_before),
+            not_after: ms(c.certificate.not_after),
+        })
+    }
+}
+
+/// A request's 21 columns, sealed, in the order of `queries::INSERT_REQUEST`.
+pub(crate) struct RequestValues {
+    pub receipt_id: String,
+    pub kind: i32,
+    pub client_code: String,
+    pub member_id: String,
+    pub receiver_name_enc: Vec<u8>,
+    pub receiver_phone_enc: Vec<u8>,
+    pub receiver_birthday_enc: Vec<u8>,
+    pub token_enc: Vec<u8>,
+    pub title: String,
+    pub extra_message_enc: Option<Vec<u8>>,
+    pub call_center_num: Option<String>,
+    pub expire_in: i32,
+    pub requested_at: i64,
+    pub expire_at: i64,
+    pub viewed_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub verified_at: Option<i64>,
+    pub state: i32,
+    pub signed_data_enc: Option<Vec<u8>>,
+    pub signer_serial: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl RequestValues {
+    pub fn seal(keys: &DataKeys, r: &Request) -> Result<Self, StoreError> {
+        Ok(Self {
+            receipt_id: r.receipt_id.to_string(),
+            kind: r.kind.code(),
+            client_code: r.client_code.to_string(),
+            member_id: r.member_id.to_string(),
+            receiver_name_enc: keys.seal_str(col::REQ_NAME, r.receiver.name.as_str())?,
+            receiver_phone_enc: keys.seal_str(col::REQ_PHONE, r.receiver.phone.as_str())?,
+            receiver_birthday_enc: keys
+                .seal_str(col::REQ_BIRTHDAY, &r.receiver.birthday.to_compact())?,
+            token_enc: keys.seal_str(col::REQ_TOKEN, &r.token)?,
+            title: r.title.clone(),
+            extra_message_enc: r
+                .extra_message
+                .as_deref()
+                .map(|m| keys.seal_str(col::REQ_EXTRA, m))
+                .transpose()?,
+            call_center_num: r.call_center_num.clone(),
+            expire_in: i32::try_from(r.expire_in).unwrap_or(i32::MAX),
+            requested_at: ms(r.requested_at),
+            expire_at: ms(r.expire_at),
+            viewed_at: r.viewed_at.map(ms),
+            completed_at: r.completed_at.map(ms),
+            verified_at: r.verified_at.map(ms),
+            state: r.stored_state.code(),
+            signed_data_enc: r
+                .signed_data
+                .as_deref()
+                .map(|d| keys.seal(col::REQ_SIGNED, d))
+                .transpose()?,
+            signer_serial: r.signer_serial.clone(),
+            reason: r.reason.clone(),
+        })
+    }
+}
+
+// ----- reading rows from rusqlite (the SQLite backend) ---------------------------------------
+
+/// Build a row type from a rusqlite row, by column name.
+pub(crate) trait FromSqlite: Sized {
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+impl FromSqlite for RelyingPartyRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            client_code: r.get("client_code")?,
+            link_id: r.get("link_id")?,
+            name: r.get("name")?,
+            secret_enc: r.get("secret_enc")?,
+            call_center_num: r.get("call_center_num")?,
+            created_at: r.get("created_at")?,
+        })
+    }
+}
+
+impl FromSqlite for MemberRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get("id")?,
+            name_enc: r.get("name_enc")?,
+            phone_enc: r.get("phone_enc")?,
+            birthday_enc: r.get("birthday_enc")?,
+            ci: r.get("ci")?,
+            created_at: r.get("created_at")?,
+        })
+    }
+}
+
+impl FromSqlite for DeviceRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get("id")?,
+            member_id: r.get("member_id")?,
+            token_hash: r.get("token_hash")?,
+            created_at: r.get("created_at")?,
+            revoked_at: r.get("revoked_at")?,
+        })
+    }
+}
+
+impl FromSqlite for CertificateRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            serial: r.get("serial")?,
+            member_id: r.get("member_id")?,
+            device_id: r.get("device_id")?,
+            der_enc: r.get("der_enc")?,
+            not_before: r.get("not_before")?,
+            not_after: r.get("not_after")?,
+            revoked_at: r.get("revoked_at")?,
+        })
+    }
+}
+
+impl FromSqlite for EnrolmentRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get("id")?,
+            name_enc: r.get("name_enc")?,
+            phone_enc: r.get("phone_enc")?,
+            birthday_enc: r.get("birthday_enc")?,
+            code_hash: r.get("code_hash")?,
+            attempts: r.get("attempts")?,
+            expires_at: r.get("expires_at")?,
+            completed_at: r.get("completed_at")?,
+        })
+    }
+}
+
+impl FromSqlite for RequestRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            receipt_id: r.get("receipt_id")?,
+            kind: r.get("kind")?,
+            client_code: r.get("client_code")?,
+            member_id: r.get("member_id")?,
+            receiver_name_enc: r.get("receiver_name_enc")?,
+            receiver_phone_enc: r.get("receiver_phone_enc")?,
+            receiver_birthday_enc: r.get("receiver_birthday_enc")?,
+            token_enc: r.get("token_enc")?,
+            title: r.get("title")?,
+            extra_message_enc: r.get("extra_message_enc")?,
+            call_center_num: r.get("call_center_num")?,
+            expire_in: r.get("expire_in")?,
+            requested_at: r.get("requested_at")?,
+            expire_at: r.get("expire_at")?,
+            viewed_at: r.get("viewed_at")?,
+            completed_at: r.get("completed_at")?,
+            verified_at: r.get("verified_at")?,
+            state: r.get("state")?,
+            signed_data_enc: r.get("signed_data_enc")?,
+            signer_serial: r.get("signer_serial")?,
+            reason: r.get("reason")?,
+        })
+    }
+}
+
+impl FromSqlite for WaitingRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            request: RequestRow::read(r)?,
+            requester: r.get("requester")?,
+        })
+    }
+}
+
+impl FromSqlite for OutboxRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            channel: r.get("channel")?,
+            recipient_enc: r.get("recipient_enc")?,
+            body_enc: r.get("body_enc")?,
+            created_at: r.get("created_at")?,
         })
     }
 }

@@ -1,0 +1,580 @@
+//! The SQLite backend (the embedded default): one connection on a dedicated thread
+//! ([`executor`]), running the statements of [`queries`](crate::queries) that the PostgreSQL
+//! backend runs too. Migrations are applied with sqlx's migrator before the executor opens the
+//! file, so both backends record them the same way.
+
+mod executor;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dojang_core::enrolment::Enrolment;
+use dojang_core::{
+    Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
+    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestState,
+};
+use rusqlite::types::ToSql;
+use rusqlite::{CachedStatement, Connection};
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use time::OffsetDateTime;
+
+use executor::{Access, Executor};
+
+use crate::queries as q;
+use crate::rows::{
+    self, CertificateRow, DeviceRow, EnrolmentRow, FromSqlite, MemberRow, OutboxRow,
+    RelyingPartyRow, RequestRow, WaitingRow, col, ms,
+};
+use crate::{Backend, CompletedEnrolment, DataKeys, Store, StoreError, WaitingRequest};
+
+/// A store on a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    exec: Arc<Executor>,
+    keys: Arc<DataKeys>,
+}
+
+/// A prepared (cached) statement with `$1…$n` bound to `values`.
+fn bound<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    values: &[&dyn ToSql],
+) -> rusqlite::Result<CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    for (i, v) in values.iter().enumerate() {
+        let name = format!("${}", i + 1);
+        let index = stmt
+            .parameter_index(&name)?
+            .ok_or(rusqlite::Error::InvalidParameterName(name))?;
+        stmt.raw_bind_parameter(index, v)?;
+    }
+    Ok(stmt)
+}
+
+/// Run a statement; the number of rows it changed.
+fn execute(conn: &Connection, sql: &str, values: &[&dyn ToSql]) -> rusqlite::Result<usize> {
+    bound(conn, sql, values)?.raw_execute()
+}
+
+/// The first row, if any.
+fn one<T: FromSqlite>(
+    conn: &Connection,
+    sql: &str,
+    values: &[&dyn ToSql],
+) -> rusqlite::Result<Option<T>> {
+    let mut stmt = bound(conn, sql, values)?;
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(r) => T::read(r).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Every row.
+fn all<T: FromSqlite>(
+    conn: &Connection,
+    sql: &str,
+    values: &[&dyn ToSql],
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = bound(conn, sql, values)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(T::read(r)?);
+    }
+    Ok(out)
+}
+
+/// A unique-key violation becomes [`StoreError::Conflict`].
+fn conflict(e: rusqlite::Error, what: &'static str) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::Conflict(what)
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+impl SqliteStore {
+    /// Create the file if needed, apply migrations, start the executor.
+    pub async fn open(url: &str, keys: Arc<DataKeys>) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10));
+        let path: PathBuf = options.get_filename().to_owned();
+        if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {
+            return Err(StoreError::UnsupportedUrl(format!(
+                "{url} (an in-memory SQLite database cannot be shared)"
+            )));
+        }
+        let mut conn = options.connect().await?;
+        sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
+        sqlx::Connection::close(conn).await?;
+        let exec = tokio::task::spawn_blocking(move || Executor::start(&path))
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))??;
+        Ok(Self {
+            exec: Arc::new(exec),
+            keys,
+        })
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.exec.run(Access::Read, f).await
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.exec.run(Access::Write, f).await
+    }
+
+    /// Waiting and unexpired → a final state with a reason.
+    async fn finish(
+        &self,
+        id: &ReceiptId,
+        state: RequestState,
+        reason: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (id, reason, now) = (id.to_string(), reason.map(str::to_owned), ms(now));
+        self.write(move |c| {
+            let n = execute(
+                c,
+                q::FINISH,
+                &[
+                    &state.code(),
+                    &now,
+                    &reason,
+                    &id,
+                    &RequestState::Waiting.code(),
+                ],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| Ok(c.query_row(q::PING, [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn insert_relying_party(&self, rp: &RelyingParty) -> Result<(), StoreError> {
+        let secret = self.keys.seal(col::RP_SECRET, rp.secret.as_bytes())?;
+        let v = (
+            rp.client_code.to_string(),
+            rp.link_id.clone(),
+            rp.name.clone(),
+            secret,
+            rp.call_center_num.clone(),
+            ms(rp.created_at),
+        );
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_RELYING_PARTY,
+                &[&v.0, &v.1, &v.2, &v.3, &v.4, &v.5],
+            )
+            .map_err(|e| conflict(e, "client code or LinkID"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn relying_party_by_link_id(
+        &self,
+        link_id: &str,
+    ) -> Result<Option<RelyingParty>, StoreError> {
+        let link_id = link_id.to_owned();
+        self.read(move |c| {
+            Ok(one::<RelyingPartyRow>(
+                c,
+                q::RELYING_PARTY_BY_LINK_ID,
+                &[&link_id],
+            )?)
+        })
+        .await?
+        .map(|r| r.into_domain(&self.keys))
+        .transpose()
+    }
+
+    async fn relying_party(&self, code: &ClientCode) -> Result<Option<RelyingParty>, StoreError> {
+        let code = code.to_string();
+        self.read(move |c| {
+            Ok(one::<RelyingPartyRow>(
+                c,
+                q::RELYING_PARTY_BY_CODE,
+                &[&code],
+            )?)
+        })
+        .await?
+        .map(|r| r.into_domain(&self.keys))
+        .transpose()
+    }
+
+    async fn relying_parties(&self) -> Result<Vec<RelyingParty>, StoreError> {
+        self.read(|c| Ok(all::<RelyingPartyRow>(c, q::RELYING_PARTIES, &[])?))
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn member(&self, id: MemberId) -> Result<Option<Member>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| Ok(one::<MemberRow>(c, q::MEMBER_BY_ID, &[&id])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn member_by_phone_birthday(
+        &self,
+        phone: &Phone,
+        birthday: &Birthday,
+    ) -> Result<Option<Member>, StoreError> {
+        let lookup = rows::member_lookup(&self.keys, phone, birthday);
+        self.read(move |c| Ok(one::<MemberRow>(c, q::MEMBER_BY_LOOKUP, &[&lookup])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_enrolment(&self, e: &Enrolment, now: OffsetDateTime) -> Result<(), StoreError> {
+        let v = rows::EnrolmentValues::seal(&self.keys, e, now)?;
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_ENROLMENT,
+                &[
+                    &v.id,
+                    &v.phone_lookup,
+                    &v.name_enc,
+                    &v.phone_enc,
+                    &v.birthday_enc,
+                    &v.code_hash,
+                    &v.attempts,
+                    &v.expires_at,
+                    &v.completed_at,
+                    &v.created_at,
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn enrolments_since(
+        &self,
+        phone: &Phone,
+        since: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let (lookup, since) = (rows::phone_lookup(&self.keys, phone), ms(since));
+        let n: i64 = self
+            .read(move |c| {
+                Ok(bound(c, q::ENROLMENTS_SINCE, &[&lookup, &since])?
+                    .raw_query()
+                    .next()?
+                    .map_or(Ok(0), |r| r.get(0))?)
+            })
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn enrolment(&self, id: EnrolmentId) -> Result<Option<Enrolment>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| Ok(one::<EnrolmentRow>(c, q::ENROLMENT, &[&id])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn count_code_attempt(
+        &self,
+        id: EnrolmentId,
+        max_attempts: u32,
+    ) -> Result<Option<Enrolment>, StoreError> {
+        let (id, max) = (
+            id.to_string(),
+            i32::try_from(max_attempts).unwrap_or(i32::MAX),
+        );
+        self.write(move |c| Ok(one::<EnrolmentRow>(c, q::COUNT_CODE_ATTEMPT, &[&id, &max])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn complete_enrolment(&self, done: &CompletedEnrolment) -> Result<bool, StoreError> {
+        let v = rows::CompletionValues::seal(&self.keys, done)?;
+        // One job: the executor runs it inside a savepoint, so it applies entirely or not at all.
+        self.write(move |c| {
+            if execute(c, q::CLOSE_ENROLMENT, &[&v.now, &v.enrolment_id])? != 1 {
+                return Ok(false);
+            }
+            if let Some(m) = &v.new_member {
+                execute(
+                    c,
+                    q::INSERT_MEMBER,
+                    &[
+                        &m.id,
+                        &m.lookup,
+                        &m.name_enc,
+                        &m.phone_enc,
+                        &m.birthday_enc,
+                        &m.ci,
+                        &m.created_at,
+                    ],
+                )
+                .map_err(|e| conflict(e, "member"))?;
+            }
+            execute(c, q::SUPERSEDE_CERTIFICATES, &[&v.now, &v.member_id])?;
+            execute(c, q::SUPERSEDE_DEVICES, &[&v.now, &v.member_id])?;
+            execute(
+                c,
+                q::INSERT_DEVICE,
+                &[
+                    &v.device_id,
+                    &v.member_id,
+                    &v.token_hash,
+                    &v.device_created_at,
+                ],
+            )
+            .map_err(|e| conflict(e, "device"))?;
+            execute(
+                c,
+                q::INSERT_CERTIFICATE,
+                &[
+                    &v.serial,
+                    &v.member_id,
+                    &v.device_id,
+                    &v.der_enc,
+                    &v.not_before,
+                    &v.not_after,
+                    &v.now,
+                ],
+            )
+            .map_err(|e| conflict(e, "certificate serial"))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| Ok(one::<DeviceRow>(c, q::DEVICE, &[&id])?))
+            .await?
+            .map(DeviceRow::into_domain)
+            .transpose()
+    }
+
+    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        let serial = serial.to_owned();
+        self.read(move |c| Ok(one::<CertificateRow>(c, q::CERTIFICATE, &[&serial])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_request(&self, r: &Request) -> Result<(), StoreError> {
+        let v = rows::RequestValues::seal(&self.keys, r)?;
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_REQUEST,
+                &[
+                    &v.receipt_id,
+                    &v.kind,
+                    &v.client_code,
+                    &v.member_id,
+                    &v.receiver_name_enc,
+                    &v.receiver_phone_enc,
+                    &v.receiver_birthday_enc,
+                    &v.token_enc,
+                    &v.title,
+                    &v.extra_message_enc,
+                    &v.call_center_num,
+                    &v.expire_in,
+                    &v.requested_at,
+                    &v.expire_at,
+                    &v.viewed_at,
+                    &v.completed_at,
+                    &v.verified_at,
+                    &v.state,
+                    &v.signed_data_enc,
+                    &v.signer_serial,
+                    &v.reason,
+                ],
+            )
+            .map_err(|e| conflict(e, "receipt id"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| Ok(one::<RequestRow>(c, q::REQUEST, &[&id])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn waiting_requests(
+        &self,
+        member: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<WaitingRequest>, StoreError> {
+        let (member, now) = (member.to_string(), ms(now));
+        self.read(move |c| {
+            Ok(all::<WaitingRow>(
+                c,
+                q::WAITING_REQUESTS,
+                &[&member, &RequestState::Waiting.code(), &now],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(|w| w.into_domain(&self.keys))
+        .collect()
+    }
+
+    async fn mark_viewed(&self, id: &ReceiptId, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let (id, now) = (id.to_string(), ms(now));
+        self.write(move |c| {
+            Ok(execute(
+                c,
+                q::MARK_VIEWED,
+                &[&now, &id, &RequestState::Waiting.code()],
+            )? == 1)
+        })
+        .await
+    }
+
+    async fn mark_signed(
+        &self,
+        id: &ReceiptId,
+        signed_data: &[u8],
+        signer_serial: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let sealed = self.keys.seal(col::REQ_SIGNED, signed_data)?;
+        let (id, serial, now) = (id.to_string(), signer_serial.to_owned(), ms(now));
+        self.write(move |c| {
+            let n = execute(
+                c,
+                q::MARK_SIGNED,
+                &[
+                    &RequestState::Signed.code(),
+                    &now,
+                    &sealed,
+                    &serial,
+                    &id,
+                    &RequestState::Waiting.code(),
+                ],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn mark_declined(
+        &self,
+        id: &ReceiptId,
+        reason: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.finish(id, RequestState::Declined, reason, now).await
+    }
+
+    async fn mark_failed(
+        &self,
+        id: &ReceiptId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.finish(id, RequestState::Failed, Some(reason), now)
+            .await
+    }
+
+    async fn mark_verified(
+        &self,
+        id: &ReceiptId,
+        client_code: &ClientCode,
+        now: OffsetDateTime,
+        signed_after: OffsetDateTime,
+    ) -> Result<Option<Request>, StoreError> {
+        let (id, code, now, after) = (
+            id.to_string(),
+            client_code.to_string(),
+            ms(now),
+            ms(signed_after),
+        );
+        self.write(move |c| {
+            Ok(one::<RequestRow>(
+                c,
+                q::MARK_VERIFIED,
+                &[&now, &id, &code, &RequestState::Signed.code(), &after],
+            )?)
+        })
+        .await?
+        .map(|r| r.into_domain(&self.keys))
+        .transpose()
+    }
+
+    async fn insert_outbox(&self, m: &OutboxMessage) -> Result<(), StoreError> {
+        let v = (
+            m.channel.clone(),
+            rows::phone_lookup(&self.keys, &m.recipient),
+            self.keys
+                .seal_str(col::OUTBOX_RECIPIENT, m.recipient.as_str())?,
+            self.keys.seal_str(col::OUTBOX_BODY, &m.body)?,
+            ms(m.created_at),
+        );
+        self.write(move |c| {
+            execute(c, q::INSERT_OUTBOX, &[&v.0, &v.1, &v.2, &v.3, &v.4])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn outbox(
+        &self,
+        recipient: Option<&Phone>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let limit = i64::from(limit);
+        let lookup = recipient.map(|p| rows::phone_lookup(&self.keys, p));
+        self.read(move |c| {
+            Ok(match &lookup {
+                Some(l) => all::<OutboxRow>(c, q::OUTBOX_FOR, &[l, &limit])?,
+                None => all::<OutboxRow>(c, q::OUTBOX_ALL, &[&limit])?,
+            })
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.into_domain(&self.keys))
+        .collect()
+    }
+}
