@@ -24,7 +24,7 @@ use der::{
     Any, Decode, Encode, Tag, Tagged,
     asn1::{ObjectIdentifier, SetOfVec},
 };
-use p256::ecdsa::{DerSignature, SigningKey};
+use p256::ecdsa::DerSignature;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyUsage};
@@ -49,12 +49,17 @@ const P256_SHA256: &dyn rustls_pki_types::SignatureVerificationAlgorithm =
 // ----- signing ------------------------------------------------------------------------------
 
 /// See [`crate::DeviceKey::sign_cms`].
-pub(crate) fn sign(
-    key: &SigningKey,
+pub(crate) fn sign<S>(
+    key: &S,
     signer_certificate_der: &[u8],
     content: &[u8],
     signing_time: OffsetDateTime,
-) -> Result<Vec<u8>, PkiError> {
+) -> Result<Vec<u8>, PkiError>
+where
+    S: signature::Keypair<VerifyingKey = p256::ecdsa::VerifyingKey>
+        + spki::DynSignatureAlgorithmIdentifier
+        + signature::Signer<DerSignature>,
+{
     let cert = Certificate::from_der(signer_certificate_der)
         .map_err(|e| PkiError::MalformedCertificate(e.to_string()))?;
     let tbs = cert.tbs_certificate();
@@ -62,7 +67,7 @@ pub(crate) fn sign(
         .subject_public_key_info()
         .to_der()
         .map_err(PkiError::encoding)?;
-    if key::spki_der(key)? != cert_spki {
+    if key::verifying_spki_der(&key.verifying_key())? != cert_spki {
         return Err(PkiError::KeyMismatch);
     }
 
@@ -94,7 +99,7 @@ pub(crate) fn sign(
         .map_err(PkiError::encoding)?
         .add_certificate(CertificateChoices::Certificate(cert.clone()))
         .map_err(PkiError::encoding)?
-        .add_signer_info::<_, DerSignature>(signer, key)
+        .add_signer_info::<S, DerSignature>(signer, key)
         .map_err(PkiError::encoding)?;
     let der = builder
         .build()

@@ -2,10 +2,11 @@
 //! PKCS#8 blob the app stores in its own keystore.
 
 use core::fmt;
+use std::sync::Arc;
 
 use der::Encode;
 use p256::{
-    ecdsa::{DerSignature, SigningKey},
+    ecdsa::{DerSignature, SigningKey, VerifyingKey},
     elliptic_curve::Generate,
     pkcs8::DecodePrivateKey,
 };
@@ -41,6 +42,60 @@ const PKCS8_P256_MID: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00];
 #[derive(Clone)]
 pub struct DeviceKey {
     key: SigningKey,
+    /// The same key in *ring*, which signs about three times faster; `None` only if *ring*
+    /// refused the key, in which case the RustCrypto signer is used.
+    ring: Option<Arc<RingSigner>>,
+}
+
+/// ECDSA P-256 / SHA-256 signing with *ring*, usable by the `cms` builder.
+pub(crate) struct RingSigner {
+    pair: ring::signature::EcdsaKeyPair,
+    verifying: VerifyingKey,
+    rng: ring::rand::SystemRandom,
+}
+
+impl RingSigner {
+    fn new(key: &SigningKey) -> Option<Self> {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = pkcs8_der(key);
+        let pair = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &pkcs8,
+            &rng,
+        )
+        .ok()?;
+        Some(Self {
+            pair,
+            verifying: *key.verifying_key(),
+            rng,
+        })
+    }
+}
+
+impl signature::Keypair for RingSigner {
+    type VerifyingKey = VerifyingKey;
+    fn verifying_key(&self) -> VerifyingKey {
+        self.verifying
+    }
+}
+
+impl spki::DynSignatureAlgorithmIdentifier for RingSigner {
+    fn signature_algorithm_identifier(&self) -> spki::Result<spki::AlgorithmIdentifierOwned> {
+        Ok(spki::AlgorithmIdentifierOwned {
+            oid: const_oid::db::rfc5912::ECDSA_WITH_SHA_256,
+            parameters: None,
+        })
+    }
+}
+
+impl signature::Signer<DerSignature> for RingSigner {
+    fn try_sign(&self, msg: &[u8]) -> Result<DerSignature, signature::Error> {
+        let sig = self
+            .pair
+            .sign(&self.rng, msg)
+            .map_err(|_| signature::Error::new())?;
+        DerSignature::try_from(sig.as_ref())
+    }
 }
 
 impl fmt::Debug for DeviceKey {
@@ -53,9 +108,9 @@ impl DeviceKey {
     /// A fresh key from the operating system's random generator.
     #[must_use]
     pub fn generate() -> Self {
-        Self {
-            key: SigningKey::generate_from_rng(&mut rand::rng()),
-        }
+        let key = SigningKey::generate_from_rng(&mut rand::rng());
+        let ring = RingSigner::new(&key).map(Arc::new);
+        Self { key, ring }
     }
 
     /// Loads an unencrypted PKCS#8 DER P-256 key (as written by [`DeviceKey::to_pkcs8_der`]
@@ -63,7 +118,8 @@ impl DeviceKey {
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, PkiError> {
         let key =
             SigningKey::from_pkcs8_der(der).map_err(|e| PkiError::MalformedKey(e.to_string()))?;
-        Ok(Self { key })
+        let ring = RingSigner::new(&key).map(Arc::new);
+        Ok(Self { key, ring })
     }
 
     /// The key as unencrypted PKCS#8 DER (with the public key, as OpenSSL writes it).
@@ -102,7 +158,10 @@ impl DeviceKey {
         content: &[u8],
         signing_time: OffsetDateTime,
     ) -> Result<Vec<u8>, PkiError> {
-        crate::cms::sign(&self.key, signer_certificate_der, content, signing_time)
+        match &self.ring {
+            Some(ring) => crate::cms::sign(&**ring, signer_certificate_der, content, signing_time),
+            None => crate::cms::sign(&self.key, signer_certificate_der, content, signing_time),
+        }
     }
 
     /// The SubjectPublicKeyInfo DER of this key.
@@ -113,9 +172,13 @@ impl DeviceKey {
 
 /// The SubjectPublicKeyInfo DER of `key`.
 pub(crate) fn spki_der(key: &SigningKey) -> Result<Vec<u8>, PkiError> {
+    verifying_spki_der(key.verifying_key())
+}
+
+/// The SubjectPublicKeyInfo DER of a public key.
+pub(crate) fn verifying_spki_der(key: &VerifyingKey) -> Result<Vec<u8>, PkiError> {
     use p256::pkcs8::EncodePublicKey;
-    key.verifying_key()
-        .to_public_key_der()
+    key.to_public_key_der()
         .map(|d| d.into_vec())
         .map_err(PkiError::encoding)
 }
@@ -162,5 +225,45 @@ mod tests {
             DeviceKey::from_pkcs8_der(b"nope"),
             Err(PkiError::MalformedKey(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod signer_tests {
+    use super::*;
+    use crate::{CaProfile, CertificateAuthority, IssueRequest, Verifier, check_csr};
+    use time::macros::datetime;
+
+    /// Both signing paths — *ring* (used whenever *ring* accepts the key) and the RustCrypto
+    /// fallback — make SignedData the verifier accepts, for the same certificate.
+    #[test]
+    fn ring_and_rustcrypto_signatures_both_verify() {
+        let now = datetime!(2026-11-22 00:00 UTC);
+        let ca = CertificateAuthority::generate(&CaProfile::default(), now).unwrap();
+        let key = DeviceKey::generate();
+        assert!(key.ring.is_some(), "ring accepts our PKCS#8");
+        let csr = check_csr(&key.csr_der("홍길동").unwrap(), "홍길동").unwrap();
+        let cert = ca
+            .issue(&IssueRequest {
+                csr: &csr,
+                holder_name: "홍길동",
+                holder_id: "0198f3a2-7c4e-7b1a-9f00-123456789abc",
+                not_before: now,
+                not_after: now + std::time::Duration::from_secs(3600),
+            })
+            .unwrap();
+        let verifier = Verifier::new(ca.certificate_der()).unwrap();
+        let by_ring = key.sign_cms(&cert.der, b"token", now).unwrap();
+        let by_rustcrypto = crate::cms::sign(&key.key, &cert.der, b"token", now).unwrap();
+        for cms in [by_ring, by_rustcrypto] {
+            let v = verifier.verify_attached(&cms, now).unwrap();
+            assert_eq!(v.content, b"token");
+        }
+        // A reloaded key signs with ring too.
+        let again = DeviceKey::from_pkcs8_der(&key.to_pkcs8_der()).unwrap();
+        assert!(again.ring.is_some());
+        verifier
+            .verify_attached(&again.sign_cms(&cert.der, b"t2", now).unwrap(), now)
+            .unwrap();
     }
 }
