@@ -542,117 +542,94 @@ pub(crate) trait FromSqlite: Sized {
     fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
-impl FromSqlite for RelyingPartyRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            client_code: r.get("client_code")?,
-            link_id: r.get("link_id")?,
-            name: r.get("name")?,
-            secret_enc: r.get("secret_enc")?,
-            call_center_num: r.get("call_center_num")?,
-            created_at: r.get("created_at")?,
-        })
-    }
+/// `FromSqlite` for a row struct whose fields are read by the columns of the same names.
+macro_rules! from_sqlite {
+    ($row:ident { $($field:ident),* $(,)? }) => {
+        impl FromSqlite for $row {
+            fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(Self { $($field: r.get(stringify!($field))?),* })
+            }
+        }
+    };
 }
 
-impl FromSqlite for MemberRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: r.get("id")?,
-            name_enc: r.get("name_enc")?,
-            phone_enc: r.get("phone_enc")?,
-            birthday_enc: r.get("birthday_enc")?,
-            ci: r.get("ci")?,
-            created_at: r.get("created_at")?,
-        })
-    }
-}
-
-impl FromSqlite for DeviceRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: r.get("id")?,
-            member_id: r.get("member_id")?,
-            token_hash: r.get("token_hash")?,
-            created_at: r.get("created_at")?,
-            revoked_at: r.get("revoked_at")?,
-        })
-    }
-}
-
-impl FromSqlite for CertificateRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            serial: r.get("serial")?,
-            member_id: r.get("member_id")?,
-            device_id: r.get("device_id")?,
-            der_enc: r.get("der_enc")?,
-            not_before: r.get("not_before")?,
-            not_after: r.get("not_after")?,
-            revoked_at: r.get("revoked_at")?,
-        })
-    }
-}
-
-impl FromSqlite for EnrolmentRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: r.get("id")?,
-            name_enc: r.get("name_enc")?,
-            phone_enc: r.get("phone_enc")?,
-            birthday_enc: r.get("birthday_enc")?,
-            code_hash: r.get("code_hash")?,
-            attempts: r.get("attempts")?,
-            expires_at: r.get("expires_at")?,
-            completed_at: r.get("completed_at")?,
-        })
-    }
-}
-
-impl FromSqlite for RequestRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            receipt_id: r.get("receipt_id")?,
-            kind: r.get("kind")?,
-            client_code: r.get("client_code")?,
-            member_id: r.get("member_id")?,
-            receiver_name_enc: r.get("receiver_name_enc")?,
-            receiver_phone_enc: r.get("receiver_phone_enc")?,
-            receiver_birthday_enc: r.get("receiver_birthday_enc")?,
-            token_enc: r.get("token_enc")?,
-            title: r.get("title")?,
-            extra_message_enc: r.get("extra_message_enc")?,
-            call_center_num: r.get("call_center_num")?,
-            expire_in: r.get("expire_in")?,
-            requested_at: r.get("requested_at")?,
-            expire_at: r.get("expire_at")?,
-            viewed_at: r.get("viewed_at")?,
-            completed_at: r.get("completed_at")?,
-            verified_at: r.get("verified_at")?,
-            state: r.get("state")?,
-            signed_data_enc: r.get("signed_data_enc")?,
-            signer_serial: r.get("signer_serial")?,
-            reason: r.get("reason")?,
-        })
-    }
-}
+from_sqlite!(RelyingPartyRow {
+    client_code,
+    link_id,
+    name,
+    secret_enc,
+    call_center_num,
+    created_at
+});
+from_sqlite!(MemberRow {
+    id,
+    name_enc,
+    phone_enc,
+    birthday_enc,
+    ci,
+    created_at
+});
+from_sqlite!(DeviceRow {
+    id,
+    member_id,
+    token_hash,
+    created_at,
+    revoked_at
+});
+from_sqlite!(CertificateRow {
+    serial,
+    member_id,
+    device_id,
+    der_enc,
+    not_before,
+    not_after,
+    revoked_at
+});
+from_sqlite!(EnrolmentRow {
+    id,
+    name_enc,
+    phone_enc,
+    birthday_enc,
+    code_hash,
+    attempts,
+    expires_at,
+    completed_at
+});
+from_sqlite!(RequestRow {
+    receipt_id,
+    kind,
+    client_code,
+    member_id,
+    receiver_name_enc,
+    receiver_phone_enc,
+    receiver_birthday_enc,
+    token_enc,
+    title,
+    extra_message_enc,
+    call_center_num,
+    expire_in,
+    requested_at,
+    expire_at,
+    viewed_at,
+    completed_at,
+    verified_at,
+    state,
+    signed_data_enc,
+    signer_serial,
+    reason,
+});
+from_sqlite!(OutboxRow {
+    channel,
+    recipient_enc,
+    body_enc,
+    created_at
+});
 
 impl FromSqlite for WaitingRow {
     fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             request: RequestRow::read(r)?,
             requester: r.get("requester")?,
-        })
-    }
-}
-
-impl FromSqlite for OutboxRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            channel: r.get("channel")?,
-            recipient_enc: r.get("recipient_enc")?,
-            body_enc: r.get("body_enc")?,
-            created_at: r.get("created_at")?,
         })
     }
 }

@@ -32,8 +32,16 @@ fn config(concurrency: usize, flows: u64) -> FlowConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn flows_against_the_in_process_server() {
+/// The in-process server sending SMS to a receiver here, one relying party, `n` enrolled and
+/// connected devices.
+async fn in_process_with_devices(
+    n: usize,
+) -> (
+    TestServer,
+    dojang_testkit::TestParty,
+    Vec<dojang_app::Holder>,
+    Arc<Board>,
+) {
     let sms = SmsReceiver::start("127.0.0.1:0").await.unwrap();
     let url = sms.url().to_owned();
     let s = TestServer::start_with(move |c| {
@@ -42,10 +50,16 @@ async fn flows_against_the_in_process_server() {
     })
     .await;
     let party = s.add_party("bench").await;
-    let devices = fleet::enrol(&s.url(), &sms, 0, 4, 4, || {}).await.unwrap();
-    let people: Vec<_> = devices.iter().map(|d| d.holder.clone()).collect();
+    let devices = fleet::enrol(&s.url(), &sms, 0, n, n, || {}).await.unwrap();
+    let people = devices.iter().map(|d| d.holder.clone()).collect();
     let board = Arc::new(Board::default());
-    fleet::listen(devices, board.clone(), 4).await.unwrap();
+    fleet::listen(devices, board.clone(), n).await.unwrap();
+    (s, party, people, board)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flows_against_the_in_process_server() {
+    let (s, party, people, board) = in_process_with_devices(4).await;
     let ca = s.state().ca.certificate_der().to_vec();
     let r = flows::run(
         &s.url(),
@@ -124,18 +138,7 @@ async fn too_few_devices_for_the_concurrency_is_an_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paced_run_starts_flows_at_the_asked_rate() {
-    let sms = SmsReceiver::start("127.0.0.1:0").await.unwrap();
-    let url = sms.url().to_owned();
-    let s = TestServer::start_with(move |c| {
-        c.sms.gateway = dojang_testkit::dojang_server::config::SmsGatewayKind::Http;
-        c.sms.url = url;
-    })
-    .await;
-    let party = s.add_party("bench").await;
-    let devices = fleet::enrol(&s.url(), &sms, 0, 4, 4, || {}).await.unwrap();
-    let people: Vec<_> = devices.iter().map(|d| d.holder.clone()).collect();
-    let board = Arc::new(Board::default());
-    fleet::listen(devices, board.clone(), 4).await.unwrap();
+    let (s, party, people, board) = in_process_with_devices(4).await;
     let cfg = FlowConfig {
         rate: Some(40.0),
         warmup: 0,
