@@ -158,19 +158,12 @@ impl DeviceApi {
         .await
     }
 
-    /// Approve with a base64 CMS SignedData.
-    pub async fn approve(
-        &self,
-        receipt_id: &str,
-        signed_data_b64: String,
-    ) -> Result<Answered, AppError> {
-        let body = Approve {
-            signed_data: Some(signed_data_b64),
-        };
+    /// Approve with the signature(s) and the picked binding code (see [`crate::Signer::approval`]).
+    pub async fn approve(&self, receipt_id: &str, body: &Approve) -> Result<Answered, AppError> {
         self.send(
             reqwest::Method::POST,
             &paths::device_request_action_path(receipt_id, "approve"),
-            Some(&body),
+            Some(body),
         )
         .await
     }

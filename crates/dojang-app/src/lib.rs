@@ -20,8 +20,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_pki::DeviceKey;
 use dojang_proto::device::{
-    EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RequestCard,
+    Approve, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RequestCard,
 };
+use dojang_proto::rp::TokenType;
 use time::OffsetDateTime;
 
 pub use api::DeviceApi;
@@ -47,10 +48,42 @@ impl Signer {
 
     /// Sign a card's token at `now`; returns the base64 SignedData for the approve call.
     pub fn sign(&self, card: &RequestCard, now: OffsetDateTime) -> Result<String, AppError> {
+        self.sign_text(&card.token, now)
+    }
+
+    fn sign_text(&self, text: &str, now: OffsetDateTime) -> Result<String, AppError> {
         let cms = self
             .key
-            .sign_cms(&self.certificate_der, card.token.as_bytes(), now)?;
+            .sign_cms(&self.certificate_der, text.as_bytes(), now)?;
         Ok(STANDARD.encode(cms))
+    }
+
+    /// The approve call for a card: one SignedData per document (all under the one PIN entry
+    /// that unlocked this signer) and the binding code the person picked.
+    pub fn approval(
+        &self,
+        card: &RequestCard,
+        binding_code: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<Approve, AppError> {
+        if card.kind == "multi-sign" {
+            let all = card
+                .documents
+                .iter()
+                .map(|d| self.sign_text(&d.token, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Approve {
+                signed_data: None,
+                multi_signed_data: Some(all),
+                binding_code,
+            })
+        } else {
+            Ok(Approve {
+                signed_data: Some(self.sign(card, now)?),
+                multi_signed_data: None,
+                binding_code,
+            })
+        }
     }
 }
 
@@ -205,7 +238,34 @@ pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
     if let Some(m) = &card.extra_message {
         s.push_str(&format!("  message: {m}\n"));
     }
-    s.push_str(&format!("  signs:   {}\n", card.token));
+    if card.documents.len() > 1 || card.kind == "multi-sign" {
+        s.push_str(&format!("  signs {} documents:\n", card.documents.len()));
+        for (i, d) in card.documents.iter().enumerate() {
+            s.push_str(&format!(
+                "    {}. [{}] {}: {}\n",
+                i + 1,
+                d.token_type.as_str(),
+                d.title,
+                d.token
+            ));
+        }
+    } else {
+        match card.documents.first().map(|d| d.token_type) {
+            Some(TokenType::Hash | TokenType::Pdf) => {
+                s.push_str(&format!(
+                    "  signs:   {} (SHA-256 {})\n",
+                    card.req_title, card.token
+                ));
+            }
+            _ => s.push_str(&format!("  signs:   {}\n", card.token)),
+        }
+    }
+    if !card.binding_choices.is_empty() {
+        s.push_str(&format!(
+            "  pick the number the site shows: {}\n",
+            card.binding_choices.join(" / ")
+        ));
+    }
     s.push_str(&format!("  expires: {} ({left} s left)", card.expire_dt));
     s
 }

@@ -50,9 +50,19 @@ enum Command {
     },
     /// Stay connected and answer requests as they arrive.
     Listen {
-        /// Approve every request with the PIN in DOJANG_PIN (tests and demos).
-        #[arg(long)]
+        /// Approve every request with the PIN in DOJANG_PIN, picking the binding code the
+        /// server reveals in development (`dev_reveal_binding_code`) (tests and demos).
+        #[arg(long, conflicts_with_all = ["auto_decline", "auto_ignore"])]
         auto_approve: bool,
+        /// With --auto-approve: pick a wrong binding code, as a phished person would.
+        #[arg(long, requires = "auto_approve")]
+        wrong_code: bool,
+        /// Decline every request.
+        #[arg(long, conflicts_with = "auto_ignore")]
+        auto_decline: bool,
+        /// Show every request and leave it unanswered (it expires).
+        #[arg(long)]
+        auto_ignore: bool,
         /// Print one JSON object per event instead of text.
         #[arg(long)]
         json: bool,
@@ -67,6 +77,15 @@ enum Command {
     Approve {
         /// Receipt id.
         receipt: String,
+        /// The number the relying party's page shows (asked when missing).
+        #[arg(long)]
+        code: Option<String>,
+    },
+    /// Answer an app-to-app request from its `dojang://request?receiptID=…` URL, then print
+    /// where to return.
+    Open {
+        /// The `scheme` URL the relying party handed over.
+        url: String,
     },
     /// Decline a waiting request.
     Decline {
@@ -148,12 +167,30 @@ async fn main() -> ExitCode {
             )
             .await
         }
-        Command::Listen { auto_approve, json } => match Authenticator::open(&dir) {
-            Ok(a) => listen(a, auto_approve, json).await,
+        Command::Listen {
+            auto_approve,
+            wrong_code,
+            auto_decline,
+            auto_ignore,
+            json,
+        } => match Authenticator::open(&dir) {
+            Ok(a) => {
+                let mode = if auto_approve {
+                    Mode::Approve { wrong_code }
+                } else if auto_decline {
+                    Mode::Decline
+                } else if auto_ignore {
+                    Mode::Ignore
+                } else {
+                    Mode::Ask
+                };
+                listen(a, mode, json).await
+            }
             Err(e) => Err(e),
         },
         Command::Pending { json } => pending(&dir, json).await,
-        Command::Approve { receipt } => approve(&dir, &receipt).await,
+        Command::Approve { receipt, code } => approve(&dir, &receipt, code).await,
+        Command::Open { url } => open(&dir, &url).await,
         Command::Decline { receipt, reason } => decline(&dir, &receipt, reason).await,
         Command::Status { json } => status(&dir, json),
     };
@@ -219,13 +256,61 @@ async fn enroll(
 enum Outcome {
     Approved,
     Declined,
+    Ignored,
     Skipped,
 }
 
-/// Show a card and answer it: automatically with `signer`, or by asking.
+/// How `listen` answers.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// Ask the person.
+    Ask,
+    /// Approve (picking the revealed binding code, or a wrong one).
+    Approve { wrong_code: bool },
+    /// Decline.
+    Decline,
+    /// Leave unanswered.
+    Ignore,
+}
+
+/// The code a scripted device picks: the one the server revealed, or (to test the phishing
+/// guard) another of the choices.
+fn scripted_pick(card: &RequestCard, wrong: bool) -> Result<Option<String>, AppError> {
+    if card.binding_choices.is_empty() {
+        return Ok(None);
+    }
+    let right = card.binding_code.clone().ok_or_else(|| {
+        AppError::Input(
+            "the server does not reveal binding codes (dev_reveal_binding_code is off): \
+             answer interactively"
+                .into(),
+        )
+    })?;
+    if wrong {
+        Ok(card.binding_choices.iter().find(|c| **c != right).cloned())
+    } else {
+        Ok(Some(right))
+    }
+}
+
+/// Ask the person which of the card's numbers the site shows.
+async fn ask_pick(card: &RequestCard) -> Result<Option<String>, AppError> {
+    if card.binding_choices.is_empty() {
+        return Ok(None);
+    }
+    let answer = read_line(&format!(
+        "which number does the site show? [{}]: ",
+        card.binding_choices.join(" / ")
+    ))
+    .await?;
+    Ok(Some(answer))
+}
+
+/// Show a card and answer it as `mode` says.
 async fn handle(
     auth: &Authenticator,
     card: &RequestCard,
+    mode: Mode,
     signer: Option<&Signer>,
     json: bool,
 ) -> Result<Outcome, AppError> {
@@ -235,12 +320,25 @@ async fn handle(
     } else {
         say(card_text(card, now));
     }
-    let answer = match signer {
-        Some(signer) => {
-            sign_and_approve(auth, card, signer).await?;
+    let answer = match (mode, signer) {
+        (Mode::Approve { wrong_code }, Some(signer)) => {
+            let _ = auth.api().view(&card.receipt_id).await;
+            let pick = scripted_pick(card, wrong_code)?;
+            sign_and_approve(auth, card, signer, pick, json).await?;
             Outcome::Approved
         }
-        None => {
+        (Mode::Decline, _) => {
+            let _ = auth.api().view(&card.receipt_id).await;
+            auth.api()
+                .decline(
+                    &card.receipt_id,
+                    Some("declined by dojang-app --auto-decline".into()),
+                )
+                .await?;
+            Outcome::Declined
+        }
+        (Mode::Ignore, _) => Outcome::Ignored,
+        _ => {
             let _ = auth.api().view(&card.receipt_id).await;
             match read_line("approve? [y]es / [n]o, decline / [s]kip: ")
                 .await?
@@ -248,8 +346,9 @@ async fn handle(
                 .as_str()
             {
                 "y" | "yes" => {
+                    let pick = ask_pick(card).await?;
                     let pin = read_pin("PIN: ").await?;
-                    sign_and_approve(auth, card, &auth.unlock(&pin)?).await?;
+                    sign_and_approve(auth, card, &auth.unlock(&pin)?, pick, json).await?;
                     Outcome::Approved
                 }
                 "n" | "no" => {
@@ -263,6 +362,7 @@ async fn handle(
     let word = match answer {
         Outcome::Approved => "approved",
         Outcome::Declined => "declined",
+        Outcome::Ignored => "ignored",
         Outcome::Skipped => "skipped",
     };
     if json {
@@ -277,14 +377,25 @@ async fn sign_and_approve(
     auth: &Authenticator,
     card: &RequestCard,
     signer: &Signer,
+    binding_code: Option<String>,
+    json: bool,
 ) -> Result<(), AppError> {
-    let signed = signer.sign(card, OffsetDateTime::now_utc())?;
-    auth.api().approve(&card.receipt_id, signed).await?;
+    let body = signer.approval(card, binding_code, OffsetDateTime::now_utc())?;
+    let answered = auth.api().approve(&card.receipt_id, &body).await?;
+    if let Some(url) = answered.return_url {
+        if json {
+            say(
+                serde_json::json!({ "event": "return", "receiptID": card.receipt_id, "returnURL": url }),
+            );
+        } else {
+            say(format!("return to {url}"));
+        }
+    }
     Ok(())
 }
 
-async fn listen(auth: Authenticator, auto_approve: bool, json: bool) -> Result<(), AppError> {
-    let signer = if auto_approve {
+async fn listen(auth: Authenticator, mode: Mode, json: bool) -> Result<(), AppError> {
+    let signer = if matches!(mode, Mode::Approve { .. }) {
         let pin = std::env::var("DOJANG_PIN")
             .map_err(|_| AppError::Input("--auto-approve needs the PIN in DOJANG_PIN".into()))?;
         Some(auth.unlock(&pin)?)
@@ -312,7 +423,7 @@ async fn listen(auth: Authenticator, auto_approve: bool, json: bool) -> Result<(
                 loop {
                     while let Some(card) = queue.pop() {
                         if handled.insert(card.receipt_id.clone()) {
-                            match handle(&auth, &card, signer.as_ref(), json).await {
+                            match handle(&auth, &card, mode, signer.as_ref(), json).await {
                                 Ok(Outcome::Skipped) => {
                                     handled.remove(&card.receipt_id);
                                 }
@@ -392,15 +503,36 @@ async fn pending(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn approve(dir: &std::path::Path, receipt: &str) -> Result<(), AppError> {
+async fn approve(
+    dir: &std::path::Path,
+    receipt: &str,
+    code: Option<String>,
+) -> Result<(), AppError> {
     let auth = Authenticator::open(dir)?;
     let card = find_card(&auth, receipt).await?;
     say(card_text(&card, OffsetDateTime::now_utc()));
     let _ = auth.api().view(receipt).await;
+    let pick = match code {
+        Some(c) => Some(c),
+        None => ask_pick(&card).await?,
+    };
     let signer = auth.unlock(&read_pin("PIN: ").await?)?;
-    sign_and_approve(&auth, &card, &signer).await?;
+    sign_and_approve(&auth, &card, &signer, pick, false).await?;
     say(format!("approved {receipt}"));
     Ok(())
+}
+
+/// The receipt id of a `dojang://request?receiptID=…` URL.
+fn receipt_of_scheme(url: &str) -> Result<&str, AppError> {
+    url.strip_prefix("dojang://request?")
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("receiptID=")))
+        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| AppError::Input(format!("not a dojang request URL: {url}")))
+}
+
+async fn open(dir: &std::path::Path, url: &str) -> Result<(), AppError> {
+    let receipt = receipt_of_scheme(url)?;
+    approve(dir, receipt, None).await
 }
 
 async fn decline(

@@ -189,10 +189,15 @@ pub async fn listen(
                 let received = SystemTime::now();
                 let push = accepted_at(&card).and_then(|t| received.duration_since(t).ok());
                 let started = Instant::now();
-                let result = match device.signer.sign(&card, OffsetDateTime::now_utc()) {
-                    Ok(signed) => device
+                // The server runs with `dev_reveal_binding_code`, as a scripted device needs.
+                let pick = card.binding_code.clone();
+                let result = match device
+                    .signer
+                    .approval(&card, pick, OffsetDateTime::now_utc())
+                {
+                    Ok(body) => device
                         .api
-                        .approve(&card.receipt_id, signed)
+                        .approve(&card.receipt_id, &body)
                         .await
                         .map(|_| ())
                         .map_err(|e| e.to_string()),

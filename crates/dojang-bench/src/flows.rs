@@ -175,7 +175,10 @@ async fn one_flow(
     let verified = step(to, "verify", sh.client.verify_auth(&receipt)).await?;
     let verify = t.elapsed();
     let flow = t0.elapsed();
-    if verified.state != 1 || verified.token != token || !same_person(&verified, person) {
+    if verified.state != 1
+        || verified.token.as_deref() != Some(token.as_str())
+        || !same_person(&verified, person)
+    {
         return Err("verify: wrong token or person".into());
     }
     if let Some(v) = &sh.verifier
@@ -183,7 +186,7 @@ async fn one_flow(
         && flow_no.is_multiple_of(sh.cfg.verify_sample)
     {
         let der = base64::engine::general_purpose::STANDARD
-            .decode(&verified.signed_data)
+            .decode(verified.signed_data.as_deref().unwrap_or_default())
             .map_err(|_| "verify: signedData is not base64".to_owned())?;
         let checked = v
             .verify_attached(&der, time::OffsetDateTime::now_utc())

@@ -32,6 +32,12 @@ pub fn default_server_bin() -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
+/// The generator's devices are scripts: they need the binding code on the card, and one person
+/// receives many requests a minute (each worker drives its own persons one flow at a time, so
+/// the one-waiting-request-per-relying-party rule still holds).
+const BENCH_POLICY: &str =
+    "[policy]\nperson_requests_per_minute = 0\ndev_reveal_binding_code = true\n";
+
 impl LocalServer {
     /// Start `server_bin serve` on 127.0.0.1 with a temporary SQLite database (or
     /// `database_url`), sending SMS to `sms_url`; `extra_config` is appended to the TOML.
@@ -50,7 +56,7 @@ impl LocalServer {
         std::fs::write(
             &config,
             format!(
-                "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nlog = \"warn\"\n{db}{extra_config}\n[sms]\ngateway = \"http\"\nurl = {sms_url:?}\n",
+                "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nlog = \"warn\"\n{db}{extra_config}\n[sms]\ngateway = \"http\"\nurl = {sms_url:?}\n{BENCH_POLICY}",
                 data.display().to_string()
             ),
         )?;

@@ -36,7 +36,8 @@ use serde::de::DeserializeOwned;
 
 pub use dojang_proto::ErrorCode;
 pub use dojang_proto::rp::{
-    IdentityRequest, IdentityStatus, IdentityVerifyResult, ReceiptResponse,
+    CancelRequest, Cancelled, CreateRequest, DebitAccount, IdentityRequest, IdentityStatus,
+    IdentityVerifyResult, Kind, ReceiptResponse, RequestStatus, TokenItem, TokenType, VerifyResult,
 };
 
 /// The code used for failures that happen on this side (transport, bad configuration, an
@@ -231,12 +232,126 @@ impl Client {
             .await
     }
 
+    /// Ask for a request of any kind (`/v1/{kind}`). Returns the receipt, the binding code to
+    /// show on your page, and (app-to-app) the `scheme` URL that opens the app.
+    pub async fn request(
+        &self,
+        kind: Kind,
+        request: &CreateRequest,
+    ) -> Result<ReceiptResponse, Error> {
+        let body = serde_json::to_vec(request).map_err(|e| Error::Config(e.to_string()))?;
+        self.call("POST", &paths::create_path(kind), &body).await
+    }
+
+    /// Like [`Client::request`], with an `Idempotency-Key`: repeating the call with the same
+    /// key and body within 10 minutes returns the first receipt instead of a second push.
+    pub async fn request_idempotent(
+        &self,
+        kind: Kind,
+        request: &CreateRequest,
+        key: &str,
+    ) -> Result<ReceiptResponse, Error> {
+        let body = serde_json::to_vec(request).map_err(|e| Error::Config(e.to_string()))?;
+        let raw = self
+            .send_raw_with(
+                "POST",
+                &paths::create_path(kind),
+                &body,
+                &[("idempotency-key", key)],
+            )
+            .await?;
+        decode(raw)
+    }
+
+    /// The state and fields of a request.
+    pub async fn status(&self, kind: Kind, receipt_id: &str) -> Result<RequestStatus, Error> {
+        self.call("GET", &paths::status_path(kind, receipt_id), b"")
+            .await
+    }
+
+    /// Long poll: answers as soon as the request leaves the waiting state, or after
+    /// `wait_secs` (at most 30) with the request still waiting.
+    pub async fn wait_status(
+        &self,
+        kind: Kind,
+        receipt_id: &str,
+        wait_secs: u32,
+    ) -> Result<RequestStatus, Error> {
+        let path = format!("{}?wait={wait_secs}", paths::status_path(kind, receipt_id));
+        self.call("GET", &path, b"").await
+    }
+
+    /// Verify once, after signing: the signature(s) and the verified person. For login, `id`
+    /// is the `txID` the app returned (or the receipt id of a pushed login).
+    pub async fn verify(&self, kind: Kind, id: &str) -> Result<VerifyResult, Error> {
+        self.call("POST", &paths::verify_path(kind, id), b"").await
+    }
+
+    /// Withdraw a waiting request (it ends in state 3 with the reason `cancelled`).
+    pub async fn cancel(
+        &self,
+        kind: Kind,
+        receipt_id: &str,
+        reason: Option<&str>,
+    ) -> Result<Cancelled, Error> {
+        let body = serde_json::to_vec(&CancelRequest {
+            reason: reason.map(str::to_owned),
+        })
+        .map_err(|e| Error::Config(e.to_string()))?;
+        self.call("POST", &paths::cancel_path(kind, receipt_id), &body)
+            .await
+    }
+
+    /// 전자서명 요청 (kakaocert RequestESign).
+    pub async fn request_esign(&self, request: &CreateRequest) -> Result<ReceiptResponse, Error> {
+        self.request(Kind::Sign, request).await
+    }
+
+    /// 전자서명 상태 확인 (GetESignState).
+    pub async fn get_esign_state(&self, receipt_id: &str) -> Result<RequestStatus, Error> {
+        self.status(Kind::Sign, receipt_id).await
+    }
+
+    /// 전자서명 검증 (VerifyESign).
+    pub async fn verify_esign(&self, receipt_id: &str) -> Result<VerifyResult, Error> {
+        self.verify(Kind::Sign, receipt_id).await
+    }
+
+    /// 다건 전자서명 요청 (barocert requestMultiSign).
+    pub async fn request_multi_sign(
+        &self,
+        request: &CreateRequest,
+    ) -> Result<ReceiptResponse, Error> {
+        self.request(Kind::MultiSign, request).await
+    }
+
+    /// 출금동의 요청 (kakaocert RequestCMS).
+    pub async fn request_cms(&self, request: &CreateRequest) -> Result<ReceiptResponse, Error> {
+        self.request(Kind::DebitConsent, request).await
+    }
+
+    /// 간편로그인 검증 by the `txID` the app returned.
+    pub async fn verify_login(&self, tx_id: &str) -> Result<VerifyResult, Error> {
+        self.verify(Kind::Login, tx_id).await
+    }
+
     /// Send a signed request and return the answer as it came (for `dojang rp` and tests).
     pub async fn send_raw(
         &self,
         method: &str,
         path: &str,
         body: &[u8],
+    ) -> Result<RawResponse, Error> {
+        self.send_raw_with(method, path, body, &[]).await
+    }
+
+    /// [`Client::send_raw`] with extra headers (such as `Idempotency-Key`).
+    pub async fn send_raw_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
     ) -> Result<RawResponse, Error> {
         let date = datetime::format_rfc3339((self.now)());
         let signature = auth::sign(&self.secret, method, path, &date, body);
@@ -250,6 +365,9 @@ impl Client {
                 "authorization",
                 auth::authorization_header(&self.credentials.link_id, &signature),
             );
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if !body.is_empty() {
             req = req
                 .header("content-type", "application/json")

@@ -95,6 +95,93 @@ pub enum ValidationError {
     /// A relying party's display name missing or too long.
     #[error("relying party name must be 1 to 100 characters")]
     RelyingPartyNameInvalid,
+    /// A field that belongs to another request kind.
+    #[error("a field does not belong to this request kind")]
+    FieldNotForKind,
+    /// `tokenType` missing.
+    #[error("tokenType is required")]
+    TokenTypeMissing,
+    /// `tokenType` not TEXT, HASH or PDF.
+    #[error("tokenType must be TEXT, HASH or PDF")]
+    TokenTypeInvalid,
+    /// A HASH/PDF token that is not the base64url of 32 bytes.
+    #[error("a HASH or PDF token must be the base64url SHA-256 of the document")]
+    TokenHashInvalid,
+    /// `tokens` missing or empty.
+    #[error("tokens is required")]
+    TokensMissing,
+    /// More than 50 tokens.
+    #[error("too many tokens")]
+    TokensTooMany,
+    /// Call-centre name longer than 10 characters.
+    #[error("call-centre name is too long")]
+    CallCenterNameTooLong,
+    /// A sub-client id outside `[A-Za-z0-9_-]{1,12}`.
+    #[error("subClientID is not valid")]
+    SubClientIdInvalid,
+    /// An alias display name missing or too long.
+    #[error("alias name must be 1 to 40 characters")]
+    SubClientNameInvalid,
+    /// Payload longer than 200 characters.
+    #[error("payload is too long")]
+    PayloadTooLong,
+    /// `appUseYN` without `returnURL`.
+    #[error("returnURL is required for app-to-app")]
+    ReturnUrlMissing,
+    /// `returnURL` not a usable URL.
+    #[error("returnURL is not valid")]
+    ReturnUrlInvalid,
+    /// `requestCorp` missing.
+    #[error("requestCorp is required")]
+    RequestCorpMissing,
+    /// `requestCorp` too long.
+    #[error("requestCorp is too long")]
+    RequestCorpTooLong,
+    /// `bankName` missing.
+    #[error("bankName is required")]
+    BankNameMissing,
+    /// `bankName` too long.
+    #[error("bankName is too long")]
+    BankNameTooLong,
+    /// `bankAccountNum` missing.
+    #[error("bankAccountNum is required")]
+    BankAccountNumMissing,
+    /// `bankAccountNum` not digits and `-`, or too long.
+    #[error("bankAccountNum is not valid")]
+    BankAccountNumInvalid,
+    /// `bankAccountName` missing.
+    #[error("bankAccountName is required")]
+    BankAccountNameMissing,
+    /// `bankAccountName` too long.
+    #[error("bankAccountName is too long")]
+    BankAccountNameTooLong,
+    /// `bankAccountBirthday` missing.
+    #[error("bankAccountBirthday is required")]
+    BankAccountBirthdayMissing,
+    /// `bankAccountBirthday` not a valid YYYYMMDD date.
+    #[error("bankAccountBirthday is not valid")]
+    BankAccountBirthdayInvalid,
+    /// `bankServiceType` missing.
+    #[error("bankServiceType is required")]
+    BankServiceTypeMissing,
+    /// `bankServiceType` not CMS, FIRM or GIRO.
+    #[error("bankServiceType must be CMS, FIRM or GIRO")]
+    BankServiceTypeInvalid,
+    /// The approve call has no binding code although the card offered choices.
+    #[error("bindingCode is required")]
+    BindingCodeMissing,
+    /// `multiSignedData` missing, or not one base64 SignedData per document.
+    #[error("multiSignedData must hold one SignedData per document")]
+    MultiSignedDataInvalid,
+    /// An `Idempotency-Key` header outside 1–64 visible ASCII characters.
+    #[error("Idempotency-Key is not valid")]
+    IdempotencyKeyInvalid,
+    /// `wait` not a whole number of seconds from 0 to 30.
+    #[error("wait must be 0 to 30 seconds")]
+    WaitInvalid,
+    /// A login transaction id that is not 32 hex digits.
+    #[error("txID is not valid")]
+    TxIdInvalid,
 }
 
 /// A rule of the request or enrolment life cycle refused an action.

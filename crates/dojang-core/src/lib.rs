@@ -26,5 +26,5 @@ pub use ids::{ClientCode, DeviceId, EnrolmentId, MemberId, ReceiptId};
 pub use member::{CertificateRecord, Device, Member, OutboxMessage};
 pub use party::{RelyingParty, SecretKey};
 pub use person::{Birthday, Person, PersonName, Phone};
-pub use request::{NewRequest, Request, RequestKind, RequestState};
+pub use request::{Document, NewRequest, Request, RequestKind, RequestOptions, RequestState};
 pub use settings::Policy;

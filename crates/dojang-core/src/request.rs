@@ -1,4 +1,5 @@
-//! Requests (identity verification for now) and their state machine.
+//! Requests (identity verification, e-signature, multi-document signing, direct-debit consent,
+//! simple login), their validation, and their state machine.
 //!
 //! ```text
 //!            approve (valid signature, before expiry)
@@ -15,11 +16,16 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use base64::Engine as _;
+use dojang_proto::rp::{CreateRequest, DebitAccount, Kind, TokenType};
+
 use crate::error::{CoreError, ValidationError};
 use crate::ids::{ClientCode, MemberId, ReceiptId};
 use crate::person::{Birthday, Person, PersonName, Phone};
 use crate::settings::{
-    CALL_CENTER_MAX_CHARS, EXTRA_MESSAGE_MAX_CHARS, Policy, TITLE_MAX_CHARS, TOKEN_MAX_CHARS,
+    BANK_ACCOUNT_NUM_MAX_CHARS, BANK_FIELD_MAX_CHARS, CALL_CENTER_MAX_CHARS,
+    CALL_CENTER_NAME_MAX_CHARS, EXTRA_MESSAGE_MAX_CHARS, MULTI_SIGN_MAX_TOKENS, PAYLOAD_MAX_CHARS,
+    Policy, RETURN_URL_MAX_CHARS, SUB_CLIENT_ID_MAX_CHARS, TITLE_MAX_CHARS, TOKEN_MAX_CHARS,
 };
 
 /// What the relying party asks for.
@@ -28,6 +34,14 @@ use crate::settings::{
 pub enum RequestKind {
     /// Identity verification (본인인증).
     Identity,
+    /// E-signature of one document (전자서명).
+    Sign,
+    /// Several documents, one PIN entry.
+    MultiSign,
+    /// Direct-debit consent (출금동의).
+    DebitConsent,
+    /// Simple login (간편로그인).
+    Login,
 }
 
 impl RequestKind {
@@ -35,23 +49,83 @@ impl RequestKind {
     pub fn code(self) -> i32 {
         match self {
             RequestKind::Identity => 1,
+            RequestKind::Sign => 2,
+            RequestKind::MultiSign => 3,
+            RequestKind::DebitConsent => 4,
+            RequestKind::Login => 5,
         }
     }
 
     /// From the stored number.
     pub fn from_code(code: i32) -> Option<Self> {
-        match code {
-            1 => Some(RequestKind::Identity),
-            _ => None,
+        Some(match code {
+            1 => RequestKind::Identity,
+            2 => RequestKind::Sign,
+            3 => RequestKind::MultiSign,
+            4 => RequestKind::DebitConsent,
+            5 => RequestKind::Login,
+            _ => return None,
+        })
+    }
+
+    /// The wire kind.
+    pub fn wire(self) -> Kind {
+        match self {
+            RequestKind::Identity => Kind::Identity,
+            RequestKind::Sign => Kind::Sign,
+            RequestKind::MultiSign => Kind::MultiSign,
+            RequestKind::DebitConsent => Kind::DebitConsent,
+            RequestKind::Login => Kind::Login,
         }
     }
 
-    /// Name used on the device API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestKind::Identity => "identity",
+    /// From the wire kind.
+    pub fn from_wire(kind: Kind) -> Self {
+        match kind {
+            Kind::Identity => RequestKind::Identity,
+            Kind::Sign => RequestKind::Sign,
+            Kind::MultiSign => RequestKind::MultiSign,
+            Kind::DebitConsent => RequestKind::DebitConsent,
+            Kind::Login => RequestKind::Login,
         }
     }
+
+    /// Name used on the wire and in paths (`identity`, `multi-sign`, …).
+    pub fn as_str(self) -> &'static str {
+        self.wire().as_str()
+    }
+}
+
+/// One document of a request: what the person reads and the device signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// Its title.
+    pub title: String,
+    /// How the app shows it.
+    pub token_type: TokenType,
+    /// The exact text signed (the CMS content is its UTF-8 bytes).
+    pub token: String,
+}
+
+/// The options every kind accepts, validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestOptions {
+    /// Call-centre name on the card (defaults to "<requester> 고객센터" when shown).
+    pub call_center_name: Option<String>,
+    /// The alias the relying party named (`subClientID`).
+    pub sub_client_id: Option<String>,
+    /// The alias's display name, resolved when the request was accepted.
+    pub sub_client_name: Option<String>,
+    /// The relying party's memo.
+    pub payload: Option<String>,
+    /// `allowSimpleRegistYN`.
+    pub allow_simple_regist: bool,
+    /// `verifyNameYN` (true unless the relying party said false).
+    pub verify_name: bool,
+    /// `appUseYN`: app-to-app instead of push.
+    pub app_use: bool,
+    /// Where an app-to-app answer returns.
+    pub return_url: Option<String>,
 }
 
 /// A request's state as relying parties see it.
@@ -101,8 +175,8 @@ pub struct NewRequest {
     pub kind: RequestKind,
     /// Who the relying party names.
     pub receiver: Person,
-    /// The text to sign.
-    pub token: String,
+    /// What the person signs: one document, or several for multi-sign.
+    pub documents: Vec<Document>,
     /// Title on the card.
     pub title: String,
     /// Message on the card.
@@ -111,6 +185,8 @@ pub struct NewRequest {
     pub call_center_num: Option<String>,
     /// Seconds to answer.
     pub expire_in: u32,
+    /// Everything else the relying party may set.
+    pub options: RequestOptions,
 }
 
 fn char_len(s: &str) -> usize {
@@ -129,6 +205,15 @@ fn optional_text(
     }
 }
 
+fn required_text(
+    v: Option<&str>,
+    max: usize,
+    missing: ValidationError,
+    too_long: ValidationError,
+) -> Result<String, ValidationError> {
+    optional_text(v, max, too_long)?.ok_or(missing)
+}
+
 /// Validate a call-centre number: digits and `- + ( )` and spaces, at most 20 characters.
 pub fn validate_call_center(v: Option<&str>) -> Result<Option<String>, ValidationError> {
     let n = optional_text(
@@ -144,27 +229,248 @@ pub fn validate_call_center(v: Option<&str>) -> Result<Option<String>, Validatio
     Ok(n)
 }
 
+/// Validate a sub-client id (an alias of a relying party): 1–12 letters, digits, `_` or `-`.
+pub fn validate_sub_client_id(v: &str) -> Result<String, ValidationError> {
+    let ok = !v.is_empty()
+        && v.len() <= SUB_CLIENT_ID_MAX_CHARS
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(ValidationError::SubClientIdInvalid)
+    }
+}
+
+/// A token: present, not too long.
+fn token(v: Option<&str>) -> Result<String, ValidationError> {
+    match v {
+        None | Some("") => Err(ValidationError::TokenMissing),
+        Some(t) if char_len(t) > TOKEN_MAX_CHARS => Err(ValidationError::TokenTooLong),
+        Some(t) => Ok(t.to_owned()),
+    }
+}
+
+fn token_type(v: Option<&str>) -> Result<TokenType, ValidationError> {
+    match v.map(str::trim) {
+        None | Some("") => Err(ValidationError::TokenTypeMissing),
+        Some(t) => TokenType::parse(t).ok_or(ValidationError::TokenTypeInvalid),
+    }
+}
+
+/// A document: a `HASH` or `PDF` token must be the base64url SHA-256 of the document (32
+/// bytes, with or without padding).
+fn document(
+    title: String,
+    token_type: TokenType,
+    token: String,
+) -> Result<Document, ValidationError> {
+    if token_type != TokenType::Text {
+        let raw = token.trim_end_matches('=');
+        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw)
+            .map_err(|_| ValidationError::TokenHashInvalid)?;
+        if digest.len() != 32 {
+            return Err(ValidationError::TokenHashInvalid);
+        }
+    }
+    Ok(Document {
+        title,
+        token_type,
+        token,
+    })
+}
+
+fn title(v: Option<&str>) -> Result<String, ValidationError> {
+    required_text(
+        v,
+        TITLE_MAX_CHARS,
+        ValidationError::TitleMissing,
+        ValidationError::TitleTooLong,
+    )
+}
+
+/// A `returnURL`: `https://`, `http://` or an app scheme (`myapp://…`), no spaces or control
+/// characters; never `javascript:`, `data:` or `file:`.
+pub fn validate_return_url(v: &str) -> Result<String, ValidationError> {
+    let v = v.trim();
+    if char_len(v) > RETURN_URL_MAX_CHARS {
+        return Err(ValidationError::ReturnUrlInvalid);
+    }
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return Err(ValidationError::ReturnUrlInvalid);
+    };
+    let scheme_ok = scheme.len() >= 2
+        && scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+        && !matches!(scheme, "javascript" | "data" | "file" | "vbscript");
+    if !scheme_ok || rest.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ValidationError::ReturnUrlInvalid);
+    }
+    Ok(v.to_owned())
+}
+
+/// The debit-consent account, validated, in field order.
+fn debit_account(
+    wire: &CreateRequest,
+    now: OffsetDateTime,
+) -> Result<DebitAccount, ValidationError> {
+    use ValidationError as V;
+    let request_corp = required_text(
+        wire.request_corp.as_deref(),
+        BANK_FIELD_MAX_CHARS,
+        V::RequestCorpMissing,
+        V::RequestCorpTooLong,
+    )?;
+    let bank_name = required_text(
+        wire.bank_name.as_deref(),
+        BANK_FIELD_MAX_CHARS,
+        V::BankNameMissing,
+        V::BankNameTooLong,
+    )?;
+    let bank_account_num = required_text(
+        wire.bank_account_num.as_deref(),
+        BANK_ACCOUNT_NUM_MAX_CHARS,
+        V::BankAccountNumMissing,
+        V::BankAccountNumInvalid,
+    )?;
+    if !bank_account_num
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '-')
+        || !bank_account_num.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err(V::BankAccountNumInvalid);
+    }
+    let bank_account_name = required_text(
+        wire.bank_account_name.as_deref(),
+        BANK_FIELD_MAX_CHARS,
+        V::BankAccountNameMissing,
+        V::BankAccountNameTooLong,
+    )?;
+    let bank_account_birthday = match wire.bank_account_birthday.as_deref().map(str::trim) {
+        None | Some("") => return Err(V::BankAccountBirthdayMissing),
+        Some(b) => Birthday::parse(b, now)
+            .map_err(|_| V::BankAccountBirthdayInvalid)?
+            .to_compact(),
+    };
+    let bank_service_type = match wire.bank_service_type.as_deref().map(str::trim) {
+        None | Some("") => return Err(V::BankServiceTypeMissing),
+        Some(t @ ("CMS" | "FIRM" | "GIRO")) => t.to_owned(),
+        Some(_) => return Err(V::BankServiceTypeInvalid),
+    };
+    Ok(DebitAccount {
+        request_corp,
+        bank_name,
+        bank_account_num,
+        bank_account_name,
+        bank_account_birthday,
+        bank_service_type,
+    })
+}
+
+/// Fields that belong to other kinds are refused rather than silently ignored.
+fn refuse_foreign_fields(kind: RequestKind, w: &CreateRequest) -> Result<(), ValidationError> {
+    let debit = w.request_corp.is_some()
+        || w.bank_name.is_some()
+        || w.bank_account_num.is_some()
+        || w.bank_account_name.is_some()
+        || w.bank_account_birthday.is_some()
+        || w.bank_service_type.is_some();
+    let foreign = match kind {
+        RequestKind::Identity | RequestKind::Login => {
+            debit || w.tokens.is_some() || w.token_type.is_some() || w.sign_title.is_some()
+        }
+        RequestKind::Sign => debit || w.tokens.is_some(),
+        RequestKind::MultiSign => debit || w.token.is_some() || w.sign_title.is_some(),
+        RequestKind::DebitConsent => {
+            w.tokens.is_some()
+                || w.token.is_some()
+                || w.token_type.is_some()
+                || w.sign_title.is_some()
+        }
+    };
+    if foreign {
+        Err(ValidationError::FieldNotForKind)
+    } else {
+        Ok(())
+    }
+}
+
 impl NewRequest {
-    /// Validate an identity request from the wire. Checks run in field order, so the first
-    /// problem in `receiverName, receiverHP, receiverBirthday, token, reqTitle, extraMessage,
-    /// expireIn, callCenterNum` is the one reported.
+    /// Validate an identity request from the wire.
     pub fn identity(
-        wire: &dojang_proto::rp::IdentityRequest,
+        wire: &CreateRequest,
         policy: &Policy,
         now: OffsetDateTime,
     ) -> Result<Self, ValidationError> {
+        Self::from_wire(RequestKind::Identity, wire, policy, now)
+    }
+
+    /// Validate a request of `kind` from the wire. Checks run in field order, so the first
+    /// problem in `receiverName, receiverHP, receiverBirthday, <the kind's own fields>,
+    /// extraMessage, expireIn, callCenterNum, callCenterName, subClientID, payload, appUseYN /
+    /// returnURL` is the one reported; fields of other kinds are refused first.
+    pub fn from_wire(
+        kind: RequestKind,
+        wire: &CreateRequest,
+        policy: &Policy,
+        now: OffsetDateTime,
+    ) -> Result<Self, ValidationError> {
+        refuse_foreign_fields(kind, wire)?;
         let name = PersonName::parse(wire.receiver_name.as_deref().unwrap_or(""))?;
         let phone = Phone::parse(wire.receiver_hp.as_deref().unwrap_or(""))?;
         let birthday = Birthday::parse(wire.receiver_birthday.as_deref().unwrap_or(""), now)?;
-        let token = match wire.token.as_deref() {
-            None | Some("") => return Err(ValidationError::TokenMissing),
-            Some(t) if char_len(t) > TOKEN_MAX_CHARS => return Err(ValidationError::TokenTooLong),
-            Some(t) => t.to_owned(),
-        };
-        let title = match wire.req_title.as_deref().map(str::trim) {
-            None | Some("") => return Err(ValidationError::TitleMissing),
-            Some(t) if char_len(t) > TITLE_MAX_CHARS => return Err(ValidationError::TitleTooLong),
-            Some(t) => t.to_owned(),
+        let (title, documents) = match kind {
+            RequestKind::Identity => {
+                let token = token(wire.token.as_deref())?;
+                let title = title(wire.req_title.as_deref())?;
+                let doc = document(title.clone(), TokenType::Text, token)?;
+                (title, vec![doc])
+            }
+            RequestKind::Login => {
+                let token = token(wire.token.as_deref())?;
+                let title = match wire.req_title.as_deref().map(str::trim) {
+                    None | Some("") => "간편로그인".to_owned(),
+                    Some(_) => title(wire.req_title.as_deref())?,
+                };
+                let doc = document(title.clone(), TokenType::Text, token)?;
+                (title, vec![doc])
+            }
+            RequestKind::Sign => {
+                let title = title(wire.sign_title.as_deref().or(wire.req_title.as_deref()))?;
+                let token_type = token_type(wire.token_type.as_deref())?;
+                let token = token(wire.token.as_deref())?;
+                let doc = document(title.clone(), token_type, token)?;
+                (title, vec![doc])
+            }
+            RequestKind::MultiSign => {
+                let title = title(wire.req_title.as_deref())?;
+                let items = match wire.tokens.as_deref() {
+                    None | Some([]) => return Err(ValidationError::TokensMissing),
+                    Some(items) if items.len() > MULTI_SIGN_MAX_TOKENS => {
+                        return Err(ValidationError::TokensTooMany);
+                    }
+                    Some(items) => items,
+                };
+                let mut docs = Vec::with_capacity(items.len());
+                for item in items {
+                    let doc_title = self::title(item.sign_title.as_deref())?;
+                    let doc_type =
+                        token_type(item.token_type.as_deref().or(wire.token_type.as_deref()))?;
+                    let doc_token = token(item.token.as_deref())?;
+                    docs.push(document(doc_title, doc_type, doc_token)?);
+                }
+                (title, docs)
+            }
+            RequestKind::DebitConsent => {
+                let title = title(wire.req_title.as_deref())?;
+                let account = debit_account(wire, now)?;
+                let text = dojang_proto::rp::debit_consent_text(&account);
+                let doc = document(title.clone(), TokenType::Text, text)?;
+                (title, vec![doc])
+            }
         };
         let extra_message = optional_text(
             wire.extra_message.as_deref(),
@@ -180,18 +486,48 @@ impl NewRequest {
                 .ok_or(ValidationError::ExpireInTooLarge)?,
         };
         let call_center_num = validate_call_center(wire.call_center_num.as_deref())?;
+        let call_center_name = optional_text(
+            wire.call_center_name.as_deref(),
+            CALL_CENTER_NAME_MAX_CHARS,
+            ValidationError::CallCenterNameTooLong,
+        )?;
+        let sub_client_id = match wire.sub_client_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) => Some(validate_sub_client_id(id)?),
+        };
+        let payload = optional_text(
+            wire.payload.as_deref(),
+            PAYLOAD_MAX_CHARS,
+            ValidationError::PayloadTooLong,
+        )?;
+        let app_use = wire.app_use_yn.unwrap_or(false);
+        let return_url = match wire.return_url.as_deref().map(str::trim) {
+            None | Some("") if app_use => return Err(ValidationError::ReturnUrlMissing),
+            None | Some("") => None,
+            Some(u) => Some(validate_return_url(u)?),
+        };
         Ok(Self {
-            kind: RequestKind::Identity,
+            kind,
             receiver: Person {
                 name,
                 phone,
                 birthday,
             },
-            token,
+            documents,
             title,
             extra_message,
             call_center_num,
             expire_in,
+            options: RequestOptions {
+                call_center_name,
+                sub_client_id,
+                sub_client_name: None,
+                payload,
+                allow_simple_regist: wire.allow_simple_regist_yn.unwrap_or(false),
+                verify_name: wire.verify_name_yn.unwrap_or(true),
+                app_use,
+                return_url,
+            },
         })
     }
 }
@@ -209,8 +545,8 @@ pub struct Request {
     pub member_id: MemberId,
     /// The receiver as the relying party named them.
     pub receiver: Person,
-    /// The text to sign.
-    pub token: String,
+    /// What the person signs, in order (one document for every kind but multi-sign).
+    pub documents: Vec<Document>,
     /// Title on the card.
     pub title: String,
     /// Message on the card.
@@ -219,6 +555,13 @@ pub struct Request {
     pub call_center_num: Option<String>,
     /// Seconds to answer, as asked.
     pub expire_in: u32,
+    /// Everything else the relying party set.
+    pub options: RequestOptions,
+    /// The two-digit number-matching code (push requests; `None` for app-to-app).
+    pub binding_code: Option<String>,
+    /// The transaction id an app-to-app answer returns to the relying party (login verifies
+    /// by it).
+    pub tx_id: Option<String>,
     /// When it was accepted.
     pub requested_at: OffsetDateTime,
     /// When it expires.
@@ -231,8 +574,8 @@ pub struct Request {
     pub verified_at: Option<OffsetDateTime>,
     /// The stored state (never `Expired`: expiry is derived from the clock).
     pub stored_state: RequestState,
-    /// The CMS SignedData, once signed.
-    pub signed_data: Option<Vec<u8>>,
+    /// The CMS SignedData, once signed: one per document, in order.
+    pub signed_data: Vec<Vec<u8>>,
     /// Serial (hex) of the certificate that signed.
     pub signer_serial: Option<String>,
     /// Why it was declined or failed.
@@ -254,21 +597,29 @@ impl Request {
             client_code,
             member_id,
             receiver: new.receiver,
-            token: new.token,
+            documents: new.documents,
             title: new.title,
             extra_message: new.extra_message,
             call_center_num: new.call_center_num,
             expire_in: new.expire_in,
+            options: new.options,
+            binding_code: None,
+            tx_id: None,
             requested_at: now,
             expire_at: now + Duration::from_secs(u64::from(new.expire_in)),
             viewed_at: None,
             completed_at: None,
             verified_at: None,
             stored_state: RequestState::Waiting,
-            signed_data: None,
+            signed_data: Vec::new(),
             signer_serial: None,
             reason: None,
         }
+    }
+
+    /// The first document's token (the only one for every kind but multi-sign).
+    pub fn token(&self) -> &str {
+        self.documents.first().map_or("", |d| d.token.as_str())
     }
 
     /// The state at `now`: a waiting request whose time is up is expired.
@@ -328,7 +679,7 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dojang_proto::rp::IdentityRequest;
+    use dojang_proto::rp::{IdentityRequest, TokenItem};
     use rand::SeedableRng;
     use time::macros::datetime;
 
@@ -418,6 +769,197 @@ mod tests {
         let ok = NewRequest::identity(&wire().with_call_center_num("1600-1234"), &p, NOW).unwrap();
         assert_eq!(ok.call_center_num.as_deref(), Some("1600-1234"));
         assert_eq!(ok.expire_in, 300);
+    }
+
+    #[test]
+    fn every_kind_validates_its_own_fields_and_refuses_others() {
+        use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
+        let p = Policy::default();
+        let v = |k: RequestKind, w: &CreateRequest| NewRequest::from_wire(k, w, &p, NOW);
+        let hash = "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg";
+        let sign = CreateRequest::sign(
+            "홍길동",
+            "01012345678",
+            "19900101",
+            "계약서",
+            TokenType::Hash,
+            hash,
+            300,
+        );
+        let ok = v(RequestKind::Sign, &sign).unwrap();
+        assert_eq!(ok.documents[0].token_type, TokenType::Hash);
+        assert_eq!(ok.title, "계약서");
+        let mut bad = sign.clone();
+        bad.token = Some("not a hash".into());
+        assert_eq!(
+            v(RequestKind::Sign, &bad),
+            Err(ValidationError::TokenHashInvalid)
+        );
+        bad.token_type = Some("DOC".into());
+        assert_eq!(
+            v(RequestKind::Sign, &bad),
+            Err(ValidationError::TokenTypeInvalid)
+        );
+        bad.token_type = None;
+        assert_eq!(
+            v(RequestKind::Sign, &bad),
+            Err(ValidationError::TokenTypeMissing)
+        );
+        // kakaocert clients may send reqTitle instead of signTitle.
+        let mut alias = sign.clone();
+        alias.req_title = alias.sign_title.take();
+        assert_eq!(v(RequestKind::Sign, &alias).unwrap().title, "계약서");
+        assert_eq!(
+            v(RequestKind::Identity, &sign),
+            Err(ValidationError::FieldNotForKind)
+        );
+
+        let docs = |n: usize| {
+            (0..n)
+                .map(|i| TokenItem::new(format!("문서{i}"), TokenType::Text, format!("본문{i}")))
+                .collect::<Vec<_>>()
+        };
+        let multi = |n| {
+            CreateRequest::multi_sign("홍길동", "01012345678", "19900101", "계약", docs(n), 300)
+        };
+        assert_eq!(
+            v(RequestKind::MultiSign, &multi(50))
+                .unwrap()
+                .documents
+                .len(),
+            50
+        );
+        assert_eq!(
+            v(RequestKind::MultiSign, &multi(51)),
+            Err(ValidationError::TokensTooMany)
+        );
+        assert_eq!(
+            v(RequestKind::MultiSign, &multi(0)),
+            Err(ValidationError::TokensMissing)
+        );
+        let mut untyped = multi(2);
+        if let Some(t) = untyped.tokens.as_mut() {
+            t[1].token_type = None;
+        }
+        assert_eq!(
+            v(RequestKind::MultiSign, &untyped),
+            Err(ValidationError::TokenTypeMissing)
+        );
+        untyped.token_type = Some("TEXT".into());
+        assert!(
+            v(RequestKind::MultiSign, &untyped).is_ok(),
+            "top-level tokenType is the default"
+        );
+
+        let account = DebitAccount {
+            request_corp: "도장보험".into(),
+            bank_name: "국민은행".into(),
+            bank_account_num: "123-45-6789".into(),
+            bank_account_name: "홍길동".into(),
+            bank_account_birthday: "19900101".into(),
+            bank_service_type: "CMS".into(),
+        };
+        let debit = CreateRequest::debit_consent(
+            "홍길동",
+            "01012345678",
+            "19900101",
+            "출금동의",
+            account.clone(),
+            300,
+        );
+        let ok = v(RequestKind::DebitConsent, &debit).unwrap();
+        assert_eq!(
+            ok.documents[0].token,
+            dojang_proto::rp::debit_consent_text(&account)
+        );
+        let check = |f: &dyn Fn(&mut CreateRequest), e: ValidationError| {
+            let mut w = debit.clone();
+            f(&mut w);
+            assert_eq!(v(RequestKind::DebitConsent, &w), Err(e));
+        };
+        check(
+            &|w| w.request_corp = None,
+            ValidationError::RequestCorpMissing,
+        );
+        check(
+            &|w| w.bank_name = Some("b".repeat(101)),
+            ValidationError::BankNameTooLong,
+        );
+        check(
+            &|w| w.bank_account_num = Some("12a4".into()),
+            ValidationError::BankAccountNumInvalid,
+        );
+        check(
+            &|w| w.bank_account_name = None,
+            ValidationError::BankAccountNameMissing,
+        );
+        check(
+            &|w| w.bank_account_birthday = Some("19901332".into()),
+            ValidationError::BankAccountBirthdayInvalid,
+        );
+        check(
+            &|w| w.bank_service_type = Some("ACH".into()),
+            ValidationError::BankServiceTypeInvalid,
+        );
+        check(
+            &|w| w.token = Some("x".into()),
+            ValidationError::FieldNotForKind,
+        );
+
+        let login = CreateRequest::login("홍길동", "01012345678", "19900101", "nonce", 60);
+        assert_eq!(v(RequestKind::Login, &login).unwrap().title, "간편로그인");
+        let mut app = login.clone();
+        app.app_use_yn = Some(true);
+        assert_eq!(
+            v(RequestKind::Login, &app),
+            Err(ValidationError::ReturnUrlMissing)
+        );
+        for url in ["javascript://x", "https://", "not a url", "https://a b"] {
+            app.return_url = Some(url.into());
+            assert_eq!(
+                v(RequestKind::Login, &app),
+                Err(ValidationError::ReturnUrlInvalid),
+                "{url}"
+            );
+        }
+        app.return_url = Some("myapp://done".into());
+        assert!(v(RequestKind::Login, &app).unwrap().options.app_use);
+
+        let common = |f: &dyn Fn(&mut CreateRequest), e: ValidationError| {
+            let mut w = wire();
+            f(&mut w);
+            assert_eq!(NewRequest::identity(&w, &p, NOW), Err(e));
+        };
+        common(
+            &|w| w.call_center_name = Some("가".repeat(11)),
+            ValidationError::CallCenterNameTooLong,
+        );
+        common(
+            &|w| w.sub_client_id = Some("has space".into()),
+            ValidationError::SubClientIdInvalid,
+        );
+        common(
+            &|w| w.sub_client_id = Some("a".repeat(13)),
+            ValidationError::SubClientIdInvalid,
+        );
+        common(
+            &|w| w.payload = Some("p".repeat(201)),
+            ValidationError::PayloadTooLong,
+        );
+        let mut all = wire();
+        all.payload = Some("memo".into());
+        all.verify_name_yn = Some(false);
+        all.allow_simple_regist_yn = Some(true);
+        let o = NewRequest::identity(&all, &p, NOW).unwrap().options;
+        assert!(!o.verify_name && o.allow_simple_regist);
+        assert_eq!(o.payload.as_deref(), Some("memo"));
+        assert!(
+            NewRequest::identity(&wire(), &p, NOW)
+                .unwrap()
+                .options
+                .verify_name,
+            "verifyNameYN defaults to true"
+        );
     }
 
     #[test]

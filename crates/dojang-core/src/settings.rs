@@ -10,6 +10,22 @@ pub const TITLE_MAX_CHARS: usize = 40;
 pub const EXTRA_MESSAGE_MAX_CHARS: usize = 500;
 /// Longest call-centre number.
 pub const CALL_CENTER_MAX_CHARS: usize = 20;
+/// Longest call-centre name.
+pub const CALL_CENTER_NAME_MAX_CHARS: usize = 10;
+/// Longest sub-client id (an alias of a relying party).
+pub const SUB_CLIENT_ID_MAX_CHARS: usize = 12;
+/// Longest alias display name.
+pub const SUB_CLIENT_NAME_MAX_CHARS: usize = 40;
+/// Longest payload (the relying party's memo).
+pub const PAYLOAD_MAX_CHARS: usize = 200;
+/// Longest `returnURL`.
+pub const RETURN_URL_MAX_CHARS: usize = 1000;
+/// Most documents in one multi-sign request.
+pub const MULTI_SIGN_MAX_TOKENS: usize = 50;
+/// Longest corporation, bank and holder name of a debit consent.
+pub const BANK_FIELD_MAX_CHARS: usize = 100;
+/// Longest account number of a debit consent.
+pub const BANK_ACCOUNT_NUM_MAX_CHARS: usize = 31;
 /// Longest decline reason.
 pub const REASON_MAX_CHARS: usize = 200;
 /// The hard ceiling of `expireIn` any configuration may allow.
@@ -34,6 +50,14 @@ pub struct Policy {
     pub enrolments_per_phone_per_hour: u32,
     /// Validity of an issued certificate (3 years).
     pub certificate_validity: Duration,
+    /// Requests one person may receive per minute, across all relying parties (5; 0 = no
+    /// limit). Guards against push bombing.
+    pub person_requests_per_minute: u32,
+    /// How long an `Idempotency-Key` makes a repeated create call return the first receipt
+    /// (10 minutes).
+    pub idempotency_window: Duration,
+    /// Development only: show the right binding code on the device's card (false).
+    pub dev_reveal_binding_code: bool,
 }
 
 impl Default for Policy {
@@ -47,6 +71,9 @@ impl Default for Policy {
             otp_max_attempts: 5,
             enrolments_per_phone_per_hour: 5,
             certificate_validity: Duration::from_secs(3 * 365 * 24 * 3600),
+            person_requests_per_minute: 5,
+            idempotency_window: Duration::from_secs(600),
+            dev_reveal_binding_code: false,
         }
     }
 }

@@ -60,6 +60,18 @@ pub struct EnrolmentCompleted {
     pub not_after: String,
 }
 
+/// One document on a card: what the person reads and the app signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardDocument {
+    /// The document's title.
+    pub title: String,
+    /// How to show the token: `TEXT` in full; `HASH` and `PDF` as the title and the hash.
+    pub token_type: crate::rp::TokenType,
+    /// The exact text the app signs (the CMS content is its UTF-8 bytes).
+    pub token: String,
+}
+
 /// A request as the app shows it (a "card").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,9 +79,9 @@ pub struct RequestCard {
     /// The receipt.
     #[serde(rename = "receiptID")]
     pub receipt_id: String,
-    /// `identity` for now; later kinds add `sign`, `multi-sign`, …
+    /// `identity`, `sign`, `multi-sign`, `debit-consent` or `login`.
     pub kind: String,
-    /// Who is asking: the relying party's name.
+    /// Who is asking: the relying party's name, or the alias the request named.
     pub requester: String,
     /// The relying party's client code.
     pub client_code: String,
@@ -79,8 +91,26 @@ pub struct RequestCard {
     pub extra_message: Option<String>,
     /// Call-centre number to show.
     pub call_center_num: Option<String>,
-    /// The text the app signs.
+    /// Call-centre name to show.
+    #[serde(default)]
+    pub call_center_name: Option<String>,
+    /// The text the app signs (the first document's token; every kind but multi-sign has
+    /// exactly one).
     pub token: String,
+    /// Every document, in order; the app signs each (multi-sign: all with one PIN entry).
+    #[serde(default)]
+    pub documents: Vec<CardDocument>,
+    /// Three two-digit codes; the person picks the one the relying party's page shows.
+    /// Empty for app-to-app requests (no second screen to compare with).
+    #[serde(default)]
+    pub binding_choices: Vec<String>,
+    /// The right code, only when the server runs with `dev_reveal_binding_code` (tests and
+    /// development): a scripted device uses it to pick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_code: Option<String>,
+    /// An app-to-app request (opened through its `scheme` URL, not pushed).
+    #[serde(default)]
+    pub app_use: bool,
     /// Accepted at, RFC 3339 UTC with milliseconds.
     pub request_dt: String,
     /// Expires at, RFC 3339 UTC with milliseconds.
@@ -123,8 +153,15 @@ pub struct PendingRequests {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Approve {
-    /// Standard base64 of the DER CMS SignedData over the token.
+    /// Standard base64 of the DER CMS SignedData over the token (every kind but multi-sign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_data: Option<String>,
+    /// One SignedData per document, in the card's order (multi-sign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_signed_data: Option<Vec<String>>,
+    /// The binding code the person picked (required unless the card has no choices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_code: Option<String>,
 }
 
 /// `POST …/decline`.
@@ -142,6 +179,10 @@ pub struct Answered {
     pub receipt_id: String,
     /// The state after the call.
     pub state: i32,
+    /// App-to-app: where the app goes next (the relying party's `returnURL` with `txID`
+    /// added), after an approve or a decline.
+    #[serde(rename = "returnURL", default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
 }
 
 #[cfg(test)]

@@ -151,6 +151,64 @@ catalogue! {
     RelyingPartyNameInvalid = -10201084, "Relying party name must be 1 to 100 characters", "이용기관 이름은 1~100자여야 합니다";
     /// `reason` longer than 200 characters.
     ReasonTooLong = -10201131, "reason must be at most 200 characters", "사유는 200자 이하여야 합니다";
+    /// A field that belongs to another request kind (for example `tokens` on `/v1/sign`).
+    FieldNotForKind = -10201141, "A field does not belong to this request kind", "이 요청 종류에서 사용할 수 없는 필드가 있습니다";
+    /// `tokenType` missing.
+    TokenTypeMissing = -10201033, "tokenType is required", "토큰 유형(tokenType)을 입력하세요";
+    /// `tokenType` is not `TEXT`, `HASH` or `PDF`.
+    TokenTypeInvalid = -10201034, "tokenType must be TEXT, HASH or PDF", "토큰 유형은 TEXT, HASH, PDF 중 하나여야 합니다";
+    /// A `HASH` or `PDF` token that is not the base64url SHA-256 (32 bytes) of the document.
+    TokenHashInvalid = -10201035, "A HASH or PDF token must be the base64url SHA-256 of the document", "HASH, PDF 토큰은 문서 SHA-256 값의 base64url이어야 합니다";
+    /// `tokens` missing or empty.
+    TokensMissing = -10201036, "tokens is required (1 to 50 documents)", "서명할 문서 목록(tokens)을 입력하세요 (1~50건)";
+    /// More than 50 documents.
+    TokensTooMany = -10201037, "tokens may hold at most 50 documents", "문서는 최대 50건까지 요청할 수 있습니다";
+    /// `callCenterName` longer than 10 characters.
+    CallCenterNameTooLong = -10201073, "callCenterName must be at most 10 characters", "고객센터 이름은 10자 이하여야 합니다";
+    /// `subClientID` outside 1–12 letters, digits, `_` or `-`.
+    SubClientIdInvalid = -10201151, "subClientID must be 1 to 12 letters, digits, '_' or '-'", "subClientID는 1~12자의 영문, 숫자, '_', '-'여야 합니다";
+    /// An alias's display name empty or longer than 40 characters.
+    SubClientNameInvalid = -10201152, "Alias name must be 1 to 40 characters", "별칭 이름은 1~40자여야 합니다";
+    /// `payload` longer than 200 characters.
+    PayloadTooLong = -10201161, "payload must be at most 200 characters", "payload는 200자 이하여야 합니다";
+    /// `appUseYN` is true but `returnURL` is missing.
+    ReturnUrlMissing = -10201171, "returnURL is required when appUseYN is true", "앱투앱(appUseYN) 요청에는 returnURL이 필요합니다";
+    /// `returnURL` is not an https, http or app-scheme URL of at most 1,000 characters.
+    ReturnUrlInvalid = -10201172, "returnURL must be an https, http or app-scheme URL of at most 1000 characters", "returnURL은 1000자 이하의 https, http 또는 앱 스킴 URL이어야 합니다";
+    /// `requestCorp` missing.
+    RequestCorpMissing = -10201181, "requestCorp is required", "요청기관명(requestCorp)을 입력하세요";
+    /// `requestCorp` longer than 100 characters.
+    RequestCorpTooLong = -10201182, "requestCorp must be at most 100 characters", "요청기관명은 100자 이하여야 합니다";
+    /// `bankName` missing.
+    BankNameMissing = -10201183, "bankName is required", "은행명(bankName)을 입력하세요";
+    /// `bankName` longer than 100 characters.
+    BankNameTooLong = -10201184, "bankName must be at most 100 characters", "은행명은 100자 이하여야 합니다";
+    /// `bankAccountNum` missing.
+    BankAccountNumMissing = -10201185, "bankAccountNum is required", "계좌번호(bankAccountNum)를 입력하세요";
+    /// `bankAccountNum` not digits and `-`, or longer than 31 characters.
+    BankAccountNumInvalid = -10201186, "bankAccountNum must be digits and '-', at most 31 characters", "계좌번호는 31자 이하의 숫자와 '-'여야 합니다";
+    /// `bankAccountName` missing.
+    BankAccountNameMissing = -10201187, "bankAccountName is required", "예금주명(bankAccountName)을 입력하세요";
+    /// `bankAccountName` longer than 100 characters.
+    BankAccountNameTooLong = -10201188, "bankAccountName must be at most 100 characters", "예금주명은 100자 이하여야 합니다";
+    /// `bankAccountBirthday` missing.
+    BankAccountBirthdayMissing = -10201189, "bankAccountBirthday is required", "예금주 생년월일(bankAccountBirthday)을 입력하세요";
+    /// `bankAccountBirthday` not a valid `YYYYMMDD` date.
+    BankAccountBirthdayInvalid = -10201190, "bankAccountBirthday must be a valid YYYYMMDD date", "예금주 생년월일은 올바른 YYYYMMDD 날짜여야 합니다";
+    /// `bankServiceType` missing.
+    BankServiceTypeMissing = -10201191, "bankServiceType is required", "출금 방식(bankServiceType)을 입력하세요";
+    /// `bankServiceType` not `CMS`, `FIRM` or `GIRO`.
+    BankServiceTypeInvalid = -10201192, "bankServiceType must be CMS, FIRM or GIRO", "출금 방식은 CMS, FIRM, GIRO 중 하나여야 합니다";
+    /// An approve without `bindingCode` although the card offered choices.
+    BindingCodeMissing = -10201201, "bindingCode is required", "확인 번호(bindingCode)를 선택하세요";
+    /// `multiSignedData` missing, or not one base64 SignedData per document.
+    MultiSignedDataInvalid = -10201122, "multiSignedData must hold one base64 SignedData per document", "multiSignedData에는 문서마다 하나의 base64 SignedData가 있어야 합니다";
+    /// `Idempotency-Key` header outside 1–64 visible ASCII characters.
+    IdempotencyKeyInvalid = -10201211, "Idempotency-Key must be 1 to 64 visible ASCII characters", "Idempotency-Key는 1~64자의 ASCII 문자여야 합니다";
+    /// `wait` query parameter not a whole number from 0 to 30.
+    WaitInvalid = -10201221, "wait must be a whole number of seconds from 0 to 30", "wait는 0~30 사이의 정수(초)여야 합니다";
+    /// A login verify path id that is neither a 40-hex-digit txID nor a receipt id.
+    TxIdInvalid = -10201231, "txID must be 40 hexadecimal digits", "txID는 40자리 16진수여야 합니다";
 
     // 03 — receipts and their state
     /// No such receipt for this relying party (another relying party's receipts are invisible).
@@ -171,6 +229,16 @@ catalogue! {
     ReceiverNotFound = -10300008, "No certificate holder with this phone number and birth date", "해당 휴대폰번호와 생년월일로 등록된 인증서가 없습니다";
     /// The name does not match the certificate holder's name.
     ReceiverNameMismatch = -10300009, "The name does not match the certificate holder", "성명이 인증서 소유자와 일치하지 않습니다";
+    /// `subClientID` names no alias of this relying party.
+    SubClientNotFound = -10300010, "subClientID is not registered for this relying party", "등록되지 않은 subClientID입니다";
+    /// The person already has a waiting request from this relying party (one at a time).
+    RequestInProgress = -10300011, "A request to this person is already in progress", "이 사용자에게 진행 중인 요청이 이미 있습니다";
+    /// The person received too many requests recently; see `Retry-After`.
+    PersonRateLimited = -10300012, "Too many requests to this person; try again later", "이 사용자에게 요청이 너무 많습니다. 잠시 후 다시 시도하세요";
+    /// The `Idempotency-Key` was used within 10 minutes with a different body.
+    IdempotencyKeyReused = -10300013, "Idempotency-Key was already used with a different body", "같은 Idempotency-Key가 다른 요청 본문에 이미 사용되었습니다";
+    /// Cancel on a request that is no longer waiting.
+    NotCancellable = -10300014, "Only a waiting request can be cancelled", "대기 중인 요청만 취소할 수 있습니다";
 
     // 04 — devices and enrolment
     /// No device credential on a device API call.
@@ -205,6 +273,8 @@ catalogue! {
     DeviceRequestNotFound = -10400031, "No such request for this device", "이 기기에 해당하는 요청이 없습니다";
     /// The request is no longer waiting (already signed, declined, failed or withdrawn).
     RequestNotWaiting = -10400032, "The request is no longer waiting", "대기 중인 요청이 아닙니다";
+    /// The person picked a binding code other than the relying party's: the request is declined.
+    BindingCodeMismatch = -10400033, "The picked code does not match; the request was declined", "선택한 확인 번호가 일치하지 않아 요청이 거절되었습니다";
 
     // 05 — signatures submitted by a device
     /// `signedData` is not a parseable CMS SignedData.

@@ -2,6 +2,8 @@
 //!
 //! Paths with parameters use axum's `{name}` syntax; the `*_path` functions fill them in.
 
+use crate::rp::Kind;
+
 /// `POST` — a relying party asks for an identity verification (본인인증).
 pub const IDENTITY: &str = "/v1/identity";
 /// `GET` — status of one identity verification.
@@ -31,6 +33,42 @@ pub const PKI_CA_DER: &str = "/pki/ca.crt";
 /// `GET` — liveness and database check.
 pub const HEALTH: &str = "/healthz";
 
+/// `POST` — create a request of `kind`: `/v1/identity`, `/v1/sign`, `/v1/multi-sign`,
+/// `/v1/debit-consent`, `/v1/login`.
+pub fn create_path(kind: Kind) -> String {
+    format!("/v1/{kind}")
+}
+
+/// `GET` — the status route template of `kind` (`/v1/{kind}/{receipt_id}`).
+pub fn status_template(kind: Kind) -> String {
+    format!("/v1/{kind}/{{receipt_id}}")
+}
+
+/// `POST` — the verify route template of `kind` (login: the id is the `txID`).
+pub fn verify_template(kind: Kind) -> String {
+    format!("/v1/{kind}/{{receipt_id}}/verify")
+}
+
+/// `POST` — the cancel route template of `kind`.
+pub fn cancel_template(kind: Kind) -> String {
+    format!("/v1/{kind}/{{receipt_id}}/cancel")
+}
+
+/// `/v1/{kind}/{receipt_id}`
+pub fn status_path(kind: Kind, receipt_id: &str) -> String {
+    format!("/v1/{kind}/{receipt_id}")
+}
+
+/// `/v1/{kind}/{id}/verify`
+pub fn verify_path(kind: Kind, id: &str) -> String {
+    format!("/v1/{kind}/{id}/verify")
+}
+
+/// `/v1/{kind}/{receipt_id}/cancel`
+pub fn cancel_path(kind: Kind, receipt_id: &str) -> String {
+    format!("/v1/{kind}/{receipt_id}/cancel")
+}
+
 /// `/v1/identity/{receipt_id}`
 pub fn identity_status_path(receipt_id: &str) -> String {
     format!("{IDENTITY}/{receipt_id}")
@@ -58,6 +96,23 @@ mod tests {
     #[test]
     fn filled_paths_match_the_route_templates() {
         let id = "1".repeat(32);
+        for k in Kind::ALL {
+            assert_eq!(
+                status_path(k, &id),
+                status_template(k).replace("{receipt_id}", &id)
+            );
+            assert_eq!(
+                verify_path(k, &id),
+                verify_template(k).replace("{receipt_id}", &id)
+            );
+            assert_eq!(
+                cancel_path(k, &id),
+                cancel_template(k).replace("{receipt_id}", &id)
+            );
+        }
+        assert_eq!(create_path(Kind::Identity), IDENTITY);
+        assert_eq!(status_template(Kind::Identity), IDENTITY_STATUS);
+        assert_eq!(verify_template(Kind::Identity), IDENTITY_VERIFY);
         assert_eq!(
             identity_status_path(&id),
             IDENTITY_STATUS.replace("{receipt_id}", &id)

@@ -1,18 +1,132 @@
 //! The native relying-party API v1 (JSON). See `docs/api.md` for the narrative.
 //!
-//! Request structs have every field optional so that a missing field reaches the server's
-//! validation and gets its own error code instead of a generic JSON error.
+//! Every request kind (identity verification, e-signature, multi-document signing, direct-debit
+//! consent, simple login) is created with the same body type, [`CreateRequest`]: each kind
+//! uses the fields its documentation names and the server refuses the others. Every field is
+//! optional here so that a missing one reaches the server's validation and gets its own error
+//! code instead of a generic JSON error.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::datetime::{kst, kst_option};
 
-/// `POST /v1/identity`: ask a named person to prove who they are (본인인증).
+/// The kinds of request, with the path segment each lives under (`/v1/{kind}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Identity verification (본인인증): the person signs a one-time token.
+    Identity,
+    /// E-signature (전자서명) of one text, hash or PDF hash.
+    Sign,
+    /// Several documents signed with one PIN entry (다건 전자서명).
+    MultiSign,
+    /// Direct-debit consent (출금동의).
+    DebitConsent,
+    /// Simple login (간편로그인).
+    Login,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 5] = [
+        Kind::Identity,
+        Kind::Sign,
+        Kind::MultiSign,
+        Kind::DebitConsent,
+        Kind::Login,
+    ];
+
+    /// The path segment and the name on the wire: `identity`, `sign`, `multi-sign`,
+    /// `debit-consent`, `login`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Identity => "identity",
+            Kind::Sign => "sign",
+            Kind::MultiSign => "multi-sign",
+            Kind::DebitConsent => "debit-consent",
+            Kind::Login => "login",
+        }
+    }
+
+    /// From the path segment.
+    pub fn from_segment(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the app shows a token and what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TokenType {
+    /// Text shown to the person in full (≤ 2,800 characters).
+    Text,
+    /// base64url SHA-256 of a document the relying party holds; the app shows the title and
+    /// the hash.
+    Hash,
+    /// Like `HASH`, for a PDF document.
+    Pdf,
+}
+
+impl TokenType {
+    /// `TEXT`, `HASH` or `PDF`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Text => "TEXT",
+            TokenType::Hash => "HASH",
+            TokenType::Pdf => "PDF",
+        }
+    }
+
+    /// From the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "TEXT" => Some(TokenType::Text),
+            "HASH" => Some(TokenType::Hash),
+            "PDF" => Some(TokenType::Pdf),
+            _ => None,
+        }
+    }
+}
+
+/// One document of a multi-document signing request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdentityRequest {
-    /// The person's name as the relying party knows it.
+pub struct TokenItem {
+    /// The document's title (≤ 40 characters); `reqTitle` is accepted as an alias.
+    #[serde(alias = "reqTitle", skip_serializing_if = "Option::is_none")]
+    pub sign_title: Option<String>,
+    /// `TEXT`, `HASH` or `PDF`; defaults to the request's `tokenType`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// The text, or the base64url SHA-256 of the document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl TokenItem {
+    /// A document with every field set.
+    pub fn new(title: impl Into<String>, token_type: TokenType, token: impl Into<String>) -> Self {
+        Self {
+            sign_title: Some(title.into()),
+            token_type: Some(token_type.as_str().to_owned()),
+            token: Some(token.into()),
+        }
+    }
+}
+
+/// The body of every create call: `POST /v1/identity`, `/v1/sign`, `/v1/multi-sign`,
+/// `/v1/debit-consent` and `/v1/login`. See docs/api.md for which kind needs which field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRequest {
+    /// The person's name as the relying party knows it (≤ 80 characters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver_name: Option<String>,
     /// Mobile number, 10–11 digits, no separators.
@@ -21,26 +135,97 @@ pub struct IdentityRequest {
     /// Birth date, `YYYYMMDD`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receiver_birthday: Option<String>,
-    /// The one-time text the app signs; returned by verify inside `signedData`.
+    /// The text the app signs: a one-time value (identity, login) or the document (sign).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    /// The title shown on the person's app (≤ 40 characters).
+    /// `TEXT`, `HASH` or `PDF` (sign; the default type of multi-sign documents).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// The documents of a multi-sign request (1–50).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Vec<TokenItem>>,
+    /// The title on the person's app (≤ 40 characters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub req_title: Option<String>,
-    /// An optional message shown at the top of the card (≤ 500 characters).
+    /// The title of a sign request (≤ 40); `reqTitle` is accepted instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_title: Option<String>,
+    /// A message shown at the top of the card (≤ 500 characters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_message: Option<String>,
     /// Seconds the person has to answer (1 up to the server's maximum, 1000 by default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_in: Option<i64>,
-    /// The call-centre number shown to the person (≤ 20 characters); defaults to the relying
-    /// party's registered number.
+    /// The call-centre number shown to the person (≤ 20); defaults to the registered one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call_center_num: Option<String>,
+    /// The call-centre name shown to the person (≤ 10); defaults to "<name> 고객센터".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_center_name: Option<String>,
+    /// An alias the operator registered for this relying party (≤ 12), shown as the requester.
+    #[serde(rename = "subClientID", skip_serializing_if = "Option::is_none")]
+    pub sub_client_id: Option<String>,
+    /// A memo returned as is by status (≤ 200 characters). Put no personal data here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// When the person has no certificate yet: `true` lets them get one by phone check alone,
+    /// `false` (the default) requires the bank-account check.
+    #[serde(
+        rename = "allowSimpleRegistYN",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_simple_regist_yn: Option<bool>,
+    /// `true` (the default): the name must match the certificate holder's exactly. `false`:
+    /// the person is found by phone and birth date and the result reports their real name.
+    #[serde(rename = "verifyNameYN", skip_serializing_if = "Option::is_none")]
+    pub verify_name_yn: Option<bool>,
+    /// `true`: app-to-app on the same phone (the answer carries a `scheme` URL that opens the
+    /// app) instead of a push.
+    #[serde(rename = "appUseYN", skip_serializing_if = "Option::is_none")]
+    pub app_use_yn: Option<bool>,
+    /// Where the app returns after an app-to-app answer (≤ 1,000; `https://` or an app scheme).
+    #[serde(rename = "returnURL", skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
+    /// Debit consent: the corporation that will withdraw (≤ 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_corp: Option<String>,
+    /// Debit consent: the bank's name (≤ 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_name: Option<String>,
+    /// Debit consent: the account number (≤ 31; digits and `-`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_account_num: Option<String>,
+    /// Debit consent: the account holder's name (≤ 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_account_name: Option<String>,
+    /// Debit consent: the account holder's birth date, `YYYYMMDD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_account_birthday: Option<String>,
+    /// Debit consent: `CMS`, `FIRM` or `GIRO`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_service_type: Option<String>,
 }
 
-impl IdentityRequest {
-    /// A request with every required field set.
+/// The body of `POST /v1/identity`: the same shape as every create call.
+pub type IdentityRequest = CreateRequest;
+
+impl CreateRequest {
+    fn person(
+        receiver_name: impl Into<String>,
+        receiver_hp: impl Into<String>,
+        receiver_birthday: impl Into<String>,
+        expire_in: i64,
+    ) -> Self {
+        Self {
+            receiver_name: Some(receiver_name.into()),
+            receiver_hp: Some(receiver_hp.into()),
+            receiver_birthday: Some(receiver_birthday.into()),
+            expire_in: Some(expire_in),
+            ..Self::default()
+        }
+    }
+
+    /// An identity verification with every required field set.
     pub fn new(
         receiver_name: impl Into<String>,
         receiver_hp: impl Into<String>,
@@ -50,14 +235,79 @@ impl IdentityRequest {
         expire_in: i64,
     ) -> Self {
         Self {
-            receiver_name: Some(receiver_name.into()),
-            receiver_hp: Some(receiver_hp.into()),
-            receiver_birthday: Some(receiver_birthday.into()),
             token: Some(token.into()),
             req_title: Some(req_title.into()),
-            expire_in: Some(expire_in),
-            extra_message: None,
-            call_center_num: None,
+            ..Self::person(receiver_name, receiver_hp, receiver_birthday, expire_in)
+        }
+    }
+
+    /// An e-signature request.
+    pub fn sign(
+        receiver_name: impl Into<String>,
+        receiver_hp: impl Into<String>,
+        receiver_birthday: impl Into<String>,
+        sign_title: impl Into<String>,
+        token_type: TokenType,
+        token: impl Into<String>,
+        expire_in: i64,
+    ) -> Self {
+        Self {
+            sign_title: Some(sign_title.into()),
+            token_type: Some(token_type.as_str().to_owned()),
+            token: Some(token.into()),
+            ..Self::person(receiver_name, receiver_hp, receiver_birthday, expire_in)
+        }
+    }
+
+    /// A multi-document signing request.
+    pub fn multi_sign(
+        receiver_name: impl Into<String>,
+        receiver_hp: impl Into<String>,
+        receiver_birthday: impl Into<String>,
+        req_title: impl Into<String>,
+        tokens: Vec<TokenItem>,
+        expire_in: i64,
+    ) -> Self {
+        Self {
+            req_title: Some(req_title.into()),
+            tokens: Some(tokens),
+            ..Self::person(receiver_name, receiver_hp, receiver_birthday, expire_in)
+        }
+    }
+
+    /// A direct-debit consent request.
+    #[allow(clippy::too_many_arguments)]
+    pub fn debit_consent(
+        receiver_name: impl Into<String>,
+        receiver_hp: impl Into<String>,
+        receiver_birthday: impl Into<String>,
+        req_title: impl Into<String>,
+        account: DebitAccount,
+        expire_in: i64,
+    ) -> Self {
+        Self {
+            req_title: Some(req_title.into()),
+            request_corp: Some(account.request_corp),
+            bank_name: Some(account.bank_name),
+            bank_account_num: Some(account.bank_account_num),
+            bank_account_name: Some(account.bank_account_name),
+            bank_account_birthday: Some(account.bank_account_birthday),
+            bank_service_type: Some(account.bank_service_type),
+            ..Self::person(receiver_name, receiver_hp, receiver_birthday, expire_in)
+        }
+    }
+
+    /// A simple-login request (the token is a one-time value, like identity's).
+    pub fn login(
+        receiver_name: impl Into<String>,
+        receiver_hp: impl Into<String>,
+        receiver_birthday: impl Into<String>,
+        token: impl Into<String>,
+        expire_in: i64,
+    ) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..Self::person(receiver_name, receiver_hp, receiver_birthday, expire_in)
         }
     }
 
@@ -72,38 +322,127 @@ impl IdentityRequest {
         self.call_center_num = Some(number.into());
         self
     }
+
+    /// Ask for app-to-app on the same phone, returning to `return_url`.
+    pub fn with_app_to_app(mut self, return_url: impl Into<String>) -> Self {
+        self.app_use_yn = Some(true);
+        self.return_url = Some(return_url.into());
+        self
+    }
+}
+
+/// The account of a direct-debit consent, as the relying party names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DebitAccount {
+    /// The corporation that will withdraw.
+    pub request_corp: String,
+    /// The bank.
+    pub bank_name: String,
+    /// The account number.
+    pub bank_account_num: String,
+    /// The account holder.
+    pub bank_account_name: String,
+    /// The holder's birth date, `YYYYMMDD`.
+    pub bank_account_birthday: String,
+    /// `CMS`, `FIRM` or `GIRO`.
+    pub bank_service_type: String,
 }
 
 /// Answer of every create call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReceiptResponse {
-    /// 32 digits; the handle for status and verify.
+    /// 32 digits; the handle for status, verify and cancel.
     #[serde(rename = "receiptID")]
     pub receipt_id: String,
+    /// Two digits to show on the relying party's page; the app asks the person to pick them
+    /// among three (number matching against phishing). Absent for app-to-app requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_code: Option<String>,
+    /// For app-to-app requests: the `dojang://` URL that opens the app on this request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
 }
 
-/// `GET /v1/identity/{receiptID}`.
+/// `GET /v1/{kind}/{receiptID}`: the state, the times and every field of the request except
+/// personal data and tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdentityStatus {
+pub struct RequestStatus {
     /// The receipt.
     #[serde(rename = "receiptID")]
     pub receipt_id: String,
+    /// `identity`, `sign`, `multi-sign`, `debit-consent` or `login`.
+    pub kind: Kind,
     /// The relying party's 12-digit client code.
     pub client_code: String,
-    /// 0 waiting, 1 signed, 2 expired, 3 declined, 4 failed.
+    /// The relying party's name.
+    pub client_name: String,
+    /// The alias the request named (`subClientID`), if any.
+    #[serde(default)]
+    pub sub_client_code: Option<String>,
+    /// The alias's display name, if any.
+    #[serde(default)]
+    pub sub_client_name: Option<String>,
+    /// 0 waiting, 1 signed, 2 expired, 3 declined or cancelled, 4 failed.
     pub state: i32,
+    /// Why a request was declined, cancelled or failed (`cancelled: …`, `binding code
+    /// mismatch`, an error name), when known.
+    #[serde(default)]
+    pub state_reason: Option<String>,
     /// The `expireIn` the request was made with, in seconds.
     pub expire_in: i64,
+    /// The call-centre number shown to the person.
+    #[serde(default)]
+    pub call_center_num: Option<String>,
+    /// The call-centre name shown to the person.
+    pub call_center_name: String,
     /// The title shown to the person.
     pub req_title: String,
+    /// The sign title (sign requests).
+    #[serde(default)]
+    pub sign_title: Option<String>,
+    /// The token type (sign requests).
+    #[serde(default)]
+    pub token_type: Option<TokenType>,
+    /// The documents' token types, in order (multi-sign requests).
+    #[serde(default)]
+    pub token_types: Option<Vec<TokenType>>,
+    /// The message shown at the top of the card.
+    #[serde(default)]
+    pub extra_message: Option<String>,
+    /// As asked.
+    #[serde(rename = "allowSimpleRegistYN")]
+    pub allow_simple_regist_yn: bool,
+    /// As asked.
+    #[serde(rename = "verifyNameYN")]
+    pub verify_name_yn: bool,
+    /// As asked.
+    #[serde(rename = "appUseYN")]
+    pub app_use_yn: bool,
+    /// As asked (app-to-app).
+    #[serde(rename = "returnURL", default)]
+    pub return_url: Option<String>,
+    /// The app-to-app URL (app-to-app).
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// The number-matching code (push requests).
+    #[serde(default)]
+    pub binding_code: Option<String>,
+    /// The relying party's memo, as given.
+    #[serde(default)]
+    pub payload: Option<String>,
     /// When the request was accepted.
     #[serde(rename = "requestDT", with = "kst")]
     pub request_dt: OffsetDateTime,
+    /// When the request was registered (the same as `requestDT`; kept for kakaocert clients).
+    #[serde(rename = "regDT", with = "kst")]
+    pub reg_dt: OffsetDateTime,
     /// When the app first showed it.
     #[serde(rename = "viewDT", with = "kst_option")]
     pub view_dt: Option<OffsetDateTime>,
-    /// When the person signed, declined, or the request failed.
+    /// When the person signed, declined, or the request failed or was cancelled.
     #[serde(rename = "completeDT", with = "kst_option")]
     pub complete_dt: Option<OffsetDateTime>,
     /// When the request expires (or expired).
@@ -114,19 +453,35 @@ pub struct IdentityStatus {
     pub verify_dt: Option<OffsetDateTime>,
 }
 
-/// `POST /v1/identity/{receiptID}/verify`: the signature and the verified person.
+/// The status of an identity verification: the same shape as every kind's.
+pub type IdentityStatus = RequestStatus;
+
+/// `POST /v1/{kind}/{receiptID}/verify` (`/v1/login/{txID}/verify`): the signature(s) and the
+/// verified person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdentityVerifyResult {
+pub struct VerifyResult {
     /// The receipt.
     #[serde(rename = "receiptID")]
     pub receipt_id: String,
+    /// The transaction id (login).
+    #[serde(rename = "txID", default, skip_serializing_if = "Option::is_none")]
+    pub tx_id: Option<String>,
+    /// The kind.
+    pub kind: Kind,
     /// Always 1 (signed) in a successful answer.
     pub state: i32,
-    /// Standard base64 of the DER CMS SignedData the app made over the token.
-    pub signed_data: String,
-    /// The token that was signed.
-    pub token: String,
+    /// Standard base64 of the DER CMS SignedData the app made over the token (every kind but
+    /// multi-sign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_data: Option<String>,
+    /// One SignedData per document, in the request's order (multi-sign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_signed_data: Option<Vec<String>>,
+    /// The token that was signed (every kind but multi-sign; for debit consent, the consent
+    /// text built from the template in docs/api.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     /// The certificate holder's name.
     pub receiver_name: String,
     /// The certificate holder's mobile number.
@@ -134,8 +489,36 @@ pub struct IdentityVerifyResult {
     pub receiver_hp: String,
     /// The certificate holder's birth date, `YYYYMMDD`.
     pub receiver_birthday: String,
-    /// A stable identifier of the person across relying parties (연계정보).
+    /// A stable identifier of the person across relying parties (연계정보, 88 characters).
     pub ci: String,
+    /// A stable identifier of the person for this relying party only (중복가입확인정보,
+    /// 64 characters).
+    pub di: String,
+}
+
+/// The verify result of an identity verification: the same shape as every kind's.
+pub type IdentityVerifyResult = VerifyResult;
+
+/// `POST /v1/{kind}/{receiptID}/cancel`: optional body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelRequest {
+    /// Why (≤ 200 characters), recorded as `cancelled: <reason>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Answer to cancel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cancelled {
+    /// The receipt.
+    #[serde(rename = "receiptID")]
+    pub receipt_id: String,
+    /// 3 (declined/cancelled).
+    pub state: i32,
+    /// When.
+    #[serde(rename = "completeDT", with = "kst")]
+    pub complete_dt: OffsetDateTime,
 }
 
 /// Request states as numbers on the wire.
@@ -146,10 +529,37 @@ pub mod state {
     pub const SIGNED: i32 = 1;
     /// Nobody answered in time.
     pub const EXPIRED: i32 = 2;
-    /// The person declined.
+    /// The person declined, picked the wrong binding code, or the relying party cancelled.
     pub const DECLINED: i32 = 3;
     /// Something went wrong (for example a signature that did not verify).
     pub const FAILED: i32 = 4;
+}
+
+/// The standard consent text of a direct-debit consent: what the person reads and signs. The
+/// service type is shown by its label (`CMS` → `CMS 자동이체`, `FIRM` → `펌뱅킹 자동이체`,
+/// `GIRO` → `지로 자동이체`). docs/api.md shows the template; a test keeps the two equal.
+pub fn debit_consent_text(account: &DebitAccount) -> String {
+    let service = match account.bank_service_type.as_str() {
+        "CMS" => "CMS 자동이체",
+        "FIRM" => "펌뱅킹 자동이체",
+        "GIRO" => "지로 자동이체",
+        other => other,
+    };
+    format!(
+        "[출금동의서]\n\
+         요청기관: {corp}\n\
+         출금은행: {bank}\n\
+         계좌번호: {num}\n\
+         예금주: {holder}\n\
+         예금주 생년월일: {birthday}\n\
+         출금방식: {service}\n\
+         본인은 위 계좌에서 {corp}의 요청에 따라 {service}로 출금되는 것에 동의합니다.",
+        corp = account.request_corp,
+        bank = account.bank_name,
+        num = account.bank_account_num,
+        holder = account.bank_account_name,
+        birthday = account.bank_account_birthday,
+    )
 }
 
 #[cfg(test)]
@@ -173,14 +583,77 @@ mod tests {
     }
 
     #[test]
+    fn kakaocert_names_of_the_optional_fields() {
+        let mut r = CreateRequest::multi_sign(
+            "홍길동",
+            "01012345678",
+            "19900101",
+            "계약",
+            vec![TokenItem::new("약관", TokenType::Text, "본문")],
+            300,
+        )
+        .with_app_to_app("https://rp.example/back");
+        r.sub_client_id = Some("branch1".into());
+        r.allow_simple_regist_yn = Some(true);
+        r.verify_name_yn = Some(false);
+        r.call_center_name = Some("센터".into());
+        r.payload = Some("memo".into());
+        let v = serde_json::to_value(&r).unwrap();
+        for key in [
+            "subClientID",
+            "allowSimpleRegistYN",
+            "verifyNameYN",
+            "appUseYN",
+            "returnURL",
+            "callCenterName",
+            "payload",
+        ] {
+            assert!(v.get(key).is_some(), "{key} in {v}");
+        }
+        assert_eq!(v["tokens"][0]["signTitle"], "약관");
+        // kakaocert clients send reqTitle inside tokens.
+        let item: TokenItem =
+            serde_json::from_value(json!({"reqTitle":"a","tokenType":"HASH","token":"x"})).unwrap();
+        assert_eq!(item.sign_title.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_segments() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_segment(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(Kind::from_segment("cms"), None);
+    }
+
+    #[test]
     fn status_dates_are_kst_compact_or_null() {
-        let s = IdentityStatus {
+        let s = RequestStatus {
             receipt_id: "1".repeat(32),
+            kind: Kind::Identity,
             client_code: "000000000001".into(),
+            client_name: "이용기관".into(),
+            sub_client_code: None,
+            sub_client_name: None,
             state: state::WAITING,
+            state_reason: None,
             expire_in: 300,
+            call_center_num: None,
+            call_center_name: "이용기관 고객센터".into(),
             req_title: "t".into(),
+            sign_title: None,
+            token_type: None,
+            token_types: None,
+            extra_message: None,
+            allow_simple_regist_yn: false,
+            verify_name_yn: true,
+            app_use_yn: false,
+            return_url: None,
+            scheme: None,
+            binding_code: Some("42".into()),
+            payload: None,
             request_dt: datetime!(2026-11-22 00:00:00 UTC),
+            reg_dt: datetime!(2026-11-22 00:00:00 UTC),
             view_dt: None,
             complete_dt: None,
             expire_dt: datetime!(2026-11-22 00:05:00 UTC),
@@ -190,6 +663,29 @@ mod tests {
         assert_eq!(v["requestDT"], "20261122090000");
         assert_eq!(v["expireDT"], "20261122090500");
         assert!(v["viewDT"].is_null());
-        assert_eq!(serde_json::from_value::<IdentityStatus>(v).unwrap(), s);
+        assert_eq!(serde_json::from_value::<RequestStatus>(v).unwrap(), s);
+    }
+
+    #[test]
+    fn consent_text_names_every_field() {
+        let a = DebitAccount {
+            request_corp: "도장보험".into(),
+            bank_name: "국민은행".into(),
+            bank_account_num: "123-456-789".into(),
+            bank_account_name: "홍길동".into(),
+            bank_account_birthday: "19900101".into(),
+            bank_service_type: "CMS".into(),
+        };
+        let t = debit_consent_text(&a);
+        for part in [
+            "도장보험",
+            "국민은행",
+            "123-456-789",
+            "홍길동",
+            "19900101",
+            "CMS 자동이체",
+        ] {
+            assert!(t.contains(part), "{part} missing from {t}");
+        }
     }
 }

@@ -107,6 +107,11 @@ pub struct PolicyConfig {
     pub enrolments_per_phone_per_hour: u32,
     /// Validity of issued certificates, days.
     pub certificate_validity_days: u32,
+    /// Requests one person may receive per minute across relying parties (0 = no limit).
+    pub person_requests_per_minute: u32,
+    /// Development only: put the right binding code on the device's card so a scripted device
+    /// (`dojang-app listen --auto-approve`) can pick it. Never turn on in production.
+    pub dev_reveal_binding_code: bool,
 }
 
 impl Default for PolicyConfig {
@@ -122,6 +127,8 @@ impl Default for PolicyConfig {
             enrolments_per_phone_per_hour: p.enrolments_per_phone_per_hour,
             certificate_validity_days: u32::try_from(p.certificate_validity.as_secs() / 86_400)
                 .unwrap_or(1095),
+            person_requests_per_minute: p.person_requests_per_minute,
+            dev_reveal_binding_code: false,
         }
     }
 }
@@ -285,6 +292,9 @@ impl Config {
             certificate_validity: Duration::from_secs(
                 u64::from(p.certificate_validity_days) * 86_400,
             ),
+            person_requests_per_minute: p.person_requests_per_minute,
+            dev_reveal_binding_code: p.dev_reveal_binding_code,
+            ..Policy::default()
         })
     }
 }

@@ -51,6 +51,8 @@ pub struct Inner {
     pub max_body_bytes: usize,
     /// Cancelled when the server shuts down; long-lived tasks (WebSockets) watch it.
     pub shutdown: CancellationToken,
+    /// Receipts whose state this process just changed; long polls wait on it.
+    pub changes: tokio::sync::broadcast::Sender<dojang_core::ReceiptId>,
     parties: TtlCache<String, RelyingParty>,
     members_by_lookup: TtlCache<(String, String), Member>,
     members: TtlCache<MemberId, Member>,
@@ -99,6 +101,7 @@ impl AppState {
             sms: p.sms,
             max_body_bytes: p.max_body_bytes,
             shutdown: CancellationToken::new(),
+            changes: tokio::sync::broadcast::channel(1024).0,
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
             members: TtlCache::new(MEMBER_TTL),

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use dojang_core::enrolment::Enrolment;
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
-    OutboxMessage, Phone, ReceiptId, RelyingParty, Request,
+    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind,
 };
 use time::OffsetDateTime;
 
@@ -127,6 +127,58 @@ pub struct WaitingRequest {
     pub requester: String,
 }
 
+/// An idempotent create call: the key, the SHA-256 of the body, and how far back a stored
+/// request with the same key counts.
+#[derive(Debug, Clone)]
+pub struct IdempotencyCheck {
+    /// The `Idempotency-Key` header.
+    pub key: String,
+    /// SHA-256 of the raw body.
+    pub body_hash: Vec<u8>,
+    /// Requests with this key accepted at or after this time are replayed.
+    pub since: OffsetDateTime,
+}
+
+/// The checks [`Store::create_request`] runs with the insert, atomically per person.
+#[derive(Debug, Clone, Default)]
+pub struct CreateGuard {
+    /// Replay a recent request with the same key instead of inserting.
+    pub idempotency: Option<IdempotencyCheck>,
+    /// At most this many requests for the person since this time (across relying parties).
+    pub per_person: Option<(u32, OffsetDateTime)>,
+}
+
+/// What [`Store::create_request`] did.
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// The request was inserted.
+    Inserted,
+    /// A request with the same idempotency key and body exists: it, not a new one.
+    Replayed(Box<Request>),
+    /// The idempotency key was used with a different body.
+    KeyReused,
+    /// The person already has a waiting request from this relying party.
+    InProgress,
+    /// The person received too many requests recently; the oldest counted was at this time.
+    RateLimited {
+        /// When the oldest request of the window was made.
+        oldest: OffsetDateTime,
+    },
+}
+
+/// An alias of a relying party (`subClientID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    /// The relying party.
+    pub client_code: ClientCode,
+    /// The id requests name.
+    pub sub_client_id: String,
+    /// The name the app shows.
+    pub name: String,
+    /// When it was registered.
+    pub created_at: OffsetDateTime,
+}
+
 /// The storage operations of dojang. Methods that change a request's state return `false` when
 /// the row was not in the state the change requires (the caller re-reads to say why).
 #[async_trait]
@@ -187,8 +239,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Record a new request.
     async fn insert_request(&self, r: &Request) -> Result<(), StoreError>;
+    /// Record a new request after the guard's checks, atomically for the person: replay an
+    /// idempotent repeat, refuse a second waiting request from the same relying party, and
+    /// refuse beyond the per-person limit.
+    async fn create_request(&self, r: &Request, guard: &CreateGuard)
+    -> Result<Created, StoreError>;
     /// A request by receipt id.
     async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError>;
+    /// A request by its app-to-app transaction id.
+    async fn request_by_tx_id(&self, tx_id: &str) -> Result<Option<Request>, StoreError>;
+
+    /// Register an alias. [`StoreError::Conflict`] if the relying party already has this id.
+    async fn insert_alias(&self, alias: &Alias) -> Result<(), StoreError>;
+    /// The display name of an alias.
+    async fn alias_name(
+        &self,
+        code: &ClientCode,
+        sub_client_id: &str,
+    ) -> Result<Option<String>, StoreError>;
+    /// A relying party's aliases.
+    async fn aliases(&self, code: &ClientCode) -> Result<Vec<Alias>, StoreError>;
+    /// Remove an alias; `false` if there was none.
+    async fn remove_alias(
+        &self,
+        code: &ClientCode,
+        sub_client_id: &str,
+    ) -> Result<bool, StoreError>;
     /// Requests waiting for a member at `now`, oldest first.
     async fn waiting_requests(
         &self,
@@ -197,11 +273,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<WaitingRequest>, StoreError>;
     /// Set `viewed_at` if unset, while waiting.
     async fn mark_viewed(&self, id: &ReceiptId, now: OffsetDateTime) -> Result<bool, StoreError>;
-    /// Waiting and unexpired → signed, storing the signature.
+    /// Waiting and unexpired → signed, storing the signatures (one per document).
     async fn mark_signed(
         &self,
         id: &ReceiptId,
-        signed_data: &[u8],
+        signed_data: &[Vec<u8>],
         signer_serial: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
@@ -219,13 +295,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
-    /// Signed, unverified, created by `client_code`, and signed at or after `signed_after` →
+    /// Signed, unverified, of `kind`, created by `client_code`, and signed at or after `signed_after` →
     /// verified at `now`, in one statement. Returns the request as verified, or `None` if any
     /// condition did not hold (the caller re-reads to say which).
     async fn mark_verified(
         &self,
         id: &ReceiptId,
         client_code: &ClientCode,
+        kind: RequestKind,
         now: OffsetDateTime,
         signed_after: OffsetDateTime,
     ) -> Result<Option<Request>, StoreError>;

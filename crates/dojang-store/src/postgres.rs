@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use dojang_core::enrolment::Enrolment;
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
-    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestState,
+    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestState,
 };
 use sqlx::Pool;
 use sqlx::Postgres as Db;
@@ -17,12 +17,50 @@ use time::OffsetDateTime;
 
 use crate::queries as q;
 use crate::rows::{
-    self, CertificateRow, DeviceRow, EnrolmentRow, MemberRow, OutboxRow, RelyingPartyRow,
-    RequestRow, WaitingRow, col, ms,
+    self, AliasRow, CertificateRow, DeviceRow, EnrolmentRow, IdempotentRow, MemberRow, NameRow,
+    OutboxRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, col, ms,
 };
 use crate::{
-    Backend, CompletedEnrolment, DataKeys, PoolOptions, Store, StoreError, WaitingRequest,
+    Alias, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys, PoolOptions, Store,
+    StoreError, WaitingRequest,
 };
+
+/// Insert a sealed request.
+async fn insert_request<'e, E>(db: E, v: rows::RequestValues) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    sqlx::query(q::INSERT_REQUEST)
+        .bind(v.receipt_id)
+        .bind(v.kind)
+        .bind(v.client_code)
+        .bind(v.member_id)
+        .bind(v.receiver_name_enc)
+        .bind(v.receiver_phone_enc)
+        .bind(v.receiver_birthday_enc)
+        .bind(v.token_enc)
+        .bind(v.title)
+        .bind(v.extra_message_enc)
+        .bind(v.call_center_num)
+        .bind(v.expire_in)
+        .bind(v.requested_at)
+        .bind(v.expire_at)
+        .bind(v.viewed_at)
+        .bind(v.completed_at)
+        .bind(v.verified_at)
+        .bind(v.state)
+        .bind(v.signed_data_enc)
+        .bind(v.signer_serial)
+        .bind(v.reason)
+        .bind(v.details_enc)
+        .bind(v.tx_id)
+        .bind(v.idempotency_key)
+        .bind(v.body_hash)
+        .execute(db)
+        .await
+        .map_err(|e| unique_to_conflict(e, "receipt id"))?;
+    Ok(())
+}
 
 /// A store on PostgreSQL.
 #[derive(Debug, Clone)]
@@ -282,33 +320,129 @@ impl Store for SqlStore {
     }
 
     async fn insert_request(&self, r: &Request) -> Result<(), StoreError> {
-        let v = rows::RequestValues::seal(&self.keys, r)?;
-        sqlx::query(q::INSERT_REQUEST)
-            .bind(v.receipt_id)
-            .bind(v.kind)
-            .bind(v.client_code)
-            .bind(v.member_id)
-            .bind(v.receiver_name_enc)
-            .bind(v.receiver_phone_enc)
-            .bind(v.receiver_birthday_enc)
-            .bind(v.token_enc)
-            .bind(v.title)
-            .bind(v.extra_message_enc)
-            .bind(v.call_center_num)
-            .bind(v.expire_in)
-            .bind(v.requested_at)
-            .bind(v.expire_at)
-            .bind(v.viewed_at)
-            .bind(v.completed_at)
-            .bind(v.verified_at)
-            .bind(v.state)
-            .bind(v.signed_data_enc)
-            .bind(v.signer_serial)
-            .bind(v.reason)
+        let v = rows::RequestValues::seal(&self.keys, r, None)?;
+        insert_request(&self.pool, v).await
+    }
+
+    async fn create_request(
+        &self,
+        r: &Request,
+        guard: &CreateGuard,
+    ) -> Result<Created, StoreError> {
+        let v = rows::RequestValues::seal(&self.keys, r, guard.idempotency.as_ref())?;
+        let now = ms(r.requested_at);
+        let mut tx = self.pool.begin().await?;
+        // Two create calls for one person wait for each other here, so the checks below and
+        // the insert cannot interleave with another instance's.
+        sqlx::query(q::LOCK_MEMBER)
+            .bind(&v.member_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(idem) = &guard.idempotency {
+            let found = sqlx::query_as::<Db, IdempotentRow>(q::IDEMPOTENT_REQUEST)
+                .bind(&v.client_code)
+                .bind(&idem.key)
+                .bind(ms(idem.since))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(found) = found {
+                tx.rollback().await?;
+                if found.body_hash.as_deref() != Some(idem.body_hash.as_slice()) {
+                    return Ok(Created::KeyReused);
+                }
+                let id: ReceiptId = found
+                    .receipt_id
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("receipt id".into()))?;
+                return match self.request(&id).await? {
+                    Some(r) => Ok(Created::Replayed(Box::new(r))),
+                    None => Err(StoreError::Corrupt("replayed request vanished".into())),
+                };
+            }
+        }
+        let waiting = sqlx::query_as::<Db, ReceiptRow>(q::WAITING_FOR_PARTY)
+            .bind(&v.member_id)
+            .bind(&v.client_code)
+            .bind(RequestState::Waiting.code())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if waiting.is_some() {
+            tx.rollback().await?;
+            return Ok(Created::InProgress);
+        }
+        if let Some((max, since)) = guard.per_person {
+            let recent = sqlx::query_as::<Db, RecentRow>(q::RECENT_FOR_MEMBER)
+                .bind(&v.member_id)
+                .bind(ms(since))
+                .fetch_one(&mut *tx)
+                .await?;
+            if let Some(oldest) = recent.limited(max)? {
+                tx.rollback().await?;
+                return Ok(Created::RateLimited { oldest });
+            }
+        }
+        insert_request(&mut *tx, v).await?;
+        tx.commit().await?;
+        Ok(Created::Inserted)
+    }
+
+    async fn request_by_tx_id(&self, tx_id: &str) -> Result<Option<Request>, StoreError> {
+        sqlx::query_as::<Db, RequestRow>(q::REQUEST_BY_TX)
+            .bind(tx_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_alias(&self, a: &Alias) -> Result<(), StoreError> {
+        sqlx::query(q::INSERT_ALIAS)
+            .bind(a.client_code.to_string())
+            .bind(&a.sub_client_id)
+            .bind(&a.name)
+            .bind(ms(a.created_at))
             .execute(&self.pool)
             .await
-            .map_err(|e| unique_to_conflict(e, "receipt id"))?;
+            .map_err(|e| unique_to_conflict(e, "sub-client id"))?;
         Ok(())
+    }
+
+    async fn alias_name(
+        &self,
+        code: &ClientCode,
+        sub_client_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_as::<Db, NameRow>(q::ALIAS_NAME)
+            .bind(code.to_string())
+            .bind(sub_client_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.name))
+    }
+
+    async fn aliases(&self, code: &ClientCode) -> Result<Vec<Alias>, StoreError> {
+        sqlx::query_as::<Db, AliasRow>(q::ALIASES)
+            .bind(code.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(AliasRow::into_domain)
+            .collect()
+    }
+
+    async fn remove_alias(
+        &self,
+        code: &ClientCode,
+        sub_client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::DELETE_ALIAS)
+            .bind(code.to_string())
+            .bind(sub_client_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
     }
 
     async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError> {
@@ -350,14 +484,17 @@ impl Store for SqlStore {
     async fn mark_signed(
         &self,
         id: &ReceiptId,
-        signed_data: &[u8],
+        signed_data: &[Vec<u8>],
         signer_serial: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let n = sqlx::query(q::MARK_SIGNED)
             .bind(RequestState::Signed.code())
             .bind(ms(now))
-            .bind(self.keys.seal(col::REQ_SIGNED, signed_data)?)
+            .bind(
+                self.keys
+                    .seal(col::REQ_SIGNED, &rows::encode_signatures(signed_data))?,
+            )
             .bind(signer_serial)
             .bind(id.as_str())
             .bind(RequestState::Waiting.code())
@@ -390,6 +527,7 @@ impl Store for SqlStore {
         &self,
         id: &ReceiptId,
         client_code: &ClientCode,
+        kind: RequestKind,
         now: OffsetDateTime,
         signed_after: OffsetDateTime,
     ) -> Result<Option<Request>, StoreError> {
@@ -399,6 +537,7 @@ impl Store for SqlStore {
             .bind(client_code.as_str())
             .bind(RequestState::Signed.code())
             .bind(ms(signed_after))
+            .bind(kind.code())
             .fetch_optional(&self.pool)
             .await?
             .map(|r| r.into_domain(&self.keys))

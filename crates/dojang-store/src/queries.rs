@@ -50,8 +50,36 @@ pub const CERTIFICATE: &str = "SELECT serial, member_id, device_id, der_enc, not
 pub const INSERT_REQUEST: &str = "INSERT INTO requests (receipt_id, kind, client_code, member_id, \
     receiver_name_enc, receiver_phone_enc, receiver_birthday_enc, token_enc, title, extra_message_enc, \
     call_center_num, expire_in, requested_at, expire_at, viewed_at, completed_at, verified_at, state, \
-    signed_data_enc, signer_serial, reason) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+    signed_data_enc, signer_serial, reason, details_enc, tx_id, idempotency_key, body_hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+    $22, $23, $24, $25)";
+/// The latest request a relying party made with an idempotency key, within the window.
+pub const IDEMPOTENT_REQUEST: &str = "SELECT receipt_id, body_hash FROM requests \
+    WHERE client_code = $1 AND idempotency_key = $2 AND requested_at >= $3 \
+    ORDER BY requested_at DESC LIMIT 1";
+/// A request of this relying party still waiting for this person.
+pub const WAITING_FOR_PARTY: &str = "SELECT receipt_id FROM requests \
+    WHERE member_id = $1 AND client_code = $2 AND state = $3 AND expire_at > $4 LIMIT 1";
+/// How many requests a person received since a time, and the oldest of them.
+pub const RECENT_FOR_MEMBER: &str = "SELECT COUNT(*) AS n, MIN(requested_at) AS oldest \
+    FROM requests WHERE member_id = $1 AND requested_at > $2";
+/// PostgreSQL: serialize the create calls for one person until the transaction ends.
+pub const LOCK_MEMBER: &str = "SELECT pg_advisory_xact_lock(hashtext($1))";
+pub const REQUEST_BY_TX: &str = concat!(
+    "SELECT ",
+    request_columns!("r."),
+    " FROM requests r WHERE r.tx_id = $1"
+);
+
+pub const INSERT_ALIAS: &str = "INSERT INTO rp_aliases (client_code, sub_client_id, name, created_at) \
+    VALUES ($1, $2, $3, $4)";
+pub const ALIAS_NAME: &str =
+    "SELECT name FROM rp_aliases WHERE client_code = $1 AND sub_client_id = $2";
+pub const ALIASES: &str = "SELECT client_code, sub_client_id, name, created_at FROM rp_aliases \
+    WHERE client_code = $1 ORDER BY sub_client_id";
+pub const DELETE_ALIAS: &str =
+    "DELETE FROM rp_aliases WHERE client_code = $1 AND sub_client_id = $2";
+
 pub const REQUEST: &str = concat!(
     "SELECT ",
     request_columns!("r."),
@@ -75,7 +103,7 @@ pub const FINISH: &str = "UPDATE requests SET state = $1, completed_at = $2, rea
 pub const MARK_VERIFIED: &str = concat!(
     "UPDATE requests SET verified_at = $1 \
      WHERE receipt_id = $2 AND client_code = $3 AND state = $4 \
-     AND verified_at IS NULL AND completed_at >= $5 RETURNING ",
+     AND verified_at IS NULL AND completed_at >= $5 AND kind = $6 RETURNING ",
     request_columns!("")
 );
 

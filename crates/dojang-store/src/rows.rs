@@ -3,9 +3,12 @@
 
 use dojang_core::enrolment::Enrolment;
 use dojang_core::{
-    Birthday, CertificateRecord, ClientCode, Device, Member, OutboxMessage, Person, PersonName,
-    Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestState, SecretKey,
+    Birthday, CertificateRecord, ClientCode, Device, Document, Member, OutboxMessage, Person,
+    PersonName, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestOptions, RequestState,
+    SecretKey,
 };
+use dojang_proto::rp::TokenType;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{CompletedEnrolment, DataKeys, MemberChoice, StoreError, WaitingRequest};
@@ -26,6 +29,7 @@ pub(crate) mod col {
     pub const REQ_TOKEN: &str = "requests.token";
     pub const REQ_EXTRA: &str = "requests.extra_message";
     pub const REQ_SIGNED: &str = "requests.signed_data";
+    pub const REQ_DETAILS: &str = "requests.details";
     pub const OUTBOX_RECIPIENT: &str = "outbox.recipient";
     pub const OUTBOX_BODY: &str = "outbox.body";
     /// Lookup labels.
@@ -259,7 +263,13 @@ macro_rules! request_columns {
             "signer_serial",
             ", ",
             $p,
-            "reason"
+            "reason",
+            ", ",
+            $p,
+            "details_enc",
+            ", ",
+            $p,
+            "tx_id"
         )
     };
 }
@@ -288,6 +298,114 @@ pub(crate) struct RequestRow {
     pub signed_data_enc: Option<Vec<u8>>,
     pub signer_serial: Option<String>,
     pub reason: Option<String>,
+    pub details_enc: Option<Vec<u8>>,
+    pub tx_id: Option<String>,
+}
+
+/// What `requests.details_enc` holds (sealed JSON): the fields only the request's own reads
+/// need. A missing value reads as the identity-era default.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Details {
+    /// Every document, unless the request has exactly one `TEXT` document titled like the
+    /// request (its token is in `token_enc`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    documents: Vec<StoredDocument>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    call_center_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sub_client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sub_client_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    payload: Option<String>,
+    #[serde(default)]
+    allow_simple_regist: bool,
+    #[serde(default = "yes")]
+    verify_name: bool,
+    #[serde(default)]
+    app_use: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    return_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    binding_code: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredDocument {
+    title: String,
+    token_type: String,
+    token: String,
+}
+
+impl Details {
+    fn of(r: &Request) -> Self {
+        let single_text = matches!(r.documents.as_slice(), [d] if d.token_type == TokenType::Text && d.title == r.title);
+        let o = &r.options;
+        Self {
+            documents: if single_text {
+                Vec::new()
+            } else {
+                r.documents
+                    .iter()
+                    .map(|d| StoredDocument {
+                        title: d.title.clone(),
+                        token_type: d.token_type.as_str().to_owned(),
+                        token: d.token.clone(),
+                    })
+                    .collect()
+            },
+            call_center_name: o.call_center_name.clone(),
+            sub_client_id: o.sub_client_id.clone(),
+            sub_client_name: o.sub_client_name.clone(),
+            payload: o.payload.clone(),
+            allow_simple_regist: o.allow_simple_regist,
+            verify_name: o.verify_name,
+            app_use: o.app_use,
+            return_url: o.return_url.clone(),
+            binding_code: r.binding_code.clone(),
+        }
+    }
+}
+
+/// Signatures as stored: one DER SignedData as is (it starts with a SEQUENCE tag, 0x30);
+/// anything else as frames of a 4-byte big-endian length and the DER (the first byte of a length
+/// below 16 MiB is 0x00, so the two forms cannot be confused).
+pub(crate) fn encode_signatures(signatures: &[Vec<u8>]) -> Vec<u8> {
+    match signatures {
+        [one] if one.first() == Some(&0x30) => one.clone(),
+        many => {
+            let mut out = Vec::with_capacity(many.iter().map(|s| s.len() + 4).sum());
+            for s in many {
+                out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
+                out.extend_from_slice(s);
+            }
+            out
+        }
+    }
+}
+
+fn decode_signatures(mut v: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+    if v.first() == Some(&0x30) {
+        return Ok(vec![v.to_vec()]);
+    }
+    let mut out = Vec::new();
+    while !v.is_empty() {
+        let (len, rest) = v
+            .split_at_checked(4)
+            .ok_or_else(|| corrupt("signature frame"))?;
+        let len = u32::from_be_bytes(len.try_into().map_err(|_| corrupt("signature frame"))?);
+        let len = usize::try_from(len).map_err(|_| corrupt("signature frame"))?;
+        let (one, rest) = rest
+            .split_at_checked(len)
+            .ok_or_else(|| corrupt("signature frame"))?;
+        out.push(one.to_vec());
+        v = rest;
+    }
+    Ok(out)
 }
 
 impl RequestRow {
@@ -297,7 +415,7 @@ impl RequestRow {
             .client_code
             .parse()
             .map_err(|_| corrupt("client code"))?;
-        Ok(Request {
+        let mut request = Request {
             receipt_id,
             kind: RequestKind::from_code(self.kind).ok_or_else(|| corrupt("request kind"))?,
             client_code,
@@ -307,7 +425,7 @@ impl RequestRow {
                 keys.open_string(col::REQ_PHONE, &self.receiver_phone_enc)?,
                 keys.open_string(col::REQ_BIRTHDAY, &self.receiver_birthday_enc)?,
             )?,
-            token: keys.open_string(col::REQ_TOKEN, &self.token_enc)?,
+            documents: Vec::new(),
             title: self.title,
             extra_message: self
                 .extra_message_enc
@@ -315,6 +433,9 @@ impl RequestRow {
                 .transpose()?,
             call_center_num: self.call_center_num,
             expire_in: u32::try_from(self.expire_in).map_err(|_| corrupt("expire_in"))?,
+            options: RequestOptions::default(),
+            binding_code: None,
+            tx_id: self.tx_id,
             requested_at: from_ms(self.requested_at)?,
             expire_at: from_ms(self.expire_at)?,
             viewed_at: opt_ms(self.viewed_at)?,
@@ -324,10 +445,53 @@ impl RequestRow {
             signed_data: self
                 .signed_data_enc
                 .map(|v| keys.open(col::REQ_SIGNED, &v))
-                .transpose()?,
+                .transpose()?
+                .map(|v| decode_signatures(&v))
+                .transpose()?
+                .unwrap_or_default(),
             signer_serial: self.signer_serial,
             reason: self.reason,
-        })
+        };
+        let details: Details = match &self.details_enc {
+            Some(v) => serde_json::from_slice(&keys.open(col::REQ_DETAILS, v)?)
+                .map_err(|_| corrupt("request details"))?,
+            None => Details {
+                verify_name: true,
+                ..Details::default()
+            },
+        };
+        request.documents = if details.documents.is_empty() {
+            vec![Document {
+                title: request.title.clone(),
+                token_type: TokenType::Text,
+                token: keys.open_string(col::REQ_TOKEN, &self.token_enc)?,
+            }]
+        } else {
+            details
+                .documents
+                .into_iter()
+                .map(|d| {
+                    Ok(Document {
+                        title: d.title,
+                        token_type: TokenType::parse(&d.token_type)
+                            .ok_or_else(|| corrupt("token type"))?,
+                        token: d.token,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?
+        };
+        request.options = RequestOptions {
+            call_center_name: details.call_center_name,
+            sub_client_id: details.sub_client_id,
+            sub_client_name: details.sub_client_name,
+            payload: details.payload,
+            allow_simple_regist: details.allow_simple_regist,
+            verify_name: details.verify_name,
+            app_use: details.app_use,
+            return_url: details.return_url,
+        };
+        request.binding_code = details.binding_code;
+        Ok(request)
     }
 }
 
@@ -362,6 +526,62 @@ impl OutboxRow {
             channel: self.channel,
             recipient: Phone::parse(&recipient).map_err(|_| corrupt("outbox recipient"))?,
             body: keys.open_string(col::OUTBOX_BODY, &self.body_enc)?,
+            created_at: from_ms(self.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdempotentRow {
+    pub receipt_id: String,
+    pub body_hash: Option<Vec<u8>>,
+}
+
+#[derive(sqlx::FromRow)]
+#[expect(dead_code, reason = "read only to learn that a row exists")]
+pub(crate) struct ReceiptRow {
+    pub receipt_id: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecentRow {
+    pub n: i64,
+    pub oldest: Option<i64>,
+}
+
+impl RecentRow {
+    /// `Some(oldest)` when `max` or more requests were counted.
+    pub fn limited(&self, max: u32) -> Result<Option<OffsetDateTime>, StoreError> {
+        if self.n >= i64::from(max) {
+            Ok(Some(from_ms(self.oldest.unwrap_or(0))?))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NameRow {
+    pub name: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AliasRow {
+    pub client_code: String,
+    pub sub_client_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+impl AliasRow {
+    pub fn into_domain(self) -> Result<crate::Alias, StoreError> {
+        Ok(crate::Alias {
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            sub_client_id: self.sub_client_id,
+            name: self.name,
             created_at: from_ms(self.created_at)?,
         })
     }
@@ -473,7 +693,7 @@ impl CompletionValues {
     }
 }
 
-/// A request's 21 columns, sealed, in the order of `queries::INSERT_REQUEST`.
+/// A request's 25 columns, sealed, in the order of `queries::INSERT_REQUEST`.
 pub(crate) struct RequestValues {
     pub receipt_id: String,
     pub kind: i32,
@@ -496,10 +716,20 @@ pub(crate) struct RequestValues {
     pub signed_data_enc: Option<Vec<u8>>,
     pub signer_serial: Option<String>,
     pub reason: Option<String>,
+    pub details_enc: Vec<u8>,
+    pub tx_id: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub body_hash: Option<Vec<u8>>,
 }
 
 impl RequestValues {
-    pub fn seal(keys: &DataKeys, r: &Request) -> Result<Self, StoreError> {
+    pub fn seal(
+        keys: &DataKeys,
+        r: &Request,
+        idempotency: Option<&crate::IdempotencyCheck>,
+    ) -> Result<Self, StoreError> {
+        let details = serde_json::to_vec(&Details::of(r))
+            .map_err(|e| StoreError::Corrupt(format!("request details: {e}")))?;
         Ok(Self {
             receipt_id: r.receipt_id.to_string(),
             kind: r.kind.code(),
@@ -509,7 +739,7 @@ impl RequestValues {
             receiver_phone_enc: keys.seal_str(col::REQ_PHONE, r.receiver.phone.as_str())?,
             receiver_birthday_enc: keys
                 .seal_str(col::REQ_BIRTHDAY, &r.receiver.birthday.to_compact())?,
-            token_enc: keys.seal_str(col::REQ_TOKEN, &r.token)?,
+            token_enc: keys.seal_str(col::REQ_TOKEN, r.token())?,
             title: r.title.clone(),
             extra_message_enc: r
                 .extra_message
@@ -524,13 +754,17 @@ impl RequestValues {
             completed_at: r.completed_at.map(ms),
             verified_at: r.verified_at.map(ms),
             state: r.stored_state.code(),
-            signed_data_enc: r
-                .signed_data
-                .as_deref()
-                .map(|d| keys.seal(col::REQ_SIGNED, d))
-                .transpose()?,
+            signed_data_enc: if r.signed_data.is_empty() {
+                None
+            } else {
+                Some(keys.seal(col::REQ_SIGNED, &encode_signatures(&r.signed_data))?)
+            },
             signer_serial: r.signer_serial.clone(),
             reason: r.reason.clone(),
+            details_enc: keys.seal(col::REQ_DETAILS, &details)?,
+            tx_id: r.tx_id.clone(),
+            idempotency_key: idempotency.map(|i| i.key.clone()),
+            body_hash: idempotency.map(|i| i.body_hash.clone()),
         })
     }
 }
@@ -617,6 +851,21 @@ from_sqlite!(RequestRow {
     signed_data_enc,
     signer_serial,
     reason,
+    details_enc,
+    tx_id,
+});
+from_sqlite!(IdempotentRow {
+    receipt_id,
+    body_hash
+});
+from_sqlite!(ReceiptRow { receipt_id });
+from_sqlite!(RecentRow { n, oldest });
+from_sqlite!(NameRow { name });
+from_sqlite!(AliasRow {
+    client_code,
+    sub_client_id,
+    name,
+    created_at
 });
 from_sqlite!(OutboxRow {
     channel,

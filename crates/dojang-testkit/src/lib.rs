@@ -88,6 +88,10 @@ impl TestServer {
         if let Some(pg) = &pg {
             config.database_url = dojang_server::config::Secret::new(pg.url.clone());
         }
+        // Test devices are scripts: they read the binding code from the card, and tests send
+        // one person many requests. Tests of those guards turn them back on in `adjust`.
+        config.policy.dev_reveal_binding_code = true;
+        config.policy.person_requests_per_minute = 0;
         adjust(&mut config);
         dojang_server::tls::install_crypto_provider();
         let clock = Arc::new(ManualClock::starting_now());
@@ -275,8 +279,19 @@ impl TestDevice {
         now: time::OffsetDateTime,
     ) -> Result<i32, dojang_app::AppError> {
         let card = self.card(receipt_id).await;
-        let signed = self.signer.sign(&card, now)?;
-        self.api.approve(receipt_id, signed).await.map(|a| a.state)
+        let pick = card.binding_code.clone();
+        self.approve_card(&card, pick, now).await.map(|a| a.state)
+    }
+
+    /// Sign a card's documents and approve with `binding_code` as the person's pick.
+    pub async fn approve_card(
+        &self,
+        card: &RequestCard,
+        binding_code: Option<String>,
+        now: time::OffsetDateTime,
+    ) -> Result<dojang_proto::device::Answered, dojang_app::AppError> {
+        let body = self.signer.approval(card, binding_code, now)?;
+        self.api.approve(&card.receipt_id, &body).await
     }
 }
 

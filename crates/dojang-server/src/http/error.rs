@@ -39,6 +39,12 @@ pub enum ApiError {
     /// Storage.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Too many requests to one person: 429 with `Retry-After`.
+    #[error("rate limited, retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until a request would be accepted again.
+        retry_after_secs: u64,
+    },
     /// Anything else that should not happen; logged, answered as 500.
     #[error("internal: {0}")]
     Internal(String),
@@ -90,6 +96,35 @@ fn validation_code(v: ValidationError) -> ErrorCode {
         V::CsrMissing => C::CsrMissing,
         V::SignedDataMissing => C::SignedDataMissing,
         V::ReasonTooLong => C::ReasonTooLong,
+        V::FieldNotForKind => C::FieldNotForKind,
+        V::TokenTypeMissing => C::TokenTypeMissing,
+        V::TokenTypeInvalid => C::TokenTypeInvalid,
+        V::TokenHashInvalid => C::TokenHashInvalid,
+        V::TokensMissing => C::TokensMissing,
+        V::TokensTooMany => C::TokensTooMany,
+        V::CallCenterNameTooLong => C::CallCenterNameTooLong,
+        V::SubClientIdInvalid => C::SubClientIdInvalid,
+        V::SubClientNameInvalid => C::SubClientNameInvalid,
+        V::PayloadTooLong => C::PayloadTooLong,
+        V::ReturnUrlMissing => C::ReturnUrlMissing,
+        V::ReturnUrlInvalid => C::ReturnUrlInvalid,
+        V::RequestCorpMissing => C::RequestCorpMissing,
+        V::RequestCorpTooLong => C::RequestCorpTooLong,
+        V::BankNameMissing => C::BankNameMissing,
+        V::BankNameTooLong => C::BankNameTooLong,
+        V::BankAccountNumMissing => C::BankAccountNumMissing,
+        V::BankAccountNumInvalid => C::BankAccountNumInvalid,
+        V::BankAccountNameMissing => C::BankAccountNameMissing,
+        V::BankAccountNameTooLong => C::BankAccountNameTooLong,
+        V::BankAccountBirthdayMissing => C::BankAccountBirthdayMissing,
+        V::BankAccountBirthdayInvalid => C::BankAccountBirthdayInvalid,
+        V::BankServiceTypeMissing => C::BankServiceTypeMissing,
+        V::BankServiceTypeInvalid => C::BankServiceTypeInvalid,
+        V::BindingCodeMissing => C::BindingCodeMissing,
+        V::MultiSignedDataInvalid => C::MultiSignedDataInvalid,
+        V::IdempotencyKeyInvalid => C::IdempotencyKeyInvalid,
+        V::WaitInvalid => C::WaitInvalid,
+        V::TxIdInvalid => C::TxIdInvalid,
         // `ValidationError` is ours but marked non_exhaustive for other crates; a new variant
         // must be given its own code here, and the catalogue test below fails until it is.
         _ => C::Internal,
@@ -144,6 +179,7 @@ impl ApiError {
                 _ => C::Internal,
             },
             ApiError::Pki(e) => pki_code(e),
+            ApiError::RateLimited { .. } => C::PersonRateLimited,
             ApiError::Store(e) if e.is_unavailable() => C::Unavailable,
             ApiError::Store(_) | ApiError::Internal(_) => C::Internal,
         }
@@ -207,6 +243,35 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::CsrMissing
         | C::SignedDataMissing
         | C::ReasonTooLong
+        | C::FieldNotForKind
+        | C::TokenTypeMissing
+        | C::TokenTypeInvalid
+        | C::TokenHashInvalid
+        | C::TokensMissing
+        | C::TokensTooMany
+        | C::CallCenterNameTooLong
+        | C::SubClientIdInvalid
+        | C::SubClientNameInvalid
+        | C::PayloadTooLong
+        | C::ReturnUrlMissing
+        | C::ReturnUrlInvalid
+        | C::RequestCorpMissing
+        | C::RequestCorpTooLong
+        | C::BankNameMissing
+        | C::BankNameTooLong
+        | C::BankAccountNumMissing
+        | C::BankAccountNumInvalid
+        | C::BankAccountNameMissing
+        | C::BankAccountNameTooLong
+        | C::BankAccountBirthdayMissing
+        | C::BankAccountBirthdayInvalid
+        | C::BankServiceTypeMissing
+        | C::BankServiceTypeInvalid
+        | C::BindingCodeMissing
+        | C::MultiSignedDataInvalid
+        | C::IdempotencyKeyInvalid
+        | C::WaitInvalid
+        | C::TxIdInvalid
         | C::OtpWrong
         | C::CsrMalformed
         | C::CsrKeyType
@@ -229,11 +294,17 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::RequestFailed
         | C::EnrolmentCompleted
         | C::MemberNameMismatch
-        | C::RequestNotWaiting => StatusCode::CONFLICT,
+        | C::RequestNotWaiting
+        | C::RequestInProgress
+        | C::IdempotencyKeyReused
+        | C::NotCancellable
+        | C::BindingCodeMismatch => StatusCode::CONFLICT,
         C::VerifyWindowPassed | C::RequestExpired | C::EnrolmentExpired => StatusCode::GONE,
-        C::ReceiverNotFound | C::ReceiverNameMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        C::ReceiverNotFound | C::ReceiverNameMismatch | C::SubClientNotFound => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         C::OtpTooManyAttempts => StatusCode::FORBIDDEN,
-        C::EnrolmentRateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::EnrolmentRateLimited | C::PersonRateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -275,7 +346,13 @@ impl IntoResponse for ApiError {
         }
         tracing::debug!(code = code.code(), "request refused: {self}");
         let detail = self.detail();
-        render(code, detail, Lang::En)
+        let mut res = render(code, detail, Lang::En);
+        if let ApiError::RateLimited { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
     }
 }
 
@@ -293,6 +370,9 @@ pub async fn localize(req: Request, next: Next) -> Response {
     match res.extensions().get::<ErrorInfo>().cloned() {
         Some(info) => {
             let mut out = render(info.code, info.detail, lang);
+            if let Some(v) = res.headers().get(header::RETRY_AFTER) {
+                out.headers_mut().insert(header::RETRY_AFTER, v.clone());
+            }
             out.headers_mut()
                 .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("ko"));
             out
@@ -405,6 +485,35 @@ mod tests {
             ValidationError::CsrMissing,
             ValidationError::SignedDataMissing,
             ValidationError::ReasonTooLong,
+            ValidationError::FieldNotForKind,
+            ValidationError::TokenTypeMissing,
+            ValidationError::TokenTypeInvalid,
+            ValidationError::TokenHashInvalid,
+            ValidationError::TokensMissing,
+            ValidationError::TokensTooMany,
+            ValidationError::CallCenterNameTooLong,
+            ValidationError::SubClientIdInvalid,
+            ValidationError::SubClientNameInvalid,
+            ValidationError::PayloadTooLong,
+            ValidationError::ReturnUrlMissing,
+            ValidationError::ReturnUrlInvalid,
+            ValidationError::RequestCorpMissing,
+            ValidationError::RequestCorpTooLong,
+            ValidationError::BankNameMissing,
+            ValidationError::BankNameTooLong,
+            ValidationError::BankAccountNumMissing,
+            ValidationError::BankAccountNumInvalid,
+            ValidationError::BankAccountNameMissing,
+            ValidationError::BankAccountNameTooLong,
+            ValidationError::BankAccountBirthdayMissing,
+            ValidationError::BankAccountBirthdayInvalid,
+            ValidationError::BankServiceTypeMissing,
+            ValidationError::BankServiceTypeInvalid,
+            ValidationError::BindingCodeMissing,
+            ValidationError::MultiSignedDataInvalid,
+            ValidationError::IdempotencyKeyInvalid,
+            ValidationError::WaitInvalid,
+            ValidationError::TxIdInvalid,
         ];
         let codes: HashSet<_> = all.iter().map(|&v| validation_code(v)).collect();
         assert_eq!(codes.len(), all.len());

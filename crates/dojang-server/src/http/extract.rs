@@ -75,6 +75,23 @@ pub struct RpCall<T> {
     pub rp: Arc<RelyingParty>,
     /// The body.
     pub body: T,
+    /// The `Idempotency-Key` header and the SHA-256 of the raw body, when the header is sent.
+    pub idempotency: Option<(String, Vec<u8>)>,
+}
+
+/// The `Idempotency-Key` header: 1–64 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let v = v
+        .to_str()
+        .map_err(|_| dojang_core::ValidationError::IdempotencyKeyInvalid)?
+        .trim();
+    if v.is_empty() || v.len() > 64 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(dojang_core::ValidationError::IdempotencyKeyInvalid.into());
+    }
+    Ok(Some(v.to_owned()))
 }
 
 /// A body that is ignored (GET, and POSTs without parameters).
@@ -134,8 +151,16 @@ impl<T: DeserializeOwned> FromRequest<AppState> for RpCall<T> {
         let (parts, body) = req.into_parts();
         let bytes = read_body(&parts.headers, body, state.max_body_bytes).await?;
         let rp = authenticate(state, &parts, &bytes).await?;
+        let idempotency = idempotency_key(&parts.headers)?.map(|key| {
+            let hash = ring::digest::digest(&ring::digest::SHA256, &bytes);
+            (key, hash.as_ref().to_vec())
+        });
         let body = parse_json(&bytes)?;
-        Ok(Self { rp, body })
+        Ok(Self {
+            rp,
+            body,
+            idempotency,
+        })
     }
 }
 

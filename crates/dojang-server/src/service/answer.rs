@@ -3,10 +3,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use dojang_core::settings::REASON_MAX_CHARS;
-use dojang_core::{Device, Request, RequestState, ValidationError};
+use dojang_core::{Device, Request, RequestKind, RequestState, ValidationError};
 use dojang_proto::ErrorCode;
-use dojang_proto::device::{Answered, Approve, Decline, PendingRequests, PushMessage};
+use dojang_proto::device::{Answered, Approve, Decline, PendingRequests};
 use time::OffsetDateTime;
 
 use crate::http::error::ApiError;
@@ -19,7 +18,7 @@ pub async fn pending(state: &AppState, device: &Device) -> Result<PendingRequest
     Ok(PendingRequests {
         requests: waiting
             .iter()
-            .map(|w| super::card(&w.request, &w.requester))
+            .map(|w| super::card(state, &w.request, &w.requester))
             .collect(),
     })
 }
@@ -46,20 +45,25 @@ async fn why_not(state: &AppState, device: &Device, receipt_id: &str) -> ApiErro
 }
 
 /// A request reached its final state: withdraw its card from the holder's other connections,
-/// log it, and answer the device.
-fn answered(state: &AppState, device: &Device, r: &Request, new: RequestState) -> Answered {
-    let receipt_id = r.receipt_id.to_string();
-    state.push.publish(
-        device.member_id,
-        &PushMessage::Withdrawn {
-            receipt_id: receipt_id.clone(),
-            state: new.code(),
-        },
-    );
+/// log it, and answer the device (app-to-app: with where to return).
+fn answered(state: &AppState, r: &Request, new: RequestState) -> Answered {
+    super::withdraw(state, r, new);
     tracing::info!(receipt = %r.receipt_id, state = new.code(), "request answered");
+    let return_url = r
+        .options
+        .return_url
+        .as_ref()
+        .map(|url| match (&r.tx_id, new) {
+            (Some(tx), RequestState::Signed) => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}txID={tx}")
+            }
+            _ => url.clone(),
+        });
     Answered {
-        receipt_id,
+        receipt_id: r.receipt_id.to_string(),
         state: new.code(),
+        return_url: if r.options.app_use { return_url } else { None },
     }
 }
 
@@ -77,11 +81,38 @@ pub async fn view(
     Ok(Answered {
         receipt_id: r.receipt_id.to_string(),
         state: RequestState::Waiting.code(),
+        return_url: None,
     })
 }
 
-/// Approve with a CMS SignedData over the token. A signature that does not verify, or one made
-/// with a certificate other than the receiver's on this device, fails the request (state 4).
+/// Decode the submitted signatures: `signedData` for one document, `multiSignedData` with one
+/// entry per document for multi-sign.
+fn submitted(r: &Request, wire: &Approve) -> Result<Vec<Vec<u8>>, ApiError> {
+    let decode = |s: &str| STANDARD.decode(s.trim()).ok().filter(|d| !d.is_empty());
+    if r.kind == RequestKind::MultiSign {
+        let all = wire
+            .multi_signed_data
+            .as_deref()
+            .ok_or(ValidationError::MultiSignedDataInvalid)?;
+        if all.len() != r.documents.len() {
+            return Err(ValidationError::MultiSignedDataInvalid.into());
+        }
+        all.iter()
+            .map(|s| decode(s).ok_or_else(|| ValidationError::MultiSignedDataInvalid.into()))
+            .collect()
+    } else {
+        let one = wire
+            .signed_data
+            .as_deref()
+            .and_then(decode)
+            .ok_or(ValidationError::SignedDataMissing)?;
+        Ok(vec![one])
+    }
+}
+
+/// Approve with a CMS SignedData over each document's token, after the person picked the
+/// binding code. A wrong pick declines the request (state 3); a signature that does not verify,
+/// or one made with a certificate other than the receiver's on this device, fails it (state 4).
 #[tracing::instrument(skip_all, fields(device = %device.id))]
 pub async fn approve(
     state: &AppState,
@@ -92,19 +123,34 @@ pub async fn approve(
     let r = addressed(state, device, receipt_id).await?;
     let now = state.clock.now();
     r.check_answerable(now)?;
-    let cms = wire
-        .signed_data
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .and_then(|s| STANDARD.decode(s.trim()).ok())
-        .ok_or(ValidationError::SignedDataMissing)?;
-    let serial = match check_signature(state, device, &r, &cms, now).await {
+    if let Some(code) = r.binding_code.as_deref() {
+        let picked = wire
+            .binding_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or(ValidationError::BindingCodeMissing)?;
+        if picked != code {
+            if state
+                .store
+                .mark_declined(&r.receipt_id, Some("binding code mismatch"), now)
+                .await?
+            {
+                super::withdraw(state, &r, RequestState::Declined);
+                tracing::warn!(receipt = %r.receipt_id, "wrong binding code picked; request declined");
+            }
+            return Err(ErrorCode::BindingCodeMismatch.into());
+        }
+    }
+    let cms = submitted(&r, wire)?;
+    let serial = match check_signatures(state, device, &r, &cms, now).await {
         Ok(serial) => serial,
         Err(e) => {
             let code = e.code();
             if code != ErrorCode::Internal && code != ErrorCode::Unavailable {
                 let reason = format!("{} ({})", code.name(), code.code());
                 if state.store.mark_failed(&r.receipt_id, &reason, now).await? {
+                    super::withdraw(state, &r, RequestState::Failed);
                     tracing::warn!(receipt = %r.receipt_id, code = code.code(), "signature refused; request failed");
                 }
             }
@@ -118,20 +164,41 @@ pub async fn approve(
     {
         return Err(why_not(state, device, receipt_id).await);
     }
-    Ok(answered(state, device, &r, RequestState::Signed))
+    Ok(answered(state, &r, RequestState::Signed))
 }
 
-/// The CMS is valid, over this request's token, by the receiver's active certificate held on
-/// this device, signed during the request's lifetime. Returns the signer's serial.
+/// Each CMS is valid, over its document's token, by the receiver's active certificate held on
+/// this device (the same one for every document), signed during the request's lifetime.
+/// Returns the signer's serial.
+async fn check_signatures(
+    state: &AppState,
+    device: &Device,
+    r: &Request,
+    cms: &[Vec<u8>],
+    now: OffsetDateTime,
+) -> Result<String, ApiError> {
+    let mut signer: Option<String> = None;
+    for (one, doc) in cms.iter().zip(&r.documents) {
+        let serial = check_signature(state, device, r, one, doc.token.as_bytes(), now).await?;
+        match &signer {
+            Some(s) if *s != serial => return Err(ErrorCode::SignerNotReceiver.into()),
+            _ => signer = Some(serial),
+        }
+    }
+    signer.ok_or_else(|| ApiError::Internal(format!("{} has no documents", r.receipt_id)))
+}
+
+/// One CMS over `content`. Returns the signer's serial.
 async fn check_signature(
     state: &AppState,
     device: &Device,
     r: &Request,
     cms: &[u8],
+    content: &[u8],
     now: OffsetDateTime,
 ) -> Result<String, ApiError> {
     let v = state.verifier.verify_attached(cms, now)?;
-    if v.content != r.token.as_bytes() {
+    if v.content != content {
         return Err(ErrorCode::ContentMismatch.into());
     }
     r.check_signing_time(v.signing_time, now, state.policy.signing_time_skew)?;
@@ -156,14 +223,7 @@ pub async fn decline(
     receipt_id: &str,
     wire: &Decline,
 ) -> Result<Answered, ApiError> {
-    let reason = wire
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    if reason.is_some_and(|s| s.chars().count() > REASON_MAX_CHARS) {
-        return Err(ValidationError::ReasonTooLong.into());
-    }
+    let reason = super::reason(wire.reason.as_deref())?;
     let r = addressed(state, device, receipt_id).await?;
     let now = state.clock.now();
     r.check_answerable(now)?;
@@ -174,5 +234,5 @@ pub async fn decline(
     {
         return Err(why_not(state, device, receipt_id).await);
     }
-    Ok(answered(state, device, &r, RequestState::Declined))
+    Ok(answered(state, &r, RequestState::Declined))
 }

@@ -3,12 +3,13 @@
 
 pub mod answer;
 pub mod enrolment;
-pub mod identity;
+pub mod requests;
 
-use dojang_core::{ReceiptId, Request};
+use dojang_core::settings::REASON_MAX_CHARS;
+use dojang_core::{ClientCode, ReceiptId, Request, RequestState, ValidationError};
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_rfc3339_millis;
-use dojang_proto::device::RequestCard;
+use dojang_proto::device::{CardDocument, PushMessage, RequestCard};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -29,18 +30,151 @@ pub async fn visible_request(
     }
 }
 
-/// The card a device shows for a request.
-pub fn card(r: &Request, requester: &str) -> RequestCard {
+/// The call-centre name shown when the request names none.
+pub fn default_call_center_name(party: &str) -> String {
+    format!("{party} 고객센터")
+}
+
+/// An optional reason (decline, cancel): trimmed, at most 200 characters.
+pub fn reason(v: Option<&str>) -> Result<Option<&str>, ApiError> {
+    let reason = v.map(str::trim).filter(|s| !s.is_empty());
+    if reason.is_some_and(|s| s.chars().count() > REASON_MAX_CHARS) {
+        return Err(ValidationError::ReasonTooLong.into());
+    }
+    Ok(reason)
+}
+
+/// The person's identifier for one relying party (DI): 64 hex digits of a keyed hash of the CI
+/// and the client code, so two relying parties cannot join their users on it.
+pub fn di(state: &AppState, ci: &str, client_code: &ClientCode) -> String {
+    state
+        .keys
+        .lookup("di", &[ci, client_code.as_str()])
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The three codes the app offers: the right one and two others, in an order that depends on
+/// the receipt (stable across the person's devices and reloads, unknown to anyone without the
+/// right code).
+pub fn binding_choices(r: &Request) -> Vec<String> {
+    let Some(code) = r.binding_code.as_deref() else {
+        return Vec::new();
+    };
+    let seed = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{}:{code}", r.receipt_id).as_bytes(),
+    );
+    let mut choices = vec![code.to_owned()];
+    for b in seed.as_ref() {
+        if choices.len() == 3 {
+            break;
+        }
+        let c = format!("{:02}", b % 100);
+        if !choices.contains(&c) {
+            choices.push(c);
+        }
+    }
+    let last = choices.len().saturating_sub(1);
+    let at = usize::from(seed.as_ref().last().copied().unwrap_or(0) % 3).min(last);
+    choices.swap(0, at);
+    choices
+}
+
+/// The card a device shows for a request. The requester is the alias the request named, or
+/// the relying party's name.
+pub fn card(state: &AppState, r: &Request, party: &str) -> RequestCard {
+    let requester = r
+        .options
+        .sub_client_name
+        .clone()
+        .unwrap_or_else(|| party.to_owned());
     RequestCard {
         receipt_id: r.receipt_id.to_string(),
         kind: r.kind.as_str().to_owned(),
-        requester: requester.to_owned(),
+        requester,
         client_code: r.client_code.to_string(),
         req_title: r.title.clone(),
         extra_message: r.extra_message.clone(),
         call_center_num: r.call_center_num.clone(),
-        token: r.token.clone(),
+        call_center_name: Some(
+            r.options
+                .call_center_name
+                .clone()
+                .unwrap_or_else(|| default_call_center_name(party)),
+        ),
+        token: r.token().to_owned(),
+        documents: r
+            .documents
+            .iter()
+            .map(|d| CardDocument {
+                title: d.title.clone(),
+                token_type: d.token_type,
+                token: d.token.clone(),
+            })
+            .collect(),
+        binding_choices: binding_choices(r),
+        binding_code: if state.policy.dev_reveal_binding_code {
+            r.binding_code.clone()
+        } else {
+            None
+        },
+        app_use: r.options.app_use,
         request_dt: format_rfc3339_millis(r.requested_at),
         expire_dt: format_rfc3339_millis(r.expire_at),
+    }
+}
+
+/// A request's state changed in this process: wake long polls waiting on it.
+pub fn changed(state: &AppState, r: &Request) {
+    // No receiver is fine: nobody is waiting.
+    let _ = state.changes.send(r.receipt_id.clone());
+}
+
+/// A request reached a final state: withdraw its card from every device of the holder, and
+/// announce the change.
+pub fn withdraw(state: &AppState, r: &Request, new: RequestState) {
+    state.push.publish(
+        r.member_id,
+        &PushMessage::Withdrawn {
+            receipt_id: r.receipt_id.to_string(),
+            state: new.code(),
+        },
+    );
+    changed(state, r);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dojang_core::{ClientCode, MemberId, NewRequest, Policy};
+    use dojang_proto::rp::IdentityRequest;
+
+    #[test]
+    fn binding_choices_hold_the_code_and_two_others() {
+        let now = time::OffsetDateTime::now_utc();
+        let wire = IdentityRequest::new("홍길동", "01012345678", "19900101", "t", "x", 60);
+        let new = NewRequest::identity(&wire, &Policy::default(), now).unwrap();
+        let client: ClientCode = "000000000001".parse().unwrap();
+        for i in 0..200 {
+            let mut r = Request::new(
+                ReceiptId::generate(now, &mut rand::rng()),
+                client.clone(),
+                MemberId::generate(now, &mut rand::rng()),
+                new.clone(),
+                now,
+            );
+            r.binding_code = Some(format!("{:02}", i % 100));
+            let c = binding_choices(&r);
+            assert_eq!(c.len(), 3);
+            assert!(c.contains(r.binding_code.as_ref().unwrap()));
+            let mut d = c.clone();
+            d.dedup();
+            d.sort();
+            d.dedup();
+            assert_eq!(d.len(), 3, "{c:?}");
+            assert_eq!(binding_choices(&r), c, "stable");
+        }
     }
 }

@@ -324,7 +324,14 @@ async fn a_tampered_signature_fails_the_request() {
     der[last] ^= 0x01; // inside the ECDSA signature
     let err = device
         .api
-        .approve(&card.receipt_id, STANDARD.encode(&der))
+        .approve(
+            &card.receipt_id,
+            &dojang_proto::device::Approve {
+                signed_data: Some(STANDARD.encode(&der)),
+                binding_code: card.binding_code.clone(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -349,7 +356,14 @@ async fn the_signed_content_must_be_the_token() {
     let signed = device.signer.sign(&card, s.clock().now()).unwrap();
     let err = device
         .api
-        .approve(&card.receipt_id, signed)
+        .approve(
+            &card.receipt_id,
+            &dojang_proto::device::Approve {
+                signed_data: Some(signed),
+                binding_code: card.binding_code.clone(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::ContentMismatch.code()));
@@ -366,7 +380,14 @@ async fn a_certificate_of_a_different_person_fails_the_request() {
     let signed = mallory.signer.sign(&card, s.clock().now()).unwrap();
     let err = device
         .api
-        .approve(&card.receipt_id, signed)
+        .approve(
+            &card.receipt_id,
+            &dojang_proto::device::Approve {
+                signed_data: Some(signed),
+                binding_code: card.binding_code.clone(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::SignerNotReceiver.code()));
@@ -397,7 +418,14 @@ async fn a_key_from_another_ca_is_untrusted() {
     let cms = key.sign_cms(&cert.der, card.token.as_bytes(), now).unwrap();
     let err = device
         .api
-        .approve(&card.receipt_id, STANDARD.encode(cms))
+        .approve(
+            &card.receipt_id,
+            &dojang_proto::device::Approve {
+                signed_data: Some(STANDARD.encode(cms)),
+                binding_code: card.binding_code.clone(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::SignerUntrusted.code()));
@@ -414,7 +442,14 @@ async fn a_signing_time_outside_the_request_fails_it() {
         .unwrap();
     let err = device
         .api
-        .approve(&card.receipt_id, signed)
+        .approve(
+            &card.receipt_id,
+            &dojang_proto::device::Approve {
+                signed_data: Some(signed),
+                binding_code: card.binding_code.clone(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     // The certificate did not exist an hour ago either; the signing-time rule catches it first
@@ -447,12 +482,32 @@ async fn malformed_or_missing_signed_data() {
         .await
         .unwrap();
     let a = answer(res).await;
+    assert_eq!(a.code(), ErrorCode::BindingCodeMissing.code());
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{}{}",
+            s.url(),
+            paths::device_request_action_path(&card.receipt_id, "approve")
+        ))
+        .bearer_auth(&device.token)
+        .body(serde_json::json!({ "bindingCode": card.binding_code }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let a = answer(res).await;
     assert_eq!(a.code(), ErrorCode::SignedDataMissing.code());
     assert_eq!(state_of(&s, &party, &card.receipt_id).await, 0);
     // Not CMS at all: the request fails.
     let err = device
         .api
-        .approve(&card.receipt_id, STANDARD.encode(b"not a cms"))
+        .approve(
+            &card.receipt_id,
+            &dojang_proto::device::Approve {
+                signed_data: Some(STANDARD.encode(b"not a cms")),
+                binding_code: card.binding_code.clone(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::SignedDataMalformed.code()));

@@ -21,10 +21,23 @@ async fn identity_verification_end_to_end_with_real_processes() {
     let dojang = binary("dojang");
     let app = binary("dojang-app");
 
+    // The device below is a script: the server shows it the binding code (development only).
+    let config = tmp.path().join("dojang.toml");
+    std::fs::write(&config, "[policy]\ndev_reveal_binding_code = true\n").unwrap();
+    let config = config.to_str().unwrap();
+
     // The server, on a free port, creating its CA.
     let mut server = Process::start(
         &dojang,
-        &["serve", "--data-dir", data, "--listen", "127.0.0.1:0"],
+        &[
+            "serve",
+            "--config",
+            config,
+            "--data-dir",
+            data,
+            "--listen",
+            "127.0.0.1:0",
+        ],
         &[],
     );
     let created = server.wait_for("created the CA", Duration::from_secs(30));
@@ -162,7 +175,7 @@ async fn identity_verification_end_to_end_with_real_processes() {
 
     let verified = client.verify_auth(&receipt.receipt_id).await.unwrap();
     assert_eq!(verified.state, 1);
-    assert_eq!(verified.token, token);
+    assert_eq!(verified.token.as_deref(), Some(token.as_str()));
     assert_eq!(
         (
             verified.receiver_name.as_str(),
@@ -190,7 +203,7 @@ async fn identity_verification_end_to_end_with_real_processes() {
     // openssl accepts the signature against the CA and returns exactly the token.
     use base64::Engine as _;
     let der = base64::engine::general_purpose::STANDARD
-        .decode(&verified.signed_data)
+        .decode(verified.signed_data.as_deref().unwrap())
         .unwrap();
     let sig_path = tmp.path().join("signed.der");
     let out_path = tmp.path().join("content.txt");

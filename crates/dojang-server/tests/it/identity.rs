@@ -81,7 +81,7 @@ async fn the_whole_flow_and_every_status_field() {
 
     let v = client.verify_auth(&r.receipt_id).await.unwrap();
     assert_eq!(
-        (v.receiver_name.as_str(), v.token.as_str()),
+        (v.receiver_name.as_str(), v.token.as_deref().unwrap()),
         (NAME, "nonce-1")
     );
     let st = client.get_verify_auth_state(&r.receipt_id).await.unwrap();
@@ -165,7 +165,11 @@ async fn expiry_comes_from_the_clock() {
         "expired requests are not pending"
     );
     let signed = device.signer.sign(&card, s.clock().now()).unwrap();
-    let e = device.api.approve(&r.receipt_id, signed).await.unwrap_err();
+    let body = dojang_proto::device::Approve {
+        signed_data: Some(signed),
+        ..Default::default()
+    };
+    let e = device.api.approve(&r.receipt_id, &body).await.unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::RequestExpired.code()));
     let e = client.verify_auth(&r.receipt_id).await.unwrap_err();
     assert_eq!(e.error_code(), Some(ErrorCode::RequestExpired));
@@ -226,14 +230,25 @@ async fn approve_unlisted(
         req_title: String::new(),
         extra_message: None,
         call_center_num: None,
+        call_center_name: None,
         token: token.into(),
+        documents: Vec::new(),
+        binding_choices: Vec::new(),
+        binding_code: None,
+        app_use: false,
         request_dt: String::new(),
         expire_dt: String::new(),
     };
     let signed = device.signer.sign(&card, s.clock().now()).unwrap();
     device
         .api
-        .approve(receipt, signed)
+        .approve(
+            receipt,
+            &dojang_proto::device::Approve {
+                signed_data: Some(signed),
+                ..Default::default()
+            },
+        )
         .await
         .err()
         .and_then(|e| e.code())

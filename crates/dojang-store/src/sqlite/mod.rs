@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use dojang_core::enrolment::Enrolment;
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
-    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestState,
+    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestState,
 };
 use rusqlite::types::ToSql;
 use rusqlite::{CachedStatement, Connection};
@@ -26,10 +26,13 @@ use executor::{Access, Executor};
 
 use crate::queries as q;
 use crate::rows::{
-    self, CertificateRow, DeviceRow, EnrolmentRow, FromSqlite, MemberRow, OutboxRow,
-    RelyingPartyRow, RequestRow, WaitingRow, col, ms,
+    self, AliasRow, CertificateRow, DeviceRow, EnrolmentRow, FromSqlite, IdempotentRow, MemberRow,
+    NameRow, OutboxRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, col, ms,
 };
-use crate::{Backend, CompletedEnrolment, DataKeys, Store, StoreError, WaitingRequest};
+use crate::{
+    Alias, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys, Store, StoreError,
+    WaitingRequest,
+};
 
 /// A store on a SQLite file.
 #[derive(Debug, Clone)]
@@ -87,6 +90,43 @@ fn all<T: FromSqlite>(
         out.push(T::read(r)?);
     }
     Ok(out)
+}
+
+/// Insert a sealed request.
+fn insert_request(c: &Connection, v: &rows::RequestValues) -> Result<(), StoreError> {
+    execute(
+        c,
+        q::INSERT_REQUEST,
+        &[
+            &v.receipt_id,
+            &v.kind,
+            &v.client_code,
+            &v.member_id,
+            &v.receiver_name_enc,
+            &v.receiver_phone_enc,
+            &v.receiver_birthday_enc,
+            &v.token_enc,
+            &v.title,
+            &v.extra_message_enc,
+            &v.call_center_num,
+            &v.expire_in,
+            &v.requested_at,
+            &v.expire_at,
+            &v.viewed_at,
+            &v.completed_at,
+            &v.verified_at,
+            &v.state,
+            &v.signed_data_enc,
+            &v.signer_serial,
+            &v.reason,
+            &v.details_enc,
+            &v.tx_id,
+            &v.idempotency_key,
+            &v.body_hash,
+        ],
+    )
+    .map_err(|e| conflict(e, "receipt id"))?;
+    Ok(())
 }
 
 /// A unique-key violation becomes [`StoreError::Conflict`].
@@ -398,39 +438,74 @@ impl Store for SqliteStore {
     }
 
     async fn insert_request(&self, r: &Request) -> Result<(), StoreError> {
-        let v = rows::RequestValues::seal(&self.keys, r)?;
-        self.write(move |c| {
-            execute(
-                c,
-                q::INSERT_REQUEST,
-                &[
-                    &v.receipt_id,
-                    &v.kind,
-                    &v.client_code,
-                    &v.member_id,
-                    &v.receiver_name_enc,
-                    &v.receiver_phone_enc,
-                    &v.receiver_birthday_enc,
-                    &v.token_enc,
-                    &v.title,
-                    &v.extra_message_enc,
-                    &v.call_center_num,
-                    &v.expire_in,
-                    &v.requested_at,
-                    &v.expire_at,
-                    &v.viewed_at,
-                    &v.completed_at,
-                    &v.verified_at,
-                    &v.state,
-                    &v.signed_data_enc,
-                    &v.signer_serial,
-                    &v.reason,
-                ],
-            )
-            .map_err(|e| conflict(e, "receipt id"))?;
-            Ok(())
-        })
-        .await
+        let v = rows::RequestValues::seal(&self.keys, r, None)?;
+        self.write(move |c| insert_request(c, &v)).await
+    }
+
+    async fn create_request(
+        &self,
+        r: &Request,
+        guard: &CreateGuard,
+    ) -> Result<Created, StoreError> {
+        let v = rows::RequestValues::seal(&self.keys, r, guard.idempotency.as_ref())?;
+        let guard = guard.clone();
+        let now = ms(r.requested_at);
+        // One job on the single writer: nothing can interleave between the checks and the
+        // insert.
+        let outcome = self
+            .write(move |c| {
+                if let Some(idem) = &guard.idempotency {
+                    let since = ms(idem.since);
+                    if let Some(found) = one::<IdempotentRow>(
+                        c,
+                        q::IDEMPOTENT_REQUEST,
+                        &[&v.client_code, &idem.key, &since],
+                    )? {
+                        if found.body_hash.as_deref() != Some(idem.body_hash.as_slice()) {
+                            return Ok(Err(Created::KeyReused));
+                        }
+                        return Ok(Ok(Some(found.receipt_id)));
+                    }
+                }
+                if one::<ReceiptRow>(
+                    c,
+                    q::WAITING_FOR_PARTY,
+                    &[
+                        &v.member_id,
+                        &v.client_code,
+                        &RequestState::Waiting.code(),
+                        &now,
+                    ],
+                )?
+                .is_some()
+                {
+                    return Ok(Err(Created::InProgress));
+                }
+                if let Some((max, since)) = guard.per_person {
+                    let recent =
+                        one::<RecentRow>(c, q::RECENT_FOR_MEMBER, &[&v.member_id, &ms(since)])?
+                            .ok_or_else(|| StoreError::Corrupt("count returned no row".into()))?;
+                    if let Some(oldest) = recent.limited(max)? {
+                        return Ok(Err(Created::RateLimited { oldest }));
+                    }
+                }
+                insert_request(c, &v)?;
+                Ok(Ok(None))
+            })
+            .await?;
+        match outcome {
+            Err(refused) => Ok(refused),
+            Ok(None) => Ok(Created::Inserted),
+            Ok(Some(receipt)) => {
+                let id: ReceiptId = receipt
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("receipt id".into()))?;
+                match self.request(&id).await? {
+                    Some(r) => Ok(Created::Replayed(Box::new(r))),
+                    None => Err(StoreError::Corrupt("replayed request vanished".into())),
+                }
+            }
+        }
     }
 
     async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError> {
@@ -439,6 +514,60 @@ impl Store for SqliteStore {
             .await?
             .map(|r| r.into_domain(&self.keys))
             .transpose()
+    }
+
+    async fn request_by_tx_id(&self, tx_id: &str) -> Result<Option<Request>, StoreError> {
+        let tx = tx_id.to_owned();
+        self.read(move |c| Ok(one::<RequestRow>(c, q::REQUEST_BY_TX, &[&tx])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_alias(&self, a: &Alias) -> Result<(), StoreError> {
+        let v = (
+            a.client_code.to_string(),
+            a.sub_client_id.clone(),
+            a.name.clone(),
+            ms(a.created_at),
+        );
+        self.write(move |c| {
+            execute(c, q::INSERT_ALIAS, &[&v.0, &v.1, &v.2, &v.3])
+                .map_err(|e| conflict(e, "sub-client id"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn alias_name(
+        &self,
+        code: &ClientCode,
+        sub_client_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let (code, id) = (code.to_string(), sub_client_id.to_owned());
+        Ok(self
+            .read(move |c| Ok(one::<NameRow>(c, q::ALIAS_NAME, &[&code, &id])?))
+            .await?
+            .map(|r| r.name))
+    }
+
+    async fn aliases(&self, code: &ClientCode) -> Result<Vec<Alias>, StoreError> {
+        let code = code.to_string();
+        self.read(move |c| Ok(all::<AliasRow>(c, q::ALIASES, &[&code])?))
+            .await?
+            .into_iter()
+            .map(AliasRow::into_domain)
+            .collect()
+    }
+
+    async fn remove_alias(
+        &self,
+        code: &ClientCode,
+        sub_client_id: &str,
+    ) -> Result<bool, StoreError> {
+        let (code, id) = (code.to_string(), sub_client_id.to_owned());
+        self.write(move |c| Ok(execute(c, q::DELETE_ALIAS, &[&code, &id])? == 1))
+            .await
     }
 
     async fn waiting_requests(
@@ -475,11 +604,13 @@ impl Store for SqliteStore {
     async fn mark_signed(
         &self,
         id: &ReceiptId,
-        signed_data: &[u8],
+        signed_data: &[Vec<u8>],
         signer_serial: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let sealed = self.keys.seal(col::REQ_SIGNED, signed_data)?;
+        let sealed = self
+            .keys
+            .seal(col::REQ_SIGNED, &rows::encode_signatures(signed_data))?;
         let (id, serial, now) = (id.to_string(), signer_serial.to_owned(), ms(now));
         self.write(move |c| {
             let n = execute(
@@ -522,6 +653,7 @@ impl Store for SqliteStore {
         &self,
         id: &ReceiptId,
         client_code: &ClientCode,
+        kind: RequestKind,
         now: OffsetDateTime,
         signed_after: OffsetDateTime,
     ) -> Result<Option<Request>, StoreError> {
@@ -535,7 +667,14 @@ impl Store for SqliteStore {
             Ok(one::<RequestRow>(
                 c,
                 q::MARK_VERIFIED,
-                &[&now, &id, &code, &RequestState::Signed.code(), &after],
+                &[
+                    &now,
+                    &id,
+                    &code,
+                    &RequestState::Signed.code(),
+                    &after,
+                    &kind.code(),
+                ],
             )?)
         })
         .await?
