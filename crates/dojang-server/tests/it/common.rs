@@ -41,6 +41,18 @@ pub async fn signed(
     body: &[u8],
     date: Option<OffsetDateTime>,
 ) -> Answer {
+    answer(signed_raw(server, party, method, path, body, date).await).await
+}
+
+/// Like [`signed`], returning the response itself (status, headers).
+pub async fn signed_raw(
+    server: &TestServer,
+    party: &TestParty,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    date: Option<OffsetDateTime>,
+) -> reqwest::Response {
     use base64::Engine as _;
     use dojang_core::Clock;
     let secret = base64::engine::general_purpose::STANDARD
@@ -48,7 +60,7 @@ pub async fn signed(
         .unwrap();
     let date = datetime::format_rfc3339(date.unwrap_or_else(|| server.clock().now()));
     let sig = auth::sign(&secret, method, path, &date, body);
-    let res = reqwest::Client::new()
+    reqwest::Client::new()
         .request(method.parse().unwrap(), format!("{}{path}", server.url()))
         .header(auth::DATE_HEADER, &date)
         .header(
@@ -58,8 +70,7 @@ pub async fn signed(
         .body(body.to_vec())
         .send()
         .await
-        .unwrap();
-    answer(res).await
+        .unwrap()
 }
 
 /// The standard test person.

@@ -9,9 +9,11 @@
 
 mod common;
 
+mod app_process;
 mod auth;
 mod device;
 mod e2e;
 mod identity;
 mod input;
+mod kinds;
 mod postgres;
