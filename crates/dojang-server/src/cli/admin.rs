@@ -6,9 +6,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use clap::{Args, Subcommand};
 use dojang_core::party::{generate_link_id, validate_link_id, validate_party_name};
-use dojang_core::request::validate_call_center;
-use dojang_core::{ClientCode, Clock, Phone, RelyingParty, SecretKey, SystemClock};
-use dojang_store::StoreError;
+use dojang_core::request::{validate_call_center, validate_sub_client_id};
+use dojang_core::settings::SUB_CLIENT_NAME_MAX_CHARS;
+use dojang_core::{
+    ClientCode, Clock, Phone, RelyingParty, SecretKey, SystemClock, ValidationError,
+};
+use dojang_store::{Alias, StoreError};
 use serde_json::json;
 
 use super::{InstanceArgs, init_logging, say};
@@ -69,6 +72,46 @@ enum RpCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Aliases (`subClientID`) a relying party may name as the requester shown to people.
+    #[command(subcommand)]
+    Alias(AliasCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AliasCommand {
+    /// Register an alias: requests naming `--id` as `subClientID` show `--name`.
+    Add {
+        /// The relying party's client code.
+        #[arg(long)]
+        client_code: String,
+        /// The id requests name (1–12 letters, digits, `_`, `-`).
+        #[arg(long)]
+        id: String,
+        /// The name shown to people (1–40 characters).
+        #[arg(long)]
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a relying party's aliases.
+    List {
+        /// The relying party's client code.
+        #[arg(long)]
+        client_code: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an alias (requests already made keep the name they showed).
+    Remove {
+        /// The relying party's client code.
+        #[arg(long)]
+        client_code: String,
+        /// The alias id.
+        #[arg(long)]
+        id: String,
+    },
 }
 
 pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
@@ -106,6 +149,7 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
             .await
         }
         AdminCommand::Rp(RpCommand::List { json }) => list_rps(&instance, json).await,
+        AdminCommand::Rp(RpCommand::Alias(a)) => alias(&instance, &clock, a).await,
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
     }
 }
@@ -208,6 +252,105 @@ async fn list_rps(instance: &Instance, json: bool) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A client code of a registered relying party.
+async fn registered(instance: &Instance, code: &str) -> Result<ClientCode, String> {
+    let code: ClientCode = code
+        .parse()
+        .map_err(|e: dojang_core::ValidationError| e.to_string())?;
+    match instance.store.relying_party(&code).await {
+        Ok(Some(_)) => Ok(code),
+        Ok(None) => Err(format!("no relying party has client code {code}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn alias(
+    instance: &Instance,
+    clock: &dyn Clock,
+    command: AliasCommand,
+) -> Result<ExitCode, String> {
+    match command {
+        AliasCommand::Add {
+            client_code,
+            id,
+            name,
+            json,
+        } => {
+            let client_code = registered(instance, &client_code).await?;
+            let id = validate_sub_client_id(id.trim()).map_err(|e| e.to_string())?;
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > SUB_CLIENT_NAME_MAX_CHARS {
+                return Err(ValidationError::SubClientNameInvalid.to_string());
+            }
+            let a = Alias {
+                client_code,
+                sub_client_id: id,
+                name,
+                created_at: clock.now(),
+            };
+            match instance.store.insert_alias(&a).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(_)) => {
+                    return Err(format!(
+                        "{} already has an alias {}",
+                        a.client_code, a.sub_client_id
+                    ));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+            if json {
+                say(alias_json(&a));
+            } else {
+                say(format!(
+                    "alias {} of {}: requests naming it show \"{}\"",
+                    a.sub_client_id, a.client_code, a.name
+                ));
+            }
+        }
+        AliasCommand::List { client_code, json } => {
+            let client_code = registered(instance, &client_code).await?;
+            let all = instance
+                .store
+                .aliases(&client_code)
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                say(serde_json::Value::Array(
+                    all.iter().map(alias_json).collect(),
+                ));
+            } else if all.is_empty() {
+                say("no aliases");
+            } else {
+                for a in all {
+                    say(format!("{:<12}  {}", a.sub_client_id, a.name));
+                }
+            }
+        }
+        AliasCommand::Remove { client_code, id } => {
+            let client_code = registered(instance, &client_code).await?;
+            if !instance
+                .store
+                .remove_alias(&client_code, id.trim())
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("{client_code} has no alias {id}"));
+            }
+            say(format!("removed alias {id} of {client_code}"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn alias_json(a: &Alias) -> serde_json::Value {
+    json!({
+        "clientCode": a.client_code.as_str(),
+        "subClientID": a.sub_client_id,
+        "name": a.name,
+        "createdDT": dojang_proto::datetime::format_kst(a.created_at),
+    })
 }
 
 async fn outbox(

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use dojang_app::{Enrolment, Holder};
-use dojang_client::{CreateRequest, DebitAccount, Kind, TokenItem, TokenType};
+use dojang_client::{CreateRequest, DebitAccount, ErrorCode, Kind, TokenItem, TokenType};
 use dojang_testkit::{Process, TestServer, binary};
 
 use crate::common::*;
@@ -185,4 +185,138 @@ async fn every_kind_through_the_app_process() {
     assert!(tokio::task::block_in_place(|| open.wait(Duration::from_secs(30))).success());
     let v = client.verify_login(&tx).await.unwrap();
     assert_eq!(v.token.as_deref(), Some("a2a"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_and_relying_party_command_lines() {
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let dojang = binary("dojang");
+    let data = s.data_dir();
+    let data = data.to_str().unwrap();
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--data-dir", data, "rp", "alias"];
+        all.extend_from_slice(args);
+        tokio::task::block_in_place(|| dojang_testkit::run(&dojang, &all, &[]))
+    };
+    let (ok, out) = admin(&[
+        "add",
+        "--client-code",
+        &party.client_code,
+        "--id",
+        "gangnam",
+        "--name",
+        "도장은행 강남지점",
+        "--json",
+    ]);
+    assert!(ok.success(), "{out}");
+    let (ok, out) = admin(&[
+        "add",
+        "--client-code",
+        &party.client_code,
+        "--id",
+        "gangnam",
+        "--name",
+        "x",
+    ]);
+    assert!(!ok.success(), "duplicate alias: {out}");
+    let (ok, out) = admin(&[
+        "add",
+        "--client-code",
+        &party.client_code,
+        "--id",
+        "bad id",
+        "--name",
+        "x",
+    ]);
+    assert!(!ok.success(), "invalid id: {out}");
+    let (ok, out) = admin(&["list", "--client-code", &party.client_code, "--json"]);
+    assert!(ok.success());
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["subClientID"], "gangnam");
+
+    let rp = |args: &[&str]| {
+        let url = s.url();
+        let mut all: Vec<&str> = vec![
+            "rp",
+            "--url",
+            &url,
+            "--client-code",
+            &party.client_code,
+            "--link-id",
+            &party.link_id,
+            "--secret",
+            &party.secret,
+        ];
+        all.extend_from_slice(args);
+        let (ok, out) = tokio::task::block_in_place(|| dojang_testkit::run(&dojang, &all, &[]));
+        (
+            ok.success(),
+            serde_json::from_str::<serde_json::Value>(&out).unwrap_or_default(),
+        )
+    };
+    let (ok, receipt) = rp(&[
+        "multi-sign",
+        "request",
+        "--name",
+        NAME,
+        "--phone",
+        PHONE,
+        "--birth",
+        BIRTH,
+        "--title",
+        "계약 묶음",
+        "--doc",
+        "약관|TEXT|약관 본문",
+        "--doc",
+        "동의서|TEXT|동의 본문",
+        "--sub-client-id",
+        "gangnam",
+        "--payload",
+        "memo",
+        "--idempotency-key",
+        "k-1",
+    ]);
+    assert!(ok, "{receipt}");
+    let id = receipt["receiptID"].as_str().unwrap().to_owned();
+    let card = device.card(&id).await;
+    assert_eq!(card.requester, "도장은행 강남지점");
+    assert_eq!(card.documents.len(), 2);
+    let (ok, status) = rp(&["multi-sign", "status", &id]);
+    assert!(ok);
+    assert_eq!(status["payload"], "memo");
+    let (ok, cancelled) = rp(&["multi-sign", "cancel", &id, "--reason", "테스트"]);
+    assert!(ok, "{cancelled}");
+    assert_eq!(cancelled["state"], 3);
+    let (ok, err) = rp(&["multi-sign", "verify", &id]);
+    assert!(!ok);
+    assert_eq!(err["code"], ErrorCode::RequestDeclined.code());
+
+    let (ok, out) = admin(&[
+        "remove",
+        "--client-code",
+        &party.client_code,
+        "--id",
+        "gangnam",
+    ]);
+    assert!(ok.success(), "{out}");
+    let (ok, err) = rp(&[
+        "identity",
+        "request",
+        "--name",
+        NAME,
+        "--phone",
+        PHONE,
+        "--birth",
+        BIRTH,
+        "--token",
+        "t",
+        "--title",
+        "x",
+        "--sub-client-id",
+        "gangnam",
+    ]);
+    assert!(!ok);
+    assert_eq!(err["code"], ErrorCode::SubClientNotFound.code());
 }
