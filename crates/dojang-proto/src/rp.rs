@@ -667,6 +667,33 @@ mod tests {
     }
 
     #[test]
+    fn docs_api_md_shows_the_consent_template_exactly() {
+        let doc = include_str!("../../../docs/api.md");
+        let section = doc
+            .split("### Direct-debit consent text")
+            .nth(1)
+            .and_then(|s| s.split("```text\n").nth(1))
+            .and_then(|s| s.split("\n```").next())
+            .expect("docs/api.md has the consent template");
+        let a = DebitAccount {
+            request_corp: "A".into(),
+            bank_name: "B".into(),
+            bank_account_num: "1-2".into(),
+            bank_account_name: "C".into(),
+            bank_account_birthday: "19900101".into(),
+            bank_service_type: "FIRM".into(),
+        };
+        let filled = section
+            .replace("{requestCorp}", "A")
+            .replace("{bankName}", "B")
+            .replace("{bankAccountNum}", "1-2")
+            .replace("{bankAccountName}", "C")
+            .replace("{bankAccountBirthday}", "19900101")
+            .replace("{serviceLabel}", "펌뱅킹 자동이체");
+        assert_eq!(filled, debit_consent_text(&a));
+    }
+
+    #[test]
     fn consent_text_names_every_field() {
         let a = DebitAccount {
             request_corp: "도장보험".into(),
