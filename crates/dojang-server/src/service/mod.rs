@@ -126,23 +126,65 @@ pub fn card(state: &AppState, r: &Request, party: &str) -> RequestCard {
     }
 }
 
+/// What just happened to a request (the event of webhooks and the reason long polls wake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The person signed (state 1).
+    Signed,
+    /// The person declined or picked a wrong binding code (state 3).
+    Declined,
+    /// The relying party cancelled (state 3).
+    Cancelled,
+    /// A submitted signature was refused (state 4).
+    Failed,
+    /// Nobody answered in time (state 2).
+    Expired,
+    /// The relying party verified (state stays 1).
+    Verified,
+}
+
+impl Event {
+    /// The name on the wire: `signed`, `declined`, `cancelled`, `failed`, `expired`, `verified`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Signed => "signed",
+            Event::Declined => "declined",
+            Event::Cancelled => "cancelled",
+            Event::Failed => "failed",
+            Event::Expired => "expired",
+            Event::Verified => "verified",
+        }
+    }
+
+    /// The state the request is in after the event.
+    pub fn state(self) -> RequestState {
+        match self {
+            Event::Signed | Event::Verified => RequestState::Signed,
+            Event::Declined | Event::Cancelled => RequestState::Declined,
+            Event::Failed => RequestState::Failed,
+            Event::Expired => RequestState::Expired,
+        }
+    }
+}
+
 /// A request's state changed in this process: wake long polls waiting on it.
-pub fn changed(state: &AppState, r: &Request) {
+pub fn changed(state: &AppState, r: &Request, event: Event) {
+    tracing::debug!(receipt = %r.receipt_id, event = event.as_str(), "request changed");
     // No receiver is fine: nobody is waiting.
     let _ = state.changes.send(r.receipt_id.clone());
 }
 
 /// A request reached a final state: withdraw its card from every device of the holder, and
 /// announce the change.
-pub fn withdraw(state: &AppState, r: &Request, new: RequestState) {
+pub fn withdraw(state: &AppState, r: &Request, event: Event) {
     state.push.publish(
         r.member_id,
         &PushMessage::Withdrawn {
             receipt_id: r.receipt_id.to_string(),
-            state: new.code(),
+            state: event.state().code(),
         },
     );
-    changed(state, r);
+    changed(state, r, event);
 }
 
 #[cfg(test)]

@@ -299,7 +299,7 @@ pub async fn verify(
         // The rules allowed it a moment ago: someone else verified it first.
         return Err(ErrorCode::AlreadyVerified.into());
     };
-    super::changed(state, &r);
+    super::changed(state, &r, super::Event::Verified);
     let member = state
         .member(r.member_id)
         .await?
@@ -368,7 +368,7 @@ pub async fn cancel(
     {
         return Err(ErrorCode::NotCancellable.into());
     }
-    super::withdraw(state, &r, RequestState::Declined);
+    super::withdraw(state, &r, super::Event::Cancelled);
     tracing::info!(receipt = %r.receipt_id, "cancelled by the relying party");
     Ok(Cancelled {
         receipt_id: r.receipt_id.to_string(),
