@@ -89,10 +89,18 @@ pub async fn create(
         request.binding_code = Some(format!("{:02}", rand::rng().random_range(0..100u8)));
     }
     let guard = CreateGuard {
-        idempotency: idempotency.map(|(key, body_hash)| IdempotencyCheck {
-            key,
-            body_hash,
-            since: now - state.policy.idempotency_window,
+        // The kind is part of what the key stands for: the same body sent to another kind's
+        // path is another request.
+        idempotency: idempotency.map(|(key, body_hash)| {
+            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+            ctx.update(kind.as_str().as_bytes());
+            ctx.update(b"\n");
+            ctx.update(&body_hash);
+            IdempotencyCheck {
+                key,
+                body_hash: ctx.finish().as_ref().to_vec(),
+                since: now - state.policy.idempotency_window,
+            }
         }),
         per_person: (state.policy.person_requests_per_minute > 0).then(|| {
             (

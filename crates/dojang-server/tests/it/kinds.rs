@@ -620,6 +620,17 @@ async fn idempotency_keys_replay_the_first_receipt() {
         .unwrap();
     assert_eq!(again, first, "same receipt and binding code");
     assert_eq!(device.api.pending().await.unwrap().requests.len(), 1);
+    // Same key and body on another kind's path: another request, so the key is taken.
+    let raw = serde_json::to_vec(&CreateRequest::login(NAME, PHONE, BIRTH, "n", 300)).unwrap();
+    let e = client
+        .request_idempotent(
+            Kind::Login,
+            &serde_json::from_slice(&raw).unwrap(),
+            "order-1",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(e), ErrorCode::IdempotencyKeyReused.code());
     // Same key, another body.
     let other = IdentityRequest::new(NAME, PHONE, BIRTH, "n-2", "x", 300);
     let e = client
