@@ -621,13 +621,8 @@ async fn idempotency_keys_replay_the_first_receipt() {
     assert_eq!(again, first, "same receipt and binding code");
     assert_eq!(device.api.pending().await.unwrap().requests.len(), 1);
     // Same key and body on another kind's path: another request, so the key is taken.
-    let raw = serde_json::to_vec(&CreateRequest::login(NAME, PHONE, BIRTH, "n", 300)).unwrap();
     let e = client
-        .request_idempotent(
-            Kind::Login,
-            &serde_json::from_slice(&raw).unwrap(),
-            "order-1",
-        )
+        .request_idempotent(Kind::Login, &req, "order-1")
         .await
         .unwrap_err();
     assert_eq!(code_of(e), ErrorCode::IdempotencyKeyReused.code());
