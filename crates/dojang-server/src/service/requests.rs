@@ -307,7 +307,7 @@ pub async fn verify(
         // The rules allowed it a moment ago: someone else verified it first.
         return Err(ErrorCode::AlreadyVerified.into());
     };
-    super::changed(state, &r, super::Event::Verified);
+    super::changed(state, &r, super::Event::Verified).await;
     let member = state
         .member(r.member_id)
         .await?
@@ -376,7 +376,7 @@ pub async fn cancel(
     {
         return Err(ErrorCode::NotCancellable.into());
     }
-    super::withdraw(state, &r, super::Event::Cancelled);
+    super::withdraw(state, &r, super::Event::Cancelled).await;
     tracing::info!(receipt = %r.receipt_id, "cancelled by the relying party");
     Ok(Cancelled {
         receipt_id: r.receipt_id.to_string(),

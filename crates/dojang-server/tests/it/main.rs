@@ -17,3 +17,4 @@ mod identity;
 mod input;
 mod kinds;
 mod postgres;
+mod webhooks;
