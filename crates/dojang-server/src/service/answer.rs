@@ -226,12 +226,13 @@ pub async fn decline(
     wire: &Decline,
 ) -> Result<Answered, ApiError> {
     let reason = super::reason(wire.reason.as_deref())?;
+    let why = dojang_core::request::state_reason(dojang_core::request::DECLINED, reason);
     let r = addressed(state, device, receipt_id).await?;
     let now = state.clock.now();
     r.check_answerable(now)?;
     if !state
         .store
-        .mark_declined(&r.receipt_id, reason, now)
+        .mark_declined(&r.receipt_id, Some(&why), now)
         .await?
     {
         return Err(why_not(state, device, receipt_id).await);

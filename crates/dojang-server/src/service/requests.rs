@@ -365,10 +365,7 @@ pub async fn cancel(
         Err(CoreError::Expired) => return Err(ErrorCode::RequestExpired.into()),
         Err(_) => return Err(ErrorCode::NotCancellable.into()),
     }
-    let why = match reason {
-        Some(t) => format!("cancelled: {t}"),
-        None => "cancelled".to_owned(),
-    };
+    let why = dojang_core::request::state_reason(dojang_core::request::CANCELLED, reason);
     if !state
         .store
         .mark_declined(&r.receipt_id, Some(&why), now)
