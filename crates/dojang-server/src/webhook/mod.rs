@@ -21,6 +21,8 @@ use dojang_store::NewDelivery;
 use rand::RngExt as _;
 use tokio::sync::Notify;
 
+use crate::cache::TtlCache;
+
 use crate::config::Config;
 use crate::service::Event;
 use crate::state::AppState;
@@ -29,6 +31,10 @@ pub use worker::spawn;
 
 /// Longest retry delay.
 const MAX_DELAY: Duration = Duration::from_secs(3600);
+/// How long "this relying party has (no) webhook" is remembered: a webhook set or cleared with
+/// the admin command applies to events within this time. The URL and secret are always read
+/// fresh at delivery.
+const PRESENCE_TTL: Duration = Duration::from_secs(5);
 
 /// How deliveries are made.
 #[derive(Debug, Clone)]
@@ -74,6 +80,7 @@ pub struct Webhooks {
     pub settings: WebhookSettings,
     http: reqwest::Client,
     wake: Notify,
+    present: TtlCache<String, bool>,
 }
 
 impl Webhooks {
@@ -95,6 +102,7 @@ impl Webhooks {
             settings,
             http,
             wake: Notify::new(),
+            present: TtlCache::new(PRESENCE_TTL),
         })
     }
 
@@ -126,13 +134,23 @@ pub fn body(r: &Request, event: Event, at: time::OffsetDateTime) -> WebhookEvent
 /// never passed to the caller: the state change it reports has happened and stays readable
 /// through the status call.
 pub async fn notify(state: &AppState, r: &Request, event: Event) {
-    match state.store.webhook(&r.client_code).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return,
-        Err(e) => {
-            tracing::error!(receipt = %r.receipt_id, error = %e, "webhook lookup failed; event not queued");
-            return;
-        }
+    let key = r.client_code.to_string();
+    let present = match state.webhooks.present.get(&key) {
+        Some(p) => *p,
+        None => match state.store.webhook(&r.client_code).await {
+            Ok(found) => {
+                let p = found.is_some();
+                state.webhooks.present.put(key, std::sync::Arc::new(p));
+                p
+            }
+            Err(e) => {
+                tracing::error!(receipt = %r.receipt_id, error = %e, "webhook lookup failed; event not queued");
+                return;
+            }
+        },
+    };
+    if !present {
+        return;
     }
     let at = state.clock.now();
     let body = match serde_json::to_string(&body(r, event, at)) {
