@@ -14,6 +14,7 @@ pub mod auth;
 pub mod datetime;
 pub mod device;
 pub mod error;
+pub mod linkhub;
 pub mod paths;
 pub mod rp;
 pub mod webhook;

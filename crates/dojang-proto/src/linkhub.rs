@@ -1,0 +1,313 @@
+//! The LinkHub protocol family (the auth service, barocert 2.1, kakaocert 2.0), as LinkHub's own
+//! SDKs speak it: the strings they sign, their date formats and the field encryption of
+//! barocert. `../shared/reference/barocert-wire.md` is the source; its §6.1 vectors are tested
+//! below. Pure functions: the caller brings the clock and the random IVs.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ring::{aead, hmac};
+use serde::{Deserialize, Serialize};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use crate::auth::body_hash;
+
+/// `x-lh-version` of the token service.
+pub const LH_VERSION: &str = "2.0";
+/// API version of barocert.
+pub const BC_VERSION: &str = "2.1";
+/// API version of kakaocert 2.x.
+pub const KC_VERSION: &str = "2.0";
+/// The token service id of barocert.
+pub const BAROCERT: &str = "BAROCERT";
+/// The token service id of kakaocert.
+pub const KAKAOCERT: &str = "KAKAOCERT";
+/// The scopes kakaocert SDKs ask for.
+pub const KAKAOCERT_SCOPES: [&str; 4] = ["member", "310", "320", "330"];
+/// Scopes barocert SDKs ask for: `partner` and the products' (KAKAO 401–405, NAVER 421–424,
+/// PASS 441–444, TOSS 461–465).
+pub const BAROCERT_SCOPES: [&str; 19] = [
+    "partner", "401", "402", "403", "404", "405", "421", "422", "423", "424", "441", "442", "443",
+    "444", "461", "462", "463", "464", "465",
+];
+
+/// The body of `POST /{ServiceID}/Token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRequest {
+    /// kakaocert: the client code; barocert: empty or absent.
+    #[serde(default)]
+    pub access_id: Option<String>,
+    /// Requested scopes.
+    #[serde(default)]
+    pub scope: Vec<String>,
+}
+
+/// The answer of `POST /{ServiceID}/Token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// Sent as `Authorization: Bearer …`.
+    pub session_token: String,
+    /// `BAROCERT` or `KAKAOCERT`.
+    #[serde(rename = "serviceID")]
+    pub service_id: String,
+    /// The LinkID the token belongs to.
+    #[serde(rename = "linkID")]
+    pub link_id: String,
+    /// The relying party's client code.
+    pub usercode: String,
+    /// The client address the token is bound to, or `*`.
+    pub ipaddress: String,
+    /// `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC, exactly three fraction digits).
+    pub expiration: String,
+    /// Granted scopes.
+    pub scope: Vec<String>,
+}
+
+const SECONDS: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+const MILLIS: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+const ANY_FRACTION: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]Z");
+
+/// `GET /Time`'s body: `YYYY-MM-DDTHH:MM:SSZ`, UTC.
+pub fn format_time(t: OffsetDateTime) -> String {
+    t.to_offset(UtcOffset::UTC)
+        .format(SECONDS)
+        .unwrap_or_default()
+}
+
+/// A token's `expiration`: `YYYY-MM-DDTHH:MM:SS.sssZ`, UTC.
+pub fn format_expiration(t: OffsetDateTime) -> String {
+    t.to_offset(UtcOffset::UTC)
+        .format(MILLIS)
+        .unwrap_or_default()
+}
+
+/// An `x-lh-date` / `x-bc-date` as the SDKs send it: with or without a fraction, `Z`.
+pub fn parse_date(s: &str) -> Option<OffsetDateTime> {
+    let s = s.trim();
+    PrimitiveDateTime::parse(s, SECONDS)
+        .or_else(|_| PrimitiveDateTime::parse(s, ANY_FRACTION))
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
+}
+
+/// What `POST /{ServiceID}/Token` signs.
+pub fn token_string_to_sign(
+    body: &[u8],
+    date: &str,
+    forwarded: Option<&str>,
+    service_id: &str,
+) -> String {
+    let mut s = format!("POST\n{}\n{date}\n", body_hash(body));
+    if let Some(f) = forwarded {
+        s.push_str(f);
+        s.push('\n');
+    }
+    s.push_str(LH_VERSION);
+    s.push_str("\n/");
+    s.push_str(service_id);
+    s.push_str("/Token");
+    s
+}
+
+/// The `Authorization` header of a token request: `LINKHUB <LinkID> <signature>`.
+pub fn token_authorization(link_id: &str, signature: &str) -> String {
+    format!("LINKHUB {link_id} {signature}")
+}
+
+/// What a barocert POST signs. An empty body has no hash line, except from clients that always
+/// add one (`hash_empty`).
+pub fn barocert_string_to_sign(body: &[u8], date: &str, path: &str, hash_empty: bool) -> String {
+    if body.is_empty() && !hash_empty {
+        format!("POST\n{date}\n{path}\n")
+    } else {
+        format!("POST\n{}\n{date}\n{path}\n", body_hash(body))
+    }
+}
+
+/// What a kakaocert 2.0 POST signs (no path).
+pub fn kakaocert_string_to_sign(body: &[u8], date: &str) -> String {
+    format!("POST\n{}\n{date}\n{KC_VERSION}\n", body_hash(body))
+}
+
+/// Standard base64 of HMAC-SHA256 keyed with `key` (the base64-decoded SecretKey).
+pub fn sign(key: &[u8], text: &str) -> String {
+    STANDARD.encode(hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, key),
+        text.as_bytes(),
+    ))
+}
+
+/// Check a base64 signature in constant time.
+pub fn verify(key: &[u8], text: &str, signature_b64: &str) -> bool {
+    let Ok(sig) = STANDARD.decode(signature_b64.trim()) else {
+        return false;
+    };
+    hmac::verify(
+        &hmac::Key::new(hmac::HMAC_SHA256, key),
+        text.as_bytes(),
+        &sig,
+    )
+    .is_ok()
+}
+
+/// Why an encrypted field could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// Not base64, or too short.
+    #[error("encrypted field is malformed")]
+    Malformed,
+    /// Wrong key, or the value was changed.
+    #[error("encrypted field does not decrypt with this SecretKey")]
+    Undecryptable,
+    /// The key is not 32 bytes.
+    #[error("SecretKey must decode to 32 bytes")]
+    Key,
+    /// The plaintext is not UTF-8.
+    #[error("decrypted field is not UTF-8")]
+    NotUtf8,
+}
+
+fn gcm_key(key: &[u8]) -> Result<aead::LessSafeKey, FieldError> {
+    aead::UnboundKey::new(&aead::AES_256_GCM, key)
+        .map(aead::LessSafeKey::new)
+        .map_err(|_| FieldError::Key)
+}
+
+/// barocert's `encrypt` (GCM): base64 of `IV(12) ‖ ciphertext ‖ tag(16)`, no associated data.
+pub fn encrypt_gcm(key: &[u8], iv: [u8; 12], plaintext: &str) -> Result<String, FieldError> {
+    let k = gcm_key(key)?;
+    let mut data = plaintext.as_bytes().to_vec();
+    k.seal_in_place_append_tag(
+        aead::Nonce::assume_unique_for_key(iv),
+        aead::Aad::empty(),
+        &mut data,
+    )
+    .map_err(|_| FieldError::Key)?;
+    let mut out = iv.to_vec();
+    out.extend_from_slice(&data);
+    Ok(STANDARD.encode(out))
+}
+
+/// The reverse of [`encrypt_gcm`].
+pub fn decrypt_gcm(key: &[u8], value: &str) -> Result<String, FieldError> {
+    let k = gcm_key(key)?;
+    let raw = STANDARD
+        .decode(value.trim())
+        .map_err(|_| FieldError::Malformed)?;
+    if raw.len() < 12 + 16 {
+        return Err(FieldError::Malformed);
+    }
+    let (iv, rest) = raw.split_at(12);
+    let nonce = aead::Nonce::try_assume_unique_for_key(iv).map_err(|_| FieldError::Malformed)?;
+    let mut data = rest.to_vec();
+    let plain = k
+        .open_in_place(nonce, aead::Aad::empty(), &mut data)
+        .map_err(|_| FieldError::Undecryptable)?;
+    String::from_utf8(plain.to_vec()).map_err(|_| FieldError::NotUtf8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_B64: &str = "SwWxqU+0TErBXy/9TVjIPEnI0VTUMMSQZtJf3Ed8q3I=";
+    const DATE: &str = "2024-01-02T03:04:05Z";
+
+    fn key() -> Vec<u8> {
+        STANDARD.decode(KEY_B64).unwrap()
+    }
+
+    #[test]
+    fn the_reference_signature_vectors() {
+        let body = br#"{"access_id": "", "scope": ["partner", "401", "402", "403", "404", "405"]}"#;
+        assert_eq!(
+            body_hash(body),
+            "6QILmKrxjXTZDI2gx+eMX/troe4m57bkciJeYJ/j3fM="
+        );
+        let text = token_string_to_sign(body, DATE, Some("*"), BAROCERT);
+        assert_eq!(
+            sign(&key(), &text),
+            "WWq+ALg3uegR7H3By/iJuODbvnmfvIqlrspeuwP/rPg="
+        );
+        assert!(verify(
+            &key(),
+            &text,
+            "WWq+ALg3uegR7H3By/iJuODbvnmfvIqlrspeuwP/rPg="
+        ));
+        let bc = barocert_string_to_sign(
+            br#"{"receiverHP":"x"}"#,
+            DATE,
+            "/KAKAO/Identity/023040000001",
+            false,
+        );
+        assert_eq!(
+            sign(&key(), &bc),
+            "4VtQIOKDkLWGNNmnyxDPjqa4ib/MZFzYhDJPDXysSQw="
+        );
+        let empty = barocert_string_to_sign(
+            b"",
+            DATE,
+            "/KAKAO/Identity/Verify/023040000001/02304170230300000040000000000035",
+            false,
+        );
+        assert_eq!(
+            sign(&key(), &empty),
+            "BUz/DreKh2bmR5TIPXOmEKhkQxt0OxF8dLQrn/BXbbw="
+        );
+        let kc = kakaocert_string_to_sign(br#"{"receiverHP":"x"}"#, DATE);
+        assert_eq!(
+            sign(&key(), &kc),
+            "UnSsd5l29/hnlxqZNWu0f6URnLPFb8Zg1Ptld+AV2XU="
+        );
+    }
+
+    #[test]
+    fn wrong_key_tampered_text_and_garbage_do_not_verify() {
+        let text = kakaocert_string_to_sign(b"{}", DATE);
+        let sig = sign(&key(), &text);
+        assert!(verify(&key(), &text, &sig));
+        assert!(!verify(&[7; 32], &text, &sig));
+        assert!(!verify(&key(), &text.replace("2024", "2025"), &sig));
+        assert!(!verify(&key(), &text, "not base64!"));
+    }
+
+    #[test]
+    fn the_reference_field_encryption_vector() {
+        let iv: [u8; 12] = core::array::from_fn(|i| i as u8);
+        let enc = encrypt_gcm(&key(), iv, "01012341234").unwrap();
+        assert_eq!(enc, "AAECAwQFBgcICQoLsMuSnLPy0gkMtJqiZlgb7CcdygsOPxL9YocV");
+        assert_eq!(decrypt_gcm(&key(), &enc).unwrap(), "01012341234");
+        let korean = encrypt_gcm(&key(), [9; 12], "홍길동").unwrap();
+        assert_eq!(decrypt_gcm(&key(), &korean).unwrap(), "홍길동");
+    }
+
+    #[test]
+    fn bad_encrypted_fields_are_refused() {
+        let enc = encrypt_gcm(&key(), [1; 12], "01012341234").unwrap();
+        assert_eq!(decrypt_gcm(&[3; 32], &enc), Err(FieldError::Undecryptable));
+        let mut raw = STANDARD.decode(&enc).unwrap();
+        raw[14] ^= 1;
+        assert_eq!(
+            decrypt_gcm(&key(), &STANDARD.encode(raw)),
+            Err(FieldError::Undecryptable)
+        );
+        assert_eq!(decrypt_gcm(&key(), "AAEC"), Err(FieldError::Malformed));
+        assert_eq!(decrypt_gcm(&key(), "%%%"), Err(FieldError::Malformed));
+        assert_eq!(decrypt_gcm(&[1; 16], &enc), Err(FieldError::Key));
+    }
+
+    #[test]
+    fn dates_in_both_forms_and_the_exact_output_formats() {
+        let t = parse_date(DATE).unwrap();
+        assert_eq!(format_time(t), DATE);
+        let m = parse_date("2024-01-02T03:04:05.678Z").unwrap();
+        assert_eq!(format_expiration(m), "2024-01-02T03:04:05.678Z");
+        assert_eq!(format_expiration(t), "2024-01-02T03:04:05.000Z");
+        assert!(parse_date("2024-01-02 03:04:05").is_none());
+        assert!(parse_date("20240102030405").is_none());
+    }
+}
