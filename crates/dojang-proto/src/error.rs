@@ -81,6 +81,16 @@ catalogue! {
     DateMalformed = -10000006, "X-Dojang-Date must be an RFC 3339 UTC time such as 2026-01-02T03:04:05Z", "X-Dojang-Date는 2026-01-02T03:04:05Z 형식의 UTC 시각이어야 합니다";
     /// `X-Dojang-Date` is more than the allowed skew away from the server's clock.
     DateOutOfWindow = -10000007, "X-Dojang-Date is too far from the server time", "X-Dojang-Date가 서버 시각과 너무 많이 다릅니다";
+    /// LinkHub dialect: no relying party has this LinkID (LinkHub's own code).
+    LinkHubPartnerNotFound = -10000010, "Partner information does not exist (unknown LinkID)", "파트너 정보가 존재하지 않습니다 (등록되지 않은 LinkID)";
+    /// LinkHub dialect: `x-lh-date` / `x-bc-date` is missing, malformed or too far from the server time.
+    LinkHubDateInvalid = -10000012, "x-lh-date is missing, malformed, or too far from the server time", "x-lh-date가 없거나 형식이 틀리거나 서버 시각과 너무 많이 다릅니다";
+    /// LinkHub dialect: the token request asks for a scope or access id this relying party does not have (LinkHub's code for a refused token).
+    LinkHubTokenRefused = -10000032, "Token could not be issued: scope or access_id not allowed", "토큰을 발급할 수 없습니다: 허용되지 않은 scope 또는 access_id입니다";
+    /// LinkHub dialect: the bearer token is invalid, expired, or for another service (LinkHub's code).
+    LinkHubTokenInvalid = -10000033, "The authentication token cannot be interpreted (invalid or expired)", "인증 토큰을 해석할 수 없습니다 (유효하지 않거나 만료됨)";
+    /// LinkHub dialect: no bearer token (LinkHub's code).
+    LinkHubTokenMissing = -10000034, "The authentication token was not sent", "인증 토큰이 입력되지 않았습니다";
 
     // 01 — request body
     /// The body is not valid JSON (or not a JSON object).

@@ -209,6 +209,11 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::DateMissing
         | C::DateMalformed
         | C::DateOutOfWindow
+        | C::LinkHubPartnerNotFound
+        | C::LinkHubDateInvalid
+        | C::LinkHubTokenRefused
+        | C::LinkHubTokenInvalid
+        | C::LinkHubTokenMissing
         | C::DeviceAuthMissing
         | C::DeviceAuthInvalid => StatusCode::UNAUTHORIZED,
         C::BodyTooLarge | C::CsrTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

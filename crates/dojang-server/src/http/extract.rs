@@ -29,7 +29,11 @@ use crate::state::AppState;
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Read the whole body, refusing more than `limit` bytes or more than [`BODY_TIMEOUT`].
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

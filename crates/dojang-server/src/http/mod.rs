@@ -4,6 +4,7 @@
 pub mod device;
 pub mod error;
 pub mod extract;
+pub mod linkhub;
 pub mod pki;
 pub mod rp;
 
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rp::router())
         .merge(device::router())
         .merge(pki::router())
+        .merge(linkhub::router())
         .fallback(|| async { ApiError::Code(ErrorCode::RouteNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::Code(ErrorCode::MethodNotAllowed) })
         .layer(middleware::from_fn(error::localize))

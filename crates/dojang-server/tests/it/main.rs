@@ -16,5 +16,6 @@ mod e2e;
 mod identity;
 mod input;
 mod kinds;
+mod linkhub;
 mod postgres;
 mod webhooks;
