@@ -16,4 +16,5 @@ mod e2e;
 mod identity;
 mod input;
 mod kinds;
+mod openapi;
 mod postgres;
