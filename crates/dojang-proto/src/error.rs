@@ -309,8 +309,8 @@ catalogue! {
 /// whole catalogue, each code listed with its name and English message.
 #[cfg(feature = "openapi")]
 mod openapi {
-    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
     use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
     use super::{ErrorBody, ErrorCode};
 
@@ -327,10 +327,12 @@ mod openapi {
                 .description(Some(format!(
                     "A negative 8-digit code from the catalogue (docs/errors.md):\n{list}"
                 )));
-            let message = ObjectBuilder::new().schema_type(Type::String).description(Some(
-                "A human-readable message: English, or Korean when `Accept-Language` starts \
+            let message = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "A human-readable message: English, or Korean when `Accept-Language` starts \
                  with `ko`; some carry a detail in parentheses.",
-            ));
+                ));
             ObjectBuilder::new()
                 .description(Some(
                     "The body of every error answer: `{\"code\": -10300001, \"message\": \"…\"}`.",

@@ -137,11 +137,17 @@ pub struct CreateRequest {
     pub receiver_name: Option<String>,
     /// Mobile number, 10–11 digits, no separators.
     #[serde(rename = "receiverHP", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{10,11}$", examples("01012345678")))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-9]{10,11}$", examples("01012345678"))
+    )]
     pub receiver_hp: Option<String>,
     /// Birth date, `YYYYMMDD`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{8}$", examples("19900101")))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-9]{8}$", examples("19900101"))
+    )]
     pub receiver_birthday: Option<String>,
     /// The text the app signs: a one-time value (identity, login) or the document (sign).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -390,7 +396,7 @@ pub struct ReceiptResponse {
     pub binding_code: Option<String>,
     /// For app-to-app requests: the `dojang://` URL that opens the app on this request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(format = Uri))]
+    #[cfg_attr(feature = "openapi", schema(format = "uri"))]
     pub scheme: Option<String>,
 }
 
@@ -468,7 +474,7 @@ pub struct RequestStatus {
     pub return_url: Option<String>,
     /// The app-to-app URL (app-to-app).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true, format = Uri))]
+    #[cfg_attr(feature = "openapi", schema(required = true, format = "uri"))]
     pub scheme: Option<String>,
     /// The number-matching code (push requests).
     #[serde(default)]

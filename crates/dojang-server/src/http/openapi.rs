@@ -4,18 +4,16 @@
 //! and the one code → status mapping of `error.rs`. Served at `GET /v1/openapi.json`; the
 //! reference page (`reference.rs`) is rendered from the same document.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
 use axum::routing::get;
 use dojang_proto::rp::{
-    CancelRequest, Cancelled, CreateRequest, DebitAccount, Kind, ReceiptResponse, RequestStatus, TokenItem,
-    TokenType, VerifyResult,
+    CancelRequest, Cancelled, CreateRequest, DebitAccount, Kind, ReceiptResponse, RequestStatus,
+    TokenItem, TokenType, VerifyResult,
 };
 use dojang_proto::{ErrorBody, ErrorCode, paths};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::link::LinkBuilder;
@@ -44,33 +42,37 @@ pub const DATE_SCHEME: &str = "DojangDate";
 
 const JSON: &str = "application/json";
 
-/// The two routes: the document and the reference page, both rendered once at start-up.
+/// The two routes: the document and the reference page, both rendered once, here.
 pub fn router() -> Router<AppState> {
     let doc = document();
-    let json: Arc<str> = doc.to_json().unwrap_or_default().into();
-    let html: Arc<str> = reference::render(&doc).into();
+    let json = Bytes::from(doc.to_json().unwrap_or_default());
+    let html = Bytes::from(reference::render(&doc));
     Router::new()
         .route(
             paths::OPENAPI,
-            get(move || async move {
-                (
-                    [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
-                    json.to_string(),
-                )
-                    .into_response()
+            get(move || {
+                let body = json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
+                        body,
+                    )
+                }
             }),
         )
         .route(
             paths::API_REFERENCE,
-            get(move || async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/html; charset=utf-8"),
-                    )],
-                    html.to_string(),
-                )
-                    .into_response()
+            get(move || {
+                let body = html.clone();
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("text/html; charset=utf-8"),
+                        )],
+                        body,
+                    )
+                }
             }),
         )
 }
@@ -84,9 +86,7 @@ pub fn document() -> OpenApi {
             PathItem::new(http_method(call), operation(kind, call)),
         );
     }
-    // Merge the operations of one path (none share one today, but a GET and a POST could).
-    let mut paths = utoipa::openapi::Paths::new();
-    paths.merge(builder.build());
+    let paths = builder.build();
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -216,7 +216,7 @@ fn operation(kind: Kind, call: Call) -> Operation {
              signed token and the verified person (name, phone, birth date, CI, DI). The id is \
              the app-to-app `txID` (40 hex digits) or, for a pushed login, the 32-digit receipt \
              id."
-                .to_owned(),
+            .to_owned(),
         ),
         Call::Verify => (
             format!("Verify a {label}, once"),
@@ -292,14 +292,16 @@ fn operation(kind: Kind, call: Call) -> Operation {
                     ObjectBuilder::new()
                         .schema_type(Type::Integer)
                         .minimum(Some(0))
-                        .maximum(Some(MAX_WAIT_SECS as f64)),
+                        .maximum(Some(MAX_WAIT_SECS)),
                 )),
         );
     }
     if call == Call::Cancel {
         op = op.request_body(Some(
             RequestBodyBuilder::new()
-                .description(Some("Optional: why the relying party withdraws the request."))
+                .description(Some(
+                    "Optional: why the relying party withdraws the request.",
+                ))
                 .required(Some(Required::False))
                 .content(
                     JSON,
@@ -312,7 +314,10 @@ fn operation(kind: Kind, call: Call) -> Operation {
     }
     let (ok, ok_description) = match call {
         Call::Create => (schema_ref::<ReceiptResponse>(), "The receipt."),
-        Call::Status => (schema_ref::<RequestStatus>(), "The state and the request's fields."),
+        Call::Status => (
+            schema_ref::<RequestStatus>(),
+            "The state and the request's fields.",
+        ),
         Call::Verify => (
             schema_ref::<VerifyResult>(),
             "The signature(s) and the verified person.",
@@ -340,15 +345,26 @@ fn operation(kind: Kind, call: Call) -> Operation {
             st.canonical_reason().unwrap_or("error")
         );
         for c in &codes {
-            text.push_str(&format!("\n* `{}` `{}`: {}", c.code(), c.name(), c.message_en()));
+            text.push_str(&format!(
+                "\n* `{}` `{}`: {}",
+                c.code(),
+                c.name(),
+                c.message_en()
+            ));
         }
         let mut response = json_response(&text, schema_ref::<ErrorBody>());
         if st == StatusCode::TOO_MANY_REQUESTS {
             response = response.header(
                 "Retry-After",
                 HeaderBuilder::new()
-                    .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
-                    .description(Some("Seconds until a request to this person is accepted again."))
+                    .schema(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(0)),
+                    )
+                    .description(Some(
+                        "Seconds until a request to this person is accepted again.",
+                    ))
                     .build(),
             );
         }
@@ -365,9 +381,14 @@ fn operation_id(kind: Kind, call: Call) -> String {
 pub fn example(kind: Kind) -> CreateRequest {
     let (name, phone, birthday) = ("홍길동", "01012345678", "19900101");
     match kind {
-        Kind::Identity => {
-            CreateRequest::new(name, phone, birthday, "login-nonce-42", "복지포털 로그인", 300)
-        }
+        Kind::Identity => CreateRequest::new(
+            name,
+            phone,
+            birthday,
+            "login-nonce-42",
+            "복지포털 로그인",
+            300,
+        ),
         Kind::Sign => CreateRequest::sign(
             name,
             phone,
@@ -507,7 +528,12 @@ pub fn codes(kind: Kind, call: Call) -> Vec<ErrorCode> {
         Call::Create => {
             out.extend_from_slice(EVERY_CREATE);
             out.extend_from_slice(match kind {
-                Kind::Identity => &[C::TokenMissing, C::TokenTooLong, C::TitleMissing, C::TitleTooLong],
+                Kind::Identity => &[
+                    C::TokenMissing,
+                    C::TokenTooLong,
+                    C::TitleMissing,
+                    C::TitleTooLong,
+                ],
                 Kind::Login => &[C::TokenMissing, C::TokenTooLong, C::TitleTooLong],
                 Kind::Sign => &[
                     C::TokenMissing,
@@ -547,7 +573,9 @@ pub fn codes(kind: Kind, call: Call) -> Vec<ErrorCode> {
                 ],
             });
         }
-        Call::Status => out.extend_from_slice(&[C::ReceiptIdInvalid, C::WaitInvalid, C::ReceiptNotFound]),
+        Call::Status => {
+            out.extend_from_slice(&[C::ReceiptIdInvalid, C::WaitInvalid, C::ReceiptNotFound])
+        }
         Call::Verify => {
             out.extend_from_slice(&[
                 C::ReceiptIdInvalid,

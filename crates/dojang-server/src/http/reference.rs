@@ -29,7 +29,7 @@ nav ul{columns:2}";
 pub fn render(doc: &OpenApi) -> String {
     let v = serde_json::to_value(doc).unwrap_or(Value::Null);
     let mut out = String::new();
-    let title = text(&v["info"]["title"]);
+    let title = text(at(&v, "/info/title"));
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -38,30 +38,30 @@ pub fn render(doc: &OpenApi) -> String {
          <h1>{t} <small>{ver}</small></h1>\n\
          <p>OpenAPI {oa} document: <a href=\"/v1/openapi.json\"><code>/v1/openapi.json</code></a>.</p>\n",
         t = esc(&title),
-        ver = esc(&text(&v["info"]["version"])),
-        oa = esc(&text(&v["openapi"])),
+        ver = esc(&text(at(&v, "/info/version"))),
+        oa = esc(&text(at(&v, "/openapi"))),
     );
-    out.push_str(&markdown(&text(&v["info"]["description"])));
+    out.push_str(&markdown(&text(at(&v, "/info/description"))));
 
     let ops = operations(&v);
     // Contents, grouped by tag.
     out.push_str("<h2 id=\"operations\">Operations</h2>\n<nav>");
-    for tag in v["tags"].as_array().into_iter().flatten() {
-        let name = text(&tag["name"]);
+    for tag in at(&v, "/tags").as_array().into_iter().flatten() {
+        let name = text(at(tag, "/name"));
         let _ = write!(
             out,
             "<h3>{} <small>{}</small></h3><ul>",
             esc(&name),
-            esc(&text(&tag["description"]))
+            esc(&text(at(tag, "/description")))
         );
         for (method, path, op) in ops.iter().filter(|(_, _, op)| has_tag(op, &name)) {
             let _ = write!(
                 out,
                 "<li><a href=\"#{id}\"><code>{m} {p}</code></a> — {s}</li>",
-                id = esc(&text(&op["operationId"])),
+                id = esc(&text(at(op, "/operationId"))),
                 m = method.to_ascii_uppercase(),
                 p = esc(path),
-                s = esc(&text(&op["summary"])),
+                s = esc(&text(at(op, "/summary"))),
             );
         }
         out.push_str("</ul>");
@@ -73,9 +73,9 @@ pub fn render(doc: &OpenApi) -> String {
     }
 
     out.push_str("<h2 id=\"schemas\">Schemas</h2>\n");
-    if let Some(schemas) = v["components"]["schemas"].as_object() {
+    if let Some(schemas) = at(&v, "/components/schemas").as_object() {
         for (name, schema) in schemas {
-            let _ = write!(out, "<h3 id=\"schema-{n}\">{n}</h3>\n", n = esc(name));
+            let _ = writeln!(out, "<h3 id=\"schema-{n}\">{n}</h3>", n = esc(name));
             schema_block(&mut out, schema);
         }
     }
@@ -105,7 +105,7 @@ pub fn render(doc: &OpenApi) -> String {
 
 fn operations(v: &Value) -> Vec<(String, String, Value)> {
     let mut ops = Vec::new();
-    for (path, item) in v["paths"].as_object().into_iter().flatten() {
+    for (path, item) in at(v, "/paths").as_object().into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
             if op.is_object() {
                 ops.push((method.clone(), path.clone(), op.clone()));
@@ -116,7 +116,7 @@ fn operations(v: &Value) -> Vec<(String, String, Value)> {
 }
 
 fn has_tag(op: &Value, tag: &str) -> bool {
-    op["tags"]
+    at(op, "/tags")
         .as_array()
         .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)))
 }
@@ -126,20 +126,18 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
         out,
         "<section class=\"op\" id=\"{id}\"><h3><span class=\"method {m}\">{M}</span>\
          <code>{p}</code></h3>\n<p><b>{s}</b></p>\n",
-        id = esc(&text(&op["operationId"])),
+        id = esc(&text(at(op, "/operationId"))),
         m = esc(method),
         M = esc(&method.to_ascii_uppercase()),
         p = esc(path),
-        s = esc(&text(&op["summary"])),
+        s = esc(&text(at(op, "/summary"))),
     );
-    out.push_str(&markdown(&text(&op["description"])));
-    if op["security"].is_array() || op.get("security").is_none() {
-        out.push_str(
+    out.push_str(&markdown(&text(at(op, "/description"))));
+    out.push_str(
             "<p>Authentication: <code>Authorization: DOJANG-HMAC-SHA256 &lt;LinkID&gt;:&lt;signature&gt;</code> \
              and <code>X-Dojang-Date</code> (see the top of this page).</p>\n",
         );
-    }
-    if let Some(params) = op["parameters"].as_array().filter(|p| !p.is_empty()) {
+    if let Some(params) = at(op, "/parameters").as_array().filter(|p| !p.is_empty()) {
         out.push_str(
             "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th>\
              <th>schema</th><th>description</th></tr>\n",
@@ -148,49 +146,57 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
             let _ = writeln!(
                 out,
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&text(&p["name"])),
-                esc(&text(&p["in"])),
-                if p["required"].as_bool() == Some(true) { "yes" } else { "no" },
-                type_summary(&p["schema"]),
-                inline(&text(&p["description"])),
+                esc(&text(at(p, "/name"))),
+                esc(&text(at(p, "/in"))),
+                if at(p, "/required").as_bool() == Some(true) {
+                    "yes"
+                } else {
+                    "no"
+                },
+                type_summary(at(p, "/schema")),
+                inline(&text(at(p, "/description"))),
             );
         }
         out.push_str("</table>\n");
     }
-    let body = &op["requestBody"];
+    let body = at(op, "/requestBody");
     if body.is_object() {
         let _ = write!(
             out,
             "<h4>Request body{}</h4><p>{}</p>",
-            if body["required"].as_bool() == Some(true) { "" } else { " (optional)" },
-            inline(&text(&body["description"])),
+            if at(body, "/required").as_bool() == Some(true) {
+                ""
+            } else {
+                " (optional)"
+            },
+            inline(&text(at(body, "/description"))),
         );
-        for (media, content) in body["content"].as_object().into_iter().flatten() {
-            let _ = write!(
+        for (media, content) in at(body, "/content").as_object().into_iter().flatten() {
+            let _ = writeln!(
                 out,
-                "<p><code>{}</code>: {}</p>\n",
+                "<p><code>{}</code>: {}</p>",
                 esc(media),
-                type_summary(&content["schema"])
+                type_summary(at(content, "/schema"))
             );
         }
     }
     out.push_str(
         "<h4>Responses</h4><table><tr><th>status</th><th>body</th><th>description</th></tr>\n",
     );
-    for (st, r) in op["responses"].as_object().into_iter().flatten() {
-        let schema = r["content"]
+    for (st, r) in at(op, "/responses").as_object().into_iter().flatten() {
+        let schema = at(r, "/content")
             .as_object()
             .and_then(|c| c.values().next())
-            .map(|c| type_summary(&c["schema"]))
+            .map(|c| type_summary(at(c, "/schema")))
             .unwrap_or_default();
-        let mut desc = markdown(&text(&r["description"]));
-        for (name, h) in r["headers"].as_object().into_iter().flatten() {
+        let mut desc = markdown(&text(at(r, "/description")));
+        for (name, h) in at(r, "/headers").as_object().into_iter().flatten() {
             if name != "x-request-id" {
                 let _ = write!(
                     desc,
                     "<p>Header <code>{}</code>: {}</p>",
                     esc(name),
-                    inline(&text(&h["description"]))
+                    inline(&text(at(h, "/description")))
                 );
             }
         }
@@ -206,8 +212,8 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
 }
 
 fn schema_block(out: &mut String, schema: &Value) {
-    out.push_str(&markdown(&text(&schema["description"])));
-    if let Some(values) = schema["enum"].as_array() {
+    out.push_str(&markdown(&text(at(schema, "/description"))));
+    if let Some(values) = at(schema, "/enum").as_array() {
         let list: Vec<String> = values
             .iter()
             .map(|x| format!("<code>{}</code>", esc(&x.to_string())))
@@ -215,10 +221,10 @@ fn schema_block(out: &mut String, schema: &Value) {
         let _ = writeln!(out, "<p>One of {}.</p>", list.join(", "));
         return;
     }
-    let Some(props) = schema["properties"].as_object() else {
+    let Some(props) = at(schema, "/properties").as_object() else {
         return;
     };
-    let required: Vec<&str> = schema["required"]
+    let required: Vec<&str> = at(schema, "/required")
         .as_array()
         .into_iter()
         .flatten()
@@ -233,8 +239,12 @@ fn schema_block(out: &mut String, schema: &Value) {
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(name),
             type_summary(p),
-            if required.contains(&name.as_str()) { "yes" } else { "no" },
-            markdown(&text(&p["description"])),
+            if required.contains(&name.as_str()) {
+                "yes"
+            } else {
+                "no"
+            },
+            markdown(&text(at(p, "/description"))),
         );
     }
     out.push_str("</table>\n");
@@ -243,17 +253,17 @@ fn schema_block(out: &mut String, schema: &Value) {
 /// A one-line summary of a schema: its type or a link to the named schema, and its
 /// constraints.
 fn type_summary(s: &Value) -> String {
-    if let Some(r) = s["$ref"].as_str() {
+    if let Some(r) = at(s, "/$ref").as_str() {
         let name = r.rsplit('/').next().unwrap_or(r);
         return format!("<a href=\"#schema-{n}\">{n}</a>", n = esc(name));
     }
     for key in ["oneOf", "anyOf", "allOf"] {
-        if let Some(list) = s[key].as_array() {
+        if let Some(list) = s.get(key).and_then(Value::as_array) {
             let parts: Vec<String> = list.iter().map(type_summary).collect();
             return parts.join(" | ");
         }
     }
-    let types: Vec<String> = match &s["type"] {
+    let types: Vec<String> = match at(s, "/type") {
         Value::String(t) => vec![t.clone()],
         Value::Array(ts) => ts.iter().map(text).collect(),
         _ => Vec::new(),
@@ -262,7 +272,7 @@ fn type_summary(s: &Value) -> String {
         .iter()
         .map(|t| {
             if t == "array" {
-                format!("array of {}", type_summary(&s["items"]))
+                format!("array of {}", type_summary(at(s, "/items")))
             } else {
                 esc(t)
             }
@@ -285,8 +295,8 @@ fn type_summary(s: &Value) -> String {
             parts.push(format!("{label} <code>{}</code>", esc(&shown)));
         }
     }
-    if s["enum"].is_array() && s["enum"].as_array().is_some_and(|e| e.len() <= 8) {
-        let e: Vec<String> = s["enum"]
+    if at(s, "/enum").is_array() && at(s, "/enum").as_array().is_some_and(|e| e.len() <= 8) {
+        let e: Vec<String> = at(s, "/enum")
             .as_array()
             .into_iter()
             .flatten()
@@ -372,6 +382,12 @@ fn markdown(s: &str) -> String {
         rest = tail;
     }
     out
+}
+
+/// The value at a JSON pointer, or `null`.
+fn at<'a>(v: &'a Value, pointer: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.pointer(pointer).unwrap_or(&NULL)
 }
 
 #[cfg(test)]

@@ -133,7 +133,11 @@ async fn every_documented_operation_is_routed_and_authenticated() {
     let client = reqwest::Client::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let url = format!("{}{}", s.url(), path.replace("{receipt_id}", &"0".repeat(32)));
+            let url = format!(
+                "{}{}",
+                s.url(),
+                path.replace("{receipt_id}", &"0".repeat(32))
+            );
             let res = client
                 .request(method.to_uppercase().parse().unwrap(), url)
                 .send()
@@ -159,8 +163,8 @@ async fn the_example_bodies_are_accepted() {
         // One party per kind: a person has one waiting request per relying party.
         let party = s.add_party(&format!("기관 {k}")).await;
         let path = paths::create_path(k);
-        let example = &doc["paths"][&path]["post"]["requestBody"]["content"]["application/json"]
-            ["example"];
+        let example =
+            &doc["paths"][&path]["post"]["requestBody"]["content"]["application/json"]["example"];
         assert!(example.is_object(), "{path} has no example");
         let a = signed(
             &s,
@@ -184,10 +188,7 @@ async fn the_reference_page_lists_every_operation_and_code() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.headers()["content-type"],
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
     let html = res.text().await.unwrap();
     assert!(html.starts_with("<!doctype html>"));
     for (method, path) in native_routes() {
