@@ -13,6 +13,7 @@ use dojang_proto::rp::{
     TokenItem, TokenType, VerifyResult,
 };
 use dojang_proto::{ErrorBody, ErrorCode, paths};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use utoipa::openapi::header::HeaderBuilder;
@@ -44,8 +45,8 @@ const JSON: &str = "application/json";
 
 /// The two routes: the document and the reference page, both rendered once, here.
 pub fn router() -> Router<AppState> {
-    let doc = document();
-    let json = Bytes::from(doc.to_json().unwrap_or_default());
+    let doc = document_json();
+    let json = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
     let html = Bytes::from(reference::render(&doc));
     Router::new()
         .route(
@@ -75,6 +76,37 @@ pub fn router() -> Router<AppState> {
                 }
             }),
         )
+}
+
+/// The document as served: [`document`] with its link objects spelled as OpenAPI spells them.
+/// utoipa 5.5 serialises `Link` fields in snake case (`operation_id`), which OpenAPI tools
+/// reject (schemathesis: "missing both operationRef and operationId"); utoipa 6 fixes it.
+pub fn document_json() -> Value {
+    let mut v = serde_json::to_value(document()).unwrap_or(Value::Null);
+    let links = v
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("responses").and_then(Value::as_object_mut))
+        .flat_map(|responses| responses.values_mut())
+        .filter_map(|r| r.get_mut("links").and_then(Value::as_object_mut))
+        .flat_map(|links| links.values_mut())
+        .filter_map(Value::as_object_mut);
+    for link in links {
+        for (from, to) in [
+            ("operation_id", "operationId"),
+            ("operation_ref", "operationRef"),
+            ("request_body", "requestBody"),
+        ] {
+            if let Some(x) = link.remove(from) {
+                link.insert(to.to_owned(), x);
+            }
+        }
+    }
+    v
 }
 
 /// The whole document.
@@ -618,7 +650,7 @@ mod tests {
 
     #[test]
     fn the_document_is_openapi_3_1_with_every_route() {
-        let v: serde_json::Value = serde_json::to_value(document()).unwrap();
+        let v = document_json();
         assert!(v["openapi"].as_str().unwrap().starts_with("3.1"));
         for (kind, call) in rp::routes() {
             let method = call.method().as_str().to_ascii_lowercase();
@@ -628,5 +660,9 @@ mod tests {
                 call.template(kind)
             );
         }
+        // Links name their target the OpenAPI way.
+        let link = &v["paths"]["/v1/sign"]["post"]["responses"]["200"]["links"]["status"];
+        assert_eq!(link["operationId"], "status-sign");
+        assert!(link.get("operation_id").is_none());
     }
 }

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use dojang_proto::ErrorCode;
 use serde_json::Value;
-use utoipa::openapi::OpenApi;
 
 use super::error::status;
 
@@ -26,10 +25,9 @@ text-align:center;padding:0 .3rem;margin-right:.5rem}\
 nav ul{columns:2}";
 
 /// Render the page.
-pub fn render(doc: &OpenApi) -> String {
-    let v = serde_json::to_value(doc).unwrap_or(Value::Null);
+pub fn render(v: &Value) -> String {
     let mut out = String::new();
-    let title = text(at(&v, "/info/title"));
+    let title = text(at(v, "/info/title"));
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -38,15 +36,15 @@ pub fn render(doc: &OpenApi) -> String {
          <h1>{t} <small>{ver}</small></h1>\n\
          <p>OpenAPI {oa} document: <a href=\"/v1/openapi.json\"><code>/v1/openapi.json</code></a>.</p>\n",
         t = esc(&title),
-        ver = esc(&text(at(&v, "/info/version"))),
-        oa = esc(&text(at(&v, "/openapi"))),
+        ver = esc(&text(at(v, "/info/version"))),
+        oa = esc(&text(at(v, "/openapi"))),
     );
-    out.push_str(&markdown(&text(at(&v, "/info/description"))));
+    out.push_str(&markdown(&text(at(v, "/info/description"))));
 
-    let ops = operations(&v);
+    let ops = operations(v);
     // Contents, grouped by tag.
     out.push_str("<h2 id=\"operations\">Operations</h2>\n<nav>");
-    for tag in at(&v, "/tags").as_array().into_iter().flatten() {
+    for tag in at(v, "/tags").as_array().into_iter().flatten() {
         let name = text(at(tag, "/name"));
         let _ = write!(
             out,
@@ -73,7 +71,7 @@ pub fn render(doc: &OpenApi) -> String {
     }
 
     out.push_str("<h2 id=\"schemas\">Schemas</h2>\n");
-    if let Some(schemas) = at(&v, "/components/schemas").as_object() {
+    if let Some(schemas) = at(v, "/components/schemas").as_object() {
         for (name, schema) in schemas {
             let _ = writeln!(out, "<h3 id=\"schema-{n}\">{n}</h3>", n = esc(name));
             schema_block(&mut out, schema);
