@@ -22,7 +22,7 @@ use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Type};
+use utoipa::openapi::schema::{AllOfBuilder, ComponentsBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
@@ -384,7 +384,18 @@ fn operation(kind: Kind, call: Call) -> Operation {
                 c.message_en()
             ));
         }
-        let mut response = json_response(&text, schema_ref::<ErrorBody>());
+        // An ErrorBody whose code is one of these: the document says exactly which codes each
+        // status of each call carries, and schemathesis holds the server to it.
+        let only_these = ObjectBuilder::new().property(
+            "code",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some(codes.iter().map(|c| c.code()))),
+        );
+        let schema = AllOfBuilder::new()
+            .item(schema_ref::<ErrorBody>())
+            .item(only_these);
+        let mut response = json_response(&text, schema.into());
         if st == StatusCode::TOO_MANY_REQUESTS {
             response = response.header(
                 "Retry-After",

@@ -255,7 +255,16 @@ fn type_summary(s: &Value) -> String {
         let name = r.rsplit('/').next().unwrap_or(r);
         return format!("<a href=\"#schema-{n}\">{n}</a>", n = esc(name));
     }
-    for key in ["oneOf", "anyOf", "allOf"] {
+    // An error answer: the ErrorBody, narrowed to the codes the description lists.
+    if let Some(list) = s.get("allOf").and_then(Value::as_array) {
+        let parts: Vec<String> = list
+            .iter()
+            .filter(|x| x.get("$ref").is_some())
+            .map(type_summary)
+            .collect();
+        return parts.join(", ");
+    }
+    for key in ["oneOf", "anyOf"] {
         if let Some(list) = s.get(key).and_then(Value::as_array) {
             let parts: Vec<String> = list.iter().map(type_summary).collect();
             return parts.join(" | ");
