@@ -8,6 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
+use dojang_core::{NewRequest, Policy, RequestKind, ValidationError};
 use dojang_proto::rp::{
     CancelRequest, Cancelled, CreateRequest, DebitAccount, Kind, ReceiptResponse, RequestStatus,
     TokenItem, TokenType, VerifyResult,
@@ -15,7 +16,6 @@ use dojang_proto::rp::{
 use dojang_proto::{ErrorBody, ErrorCode, paths};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{
@@ -29,6 +29,7 @@ use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, Required,
     ResponseBuilder, Schema,
 };
+use utoipa::{PartialSchema, ToSchema};
 
 use super::error::status;
 use super::reference;
@@ -192,6 +193,9 @@ fn components() -> utoipa::openapi::Components {
     add::<CancelRequest>(&mut schemas);
     add::<Cancelled>(&mut schemas);
     add::<ErrorBody>(&mut schemas);
+    for kind in Kind::ALL {
+        schemas.push((create_schema_name(kind), create_schema(kind).into()));
+    }
     ComponentsBuilder::new()
         .schemas_from_iter(schemas)
         .security_scheme(
@@ -293,14 +297,16 @@ fn operation(kind: Kind, call: Call) -> Operation {
                 .request_body(Some(
                     RequestBodyBuilder::new()
                         .description(Some(
-                            "The same shape for every kind; each kind uses the fields docs/api.md \
-                             gives it.",
+                            "The fields this kind accepts (`CreateRequest` is the union of every \
+                             kind's); any field of another kind is refused with `-10201141`.",
                         ))
                         .required(Some(Required::True))
                         .content(
                             JSON,
                             ContentBuilder::new()
-                                .schema(Some(schema_ref::<CreateRequest>()))
+                                .schema(Some(RefOr::Ref(Ref::from_schema_name(
+                                    create_schema_name(kind),
+                                ))))
                                 .example(serde_json::to_value(example(kind)).ok())
                                 .build(),
                         )
@@ -418,6 +424,79 @@ fn operation(kind: Kind, call: Call) -> Operation {
 
 fn operation_id(kind: Kind, call: Call) -> String {
     format!("{}-{}", call.as_str(), kind.as_str())
+}
+
+fn create_schema_name(kind: Kind) -> String {
+    let pascal: String = kind
+        .as_str()
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("{pascal}CreateRequest")
+}
+
+/// Validate a create body of `kind` as the server does (dojang-core, pure: no store, no clock).
+fn validate(kind: Kind, body: &Value) -> Result<(), ValidationError> {
+    let wire: CreateRequest =
+        serde_json::from_value(body.clone()).map_err(|_| ValidationError::FieldNotForKind)?;
+    // A fixed day: only birth dates are compared with it, and the examples' lie decades before.
+    let today = time::macros::datetime!(2026-01-01 00:00 UTC);
+    NewRequest::from_wire(
+        RequestKind::from_wire(kind),
+        &wire,
+        &Policy::default(),
+        today,
+    )
+    .map(|_| ())
+}
+
+/// The create body of one kind: the properties of [`CreateRequest`] the kind accepts, and the
+/// ones it requires — both found by asking the server's own validation. A field is foreign when
+/// sending it alone is refused with `FieldNotForKind`; it is required when leaving it out of the
+/// kind's valid [`example`] is refused.
+fn create_schema(kind: Kind) -> Schema {
+    let RefOr::T(Schema::Object(mut object)) = CreateRequest::schema() else {
+        return Schema::default();
+    };
+    let example = serde_json::to_value(example(kind)).unwrap_or(Value::Null);
+    let accepts = |name: &str| {
+        // Some value of the field's type: the first that deserialises.
+        [
+            Value::from("x"),
+            Value::from(true),
+            Value::from(1),
+            Value::Array(Vec::new()),
+        ]
+        .into_iter()
+        .map(|v| serde_json::json!({ name: v }))
+        .find(|body| serde_json::from_value::<CreateRequest>(body.clone()).is_ok())
+        .is_some_and(|body| validate(kind, &body) != Err(ValidationError::FieldNotForKind))
+    };
+    object.properties.retain(|name, _| accepts(name));
+    object.required = object
+        .properties
+        .keys()
+        .filter(|name| {
+            let mut without = example.clone();
+            without
+                .as_object_mut()
+                .and_then(|o| o.remove(name.as_str()))
+                .is_some()
+                && validate(kind, &without).is_err()
+        })
+        .cloned()
+        .collect();
+    object.description = Some(format!(
+        "The body of `POST {}`: the fields a {} takes.",
+        paths::create_path(kind),
+        kind_label(kind)
+    ));
+    Schema::Object(object)
 }
 
 /// A valid create body of each kind, for the person of the schema's examples.
@@ -671,6 +750,40 @@ mod tests {
                 call.template(kind)
             );
         }
+        // Each kind's body has its own fields, required ones first of all the person's.
+        let schemas = &v["components"]["schemas"];
+        let identity = &schemas["IdentityCreateRequest"];
+        assert!(identity["properties"]["token"].is_object());
+        assert!(identity["properties"].get("tokens").is_none());
+        assert!(identity["properties"].get("bankName").is_none());
+        let required = |s: &Value| -> Vec<String> {
+            s["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_owned())
+                .collect()
+        };
+        for name in [
+            "receiverName",
+            "receiverHP",
+            "receiverBirthday",
+            "expireIn",
+            "token",
+            "reqTitle",
+        ] {
+            assert!(required(identity).contains(&name.to_owned()), "{name}");
+        }
+        assert!(!required(&schemas["LoginCreateRequest"]).contains(&"reqTitle".to_owned()));
+        assert!(required(&schemas["MultiSignCreateRequest"]).contains(&"tokens".to_owned()));
+        assert!(
+            required(&schemas["DebitConsentCreateRequest"]).contains(&"bankServiceType".to_owned())
+        );
+        assert!(
+            schemas["DebitConsentCreateRequest"]["properties"]
+                .get("token")
+                .is_none()
+        );
         // Links name their target the OpenAPI way.
         let link = &v["paths"]["/v1/sign"]["post"]["responses"]["200"]["links"]["status"];
         assert_eq!(link["operationId"], "status-sign");
