@@ -228,7 +228,7 @@ fn operation(kind: Kind, call: Call) -> Operation {
     let label = kind_label(kind);
     let (summary, description) = match call {
         Call::Create => (
-            format!("Ask a person for a {label}"),
+            format!("Request: {label}"),
             "Pushes the request to the person's device (or, with `appUseYN`, answers a `scheme` \
              URL that opens the app). Every kind takes the same body and refuses the fields of \
              other kinds (`-10201141`). One waiting request per person and relying party (409 \
@@ -238,7 +238,7 @@ fn operation(kind: Kind, call: Call) -> Operation {
                 .to_owned(),
         ),
         Call::Status => (
-            format!("State of a {label}"),
+            format!("Status: {label}"),
             format!(
                 "The state (0 waiting, 1 signed, 2 expired, 3 declined or cancelled, 4 failed), \
                  the times (`yyyyMMddHHmmss`, KST) and every field except personal data and \
@@ -247,7 +247,7 @@ fn operation(kind: Kind, call: Call) -> Operation {
             ),
         ),
         Call::Verify if kind == Kind::Login => (
-            format!("Verify a {label}, once"),
+            format!("Verify, once: {label}"),
             "Once, in state 1 and within the verify window after signing: the signature, the \
              signed token and the verified person (name, phone, birth date, CI, DI). The id is \
              the app-to-app `txID` (40 hex digits) or, for a pushed login, the 32-digit receipt \
@@ -255,14 +255,14 @@ fn operation(kind: Kind, call: Call) -> Operation {
             .to_owned(),
         ),
         Call::Verify => (
-            format!("Verify a {label}, once"),
+            format!("Verify, once: {label}"),
             "Once, in state 1 and within the verify window after signing: the signature(s) (one \
              per document for multi-sign), the signed token and the verified person (name, \
              phone, birth date, CI, DI)."
                 .to_owned(),
         ),
         Call::Cancel => (
-            format!("Cancel a waiting {label}"),
+            format!("Cancel: {label}"),
             "A waiting request ends declined (state 3) with the reason `cancelled` (or \
              `cancelled: <reason>`), and the app withdraws the card."
                 .to_owned(),

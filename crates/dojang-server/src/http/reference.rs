@@ -176,6 +176,10 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
                 esc(media),
                 type_summary(at(content, "/schema"))
             );
+            if let Some(example) = content.get("example") {
+                let pretty = serde_json::to_string_pretty(example).unwrap_or_default();
+                let _ = writeln!(out, "<p>Example:</p><pre>{}</pre>", esc(&pretty));
+            }
         }
     }
     out.push_str(

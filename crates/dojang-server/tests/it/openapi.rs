@@ -206,6 +206,7 @@ async fn the_reference_page_lists_every_operation_and_code() {
         "Idempotency-Key",
         "wait",
         "Request body",
+        "Example:",
         "Responses",
         "Retry-After",
         "DOJANG-HMAC-SHA256",
