@@ -11,13 +11,13 @@
 # answer 409/429, which the document describes.
 #
 # Environment: CARGO_TARGET_DIR (default target), DOJANG_SCHEMATHESIS_EXAMPLES (max examples per
-# operation and phase, default 25), DOJANG_SCHEMATHESIS_VENV (where the virtualenv lives).
+# operation and phase, default 100), DOJANG_SCHEMATHESIS_VENV (where the virtualenv lives).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target="${CARGO_TARGET_DIR:-target}"
 venv="${DOJANG_SCHEMATHESIS_VENV:-$target/schemathesis-venv}"
-examples="${DOJANG_SCHEMATHESIS_EXAMPLES:-25}"
+examples="${DOJANG_SCHEMATHESIS_EXAMPLES:-100}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/dojang-schemathesis.XXXXXX")"
 pids=()
 

@@ -111,6 +111,7 @@ pub struct TokenItem {
     pub token_type: Option<String>,
     /// The text, or the base64url SHA-256 of the document.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub token: Option<String>,
 }
 
@@ -133,7 +134,10 @@ impl TokenItem {
 pub struct CreateRequest {
     /// The person's name as the relying party knows it (≤ 80 characters).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 80, examples("홍길동")))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 80, examples("홍길동"))
+    )]
     pub receiver_name: Option<String>,
     /// Mobile number, 10–11 digits, no separators.
     #[serde(rename = "receiverHP", skip_serializing_if = "Option::is_none")]
@@ -151,6 +155,7 @@ pub struct CreateRequest {
     pub receiver_birthday: Option<String>,
     /// The text the app signs: a one-time value (identity, login) or the document (sign).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub token: Option<String>,
     /// `TEXT`, `HASH` or `PDF` (sign; the default type of multi-sign documents).
     #[serde(skip_serializing_if = "Option::is_none")]
