@@ -25,6 +25,8 @@
 //! This crate depends on `dojang-proto` only, never on server crates. It signs every call with
 //! the relying party's secret (see `dojang_proto::auth`) using the local clock.
 
+pub mod webhook;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;

@@ -206,6 +206,9 @@ pub enum CoreError {
     /// The person declined.
     #[error("the request was declined")]
     Declined,
+    /// The relying party cancelled.
+    #[error("the request was cancelled")]
+    Cancelled,
     /// The request failed.
     #[error("the request failed")]
     Failed,

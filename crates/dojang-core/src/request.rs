@@ -28,6 +28,19 @@ use crate::settings::{
     Policy, RETURN_URL_MAX_CHARS, SUB_CLIENT_ID_MAX_CHARS, TITLE_MAX_CHARS, TOKEN_MAX_CHARS,
 };
 
+/// The state reason of a request the relying party cancelled (`cancelled: <reason>` with one).
+pub const CANCELLED: &str = "cancelled";
+/// The state reason of a request the person declined (`declined: <reason>` with one).
+pub const DECLINED: &str = "declined";
+
+/// A state reason: `word` alone, or `word: reason`.
+pub fn state_reason(word: &str, reason: Option<&str>) -> String {
+    match reason {
+        Some(t) => format!("{word}: {t}"),
+        None => word.to_owned(),
+    }
+}
+
 /// What the relying party asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -640,6 +653,15 @@ impl Request {
         }
     }
 
+    /// Whether the relying party cancelled it (state 3 with the reason `cancelled` or
+    /// `cancelled: …`; a person's decline reason is stored as `declined: …`, so it cannot look
+    /// like one).
+    pub fn is_cancelled(&self) -> bool {
+        self.reason
+            .as_deref()
+            .is_some_and(|r| r == CANCELLED || r.starts_with("cancelled: "))
+    }
+
     /// May a device answer (approve, decline, view) now?
     pub fn check_answerable(&self, now: OffsetDateTime) -> Result<(), CoreError> {
         self.refuse_unless_waiting(now)
@@ -665,6 +687,7 @@ impl Request {
         match self.state(now) {
             RequestState::Waiting => Err(CoreError::NotSignedYet),
             RequestState::Expired => Err(CoreError::Expired),
+            RequestState::Declined if self.is_cancelled() => Err(CoreError::Cancelled),
             RequestState::Declined => Err(CoreError::Declined),
             RequestState::Failed => Err(CoreError::Failed),
             RequestState::Signed if self.verified_at.is_some() => Err(CoreError::AlreadyVerified),
@@ -1004,6 +1027,15 @@ mod tests {
             Err(CoreError::AlreadyVerified)
         );
         r.stored_state = RequestState::Declined;
+        assert_eq!(r.check_verifiable(signed_at, w), Err(CoreError::Declined));
+        r.reason = Some(state_reason(CANCELLED, None));
+        assert_eq!(r.check_verifiable(signed_at, w), Err(CoreError::Cancelled));
+        r.reason = Some(state_reason(CANCELLED, Some("고객 요청")));
+        assert_eq!(r.check_verifiable(signed_at, w), Err(CoreError::Cancelled));
+        // A person's reason cannot pass for a cancellation.
+        r.reason = Some(state_reason(DECLINED, Some("cancelled")));
+        assert_eq!(r.check_verifiable(signed_at, w), Err(CoreError::Declined));
+        r.reason = Some("cancelledx".into());
         assert_eq!(r.check_verifiable(signed_at, w), Err(CoreError::Declined));
         r.stored_state = RequestState::Failed;
         assert_eq!(r.check_verifiable(signed_at, w), Err(CoreError::Failed));

@@ -239,6 +239,8 @@ catalogue! {
     IdempotencyKeyReused = -10300013, "Idempotency-Key was already used with a different body", "같은 Idempotency-Key가 다른 요청 본문에 이미 사용되었습니다";
     /// Cancel on a request that is no longer waiting.
     NotCancellable = -10300014, "Only a waiting request can be cancelled", "대기 중인 요청만 취소할 수 있습니다";
+    /// Verify on a request the relying party cancelled.
+    RequestCancelled = -10300015, "The request was cancelled by the relying party", "이용기관이 요청을 취소했습니다";
 
     // 04 — devices and enrolment
     /// No device credential on a device API call.

@@ -3,7 +3,8 @@
 //! This crate owns everything that crosses the network: the JSON shapes of the native
 //! relying-party API (`rp`) and of the device API (`device`), the URL paths (`paths`), the
 //! error-code catalogue (`error`), the request-signing scheme of the native API (`auth`) and
-//! the date formats written on the wire (`datetime`). Field names stay exactly as the protocol
+//! the date formats written on the wire (`datetime`) and the webhook body and signature
+//! (`webhook`). Field names stay exactly as the protocol
 //! spells them (`receiptID`, `receiverHP`) through serde renames here and nowhere else.
 //!
 //! It must never do IO, read the clock or hold state: it is pure data and pure functions, so
@@ -15,5 +16,6 @@ pub mod device;
 pub mod error;
 pub mod paths;
 pub mod rp;
+pub mod webhook;
 
 pub use error::{ErrorBody, ErrorCode};

@@ -58,6 +58,12 @@ pub struct Config {
     pub ca: CaConfig,
     /// How one-time codes reach phones.
     pub sms: SmsConfig,
+    /// Development and tests only: let webhooks target private, loopback and link-local
+    /// addresses, and plain `http://` URLs. Never turn on in production (it opens the server
+    /// to request forgery against the internal network).
+    pub insecure_allow_private_webhooks: bool,
+    /// Webhook delivery.
+    pub webhooks: WebhooksConfig,
 }
 
 impl Default for Config {
@@ -73,6 +79,34 @@ impl Default for Config {
             policy: PolicyConfig::default(),
             ca: CaConfig::default(),
             sms: SmsConfig::default(),
+            insecure_allow_private_webhooks: false,
+            webhooks: WebhooksConfig::default(),
+        }
+    }
+}
+
+/// `[webhooks]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Delay before the first retry, milliseconds; each further retry waits twice as long (up
+    /// to an hour), with ±20 % jitter.
+    pub retry_base_ms: u64,
+    /// How long a delivery is retried before it is given up, hours.
+    pub retry_for_hours: u64,
+    /// Time limit of one POST (connect, send, answer), seconds.
+    pub timeout_secs: u64,
+    /// POSTs in flight at once, per server.
+    pub concurrency: u32,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            retry_base_ms: 30_000,
+            retry_for_hours: 24,
+            timeout_secs: 10,
+            concurrency: 16,
         }
     }
 }
@@ -270,6 +304,19 @@ impl Config {
         }
         if self.sms.gateway == SmsGatewayKind::Http && !self.sms.url.starts_with("http") {
             return err("sms.url must be an http(s) URL when sms.gateway = \"http\"");
+        }
+        let w = &self.webhooks;
+        if !(100..=3_600_000).contains(&w.retry_base_ms) {
+            return err("webhooks.retry_base_ms must be between 100 and 3600000");
+        }
+        if !(1..=168).contains(&w.retry_for_hours) {
+            return err("webhooks.retry_for_hours must be between 1 and 168");
+        }
+        if !(1..=60).contains(&w.timeout_secs) {
+            return err("webhooks.timeout_secs must be between 1 and 60");
+        }
+        if !(1..=256).contains(&w.concurrency) {
+            return err("webhooks.concurrency must be between 1 and 256");
         }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")

@@ -11,6 +11,8 @@
 //! * [`cache`] — short-lived caches of rarely changing records;
 //! * [`push`] — live device connections;
 //! * [`sms`] — the SMS gateway trait and its implementations;
+//! * [`webhook`] — queueing, signing and delivering webhooks (SSRF guard, retries), and the
+//!   expiry sweep;
 //! * [`cli`] — `dojang serve | admin | rp`.
 //!
 //! Only this crate knows axum. It never writes SQL (that is `dojang-store`) and never decides a
@@ -27,6 +29,7 @@ pub mod service;
 pub mod sms;
 pub mod state;
 pub mod tls;
+pub mod webhook;
 
 pub use config::Config;
 pub use server::{RunningServer, Server, ServerError, ServerOptions};

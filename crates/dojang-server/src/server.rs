@@ -27,9 +27,9 @@ pub enum ServerError {
     /// The SMS gateway.
     #[error("SMS gateway: {0}")]
     Sms(#[from] SmsError),
-    /// The CA certificate could not be used for verification.
-    #[error("CA: {0}")]
-    Pki(#[from] dojang_pki::PkiError),
+    /// The shared state could not be assembled (CA certificate, webhook client).
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     /// The listen address.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -86,6 +86,7 @@ pub struct RunningServer {
     ca_cert_path: PathBuf,
     ca_key_path: PathBuf,
     task: JoinHandle<std::io::Result<()>>,
+    background: [JoinHandle<()>; 2],
 }
 
 impl Server {
@@ -109,7 +110,9 @@ impl Server {
             ca: instance.ca.clone(),
             sms,
             max_body_bytes: config.max_body_bytes,
+            webhooks: crate::webhook::WebhookSettings::from_config(config),
         })?;
+        let background = crate::webhook::spawn(state.clone());
         let listener = listen(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,
             source,
@@ -134,6 +137,7 @@ impl Server {
             ca_cert_path: instance.ca_cert_path,
             ca_key_path: instance.ca_key_path,
             task,
+            background,
         })
     }
 }
@@ -169,6 +173,15 @@ impl RunningServer {
     /// requests up to 10 seconds.
     pub async fn wait(self) -> std::io::Result<()> {
         let mut task = self.task;
+        for b in self.background {
+            // They watch the shutdown token; a POST in flight ends within its timeout.
+            if tokio::time::timeout(Duration::from_secs(10), b)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a webhook task was still running after 10 s");
+            }
+        }
         match tokio::time::timeout(Duration::from_secs(10), &mut task).await {
             Ok(Ok(r)) => r,
             Ok(Err(join)) => Err(std::io::Error::other(join)),

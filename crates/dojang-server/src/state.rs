@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::TtlCache;
 use crate::push::PushHub;
 use crate::sms::SmsGateway;
+use crate::webhook::{WebhookSettings, Webhooks};
 
 /// How long a relying party's credentials are cached. A rotated secret takes effect within this.
 const RP_TTL: Duration = Duration::from_secs(30);
@@ -53,6 +54,8 @@ pub struct Inner {
     pub shutdown: CancellationToken,
     /// Receipts whose state this process just changed; long polls wait on it.
     pub changes: tokio::sync::broadcast::Sender<dojang_core::ReceiptId>,
+    /// The webhook sender.
+    pub webhooks: Webhooks,
     parties: TtlCache<String, RelyingParty>,
     members_by_lookup: TtlCache<(String, String), Member>,
     members: TtlCache<MemberId, Member>,
@@ -84,11 +87,24 @@ pub struct Parts {
     pub sms: Arc<dyn SmsGateway>,
     /// Largest body.
     pub max_body_bytes: usize,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
+}
+
+/// Why the state could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The CA certificate cannot verify.
+    #[error("CA: {0}")]
+    Pki(#[from] dojang_pki::PkiError),
+    /// The webhook HTTP client could not be built.
+    #[error("webhook client: {0}")]
+    Webhooks(#[from] reqwest::Error),
 }
 
 impl AppState {
     /// Assemble the state.
-    pub fn new(p: Parts) -> Result<Self, dojang_pki::PkiError> {
+    pub fn new(p: Parts) -> Result<Self, StateError> {
         let verifier = Verifier::new(p.ca.certificate_der())?;
         Ok(Self(Arc::new(Inner {
             store: p.store,
@@ -102,6 +118,7 @@ impl AppState {
             max_body_bytes: p.max_body_bytes,
             shutdown: CancellationToken::new(),
             changes: tokio::sync::broadcast::channel(1024).0,
+            webhooks: Webhooks::new(p.webhooks)?,
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
             members: TtlCache::new(MEMBER_TTL),

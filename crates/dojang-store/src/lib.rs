@@ -32,8 +32,10 @@ mod postgres;
 mod queries;
 mod rows;
 mod sqlite;
+mod webhook;
 
 pub use keys::DataKeys;
+pub use webhook::{AfterAttempt, Attempt, Delivery, DeliveryState, NewDelivery, Webhook};
 
 /// Which database is behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,6 +308,41 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: OffsetDateTime,
         signed_after: OffsetDateTime,
     ) -> Result<Option<Request>, StoreError>;
+
+    /// Set or replace a relying party's webhook.
+    async fn set_webhook(&self, w: &Webhook) -> Result<(), StoreError>;
+    /// A relying party's webhook.
+    async fn webhook(&self, code: &ClientCode) -> Result<Option<Webhook>, StoreError>;
+    /// Remove a relying party's webhook and give up its pending deliveries; `false` if there
+    /// was none.
+    async fn remove_webhook(
+        &self,
+        code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Queue an event for delivery; `None` if this receipt's event was queued already.
+    async fn enqueue_delivery(&self, d: &NewDelivery) -> Result<Option<i64>, StoreError>;
+    /// Lease up to `limit` deliveries due at `now` until `lease_until`, oldest due first.
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Record an attempt and what follows it, together.
+    async fn record_attempt(&self, a: &Attempt, after: AfterAttempt) -> Result<(), StoreError>;
+    /// A relying party's latest deliveries, newest first.
+    async fn deliveries(&self, code: &ClientCode, limit: u32) -> Result<Vec<Delivery>, StoreError>;
+    /// A delivery's attempts, first first.
+    async fn attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError>;
+    /// Waiting requests whose time ran out by `now` and whose expiry was not announced yet:
+    /// mark up to `limit` of them announced and return them (each is returned once, across
+    /// instances).
+    async fn announce_expired(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError>;
 
     /// Keep a message a gateway sent.
     async fn insert_outbox(&self, m: &OutboxMessage) -> Result<(), StoreError>;

@@ -17,12 +17,13 @@ use time::OffsetDateTime;
 
 use crate::queries as q;
 use crate::rows::{
-    self, AliasRow, CertificateRow, DeviceRow, EnrolmentRow, IdempotentRow, MemberRow, NameRow,
-    OutboxRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, col, ms,
+    self, AliasRow, AttemptRow, AttemptValues, CertificateRow, DeliveryRow, DeviceRow,
+    EnrolmentRow, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow, ReceiptRow, RecentRow,
+    RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::{
-    Alias, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys, PoolOptions, Store,
-    StoreError, WaitingRequest,
+    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys,
+    Delivery, DeliveryState, NewDelivery, PoolOptions, Store, StoreError, WaitingRequest, Webhook,
 };
 
 /// Insert a sealed request.
@@ -542,6 +543,144 @@ impl Store for SqlStore {
             .await?
             .map(|r| r.into_domain(&self.keys))
             .transpose()
+    }
+
+    async fn set_webhook(&self, w: &Webhook) -> Result<(), StoreError> {
+        sqlx::query(q::UPSERT_WEBHOOK)
+            .bind(w.client_code.to_string())
+            .bind(&w.url)
+            .bind(self.keys.seal_str(col::WEBHOOK_SECRET, &w.secret)?)
+            .bind(ms(w.updated_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn webhook(&self, code: &ClientCode) -> Result<Option<Webhook>, StoreError> {
+        sqlx::query_as::<Db, WebhookRow>(q::WEBHOOK)
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn remove_webhook(
+        &self,
+        code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(q::ABANDON_DELIVERIES)
+            .bind(DeliveryState::GivenUp.code())
+            .bind(ms(now))
+            .bind("webhook removed")
+            .bind(code.to_string())
+            .bind(DeliveryState::Pending.code())
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query(q::DELETE_WEBHOOK)
+            .bind(code.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn enqueue_delivery(&self, d: &NewDelivery) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_as::<Db, IdRow>(q::INSERT_DELIVERY)
+            .bind(d.client_code.to_string())
+            .bind(&d.receipt_id)
+            .bind(&d.event)
+            .bind(&d.body)
+            .bind(DeliveryState::Pending.code())
+            .bind(ms(d.at))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.id))
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        sqlx::query_as::<Db, DeliveryRow>(q::CLAIM_DELIVERIES)
+            .bind(ms(lease_until))
+            .bind(DeliveryState::Pending.code())
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(DeliveryRow::into_domain)
+            .collect()
+    }
+
+    async fn record_attempt(&self, a: &Attempt, after: AfterAttempt) -> Result<(), StoreError> {
+        let v = AttemptValues::new(a, after);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(q::INSERT_ATTEMPT)
+            .bind(v.delivery_id)
+            .bind(v.attempt)
+            .bind(v.at)
+            .bind(&v.url)
+            .bind(v.status)
+            .bind(&v.error)
+            .bind(v.duration_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(q::UPDATE_DELIVERY)
+            .bind(v.state)
+            .bind(v.attempt)
+            .bind(v.next_attempt_at)
+            .bind(v.finished_at)
+            .bind(v.status)
+            .bind(&v.error)
+            .bind(v.delivery_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn deliveries(&self, code: &ClientCode, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        sqlx::query_as::<Db, DeliveryRow>(q::DELIVERIES)
+            .bind(code.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(DeliveryRow::into_domain)
+            .collect()
+    }
+
+    async fn attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {
+        sqlx::query_as::<Db, AttemptRow>(q::ATTEMPTS)
+            .bind(delivery_id)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(AttemptRow::into_domain)
+            .collect()
+    }
+
+    async fn announce_expired(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError> {
+        sqlx::query_as::<Db, RequestRow>(q::ANNOUNCE_EXPIRED)
+            .bind(ms(now))
+            .bind(RequestState::Waiting.code())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
     }
 
     async fn insert_outbox(&self, m: &OutboxMessage) -> Result<(), StoreError> {

@@ -114,4 +114,52 @@ pub const OUTBOX_FOR: &str = "SELECT channel, recipient_enc, body_enc, created_a
 pub const OUTBOX_ALL: &str =
     "SELECT channel, recipient_enc, body_enc, created_at FROM outbox ORDER BY id DESC LIMIT $1";
 
+/// Set or replace a relying party's webhook (the secret too).
+pub const UPSERT_WEBHOOK: &str = "INSERT INTO webhooks (client_code, url, secret_enc, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $4) ON CONFLICT (client_code) DO UPDATE \
+    SET url = excluded.url, secret_enc = excluded.secret_enc, updated_at = excluded.updated_at";
+pub const WEBHOOK: &str = "SELECT client_code, url, secret_enc, created_at, updated_at FROM webhooks WHERE client_code = $1";
+pub const DELETE_WEBHOOK: &str = "DELETE FROM webhooks WHERE client_code = $1";
+/// Deliveries still pending when the webhook is removed are given up.
+pub const ABANDON_DELIVERIES: &str = "UPDATE webhook_deliveries SET state = $1, finished_at = $2, \
+    last_error = $3 WHERE client_code = $4 AND state = $5";
+/// Queue an event once: a second call for the same receipt and event does nothing.
+pub const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (client_code, receipt_id, event, body, \
+    state, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6) \
+    ON CONFLICT (receipt_id, event) DO NOTHING RETURNING id";
+macro_rules! delivery_columns {
+    () => {
+        "id, client_code, receipt_id, event, body, state, attempts, next_attempt_at, created_at, \
+         finished_at, last_status, last_error"
+    };
+}
+/// Take up to `$4` due deliveries, leasing them until `$1` so no other worker (or instance)
+/// sends them meanwhile. The outer conditions are re-checked on rows another worker just
+/// changed, so a delivery is leased once.
+pub const CLAIM_DELIVERIES: &str = concat!(
+    "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
+     WHERE state = $2 AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4) \
+     AND state = $2 AND next_attempt_at <= $3 RETURNING ",
+    delivery_columns!()
+);
+pub const INSERT_ATTEMPT: &str = "INSERT INTO webhook_attempts (delivery_id, attempt, at, url, status, error, \
+    duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// After an attempt: the new state, when to try next, and what happened.
+pub const UPDATE_DELIVERY: &str = "UPDATE webhook_deliveries SET state = $1, attempts = $2, \
+    next_attempt_at = $3, finished_at = $4, last_status = $5, last_error = $6 WHERE id = $7";
+pub const DELIVERIES: &str = concat!(
+    "SELECT ",
+    delivery_columns!(),
+    " FROM webhook_deliveries WHERE client_code = $1 ORDER BY id DESC LIMIT $2"
+);
+pub const ATTEMPTS: &str = "SELECT delivery_id, attempt, at, url, status, error, duration_ms \
+    FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt";
+/// Mark up to `$3` waiting requests whose time ran out as announced, returning them.
+pub const ANNOUNCE_EXPIRED: &str = concat!(
+    "UPDATE requests SET expiry_announced_at = $1 WHERE receipt_id IN (SELECT receipt_id FROM requests \
+     WHERE state = $2 AND expiry_announced_at IS NULL AND expire_at <= $1 ORDER BY expire_at LIMIT $3) \
+     AND state = $2 AND expiry_announced_at IS NULL RETURNING ",
+    request_columns!("")
+);
+
 pub const PING: &str = "SELECT 1";

@@ -32,6 +32,7 @@ pub(crate) mod col {
     pub const REQ_DETAILS: &str = "requests.details";
     pub const OUTBOX_RECIPIENT: &str = "outbox.recipient";
     pub const OUTBOX_BODY: &str = "outbox.body";
+    pub const WEBHOOK_SECRET: &str = "webhooks.secret";
     /// Lookup labels.
     pub const LOOKUP_MEMBER: &str = "member";
     pub const LOOKUP_PHONE: &str = "phone";
@@ -587,6 +588,143 @@ impl AliasRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookRow {
+    pub client_code: String,
+    pub url: String,
+    pub secret_enc: Vec<u8>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl WebhookRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<crate::Webhook, StoreError> {
+        Ok(crate::Webhook {
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            url: self.url,
+            secret: keys.open_string(col::WEBHOOK_SECRET, &self.secret_enc)?,
+            created_at: from_ms(self.created_at)?,
+            updated_at: from_ms(self.updated_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdRow {
+    pub id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryRow {
+    pub id: i64,
+    pub client_code: String,
+    pub receipt_id: String,
+    pub event: String,
+    pub body: String,
+    pub state: i32,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+}
+
+impl DeliveryRow {
+    pub fn into_domain(self) -> Result<crate::Delivery, StoreError> {
+        Ok(crate::Delivery {
+            id: self.id,
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            receipt_id: self.receipt_id,
+            event: self.event,
+            body: self.body,
+            state: crate::DeliveryState::from_code(self.state)
+                .ok_or_else(|| corrupt("delivery state"))?,
+            attempts: u32::try_from(self.attempts).map_err(|_| corrupt("delivery attempts"))?,
+            next_attempt_at: from_ms(self.next_attempt_at)?,
+            created_at: from_ms(self.created_at)?,
+            finished_at: self.finished_at.map(from_ms).transpose()?,
+            last_status: self
+                .last_status
+                .map(|s| u16::try_from(s).map_err(|_| corrupt("delivery status")))
+                .transpose()?,
+            last_error: self.last_error,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttemptRow {
+    pub delivery_id: i64,
+    pub attempt: i32,
+    pub at: i64,
+    pub url: String,
+    pub status: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl AttemptRow {
+    pub fn into_domain(self) -> Result<crate::Attempt, StoreError> {
+        Ok(crate::Attempt {
+            delivery_id: self.delivery_id,
+            attempt: u32::try_from(self.attempt).map_err(|_| corrupt("attempt number"))?,
+            at: from_ms(self.at)?,
+            url: self.url,
+            status: self
+                .status
+                .map(|s| u16::try_from(s).map_err(|_| corrupt("attempt status")))
+                .transpose()?,
+            error: self.error,
+            duration_ms: u64::try_from(self.duration_ms).unwrap_or(0),
+        })
+    }
+}
+
+/// The values [`crate::Store::record_attempt`] writes: the attempt row, then the delivery's new
+/// state, attempts, next try, finish time, last status and error.
+pub(crate) struct AttemptValues {
+    pub delivery_id: i64,
+    pub attempt: i32,
+    pub at: i64,
+    pub url: String,
+    pub status: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub state: i32,
+    pub next_attempt_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+impl AttemptValues {
+    pub fn new(a: &crate::Attempt, after: crate::AfterAttempt) -> Self {
+        let at = ms(a.at);
+        let (state, next, finished) = match after {
+            crate::AfterAttempt::Delivered => (crate::DeliveryState::Delivered, at, Some(at)),
+            crate::AfterAttempt::RetryAt(t) => (crate::DeliveryState::Pending, ms(t), None),
+            crate::AfterAttempt::GiveUp => (crate::DeliveryState::GivenUp, at, Some(at)),
+        };
+        Self {
+            delivery_id: a.delivery_id,
+            attempt: i32::try_from(a.attempt).unwrap_or(i32::MAX),
+            at,
+            url: a.url.clone(),
+            status: a.status.map(i32::from),
+            error: a.error.clone(),
+            duration_ms: i64::try_from(a.duration_ms).unwrap_or(i64::MAX),
+            state: state.code(),
+            next_attempt_at: next,
+            finished_at: finished,
+        }
+    }
+}
+
 // ----- lookups and values to write, shared by both backends ----------------------------------
 
 /// Keyed hash finding a member by phone and birth date.
@@ -866,6 +1004,37 @@ from_sqlite!(AliasRow {
     sub_client_id,
     name,
     created_at
+});
+from_sqlite!(WebhookRow {
+    client_code,
+    url,
+    secret_enc,
+    created_at,
+    updated_at
+});
+from_sqlite!(IdRow { id });
+from_sqlite!(DeliveryRow {
+    id,
+    client_code,
+    receipt_id,
+    event,
+    body,
+    state,
+    attempts,
+    next_attempt_at,
+    created_at,
+    finished_at,
+    last_status,
+    last_error
+});
+from_sqlite!(AttemptRow {
+    delivery_id,
+    attempt,
+    at,
+    url,
+    status,
+    error,
+    duration_ms
 });
 from_sqlite!(OutboxRow {
     channel,

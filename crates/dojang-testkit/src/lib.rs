@@ -74,8 +74,13 @@ impl TestServer {
 
     /// On a fresh PostgreSQL database under `admin_url` (dropped afterwards).
     pub async fn start_postgres(admin_url: &str) -> Self {
+        Self::start_postgres_with(admin_url, |_| {}).await
+    }
+
+    /// Like [`TestServer::start_postgres`], adjusting the configuration first.
+    pub async fn start_postgres_with(admin_url: &str, adjust: impl FnOnce(&mut Config)) -> Self {
         let pg = PgDatabase::create(admin_url).await;
-        Self::boot(Some(pg), |_| {}).await
+        Self::boot(Some(pg), adjust).await
     }
 
     async fn boot(pg: Option<PgDatabase>, adjust: impl FnOnce(&mut Config)) -> Self {

@@ -75,6 +75,9 @@ enum RpCommand {
     /// Aliases (`subClientID`) a relying party may name as the requester shown to people.
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// The callback URL every state change of the relying party's requests is POSTed to.
+    #[command(subcommand)]
+    Webhook(super::webhook::WebhookCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +153,9 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         }
         AdminCommand::Rp(RpCommand::List { json }) => list_rps(&instance, json).await,
         AdminCommand::Rp(RpCommand::Alias(a)) => alias(&instance, &clock, a).await,
+        AdminCommand::Rp(RpCommand::Webhook(w)) => {
+            super::webhook::run(&instance, &config, &clock, w).await
+        }
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
     }
 }
@@ -255,7 +261,7 @@ async fn list_rps(instance: &Instance, json: bool) -> Result<ExitCode, String> {
 }
 
 /// A client code of a registered relying party.
-async fn registered(instance: &Instance, code: &str) -> Result<ClientCode, String> {
+pub(super) async fn registered(instance: &Instance, code: &str) -> Result<ClientCode, String> {
     let code: ClientCode = code
         .parse()
         .map_err(|e: dojang_core::ValidationError| e.to_string())?;

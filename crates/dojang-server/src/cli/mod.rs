@@ -4,6 +4,7 @@
 mod admin;
 mod rp;
 mod serve;
+mod webhook;
 
 use std::io::Write;
 use std::net::SocketAddr;

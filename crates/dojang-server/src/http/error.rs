@@ -169,6 +169,7 @@ impl ApiError {
                 CoreError::VerifyWindowPassed => C::VerifyWindowPassed,
                 CoreError::Expired => C::RequestExpired,
                 CoreError::Declined => C::RequestDeclined,
+                CoreError::Cancelled => C::RequestCancelled,
                 CoreError::Failed => C::RequestFailed,
                 CoreError::NotWaiting => C::RequestNotWaiting,
                 CoreError::SigningTimeOutOfRange => C::SigningTimeOutOfRange,
@@ -291,6 +292,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         C::NotSignedYet
         | C::AlreadyVerified
         | C::RequestDeclined
+        | C::RequestCancelled
         | C::RequestFailed
         | C::EnrolmentCompleted
         | C::MemberNameMismatch

@@ -705,6 +705,7 @@ pub fn codes(kind: Kind, call: Call) -> Vec<ErrorCode> {
                 C::NotSignedYet,
                 C::AlreadyVerified,
                 C::RequestDeclined,
+                C::RequestCancelled,
                 C::RequestFailed,
                 C::RequestExpired,
                 C::VerifyWindowPassed,

@@ -47,8 +47,8 @@ async fn why_not(state: &AppState, device: &Device, receipt_id: &str) -> ApiErro
 
 /// A request reached its final state: withdraw its card from the holder's other connections,
 /// log it, and answer the device (app-to-app: with where to return).
-fn answered(state: &AppState, r: &Request, event: Event) -> Answered {
-    super::withdraw(state, r, event);
+async fn answered(state: &AppState, r: &Request, event: Event) -> Answered {
+    super::withdraw(state, r, event).await;
     let new = event.state();
     tracing::info!(receipt = %r.receipt_id, state = new.code(), "request answered");
     let return_url = r
@@ -138,7 +138,7 @@ pub async fn approve(
                 .mark_declined(&r.receipt_id, Some("binding code mismatch"), now)
                 .await?
             {
-                super::withdraw(state, &r, Event::Declined);
+                super::withdraw(state, &r, Event::Declined).await;
                 tracing::warn!(receipt = %r.receipt_id, "wrong binding code picked; request declined");
             }
             return Err(ErrorCode::BindingCodeMismatch.into());
@@ -152,7 +152,7 @@ pub async fn approve(
             if code != ErrorCode::Internal && code != ErrorCode::Unavailable {
                 let reason = format!("{} ({})", code.name(), code.code());
                 if state.store.mark_failed(&r.receipt_id, &reason, now).await? {
-                    super::withdraw(state, &r, Event::Failed);
+                    super::withdraw(state, &r, Event::Failed).await;
                     tracing::warn!(receipt = %r.receipt_id, code = code.code(), "signature refused; request failed");
                 }
             }
@@ -166,7 +166,7 @@ pub async fn approve(
     {
         return Err(why_not(state, device, receipt_id).await);
     }
-    Ok(answered(state, &r, Event::Signed))
+    Ok(answered(state, &r, Event::Signed).await)
 }
 
 /// Each CMS is valid, over its document's token, by the receiver's active certificate held on
@@ -226,15 +226,16 @@ pub async fn decline(
     wire: &Decline,
 ) -> Result<Answered, ApiError> {
     let reason = super::reason(wire.reason.as_deref())?;
+    let why = dojang_core::request::state_reason(dojang_core::request::DECLINED, reason);
     let r = addressed(state, device, receipt_id).await?;
     let now = state.clock.now();
     r.check_answerable(now)?;
     if !state
         .store
-        .mark_declined(&r.receipt_id, reason, now)
+        .mark_declined(&r.receipt_id, Some(&why), now)
         .await?
     {
         return Err(why_not(state, device, receipt_id).await);
     }
-    Ok(answered(state, &r, Event::Declined))
+    Ok(answered(state, &r, Event::Declined).await)
 }

@@ -167,16 +167,18 @@ impl Event {
     }
 }
 
-/// A request's state changed in this process: wake long polls waiting on it.
-pub fn changed(state: &AppState, r: &Request, event: Event) {
+/// A request's state changed in this process: wake long polls waiting on it and queue the
+/// event for the relying party's webhook.
+pub async fn changed(state: &AppState, r: &Request, event: Event) {
     tracing::debug!(receipt = %r.receipt_id, event = event.as_str(), "request changed");
     // No receiver is fine: nobody is waiting.
     let _ = state.changes.send(r.receipt_id.clone());
+    crate::webhook::notify(state, r, event).await;
 }
 
 /// A request reached a final state: withdraw its card from every device of the holder, and
 /// announce the change.
-pub fn withdraw(state: &AppState, r: &Request, event: Event) {
+pub async fn withdraw(state: &AppState, r: &Request, event: Event) {
     state.push.publish(
         r.member_id,
         &PushMessage::Withdrawn {
@@ -184,7 +186,7 @@ pub fn withdraw(state: &AppState, r: &Request, event: Event) {
             state: event.state().code(),
         },
     );
-    changed(state, r, event);
+    changed(state, r, event).await;
 }
 
 #[cfg(test)]

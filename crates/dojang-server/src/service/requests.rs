@@ -307,7 +307,7 @@ pub async fn verify(
         // The rules allowed it a moment ago: someone else verified it first.
         return Err(ErrorCode::AlreadyVerified.into());
     };
-    super::changed(state, &r, super::Event::Verified);
+    super::changed(state, &r, super::Event::Verified).await;
     let member = state
         .member(r.member_id)
         .await?
@@ -365,10 +365,7 @@ pub async fn cancel(
         Err(CoreError::Expired) => return Err(ErrorCode::RequestExpired.into()),
         Err(_) => return Err(ErrorCode::NotCancellable.into()),
     }
-    let why = match reason {
-        Some(t) => format!("cancelled: {t}"),
-        None => "cancelled".to_owned(),
-    };
+    let why = dojang_core::request::state_reason(dojang_core::request::CANCELLED, reason);
     if !state
         .store
         .mark_declined(&r.receipt_id, Some(&why), now)
@@ -376,7 +373,7 @@ pub async fn cancel(
     {
         return Err(ErrorCode::NotCancellable.into());
     }
-    super::withdraw(state, &r, super::Event::Cancelled);
+    super::withdraw(state, &r, super::Event::Cancelled).await;
     tracing::info!(receipt = %r.receipt_id, "cancelled by the relying party");
     Ok(Cancelled {
         receipt_id: r.receipt_id.to_string(),

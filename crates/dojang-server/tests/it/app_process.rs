@@ -291,7 +291,7 @@ async fn the_operator_and_relying_party_command_lines() {
     assert_eq!(cancelled["state"], 3);
     let (ok, err) = rp(&["multi-sign", "verify", &id]);
     assert!(!ok);
-    assert_eq!(err["code"], ErrorCode::RequestDeclined.code());
+    assert_eq!(err["code"], ErrorCode::RequestCancelled.code());
 
     let (ok, out) = admin(&[
         "remove",

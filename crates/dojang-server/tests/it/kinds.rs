@@ -446,7 +446,7 @@ async fn cancel_decline_and_expiry_end_in_their_states() {
         .unwrap_err();
     assert_eq!(code_of(e), ErrorCode::NotCancellable.code());
     let e = client.verify_auth(&r.receipt_id).await.unwrap_err();
-    assert_eq!(code_of(e), ErrorCode::RequestDeclined.code());
+    assert_eq!(code_of(e), ErrorCode::RequestCancelled.code());
     let e = device
         .api
         .approve(
@@ -470,7 +470,7 @@ async fn cancel_decline_and_expiry_end_in_their_states() {
     let st = client.get_verify_auth_state(&r.receipt_id).await.unwrap();
     assert_eq!(
         (st.state, st.state_reason.as_deref()),
-        (3, Some("모르는 요청"))
+        (3, Some("declined: 모르는 요청"))
     );
 
     // Expiry: driven by the clock; cancel after it says expired.

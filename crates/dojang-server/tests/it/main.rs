@@ -18,3 +18,4 @@ mod input;
 mod kinds;
 mod openapi;
 mod postgres;
+mod webhooks;

@@ -26,12 +26,13 @@ use executor::{Access, Executor};
 
 use crate::queries as q;
 use crate::rows::{
-    self, AliasRow, CertificateRow, DeviceRow, EnrolmentRow, FromSqlite, IdempotentRow, MemberRow,
-    NameRow, OutboxRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, col, ms,
+    self, AliasRow, AttemptRow, AttemptValues, CertificateRow, DeliveryRow, DeviceRow,
+    EnrolmentRow, FromSqlite, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow, ReceiptRow,
+    RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::{
-    Alias, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys, Store, StoreError,
-    WaitingRequest,
+    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys,
+    Delivery, DeliveryState, NewDelivery, Store, StoreError, WaitingRequest, Webhook,
 };
 
 /// A store on a SQLite file.
@@ -680,6 +681,160 @@ impl Store for SqliteStore {
         .await?
         .map(|r| r.into_domain(&self.keys))
         .transpose()
+    }
+
+    async fn set_webhook(&self, w: &Webhook) -> Result<(), StoreError> {
+        let v = (
+            w.client_code.to_string(),
+            w.url.clone(),
+            self.keys.seal_str(col::WEBHOOK_SECRET, &w.secret)?,
+            ms(w.updated_at),
+        );
+        self.write(move |c| {
+            execute(c, q::UPSERT_WEBHOOK, &[&v.0, &v.1, &v.2, &v.3])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn webhook(&self, code: &ClientCode) -> Result<Option<Webhook>, StoreError> {
+        let code = code.to_string();
+        self.read(move |c| Ok(one::<WebhookRow>(c, q::WEBHOOK, &[&code])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn remove_webhook(
+        &self,
+        code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (code, now) = (code.to_string(), ms(now));
+        self.write(move |c| {
+            execute(
+                c,
+                q::ABANDON_DELIVERIES,
+                &[
+                    &DeliveryState::GivenUp.code(),
+                    &now,
+                    &"webhook removed",
+                    &code,
+                    &DeliveryState::Pending.code(),
+                ],
+            )?;
+            Ok(execute(c, q::DELETE_WEBHOOK, &[&code])? == 1)
+        })
+        .await
+    }
+
+    async fn enqueue_delivery(&self, d: &NewDelivery) -> Result<Option<i64>, StoreError> {
+        let v = (
+            d.client_code.to_string(),
+            d.receipt_id.clone(),
+            d.event.clone(),
+            d.body.clone(),
+            ms(d.at),
+        );
+        self.write(move |c| {
+            Ok(one::<IdRow>(
+                c,
+                q::INSERT_DELIVERY,
+                &[&v.0, &v.1, &v.2, &v.3, &DeliveryState::Pending.code(), &v.4],
+            )?
+            .map(|r| r.id))
+        })
+        .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let (now, until, limit) = (ms(now), ms(lease_until), i64::from(limit));
+        self.write(move |c| {
+            Ok(all::<DeliveryRow>(
+                c,
+                q::CLAIM_DELIVERIES,
+                &[&until, &DeliveryState::Pending.code(), &now, &limit],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(DeliveryRow::into_domain)
+        .collect()
+    }
+
+    async fn record_attempt(&self, a: &Attempt, after: AfterAttempt) -> Result<(), StoreError> {
+        let v = AttemptValues::new(a, after);
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_ATTEMPT,
+                &[
+                    &v.delivery_id,
+                    &v.attempt,
+                    &v.at,
+                    &v.url,
+                    &v.status,
+                    &v.error,
+                    &v.duration_ms,
+                ],
+            )?;
+            execute(
+                c,
+                q::UPDATE_DELIVERY,
+                &[
+                    &v.state,
+                    &v.attempt,
+                    &v.next_attempt_at,
+                    &v.finished_at,
+                    &v.status,
+                    &v.error,
+                    &v.delivery_id,
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn deliveries(&self, code: &ClientCode, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        let (code, limit) = (code.to_string(), i64::from(limit));
+        self.read(move |c| Ok(all::<DeliveryRow>(c, q::DELIVERIES, &[&code, &limit])?))
+            .await?
+            .into_iter()
+            .map(DeliveryRow::into_domain)
+            .collect()
+    }
+
+    async fn attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>, StoreError> {
+        self.read(move |c| Ok(all::<AttemptRow>(c, q::ATTEMPTS, &[&delivery_id])?))
+            .await?
+            .into_iter()
+            .map(AttemptRow::into_domain)
+            .collect()
+    }
+
+    async fn announce_expired(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError> {
+        let (now, limit) = (ms(now), i64::from(limit));
+        self.write(move |c| {
+            Ok(all::<RequestRow>(
+                c,
+                q::ANNOUNCE_EXPIRED,
+                &[&now, &RequestState::Waiting.code(), &limit],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.into_domain(&self.keys))
+        .collect()
     }
 
     async fn insert_outbox(&self, m: &OutboxMessage) -> Result<(), StoreError> {

@@ -12,3 +12,4 @@ mod support;
 mod enrolments;
 mod parties_and_outbox;
 mod requests;
+mod webhooks;
