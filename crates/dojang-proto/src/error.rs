@@ -317,6 +317,49 @@ catalogue! {
     Unavailable = -10900004, "Service temporarily unavailable", "일시적으로 서비스를 이용할 수 없습니다";
 }
 
+/// The OpenAPI schema of [`ErrorBody`], written by hand so that `code` is the enumeration of the
+/// whole catalogue, each code listed with its name and English message.
+#[cfg(feature = "openapi")]
+mod openapi {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+
+    use super::{ErrorBody, ErrorCode};
+
+    impl utoipa::PartialSchema for ErrorBody {
+        fn schema() -> RefOr<Schema> {
+            let list: String = ErrorCode::ALL
+                .iter()
+                .map(|c| format!("\n* `{}` `{}`: {}", c.code(), c.name(), c.message_en()))
+                .collect();
+            let code = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.code())))
+                .description(Some(format!(
+                    "A negative 8-digit code from the catalogue (docs/errors.md):\n{list}"
+                )));
+            let message = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "A human-readable message: English, or Korean when `Accept-Language` starts \
+                 with `ko`; some carry a detail in parentheses.",
+                ));
+            ObjectBuilder::new()
+                .description(Some(
+                    "The body of every error answer: `{\"code\": -10300001, \"message\": \"…\"}`.",
+                ))
+                .property("code", code)
+                .required("code")
+                .property("message", message)
+                .required("message")
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for ErrorBody {}
+}
+
 impl ErrorCode {
     /// Look a code up by its wire number.
     pub fn from_code(code: i64) -> Option<Self> {

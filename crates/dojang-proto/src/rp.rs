@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::datetime::{kst, kst_option};
 
 /// The kinds of request, with the path segment each lives under (`/v1/{kind}`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
@@ -62,6 +63,7 @@ impl std::fmt::Display for Kind {
 }
 
 /// How the app shows a token and what it means.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TokenType {
@@ -96,6 +98,7 @@ impl TokenType {
 }
 
 /// One document of a multi-document signing request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenItem {
@@ -104,9 +107,11 @@ pub struct TokenItem {
     pub sign_title: Option<String>,
     /// `TEXT`, `HASH` or `PDF`; defaults to the request's `tokenType`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<TokenType>))]
     pub token_type: Option<String>,
     /// The text, or the base64url SHA-256 of the document.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub token: Option<String>,
 }
 
@@ -123,50 +128,74 @@ impl TokenItem {
 
 /// The body of every create call: `POST /v1/identity`, `/v1/sign`, `/v1/multi-sign`,
 /// `/v1/debit-consent` and `/v1/login`. See docs/api.md for which kind needs which field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateRequest {
     /// The person's name as the relying party knows it (≤ 80 characters).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 80, examples("홍길동"))
+    )]
     pub receiver_name: Option<String>,
     /// Mobile number, 10–11 digits, no separators.
     #[serde(rename = "receiverHP", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-9]{10,11}$", examples("01012345678"))
+    )]
     pub receiver_hp: Option<String>,
     /// Birth date, `YYYYMMDD`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-9]{8}$", examples("19900101"))
+    )]
     pub receiver_birthday: Option<String>,
     /// The text the app signs: a one-time value (identity, login) or the document (sign).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub token: Option<String>,
     /// `TEXT`, `HASH` or `PDF` (sign; the default type of multi-sign documents).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<TokenType>))]
     pub token_type: Option<String>,
     /// The documents of a multi-sign request (1–50).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub tokens: Option<Vec<TokenItem>>,
     /// The title on the person's app (≤ 40 characters).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 40))]
     pub req_title: Option<String>,
     /// The title of a sign request (≤ 40); `reqTitle` is accepted instead.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 40))]
     pub sign_title: Option<String>,
     /// A message shown at the top of the card (≤ 500 characters).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub extra_message: Option<String>,
     /// Seconds the person has to answer (1 up to the server's maximum, 1000 by default).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, examples(300)))]
     pub expire_in: Option<i64>,
     /// The call-centre number shown to the person (≤ 20); defaults to the registered one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 20))]
     pub call_center_num: Option<String>,
     /// The call-centre name shown to the person (≤ 10); defaults to "<name> 고객센터".
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10))]
     pub call_center_name: Option<String>,
     /// An alias the operator registered for this relying party (≤ 12), shown as the requester.
     #[serde(rename = "subClientID", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,12}$"))]
     pub sub_client_id: Option<String>,
     /// A memo returned as is by status (≤ 200 characters). Put no personal data here.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub payload: Option<String>,
     /// When the person has no certificate yet: `true` lets them get one by phone check alone,
     /// `false` (the default) requires the bank-account check.
@@ -185,24 +214,31 @@ pub struct CreateRequest {
     pub app_use_yn: Option<bool>,
     /// Where the app returns after an app-to-app answer (≤ 1,000; `https://` or an app scheme).
     #[serde(rename = "returnURL", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub return_url: Option<String>,
     /// Debit consent: the corporation that will withdraw (≤ 100).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub request_corp: Option<String>,
     /// Debit consent: the bank's name (≤ 100).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub bank_name: Option<String>,
     /// Debit consent: the account number (≤ 31; digits and `-`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9-]{1,31}$"))]
     pub bank_account_num: Option<String>,
     /// Debit consent: the account holder's name (≤ 100).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub bank_account_name: Option<String>,
     /// Debit consent: the account holder's birth date, `YYYYMMDD`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{8}$"))]
     pub bank_account_birthday: Option<String>,
     /// Debit consent: `CMS`, `FIRM` or `GIRO`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(CMS|FIRM|GIRO)$"))]
     pub bank_service_type: Option<String>,
 }
 
@@ -350,51 +386,63 @@ pub struct DebitAccount {
 }
 
 /// Answer of every create call.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptResponse {
     /// 32 digits; the handle for status, verify and cancel.
     #[serde(rename = "receiptID")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{32}$"))]
     pub receipt_id: String,
     /// Two digits to show on the relying party's page; the app asks the person to pick them
     /// among three (number matching against phishing). Absent for app-to-app requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{2}$"))]
     pub binding_code: Option<String>,
     /// For app-to-app requests: the `dojang://` URL that opens the app on this request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "uri"))]
     pub scheme: Option<String>,
 }
 
 /// `GET /v1/{kind}/{receiptID}`: the state, the times and every field of the request except
 /// personal data and tokens.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestStatus {
     /// The receipt.
     #[serde(rename = "receiptID")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{32}$"))]
     pub receipt_id: String,
     /// `identity`, `sign`, `multi-sign`, `debit-consent` or `login`.
     pub kind: Kind,
     /// The relying party's 12-digit client code.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{12}$"))]
     pub client_code: String,
     /// The relying party's name.
     pub client_name: String,
     /// The alias the request named (`subClientID`), if any.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub sub_client_code: Option<String>,
     /// The alias's display name, if any.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub sub_client_name: Option<String>,
     /// 0 waiting, 1 signed, 2 expired, 3 declined or cancelled, 4 failed.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 4))]
     pub state: i32,
     /// Why a request was declined, cancelled or failed (`cancelled: …`, `binding code
     /// mismatch`, an error name), when known.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub state_reason: Option<String>,
     /// The `expireIn` the request was made with, in seconds.
     pub expire_in: i64,
     /// The call-centre number shown to the person.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub call_center_num: Option<String>,
     /// The call-centre name shown to the person.
     pub call_center_name: String,
@@ -402,15 +450,19 @@ pub struct RequestStatus {
     pub req_title: String,
     /// The sign title (sign requests).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub sign_title: Option<String>,
     /// The token type (sign requests).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub token_type: Option<TokenType>,
     /// The documents' token types, in order (multi-sign requests).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub token_types: Option<Vec<TokenType>>,
     /// The message shown at the top of the card.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub extra_message: Option<String>,
     /// As asked.
     #[serde(rename = "allowSimpleRegistYN")]
@@ -423,33 +475,43 @@ pub struct RequestStatus {
     pub app_use_yn: bool,
     /// As asked (app-to-app).
     #[serde(rename = "returnURL", default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub return_url: Option<String>,
     /// The app-to-app URL (app-to-app).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, format = "uri"))]
     pub scheme: Option<String>,
     /// The number-matching code (push requests).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, pattern = "^[0-9]{2}$"))]
     pub binding_code: Option<String>,
     /// The relying party's memo, as given.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub payload: Option<String>,
     /// When the request was accepted.
     #[serde(rename = "requestDT", with = "kst")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
     pub request_dt: OffsetDateTime,
     /// When the request was registered (the same as `requestDT`; kept for kakaocert clients).
     #[serde(rename = "regDT", with = "kst")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
     pub reg_dt: OffsetDateTime,
     /// When the app first showed it.
     #[serde(rename = "viewDT", with = "kst_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required = true, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
     pub view_dt: Option<OffsetDateTime>,
     /// When the person signed, declined, or the request failed or was cancelled.
     #[serde(rename = "completeDT", with = "kst_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required = true, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
     pub complete_dt: Option<OffsetDateTime>,
     /// When the request expires (or expired).
     #[serde(rename = "expireDT", with = "kst")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
     pub expire_dt: OffsetDateTime,
     /// When the relying party verified it.
     #[serde(rename = "verifyDT", with = "kst_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required = true, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
     pub verify_dt: Option<OffsetDateTime>,
 }
 
@@ -458,22 +520,27 @@ pub type IdentityStatus = RequestStatus;
 
 /// `POST /v1/{kind}/{receiptID}/verify` (`/v1/login/{txID}/verify`): the signature(s) and the
 /// verified person.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyResult {
     /// The receipt.
     #[serde(rename = "receiptID")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{32}$"))]
     pub receipt_id: String,
     /// The transaction id (login).
     #[serde(rename = "txID", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{40}$"))]
     pub tx_id: Option<String>,
     /// The kind.
     pub kind: Kind,
     /// Always 1 (signed) in a successful answer.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1))]
     pub state: i32,
     /// Standard base64 of the DER CMS SignedData the app made over the token (every kind but
     /// multi-sign).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(content_encoding = "base64"))]
     pub signed_data: Option<String>,
     /// One SignedData per document, in the request's order (multi-sign).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -486,13 +553,17 @@ pub struct VerifyResult {
     pub receiver_name: String,
     /// The certificate holder's mobile number.
     #[serde(rename = "receiverHP")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{10,11}$"))]
     pub receiver_hp: String,
     /// The certificate holder's birth date, `YYYYMMDD`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{8}$"))]
     pub receiver_birthday: String,
     /// A stable identifier of the person across relying parties (연계정보, 88 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 88, max_length = 88))]
     pub ci: String,
     /// A stable identifier of the person for this relying party only (중복가입확인정보,
     /// 64 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 64, max_length = 64))]
     pub di: String,
 }
 
@@ -500,24 +571,30 @@ pub struct VerifyResult {
 pub type IdentityVerifyResult = VerifyResult;
 
 /// `POST /v1/{kind}/{receiptID}/cancel`: optional body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelRequest {
     /// Why (≤ 200 characters), recorded as `cancelled: <reason>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub reason: Option<String>,
 }
 
 /// Answer to cancel.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cancelled {
     /// The receipt.
     #[serde(rename = "receiptID")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{32}$"))]
     pub receipt_id: String,
     /// 3 (declined/cancelled).
+    #[cfg_attr(feature = "openapi", schema(minimum = 3, maximum = 3))]
     pub state: i32,
     /// When.
     #[serde(rename = "completeDT", with = "kst")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
     pub complete_dt: OffsetDateTime,
 }
 

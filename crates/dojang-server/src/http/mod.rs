@@ -5,7 +5,9 @@ pub mod device;
 pub mod error;
 pub mod extract;
 pub mod linkhub;
+pub mod openapi;
 pub mod pki;
+pub mod reference;
 pub mod rp;
 
 use axum::Router;
@@ -29,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(device::router())
         .merge(pki::router())
         .merge(linkhub::router())
+        .merge(openapi::router())
         .fallback(|| async { ApiError::Code(ErrorCode::RouteNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::Code(ErrorCode::MethodNotAllowed) })
         .layer(middleware::from_fn(error::localize))

@@ -3,6 +3,7 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::Method;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dojang_core::RequestKind;
@@ -16,30 +17,72 @@ use super::extract::{NoBody, RpCall};
 use crate::service::requests;
 use crate::state::AppState;
 
+/// The four calls every kind has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `POST /v1/{kind}`: create a request.
+    Create,
+    /// `GET /v1/{kind}/{receipt_id}[?wait=…]`: its state.
+    Status,
+    /// `POST /v1/{kind}/{receipt_id}/verify`: the signature(s) and the person, once.
+    Verify,
+    /// `POST /v1/{kind}/{receipt_id}/cancel`: withdraw a waiting request.
+    Cancel,
+}
+
+impl Call {
+    /// Every call.
+    pub const ALL: [Call; 4] = [Call::Create, Call::Status, Call::Verify, Call::Cancel];
+
+    /// The HTTP method.
+    pub const fn method(self) -> Method {
+        match self {
+            Call::Status => Method::GET,
+            Call::Create | Call::Verify | Call::Cancel => Method::POST,
+        }
+    }
+
+    /// The route template for `kind`, from [`paths`].
+    pub fn template(self, kind: Kind) -> String {
+        match self {
+            Call::Create => paths::create_path(kind),
+            Call::Status => paths::status_template(kind),
+            Call::Verify => paths::verify_template(kind),
+            Call::Cancel => paths::cancel_template(kind),
+        }
+    }
+
+    /// `create`, `status`, `verify` or `cancel`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Call::Create => "create",
+            Call::Status => "status",
+            Call::Verify => "verify",
+            Call::Cancel => "cancel",
+        }
+    }
+}
+
+/// Every route of the native API: each call of each kind. The router below and the OpenAPI
+/// document (`openapi.rs`) are both built from this list, so a route cannot go undocumented.
+pub fn routes() -> impl Iterator<Item = (Kind, Call)> {
+    Kind::ALL
+        .into_iter()
+        .flat_map(|kind| Call::ALL.into_iter().map(move |call| (kind, call)))
+}
+
 /// Routes of every kind.
 pub fn router() -> Router<AppState> {
-    let mut router = Router::new();
-    for kind in Kind::ALL {
+    routes().fold(Router::new(), |router, (kind, call)| {
         let k = RequestKind::from_wire(kind);
-        router = router
-            .route(
-                &paths::create_path(kind),
-                post(move |s, call| create(k, s, call)),
-            )
-            .route(
-                &paths::status_template(kind),
-                get(move |s, path, query, call| status(k, s, path, query, call)),
-            )
-            .route(
-                &paths::verify_template(kind),
-                post(move |s, path, call| verify(k, s, path, call)),
-            )
-            .route(
-                &paths::cancel_template(kind),
-                post(move |s, path, call| cancel(k, s, path, call)),
-            );
-    }
-    router
+        let handler = match call {
+            Call::Create => post(move |s, call| create(k, s, call)),
+            Call::Status => get(move |s, path, query, call| status(k, s, path, query, call)),
+            Call::Verify => post(move |s, path, call| verify(k, s, path, call)),
+            Call::Cancel => post(move |s, path, call| cancel(k, s, path, call)),
+        };
+        router.route(&call.template(kind), handler)
+    })
 }
 
 /// A path segment that could not even be decoded counts as an invalid receipt id; it is looked

@@ -17,5 +17,6 @@ mod identity;
 mod input;
 mod kinds;
 mod linkhub;
+mod openapi;
 mod postgres;
 mod webhooks;
