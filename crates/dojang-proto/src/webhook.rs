@@ -38,8 +38,13 @@ pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 
 /// One event about one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookEvent {
     /// `signed`, `declined`, `cancelled`, `failed`, `expired` or `verified`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(signed|declined|cancelled|failed|expired|verified)$")
+    )]
     pub event: String,
     /// The request.
     #[serde(rename = "receiptID")]
@@ -54,6 +59,7 @@ pub struct WebhookEvent {
     pub state: i32,
     /// When it happened, `yyyyMMddHHmmss` in Asia/Seoul.
     #[serde(rename = "occurredDT")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{14}$"))]
     pub occurred_dt: String,
 }
 

@@ -13,6 +13,7 @@ use dojang_proto::rp::{
     CancelRequest, Cancelled, CreateRequest, DebitAccount, Kind, ReceiptResponse, RequestStatus,
     TokenItem, TokenType, VerifyResult,
 };
+use dojang_proto::webhook::WebhookEvent;
 use dojang_proto::{ErrorBody, ErrorCode, paths};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -107,7 +108,84 @@ pub fn document_json() -> Value {
             }
         }
     }
+    // OpenAPI 3.1's `webhooks`, which utoipa 5.5 cannot build.
+    if let Some(doc) = v.as_object_mut() {
+        let item = serde_json::to_value(webhook_item()).unwrap_or(Value::Null);
+        doc.insert(
+            "webhooks".to_owned(),
+            serde_json::json!({ WEBHOOK_NAME: item }),
+        );
+    }
     v
+}
+
+/// The name of the webhook in the document.
+pub const WEBHOOK_NAME: &str = "requestEvent";
+
+/// What dojang POSTs to a relying party's callback URL (`dojang admin rp webhook set`).
+fn webhook_item() -> PathItem {
+    let header = |name: &str, description: &str, pattern: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(pattern)),
+            ))
+            .build()
+    };
+    let op = OperationBuilder::new()
+        .operation_id(Some(WEBHOOK_NAME))
+        .summary(Some(
+            "A request changed state (POSTed to your callback URL)",
+        ))
+        .description(Some(
+            "Sent for every state change of your requests, of every kind, once a callback URL \
+             is registered for you (`dojang admin rp webhook set`). Check `Dojang-Signature` \
+             over the raw body before parsing: `t=<unix seconds>,v1=<hex HMAC-SHA256 keyed with \
+             the whole whsec_… secret, over \"<t>.<body>\">`; refuse a `t` more than five \
+             minutes away. Any 2xx within 10 seconds is a delivery; anything else is retried \
+             (30 s, doubling to at most an hour apart, for 24 hours) with the same \
+             `Dojang-Delivery` and body. The body holds no personal data: on `signed`, call \
+             verify.",
+        ))
+        .parameter(header(
+            "Dojang-Signature",
+            "`t=<unix seconds>,v1=<64 hex digits>`",
+            "^t=[0-9]+(,v1=[0-9a-f]{64})+$",
+        ))
+        .parameter(header(
+            "Dojang-Event",
+            "The event name, as in the body.",
+            "^(signed|declined|cancelled|failed|expired|verified)$",
+        ))
+        .parameter(header(
+            "Dojang-Delivery",
+            "The delivery's number: the same on every retry; deduplicate on it.",
+            "^[0-9]+$",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .content(
+                    JSON,
+                    ContentBuilder::new()
+                        .schema(Some(schema_ref::<WebhookEvent>()))
+                        .build(),
+                )
+                .required(Some(Required::True))
+                .build(),
+        ))
+        .response(
+            "2XX",
+            ResponseBuilder::new()
+                .description("Delivered. Any other answer, or none within 10 seconds, is retried."),
+        )
+        .securities(Some(Vec::<SecurityRequirement>::new()))
+        .build();
+    PathItem::new(HttpMethod::Post, op)
 }
 
 /// The whole document.
@@ -193,6 +271,7 @@ fn components() -> utoipa::openapi::Components {
     add::<CancelRequest>(&mut schemas);
     add::<Cancelled>(&mut schemas);
     add::<ErrorBody>(&mut schemas);
+    add::<WebhookEvent>(&mut schemas);
     for kind in Kind::ALL {
         schemas.push((create_schema_name(kind), create_schema(kind).into()));
     }

@@ -67,7 +67,27 @@ pub fn render(v: &Value) -> String {
     out.push_str("</nav>\n");
 
     for (method, path, op) in &ops {
-        operation(&mut out, method, path, op);
+        operation(&mut out, method, path, op, true);
+    }
+
+    if let Some(hooks) = at(v, "/webhooks").as_object().filter(|h| !h.is_empty()) {
+        out.push_str(
+            "<h2 id=\"webhooks\">Webhooks</h2>\n<p>What dojang sends to your callback URL \
+             (registered by the operator with <code>dojang admin rp webhook set</code>).</p>\n",
+        );
+        for (name, item) in hooks {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                if op.is_object() {
+                    operation(
+                        &mut out,
+                        method,
+                        &format!("{{your callback URL}} ({name})"),
+                        op,
+                        false,
+                    );
+                }
+            }
+        }
     }
 
     out.push_str("<h2 id=\"schemas\">Schemas</h2>\n");
@@ -119,7 +139,7 @@ fn has_tag(op: &Value, tag: &str) -> bool {
         .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)))
 }
 
-fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
+fn operation(out: &mut String, method: &str, path: &str, op: &Value, authenticated: bool) {
     let _ = write!(
         out,
         "<section class=\"op\" id=\"{id}\"><h3><span class=\"method {m}\">{M}</span>\
@@ -131,10 +151,12 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
         s = esc(&text(at(op, "/summary"))),
     );
     out.push_str(&markdown(&text(at(op, "/description"))));
-    out.push_str(
+    if authenticated {
+        out.push_str(
             "<p>Authentication: <code>Authorization: DOJANG-HMAC-SHA256 &lt;LinkID&gt;:&lt;signature&gt;</code> \
              and <code>X-Dojang-Date</code> (see the top of this page).</p>\n",
         );
+    }
     if let Some(params) = at(op, "/parameters").as_array().filter(|p| !p.is_empty()) {
         out.push_str(
             "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th>\

@@ -222,3 +222,56 @@ async fn the_reference_page_lists_every_operation_and_code() {
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_webhook_is_described_as_it_is_sent() {
+    let s = TestServer::start().await;
+    let doc = document(&s).await;
+    let hook = &doc["webhooks"]["requestEvent"]["post"];
+    assert!(hook.is_object(), "{:#}", doc["webhooks"]);
+    assert_eq!(
+        hook["security"],
+        serde_json::json!([]),
+        "no HMAC of ours on it"
+    );
+    assert_eq!(
+        hook["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/WebhookEvent"
+    );
+    let headers: Vec<&str> = hook["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        headers,
+        ["Dojang-Signature", "Dojang-Event", "Dojang-Delivery"]
+    );
+    // The schema's properties are exactly the body's fields, all required.
+    let body = serde_json::to_value(dojang_proto::webhook::WebhookEvent {
+        event: "signed".into(),
+        receipt_id: "1".repeat(32),
+        kind: Kind::Identity,
+        client_code: "012345678901".into(),
+        state: 1,
+        occurred_dt: "20261201120000".into(),
+    })
+    .unwrap();
+    let schema = &doc["components"]["schemas"]["WebhookEvent"];
+    let mut props: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    let mut fields: Vec<&String> = body.as_object().unwrap().keys().collect();
+    props.sort();
+    fields.sort();
+    assert_eq!(props, fields);
+    assert_eq!(schema["required"].as_array().unwrap().len(), fields.len());
+    let page = reqwest::get(format!("{}/docs/api", s.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"webhooks\""));
+    assert!(page.contains("Dojang-Signature"));
+    s.stop().await;
+}
