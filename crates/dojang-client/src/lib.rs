@@ -25,6 +25,7 @@
 //! This crate depends on `dojang-proto` only, never on server crates. It signs every call with
 //! the relying party's secret (see `dojang_proto::auth`) using the local clock.
 
+pub mod barocert;
 pub mod linkhub;
 pub mod webhook;
 

@@ -166,7 +166,7 @@ impl LinkHubAuth {
 }
 
 /// A non-200 answer as [`Error::Api`] (LinkHub's `{code, message}`), or [`Error::Decode`].
-fn api_error(status: u16, bytes: &[u8]) -> Error {
+pub(crate) fn api_error(status: u16, bytes: &[u8]) -> Error {
     match serde_json::from_slice::<ErrorBody>(bytes) {
         Ok(b) => Error::Api {
             status,

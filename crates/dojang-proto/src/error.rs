@@ -219,6 +219,10 @@ catalogue! {
     WaitInvalid = -10201221, "wait must be a whole number of seconds from 0 to 30", "wait는 0~30 사이의 정수(초)여야 합니다";
     /// A login verify path id that is neither a 40-hex-digit txID nor a receipt id.
     TxIdInvalid = -10201231, "txID must be 40 hexadecimal digits", "txID는 40자리 16진수여야 합니다";
+    /// barocert dialect: a field the SDK's `encrypt` should have wrapped does not decrypt with the SecretKey.
+    EncryptedFieldInvalid = -10201241, "An encrypted field does not decrypt with the SecretKey (use the SDK's encrypt)", "암호화 필드를 SecretKey로 복호화할 수 없습니다 (SDK의 encrypt를 사용하세요)";
+    /// barocert dialect: `x-bc-encryptionmode` names a mode dojang does not accept.
+    EncryptionModeUnsupported = -10201251, "x-bc-encryptionmode must be GCM", "x-bc-encryptionmode는 GCM이어야 합니다";
 
     // 03 — receipts and their state
     /// No such receipt for this relying party (another relying party's receipts are invisible).

@@ -11,6 +11,7 @@
 //! the server and the SDK cannot drift apart.
 
 pub mod auth;
+pub mod barocert;
 pub mod datetime;
 pub mod device;
 pub mod error;

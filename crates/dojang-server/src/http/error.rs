@@ -278,6 +278,8 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::IdempotencyKeyInvalid
         | C::WaitInvalid
         | C::TxIdInvalid
+        | C::EncryptedFieldInvalid
+        | C::EncryptionModeUnsupported
         | C::OtpWrong
         | C::CsrMalformed
         | C::CsrKeyType
@@ -354,6 +356,34 @@ impl IntoResponse for ApiError {
         tracing::debug!(code = code.code(), "request refused: {self}");
         let detail = self.detail();
         let mut res = render(code, detail, Lang::En);
+        if let ApiError::RateLimited { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+impl ApiError {
+    /// The answer in a LinkHub dialect (barocert, kakaocert): the same HTTP status and message
+    /// (Korean unless the caller asked otherwise, as LinkHub's services answer), the code
+    /// written by `map`. Not re-rendered by [`localize`].
+    pub fn into_dialect_response(self, map: impl Fn(ErrorCode) -> i64, lang: Lang) -> Response {
+        let code = self.code();
+        let st = status(code);
+        let detail = if st.is_server_error() {
+            tracing::error!(error = %self, code = code.code(), "request failed");
+            None
+        } else {
+            tracing::debug!(code = code.code(), "request refused: {self}");
+            self.detail()
+        };
+        let body = ErrorBody {
+            code: map(code),
+            message: message(code, detail.as_deref(), lang),
+        };
+        let mut res = (st, Json(body)).into_response();
         if let ApiError::RateLimited { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {

@@ -1,6 +1,7 @@
 //! HTTP: one router per feature, merged here with the layers every route shares (request id,
 //! tracing span, localised errors) and the JSON fallbacks for unknown paths and methods.
 
+pub mod barocert;
 pub mod device;
 pub mod error;
 pub mod extract;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(device::router())
         .merge(pki::router())
         .merge(linkhub::router())
+        .merge(barocert::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::Code(ErrorCode::RouteNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::Code(ErrorCode::MethodNotAllowed) })

@@ -77,3 +77,33 @@ pub async fn signed_raw(
 pub const NAME: &str = "홍길동";
 pub const PHONE: &str = "01012345678";
 pub const BIRTH: &str = "19900101";
+
+/// `openssl cms -verify` of a base64 SignedData against the server's CA: the signed content.
+pub fn openssl_verify(server: &TestServer, signed_b64: &str) -> String {
+    use base64::Engine as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(signed_b64)
+        .unwrap();
+    let (sig, ca, out) = (
+        tmp.path().join("s.der"),
+        tmp.path().join("ca.pem"),
+        tmp.path().join("out"),
+    );
+    std::fs::write(&sig, der).unwrap();
+    std::fs::write(&ca, server.ca_pem()).unwrap();
+    let status = std::process::Command::new("openssl")
+        .args(["cms", "-verify", "-inform", "DER", "-in"])
+        .arg(&sig)
+        .arg("-CAfile")
+        .arg(&ca)
+        .arg("-out")
+        .arg(&out)
+        .status()
+        .expect("openssl is installed");
+    assert!(
+        status.success(),
+        "openssl cms -verify refused the signature"
+    );
+    std::fs::read_to_string(&out).unwrap()
+}

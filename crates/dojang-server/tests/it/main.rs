@@ -11,6 +11,7 @@ mod common;
 
 mod app_process;
 mod auth;
+mod barocert;
 mod device;
 mod e2e;
 mod identity;

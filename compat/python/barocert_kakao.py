@@ -1,0 +1,175 @@
+"""LinkHub's barocert Python SDK (1.8.0, unmodified) against dojang: the KAKAO product.
+
+Run by compat/run.sh inside compat/with-server.sh, which starts dojang, registers a relying
+party and keeps an auto-approving dojang-app for the receiver. Written the way barocert's own
+examples use the SDK: fields wrapped with the SDK's `_encrypt`, the service and auth URLs
+pointed at dojang.
+"""
+
+import base64
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from barocert import (BarocertException, KakaoCMS, KakaoIdentity, KakaoMultiSign,
+                      KakaoMultiSignTokens, KakaoSign, KakaocertService)
+
+URL = os.environ["DOJANG_URL"]
+CLIENT_CODE = os.environ["DOJANG_CLIENT_CODE"]
+NAME = os.environ["DOJANG_RECEIVER_NAME"]
+HP = os.environ["DOJANG_RECEIVER_HP"]
+BIRTHDAY = os.environ["DOJANG_RECEIVER_BIRTHDAY"]
+
+service = KakaocertService(os.environ["DOJANG_LINK_ID"], os.environ["DOJANG_SECRET_KEY"])
+service.IPRestrictOnOff = False
+service.UseStaticIP = False
+service.UseLocalTimeYN = False
+service.ServiceURL(URL)
+service.AuthURL(URL)
+
+checks = 0
+
+
+def check(condition, what):
+    global checks
+    if not condition:
+        raise AssertionError(what)
+    checks += 1
+
+
+def openssl_content(signed_data):
+    """`openssl cms -verify` against dojang's CA; the signed content."""
+    with tempfile.TemporaryDirectory() as d:
+        der = os.path.join(d, "s.der")
+        out = os.path.join(d, "out")
+        with open(der, "wb") as f:
+            f.write(base64.b64decode(signed_data))
+        subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", der,
+                        "-CAfile", os.environ["DOJANG_CA_PEM"], "-out", out],
+                       check=True, capture_output=True)
+        with open(out, encoding="utf-8") as f:
+            return f.read()
+
+
+def wait_signed(get_status, receipt_id):
+    for _ in range(150):
+        status = get_status(CLIENT_CODE, receipt_id)
+        if status.state != 0:
+            return status
+        time.sleep(0.2)
+    raise AssertionError("no answer from the app")
+
+
+def receiver(result):
+    check(result.receiverName == NAME, "receiverName")
+    check(result.receiverHP == HP, "receiverHP")
+    check(result.receiverYear == BIRTHDAY[:4] and result.receiverDay == BIRTHDAY[4:], "birth")
+    check(len(result.ci) == 88, "ci")
+
+
+def expect_error(code, call, *args):
+    try:
+        call(*args)
+    except BarocertException as e:
+        check(e.code == code, "expected %d, got %d %s" % (code, e.code, e.message))
+        return e
+    raise AssertionError("expected error %d" % code)
+
+
+# 본인인증: request, status, verify (and verify again: refused).
+identity = KakaoIdentity(
+    receiverHP=service._encrypt(HP),
+    receiverName=service._encrypt(NAME),
+    receiverBirthday=service._encrypt(BIRTHDAY),
+    reqTitle="본인인증 요청 메시지",
+    extraMessage=service._encrypt("본인인증 추가 메시지"),
+    expireIn=1000,
+    token=service._encrypt("본인인증 요청 토큰"),
+    appUseYN=False,
+)
+receipt = service.requestIdentity(CLIENT_CODE, identity)
+check(len(receipt.receiptID) == 32 and receipt.receiptID.isdigit(), "receiptID")
+status = wait_signed(service.getIdentityStatus, receipt.receiptID)
+check(status.state == 1, "identity state")
+check(status.clientCode == CLIENT_CODE and status.reqTitle == "본인인증 요청 메시지", "status fields")
+result = service.verifyIdentity(CLIENT_CODE, receipt.receiptID)
+check(result.state == 1 and result.receiptID == receipt.receiptID, "verify")
+check(openssl_content(result.signedData) == "본인인증 요청 토큰", "identity signedData")
+receiver(result)
+expect_error(-40130003, service.verifyIdentity, CLIENT_CODE, receipt.receiptID)
+
+# 전자서명 (단건).
+sign = KakaoSign(
+    receiverHP=service._encrypt(HP),
+    receiverName=service._encrypt(NAME),
+    receiverBirthday=service._encrypt(BIRTHDAY),
+    signTitle="전자서명(단건) 서명 요청 제목",
+    extraMessage=service._encrypt("전자서명(단건) 추가 메시지"),
+    expireIn=1000,
+    token=service._encrypt("전자서명(단건) 요청 원문"),
+    tokenType="TEXT",
+    appUseYN=False,
+)
+receipt = service.requestSign(CLIENT_CODE, sign)
+status = wait_signed(service.getSignStatus, receipt.receiptID)
+check(status.state == 1 and status.signTitle == "전자서명(단건) 서명 요청 제목", "sign status")
+result = service.verifySign(CLIENT_CODE, receipt.receiptID)
+check(openssl_content(result.signedData) == "전자서명(단건) 요청 원문", "sign signedData")
+receiver(result)
+
+# 전자서명 (다건): five documents, as the SDK examples send.
+multi = KakaoMultiSign(
+    receiverHP=service._encrypt(HP),
+    receiverName=service._encrypt(NAME),
+    receiverBirthday=service._encrypt(BIRTHDAY),
+    reqTitle="전자서명(복수) 요청 메시지 제목",
+    extraMessage=service._encrypt("전자서명(복수) 추가 메시지"),
+    expireIn=1000,
+    tokens=[],
+    tokenType="TEXT",
+    appUseYN=False,
+)
+for i in range(5):
+    multi.tokens.append(KakaoMultiSignTokens(
+        signTitle="전자서명(복수) 서명 요청 제목 %d" % i,
+        token=service._encrypt("전자서명(복수) 요청 원문 %d" % i)))
+receipt = service.requestMultiSign(CLIENT_CODE, multi)
+wait_signed(service.getMultiSignStatus, receipt.receiptID)
+result = service.verifyMultiSign(CLIENT_CODE, receipt.receiptID)
+check(len(result.multiSignedData) == 5, "five signatures")
+check(openssl_content(result.multiSignedData[3]) == "전자서명(복수) 요청 원문 3", "document 3")
+receiver(result)
+
+# 출금동의.
+cms = KakaoCMS(
+    receiverHP=service._encrypt(HP),
+    receiverName=service._encrypt(NAME),
+    receiverBirthday=service._encrypt(BIRTHDAY),
+    reqTitle="출금동의 요청 메시지 제목",
+    extraMessage=service._encrypt("출금동의 추가 메시지"),
+    expireIn=1000,
+    requestCorp=service._encrypt("청구기관명"),
+    bankName=service._encrypt("출금은행"),
+    bankAccountNum=service._encrypt("32-12-1234-1234"),
+    bankAccountName=service._encrypt(NAME),
+    bankAccountBirthday=service._encrypt(BIRTHDAY),
+    bankServiceType=service._encrypt("CMS"),
+    appUseYN=False,
+)
+receipt = service.requestCMS(CLIENT_CODE, cms)
+wait_signed(service.getCMSStatus, receipt.receiptID)
+result = service.verifyCMS(CLIENT_CODE, receipt.receiptID)
+check("32-12-1234-1234" in openssl_content(result.signedData), "cms signedData")
+receiver(result)
+
+# Refusals, each with its code in barocert's pattern.
+expect_error(-40130001, service.getIdentityStatus, CLIENT_CODE, "1" * 32)
+too_long = KakaoIdentity(
+    receiverHP=service._encrypt(HP), receiverName=service._encrypt(NAME),
+    receiverBirthday=service._encrypt(BIRTHDAY), reqTitle="가" * 41, expireIn=1000,
+    token=service._encrypt("t"), appUseYN=False)
+e = expect_error(-40121042, service.requestIdentity, CLIENT_CODE, too_long)
+print("too long title:", e.code, e.message)
+print("barocert KAKAO: %d checks passed" % checks)

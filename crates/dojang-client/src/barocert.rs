@@ -1,0 +1,279 @@
+//! barocert 2.1 (KAKAO product), client side: the calls LinkHub's barocert SDKs make, for Rust
+//! applications, against LinkHub's hosted service or a dojang server alike. Tokens come from
+//! the LinkHub token service ([`LinkHubAuth`]) and are reused until they expire; every POST is
+//! signed (`x-bc-auth`); personal fields are encrypted with [`BarocertKakao::encrypt`], as the
+//! SDKs' examples do.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), dojang_client::Error> {
+//! use dojang_client::barocert::BarocertKakao;
+//! use dojang_client::CreateRequest;
+//! let bc = BarocertKakao::new("http://127.0.0.1:8080", "http://127.0.0.1:8080", "RP_ABCDEFGHJKLM", "base64-secret=")?;
+//! let mut req = CreateRequest::new(&bc.encrypt("홍길동")?, &bc.encrypt("01012345678")?, &bc.encrypt("19900101")?,
+//!     &bc.encrypt("nonce")?, "본인인증", 300);
+//! let receipt = bc.request_identity("012345678901", &req).await?;
+//! let status = bc.get_identity_status("012345678901", &receipt.receipt_id).await?;
+//! # Ok(()) }
+//! ```
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use dojang_proto::barocert::KakaoService;
+pub use dojang_proto::barocert::{KakaoResult, KakaoStatus, Receipt};
+use dojang_proto::linkhub::{self, BC_VERSION, parse_date};
+use dojang_proto::rp::CreateRequest;
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+use crate::linkhub::{LinkHubAuth, TokenResponse};
+
+/// A barocert KAKAO client.
+pub struct BarocertKakao {
+    auth: LinkHubAuth,
+    http: reqwest::Client,
+    service_url: String,
+    key: Vec<u8>,
+    token: Mutex<Option<TokenResponse>>,
+}
+
+impl std::fmt::Debug for BarocertKakao {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BarocertKakao")
+            .field("service_url", &self.service_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BarocertKakao {
+    /// A client of the barocert service at `service_url`, taking tokens from `auth_url`
+    /// (dojang serves both on one port), with the LinkID and SecretKey.
+    pub fn new(
+        service_url: &str,
+        auth_url: &str,
+        link_id: &str,
+        secret_key: &str,
+    ) -> Result<Self, Error> {
+        use base64::Engine as _;
+        let auth = LinkHubAuth::new(auth_url, link_id, secret_key)?.use_local_time(true);
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(secret_key.trim())
+            .map_err(|_| Error::Config("the SecretKey is not standard base64".into()))?;
+        let service_url = service_url.trim_end_matches('/').to_owned();
+        if !(service_url.starts_with("http://") || service_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "service URL must start with http:// or https://: {service_url}"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(70))
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(Self {
+            auth,
+            http,
+            service_url,
+            key,
+            token: Mutex::new(None),
+        })
+    }
+
+    /// The SDKs' `encrypt`: AES-256-GCM under the SecretKey, a random IV, base64.
+    pub fn encrypt(&self, plaintext: &str) -> Result<String, Error> {
+        let mut iv = [0u8; 12];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut iv)
+            .map_err(|_| Error::Config("no randomness".into()))?;
+        linkhub::encrypt_gcm(&self.key, iv, plaintext).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// A token, reused until a minute before it expires.
+    async fn bearer(&self) -> Result<String, Error> {
+        let now = time::OffsetDateTime::now_utc();
+        if let Some(t) = self
+            .token
+            .lock()
+            .map_err(|_| Error::Config("lock".into()))?
+            .as_ref()
+            && parse_date(&t.expiration).is_some_and(|exp| exp - Duration::from_secs(60) > now)
+        {
+            return Ok(t.session_token.clone());
+        }
+        let fresh = self.auth.barocert_token().await?;
+        let token = fresh.session_token.clone();
+        *self
+            .token
+            .lock()
+            .map_err(|_| Error::Config("lock".into()))? = Some(fresh);
+        Ok(token)
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, Error> {
+        let token = self.bearer().await?;
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.service_url))
+            .header("authorization", format!("Bearer {token}"))
+            .header("x-bc-version", BC_VERSION);
+        if method == reqwest::Method::POST {
+            let body = body.unwrap_or_default();
+            let date = linkhub::format_expiration(time::OffsetDateTime::now_utc());
+            let text = linkhub::barocert_string_to_sign(&body, &date, path, false);
+            req = req
+                .header("x-bc-date", &date)
+                .header("x-bc-auth", linkhub::sign(&self.key, &text))
+                .header("x-bc-encryptionmode", "GCM")
+                .header("content-type", "application/json; charset=utf8")
+                .body(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        if status != 200 {
+            return Err(crate::linkhub::api_error(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+            status,
+            detail: e.to_string(),
+        })
+    }
+
+    fn check_client_code(client_code: &str) -> Result<(), Error> {
+        if client_code.len() != 12 || !client_code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Config("ClientCode must be 12 digits".into()));
+        }
+        Ok(())
+    }
+
+    /// `POST /KAKAO/{service}/{clientCode}` (encrypt the personal fields first).
+    pub async fn request(
+        &self,
+        service: KakaoService,
+        client_code: &str,
+        body: &CreateRequest,
+    ) -> Result<Receipt, Error> {
+        Self::check_client_code(client_code)?;
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::Config(e.to_string()))?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/KAKAO/{}/{client_code}", service.segment()),
+            Some(bytes),
+        )
+        .await
+    }
+
+    /// `GET /KAKAO/{service}/{clientCode}/{receiptID}`.
+    pub async fn status(
+        &self,
+        service: KakaoService,
+        client_code: &str,
+        receipt_id: &str,
+    ) -> Result<KakaoStatus, Error> {
+        Self::check_client_code(client_code)?;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/KAKAO/{}/{client_code}/{receipt_id}", service.segment()),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /KAKAO/{service}/Verify/{clientCode}/{receiptID}` (for Login, the txID).
+    pub async fn verify(
+        &self,
+        service: KakaoService,
+        client_code: &str,
+        id: &str,
+    ) -> Result<KakaoResult, Error> {
+        Self::check_client_code(client_code)?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/KAKAO/{}/Verify/{client_code}/{id}", service.segment()),
+            None,
+        )
+        .await
+    }
+
+    /// 본인인증 요청 (`requestIdentity`).
+    pub async fn request_identity(
+        &self,
+        client_code: &str,
+        body: &CreateRequest,
+    ) -> Result<Receipt, Error> {
+        self.request(KakaoService::Identity, client_code, body)
+            .await
+    }
+
+    /// 본인인증 상태확인 (`getIdentityStatus`).
+    pub async fn get_identity_status(
+        &self,
+        client_code: &str,
+        receipt_id: &str,
+    ) -> Result<KakaoStatus, Error> {
+        self.status(KakaoService::Identity, client_code, receipt_id)
+            .await
+    }
+
+    /// 본인인증 서명검증 (`verifyIdentity`).
+    pub async fn verify_identity(
+        &self,
+        client_code: &str,
+        receipt_id: &str,
+    ) -> Result<KakaoResult, Error> {
+        self.verify(KakaoService::Identity, client_code, receipt_id)
+            .await
+    }
+
+    /// 전자서명 요청 (`requestSign`).
+    pub async fn request_sign(
+        &self,
+        client_code: &str,
+        body: &CreateRequest,
+    ) -> Result<Receipt, Error> {
+        self.request(KakaoService::Sign, client_code, body).await
+    }
+
+    /// 전자서명 서명검증 (`verifySign`).
+    pub async fn verify_sign(
+        &self,
+        client_code: &str,
+        receipt_id: &str,
+    ) -> Result<KakaoResult, Error> {
+        self.verify(KakaoService::Sign, client_code, receipt_id)
+            .await
+    }
+
+    /// 다건 전자서명 요청 (`requestMultiSign`).
+    pub async fn request_multi_sign(
+        &self,
+        client_code: &str,
+        body: &CreateRequest,
+    ) -> Result<Receipt, Error> {
+        self.request(KakaoService::MultiSign, client_code, body)
+            .await
+    }
+
+    /// 출금동의 요청 (`requestCMS`).
+    pub async fn request_cms(
+        &self,
+        client_code: &str,
+        body: &CreateRequest,
+    ) -> Result<Receipt, Error> {
+        self.request(KakaoService::Cms, client_code, body).await
+    }
+
+    /// 간편로그인 서명검증 (`verifyLogin`), by the app-to-app transaction id.
+    pub async fn verify_login(&self, client_code: &str, tx_id: &str) -> Result<KakaoResult, Error> {
+        self.verify(KakaoService::Login, client_code, tx_id).await
+    }
+}
