@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs a command against a real dojang: builds `dojang` and `dojang-app`, starts the server on a
-# free port with a temporary data directory, registers a relying party, enrols 홍길동
-# (01012345678, 19900101) with `dojang-app` (the one-time code read from the SMS outbox), keeps
-# `dojang-app listen --auto-approve` running for that person, then runs the command with:
+# free port with a temporary data directory, registers a relying party, enrols two people with
+# `dojang-app` (the one-time codes read from the SMS outbox) and keeps their apps listening —
+# 홍길동 approving everything, 김철수 answering nothing — then runs the command with:
 #
 #   DOJANG_URL          http://127.0.0.1:<port> (service URL and auth URL alike)
 #   DOJANG_LINK_ID, DOJANG_SECRET_KEY, DOJANG_CLIENT_CODE   the relying party's credentials
 #   DOJANG_CA_PEM       the CA certificate (for `openssl cms -verify`)
-#   DOJANG_RECEIVER_NAME, DOJANG_RECEIVER_HP, DOJANG_RECEIVER_BIRTHDAY   the enrolled person
+#   DOJANG_RECEIVER_NAME, DOJANG_RECEIVER_HP, DOJANG_RECEIVER_BIRTHDAY   the approving person
+#   DOJANG_IDLE_NAME, DOJANG_IDLE_HP, DOJANG_IDLE_BIRTHDAY   a person whose app never answers
 #
 # and stops everything afterwards. Usage: compat/with-server.sh <command> [args…]
 set -euo pipefail
@@ -60,23 +61,39 @@ DOJANG_RECEIVER_BIRTHDAY=19900101
 export DOJANG_URL DOJANG_LINK_ID DOJANG_SECRET_KEY DOJANG_CLIENT_CODE DOJANG_CA_PEM \
   DOJANG_RECEIVER_NAME DOJANG_RECEIVER_HP DOJANG_RECEIVER_BIRTHDAY
 
-mkfifo "$work/code"
-exec 3<>"$work/code"
-"$app" --profile "$work/app" enroll --server "$DOJANG_URL" --name "$DOJANG_RECEIVER_NAME" \
-  --phone "$DOJANG_RECEIVER_HP" --birth "$DOJANG_RECEIVER_BIRTHDAY" <&3 >"$work/enrol.log" 2>&1 &
-enrol_pid=$!
-pids+=("$enrol_pid")
-wait_for "$work/enrol.log" "one-time code was sent" 60 >/dev/null
-code="$("$dojang" admin --data-dir "$data" outbox --phone "$DOJANG_RECEIVER_HP" --json |
-  python3 -c 'import json,re,sys; print(re.search(r"\d{6}", json.load(sys.stdin)[0]["text"]).group())')"
-echo "$code" >&3
-wait_for "$work/enrol.log" "enrolled: certificate" 60 >/dev/null
-wait "$enrol_pid"
-exec 3>&-
-"$app" --profile "$work/app" listen --auto-approve --json >"$work/app.log" 2>&1 &
-pids+=($!)
-wait_for "$work/app.log" '"connected"' 30 >/dev/null
-say "dojang at $DOJANG_URL, relying party $DOJANG_CLIENT_CODE, 홍길동 enrolled and listening"
+# enrol <profile> <name> <phone> <birth>: dojang-app enroll, fed the code from the SMS outbox.
+enrol() {
+  local profile="$1" name="$2" phone="$3" birth="$4" pid code
+  rm -f "$work/code" && mkfifo "$work/code"
+  exec 3<>"$work/code"
+  "$app" --profile "$profile" enroll --server "$DOJANG_URL" --name "$name" --phone "$phone" \
+    --birth "$birth" <&3 >"$work/enrol.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  wait_for "$work/enrol.log" "one-time code was sent" 60 >/dev/null
+  code="$("$dojang" admin --data-dir "$data" outbox --phone "$phone" --json |
+    python3 -c 'import json,re,sys; print(re.search(r"\d{6}", json.load(sys.stdin)[0]["text"]).group())')"
+  echo "$code" >&3
+  wait_for "$work/enrol.log" "enrolled: certificate" 60 >/dev/null
+  wait "$pid"
+  exec 3>&-
+}
+# listen <profile> <flag>: keep the app answering every request that way.
+listen() {
+  "$app" --profile "$1" listen "$2" --json >"$work/app-$(basename "$1").log" 2>&1 &
+  pids+=($!)
+  wait_for "$work/app-$(basename "$1").log" '"connected"' 30 >/dev/null
+}
+enrol "$work/approver" "$DOJANG_RECEIVER_NAME" "$DOJANG_RECEIVER_HP" "$DOJANG_RECEIVER_BIRTHDAY"
+listen "$work/approver" --auto-approve
+# A second person whose app shows every request and answers none (expiry, verify too early).
+DOJANG_IDLE_NAME=김철수
+DOJANG_IDLE_HP=01098765432
+DOJANG_IDLE_BIRTHDAY=19851212
+export DOJANG_IDLE_NAME DOJANG_IDLE_HP DOJANG_IDLE_BIRTHDAY
+enrol "$work/idle" "$DOJANG_IDLE_NAME" "$DOJANG_IDLE_HP" "$DOJANG_IDLE_BIRTHDAY"
+listen "$work/idle" --auto-ignore
+say "dojang at $DOJANG_URL, relying party $DOJANG_CLIENT_CODE; 홍길동 approves, 김철수 never answers"
 
 status=0
 "$@" || status=$?

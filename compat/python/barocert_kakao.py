@@ -172,4 +172,31 @@ too_long = KakaoIdentity(
     token=service._encrypt("t"), appUseYN=False)
 e = expect_error(-40121042, service.requestIdentity, CLIENT_CODE, too_long)
 print("too long title:", e.code, e.message)
+
+# Verify before the person answered, then after the request expired.
+idle = KakaoIdentity(
+    receiverHP=service._encrypt(os.environ["DOJANG_IDLE_HP"]),
+    receiverName=service._encrypt(os.environ["DOJANG_IDLE_NAME"]),
+    receiverBirthday=service._encrypt(os.environ["DOJANG_IDLE_BIRTHDAY"]),
+    reqTitle="응답 없는 요청", expireIn=2, token=service._encrypt("t"), appUseYN=False)
+receipt = service.requestIdentity(CLIENT_CODE, idle)
+expect_error(-40130002, service.verifyIdentity, CLIENT_CODE, receipt.receiptID)
+time.sleep(2.5)
+check(service.getIdentityStatus(CLIENT_CODE, receipt.receiptID).state == 2, "expired state")
+expect_error(-40130005, service.verifyIdentity, CLIENT_CODE, receipt.receiptID)
+
+# A wrong SecretKey (the service class is a singleton: another process).
+wrong = subprocess.run([sys.executable, "-c", """
+import os
+from barocert import BarocertException, KakaocertService
+s = KakaocertService(os.environ["DOJANG_LINK_ID"], "U3dXeHFVKzBURXJCWHkvOVRWaklQRW5JMFZUVU1NU1E=")
+s.IPRestrictOnOff = False; s.UseStaticIP = False
+s.ServiceURL(os.environ["DOJANG_URL"]); s.AuthURL(os.environ["DOJANG_URL"])
+try:
+    s.getIdentityStatus(os.environ["DOJANG_CLIENT_CODE"], "1" * 32)
+except BarocertException as e:
+    print(e.code)
+"""], capture_output=True, text=True, check=True)
+check(wrong.stdout.strip() == "-10000004", "wrong SecretKey: " + wrong.stdout + wrong.stderr)
+
 print("barocert KAKAO: %d checks passed" % checks)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The compatibility judges: LinkHub's official SDKs, unmodified, from PyPI (pinned in
+# compat/python/requirements-*.txt, each in its own virtual environment under the target
+# directory), each running its test program against a real dojang (compat/with-server.sh).
+# Called by .ci/run; runs locally the same way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+
+venv_for() {
+  local name="$1" requirements="compat/python/requirements-$1.txt" venv="$target/compat-venv-$1"
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
+    echo "compat: installing $requirements into $venv" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$venv/requirements.txt"
+  fi
+  echo "$venv"
+}
+
+barocert="$(venv_for barocert)"
+compat/with-server.sh "$barocert/bin/python" compat/python/barocert_kakao.py
