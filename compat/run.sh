@@ -21,3 +21,4 @@ venv_for() {
 
 barocert="$(venv_for barocert)"
 compat/with-server.sh "$barocert/bin/python" compat/python/barocert_kakao.py
+compat/with-server.sh "$barocert/bin/python" compat/python/barocert_others.py

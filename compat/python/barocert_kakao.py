@@ -6,77 +6,19 @@ examples use the SDK: fields wrapped with the SDK's `_encrypt`, the service and 
 pointed at dojang.
 """
 
-import base64
-import os
 import subprocess
 import sys
-import tempfile
 import time
 
-from barocert import (BarocertException, KakaoCMS, KakaoIdentity, KakaoMultiSign,
-                      KakaoMultiSignTokens, KakaoSign, KakaocertService)
+from barocert import (KakaoCMS, KakaoIdentity, KakaoMultiSign, KakaoMultiSignTokens, KakaoSign,
+                      KakaocertService)
 
-URL = os.environ["DOJANG_URL"]
-CLIENT_CODE = os.environ["DOJANG_CLIENT_CODE"]
-NAME = os.environ["DOJANG_RECEIVER_NAME"]
-HP = os.environ["DOJANG_RECEIVER_HP"]
-BIRTHDAY = os.environ["DOJANG_RECEIVER_BIRTHDAY"]
+import judge
+from judge import (BIRTHDAY, CLIENT_CODE, HP, NAME, check, expect_error, openssl_content,
+                   receiver)
 
-service = KakaocertService(os.environ["DOJANG_LINK_ID"], os.environ["DOJANG_SECRET_KEY"])
-service.IPRestrictOnOff = False
-service.UseStaticIP = False
-service.UseLocalTimeYN = False
-service.ServiceURL(URL)
-service.AuthURL(URL)
-
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise AssertionError(what)
-    checks += 1
-
-
-def openssl_content(signed_data):
-    """`openssl cms -verify` against dojang's CA; the signed content."""
-    with tempfile.TemporaryDirectory() as d:
-        der = os.path.join(d, "s.der")
-        out = os.path.join(d, "out")
-        with open(der, "wb") as f:
-            f.write(base64.b64decode(signed_data))
-        subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", der,
-                        "-CAfile", os.environ["DOJANG_CA_PEM"], "-out", out],
-                       check=True, capture_output=True)
-        with open(out, encoding="utf-8") as f:
-            return f.read()
-
-
-def wait_signed(get_status, receipt_id):
-    for _ in range(150):
-        status = get_status(CLIENT_CODE, receipt_id)
-        if status.state != 0:
-            return status
-        time.sleep(0.2)
-    raise AssertionError("no answer from the app")
-
-
-def receiver(result):
-    check(result.receiverName == NAME, "receiverName")
-    check(result.receiverHP == HP, "receiverHP")
-    check(result.receiverYear == BIRTHDAY[:4] and result.receiverDay == BIRTHDAY[4:], "birth")
-    check(len(result.ci) == 88, "ci")
-
-
-def expect_error(code, call, *args):
-    try:
-        call(*args)
-    except BarocertException as e:
-        check(e.code == code, "expected %d, got %d %s" % (code, e.code, e.message))
-        return e
-    raise AssertionError("expected error %d" % code)
-
+service = judge.pointed_at_dojang(KakaocertService)
+wait_signed = judge.wait_answered
 
 # 본인인증: request, status, verify (and verify again: refused).
 identity = KakaoIdentity(
@@ -175,9 +117,9 @@ print("too long title:", e.code, e.message)
 
 # Verify before the person answered, then after the request expired.
 idle = KakaoIdentity(
-    receiverHP=service._encrypt(os.environ["DOJANG_IDLE_HP"]),
-    receiverName=service._encrypt(os.environ["DOJANG_IDLE_NAME"]),
-    receiverBirthday=service._encrypt(os.environ["DOJANG_IDLE_BIRTHDAY"]),
+    receiverHP=service._encrypt(judge.IDLE_HP),
+    receiverName=service._encrypt(judge.IDLE_NAME),
+    receiverBirthday=service._encrypt(judge.IDLE_BIRTHDAY),
     reqTitle="응답 없는 요청", expireIn=2, token=service._encrypt("t"), appUseYN=False)
 receipt = service.requestIdentity(CLIENT_CODE, idle)
 expect_error(-40130002, service.verifyIdentity, CLIENT_CODE, receipt.receiptID)
@@ -199,4 +141,4 @@ except BarocertException as e:
 """], capture_output=True, text=True, check=True)
 check(wrong.stdout.strip() == "-10000004", "wrong SecretKey: " + wrong.stdout + wrong.stderr)
 
-print("barocert KAKAO: %d checks passed" % checks)
+print("barocert KAKAO: %d checks passed" % judge.checks)

@@ -1,8 +1,8 @@
-//! barocert 2.1, the KAKAO product: the shapes LinkHub's barocert SDKs send and read, as
-//! `../shared/reference/barocert-wire.md` §3 records them, and how dojang's error codes are
-//! written in barocert's pattern. The request bodies are dojang's own [`CreateRequest`]
-//! (barocert's KAKAO field names are the native API's), after the encrypted fields are
-//! decrypted.
+//! barocert 2.1: the products (KAKAO, NAVER, PASS, TOSS) and their services, the shapes
+//! LinkHub's barocert SDKs send and read, as `../shared/reference/barocert-wire.md` §3 records
+//! them, and how dojang's error codes are written in barocert's pattern. Request bodies become
+//! dojang's own [`CreateRequest`] (barocert's field names are mostly the native API's) after the
+//! encrypted fields are decrypted and each product's few differences are mapped.
 //!
 //! [`CreateRequest`]: crate::rp::CreateRequest
 
@@ -10,6 +10,197 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
 use crate::rp::Kind;
+
+/// A barocert product (the first path segment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    /// `KAKAO` (scopes 401–405).
+    Kakao,
+    /// `NAVER` (421–424).
+    Naver,
+    /// `PASS` (441–444).
+    Pass,
+    /// `TOSS` (461–465).
+    Toss,
+}
+
+impl Product {
+    /// The path segment.
+    pub const fn segment(self) -> &'static str {
+        match self {
+            Product::Kakao => "KAKAO",
+            Product::Naver => "NAVER",
+            Product::Pass => "PASS",
+            Product::Toss => "TOSS",
+        }
+    }
+
+    /// The prefix of errors that happen before the service is known (400, 420, 440, 460).
+    pub const fn base_scope(self) -> u32 {
+        match self {
+            Product::Kakao => 400,
+            Product::Naver => 420,
+            Product::Pass => 440,
+            Product::Toss => 460,
+        }
+    }
+
+    /// From the path segment.
+    pub fn from_segment(s: &str) -> Option<Self> {
+        [Product::Kakao, Product::Naver, Product::Pass, Product::Toss]
+            .into_iter()
+            .find(|p| p.segment() == s)
+    }
+}
+
+/// One service of one product: its path segment, the LinkHub scope a token needs for it (also
+/// the prefix of its error codes), the native kind it becomes, the fields the SDKs' examples
+/// encrypt (besides `tokens[].token`), and how it is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// The product.
+    pub product: Product,
+    /// The path segment (`Identity`, `Sign`, `MultiSign`, `CMS`, `Login`, `UserIdentity`).
+    pub segment: &'static str,
+    /// LinkHub scope.
+    pub scope: u32,
+    /// The native kind.
+    pub kind: Kind,
+    /// Encrypted fields.
+    pub encrypted: &'static [&'static str],
+    /// Whether it has a request call (KAKAO Login starts in the app).
+    pub requestable: bool,
+}
+
+const PERSON: &[&str] = &["receiverHP", "receiverName", "receiverBirthday"];
+const KAKAO_TEXT: &[&str] = &[
+    "receiverHP",
+    "receiverName",
+    "receiverBirthday",
+    "extraMessage",
+    "token",
+];
+const NAVER_TEXT: &[&str] = &[
+    "receiverHP",
+    "receiverName",
+    "receiverBirthday",
+    "reqMessage",
+    "token",
+];
+const TOSS_TEXT: &[&str] = &["receiverHP", "receiverName", "receiverBirthday", "token"];
+const KAKAO_CMS: &[&str] = &[
+    "receiverHP",
+    "receiverName",
+    "receiverBirthday",
+    "extraMessage",
+    "requestCorp",
+    "bankName",
+    "bankAccountNum",
+    "bankAccountName",
+    "bankAccountBirthday",
+    "bankServiceType",
+];
+const NAVER_CMS: &[&str] = &[
+    "receiverHP",
+    "receiverName",
+    "receiverBirthday",
+    "reqMessage",
+    "requestCorp",
+    "bankName",
+    "bankAccountNum",
+    "bankAccountName",
+    "bankAccountBirthday",
+];
+const PASS_CMS: &[&str] = &[
+    "receiverHP",
+    "receiverName",
+    "receiverBirthday",
+    "reqMessage",
+    "bankName",
+    "bankAccountNum",
+    "bankAccountName",
+    "bankServiceType",
+    "bankWithdraw",
+];
+const TOSS_CMS: &[&str] = &[
+    "receiverHP",
+    "receiverName",
+    "receiverBirthday",
+    "requestCorp",
+    "bankName",
+    "bankAccountNum",
+    "bankAccountName",
+    "bankAccountBirthday",
+];
+
+const fn svc(
+    product: Product,
+    segment: &'static str,
+    scope: u32,
+    kind: Kind,
+    encrypted: &'static [&'static str],
+) -> Service {
+    Service {
+        product,
+        segment,
+        scope,
+        kind,
+        encrypted,
+        requestable: true,
+    }
+}
+
+const KAKAO_IDENTITY: Service = svc(Product::Kakao, "Identity", 401, Kind::Identity, KAKAO_TEXT);
+
+/// Every service of every product.
+pub const SERVICES: &[Service] = &[
+    KAKAO_IDENTITY,
+    svc(Product::Kakao, "Sign", 402, Kind::Sign, KAKAO_TEXT),
+    svc(
+        Product::Kakao,
+        "MultiSign",
+        403,
+        Kind::MultiSign,
+        KAKAO_TEXT,
+    ),
+    svc(Product::Kakao, "CMS", 404, Kind::DebitConsent, KAKAO_CMS),
+    Service {
+        requestable: false,
+        ..svc(Product::Kakao, "Login", 405, Kind::Login, PERSON)
+    },
+    svc(Product::Naver, "Identity", 421, Kind::Identity, NAVER_TEXT),
+    svc(Product::Naver, "Sign", 422, Kind::Sign, NAVER_TEXT),
+    svc(
+        Product::Naver,
+        "MultiSign",
+        423,
+        Kind::MultiSign,
+        NAVER_TEXT,
+    ),
+    svc(Product::Naver, "CMS", 424, Kind::DebitConsent, NAVER_CMS),
+    svc(Product::Pass, "Identity", 441, Kind::Identity, NAVER_TEXT),
+    svc(Product::Pass, "Sign", 442, Kind::Sign, NAVER_TEXT),
+    svc(Product::Pass, "CMS", 443, Kind::DebitConsent, PASS_CMS),
+    svc(Product::Pass, "Login", 444, Kind::Login, NAVER_TEXT),
+    svc(
+        Product::Toss,
+        "UserIdentity",
+        461,
+        Kind::Identity,
+        TOSS_TEXT,
+    ),
+    svc(Product::Toss, "Identity", 462, Kind::Identity, TOSS_TEXT),
+    svc(Product::Toss, "Sign", 463, Kind::Sign, TOSS_TEXT),
+    svc(Product::Toss, "MultiSign", 464, Kind::MultiSign, TOSS_TEXT),
+    svc(Product::Toss, "CMS", 465, Kind::DebitConsent, TOSS_CMS),
+];
+
+/// The service at `/{product}/{service}/…`.
+pub fn service(product: Product, segment: &str) -> Option<&'static Service> {
+    SERVICES
+        .iter()
+        .find(|s| s.product == product && s.segment == segment)
+}
 
 /// A barocert service of the KAKAO product, with its path segment and LinkHub scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,52 +243,22 @@ impl KakaoService {
         Self::ALL.into_iter().find(|k| k.segment() == s)
     }
 
+    /// Its entry in [`SERVICES`].
+    pub fn service(self) -> &'static Service {
+        SERVICES
+            .iter()
+            .find(|s| s.product == Product::Kakao && s.segment == self.segment())
+            .unwrap_or(&KAKAO_IDENTITY)
+    }
+
     /// The LinkHub scope a token needs for it (and the prefix of its error codes).
-    pub const fn scope(self) -> u32 {
-        match self {
-            KakaoService::Identity => 401,
-            KakaoService::Sign => 402,
-            KakaoService::MultiSign => 403,
-            KakaoService::Cms => 404,
-            KakaoService::Login => 405,
-        }
+    pub fn scope(self) -> u32 {
+        self.service().scope
     }
 
     /// The native kind it becomes.
-    pub const fn kind(self) -> Kind {
-        match self {
-            KakaoService::Identity => Kind::Identity,
-            KakaoService::Sign => Kind::Sign,
-            KakaoService::MultiSign => Kind::MultiSign,
-            KakaoService::Cms => Kind::DebitConsent,
-            KakaoService::Login => Kind::Login,
-        }
-    }
-
-    /// Fields the SDKs' examples encrypt (with the SDK's `encrypt`), which dojang decrypts.
-    /// `tokens[].token` too, for MultiSign.
-    pub const fn encrypted_fields(self) -> &'static [&'static str] {
-        match self {
-            KakaoService::Cms => &[
-                "receiverHP",
-                "receiverName",
-                "receiverBirthday",
-                "extraMessage",
-                "requestCorp",
-                "bankName",
-                "bankAccountNum",
-                "bankAccountName",
-                "bankAccountBirthday",
-                "bankServiceType",
-            ],
-            _ => &[
-                "receiverHP",
-                "receiverName",
-                "receiverBirthday",
-                "extraMessage",
-                "token",
-            ],
-        }
+    pub fn kind(self) -> Kind {
+        self.service().kind
     }
 }
 
@@ -125,10 +286,11 @@ pub struct Receipt {
     pub scheme: Option<String>,
 }
 
-/// The status of a KAKAO request (Identity, Sign, MultiSign, CMS).
+/// The status of a request, with the fields of every product's status object (SDKs ignore
+/// the ones their product does not have).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct KakaoStatus {
+pub struct BarocertStatus {
     /// 32 digits.
     #[serde(rename = "receiptID")]
     pub receipt_id: String,
@@ -153,6 +315,9 @@ pub struct KakaoStatus {
     pub return_url: Option<String>,
     /// Sign, MultiSign: `TEXT`, `HASH` or `PDF`.
     pub token_type: Option<String>,
+    /// NAVER MultiSign: each document's token type.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub token_types: Option<Vec<String>>,
     /// `yyyyMMddHHmmss`, Asia/Seoul.
     #[serde(rename = "requestDT")]
     pub request_dt: String,
@@ -168,6 +333,9 @@ pub struct KakaoStatus {
     /// When it was verified.
     #[serde(rename = "verifyDT")]
     pub verify_dt: Option<String>,
+    /// PASS: when the person declined.
+    #[serde(rename = "rejectDT", default)]
+    pub reject_dt: Option<String>,
     /// App-to-app launch URL.
     pub scheme: Option<String>,
     /// App-to-app instead of push.
@@ -175,12 +343,11 @@ pub struct KakaoStatus {
     pub app_use_yn: bool,
 }
 
-/// The result of a KAKAO verify (Identity, Sign, CMS; MultiSign with `multiSignedData`; Login
-/// with `txID`). Receiver attributes dojang does not know (gender, foreigner, carrier) are
-/// `null`.
+/// The result of a verify (with `multiSignedData` for MultiSign, `txID` for KAKAO Login).
+/// Receiver attributes dojang does not know (gender, foreigner, carrier, e-mail) are `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct KakaoResult {
+pub struct BarocertResult {
     /// 32 digits (not for Login).
     #[serde(rename = "receiptID", skip_serializing_if = "Option::is_none", default)]
     pub receipt_id: Option<String>,
@@ -197,6 +364,9 @@ pub struct KakaoResult {
     pub multi_signed_data: Option<Vec<String>>,
     /// Connecting information (stable per person).
     pub ci: String,
+    /// The person's identifier for this relying party (TOSS returns it; every product gets it).
+    #[serde(default)]
+    pub di: String,
     /// The certificate holder's name.
     pub receiver_name: String,
     /// Birth year, `yyyy`.
@@ -212,7 +382,15 @@ pub struct KakaoResult {
     pub receiver_foreign: Option<String>,
     /// Not known to dojang: `null`.
     pub receiver_telco_type: Option<String>,
+    /// NAVER, TOSS: not known to dojang: `null`.
+    #[serde(default)]
+    pub receiver_email: Option<String>,
 }
+
+/// The status object of a KAKAO request.
+pub type KakaoStatus = BarocertStatus;
+/// The verify result of a KAKAO request.
+pub type KakaoResult = BarocertResult;
 
 #[cfg(test)]
 mod tests {
@@ -235,6 +413,26 @@ mod tests {
             assert!((-99_999_999..=-10_000_000).contains(&b), "{c:?} → {b}");
             assert!(seen.insert(b), "{c:?} collides at {b}");
         }
+    }
+
+    #[test]
+    fn every_service_has_its_own_scope_within_its_product() {
+        let mut scopes = std::collections::HashSet::new();
+        for svc in SERVICES {
+            assert!(scopes.insert(svc.scope), "{svc:?}");
+            let base = svc.product.base_scope();
+            assert!((base + 1..base + 10).contains(&svc.scope), "{svc:?}");
+            assert_eq!(service(svc.product, svc.segment), Some(svc));
+            assert!(svc.encrypted.contains(&"receiverHP"));
+        }
+        assert_eq!(SERVICES.len(), 18);
+        assert_eq!(
+            service(Product::Toss, "UserIdentity").map(|s| s.scope),
+            Some(461)
+        );
+        assert_eq!(service(Product::Naver, "Login"), None);
+        assert_eq!(Product::from_segment("PASS"), Some(Product::Pass));
+        assert_eq!(Product::from_segment("pass"), None);
     }
 
     #[test]
