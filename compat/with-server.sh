@@ -9,6 +9,7 @@
 #   DOJANG_CA_PEM       the CA certificate (for `openssl cms -verify`)
 #   DOJANG_RECEIVER_NAME, DOJANG_RECEIVER_HP, DOJANG_RECEIVER_BIRTHDAY   the approving person
 #   DOJANG_IDLE_NAME, DOJANG_IDLE_HP, DOJANG_IDLE_BIRTHDAY   a person whose app never answers
+#   DOJANG_SERVER_LOG   the server's log (one line per request: method, path, status)
 #
 # and stops everything afterwards. Usage: compat/with-server.sh <command> [args…]
 set -euo pipefail
@@ -48,7 +49,9 @@ TOML
 "$dojang" serve --config "$work/dojang.toml" --data-dir "$data" --listen 127.0.0.1:0 \
   >"$work/server.log" 2>&1 &
 pids+=($!)
+server_pid=$!
 DOJANG_URL="$(wait_for "$work/server.log" "dojang listening on " 60 | awk '{print $NF}')"
+DOJANG_SERVER_LOG="$work/server.log"
 rp="$("$dojang" admin --data-dir "$data" rp add --name "도장 호환성 시험" --call-center 1600-0000 --json)"
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$rp"; }
 DOJANG_LINK_ID="$(field linkID)"
@@ -58,7 +61,7 @@ DOJANG_CA_PEM="$data/ca/ca.pem"
 DOJANG_RECEIVER_NAME=홍길동
 DOJANG_RECEIVER_HP=01012345678
 DOJANG_RECEIVER_BIRTHDAY=19900101
-export DOJANG_URL DOJANG_LINK_ID DOJANG_SECRET_KEY DOJANG_CLIENT_CODE DOJANG_CA_PEM \
+export DOJANG_URL DOJANG_SERVER_LOG DOJANG_LINK_ID DOJANG_SECRET_KEY DOJANG_CLIENT_CODE DOJANG_CA_PEM \
   DOJANG_RECEIVER_NAME DOJANG_RECEIVER_HP DOJANG_RECEIVER_BIRTHDAY
 
 # enrol <profile> <name> <phone> <birth>: dojang-app enroll, fed the code from the SMS outbox.
@@ -99,6 +102,10 @@ status=0
 "$@" || status=$?
 if grep -E -i "panicked|request failed" "$work/server.log" >&2; then
   say "the server logged a panic or an internal error (above)"
+  status=1
+fi
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  say "the server died"
   status=1
 fi
 if [ "$status" -ne 0 ]; then

@@ -130,22 +130,7 @@ impl BarocertKakao {
                 .header("content-type", "application/json; charset=utf8")
                 .body(body);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        if status != 200 {
-            return Err(crate::linkhub::api_error(status, &bytes));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            status,
-            detail: e.to_string(),
-        })
+        crate::linkhub::send_for_json(req).await
     }
 
     fn check_client_code(client_code: &str) -> Result<(), Error> {

@@ -146,27 +146,35 @@ impl LinkHubAuth {
         if let Some(f) = forwarded {
             req = req.header("x-lh-forwarded", f);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        if status != 200 {
-            return Err(api_error(status, &bytes));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            status,
-            detail: e.to_string(),
-        })
+        send_for_json(req).await
     }
 }
 
+/// Send a LinkHub-protocol call: 200 and the JSON answer, or LinkHub's `{code, message}` as
+/// [`Error::Api`].
+pub(crate) async fn send_for_json<T: serde::de::DeserializeOwned>(
+    req: reqwest::RequestBuilder,
+) -> Result<T, Error> {
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| Error::Transport(e.to_string()))?;
+    let status = resp.status().as_u16();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| Error::Transport(e.to_string()))?;
+    if status != 200 {
+        return Err(api_error(status, &bytes));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+        status,
+        detail: e.to_string(),
+    })
+}
+
 /// A non-200 answer as [`Error::Api`] (LinkHub's `{code, message}`), or [`Error::Decode`].
-pub(crate) fn api_error(status: u16, bytes: &[u8]) -> Error {
+fn api_error(status: u16, bytes: &[u8]) -> Error {
     match serde_json::from_slice::<ErrorBody>(bytes) {
         Ok(b) => Error::Api {
             status,
