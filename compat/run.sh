@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The compatibility judges: LinkHub's official SDKs, unmodified, from PyPI (pinned in
 # compat/python/requirements-*.txt, each in its own virtual environment under the target
-# directory), each running its test program against a real dojang (compat/with-server.sh).
+# directory) and npm (pinned in compat/node/package-lock.json), each running its test program
+# against a real dojang (compat/with-server.sh).
 # Called by .ci/run; runs locally the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,8 @@ venv_for() {
 barocert="$(venv_for barocert)"
 compat/with-server.sh "$barocert/bin/python" compat/python/barocert_kakao.py
 compat/with-server.sh "$barocert/bin/python" compat/python/barocert_others.py
+
+# Node: barocert@1.8.0 and kakaocert@2.51.0, pinned in compat/node/package-lock.json.
+(cd compat/node && npm ci --no-audit --no-fund --loglevel=error)
+compat/with-server.sh node compat/node/barocert.js
+compat/with-server.sh node compat/node/kakaocert.js

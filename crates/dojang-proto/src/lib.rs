@@ -15,6 +15,7 @@ pub mod barocert;
 pub mod datetime;
 pub mod device;
 pub mod error;
+pub mod kakaocert;
 pub mod linkhub;
 pub mod paths;
 pub mod rp;

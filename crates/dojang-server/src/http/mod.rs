@@ -5,6 +5,7 @@ pub mod barocert;
 pub mod device;
 pub mod error;
 pub mod extract;
+pub mod kakaocert;
 pub mod linkhub;
 pub mod openapi;
 pub mod pki;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pki::router())
         .merge(linkhub::router())
         .merge(barocert::router())
+        .merge(kakaocert::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::Code(ErrorCode::RouteNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::Code(ErrorCode::MethodNotAllowed) })

@@ -16,6 +16,7 @@ mod device;
 mod e2e;
 mod identity;
 mod input;
+mod kakaocert;
 mod kinds;
 mod linkhub;
 mod openapi;

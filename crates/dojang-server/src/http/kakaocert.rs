@@ -1,0 +1,262 @@
+//! kakaocert 2.x (API 2.0): LinkHub's kakaocert SDKs pointed at dojang. Each call becomes an
+//! ordinary dojang request through `service::requests`; this module speaks the dialect:
+//! bearer tokens of the LinkHub token service (`KAKAOCERT`, bound to the relying party's
+//! client code), `x-kc-auth: <LinkID> <signature>` over the raw body, PascalCase bodies, and the
+//! SDKs' answer shapes. Errors are `{code, message}` with dojang's own codes (kakaocert's are
+//! 8-digit negatives too), messages in Korean unless `Accept-Language: en`.
+//!
+//! | call | path | dojang kind |
+//! |---|---|---|
+//! | RequestESign / GetESignState / VerifyESign | `POST /SignToken/Request`, `GET /SignToken/Status/{id}`, `GET /SignToken/Verify/{id}[/{signature}]` | sign |
+//! | RequestVerifyAuth / GetVerifyAuthState / VerifyAuth | `/SignIdentity/…` | identity |
+//! | RequestCMS / GetCMSState / VerifyCMS | `/SignDirectDebit/…` | debit-consent |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use dojang_core::{RelyingParty, RequestKind};
+use dojang_proto::ErrorCode;
+use dojang_proto::datetime::format_kst;
+use dojang_proto::error::Lang;
+use dojang_proto::kakaocert::{KcReceipt, KcRequest, KcStatus, KcVerified, bank_name};
+use dojang_proto::linkhub::{self, KAKAOCERT};
+use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
+
+use super::error::ApiError;
+use super::extract::{parse_json, read_body};
+use super::linkhub::{bearer, check_date};
+use crate::service::requests;
+use crate::state::AppState;
+
+/// The three kakaocert services and the native kind each becomes.
+const SERVICES: [(&str, RequestKind); 3] = [
+    ("SignToken", RequestKind::Sign),
+    ("SignIdentity", RequestKind::Identity),
+    ("SignDirectDebit", RequestKind::DebitConsent),
+];
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    let mut r = Router::new();
+    for (segment, kind) in SERVICES {
+        r = r
+            .route(
+                &format!("/{segment}/Request"),
+                post(move |st, req| request(kind, st, req)),
+            )
+            .route(
+                &format!("/{segment}/Status/{{id}}"),
+                get(move |st, Path(id): Path<String>, req| status(kind, st, id, req)),
+            )
+            .route(
+                &format!("/{segment}/Verify/{{id}}"),
+                get(move |st, Path(id): Path<String>, req| verify(kind, st, id, req)),
+            )
+            .route(
+                &format!("/{segment}/Verify/{{id}}/{{signature}}"),
+                get(
+                    move |st, Path((id, _signature)): Path<(String, String)>, req| {
+                        verify(kind, st, id, req)
+                    },
+                ),
+            );
+    }
+    r
+}
+
+/// A refusal in kakaocert's shape.
+struct Refusal(ApiError, Lang);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        self.0.into_dialect_response(ErrorCode::code, self.1)
+    }
+}
+
+fn lang(headers: &HeaderMap) -> Lang {
+    match headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(v) if v.trim_start().to_ascii_lowercase().starts_with("en") => Lang::En,
+        _ => Lang::Ko,
+    }
+}
+
+/// The relying party of the bearer token; for POSTs also the date and `x-kc-auth` checks.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+) -> Result<Arc<RelyingParty>, ApiError> {
+    let (rp, _) = bearer(state, headers, KAKAOCERT, None).await?;
+    if let Some(body) = body {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
+        let date = header("x-lh-date");
+        check_date(state, date)?;
+        let auth = header("x-kc-auth").ok_or(ErrorCode::AuthorizationMissing)?;
+        let (link_id, signature) = auth
+            .split_once(' ')
+            .ok_or(ErrorCode::AuthorizationMalformed)?;
+        if link_id != rp.link_id
+            || !linkhub::verify(
+                rp.secret.as_bytes(),
+                &linkhub::kakaocert_string_to_sign(body, date.unwrap_or("")),
+                signature.trim(),
+            )
+        {
+            return Err(ErrorCode::SignatureMismatch.into());
+        }
+    }
+    Ok(rp)
+}
+
+/// A PascalCase body as a native create body of `kind`.
+fn native(kind: RequestKind, rp: &RelyingParty, k: KcRequest) -> CreateRequest {
+    let some = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let title = some(k.tms_title);
+    let mut c = CreateRequest {
+        receiver_name: k.receiver_name,
+        receiver_hp: k.receiver_hp,
+        receiver_birthday: k.receiver_birthday.clone(),
+        extra_message: some(k.tms_message),
+        expire_in: k.expires_in,
+        call_center_num: some(k.call_center_num),
+        call_center_name: some(k.call_center_name),
+        sub_client_id: some(k.sub_client_id),
+        payload: some(k.payload).or(some(k.client_user_id)),
+        allow_simple_regist_yn: k.allow_simple_regist,
+        verify_name_yn: k.verify_name,
+        app_use_yn: k.app_use,
+        ..CreateRequest::default()
+    };
+    match kind {
+        RequestKind::Sign => {
+            c.sign_title = title;
+            c.token_type = Some(TokenType::Text.as_str().to_owned());
+            c.token = k.token;
+        }
+        RequestKind::DebitConsent => {
+            c.req_title = title;
+            let code = k.bank_code.unwrap_or_default();
+            let account = DebitAccount {
+                request_corp: rp.name.clone(),
+                bank_name: bank_name(&code)
+                    .map_or_else(|| format!("은행코드 {code}"), str::to_owned),
+                bank_account_num: k.bank_account_num.unwrap_or_default(),
+                bank_account_name: k.bank_account_name.unwrap_or_default(),
+                bank_account_birthday: k.receiver_birthday.unwrap_or_default(),
+                bank_service_type: "CMS".to_owned(),
+            };
+            c.request_corp = Some(account.request_corp);
+            c.bank_name = Some(account.bank_name);
+            c.bank_account_num = Some(account.bank_account_num);
+            c.bank_account_name = Some(account.bank_account_name);
+            c.bank_account_birthday = Some(account.bank_account_birthday);
+            c.bank_service_type = Some(account.bank_service_type);
+        }
+        _ => {
+            c.req_title = title;
+            c.token = k.token;
+        }
+    }
+    c
+}
+
+async fn request(
+    kind: RequestKind,
+    State(state): State<AppState>,
+    req: Request<Body>,
+) -> Result<axum::Json<KcReceipt>, Refusal> {
+    let (parts, body) = req.into_parts();
+    let lang = lang(&parts.headers);
+    let refuse = |e: ApiError| Refusal(e, lang);
+    let bytes = read_body(&parts.headers, body, state.max_body_bytes)
+        .await
+        .map_err(refuse)?;
+    let rp = authenticate(&state, &parts.headers, Some(&bytes))
+        .await
+        .map_err(refuse)?;
+    let k: KcRequest = parse_json(&bytes).map_err(refuse)?;
+    let wire = native(kind, &rp, k);
+    let receipt = requests::create(&state, &rp, kind, &wire, None)
+        .await
+        .map_err(refuse)?;
+    Ok(axum::Json(KcReceipt {
+        receipt_id: receipt.receipt_id,
+        tx_id: None,
+    }))
+}
+
+async fn status(
+    kind: RequestKind,
+    State(state): State<AppState>,
+    id: String,
+    req: Request<Body>,
+) -> Result<axum::Json<KcStatus>, Refusal> {
+    let lang = lang(req.headers());
+    let refuse = |e: ApiError| Refusal(e, lang);
+    let rp = authenticate(&state, req.headers(), None)
+        .await
+        .map_err(refuse)?;
+    let s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
+        .await
+        .map_err(refuse)?;
+    Ok(axum::Json(KcStatus {
+        receipt_id: s.receipt_id,
+        reg_dt: format_kst(s.reg_dt),
+        state: s.state,
+        expires_in: s.expire_in,
+        call_center_num: s.call_center_num,
+        call_center_name: s.call_center_name,
+        allow_simple_regist_yn: s.allow_simple_regist_yn,
+        verify_name_yn: s.verify_name_yn,
+        payload: s.payload,
+        request_dt: format_kst(s.request_dt),
+        expire_dt: format_kst(s.expire_dt),
+        client_code: s.client_code,
+        client_name: s.client_name,
+        tmstitle: s.sign_title.unwrap_or(s.req_title),
+        tmsmessage: s.extra_message,
+        sub_client_name: s.sub_client_name,
+        sub_client_code: s.sub_client_code,
+        view_dt: s.view_dt.map(format_kst),
+        complete_dt: s.complete_dt.map(format_kst),
+        verify_dt: s.verify_dt.map(format_kst),
+        app_use_yn: s.app_use_yn,
+        tx_id: None,
+    }))
+}
+
+/// Verify, once. The app-to-app form's `{signature}` segment is accepted and not needed: the
+/// signature reached dojang from its own app.
+async fn verify(
+    kind: RequestKind,
+    State(state): State<AppState>,
+    id: String,
+    req: Request<Body>,
+) -> Result<axum::Json<KcVerified>, Refusal> {
+    let lang = lang(req.headers());
+    let refuse = |e: ApiError| Refusal(e, lang);
+    let rp = authenticate(&state, req.headers(), None)
+        .await
+        .map_err(refuse)?;
+    let v = requests::verify(&state, &rp, kind, &id)
+        .await
+        .map_err(refuse)?;
+    Ok(axum::Json(KcVerified {
+        receipt_id: v.receipt_id,
+        signed_data: v.signed_data.unwrap_or_default(),
+    }))
+}
