@@ -4,15 +4,9 @@
 // milliseconds from the local clock, GETs carry no version header.
 // Run by compat/run.sh inside compat/with-server.sh.
 'use strict';
-const assert = require('assert');
-const { execFileSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
 const barocert = require('barocert');
+const { env, CLIENT_CODE, check, checks, caller, sleep, opensslContent } = require('./judge');
 
-const env = process.env;
-const CLIENT_CODE = env.DOJANG_CLIENT_CODE;
 barocert.config({
   LinkID: env.DOJANG_LINK_ID,
   SecretKey: env.DOJANG_SECRET_KEY,
@@ -24,21 +18,7 @@ barocert.config({
 });
 const kakao = barocert.KakaocertService();
 const enc = (t) => kakao._encrypt(t);
-let checks = 0;
-const check = (cond, what) => { assert.ok(cond, what); checks += 1; };
-const call = (method, ...args) => new Promise((resolve, reject) =>
-  kakao[method](...args, resolve, reject));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function opensslContent(signedData) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
-  const der = path.join(dir, 's.der');
-  fs.writeFileSync(der, Buffer.from(signedData, 'base64'));
-  const out = execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', der,
-    '-CAfile', env.DOJANG_CA_PEM], { stdio: ['ignore', 'pipe', 'ignore'] });
-  fs.rmSync(dir, { recursive: true });
-  return out.toString('utf8');
-}
+const call = caller(kakao);
 
 async function answered(statusMethod, receiptID) {
   for (let i = 0; i < 150; i++) {
@@ -108,5 +88,5 @@ const person = () => ({
   v = await call('verifyCMS', CLIENT_CODE, r.receiptID);
   check(opensslContent(v.signedData).includes('32-12-1234-1234'), 'cms');
   receiver(v);
-  console.log(`barocert KAKAO (Node SDK 1.8.0): ${checks} checks passed`);
+  console.log(`barocert KAKAO (Node SDK 1.8.0): ${checks()} checks passed`);
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -4,15 +4,9 @@
 // with the service and auth URLs on dojang (the SDK accepts an http:// service URL).
 // Run by compat/run.sh inside compat/with-server.sh.
 'use strict';
-const assert = require('assert');
-const { execFileSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
 const kakaocert = require('kakaocert');
+const { env, CLIENT_CODE, check, checks, caller, sleep, opensslContent } = require('./judge');
 
-const env = process.env;
-const CLIENT_CODE = env.DOJANG_CLIENT_CODE;
 kakaocert.config({
   LinkID: env.DOJANG_LINK_ID,
   SecretKey: env.DOJANG_SECRET_KEY,
@@ -21,21 +15,7 @@ kakaocert.config({
   defaultErrorHandler: (e) => console.error('unhandled', e),
 });
 const service = kakaocert.KakaocertService();
-let checks = 0;
-const check = (cond, what) => { assert.ok(cond, what); checks += 1; };
-const call = (method, ...args) => new Promise((resolve, reject) =>
-  service[method](...args, resolve, reject));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function opensslContent(signedData) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-'));
-  const der = path.join(dir, 's.der');
-  fs.writeFileSync(der, Buffer.from(signedData, 'base64'));
-  const out = execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', der,
-    '-CAfile', env.DOJANG_CA_PEM], { stdio: ['ignore', 'pipe', 'ignore'] });
-  fs.rmSync(dir, { recursive: true });
-  return out.toString('utf8');
-}
+const call = caller(service);
 
 async function answered(stateMethod, receiptId) {
   for (let i = 0; i < 150; i++) {
@@ -111,5 +91,5 @@ const person = {
   await expectError(-10300005, 'verifyAuth', CLIENT_CODE, r.receiptId);
   await expectError(-10201042, 'requestESign', CLIENT_CODE,
     { ...person, TMSTitle: '가'.repeat(41), Token: 'x' });
-  console.log(`kakaocert (Node SDK 2.51.0): ${checks} checks passed`);
+  console.log(`kakaocert (Node SDK 2.51.0): ${checks()} checks passed`);
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -19,7 +19,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dojang_core::{RelyingParty, RequestKind};
@@ -33,7 +32,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::extract::read_body;
-use super::linkhub::{bearer, check_date};
+use super::linkhub::{bearer, check_date, dialect_lang as lang};
 use crate::service::requests;
 use crate::state::AppState;
 
@@ -72,17 +71,6 @@ impl IntoResponse for Refusal {
         let scope = self.scope;
         self.error
             .into_dialect_response(|c| barocert::error_code(scope, c), self.lang)
-    }
-}
-
-/// LinkHub's services answer in Korean; `Accept-Language: en` asks for English.
-fn lang(headers: &HeaderMap) -> Lang {
-    match headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(v) if v.trim_start().to_ascii_lowercase().starts_with("en") => Lang::En,
-        _ => Lang::Ko,
     }
 }
 

@@ -30,7 +30,7 @@ use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
 
 use super::error::ApiError;
 use super::extract::{parse_json, read_body};
-use super::linkhub::{bearer, check_date};
+use super::linkhub::{bearer, check_date, dialect_lang as lang};
 use crate::service::requests;
 use crate::state::AppState;
 
@@ -76,16 +76,6 @@ struct Refusal(ApiError, Lang);
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         self.0.into_dialect_response(ErrorCode::code, self.1)
-    }
-}
-
-fn lang(headers: &HeaderMap) -> Lang {
-    match headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(v) if v.trim_start().to_ascii_lowercase().starts_with("en") => Lang::En,
-        _ => Lang::Ko,
     }
 }
 

@@ -84,6 +84,16 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(str::trim)
 }
 
+/// The language of errors in the LinkHub dialects: Korean, as LinkHub's services answer, unless
+/// `Accept-Language` starts with `en`.
+pub fn dialect_lang(headers: &HeaderMap) -> dojang_proto::error::Lang {
+    use dojang_proto::error::Lang;
+    match header_str(headers, "accept-language") {
+        Some(v) if v.to_ascii_lowercase().starts_with("en") => Lang::En,
+        _ => Lang::Ko,
+    }
+}
+
 /// Check a date header against the clock.
 pub fn check_date(state: &AppState, date: Option<&str>) -> Result<(), ApiError> {
     let when = date
