@@ -45,5 +45,8 @@ CREATE TABLE webhook_attempts (
 -- Expiry stays derived from the clock (state 0 past expire_at reads as 2); this only records
 -- that the expiry was announced (cards withdrawn, webhook queued), so it happens once.
 ALTER TABLE requests ADD COLUMN expiry_announced_at BIGINT;
+-- Requests that expired before this migration are not announced: no burst of old events.
+UPDATE requests SET expiry_announced_at = expire_at
+    WHERE state = 0 AND expire_at <= CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT);
 CREATE INDEX requests_expiry_due ON requests (expire_at)
     WHERE state = 0 AND expiry_announced_at IS NULL;
