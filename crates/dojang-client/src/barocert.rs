@@ -1,5 +1,5 @@
-//! barocert 2.1 (KAKAO product), client side: the calls LinkHub's barocert SDKs make, for Rust
-//! applications, against LinkHub's hosted service or a dojang server alike. Tokens come from
+//! barocert 2.1, client side: the calls LinkHub's barocert SDKs make (named methods for KAKAO,
+//! `request_in` / `status_in` / `verify_in` for NAVER, PASS and TOSS), for Rust applications, against LinkHub's hosted service or a dojang server alike. Tokens come from
 //! the LinkHub token service ([`LinkHubAuth`]) and are reused until they expire; every POST is
 //! signed (`x-bc-auth`); personal fields are encrypted with [`BarocertKakao::encrypt`], as the
 //! SDKs' examples do.
@@ -19,8 +19,9 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use dojang_proto::barocert::KakaoService;
-pub use dojang_proto::barocert::{KakaoResult, KakaoStatus, Receipt};
+pub use dojang_proto::barocert::{
+    BarocertResult, BarocertStatus, KakaoResult, KakaoService, KakaoStatus, Product, Receipt,
+};
 use dojang_proto::linkhub::{self, BC_VERSION, parse_date};
 use dojang_proto::rp::CreateRequest;
 use serde::de::DeserializeOwned;
@@ -185,6 +186,68 @@ impl BarocertKakao {
             reqwest::Method::POST,
             &format!("/KAKAO/{}/Verify/{client_code}/{id}", service.segment()),
             None,
+        )
+        .await
+    }
+
+    /// Any product's request call, `POST /{product}/{service}/{clientCode}`, with the body in
+    /// that product's own field names (NAVER and PASS `reqMessage`, PASS's options, …); encrypt
+    /// its personal fields with [`BarocertKakao::encrypt`] first.
+    pub async fn request_in(
+        &self,
+        product: Product,
+        service: &str,
+        client_code: &str,
+        body: &serde_json::Value,
+    ) -> Result<Receipt, Error> {
+        Self::check_client_code(client_code)?;
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::Config(e.to_string()))?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/{}/{service}/{client_code}", product.segment()),
+            Some(bytes),
+        )
+        .await
+    }
+
+    /// Any product's status call.
+    pub async fn status_in(
+        &self,
+        product: Product,
+        service: &str,
+        client_code: &str,
+        receipt_id: &str,
+    ) -> Result<BarocertStatus, Error> {
+        Self::check_client_code(client_code)?;
+        self.call(
+            reqwest::Method::GET,
+            &format!(
+                "/{}/{service}/{client_code}/{receipt_id}",
+                product.segment()
+            ),
+            None,
+        )
+        .await
+    }
+
+    /// Any product's verify call; PASS takes a body (`{receiverHP, receiverName}`, encrypted).
+    pub async fn verify_in(
+        &self,
+        product: Product,
+        service: &str,
+        client_code: &str,
+        id: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<BarocertResult, Error> {
+        Self::check_client_code(client_code)?;
+        let bytes = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/{}/{service}/Verify/{client_code}/{id}", product.segment()),
+            bytes,
         )
         .await
     }

@@ -416,3 +416,79 @@ async fn what_must_be_refused() {
     assert_eq!(b["message"], ErrorCode::NotSignedYet.message_ko());
     s.stop().await;
 }
+
+#[tokio::test]
+async fn naver_and_pass_through_the_rust_client() {
+    use dojang_client::barocert::Product;
+    use serde_json::json;
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let bc = client(&s, &party);
+    let cc = &party.client_code;
+    let enc = |t: &str| bc.encrypt(t).unwrap();
+
+    // NAVER identity sends neither title nor token: dojang makes a nonce for the person to sign.
+    let body = json!({
+        "receiverHP": enc(PHONE), "receiverName": enc(NAME), "receiverBirthday": enc(BIRTH),
+        "callCenterNum": "1588-1600", "expireIn": 300
+    });
+    let r = bc
+        .request_in(Product::Naver, "Identity", cc, &body)
+        .await
+        .unwrap();
+    let card = device.card(&r.receipt_id).await;
+    assert_eq!(card.req_title, "본인인증");
+    device
+        .approve(&r.receipt_id, s.clock().now())
+        .await
+        .unwrap();
+    let st = bc
+        .status_in(Product::Naver, "Identity", cc, &r.receipt_id)
+        .await
+        .unwrap();
+    assert_eq!(st.state, 1);
+    let v = bc
+        .verify_in(Product::Naver, "Identity", cc, &r.receipt_id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        openssl_verify(&s, v.signed_data.as_deref().unwrap()),
+        card.token
+    );
+    assert_eq!(v.di.len(), 64);
+
+    // PASS verify needs its encrypted body.
+    let body = json!({
+        "receiverHP": enc(PHONE), "receiverName": enc(NAME), "receiverBirthday": enc(BIRTH),
+        "reqTitle": "본인확인", "reqMessage": enc("메시지"), "callCenterNum": "1600-0000",
+        "expireIn": 300, "token": enc("pass-token"), "userAgreementYN": true
+    });
+    let r = bc
+        .request_in(Product::Pass, "Identity", cc, &body)
+        .await
+        .unwrap();
+    assert_eq!(
+        device.card(&r.receipt_id).await.extra_message.as_deref(),
+        Some("메시지")
+    );
+    device
+        .approve(&r.receipt_id, s.clock().now())
+        .await
+        .unwrap();
+    let e = bc
+        .verify_in(Product::Pass, "Identity", cc, &r.receipt_id, None)
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), error_code(441, ErrorCode::MalformedJson));
+    let proof = json!({"receiverHP": enc(PHONE), "receiverName": enc(NAME)});
+    let v = bc
+        .verify_in(Product::Pass, "Identity", cc, &r.receipt_id, Some(&proof))
+        .await
+        .unwrap();
+    assert_eq!(
+        openssl_verify(&s, v.signed_data.as_deref().unwrap()),
+        "pass-token"
+    );
+    s.stop().await;
+}
