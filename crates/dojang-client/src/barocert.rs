@@ -27,21 +27,18 @@ use dojang_proto::rp::CreateRequest;
 use serde::de::DeserializeOwned;
 
 use crate::Error;
-use crate::linkhub::{LinkHubAuth, TokenResponse};
+use crate::linkhub::{ServiceClient, TokenResponse};
 
-/// A barocert KAKAO client.
+/// A barocert client.
 pub struct BarocertKakao {
-    auth: LinkHubAuth,
-    http: reqwest::Client,
-    service_url: String,
-    key: Vec<u8>,
+    base: ServiceClient,
     token: Mutex<Option<TokenResponse>>,
 }
 
 impl std::fmt::Debug for BarocertKakao {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BarocertKakao")
-            .field("service_url", &self.service_url)
+            .field("service_url", &self.base.service_url)
             .finish_non_exhaustive()
     }
 }
@@ -55,26 +52,8 @@ impl BarocertKakao {
         link_id: &str,
         secret_key: &str,
     ) -> Result<Self, Error> {
-        use base64::Engine as _;
-        let auth = LinkHubAuth::new(auth_url, link_id, secret_key)?.use_local_time(true);
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(secret_key.trim())
-            .map_err(|_| Error::Config("the SecretKey is not standard base64".into()))?;
-        let service_url = service_url.trim_end_matches('/').to_owned();
-        if !(service_url.starts_with("http://") || service_url.starts_with("https://")) {
-            return Err(Error::Config(format!(
-                "service URL must start with http:// or https://: {service_url}"
-            )));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(70))
-            .build()
-            .map_err(|e| Error::Config(e.to_string()))?;
         Ok(Self {
-            auth,
-            http,
-            service_url,
-            key,
+            base: ServiceClient::new(service_url, auth_url, link_id, secret_key)?,
             token: Mutex::new(None),
         })
     }
@@ -84,7 +63,8 @@ impl BarocertKakao {
         let mut iv = [0u8; 12];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut iv)
             .map_err(|_| Error::Config("no randomness".into()))?;
-        linkhub::encrypt_gcm(&self.key, iv, plaintext).map_err(|e| Error::Config(e.to_string()))
+        linkhub::encrypt_gcm(&self.base.key, iv, plaintext)
+            .map_err(|e| Error::Config(e.to_string()))
     }
 
     /// A token, reused until a minute before it expires.
@@ -99,7 +79,7 @@ impl BarocertKakao {
         {
             return Ok(t.session_token.clone());
         }
-        let fresh = self.auth.barocert_token().await?;
+        let fresh = self.base.auth.barocert_token().await?;
         let token = fresh.session_token.clone();
         *self
             .token
@@ -116,8 +96,9 @@ impl BarocertKakao {
     ) -> Result<T, Error> {
         let token = self.bearer().await?;
         let mut req = self
+            .base
             .http
-            .request(method.clone(), format!("{}{path}", self.service_url))
+            .request(method.clone(), format!("{}{path}", self.base.service_url))
             .header("authorization", format!("Bearer {token}"))
             .header("x-bc-version", BC_VERSION);
         if method == reqwest::Method::POST {
@@ -126,7 +107,7 @@ impl BarocertKakao {
             let text = linkhub::barocert_string_to_sign(&body, &date, path, false);
             req = req
                 .header("x-bc-date", &date)
-                .header("x-bc-auth", linkhub::sign(&self.key, &text))
+                .header("x-bc-auth", linkhub::sign(&self.base.key, &text))
                 .header("x-bc-encryptionmode", "GCM")
                 .header("content-type", "application/json; charset=utf8")
                 .body(body);

@@ -26,6 +26,7 @@
 //! the relying party's secret (see `dojang_proto::auth`) using the local clock.
 
 pub mod barocert;
+pub mod kakaocert;
 pub mod linkhub;
 pub mod webhook;
 

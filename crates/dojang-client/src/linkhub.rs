@@ -150,6 +150,48 @@ impl LinkHubAuth {
     }
 }
 
+/// What a barocert or kakaocert client holds: its token-service client, an HTTP client, the
+/// service URL, the LinkID and the decoded SecretKey.
+pub(crate) struct ServiceClient {
+    pub auth: LinkHubAuth,
+    pub http: reqwest::Client,
+    pub service_url: String,
+    pub link_id: String,
+    pub key: Vec<u8>,
+}
+
+impl ServiceClient {
+    /// Check the URLs and the key; signs with the local clock, as LinkHub's Java and Node SDKs.
+    pub fn new(
+        service_url: &str,
+        auth_url: &str,
+        link_id: &str,
+        secret_key: &str,
+    ) -> Result<Self, Error> {
+        let auth = LinkHubAuth::new(auth_url, link_id, secret_key)?.use_local_time(true);
+        let key = STANDARD
+            .decode(secret_key.trim())
+            .map_err(|_| Error::Config("the SecretKey is not standard base64".into()))?;
+        let service_url = service_url.trim_end_matches('/').to_owned();
+        if !(service_url.starts_with("http://") || service_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "service URL must start with http:// or https://: {service_url}"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(70))
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(Self {
+            auth,
+            http,
+            service_url,
+            link_id: link_id.to_owned(),
+            key,
+        })
+    }
+}
+
 /// Send a LinkHub-protocol call: 200 and the JSON answer, or LinkHub's `{code, message}` as
 /// [`Error::Api`].
 pub(crate) async fn send_for_json<T: serde::de::DeserializeOwned>(

@@ -185,3 +185,46 @@ async fn cms_names_the_bank_and_signatures_must_be_right() {
     assert_eq!(b["code"], ErrorCode::LinkHubTokenInvalid.code());
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_rust_kakaocert_client() {
+    use dojang_client::kakaocert::{Kakaocert, KcRequest};
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let kc = Kakaocert::new(&s.url(), &s.url(), &party.link_id, &party.secret).unwrap();
+    let cc = &party.client_code;
+    let body = KcRequest {
+        receiver_name: Some(NAME.into()),
+        receiver_hp: Some(PHONE.into()),
+        receiver_birthday: Some(BIRTH.into()),
+        tms_title: Some("본인인증".into()),
+        token: Some("kc-token".into()),
+        expires_in: Some(300),
+        ..KcRequest::default()
+    };
+    let r = kc.request_verify_auth(cc, &body).await.unwrap();
+    assert_eq!(
+        kc.get_verify_auth_state(cc, &r.receipt_id)
+            .await
+            .unwrap()
+            .state,
+        0
+    );
+    let e = kc.verify_auth(cc, &r.receipt_id).await.unwrap_err();
+    assert_eq!(e.error_code(), Some(ErrorCode::NotSignedYet));
+    device
+        .approve(&r.receipt_id, s.clock().now())
+        .await
+        .unwrap();
+    let v = kc.verify_auth(cc, &r.receipt_id).await.unwrap();
+    assert_eq!(openssl_verify(&s, &v.signed_data), "kc-token");
+    // A token is for one client code: another party's code is refused at the token service.
+    let other = s.add_party("다른기관").await;
+    let e = kc
+        .get_esign_state(&other.client_code, &r.receipt_id)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_code(), Some(ErrorCode::LinkHubTokenRefused));
+    s.stop().await;
+}
