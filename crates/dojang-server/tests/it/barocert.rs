@@ -253,21 +253,20 @@ async fn linkhub_token(s: &TestServer, party: &TestParty) -> String {
         .session_token
 }
 
-/// A barocert POST signed as the SDKs sign it (`hash_empty` as PHP's stream mode does).
-async fn signed_post_with(
+/// A barocert POST signed as the SDKs sign it (`hash_empty` as PHP's stream mode does), with
+/// `key_b64`; the caller may add headers before sending.
+fn signed_request(
     s: &TestServer,
-    party: &TestParty,
     token: &str,
     path: &str,
     body: &[u8],
     hash_empty: bool,
     key_b64: &str,
-) -> reqwest::Response {
+) -> reqwest::RequestBuilder {
     use base64::Engine as _;
     let key = base64::engine::general_purpose::STANDARD
         .decode(key_b64)
         .unwrap();
-    let _ = party;
     let date = linkhub::format_time(s.clock().now());
     let text = linkhub::barocert_string_to_sign(body, &date, path, hash_empty);
     reqwest::Client::new()
@@ -278,6 +277,17 @@ async fn signed_post_with(
         .header("x-bc-auth", linkhub::sign(&key, &text))
         .header("content-type", "Application/json")
         .body(body.to_vec())
+}
+
+async fn signed_post_with(
+    s: &TestServer,
+    token: &str,
+    path: &str,
+    body: &[u8],
+    hash_empty: bool,
+    key_b64: &str,
+) -> reqwest::Response {
+    signed_request(s, token, path, body, hash_empty, key_b64)
         .send()
         .await
         .unwrap()
@@ -290,7 +300,7 @@ async fn signed_post(
     path: &str,
     body: &[u8],
 ) -> reqwest::Response {
-    signed_post_with(s, party, token, path, body, false, &party.secret).await
+    signed_post_with(s, token, path, body, false, &party.secret).await
 }
 
 #[tokio::test]
@@ -307,7 +317,7 @@ async fn what_must_be_refused() {
     let code = |v: serde_json::Value| v["code"].as_i64().unwrap();
 
     // Signed with another party's key; the body changed after signing.
-    let res = signed_post_with(&s, &party, &token, &path, &body, false, &other.secret).await;
+    let res = signed_post_with(&s, &token, &path, &body, false, &other.secret).await;
     assert_eq!(res.status().as_u16(), 401);
     assert_eq!(
         code(res.json().await.unwrap()),
@@ -370,23 +380,8 @@ async fn what_must_be_refused() {
     let e = bc.request_identity(&cc, &long).await.unwrap_err();
     assert_eq!(code_of(&e), error_code(401, ErrorCode::TitleTooLong));
     // CBC is not accepted yet; an unknown service; Login has no request call.
-    let res = reqwest::Client::new()
-        .post(format!("{}{path}", s.url()))
-        .header("authorization", format!("Bearer {token}"))
-        .header("x-bc-date", linkhub::format_time(s.clock().now()))
-        .header("x-bc-auth", {
-            use base64::Engine as _;
-            let key = base64::engine::general_purpose::STANDARD
-                .decode(&party.secret)
-                .unwrap();
-            let d = linkhub::format_time(s.clock().now());
-            linkhub::sign(
-                &key,
-                &linkhub::barocert_string_to_sign(&body, &d, &path, false),
-            )
-        })
+    let res = signed_request(&s, &token, &path, &body, false, &party.secret)
         .header("x-bc-encryptionmode", "CBC")
-        .body(body.clone())
         .send()
         .await
         .unwrap();
@@ -404,14 +399,14 @@ async fn what_must_be_refused() {
         .await
         .unwrap();
     let vpath = format!("/KAKAO/Identity/Verify/{cc}/{}", r.receipt_id);
-    let res = signed_post_with(&s, &party, &token, &vpath, b"", true, &party.secret).await;
+    let res = signed_post_with(&s, &token, &vpath, b"", true, &party.secret).await;
     assert_eq!(
         code(res.json().await.unwrap()),
         -40130002,
         "authenticated, not signed yet"
     );
     // Korean messages by default, as LinkHub answers.
-    let res = signed_post_with(&s, &party, &token, &vpath, b"", false, &party.secret).await;
+    let res = signed_post_with(&s, &token, &vpath, b"", false, &party.secret).await;
     let b: serde_json::Value = res.json().await.unwrap();
     assert_eq!(b["message"], ErrorCode::NotSignedYet.message_ko());
     s.stop().await;
