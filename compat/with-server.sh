@@ -36,9 +36,15 @@ wait_for() {
   return 1
 }
 
-cargo build --locked --bin dojang --bin dojang-app >&2
-dojang="$target/debug/dojang"
-app="$target/debug/dojang-app"
+# DOJANG_BIN_DIR: use the `dojang` and `dojang-app` already built there instead of building.
+if [ -n "${DOJANG_BIN_DIR:-}" ]; then
+  bin="$DOJANG_BIN_DIR"
+else
+  cargo build --locked --bin dojang --bin dojang-app >&2
+  bin="$target/debug"
+fi
+dojang="$bin/dojang"
+app="$bin/dojang-app"
 data="$work/data"
 export DOJANG_PIN=135790
 cat >"$work/dojang.toml" <<'TOML'
