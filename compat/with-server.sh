@@ -5,6 +5,9 @@
 # 홍길동 approving everything, 김철수 answering nothing — then runs the command with:
 #
 #   DOJANG_URL          http://127.0.0.1:<port> (service URL and auth URL alike)
+#   DOJANG_TLS_URL      https://127.0.0.1:<port>, the same server over TLS ([tls])
+#   DOJANG_TLS_CA       the PEM certificate of that listener (self-signed for 127.0.0.1), for
+#                       clients that only speak HTTPS (Python kakaocert): SSL_CERT_FILE
 #   DOJANG_LINK_ID, DOJANG_SECRET_KEY, DOJANG_CLIENT_CODE   the relying party's credentials
 #   DOJANG_CA_PEM       the CA certificate (for `openssl cms -verify`)
 #   DOJANG_RECEIVER_NAME, DOJANG_RECEIVER_HP, DOJANG_RECEIVER_BIRTHDAY   the approving person
@@ -52,11 +55,19 @@ cat >"$work/dojang.toml" <<'TOML'
 dev_reveal_binding_code = true
 person_requests_per_minute = 0
 TOML
+# A test certificate for the TLS listener: self-signed, for 127.0.0.1 and localhost.
+DOJANG_TLS_CA="$work/tls-cert.pem"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj "/CN=dojang compat test" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+  -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" \
+  -keyout "$work/tls-key.pem" -out "$DOJANG_TLS_CA" 2>/dev/null
 "$dojang" serve --config "$work/dojang.toml" --data-dir "$data" --listen 127.0.0.1:0 \
+  --tls-listen 127.0.0.1:0 --tls-cert "$DOJANG_TLS_CA" --tls-key "$work/tls-key.pem" \
   >"$work/server.log" 2>&1 &
 pids+=($!)
 server_pid=$!
-DOJANG_URL="$(wait_for "$work/server.log" "dojang listening on " 60 | awk '{print $NF}')"
+DOJANG_URL="$(wait_for "$work/server.log" "dojang listening on http://" 60 | awk '{print $NF}')"
+DOJANG_TLS_URL="$(wait_for "$work/server.log" "dojang listening on https://" 10 | awk '{print $NF}')"
 DOJANG_SERVER_LOG="$work/server.log"
 rp="$("$dojang" admin --data-dir "$data" rp add --name "도장 호환성 시험" --call-center 1600-0000 --json)"
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$rp"; }
@@ -67,7 +78,7 @@ DOJANG_CA_PEM="$data/ca/ca.pem"
 DOJANG_RECEIVER_NAME=홍길동
 DOJANG_RECEIVER_HP=01012345678
 DOJANG_RECEIVER_BIRTHDAY=19900101
-export DOJANG_URL DOJANG_SERVER_LOG DOJANG_LINK_ID DOJANG_SECRET_KEY DOJANG_CLIENT_CODE DOJANG_CA_PEM \
+export DOJANG_URL DOJANG_TLS_URL DOJANG_TLS_CA DOJANG_SERVER_LOG DOJANG_LINK_ID DOJANG_SECRET_KEY DOJANG_CLIENT_CODE DOJANG_CA_PEM \
   DOJANG_RECEIVER_NAME DOJANG_RECEIVER_HP DOJANG_RECEIVER_BIRTHDAY
 
 # enrol <profile> <name> <phone> <birth>: dojang-app enroll, fed the code from the SMS outbox.

@@ -204,6 +204,13 @@ impl Client {
         })
     }
 
+    /// Send through this HTTP client instead of the default one: to trust a private CA,
+    /// use a proxy, or pin a certificate. Its timeouts replace the client's.
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
     /// Sign with another clock than the local one, e.g. one corrected by the server's offset
     /// (LinkHub's SDKs call this `UseLocalTimeYN = false`), or a test's manual clock.
     pub fn with_time_source(mut self, now: TimeSource) -> Self {

@@ -71,6 +71,12 @@ impl LinkHubAuth {
         })
     }
 
+    /// Send through this HTTP client instead of the default one (a private CA, a proxy).
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
     /// Sign with the local clock instead of asking `/Time` (as LinkHub's Java and Node SDKs do).
     pub fn use_local_time(mut self, yes: bool) -> Self {
         self.use_local_time = yes;

@@ -64,6 +64,8 @@ pub struct Config {
     pub insecure_allow_private_webhooks: bool,
     /// Webhook delivery.
     pub webhooks: WebhooksConfig,
+    /// HTTPS, beside the plain listener.
+    pub tls: TlsConfig,
 }
 
 impl Default for Config {
@@ -81,6 +83,31 @@ impl Default for Config {
             sms: SmsConfig::default(),
             insecure_allow_private_webhooks: false,
             webhooks: WebhooksConfig::default(),
+            tls: TlsConfig::default(),
+        }
+    }
+}
+
+/// `[tls]`: serve the same routes over HTTPS on a second address. All three keys, or none.
+/// Most deployments terminate TLS at a reverse proxy instead; this is for those that do not,
+/// and for clients that only speak HTTPS to a fixed host (Python kakaocert, see docs/compat.md).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Address of the HTTPS listener; port 0 picks a free port.
+    pub listen: Option<SocketAddr>,
+    /// PEM file: the server certificate, then any intermediates.
+    pub cert: Option<PathBuf>,
+    /// PEM file: the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    /// The listener's address, certificate and key, when TLS is on.
+    pub fn enabled(&self) -> Option<(SocketAddr, &Path, &Path)> {
+        match (self.listen, &self.cert, &self.key) {
+            (Some(l), Some(c), Some(k)) => Some((l, c, k)),
+            _ => None,
         }
     }
 }
@@ -317,6 +344,10 @@ impl Config {
         }
         if !(1..=256).contains(&w.concurrency) {
             return err("webhooks.concurrency must be between 1 and 256");
+        }
+        let t = &self.tls;
+        if t.enabled().is_none() && (t.listen.is_some() || t.cert.is_some() || t.key.is_some()) {
+            return err("tls.listen, tls.cert and tls.key must be set together");
         }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")

@@ -30,6 +30,9 @@ pub enum ServerError {
     /// The shared state could not be assembled (CA certificate, webhook client).
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    /// The TLS certificate or key.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The listen address.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -81,11 +84,13 @@ pub struct Server;
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     state: AppState,
     ca_origin: CaOrigin,
     ca_cert_path: PathBuf,
     ca_key_path: PathBuf,
     task: JoinHandle<std::io::Result<()>>,
+    tls_task: Option<JoinHandle<std::io::Result<()>>>,
     background: [JoinHandle<()>; 2],
 }
 
@@ -97,6 +102,14 @@ impl Server {
     ) -> Result<RunningServer, ServerError> {
         let policy = config.validate()?;
         crate::tls::install_crypto_provider();
+        // Read the certificate before anything else starts, so a bad one stops the start.
+        let tls = match config.tls.enabled() {
+            Some((addr, cert, key)) => Some((
+                addr,
+                crate::tls::server_config(cert, key).map_err(ServerError::Tls)?,
+            )),
+            None => None,
+        };
         let instance = Instance::open(config, options.clock.now()).await?;
         let sms = match options.sms {
             Some(g) => g,
@@ -124,6 +137,25 @@ impl Server {
                 source,
             })?;
         let app = crate::http::router(state.clone());
+        let (tls_addr, tls_task) = match tls {
+            Some((tls_listen, tls_config)) => {
+                let bound = listen(tls_listen)
+                    .and_then(|tcp| crate::tls::TlsListener::new(tcp, tls_config))
+                    .map_err(|source| ServerError::Listen {
+                        addr: tls_listen,
+                        source,
+                    })?;
+                let tls_addr = axum::serve::Listener::local_addr(&bound).ok();
+                let (app, shutdown) = (app.clone(), state.shutdown.clone());
+                let task = tokio::spawn(async move {
+                    axum::serve(bound, app)
+                        .with_graceful_shutdown(shutdown.cancelled_owned())
+                        .await
+                });
+                (tls_addr, Some(task))
+            }
+            None => (None, None),
+        };
         let shutdown = state.shutdown.clone();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -132,11 +164,13 @@ impl Server {
         });
         Ok(RunningServer {
             addr,
+            tls_addr,
             state,
             ca_origin: instance.ca_origin,
             ca_cert_path: instance.ca_cert_path,
             ca_key_path: instance.ca_key_path,
             task,
+            tls_task,
             background,
         })
     }
@@ -151,6 +185,11 @@ impl RunningServer {
     /// `http://<addr>`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `https://<addr>` of the TLS listener, when `[tls]` is configured.
+    pub fn tls_base_url(&self) -> Option<String> {
+        self.tls_addr.map(|a| format!("https://{a}"))
     }
 
     /// The shared state (tests use the store and clock directly).
@@ -173,6 +212,17 @@ impl RunningServer {
     /// requests up to 10 seconds.
     pub async fn wait(self) -> std::io::Result<()> {
         let mut task = self.task;
+        if let Some(tls) = self.tls_task {
+            // Stops with the plain listener; its result is logged, the plain one returned.
+            match tokio::time::timeout(Duration::from_secs(10), tls).await {
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!(error = %e, "the TLS listener stopped with an error")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "the TLS listener task failed"),
+                Ok(Ok(Ok(()))) => {}
+                Err(_) => tracing::warn!("TLS connections still open after 10 s; stopped anyway"),
+            }
+        }
         for b in self.background {
             // They watch the shutdown token; a POST in flight ends within its timeout.
             if tokio::time::timeout(Duration::from_secs(10), b)

@@ -126,6 +126,11 @@ impl TestServer {
         self.running().base_url()
     }
 
+    /// `https://127.0.0.1:<port>` of the TLS listener, when the configuration has `[tls]`.
+    pub fn tls_url(&self) -> Option<String> {
+        self.running().tls_base_url()
+    }
+
     /// The clock the server reads.
     pub fn clock(&self) -> &ManualClock {
         &self.clock

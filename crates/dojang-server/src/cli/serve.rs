@@ -1,6 +1,7 @@
 //! `dojang serve`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -18,6 +19,15 @@ pub struct ServeArgs {
     /// Listen address; port 0 picks a free one [default: 127.0.0.1:8080].
     #[arg(long, env = "DOJANG_LISTEN", value_name = "ADDR", value_parser = parse_listen)]
     listen: Option<SocketAddr>,
+    /// Also serve HTTPS on this address (needs --tls-cert and --tls-key, or `[tls]`).
+    #[arg(long, env = "DOJANG_TLS_LISTEN", value_name = "ADDR", value_parser = parse_listen)]
+    tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain for the HTTPS listener.
+    #[arg(long, env = "DOJANG_TLS_CERT", value_name = "PATH")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for the HTTPS listener.
+    #[arg(long, env = "DOJANG_TLS_KEY", value_name = "PATH")]
+    tls_key: Option<PathBuf>,
     /// Log filter, e.g. info or dojang_server=debug [default: info].
     #[arg(long, env = "DOJANG_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -30,6 +40,15 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     let mut config = args.instance.load()?;
     if let Some(l) = args.listen {
         config.listen = l;
+    }
+    if let Some(l) = args.tls_listen {
+        config.tls.listen = Some(l);
+    }
+    if let Some(c) = args.tls_cert {
+        config.tls.cert = Some(c);
+    }
+    if let Some(k) = args.tls_key {
+        config.tls.key = Some(k);
     }
     if let Some(l) = args.log {
         config.log = l;
@@ -64,6 +83,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         dojang_store::redact_url(&config.database_url())
     ));
     say(format!("dojang listening on {}", server.base_url()));
+    if let Some(url) = server.tls_base_url() {
+        say(format!("dojang listening on {url}"));
+    }
     signals.wait().await;
     tracing::info!("shutting down");
     server.shutdown();

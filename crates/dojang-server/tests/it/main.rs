@@ -21,4 +21,5 @@ mod kinds;
 mod linkhub;
 mod openapi;
 mod postgres;
+mod tls;
 mod webhooks;
