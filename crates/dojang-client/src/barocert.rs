@@ -22,6 +22,7 @@ use std::time::Duration;
 pub use dojang_proto::barocert::{
     BarocertResult, BarocertStatus, KakaoResult, KakaoService, KakaoStatus, Product, Receipt,
 };
+pub use dojang_proto::linkhub::FieldMode;
 use dojang_proto::linkhub::{self, BC_VERSION, parse_date};
 use dojang_proto::rp::CreateRequest;
 use serde::de::DeserializeOwned;
@@ -33,6 +34,7 @@ use crate::linkhub::{ServiceClient, TokenResponse};
 pub struct BarocertKakao {
     base: ServiceClient,
     token: Mutex<Option<TokenResponse>>,
+    mode: FieldMode,
 }
 
 impl std::fmt::Debug for BarocertKakao {
@@ -55,16 +57,35 @@ impl BarocertKakao {
         Ok(Self {
             base: ServiceClient::new(service_url, auth_url, link_id, secret_key)?,
             token: Mutex::new(None),
+            mode: FieldMode::Gcm,
         })
     }
 
-    /// The SDKs' `encrypt`: AES-256-GCM under the SecretKey, a random IV, base64.
+    /// Encrypt fields in CBC mode instead of GCM, as barocert's Java 1.6/1.7 and Node 0.x SDKs
+    /// do (`x-bc-encryptionmode: CBC`). GCM, the default, also protects each field's integrity.
+    pub fn with_encryption_mode(mut self, mode: FieldMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The SDKs' `encrypt`: AES-256 under the SecretKey, a random IV, base64 (GCM unless
+    /// [`BarocertKakao::with_encryption_mode`] says CBC).
     pub fn encrypt(&self, plaintext: &str) -> Result<String, Error> {
-        let mut iv = [0u8; 12];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut iv)
-            .map_err(|_| Error::Config("no randomness".into()))?;
-        linkhub::encrypt_gcm(&self.base.key, iv, plaintext)
-            .map_err(|e| Error::Config(e.to_string()))
+        let rng = ring::rand::SystemRandom::new();
+        let no_randomness = |_| Error::Config("no randomness".into());
+        let sealed = match self.mode {
+            FieldMode::Gcm => {
+                let mut iv = [0u8; 12];
+                ring::rand::SecureRandom::fill(&rng, &mut iv).map_err(no_randomness)?;
+                linkhub::encrypt_gcm(&self.base.key, iv, plaintext)
+            }
+            FieldMode::Cbc => {
+                let mut iv = [0u8; 16];
+                ring::rand::SecureRandom::fill(&rng, &mut iv).map_err(no_randomness)?;
+                linkhub::encrypt_cbc(&self.base.key, iv, plaintext)
+            }
+        };
+        sealed.map_err(|e| Error::Config(e.to_string()))
     }
 
     /// A token, reused until a minute before it expires.
@@ -108,7 +129,7 @@ impl BarocertKakao {
             req = req
                 .header("x-bc-date", &date)
                 .header("x-bc-auth", linkhub::sign(&self.base.key, &text))
-                .header("x-bc-encryptionmode", "GCM")
+                .header("x-bc-encryptionmode", self.mode.as_str())
                 .header("content-type", "application/json; charset=utf8")
                 .body(body);
         }

@@ -1,7 +1,8 @@
-//! The LinkHub protocol family (the auth service, barocert 2.1, kakaocert 2.0), as LinkHub's own
-//! SDKs speak it: the strings they sign, their date formats and the field encryption of
-//! barocert. `../shared/reference/barocert-wire.md` is the source; its §6.1 vectors are tested
-//! below. Pure functions: the caller brings the clock and the random IVs.
+//! The LinkHub protocol family (the auth service, barocert 2.1, kakaocert 2.0 and 1.0), as
+//! LinkHub's own SDKs speak it: the strings they sign, their date formats and the field
+//! encryption of barocert (GCM, and CBC for older SDKs). `../shared/reference/barocert-wire.md`
+//! is the source; its §6.1 vectors are tested below; kakaocert 1.0 follows PyPI
+//! `kakaocert==1.0.0`. Pure functions: the caller brings the clock and the random IVs.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -19,6 +20,8 @@ pub const LH_VERSION: &str = "2.0";
 pub const BC_VERSION: &str = "2.1";
 /// API version of kakaocert 2.x.
 pub const KC_VERSION: &str = "2.0";
+/// API version of kakaocert 1.x (`x-lh-version: 1.0`).
+pub const KC_V1_VERSION: &str = "1.0";
 /// The token service id of barocert.
 pub const BAROCERT: &str = "BAROCERT";
 /// The token service id of kakaocert.
@@ -133,6 +136,35 @@ pub fn kakaocert_string_to_sign(body: &[u8], date: &str) -> String {
     format!("POST\n{}\n{date}\n{KC_VERSION}\n", body_hash(body))
 }
 
+/// What a kakaocert 1.0 POST signs: the body's digest is the base64 MD5, and the signature
+/// an HMAC-SHA1 ([`sign_v1`]). Weaker than 2.0 (docs/security.md); kept for 1.x SDKs.
+pub fn kakaocert_v1_string_to_sign(body: &[u8], date: &str) -> String {
+    use md5::Digest as _;
+    let digest = STANDARD.encode(md5::Md5::digest(body));
+    format!("POST\n{digest}\n{date}\n{KC_V1_VERSION}\n")
+}
+
+/// Standard base64 of HMAC-SHA1 keyed with `key`: kakaocert 1.0's `x-kc-auth`.
+pub fn sign_v1(key: &[u8], text: &str) -> String {
+    STANDARD.encode(hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key),
+        text.as_bytes(),
+    ))
+}
+
+/// Check a base64 HMAC-SHA1 signature ([`sign_v1`]) in constant time.
+pub fn verify_v1(key: &[u8], text: &str, signature_b64: &str) -> bool {
+    let Ok(sig) = STANDARD.decode(signature_b64.trim()) else {
+        return false;
+    };
+    hmac::verify(
+        &hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key),
+        text.as_bytes(),
+        &sig,
+    )
+    .is_ok()
+}
+
 /// Standard base64 of HMAC-SHA256 keyed with `key` (the base64-decoded SecretKey).
 pub fn sign(key: &[u8], text: &str) -> String {
     STANDARD.encode(hmac::sign(
@@ -169,6 +201,76 @@ pub enum FieldError {
     /// The plaintext is not UTF-8.
     #[error("decrypted field is not UTF-8")]
     NotUtf8,
+}
+
+/// How barocert fields are encrypted (`x-bc-encryptionmode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FieldMode {
+    /// AES-256-GCM, what barocert SDKs send today.
+    #[default]
+    Gcm,
+    /// AES-256-CBC with PKCS#7 padding (Java 1.6/1.7, Node 0.x).
+    Cbc,
+}
+
+impl FieldMode {
+    /// The header's value; `None` for one dojang does not know. No header means GCM.
+    pub fn from_header(value: Option<&str>) -> Option<Self> {
+        match value.map(str::trim) {
+            None => Some(Self::Gcm),
+            Some(v) if v.eq_ignore_ascii_case("GCM") => Some(Self::Gcm),
+            Some(v) if v.eq_ignore_ascii_case("CBC") => Some(Self::Cbc),
+            Some(_) => None,
+        }
+    }
+
+    /// The header's value for this mode.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gcm => "GCM",
+            Self::Cbc => "CBC",
+        }
+    }
+
+    /// Decrypt one field in this mode.
+    pub fn decrypt(self, key: &[u8], value: &str) -> Result<String, FieldError> {
+        match self {
+            Self::Gcm => decrypt_gcm(key, value),
+            Self::Cbc => decrypt_cbc(key, value),
+        }
+    }
+}
+
+type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
+type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
+
+/// barocert's `encrypt` in CBC mode: base64 of `IV(16) ‖ AES-256-CBC/PKCS#7 ciphertext`.
+pub fn encrypt_cbc(key: &[u8], iv: [u8; 16], plaintext: &str) -> Result<String, FieldError> {
+    use cbc::cipher::{BlockModeEncrypt as _, KeyIvInit as _};
+    let enc = Aes256CbcEnc::new_from_slices(key, &iv).map_err(|_| FieldError::Key)?;
+    let sealed = enc.encrypt_padded_vec::<cbc::cipher::block_padding::Pkcs7>(plaintext.as_bytes());
+    let mut out = iv.to_vec();
+    out.extend_from_slice(&sealed);
+    Ok(STANDARD.encode(out))
+}
+
+/// The reverse of [`encrypt_cbc`]. CBC has no integrity: a wrong key or a changed byte shows
+/// only as bad padding or text that is not UTF-8, and may go unnoticed. The request signature
+/// (`x-bc-auth`) covers the encrypted bytes, so nobody without the SecretKey can change them.
+pub fn decrypt_cbc(key: &[u8], value: &str) -> Result<String, FieldError> {
+    use cbc::cipher::{BlockModeDecrypt as _, KeyIvInit as _};
+    let raw = STANDARD
+        .decode(value.trim())
+        .map_err(|_| FieldError::Malformed)?;
+    if raw.len() < 32 || raw.len() % 16 != 0 {
+        return Err(FieldError::Malformed);
+    }
+    let (iv, rest) = raw.split_at(16);
+    let dec = Aes256CbcDec::new_from_slices(key, iv).map_err(|_| FieldError::Key)?;
+    let plain = dec
+        .decrypt_padded_vec::<cbc::cipher::block_padding::Pkcs7>(rest)
+        .map_err(|_| FieldError::Undecryptable)?;
+    String::from_utf8(plain).map_err(|_| FieldError::NotUtf8)
 }
 
 fn gcm_key(key: &[u8]) -> Result<aead::LessSafeKey, FieldError> {
@@ -309,5 +411,68 @@ mod tests {
         assert_eq!(format_expiration(t), "2024-01-02T03:04:05.000Z");
         assert!(parse_date("2024-01-02 03:04:05").is_none());
         assert!(parse_date("20240102030405").is_none());
+    }
+
+    /// Computed with PyPI kakaocert 1.0.0's own `Utils.b64_md5` / `b64_hmac_sha1` recipe.
+    #[test]
+    fn the_kakaocert_1_0_signature() {
+        let body = r#"{"ReceiverName": "홍길동", "Expires_in": 60}"#.as_bytes();
+        let text = kakaocert_v1_string_to_sign(body, DATE);
+        assert_eq!(
+            text,
+            "POST\nkfop4HXCERIbaZkOaRzI7g==\n2024-01-02T03:04:05Z\n1.0\n"
+        );
+        assert_eq!(sign_v1(&key(), &text), "Y0JTbr6zt1acSvdCaJF59d19fcQ=");
+        assert!(verify_v1(&key(), &text, "Y0JTbr6zt1acSvdCaJF59d19fcQ="));
+        // Wrong key, another date, another body, the 2.0 signature, garbage: refused.
+        let mut other = key();
+        other[0] ^= 1;
+        assert!(!verify_v1(&other, &text, "Y0JTbr6zt1acSvdCaJF59d19fcQ="));
+        let later = kakaocert_v1_string_to_sign(body, "2024-01-02T03:04:06Z");
+        assert!(!verify_v1(&key(), &later, "Y0JTbr6zt1acSvdCaJF59d19fcQ="));
+        let changed = kakaocert_v1_string_to_sign(b"{}", DATE);
+        assert!(!verify_v1(&key(), &changed, "Y0JTbr6zt1acSvdCaJF59d19fcQ="));
+        let v2 = sign(&key(), &kakaocert_string_to_sign(body, DATE));
+        assert!(!verify_v1(&key(), &text, &v2));
+        assert!(!verify_v1(&key(), &text, "not base64!"));
+    }
+
+    /// Computed with pycryptodome: AES-256-CBC, PKCS#7, IV 00 01 … 0f.
+    #[test]
+    fn cbc_fields_match_the_reference_and_refuse_what_is_wrong() {
+        let iv: [u8; 16] = core::array::from_fn(|i| u8::try_from(i).unwrap());
+        let hp = "AAECAwQFBgcICQoLDA0OD9uA2OvrNy24ivmnfN3oP0c=";
+        let name = "AAECAwQFBgcICQoLDA0OD2WNN64bTJeu6o2azSQNUnk=";
+        assert_eq!(encrypt_cbc(&key(), iv, "01012345678").unwrap(), hp);
+        assert_eq!(encrypt_cbc(&key(), iv, "홍길동").unwrap(), name);
+        assert_eq!(decrypt_cbc(&key(), hp).unwrap(), "01012345678");
+        assert_eq!(FieldMode::Cbc.decrypt(&key(), name).unwrap(), "홍길동");
+        // Sixteen bytes of text take a whole block of padding.
+        let full = encrypt_cbc(&key(), iv, "0123456789abcdef").unwrap();
+        assert_eq!(STANDARD.decode(&full).unwrap().len(), 16 + 32);
+        assert_eq!(decrypt_cbc(&key(), &full).unwrap(), "0123456789abcdef");
+        // Wrong key: bad padding (or, rarely, garbage that is not UTF-8).
+        let mut other = key();
+        other[0] ^= 1;
+        assert!(decrypt_cbc(&other, hp).is_err());
+        // Not base64, too short, not whole blocks, a short key.
+        assert_eq!(decrypt_cbc(&key(), "%%%"), Err(FieldError::Malformed));
+        assert_eq!(
+            decrypt_cbc(&key(), &STANDARD.encode([0u8; 16])),
+            Err(FieldError::Malformed)
+        );
+        assert_eq!(
+            decrypt_cbc(&key(), &STANDARD.encode([0u8; 40])),
+            Err(FieldError::Malformed)
+        );
+        assert_eq!(decrypt_cbc(&[0u8; 16], hp), Err(FieldError::Key));
+        // A GCM value read as CBC, and the other way round, is refused.
+        let gcm = encrypt_gcm(&key(), [7; 12], "01012345678").unwrap();
+        assert!(FieldMode::Cbc.decrypt(&key(), &gcm).is_err());
+        assert!(FieldMode::Gcm.decrypt(&key(), hp).is_err());
+        // The header.
+        assert_eq!(FieldMode::from_header(None), Some(FieldMode::Gcm));
+        assert_eq!(FieldMode::from_header(Some("cbc")), Some(FieldMode::Cbc));
+        assert_eq!(FieldMode::from_header(Some("ECB")), None);
     }
 }

@@ -1,7 +1,8 @@
 //! barocert 2.1 (KAKAO, NAVER, PASS, TOSS): LinkHub's barocert SDKs pointed at dojang. Every call becomes
 //! an ordinary dojang request (same store, push, signatures, webhooks, limits) through
 //! `service::requests`; this module only speaks the dialect: bearer tokens of the LinkHub token
-//! service (`linkhub.rs`), `x-bc-auth` over the raw body, the AES-GCM encrypted fields, both
+//! service (`linkhub.rs`), `x-bc-auth` over the raw body, the encrypted fields (AES-GCM, or CBC
+//! with `x-bc-encryptionmode: CBC`), both
 //! verify path styles, barocert's result field names, and error codes in barocert's pattern
 //! (`dojang_proto::barocert::error_code`).
 //!
@@ -26,7 +27,7 @@ use dojang_proto::ErrorCode;
 use dojang_proto::barocert::{self, BarocertResult, BarocertStatus, Product, Receipt, Service};
 use dojang_proto::datetime::format_kst;
 use dojang_proto::error::Lang;
-use dojang_proto::linkhub::{self, BAROCERT};
+use dojang_proto::linkhub::{self, BAROCERT, FieldMode};
 use dojang_proto::rp::{CreateRequest, Kind, RequestStatus, VerifyResult};
 use serde_json::Value;
 
@@ -79,6 +80,8 @@ struct Call {
     rp: Arc<RelyingParty>,
     service: &'static Service,
     body: Bytes,
+    /// How the encrypted fields were encrypted (`x-bc-encryptionmode`).
+    mode: FieldMode,
 }
 
 async fn authenticate(
@@ -107,6 +110,7 @@ async fn authenticate(
             detail: "not the client code of this token".into(),
         }));
     }
+    let mut mode = FieldMode::Gcm;
     if signed {
         let header = |name: &str| {
             parts
@@ -135,12 +139,15 @@ async fn authenticate(
         if !ok {
             return Err(refuse(scope)(ErrorCode::SignatureMismatch.into()));
         }
-        match header("x-bc-encryptionmode") {
-            None | Some("GCM") | Some("gcm") => {}
-            Some(_) => return Err(refuse(scope)(ErrorCode::EncryptionModeUnsupported.into())),
-        }
+        mode = FieldMode::from_header(header("x-bc-encryptionmode"))
+            .ok_or_else(|| refuse(scope)(ErrorCode::EncryptionModeUnsupported.into()))?;
     }
-    Ok(Call { rp, service, body })
+    Ok(Call {
+        rp,
+        service,
+        body,
+        mode,
+    })
 }
 
 /// The request body with its encrypted fields decrypted and the product's differences mapped,
@@ -154,7 +161,7 @@ fn decrypt_body(call: &Call) -> Result<CreateRequest, ApiError> {
     let key = call.rp.secret.as_bytes();
     let open = |field: &str, value: &mut Value| -> Result<(), ApiError> {
         if let Value::String(s) = value {
-            *s = linkhub::decrypt_gcm(key, s).map_err(|e| ApiError::Detailed {
+            *s = call.mode.decrypt(key, s).map_err(|e| ApiError::Detailed {
                 code: ErrorCode::EncryptedFieldInvalid,
                 detail: format!("{field}: {e}"),
             })?;
@@ -362,10 +369,12 @@ fn decrypt_verify_body(call: &Call) -> Result<(), ApiError> {
                 code: ErrorCode::FieldType,
                 detail: format!("{field} is required"),
             })?;
-        linkhub::decrypt_gcm(call.rp.secret.as_bytes(), value).map_err(|e| ApiError::Detailed {
-            code: ErrorCode::EncryptedFieldInvalid,
-            detail: format!("{field}: {e}"),
-        })?;
+        call.mode
+            .decrypt(call.rp.secret.as_bytes(), value)
+            .map_err(|e| ApiError::Detailed {
+                code: ErrorCode::EncryptedFieldInvalid,
+                detail: format!("{field}: {e}"),
+            })?;
     }
     Ok(())
 }

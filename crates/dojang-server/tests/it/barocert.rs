@@ -111,6 +111,50 @@ async fn identity_request_status_and_verify_once() {
     s.stop().await;
 }
 
+/// Older SDKs (Java 1.6/1.7, Node 0.x) encrypt in CBC mode and say so in a header.
+#[tokio::test]
+async fn cbc_encrypted_fields_work_like_gcm_ones() {
+    use dojang_client::barocert::FieldMode;
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let bc = client(&s, &party).with_encryption_mode(FieldMode::Cbc);
+    let cc = &party.client_code;
+    let receipt = bc
+        .request_identity(cc, &identity(&bc, "nonce-cbc"))
+        .await
+        .unwrap();
+    let card = device.card(&receipt.receipt_id).await;
+    assert_eq!(
+        (card.token.as_str(), card.extra_message.as_deref()),
+        ("nonce-cbc", Some("추가 메시지"))
+    );
+    device
+        .approve(&receipt.receipt_id, s.clock().now())
+        .await
+        .unwrap();
+    let v = bc.verify_identity(cc, &receipt.receipt_id).await.unwrap();
+    assert_eq!(
+        (v.receiver_name.as_str(), v.receiver_hp.as_str()),
+        (NAME, PHONE)
+    );
+    assert_eq!(
+        openssl_verify(&s, v.signed_data.as_deref().unwrap()),
+        "nonce-cbc"
+    );
+    // CBC under another party's key does not decrypt to anything usable.
+    let other = s.add_party("다른은행").await;
+    let foreign = client(&s, &other).with_encryption_mode(FieldMode::Cbc);
+    let mut wrong = identity(&bc, "n");
+    wrong.receiver_hp = Some(foreign.encrypt(PHONE).unwrap());
+    let e = bc.request_identity(cc, &wrong).await.unwrap_err();
+    assert_eq!(
+        code_of(&e),
+        error_code(401, ErrorCode::EncryptedFieldInvalid)
+    );
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn sign_multi_sign_and_cms_with_both_verify_paths() {
     let s = TestServer::start().await;
@@ -379,7 +423,17 @@ async fn what_must_be_refused() {
     long.req_title = Some("가".repeat(41));
     let e = bc.request_identity(&cc, &long).await.unwrap_err();
     assert_eq!(code_of(&e), error_code(401, ErrorCode::TitleTooLong));
-    // CBC is not accepted yet; an unknown service; Login has no request call.
+    // A mode other than GCM and CBC; GCM fields under a CBC header; an unknown service; Login
+    // has no request call.
+    let res = signed_request(&s, &token, &path, &body, false, &party.secret)
+        .header("x-bc-encryptionmode", "ECB")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(res.json().await.unwrap()),
+        error_code(401, ErrorCode::EncryptionModeUnsupported)
+    );
     let res = signed_request(&s, &token, &path, &body, false, &party.secret)
         .header("x-bc-encryptionmode", "CBC")
         .send()
@@ -387,7 +441,7 @@ async fn what_must_be_refused() {
         .unwrap();
     assert_eq!(
         code(res.json().await.unwrap()),
-        error_code(401, ErrorCode::EncryptionModeUnsupported)
+        error_code(401, ErrorCode::EncryptedFieldInvalid)
     );
     let res = signed_post(&s, &party, &token, &format!("/KAKAO/Nothing/{cc}"), &body).await;
     assert_eq!(res.status().as_u16(), 404);
