@@ -1,7 +1,9 @@
-//! kakaocert 2.x (API 2.0), client side: the calls of LinkHub's kakaocert SDKs, for Rust
-//! applications, against LinkHub's hosted service or a dojang server alike. Tokens come from
-//! the LinkHub token service for the client code and are reused until they expire; POSTs carry
-//! `x-kc-auth: <LinkID> <signature>`.
+//! kakaocert, client side: the calls of LinkHub's kakaocert SDKs, for Rust applications,
+//! against LinkHub's hosted service or a dojang server alike. Tokens come from the LinkHub
+//! token service for the client code and are reused until they expire; POSTs carry
+//! `x-kc-auth: <LinkID> <signature>`. API 2.0 (kakaocert 2.x: request, state, verify) by
+//! default; [`Kakaocert::with_api`]`(`[`KcApi::V1`]`)` signs as API 1.0 does (kakaocert 1.x:
+//! request, then `get_esign_result` & co., which deliver the signature once).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dojang_client::Error> {
@@ -20,17 +22,37 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub use dojang_proto::kakaocert::{KcReceipt, KcRequest, KcStatus, KcVerified};
-use dojang_proto::linkhub::{self, KC_VERSION, parse_date};
+pub use dojang_proto::kakaocert::{KcReceipt, KcRequest, KcResultV1, KcStatus, KcVerified};
+use dojang_proto::linkhub::{self, KC_V1_VERSION, KC_VERSION, parse_date};
 use serde::de::DeserializeOwned;
 
 use crate::Error;
 use crate::linkhub::{ServiceClient, TokenResponse, send_for_json};
 
-/// A kakaocert 2.x client.
+/// Which kakaocert API the client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KcApi {
+    /// API 2.0: HMAC-SHA256 over the base64 SHA-256 of the body.
+    #[default]
+    V2,
+    /// API 1.0: HMAC-SHA1 over the base64 MD5 of the body (kakaocert 1.x SDKs).
+    V1,
+}
+
+impl KcApi {
+    fn version(self) -> &'static str {
+        match self {
+            Self::V2 => KC_VERSION,
+            Self::V1 => KC_V1_VERSION,
+        }
+    }
+}
+
+/// A kakaocert client.
 pub struct Kakaocert {
     base: ServiceClient,
     tokens: Mutex<HashMap<String, TokenResponse>>,
+    api: KcApi,
 }
 
 impl std::fmt::Debug for Kakaocert {
@@ -54,7 +76,14 @@ impl Kakaocert {
         Ok(Self {
             base: ServiceClient::new(service_url, auth_url, link_id, secret_key)?,
             tokens: Mutex::new(HashMap::new()),
+            api: KcApi::V2,
         })
+    }
+
+    /// Speak API 1.0 (as kakaocert 1.x SDKs do) or 2.0 (the default).
+    pub fn with_api(mut self, api: KcApi) -> Self {
+        self.api = api;
+        self
     }
 
     /// A token for the client code, reused until a minute before it expires.
@@ -79,7 +108,7 @@ impl Kakaocert {
             .http
             .get(format!("{}{path}", self.base.service_url))
             .header("authorization", format!("Bearer {token}"))
-            .header("x-pb-version", KC_VERSION);
+            .header("x-pb-version", self.api.version());
         send_for_json(req).await
     }
 
@@ -92,17 +121,20 @@ impl Kakaocert {
         let token = self.bearer(client_code).await?;
         let bytes = serde_json::to_vec(body).map_err(|e| Error::Config(e.to_string()))?;
         let date = linkhub::format_expiration(time::OffsetDateTime::now_utc());
-        let signature = linkhub::sign(
-            &self.base.key,
-            &linkhub::kakaocert_string_to_sign(&bytes, &date),
-        );
+        let key = &self.base.key;
+        let signature = match self.api {
+            KcApi::V2 => linkhub::sign(key, &linkhub::kakaocert_string_to_sign(&bytes, &date)),
+            KcApi::V1 => {
+                linkhub::sign_v1(key, &linkhub::kakaocert_v1_string_to_sign(&bytes, &date))
+            }
+        };
         let req = self
             .base
             .http
             .post(format!("{}{path}", self.base.service_url))
             .header("authorization", format!("Bearer {token}"))
             .header("x-lh-date", &date)
-            .header("x-lh-version", KC_VERSION)
+            .header("x-lh-version", self.api.version())
             .header("x-kc-auth", format!("{} {signature}", self.base.link_id))
             .header("content-type", "application/json; charset=utf8")
             .body(bytes);
@@ -138,6 +170,17 @@ impl Kakaocert {
             .await
     }
 
+    /// 전자서명 결과 (API 1.0 `GetESignResult`): the status and, the first time it finds the
+    /// request signed, the signature (later calls fail with `AlreadyVerified`).
+    pub async fn get_esign_result(
+        &self,
+        client_code: &str,
+        receipt_id: &str,
+    ) -> Result<KcResultV1, Error> {
+        self.get(client_code, &format!("/SignToken/{receipt_id}"))
+            .await
+    }
+
     /// 본인인증 요청 (`RequestVerifyAuth`).
     pub async fn request_verify_auth(
         &self,
@@ -164,6 +207,16 @@ impl Kakaocert {
         receipt_id: &str,
     ) -> Result<KcVerified, Error> {
         self.get(client_code, &format!("/SignIdentity/Verify/{receipt_id}"))
+            .await
+    }
+
+    /// 본인인증 결과 (API 1.0 `GetVerifyAuthResult`), like [`Kakaocert::get_esign_result`].
+    pub async fn get_verify_auth_result(
+        &self,
+        client_code: &str,
+        receipt_id: &str,
+    ) -> Result<KcResultV1, Error> {
+        self.get(client_code, &format!("/SignIdentity/{receipt_id}"))
             .await
     }
 
@@ -201,5 +254,15 @@ impl Kakaocert {
             &format!("/SignDirectDebit/Verify/{receipt_id}"),
         )
         .await
+    }
+
+    /// 출금동의 결과 (API 1.0 `GetCMSResult`), like [`Kakaocert::get_esign_result`].
+    pub async fn get_cms_result(
+        &self,
+        client_code: &str,
+        receipt_id: &str,
+    ) -> Result<KcResultV1, Error> {
+        self.get(client_code, &format!("/SignDirectDebit/{receipt_id}"))
+            .await
     }
 }

@@ -152,6 +152,40 @@ pub struct KcVerified {
     pub signed_data: String,
 }
 
+/// kakaocert 1.x's result (API 1.0: ResultESign, ResultVerifyAuth, ResultCMS): the status
+/// fields and, in the one answer that delivers it, the signature and the certificate holder's
+/// fields. In 1.x this GET is the verify, so dojang delivers the signature once (see
+/// docs/compat.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KcResultV1 {
+    /// What 2.x calls the status.
+    #[serde(flatten)]
+    pub status: KcStatus,
+    /// The certificate holder's phone, once signed.
+    #[serde(rename = "receiverHP")]
+    pub receiver_hp: Option<String>,
+    /// The certificate holder's name, once signed.
+    #[serde(rename = "receiverName")]
+    pub receiver_name: Option<String>,
+    /// The certificate holder's birth date `yyyyMMdd`, once signed.
+    #[serde(rename = "receiverBirthday")]
+    pub receiver_birthday: Option<String>,
+    /// The signed text, once signed.
+    pub token: Option<String>,
+    /// Base64 CMS SignedData, in the answer that delivers it.
+    #[serde(rename = "signedData")]
+    pub signed_data: Option<String>,
+    /// ResultVerifyAuth's name for the signature (identity only): the same SignedData.
+    #[serde(
+        rename = "returnToken",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub return_token: Option<String>,
+    /// The holder's connecting information, once signed.
+    pub ci: Option<String>,
+}
+
 /// The name of a bank by its 3-digit code (the codes kakaocert's `BankCode` takes), or `None`.
 pub fn bank_name(code: &str) -> Option<&'static str> {
     Some(match code {

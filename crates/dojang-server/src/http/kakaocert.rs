@@ -1,4 +1,4 @@
-//! kakaocert 2.x (API 2.0): LinkHub's kakaocert SDKs pointed at dojang. Each call becomes an
+//! kakaocert 2.x (API 2.0) and 1.x (API 1.0): LinkHub's kakaocert SDKs pointed at dojang. Each call becomes an
 //! ordinary dojang request through `service::requests`; this module speaks the dialect:
 //! bearer tokens of the LinkHub token service (`KAKAOCERT`, bound to the relying party's
 //! client code), `x-kc-auth: <LinkID> <signature>` over the raw body, PascalCase bodies, and the
@@ -10,6 +10,12 @@
 //! | RequestESign / GetESignState / VerifyESign | `POST /SignToken/Request`, `GET /SignToken/Status/{id}`, `GET /SignToken/Verify/{id}[/{signature}]` | sign |
 //! | RequestVerifyAuth / GetVerifyAuthState / VerifyAuth | `/SignIdentity/…` | identity |
 //! | RequestCMS / GetCMSState / VerifyCMS | `/SignDirectDebit/…` | debit-consent |
+//!
+//! API 1.0 (kakaocert 1.x SDKs) shares the request calls, told apart by `x-lh-version: 1.0` and
+//! signed with HMAC-SHA1 over the base64 MD5 of the body; it has no status and verify, only
+//! `GET /{service}/{id}` (GetESignResult, GetVerifyAuthResult, GetCMSResult), which answers the
+//! status and, the first time it finds the request signed, verifies it and carries the
+//! signature (later calls: `AlreadyVerified`, as a second verify).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +30,9 @@ use dojang_core::{RelyingParty, RequestKind};
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_kst;
 use dojang_proto::error::Lang;
-use dojang_proto::kakaocert::{KcReceipt, KcRequest, KcStatus, KcVerified, bank_name};
+use dojang_proto::kakaocert::{KcReceipt, KcRequest, KcResultV1, KcStatus, KcVerified, bank_name};
 use dojang_proto::linkhub::{self, KAKAOCERT};
+use dojang_proto::rp::RequestStatus;
 use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
 
 use super::error::ApiError;
@@ -53,6 +60,10 @@ pub fn router() -> Router<AppState> {
             .route(
                 &format!("/{segment}/Status/{{id}}"),
                 get(move |st, Path(id): Path<String>, req| status(kind, st, id, req)),
+            )
+            .route(
+                &format!("/{segment}/{{id}}"),
+                get(move |st, Path(id): Path<String>, req| result_v1(kind, st, id, req)),
             )
             .route(
                 &format!("/{segment}/Verify/{{id}}"),
@@ -99,13 +110,21 @@ async fn authenticate(
         let (link_id, signature) = auth
             .split_once(' ')
             .ok_or(ErrorCode::AuthorizationMalformed)?;
-        if link_id != rp.link_id
-            || !linkhub::verify(
-                rp.secret.as_bytes(),
-                &linkhub::kakaocert_string_to_sign(body, date.unwrap_or("")),
-                signature.trim(),
+        let (key, date, signature) = (rp.secret.as_bytes(), date.unwrap_or(""), signature.trim());
+        let valid = if header("x-lh-version") == Some(linkhub::KC_V1_VERSION) {
+            linkhub::verify_v1(
+                key,
+                &linkhub::kakaocert_v1_string_to_sign(body, date),
+                signature,
             )
-        {
+        } else {
+            linkhub::verify(
+                key,
+                &linkhub::kakaocert_string_to_sign(body, date),
+                signature,
+            )
+        };
+        if link_id != rp.link_id || !valid {
             return Err(ErrorCode::SignatureMismatch.into());
         }
     }
@@ -203,7 +222,12 @@ async fn status(
     let s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
         .await
         .map_err(refuse)?;
-    Ok(axum::Json(KcStatus {
+    Ok(axum::Json(kc_status(s)))
+}
+
+/// A native status in kakaocert's names.
+fn kc_status(s: RequestStatus) -> KcStatus {
+    KcStatus {
         receipt_id: s.receipt_id,
         reg_dt: format_kst(s.reg_dt),
         state: s.state,
@@ -226,7 +250,60 @@ async fn status(
         verify_dt: s.verify_dt.map(format_kst),
         app_use_yn: s.app_use_yn,
         tx_id: None,
-    }))
+    }
+}
+
+/// API 1.0's GetESignResult / GetVerifyAuthResult / GetCMSResult: the status, and the first
+/// time the request is found signed, the verify with its signature and holder's fields.
+async fn result_v1(
+    kind: RequestKind,
+    State(state): State<AppState>,
+    id: String,
+    req: Request<Body>,
+) -> Result<axum::Json<KcResultV1>, Refusal> {
+    let lang = lang(req.headers());
+    let refuse = |e: ApiError| Refusal(e, lang);
+    let rp = authenticate(&state, req.headers(), None)
+        .await
+        .map_err(refuse)?;
+    let mut s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
+        .await
+        .map_err(refuse)?;
+    let mut verified = None;
+    if s.state == 1 {
+        // Verified already (by an earlier GET or the other APIs), or the window is closed:
+        // verify's own refusal.
+        verified = Some(
+            requests::verify(&state, &rp, kind, &id)
+                .await
+                .map_err(refuse)?,
+        );
+        s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
+            .await
+            .map_err(refuse)?;
+    }
+    let mut result = KcResultV1 {
+        status: kc_status(s),
+        receiver_hp: None,
+        receiver_name: None,
+        receiver_birthday: None,
+        token: None,
+        signed_data: None,
+        return_token: None,
+        ci: None,
+    };
+    if let Some(v) = verified {
+        if kind == RequestKind::Identity {
+            result.return_token.clone_from(&v.signed_data);
+        }
+        result.receiver_hp = Some(v.receiver_hp);
+        result.receiver_name = Some(v.receiver_name);
+        result.receiver_birthday = Some(v.receiver_birthday);
+        result.token = v.token;
+        result.signed_data = v.signed_data;
+        result.ci = Some(v.ci);
+    }
+    Ok(axum::Json(result))
 }
 
 /// Verify, once. The app-to-app form's `{signature}` segment is accepted and not needed: the
