@@ -23,6 +23,11 @@ venv_for() {
 barocert="$(venv_for barocert)"
 compat/with-server.sh "$barocert/bin/python" compat/python/barocert_kakao.py
 compat/with-server.sh "$barocert/bin/python" compat/python/barocert_others.py
+# Python kakaocert reaches its service only over HTTPS: these run against dojang's TLS listener.
+kakaocert2="$(venv_for kakaocert2)"
+compat/with-server.sh "$kakaocert2/bin/python" compat/python/kakaocert2.py
+kakaocert1="$(venv_for kakaocert1)"
+compat/with-server.sh "$kakaocert1/bin/python" compat/python/kakaocert1.py
 
 # Node: barocert@1.8.0 and kakaocert@2.51.0, pinned in compat/node/package-lock.json.
 (cd compat/node && npm ci --no-audit --no-fund --loglevel=error)
