@@ -145,12 +145,15 @@ impl Server {
                         addr: tls_listen,
                         source,
                     })?;
-                let tls_addr = axum::serve::Listener::local_addr(&bound).ok();
+                let tls_addr = axum::serve::Listener::local_addr(&bound).ok().map(|p| p.0);
                 let (app, shutdown) = (app.clone(), state.shutdown.clone());
                 let task = tokio::spawn(async move {
-                    axum::serve(bound, app)
-                        .with_graceful_shutdown(shutdown.cancelled_owned())
-                        .await
+                    axum::serve(
+                        bound,
+                        app.into_make_service_with_connect_info::<crate::tls::TlsPeer>(),
+                    )
+                    .with_graceful_shutdown(shutdown.cancelled_owned())
+                    .await
                 });
                 (tls_addr, Some(task))
             }
@@ -158,9 +161,12 @@ impl Server {
         };
         let shutdown = state.shutdown.clone();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
         });
         Ok(RunningServer {
             addr,

@@ -109,19 +109,32 @@ async fn accept_loop(
     }
 }
 
+/// The peer of a TLS connection, as `ConnectInfo<TlsPeer>` (the plain listener's is
+/// `ConnectInfo<SocketAddr>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsPeer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>>
+    for TlsPeer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        *stream.remote_addr()
+    }
+}
+
 impl axum::serve::Listener for TlsListener {
     type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
+    type Addr = TlsPeer;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         match self.ready.recv().await {
-            Some(conn) => conn,
+            Some((io, peer)) => (io, TlsPeer(peer)),
             // The accept loop only ends when this listener is dropped.
             None => std::future::pending().await,
         }
     }
 
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        Ok(self.local)
+    fn local_addr(&self) -> std::io::Result<TlsPeer> {
+        Ok(TlsPeer(self.local))
     }
 }

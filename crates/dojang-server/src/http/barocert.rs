@@ -33,7 +33,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::extract::read_body;
-use super::linkhub::{bearer, check_date, dialect_lang as lang};
+use super::linkhub::{bearer, check_date, dialect_lang as lang, peer_ip};
 use crate::service::requests;
 use crate::state::AppState;
 
@@ -101,9 +101,16 @@ async fn authenticate(
     let body = read_body(&parts.headers, body, state.max_body_bytes)
         .await
         .map_err(refuse(scope))?;
-    let (rp, _) = bearer(state, &parts.headers, BAROCERT, Some(&scope.to_string()))
-        .await
-        .map_err(refuse(scope))?;
+    let peer = peer_ip(&parts.extensions);
+    let (rp, _) = bearer(
+        state,
+        &parts.headers,
+        peer,
+        BAROCERT,
+        Some(&scope.to_string()),
+    )
+    .await
+    .map_err(refuse(scope))?;
     if rp.client_code.as_str() != client_code {
         return Err(refuse(scope)(ApiError::Detailed {
             code: ErrorCode::ClientCodeInvalid,

@@ -23,7 +23,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use dojang_core::{RelyingParty, RequestKind};
@@ -37,7 +37,7 @@ use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
 
 use super::error::ApiError;
 use super::extract::{parse_json, read_body};
-use super::linkhub::{bearer, check_date, dialect_lang as lang};
+use super::linkhub::{bearer, check_date, dialect_lang as lang, peer_ip};
 use crate::service::requests;
 use crate::state::AppState;
 
@@ -94,9 +94,10 @@ impl IntoResponse for Refusal {
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
+    extensions: &Extensions,
     body: Option<&[u8]>,
 ) -> Result<Arc<RelyingParty>, ApiError> {
-    let (rp, _) = bearer(state, headers, KAKAOCERT, None).await?;
+    let (rp, _) = bearer(state, headers, peer_ip(extensions), KAKAOCERT, None).await?;
     if let Some(body) = body {
         let header = |name: &str| {
             headers
@@ -194,7 +195,7 @@ async fn request(
     let bytes = read_body(&parts.headers, body, state.max_body_bytes)
         .await
         .map_err(refuse)?;
-    let rp = authenticate(&state, &parts.headers, Some(&bytes))
+    let rp = authenticate(&state, &parts.headers, &parts.extensions, Some(&bytes))
         .await
         .map_err(refuse)?;
     let k: KcRequest = parse_json(&bytes).map_err(refuse)?;
@@ -216,7 +217,7 @@ async fn status(
 ) -> Result<axum::Json<KcStatus>, Refusal> {
     let lang = lang(req.headers());
     let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), None)
+    let rp = authenticate(&state, req.headers(), req.extensions(), None)
         .await
         .map_err(refuse)?;
     let s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
@@ -263,7 +264,7 @@ async fn result_v1(
 ) -> Result<axum::Json<KcResultV1>, Refusal> {
     let lang = lang(req.headers());
     let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), None)
+    let rp = authenticate(&state, req.headers(), req.extensions(), None)
         .await
         .map_err(refuse)?;
     let mut s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
@@ -316,7 +317,7 @@ async fn verify(
 ) -> Result<axum::Json<KcVerified>, Refusal> {
     let lang = lang(req.headers());
     let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), None)
+    let rp = authenticate(&state, req.headers(), req.extensions(), None)
         .await
         .map_err(refuse)?;
     let v = requests::verify(&state, &rp, kind, &id)

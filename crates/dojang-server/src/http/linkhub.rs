@@ -2,18 +2,25 @@
 //! use dojang as their auth URL: `GET /Time`, `POST /BAROCERT/Token`, `POST /KAKAOCERT/Token`,
 //! and [`bearer`], which the barocert and kakaocert dialects use to authenticate their calls.
 //!
-//! Tokens are stateless: the claims (LinkID, client code, service, scopes, expiry) sealed with
-//! the server's data key (AES-256-GCM), so every instance accepts every other's tokens and
-//! nothing is written per token. A token stops working at its expiry or when the relying party
-//! is gone; the relying party's SecretKey signs the token request, not the token.
+//! Tokens are stateless: the claims (LinkID, client code, service, scopes, expiry, bound IP)
+//! sealed with the server's data key (AES-256-GCM), so every instance accepts every other's
+//! tokens and nothing is written per token. A token stops working at its expiry or when the
+//! relying party is gone; the relying party's SecretKey signs the token request, not the token.
+//!
+//! IP binding, as LinkHub does it: a token request without `x-lh-forwarded` (the SDKs'
+//! `IPRestrictOnOff = true`, their default) gets a token that works only from the address that
+//! asked for it; `x-lh-forwarded: *` (`IPRestrictOnOff = false`) an unbound one; any other
+//! value, a token bound to that address. The address is the TCP peer's: behind a reverse
+//! proxy it is the proxy's (docs/compat.md).
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
@@ -28,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::extract::{parse_json, read_body};
 use crate::state::AppState;
+use crate::tls::TlsPeer;
 
 /// How long a token works.
 pub const TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -57,6 +65,16 @@ pub struct Claims {
     /// Expiry, Unix milliseconds.
     #[serde(rename = "e")]
     pub expires_ms: i64,
+    /// The only address the token works from; `None`: any.
+    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+}
+
+/// The TCP peer's address (IPv4-mapped IPv6 as IPv4), when the server recorded it.
+pub fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
+    let plain = || extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let tls = || extensions.get::<ConnectInfo<TlsPeer>>().map(|c| c.0.0);
+    plain().or_else(tls).map(|addr| addr.ip().to_canonical())
 }
 
 /// `GET /Time`: the bare UTC time, `YYYY-MM-DDTHH:MM:SSZ`, no newline.
@@ -134,6 +152,18 @@ async fn token(
     tracing::Span::current().record("client_code", rp.client_code.as_str());
     let wanted: TokenRequest = parse_json(&bytes)?;
     let scopes = grant(&rp, service, &wanted)?;
+    let ip = match forwarded {
+        Some("*") => None,
+        Some(f) => Some(
+            f.parse::<IpAddr>()
+                .map(|ip| ip.to_canonical())
+                .map_err(|_| ApiError::Detailed {
+                    code: ErrorCode::LinkHubTokenRefused,
+                    detail: "x-lh-forwarded must be * or an IP address".into(),
+                })?,
+        ),
+        None => peer_ip(&parts.extensions),
+    };
     let now = state.clock.now();
     let expires = now + TOKEN_TTL;
     let claims = Claims {
@@ -141,6 +171,7 @@ async fn token(
         service: service.to_owned(),
         scopes: scopes.clone(),
         expires_ms: i64::try_from(expires.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+        ip,
     };
     let json = serde_json::to_vec(&claims).map_err(|_| ErrorCode::Internal)?;
     let sealed = state
@@ -152,7 +183,7 @@ async fn token(
         service_id: service.to_owned(),
         link_id: rp.link_id.clone(),
         usercode: rp.client_code.to_string(),
-        ipaddress: "*".to_owned(),
+        ipaddress: ip.map_or_else(|| "*".to_owned(), |ip| ip.to_string()),
         expiration: linkhub::format_expiration(expires),
         scope: scopes,
     }))
@@ -198,10 +229,12 @@ fn grant(rp: &RelyingParty, service: &str, wanted: &TokenRequest) -> Result<Vec<
 }
 
 /// Authenticate a barocert or kakaocert call by its `Authorization: Bearer <token>`: a token
-/// of `service`, unexpired, with `scope` (when given), of a relying party that still exists.
+/// of `service`, unexpired, with `scope` (when given), used from the address it is bound to (if
+/// any; `peer` is the caller's), of a relying party that still exists.
 pub async fn bearer(
     state: &AppState,
     headers: &HeaderMap,
+    peer: Option<IpAddr>,
     service: &str,
     scope: Option<&str>,
 ) -> Result<(Arc<RelyingParty>, Claims), ApiError> {
@@ -225,6 +258,14 @@ pub async fn bearer(
         || scope.is_some_and(|s| !claims.scopes.iter().any(|c| c == s))
     {
         return Err(invalid());
+    }
+    if let Some(bound) = claims.ip
+        && peer != Some(bound)
+    {
+        return Err(ApiError::Detailed {
+            code: ErrorCode::LinkHubTokenInvalid,
+            detail: "the token is bound to another IP address".into(),
+        });
     }
     let rp = state
         .relying_party(&claims.link_id)

@@ -11,6 +11,10 @@ use dojang_core::Clock;
 use dojang_proto::linkhub;
 use dojang_testkit::TestServer;
 
+/// Where the tests' requests come from (tokens are bound to it).
+const LOCALHOST: Option<std::net::IpAddr> =
+    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+
 fn auth(s: &TestServer, link_id: &str, secret: &str) -> LinkHubAuth {
     LinkHubAuth::new(&s.url(), link_id, secret).unwrap()
 }
@@ -62,9 +66,10 @@ async fn tokens_for_barocert_and_kakaocert() {
         "authorization",
         format!("Bearer {}", t2.session_token).parse().unwrap(),
     );
-    let (rp, claims) = dojang_server::http::linkhub::bearer(s.state(), &h, BAROCERT, Some("401"))
-        .await
-        .unwrap();
+    let (rp, claims) =
+        dojang_server::http::linkhub::bearer(s.state(), &h, LOCALHOST, BAROCERT, Some("401"))
+            .await
+            .unwrap();
     assert_eq!(rp.link_id, party.link_id);
     assert_eq!(claims.scopes, ["partner", "401"]);
 
@@ -177,7 +182,7 @@ async fn bearer_tokens_that_must_fail() {
         }
         let state = s.state().clone();
         async move {
-            dojang_server::http::linkhub::bearer(&state, &h, service, scope)
+            dojang_server::http::linkhub::bearer(&state, &h, LOCALHOST, service, scope)
                 .await
                 .map(|_| ())
                 .map_err(|e| e.code())
@@ -228,5 +233,75 @@ async fn bearer_tokens_that_must_fail() {
         Err(ErrorCode::LinkHubTokenInvalid),
         "expired"
     );
+    s.stop().await;
+}
+
+/// LinkHub's IP restriction: without `x-lh-forwarded` (the SDKs' default) a token works only
+/// from the address that asked for it; `*` turns that off; an address binds it to that one.
+#[tokio::test]
+async fn tokens_are_bound_to_the_address_that_asked_unless_forwarded_says_otherwise() {
+    use dojang_proto::linkhub::KAKAOCERT_SCOPES;
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let cc = party.client_code.clone();
+    let from = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let a = auth(&s, &party.link_id, &party.secret).with_http_client(from([127, 0, 0, 1]));
+    let token = |forwarded: Option<&'static str>| {
+        let (a, cc) = (a.clone(), cc.clone());
+        async move {
+            a.token(KAKAOCERT, Some(&cc), &KAKAOCERT_SCOPES, forwarded)
+                .await
+        }
+    };
+    // A status call for an unknown receipt: ReceiptNotFound means the token was accepted.
+    let status_from = |ip: [u8; 4], session_token: String| {
+        let url = format!("{}/SignToken/Status/{}", s.url(), "1".repeat(32));
+        let client = from(ip);
+        async move {
+            let res = client
+                .get(url)
+                .header("authorization", format!("Bearer {session_token}"))
+                .send()
+                .await
+                .unwrap();
+            let body: serde_json::Value = res.json().await.unwrap();
+            body["code"].as_i64().unwrap()
+        }
+    };
+    let accepted = ErrorCode::ReceiptNotFound.code();
+    let refused = ErrorCode::LinkHubTokenInvalid.code();
+
+    let bound = token(None).await.unwrap();
+    assert_eq!(bound.ipaddress, "127.0.0.1");
+    assert_eq!(
+        status_from([127, 0, 0, 1], bound.session_token.clone()).await,
+        accepted
+    );
+    assert_eq!(
+        status_from([127, 0, 0, 2], bound.session_token).await,
+        refused
+    );
+
+    let unbound = token(Some("*")).await.unwrap();
+    assert_eq!(unbound.ipaddress, "*");
+    assert_eq!(
+        status_from([127, 0, 0, 2], unbound.session_token).await,
+        accepted
+    );
+
+    let elsewhere = token(Some("10.1.2.3")).await.unwrap();
+    assert_eq!(elsewhere.ipaddress, "10.1.2.3");
+    assert_eq!(
+        status_from([127, 0, 0, 1], elsewhere.session_token).await,
+        refused
+    );
+
+    let e = token(Some("not an address")).await.unwrap_err();
+    assert_eq!(code(&e), ErrorCode::LinkHubTokenRefused.code());
     s.stop().await;
 }

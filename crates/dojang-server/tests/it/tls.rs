@@ -109,7 +109,8 @@ async fn the_same_routes_over_https_and_plain_http_alike() {
             None => a,
         }
     };
-    assert!(auth(Some(client.clone())).barocert_token().await.is_ok());
+    let t = auth(Some(client.clone())).barocert_token().await.unwrap();
+    assert_eq!(t.ipaddress, "127.0.0.1", "bound to the TLS peer's address");
     assert!(auth(None).barocert_token().await.is_err());
     let plain = reqwest::get(format!("{}/Time", s.url())).await.unwrap();
     assert_eq!(plain.status().as_u16(), 200);
