@@ -8,7 +8,7 @@
 'use strict';
 const barocert = require('barocert');
 const {
-  env, CLIENT_CODE, IDLE_EXPIRE_IN, check, checks, barocertConfig, promised, receiver, idlePerson,
+  env, CLIENT_CODE, IDLE_EXPIRE_IN, check, finish, barocertConfig, promised, receiver, idlePerson,
   expired, wrongSecretKey, opensslContent,
 } = require('./judge');
 
@@ -85,5 +85,5 @@ const person = () => ({
   check(wrongSecretKey('KakaocertService') === -10000004, 'wrong SecretKey');
   await expired(call, 'getIdentityStatus', idle.receiptID, idleAt);
   await expectError(-40130005, 'verifyIdentity', CLIENT_CODE, idle.receiptID);
-  console.log(`barocert KAKAO (Node SDK 1.8.0): ${checks()} checks passed`);
+  finish('barocert KAKAO (Node SDK 1.8.0)');
 })().catch((e) => { console.error(e); process.exit(1); });

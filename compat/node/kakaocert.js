@@ -5,7 +5,7 @@
 // Run by compat/run.sh inside compat/with-server.sh.
 'use strict';
 const kakaocert = require('kakaocert');
-const { env, CLIENT_CODE, check, checks, promised, sleep, opensslContent } = require('./judge');
+const { env, CLIENT_CODE, check, finish, promised, sleep, opensslContent } = require('./judge');
 
 kakaocert.config({
   LinkID: env.DOJANG_LINK_ID,
@@ -72,5 +72,5 @@ const person = {
   await expectError(-10300005, 'verifyAuth', CLIENT_CODE, r.receiptId);
   await expectError(-10201042, 'requestESign', CLIENT_CODE,
     { ...person, TMSTitle: '가'.repeat(41), Token: 'x' });
-  console.log(`kakaocert (Node SDK 2.51.0): ${checks()} checks passed`);
+  finish('kakaocert (Node SDK 2.51.0)');
 })().catch((e) => { console.error(e); process.exit(1); });
