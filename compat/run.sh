@@ -27,4 +27,5 @@ compat/with-server.sh "$barocert/bin/python" compat/python/barocert_others.py
 # Node: barocert@1.8.0 and kakaocert@2.51.0, pinned in compat/node/package-lock.json.
 (cd compat/node && npm ci --no-audit --no-fund --loglevel=error)
 compat/with-server.sh node compat/node/barocert.js
+compat/with-server.sh node compat/node/barocert_others.js
 compat/with-server.sh node compat/node/kakaocert.js
