@@ -20,16 +20,26 @@ venv_for() {
   echo "$venv"
 }
 
+# Every program runs even when one fails, so that one failure does not hide another.
+failed=()
+judge() { compat/with-server.sh "$@" || failed+=("${*: -1}"); }
+
 barocert="$(venv_for barocert)"
-compat/with-server.sh "$barocert/bin/python" compat/python/barocert_kakao.py
-compat/with-server.sh "$barocert/bin/python" compat/python/barocert_others.py
+judge "$barocert/bin/python" compat/python/barocert_kakao.py
+judge "$barocert/bin/python" compat/python/barocert_others.py
 # Python kakaocert reaches its service only over HTTPS: these run against dojang's TLS listener.
 kakaocert2="$(venv_for kakaocert2)"
-compat/with-server.sh "$kakaocert2/bin/python" compat/python/kakaocert2.py
+judge "$kakaocert2/bin/python" compat/python/kakaocert2.py
 kakaocert1="$(venv_for kakaocert1)"
-compat/with-server.sh "$kakaocert1/bin/python" compat/python/kakaocert1.py
+judge "$kakaocert1/bin/python" compat/python/kakaocert1.py
 
 # Node: barocert@1.8.0 and kakaocert@2.51.0, pinned in compat/node/package-lock.json.
 (cd compat/node && npm ci --no-audit --no-fund --loglevel=error)
-compat/with-server.sh node compat/node/barocert.js
-compat/with-server.sh node compat/node/kakaocert.js
+judge node compat/node/barocert.js
+judge node compat/node/barocert_others.js
+judge node compat/node/kakaocert.js
+
+if [ "${#failed[@]}" -ne 0 ]; then
+  echo "compat: FAILED: ${failed[*]}" >&2
+  exit 1
+fi

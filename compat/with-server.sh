@@ -83,7 +83,7 @@ export DOJANG_URL DOJANG_TLS_URL DOJANG_TLS_CA DOJANG_SERVER_LOG DOJANG_LINK_ID 
 
 # enrol <profile> <name> <phone> <birth>: dojang-app enroll, fed the code from the SMS outbox.
 enrol() {
-  local profile="$1" name="$2" phone="$3" birth="$4" pid code
+  local profile="$1" name="$2" phone="$3" birth="$4" pid code="" i
   rm -f "$work/code" && mkfifo "$work/code"
   exec 3<>"$work/code"
   "$app" --profile "$profile" enroll --server "$DOJANG_URL" --name "$name" --phone "$phone" \
@@ -91,8 +91,17 @@ enrol() {
   pid=$!
   pids+=("$pid")
   wait_for "$work/enrol.log" "one-time code was sent" 60 >/dev/null
-  code="$("$dojang" admin --data-dir "$data" outbox --phone "$phone" --json |
-    python3 -c 'import json,re,sys; print(re.search(r"\d{6}", json.load(sys.stdin)[0]["text"]).group())')"
+  # On a busy machine the outbox has been seen empty just after the app said the code was sent
+  # (not yet explained): ask again for up to five seconds.
+  for ((i = 0; i < 50 && ${#code} != 6; i++)); do
+    [ "$i" -eq 0 ] || sleep 0.1
+    code="$("$dojang" admin --data-dir "$data" outbox --phone "$phone" --json |
+      python3 -c 'import json,re,sys; m=json.load(sys.stdin); print(m and re.search(r"\d{6}", m[0]["text"]).group() or "")' || true)"
+  done
+  if [ "${#code}" -ne 6 ]; then
+    say "no one-time code for $phone in the SMS outbox"
+    return 1
+  fi
   echo "$code" >&3
   wait_for "$work/enrol.log" "enrolled: certificate" 60 >/dev/null
   wait "$pid"

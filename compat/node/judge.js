@@ -1,27 +1,115 @@
 // What the Node test programs share: the environment compat/with-server.sh sets, checks that
-// count, `openssl cms -verify` against dojang's CA, and promises over the SDKs' callbacks.
+// count, `openssl cms -verify` against dojang's CA, promises over the SDKs' callbacks, waiting
+// for the app's answer, the idle person's expiring requests and a wrong SecretKey.
 'use strict';
-const assert = require('assert');
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
 const env = process.env;
+const CLIENT_CODE = env.DOJANG_CLIENT_CODE;
+// expireIn of the requests to the idle person: they run out while the program goes on.
+const IDLE_EXPIRE_IN = 2;
 let checks = 0;
+const failed = [];
+// A check that counts. A failed one is reported and the program goes on, so that one deviation
+// does not hide the next; finish() then fails the program.
+const check = (cond, what) => {
+  checks += 1;
+  if (!cond) {
+    failed.push(what);
+    console.error(`FAILED: ${what}`);
+  }
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 module.exports = {
   env,
-  CLIENT_CODE: env.DOJANG_CLIENT_CODE,
-  check(cond, what) {
-    assert.ok(cond, what);
-    checks += 1;
+  CLIENT_CODE,
+  IDLE_EXPIRE_IN,
+  check,
+  sleep,
+  // The end of a program: what passed, and exit status 1 when anything failed.
+  finish(what) {
+    console.log(`${what}: ${checks - failed.length} of ${checks} checks passed`);
+    if (failed.length) {
+      console.error(`${what}: ${failed.length} FAILED:\n  ${failed.join('\n  ')}`);
+      process.exitCode = 1;
+    }
   },
-  checks: () => checks,
-  // An SDK method with (…args, success, error) callbacks, as a promise.
-  caller: (service) => (method, ...args) => new Promise((resolve, reject) =>
-    service[method](...args, resolve, reject)),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  // barocert.config as LinkHub's examples write it, with both URLs on dojang.
+  barocertConfig: (secretKey = env.DOJANG_SECRET_KEY) => ({
+    LinkID: env.DOJANG_LINK_ID,
+    SecretKey: secretKey,
+    AuthURL: env.DOJANG_URL,
+    ServiceURL: env.DOJANG_URL,
+    IPRestrictOnOff: true,
+    UseLocalTimeYN: true,
+    defaultErrorHandler: (e) => console.error('unhandled', e),
+  }),
+  // An SDK service's methods, which take (…args, success, error) callbacks, as promises:
+  // call(method, …args); answered(statusMethod, receiptID) asks until the app has answered;
+  // expectError(code, method, …args) expects the SDK's error with that code.
+  promised(service) {
+    const call = (method, ...args) => new Promise((resolve, reject) =>
+      service[method](...args, resolve, (e) => reject(e instanceof Error ? e : { method, ...e })));
+    return {
+      call,
+      async answered(statusMethod, receiptID) {
+        for (let i = 0; i < 150; i++) {
+          const s = await call(statusMethod, CLIENT_CODE, receiptID);
+          if (s.state !== 0) return s;
+          await sleep(200);
+        }
+        throw new Error('no answer from the app');
+      },
+      async expectError(code, method, ...args) {
+        let answer;
+        try {
+          answer = await call(method, ...args);
+        } catch (e) {
+          check(e.code === code, `${method}: expected ${code}, got ${JSON.stringify(e)}`);
+          return e;
+        }
+        check(false, `${method}: expected error ${code}, got ${JSON.stringify(answer)}`);
+        return undefined;
+      },
+    };
+  },
+  // A barocert verify result names the enrolled person who approved.
+  receiver(v) {
+    check(v.receiverName === env.DOJANG_RECEIVER_NAME && v.receiverHP === env.DOJANG_RECEIVER_HP,
+      `receiver: ${v.receiverName} ${v.receiverHP}`);
+    check(v.receiverYear + v.receiverDay === env.DOJANG_RECEIVER_BIRTHDAY, 'birth');
+    check(v.ci.length === 88, 'ci');
+  },
+  // receiverHP, receiverName and receiverBirthday of the person whose app never answers.
+  idlePerson: (encrypt) => ({
+    receiverHP: encrypt(env.DOJANG_IDLE_HP),
+    receiverName: encrypt(env.DOJANG_IDLE_NAME),
+    receiverBirthday: encrypt(env.DOJANG_IDLE_BIRTHDAY),
+  }),
+  // Waits until a request answered at `requestedAt` (Date.now()) with expireIn IDLE_EXPIRE_IN
+  // has run out, and checks that its status says so (state 2).
+  async expired(call, statusMethod, receiptID, requestedAt) {
+    await sleep(Math.max(0, requestedAt + IDLE_EXPIRE_IN * 1000 + 500 - Date.now()));
+    check((await call(statusMethod, CLIENT_CODE, receiptID)).state === 2, 'expired state');
+  },
+  // The error code barocert's `serviceName` (e.g. 'NavercertService') answers when configured
+  // with a wrong SecretKey: another application, so another process (the SDK's configuration
+  // and services are module-wide).
+  wrongSecretKey(serviceName) {
+    const out = execFileSync(process.execPath, ['-e', `
+      const barocert = require('barocert');
+      const judge = require('./judge');
+      barocert.config(judge.barocertConfig('U3dXeHFVKzBURXJCWHkvOVRWaklQRW5JMFZUVU1NU1E='));
+      barocert.${serviceName}().getIdentityStatus(judge.CLIENT_CODE, '1'.repeat(32),
+        (answer) => console.log('accepted', JSON.stringify(answer)), (e) => console.log(e.code));
+    `], { cwd: __dirname }).toString().trim();
+    if (!/^-\d+$/.test(out)) throw new Error(`${serviceName} with a wrong SecretKey: ${out}`);
+    return Number(out);
+  },
   // The content of a base64 SignedData, after `openssl cms -verify` against dojang's CA.
   opensslContent(signedData) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'judge-'));

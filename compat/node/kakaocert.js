@@ -5,7 +5,7 @@
 // Run by compat/run.sh inside compat/with-server.sh.
 'use strict';
 const kakaocert = require('kakaocert');
-const { env, CLIENT_CODE, check, checks, caller, sleep, opensslContent } = require('./judge');
+const { env, CLIENT_CODE, check, finish, promised, sleep, opensslContent } = require('./judge');
 
 kakaocert.config({
   LinkID: env.DOJANG_LINK_ID,
@@ -15,26 +15,7 @@ kakaocert.config({
   defaultErrorHandler: (e) => console.error('unhandled', e),
 });
 const service = kakaocert.KakaocertService();
-const call = caller(service);
-
-async function answered(stateMethod, receiptId) {
-  for (let i = 0; i < 150; i++) {
-    const s = await call(stateMethod, CLIENT_CODE, receiptId);
-    if (s.state !== 0) return s;
-    await sleep(200);
-  }
-  throw new Error('no answer from the app');
-}
-
-async function expectError(code, method, ...args) {
-  try {
-    await call(method, ...args);
-  } catch (e) {
-    check(e.code === code, `expected ${code}, got ${JSON.stringify(e)}`);
-    return e;
-  }
-  throw new Error(`expected error ${code}`);
-}
+const { call, answered, expectError } = promised(service);
 
 const person = {
   ReceiverBirthDay: env.DOJANG_RECEIVER_BIRTHDAY,
@@ -91,5 +72,5 @@ const person = {
   await expectError(-10300005, 'verifyAuth', CLIENT_CODE, r.receiptId);
   await expectError(-10201042, 'requestESign', CLIENT_CODE,
     { ...person, TMSTitle: '가'.repeat(41), Token: 'x' });
-  console.log(`kakaocert (Node SDK 2.51.0): ${checks()} checks passed`);
+  finish('kakaocert (Node SDK 2.51.0)');
 })().catch((e) => { console.error(e); process.exit(1); });

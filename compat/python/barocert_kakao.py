@@ -6,19 +6,25 @@ examples use the SDK: fields wrapped with the SDK's `_encrypt`, the service and 
 pointed at dojang.
 """
 
-import subprocess
-import sys
 import time
 
 from barocert import (KakaoCMS, KakaoIdentity, KakaoMultiSign, KakaoMultiSignTokens, KakaoSign,
                       KakaocertService)
 
 import judge
-from judge import (BIRTHDAY, CLIENT_CODE, HP, NAME, check, expect_error, openssl_content,
-                   receiver)
+from judge import (BIRTHDAY, CLIENT_CODE, HP, IDLE_EXPIRE_IN, NAME, check, expect_error,
+                   idle_person, openssl_content, receiver, wait_expired)
 
 service = judge.pointed_at_dojang(KakaocertService)
 wait_signed = judge.wait_answered
+
+# 김철수 never answers: verify is refused now, and again once the request has expired (checked
+# at the end, so the wait overlaps the other calls).
+idle = service.requestIdentity(CLIENT_CODE, KakaoIdentity(
+    **idle_person(service._encrypt), reqTitle="응답 없는 요청", expireIn=IDLE_EXPIRE_IN,
+    token=service._encrypt("t"), appUseYN=False))
+idle_at = time.monotonic()
+expect_error(-40130002, service.verifyIdentity, CLIENT_CODE, idle.receiptID)
 
 # 본인인증: request, status, verify (and verify again: refused).
 identity = KakaoIdentity(
@@ -115,30 +121,11 @@ too_long = KakaoIdentity(
 e = expect_error(-40121042, service.requestIdentity, CLIENT_CODE, too_long)
 print("too long title:", e.code, e.message)
 
-# Verify before the person answered, then after the request expired.
-idle = KakaoIdentity(
-    receiverHP=service._encrypt(judge.IDLE_HP),
-    receiverName=service._encrypt(judge.IDLE_NAME),
-    receiverBirthday=service._encrypt(judge.IDLE_BIRTHDAY),
-    reqTitle="응답 없는 요청", expireIn=2, token=service._encrypt("t"), appUseYN=False)
-receipt = service.requestIdentity(CLIENT_CODE, idle)
-expect_error(-40130002, service.verifyIdentity, CLIENT_CODE, receipt.receiptID)
-time.sleep(2.5)
-check(service.getIdentityStatus(CLIENT_CODE, receipt.receiptID).state == 2, "expired state")
-expect_error(-40130005, service.verifyIdentity, CLIENT_CODE, receipt.receiptID)
+# The idle person's request, expired by now.
+wait_expired(service.getIdentityStatus, idle.receiptID, idle_at)
+expect_error(-40130005, service.verifyIdentity, CLIENT_CODE, idle.receiptID)
 
-# A wrong SecretKey (the service class is a singleton: another process).
-wrong = subprocess.run([sys.executable, "-c", """
-import os
-from barocert import BarocertException, KakaocertService
-s = KakaocertService(os.environ["DOJANG_LINK_ID"], "U3dXeHFVKzBURXJCWHkvOVRWaklQRW5JMFZUVU1NU1E=")
-s.IPRestrictOnOff = False; s.UseStaticIP = False
-s.ServiceURL(os.environ["DOJANG_URL"]); s.AuthURL(os.environ["DOJANG_URL"])
-try:
-    s.getIdentityStatus(os.environ["DOJANG_CLIENT_CODE"], "1" * 32)
-except BarocertException as e:
-    print(e.code)
-"""], capture_output=True, text=True, check=True)
-check(wrong.stdout.strip() == "-10000004", "wrong SecretKey: " + wrong.stdout + wrong.stderr)
+# A wrong SecretKey.
+check(judge.wrong_secret_key("KakaocertService") == -10000004, "wrong SecretKey")
 
 print("barocert KAKAO: %d checks passed" % judge.checks)

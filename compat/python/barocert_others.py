@@ -1,6 +1,15 @@
 """LinkHub's barocert Python SDK (1.8.0, unmodified) against dojang: the NAVER, PASS and TOSS
 products, every request / status / verify call of each, written as barocert's examples use
-them (fields wrapped with the SDK's `_encrypt`)."""
+them (fields wrapped with the SDK's `_encrypt`), and for each product the refusals: verify
+twice, verify before the person answered, an expired request, an unknown receipt, a field over
+its limit and a wrong SecretKey.
+
+Each product's section starts with a request to the idle person (expireIn 2 seconds) and checks
+it has expired at its end, so the wait overlaps the other calls. Only one request per person
+and relying party may wait at a time, so the three cannot run at once.
+"""
+
+import time
 
 from barocert import (NavercertService, NaverCMS, NaverIdentity, NaverMultiSign,
                       NaverMultiSignTokens, NaverSign, PasscertService, PassCMS,
@@ -10,12 +19,20 @@ from barocert import (NavercertService, NaverCMS, NaverIdentity, NaverMultiSign,
                       TossUserIdentity)
 
 import judge
-from judge import (BIRTHDAY, CLIENT_CODE, HP, NAME, check, expect_error, openssl_content,
-                   receiver, wait_answered)
+from judge import (BIRTHDAY, CLIENT_CODE, HP, IDLE_EXPIRE_IN, IDLE_HP, IDLE_NAME, NAME, check,
+                   expect_error, idle_person, openssl_content, receiver, wait_answered,
+                   wait_expired, wrong_secret_key)
 
 # --- NAVER -------------------------------------------------------------------------------
 naver = judge.pointed_at_dojang(NavercertService)
 e = naver._encrypt
+
+# 김철수 never answers: verify is refused now, and again once the request has expired (checked
+# at the end of this section).
+idle = naver.requestIdentity(CLIENT_CODE, NaverIdentity(
+    **idle_person(e), callCenterNum="1588-1600", expireIn=IDLE_EXPIRE_IN, appUseYN=False))
+idle_at = time.monotonic()
+expect_error(-42130002, naver.verifyIdentity, CLIENT_CODE, idle.receiptID)
 
 r = naver.requestIdentity(CLIENT_CODE, NaverIdentity(
     receiverHP=e(HP), receiverName=e(NAME), receiverBirthday=e(BIRTHDAY),
@@ -60,11 +77,29 @@ r = naver.requestCMS(CLIENT_CODE, NaverCMS(
 st = wait_answered(naver.getCMSStatus, r.receiptID)
 v = naver.verifyCMS(CLIENT_CODE, r.receiptID)
 check("123-456-7890" in openssl_content(v.signedData), "naver cms")
+
+# Refusals: an unknown receipt, a title over 40 characters, a wrong SecretKey, and expiry.
 expect_error(-42430001, naver.getCMSStatus, CLIENT_CODE, "2" * 32)
+expect_error(-42221042, naver.requestSign, CLIENT_CODE, NaverSign(
+    receiverHP=e(HP), receiverName=e(NAME), receiverBirthday=e(BIRTHDAY), reqTitle="가" * 41,
+    reqMessage=e("m"), callCenterNum="1588-1600", expireIn=1000, token=e("t"),
+    tokenType="TEXT", appUseYN=False))
+check(wrong_secret_key("NavercertService") == -10000004, "naver wrong SecretKey")
+wait_expired(naver.getIdentityStatus, idle.receiptID, idle_at)
+expect_error(-42130005, naver.verifyIdentity, CLIENT_CODE, idle.receiptID)
 
 # --- PASS --------------------------------------------------------------------------------
 pas = judge.pointed_at_dojang(PasscertService)
 e = pas._encrypt
+idle_verify = PassIdentityVerify(receiverHP=e(IDLE_HP), receiverName=e(IDLE_NAME))
+
+# 김철수 never answers: verify is refused now, and again once the request has expired (checked
+# at the end of this section).
+idle = pas.requestIdentity(CLIENT_CODE, PassIdentity(
+    **idle_person(e), reqTitle="응답 없는 요청", callCenterNum="1588-1600",
+    expireIn=IDLE_EXPIRE_IN, token=e("t"), appUseYN=False))
+idle_at = time.monotonic()
+expect_error(-44130002, pas.verifyIdentity, CLIENT_CODE, idle.receiptID, idle_verify)
 
 r = pas.requestIdentity(CLIENT_CODE, PassIdentity(
     receiverHP=e(HP), receiverName=e(NAME), receiverBirthday=e(BIRTHDAY),
@@ -77,6 +112,8 @@ v = pas.verifyIdentity(CLIENT_CODE, r.receiptID,
                        PassIdentityVerify(receiverHP=e(HP), receiverName=e(NAME)))
 check(openssl_content(v.signedData) == "본인인증 요청 원문", "pass identity signature")
 receiver(v)
+expect_error(-44130003, pas.verifyIdentity, CLIENT_CODE, r.receiptID,
+             PassIdentityVerify(receiverHP=e(HP), receiverName=e(NAME)))
 
 r = pas.requestSign(CLIENT_CODE, PassSign(
     receiverHP=e(HP), receiverName=e(NAME), receiverBirthday=e(BIRTHDAY),
@@ -113,9 +150,25 @@ check(openssl_content(v.signedData) == "간편로그인 요청 원문", "pass lo
 expect_error(-44421241, pas.verifyLogin, CLIENT_CODE, r.receiptID,
              PassLoginVerify(receiverHP=HP, receiverName=NAME))
 
+# Refusals: an unknown receipt, a title over 40 characters, a wrong SecretKey, and expiry.
+expect_error(-44430001, pas.getLoginStatus, CLIENT_CODE, "2" * 32)
+expect_error(-44121042, pas.requestIdentity, CLIENT_CODE, PassIdentity(
+    receiverHP=e(HP), receiverName=e(NAME), receiverBirthday=e(BIRTHDAY), reqTitle="가" * 41,
+    callCenterNum="1588-1600", expireIn=1000, token=e("t"), appUseYN=False))
+check(wrong_secret_key("PasscertService") == -10000004, "pass wrong SecretKey")
+wait_expired(pas.getIdentityStatus, idle.receiptID, idle_at)
+expect_error(-44130005, pas.verifyIdentity, CLIENT_CODE, idle.receiptID, idle_verify)
+
 # --- TOSS --------------------------------------------------------------------------------
 toss = judge.pointed_at_dojang(TosscertService)
 e = toss._encrypt
+
+# 김철수 never answers: verify is refused now, and again once the request has expired (checked
+# at the end of this section).
+idle = toss.requestIdentity(CLIENT_CODE, TossIdentity(
+    **idle_person(e), expireIn=IDLE_EXPIRE_IN, token=e("t")))
+idle_at = time.monotonic()
+expect_error(-46230002, toss.verifyIdentity, CLIENT_CODE, idle.receiptID)
 
 r = toss.requestUserIdentity(CLIENT_CODE, TossUserIdentity(
     receiverHP=e(HP), receiverName=e(NAME), receiverBirthday=e(BIRTHDAY), expireIn=1000))
@@ -158,5 +211,14 @@ wait_answered(toss.getCMSStatus, r.receiptID)
 v = toss.verifyCMS(CLIENT_CODE, r.receiptID)
 check("9-4324-5117-58" in openssl_content(v.signedData), "toss cms")
 expect_error(-46530003, toss.verifyCMS, CLIENT_CODE, r.receiptID)
+
+# Refusals: an unknown receipt, a title over 40 characters, a wrong SecretKey, and expiry.
+expect_error(-46130001, toss.getUserIdentityStatus, CLIENT_CODE, "2" * 32)
+expect_error(-46321042, toss.requestSign, CLIENT_CODE, TossSign(
+    receiverHP=e(HP), receiverName=e(NAME), receiverBirthday=e(BIRTHDAY), reqTitle="가" * 41,
+    expireIn=1000, token=e("t"), tokenType="TEXT"))
+check(wrong_secret_key("TosscertService") == -10000004, "toss wrong SecretKey")
+wait_expired(toss.getIdentityStatus, idle.receiptID, idle_at)
+expect_error(-46230005, toss.verifyIdentity, CLIENT_CODE, idle.receiptID)
 
 print("barocert NAVER, PASS, TOSS: %d checks passed" % judge.checks)

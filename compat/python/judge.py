@@ -1,9 +1,11 @@
 """What the barocert test programs share: the environment compat/with-server.sh sets, checks
-that count, `openssl cms -verify` against dojang's CA, and waiting for the app's answer."""
+that count, `openssl cms -verify` against dojang's CA, waiting for the app's answer, the idle
+person's expiring requests and a service with a wrong SecretKey."""
 
 import base64
 import os
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -15,6 +17,8 @@ BIRTHDAY = os.environ["DOJANG_RECEIVER_BIRTHDAY"]
 IDLE_NAME = os.environ["DOJANG_IDLE_NAME"]
 IDLE_HP = os.environ["DOJANG_IDLE_HP"]
 IDLE_BIRTHDAY = os.environ["DOJANG_IDLE_BIRTHDAY"]
+# expireIn of the requests to the idle person: they run out while the program goes on.
+IDLE_EXPIRE_IN = 2
 
 checks = 0
 
@@ -75,3 +79,35 @@ def expect_error(code, call, *args):
         check(e.code == code, "expected %d, got %d %s" % (code, e.code, e.message))
         return e
     raise AssertionError("expected error %d" % code)
+
+
+def idle_person(encrypt):
+    """receiverHP, receiverName and receiverBirthday of the person whose app never answers."""
+    return dict(receiverHP=encrypt(IDLE_HP), receiverName=encrypt(IDLE_NAME),
+                receiverBirthday=encrypt(IDLE_BIRTHDAY))
+
+
+def wait_expired(get_status, receipt_id, requested_at):
+    """Waits until a request made at `requested_at` (time.monotonic()) with expireIn
+    IDLE_EXPIRE_IN has run out, and checks that its status says so (state 2)."""
+    time.sleep(max(0.0, requested_at + IDLE_EXPIRE_IN + 0.5 - time.monotonic()))
+    check(get_status(CLIENT_CODE, receipt_id).state == 2, "expired state")
+
+
+def wrong_secret_key(service_class):
+    """The error code `service_class` (e.g. "NavercertService") raises when built with a wrong
+    SecretKey. In another process: the SDK's service classes are singletons."""
+    run = subprocess.run([sys.executable, "-c", """
+import os, barocert
+s = barocert.%s(os.environ["DOJANG_LINK_ID"], "U3dXeHFVKzBURXJCWHkvOVRWaklQRW5JMFZUVU1NU1E=")
+s.IPRestrictOnOff = False; s.UseStaticIP = False
+s.ServiceURL(os.environ["DOJANG_URL"]); s.AuthURL(os.environ["DOJANG_URL"])
+try:
+    s.getIdentityStatus(os.environ["DOJANG_CLIENT_CODE"], "1" * 32)
+except barocert.BarocertException as e:
+    print(e.code)
+""" % service_class], capture_output=True, text=True, check=True)
+    try:
+        return int(run.stdout)
+    except ValueError:
+        raise AssertionError("wrong SecretKey: " + run.stdout + run.stderr)
