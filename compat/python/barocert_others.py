@@ -108,6 +108,11 @@ r = pas.requestIdentity(CLIENT_CODE, PassIdentity(
     userAgreementYN=True, receiverInfoYN=True, appUseYN=False, useTssYN=False))
 st = wait_answered(pas.getIdentityStatus, r.receiptID)
 check(st.state == 1, "pass identity")
+# PASS's verify body must name the request's person: someone else's details verify nothing.
+expect_error(-44130008, pas.verifyIdentity, CLIENT_CODE, r.receiptID,
+             PassIdentityVerify(receiverHP=e(IDLE_HP), receiverName=e(NAME)))
+expect_error(-44130009, pas.verifyIdentity, CLIENT_CODE, r.receiptID,
+             PassIdentityVerify(receiverHP=e(HP), receiverName=e(IDLE_NAME)))
 v = pas.verifyIdentity(CLIENT_CODE, r.receiptID,
                        PassIdentityVerify(receiverHP=e(HP), receiverName=e(NAME)))
 check(openssl_content(v.signedData) == "본인인증 요청 원문", "pass identity signature")

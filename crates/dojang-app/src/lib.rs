@@ -257,6 +257,12 @@ pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
                     card.req_title, card.token
                 ));
             }
+            Some(TokenType::Url) => {
+                s.push_str(&format!(
+                    "  signs:   {} (open the link to read it)\n",
+                    card.token
+                ));
+            }
             _ => s.push_str(&format!("  signs:   {}\n", card.token)),
         }
     }

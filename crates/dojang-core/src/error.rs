@@ -101,9 +101,12 @@ pub enum ValidationError {
     /// `tokenType` missing.
     #[error("tokenType is required")]
     TokenTypeMissing,
-    /// `tokenType` not TEXT, HASH or PDF.
-    #[error("tokenType must be TEXT, HASH or PDF")]
+    /// `tokenType` not TEXT, HASH, PDF or URL.
+    #[error("tokenType must be TEXT, HASH, PDF or URL")]
     TokenTypeInvalid,
+    /// A URL token that is not an http(s) address without spaces.
+    #[error("a URL token must be an http:// or https:// address without spaces")]
+    TokenUrlInvalid,
     /// A HASH/PDF token that is not the base64url of 32 bytes.
     #[error("a HASH or PDF token must be the base64url SHA-256 of the document")]
     TokenHashInvalid,

@@ -272,13 +272,22 @@ fn token_type(v: Option<&str>) -> Result<TokenType, ValidationError> {
 }
 
 /// A document: a `HASH` or `PDF` token must be the base64url SHA-256 of the document (32
-/// bytes, with or without padding).
+/// bytes, with or without padding); a `URL` token an `http(s)://` address without spaces.
 fn document(
     title: String,
     token_type: TokenType,
     token: String,
 ) -> Result<Document, ValidationError> {
-    if token_type != TokenType::Text {
+    if token_type == TokenType::Url {
+        let rest = token
+            .strip_prefix("https://")
+            .or_else(|| token.strip_prefix("http://"));
+        let address =
+            |r: &str| !r.is_empty() && !r.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !rest.is_some_and(address) {
+            return Err(ValidationError::TokenUrlInvalid);
+        }
+    } else if token_type != TokenType::Text {
         let raw = token.trim_end_matches('=');
         let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(raw)
@@ -823,6 +832,27 @@ mod tests {
             v(RequestKind::Sign, &bad),
             Err(ValidationError::TokenTypeInvalid)
         );
+        // A URL token: an http(s) address without spaces, signed as written.
+        let mut url = sign.clone();
+        url.token_type = Some("URL".into());
+        url.token = Some("https://www.example.kr/약관?v=3".into());
+        let ok = v(RequestKind::Sign, &url).unwrap();
+        assert_eq!(ok.documents[0].token_type, TokenType::Url);
+        assert_eq!(ok.documents[0].token, "https://www.example.kr/약관?v=3");
+        for wrong in [
+            "www.example.kr",
+            "https://",
+            "https://a b",
+            "ftp://x",
+            "javascript:alert(1)",
+        ] {
+            url.token = Some(wrong.into());
+            assert_eq!(
+                v(RequestKind::Sign, &url),
+                Err(ValidationError::TokenUrlInvalid),
+                "{wrong}"
+            );
+        }
         bad.token_type = None;
         assert_eq!(
             v(RequestKind::Sign, &bad),

@@ -308,6 +308,9 @@ pub struct BarocertStatus {
     pub req_title: String,
     /// Sign: the document's title.
     pub sign_title: Option<String>,
+    /// The message on the card (NAVER and PASS `reqMessage`, KAKAO `extraMessage`).
+    #[serde(default)]
+    pub req_message: Option<String>,
     /// How the person confirmed: dojang's app always uses a PIN (`PIN`).
     pub auth_category: Option<String>,
     /// App-to-app return URL.

@@ -165,10 +165,12 @@ catalogue! {
     FieldNotForKind = -10201141, "A field does not belong to this request kind", "이 요청 종류에서 사용할 수 없는 필드가 있습니다";
     /// `tokenType` missing.
     TokenTypeMissing = -10201033, "tokenType is required", "토큰 유형(tokenType)을 입력하세요";
-    /// `tokenType` is not `TEXT`, `HASH` or `PDF`.
-    TokenTypeInvalid = -10201034, "tokenType must be TEXT, HASH or PDF", "토큰 유형은 TEXT, HASH, PDF 중 하나여야 합니다";
+    /// `tokenType` is not `TEXT`, `HASH`, `PDF` or `URL`.
+    TokenTypeInvalid = -10201034, "tokenType must be TEXT, HASH, PDF or URL", "토큰 유형은 TEXT, HASH, PDF, URL 중 하나여야 합니다";
     /// A `HASH` or `PDF` token that is not the base64url SHA-256 (32 bytes) of the document.
     TokenHashInvalid = -10201035, "A HASH or PDF token must be the base64url SHA-256 of the document", "HASH, PDF 토큰은 문서 SHA-256 값의 base64url이어야 합니다";
+    /// A `URL` token that is not an `http(s)://` address without spaces.
+    TokenUrlInvalid = -10201038, "A URL token must be an http:// or https:// address without spaces", "URL 토큰은 공백 없는 http:// 또는 https:// 주소여야 합니다";
     /// `tokens` missing or empty.
     TokensMissing = -10201036, "tokens is required (1 to 50 documents)", "서명할 문서 목록(tokens)을 입력하세요 (1~50건)";
     /// More than 50 documents.

@@ -74,15 +74,19 @@ pub enum TokenType {
     Hash,
     /// Like `HASH`, for a PDF document.
     Pdf,
+    /// A web address (`http(s)://…`, ≤ 2,800 characters) the app shows as a link to open; the
+    /// address itself is what is signed (PASS's `URL`).
+    Url,
 }
 
 impl TokenType {
-    /// `TEXT`, `HASH` or `PDF`.
+    /// `TEXT`, `HASH`, `PDF` or `URL`.
     pub const fn as_str(self) -> &'static str {
         match self {
             TokenType::Text => "TEXT",
             TokenType::Hash => "HASH",
             TokenType::Pdf => "PDF",
+            TokenType::Url => "URL",
         }
     }
 
@@ -92,6 +96,7 @@ impl TokenType {
             "TEXT" => Some(TokenType::Text),
             "HASH" => Some(TokenType::Hash),
             "PDF" => Some(TokenType::Pdf),
+            "URL" => Some(TokenType::Url),
             _ => None,
         }
     }

@@ -202,8 +202,10 @@ fn decrypt_body(call: &Call) -> Result<CreateRequest, ApiError> {
 ///   without a title (TOSS): "전자서명";
 /// * debit consent: without `bankServiceType` (NAVER, TOSS) it is `CMS`; PASS's `OPEN_BANK` is
 ///   shown as `FIRM` (an institution's own withdrawal); PASS sends neither the corporation
-///   (the relying party's name is used) nor the holder's birth date (the receiver's);
-/// * PASS's `URL` token type is signed as text (the URL itself).
+///   (the relying party's name is used) nor the holder's birth date (the receiver's); PASS's
+///   `token` and `bankWithdraw` are not shown or signed (dojang signs its consent text built from
+///   the bank fields).
+/// PASS's `URL` token type is the native `URL`: a link the app shows, the address signed.
 fn normalize(service: &Service, rp: &RelyingParty, obj: &mut serde_json::Map<String, Value>) {
     use serde_json::json;
     if let Some(m) = obj.remove("reqMessage") {
@@ -248,11 +250,9 @@ fn normalize(service: &Service, rp: &RelyingParty, obj: &mut serde_json::Map<Str
                 obj.insert("bankAccountBirthday".into(), b);
             }
             obj.remove("bankWithdraw");
+            obj.remove("token");
         }
         Kind::Sign | Kind::Login => {}
-    }
-    if obj.get("tokenType").and_then(Value::as_str) == Some("URL") {
-        obj.insert("tokenType".into(), json!("TEXT"));
     }
     // Fields of other products that the native API does not know are ignored by the parser;
     // these it knows but belong to no barocert call of this kind.
@@ -321,6 +321,7 @@ fn barocert_status(s: RequestStatus) -> BarocertStatus {
         call_center_num: s.call_center_num,
         req_title: s.req_title,
         sign_title: s.sign_title,
+        req_message: s.extra_message,
         auth_category: Some("PIN".to_owned()),
         return_url: s.return_url,
         token_type: s.token_type.map(|t| t.as_str().to_owned()),
@@ -343,7 +344,7 @@ fn barocert_status(s: RequestStatus) -> BarocertStatus {
 }
 
 /// Verify, once. The body is ignored (empty, `""` from Java, `{}`), except PASS's
-/// `{receiverHP, receiverName}`, which must decrypt.
+/// `{receiverHP, receiverName}`, which must decrypt and name the request's person.
 async fn verify(
     product: Product,
     State(state): State<AppState>,
@@ -354,10 +355,24 @@ async fn verify(
     let call = authenticate(&state, product, &service, &client_code, req, true).await?;
     let scope = call.service.scope;
     let refuse = |error: ApiError| Refusal { scope, error, lang };
+    let kind = native_kind(call.service);
     if product == Product::Pass {
-        decrypt_verify_body(&call).map_err(refuse)?;
+        let (hp, name) = decrypt_verify_body(&call).map_err(refuse)?;
+        // An unknown or foreign receipt gets verify's own refusal below.
+        if let Ok(member) = requests::receiver(&state, &call.rp, kind, &id).await {
+            let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+            if digits(&hp) != digits(member.person.phone.as_str()) {
+                return Err(refuse(ApiError::Detailed {
+                    code: ErrorCode::ReceiverNotFound,
+                    detail: "receiverHP is not the request's receiver".into(),
+                }));
+            }
+            if name.trim() != member.person.name.as_str() {
+                return Err(refuse(ErrorCode::ReceiverNameMismatch.into()));
+            }
+        }
     }
-    let v = requests::verify(&state, &call.rp, native_kind(call.service), &id)
+    let v = requests::verify(&state, &call.rp, kind, &id)
         .await
         .map_err(refuse)?;
     let login_by_tx = product == Product::Kakao && call.service.kind == Kind::Login;
@@ -365,9 +380,10 @@ async fn verify(
 }
 
 /// PASS's verify body: the receiver's phone and name, encrypted; they must decrypt.
-fn decrypt_verify_body(call: &Call) -> Result<(), ApiError> {
+fn decrypt_verify_body(call: &Call) -> Result<(String, String), ApiError> {
     let v: Value = serde_json::from_slice(call.body.trim_ascii())
         .map_err(|_| ApiError::Code(ErrorCode::MalformedJson))?;
+    let mut out = Vec::with_capacity(2);
     for field in ["receiverHP", "receiverName"] {
         let value = v
             .get(field)
@@ -376,14 +392,17 @@ fn decrypt_verify_body(call: &Call) -> Result<(), ApiError> {
                 code: ErrorCode::FieldType,
                 detail: format!("{field} is required"),
             })?;
-        call.mode
-            .decrypt(call.rp.secret.as_bytes(), value)
-            .map_err(|e| ApiError::Detailed {
-                code: ErrorCode::EncryptedFieldInvalid,
-                detail: format!("{field}: {e}"),
-            })?;
+        out.push(
+            call.mode
+                .decrypt(call.rp.secret.as_bytes(), value)
+                .map_err(|e| ApiError::Detailed {
+                    code: ErrorCode::EncryptedFieldInvalid,
+                    detail: format!("{field}: {e}"),
+                })?,
+        );
     }
-    Ok(())
+    let name = out.pop().unwrap_or_default();
+    Ok((out.pop().unwrap_or_default(), name))
 }
 
 fn barocert_result(v: VerifyResult, login_by_tx: bool) -> BarocertResult {
@@ -470,7 +489,12 @@ mod tests {
         assert_eq!(multi["tokens"][0]["signTitle"], "문서 1");
         assert_eq!(multi["tokens"][1]["signTitle"], "t");
         let url = normalized(Product::Pass, "Sign", json!({"tokenType": "URL"}));
-        assert_eq!(url["tokenType"], "TEXT");
+        assert_eq!(url["tokenType"], "URL", "kept: the native API knows URL");
+        let cms = normalized(Product::Pass, "CMS", json!({"token": "원문"}));
+        assert!(
+            cms.get("token").is_none(),
+            "PASS CMS's token is not the consent"
+        );
         let identity = normalized(Product::Kakao, "Identity", json!({"tokenType": "TEXT"}));
         assert!(identity.get("tokenType").is_none());
     }

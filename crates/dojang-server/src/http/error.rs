@@ -100,6 +100,7 @@ fn validation_code(v: ValidationError) -> ErrorCode {
         V::TokenTypeMissing => C::TokenTypeMissing,
         V::TokenTypeInvalid => C::TokenTypeInvalid,
         V::TokenHashInvalid => C::TokenHashInvalid,
+        V::TokenUrlInvalid => C::TokenUrlInvalid,
         V::TokensMissing => C::TokensMissing,
         V::TokensTooMany => C::TokensTooMany,
         V::CallCenterNameTooLong => C::CallCenterNameTooLong,
@@ -253,6 +254,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::TokenTypeMissing
         | C::TokenTypeInvalid
         | C::TokenHashInvalid
+        | C::TokenUrlInvalid
         | C::TokensMissing
         | C::TokensTooMany
         | C::CallCenterNameTooLong
@@ -526,6 +528,7 @@ mod tests {
             ValidationError::TokenTypeMissing,
             ValidationError::TokenTypeInvalid,
             ValidationError::TokenHashInvalid,
+            ValidationError::TokenUrlInvalid,
             ValidationError::TokensMissing,
             ValidationError::TokensTooMany,
             ValidationError::CallCenterNameTooLong,

@@ -1,6 +1,7 @@
 //! What relying parties do with requests of every kind: create, status (with long poll),
 //! verify once, cancel.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -164,6 +165,20 @@ async fn owned(
 ) -> Result<Request, ApiError> {
     let mine = |r: &Request| r.client_code == rp.client_code && r.kind == kind;
     super::visible_request(state, receipt_id, mine, ErrorCode::ReceiptNotFound).await
+}
+
+/// The person a request of this relying party is for (read-only: nothing is verified).
+pub async fn receiver(
+    state: &AppState,
+    rp: &RelyingParty,
+    kind: RequestKind,
+    receipt_id: &str,
+) -> Result<Arc<dojang_core::Member>, ApiError> {
+    let r = owned(state, rp, kind, receipt_id).await?;
+    state
+        .member(r.member_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("member of {} is missing", r.receipt_id)))
 }
 
 /// The `wait` query parameter: 0–30 whole seconds.

@@ -530,6 +530,34 @@ async fn naver_and_pass_through_the_rust_client() {
         .await
         .unwrap_err();
     assert_eq!(code_of(&e), error_code(441, ErrorCode::MalformedJson));
+    // The body must name the request's person; a wrong one verifies nothing.
+    let other_phone = json!({"receiverHP": enc("01099999999"), "receiverName": enc(NAME)});
+    let e = bc
+        .verify_in(
+            Product::Pass,
+            "Identity",
+            cc,
+            &r.receipt_id,
+            Some(&other_phone),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), error_code(441, ErrorCode::ReceiverNotFound));
+    let other_name = json!({"receiverHP": enc(PHONE), "receiverName": enc("김아무개")});
+    let e = bc
+        .verify_in(
+            Product::Pass,
+            "Identity",
+            cc,
+            &r.receipt_id,
+            Some(&other_name),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&e),
+        error_code(441, ErrorCode::ReceiverNameMismatch)
+    );
     let proof = json!({"receiverHP": enc(PHONE), "receiverName": enc(NAME)});
     let v = bc
         .verify_in(Product::Pass, "Identity", cc, &r.receipt_id, Some(&proof))
