@@ -205,6 +205,7 @@ fn decrypt_body(call: &Call) -> Result<CreateRequest, ApiError> {
 ///   (the relying party's name is used) nor the holder's birth date (the receiver's); PASS's
 ///   `token` and `bankWithdraw` are not shown or signed (dojang signs its consent text built from
 ///   the bank fields).
+///
 /// PASS's `URL` token type is the native `URL`: a link the app shows, the address signed.
 fn normalize(service: &Service, rp: &RelyingParty, obj: &mut serde_json::Map<String, Value>) {
     use serde_json::json;
