@@ -13,6 +13,8 @@
 #   DOJANG_RECEIVER_NAME, DOJANG_RECEIVER_HP, DOJANG_RECEIVER_BIRTHDAY   the approving person
 #   DOJANG_IDLE_NAME, DOJANG_IDLE_HP, DOJANG_IDLE_BIRTHDAY   a person whose app never answers
 #   DOJANG_SERVER_LOG   the server's log (one line per request: method, path, status)
+#   DOJANG_BIN, DOJANG_APP   the `dojang` and `dojang-app` binaries in use
+#   DOJANG_RECEIVER_PROFILE  홍길동's app profile, DOJANG_PIN its PIN (to open app-to-app requests)
 #
 # and stops everything afterwards. Usage: compat/with-server.sh <command> [args…]
 set -euo pipefail
@@ -114,6 +116,8 @@ listen() {
   wait_for "$work/app-$(basename "$1").log" '"connected"' 30 >/dev/null
 }
 enrol "$work/approver" "$DOJANG_RECEIVER_NAME" "$DOJANG_RECEIVER_HP" "$DOJANG_RECEIVER_BIRTHDAY"
+DOJANG_BIN="$dojang" DOJANG_APP="$app" DOJANG_RECEIVER_PROFILE="$work/approver"
+export DOJANG_BIN DOJANG_APP DOJANG_RECEIVER_PROFILE
 listen "$work/approver" --auto-approve
 # A second person whose app shows every request and answers none (expiry, verify too early).
 DOJANG_IDLE_NAME=김철수

@@ -1,6 +1,6 @@
 // LinkHub's barocert Node SDK (1.8.0, unmodified) against dojang, KAKAO product: every request /
-// status / verify call, fields wrapped with the SDK's `_encrypt`, as its own test files do, and
-// the refusals: verify twice, verify before the person answered, an expired request, an unknown
+// status / verify call (verifyLogin by the txID of an app-to-app login), fields wrapped with the
+// SDK's `_encrypt`, as its own test files do, and the refusals: verify twice, verify before the person answered, an expired request, an unknown
 // receipt, a title over 40 characters and a wrong SecretKey.
 // Node's quirks meet the server here: bodies drop falsy values, x-bc-date carries
 // milliseconds from the local clock, GETs carry no version header.
@@ -9,7 +9,7 @@
 const barocert = require('barocert');
 const {
   env, CLIENT_CODE, IDLE_EXPIRE_IN, check, finish, barocertConfig, promised, receiver, idlePerson,
-  expired, wrongSecretKey, opensslContent,
+  expired, wrongSecretKey, opensslContent, appToAppLogin,
 } = require('./judge');
 
 barocert.config(barocertConfig());
@@ -77,6 +77,14 @@ const person = () => ({
   v = await call('verifyCMS', CLIENT_CODE, r.receiptID);
   check(opensslContent(v.signedData).includes('32-12-1234-1234'), 'cms');
   receiver(v);
+
+  // 간편로그인: verifyLogin by the txID the person's app returned with; once only.
+  const txID = appToAppLogin('login-nonce-js');
+  v = await call('verifyLogin', CLIENT_CODE, txID);
+  check(v.txID === txID && v.state === 1, 'login verify');
+  check(opensslContent(v.signedData) === 'login-nonce-js', 'login signature');
+  receiver(v);
+  await expectError(-40530003, 'verifyLogin', CLIENT_CODE, txID);
 
   // Refusals: an unknown receipt, a title over 40 characters, a wrong SecretKey, and expiry.
   await expectError(-40130001, 'getIdentityStatus', CLIENT_CODE, '1'.repeat(32));

@@ -110,6 +110,22 @@ module.exports = {
     if (!/^-\d+$/.test(out)) throw new Error(`${serviceName} with a wrong SecretKey: ${out}`);
     return Number(out);
   },
+  // The txID of a simple login approved on 홍길동's phone: dojang's native API asks for it
+  // app-to-app (`dojang rp login request --app-to-app`), the person's app opens its scheme URL
+  // (`dojang-app open`) and returns to the relying party with the txID that KAKAO's verifyLogin
+  // takes (Kakao's own app-to-app login starts in the Kakao app).
+  appToAppLogin(token) {
+    const asked = execFileSync(env.DOJANG_BIN, ['rp', 'login', 'request',
+      '--name', env.DOJANG_RECEIVER_NAME, '--phone', env.DOJANG_RECEIVER_HP,
+      '--birth', env.DOJANG_RECEIVER_BIRTHDAY, '--token', token,
+      '--app-to-app', 'https://rp.example.org/back'],
+    { env: { ...env, DOJANG_SECRET: env.DOJANG_SECRET_KEY } });
+    const opened = execFileSync(env.DOJANG_APP, ['--profile', env.DOJANG_RECEIVER_PROFILE,
+      'open', JSON.parse(asked.toString()).scheme]).toString();
+    const m = /txID=([0-9a-f]{40})/.exec(opened);
+    if (!m) throw new Error(`no txID in: ${opened}`);
+    return m[1];
+  },
   // The content of a base64 SignedData, after `openssl cms -verify` against dojang's CA.
   opensslContent(signedData) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'judge-'));

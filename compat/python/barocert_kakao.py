@@ -112,6 +112,14 @@ result = service.verifyCMS(CLIENT_CODE, receipt.receiptID)
 check("32-12-1234-1234" in openssl_content(result.signedData), "cms signedData")
 receiver(result)
 
+# 간편로그인: verifyLogin by the txID the person's app returned with; once only.
+tx_id = judge.app_to_app_login("login-nonce-py")
+result = service.verifyLogin(CLIENT_CODE, tx_id)
+check(result.txID == tx_id and result.state == 1, "login verify")
+check(openssl_content(result.signedData) == "login-nonce-py", "login signedData")
+receiver(result)
+expect_error(-40530003, service.verifyLogin, CLIENT_CODE, tx_id)
+
 # Refusals, each with its code in barocert's pattern.
 expect_error(-40130001, service.getIdentityStatus, CLIENT_CODE, "1" * 32)
 too_long = KakaoIdentity(

@@ -94,6 +94,25 @@ def wait_expired(get_status, receipt_id, requested_at):
     check(get_status(CLIENT_CODE, receipt_id).state == 2, "expired state")
 
 
+def app_to_app_login(token):
+    """The txID of a simple login approved on 홍길동's phone. Kakao's app-to-app login starts
+    in the Kakao app; dojang's starts with the native API (`dojang rp login request
+    --app-to-app`), whose scheme URL the person's app opens (`dojang-app open`); the app returns
+    to the relying party with the txID, which KAKAO's verifyLogin takes."""
+    import json
+    import re
+    env = dict(os.environ, DOJANG_SECRET=os.environ["DOJANG_SECRET_KEY"])
+    asked = subprocess.run([os.environ["DOJANG_BIN"], "rp", "login", "request", "--name", NAME,
+                            "--phone", HP, "--birth", BIRTHDAY, "--token", token,
+                            "--app-to-app", "https://rp.example.org/back"],
+                           env=env, capture_output=True, text=True, check=True)
+    opened = subprocess.run([os.environ["DOJANG_APP"], "--profile",
+                             os.environ["DOJANG_RECEIVER_PROFILE"], "open",
+                             json.loads(asked.stdout)["scheme"]],
+                            capture_output=True, text=True, check=True)
+    return re.search(r"txID=([0-9a-f]{40})", opened.stdout).group(1)
+
+
 def wrong_secret_key(service_class):
     """The error code `service_class` (e.g. "NavercertService") raises when built with a wrong
     SecretKey. In another process: the SDK's service classes are singletons."""

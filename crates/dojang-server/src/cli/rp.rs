@@ -93,7 +93,7 @@ struct RequestArgs {
     /// The text the app signs (identity, login, sign).
     #[arg(long)]
     token: Option<String>,
-    /// TEXT, HASH or PDF (sign; the default type of multi-sign documents).
+    /// TEXT, HASH, PDF or URL (sign; the default type of multi-sign documents).
     #[arg(long)]
     token_type: Option<String>,
     /// A multi-sign document as `TITLE|TYPE|TOKEN` (repeat for each document).
