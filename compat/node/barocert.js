@@ -1,7 +1,8 @@
 // LinkHub's barocert Node SDK (1.8.0, unmodified) against dojang, KAKAO product: every request /
 // status / verify call (verifyLogin by the txID of an app-to-app login), fields wrapped with the
-// SDK's `_encrypt`, as its own test files do, and the refusals: verify twice, verify before the person answered, an expired request, an unknown
-// receipt, a title over 40 characters and a wrong SecretKey.
+// SDK's `_encrypt`, as its own test files do, and the refusals: verify twice, verify before the
+// person answered, an expired request, an unknown receipt, a title over 40 characters and a
+// wrong SecretKey.
 // Node's quirks meet the server here: bodies drop falsy values, x-bc-date carries
 // milliseconds from the local clock, GETs carry no version header.
 // Run by compat/run.sh inside compat/with-server.sh.
