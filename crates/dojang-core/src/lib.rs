@@ -23,7 +23,7 @@ pub mod settings;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, ValidationError};
 pub use ids::{ClientCode, DeviceId, EnrolmentId, MemberId, ReceiptId};
-pub use member::{CertificateRecord, Device, Member, OutboxMessage};
+pub use member::{CertificateRecord, Device, Member, OutboxMessage, RevokedCertificate};
 pub use party::{RelyingParty, SecretKey};
 pub use person::{Birthday, Person, PersonName, Phone};
 pub use request::{Document, NewRequest, Request, RequestKind, RequestOptions, RequestState};

@@ -50,6 +50,19 @@ pub struct CertificateRecord {
     pub not_after: OffsetDateTime,
     /// Revoked (or superseded) at.
     pub revoked_at: Option<OffsetDateTime>,
+    /// Why, as an RFC 5280 CRLReason number (4 superseded, 1 keyCompromise, …), when revoked.
+    pub revocation_reason: Option<u8>,
+}
+
+/// A revoked certificate, as the CRL lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedCertificate {
+    /// Serial, lower-case hex.
+    pub serial: String,
+    /// When.
+    pub revoked_at: OffsetDateTime,
+    /// RFC 5280 CRLReason number (0 when unknown).
+    pub reason: u8,
 }
 
 impl CertificateRecord {

@@ -4,7 +4,13 @@
 use core::fmt;
 
 use const_oid::db::rfc4519::{COMMON_NAME, COUNTRY_NAME, ORGANIZATION_NAME, SERIAL_NUMBER};
-use der::{Decode, Encode, asn1::OctetString, pem::LineEnding, referenced::OwnedToRef};
+use const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_AD_OCSP};
+use der::{
+    Decode, Encode,
+    asn1::{Ia5String, OctetString},
+    pem::LineEnding,
+    referenced::OwnedToRef,
+};
 use p256::{
     ecdsa::{DerSignature, SigningKey},
     elliptic_curve::Generate,
@@ -21,7 +27,10 @@ use x509_cert::{
     ext::{
         Extension, ToExtension,
         pkix::{
-            AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+            AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
+            CrlDistributionPoints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+            crl::dp::DistributionPoint,
+            name::{DistributionPointName, GeneralName},
         },
     },
     name::Name,
@@ -41,6 +50,42 @@ use crate::{
 
 /// Upper bound of a CN, O or serialNumber value in characters (RFC 5280 ub-common-name etc.).
 const MAX_NAME_CHARS: usize = 64;
+
+/// The certificate policy of dojang's end-entity certificates: an OID under the `2.25` arc
+/// (ITU-T X.667: a UUID as an OID, needing no registration), UUID
+/// 70139ea2-7955-44d5-b632-64fabc0b297a. docs/pki.md says what it promises.
+pub const POLICY_OID: &str = "2.25.148975406661453213711174130524832344442";
+
+/// [`POLICY_OID`] as DER contents octets. Its last arc is 128 bits wide, beyond what
+/// `const-oid` represents, so the `certificatePolicies` value is written here by hand:
+/// `SEQUENCE { SEQUENCE { OBJECT IDENTIFIER } }`, no qualifiers.
+const POLICY_OID_DER: [u8; 20] = [
+    0x69, 0x81, 0xe0, 0x93, 0xcf, 0xa8, 0xcf, 0x95, 0xaa, 0x93, 0xab, 0xb6, 0x99, 0x99, 0x9f, 0xab,
+    0xe0, 0xac, 0xd2, 0x7a,
+];
+
+fn certificate_policies() -> der::Result<Extension> {
+    let mut value = vec![0x30, 0x18, 0x30, 0x16, 0x06, 0x14];
+    value.extend_from_slice(&POLICY_OID_DER);
+    Ok(Extension {
+        extn_id: const_oid::db::rfc5280::ID_CE_CERTIFICATE_POLICIES,
+        critical: false,
+        extn_value: OctetString::new(value)?,
+    })
+}
+
+/// Where relying parties fetch revocation data and the CA certificate: written into every
+/// end-entity certificate (CRL distribution point; authority information access with OCSP
+/// and caIssuers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicationUrls {
+    /// The CRL (`…/pki/crl`).
+    pub crl: String,
+    /// The OCSP responder (`…/pki/ocsp`).
+    pub ocsp: String,
+    /// The CA certificate, DER (`…/pki/ca.crt`).
+    pub ca_issuers: String,
+}
 
 /// What the root certificate says about the CA.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,8 +174,11 @@ pub struct CertificateAuthority {
     /// C and O of the CA subject, copied verbatim into end-entity subjects.
     ee_name_prefix: Vec<AttributeTypeAndValue>,
     key_id: Vec<u8>,
+    /// The subjectPublicKey bits (what OCSP's issuerKeyHash hashes).
+    public_key_bits: Vec<u8>,
     serial_hex: String,
     not_after: OffsetDateTime,
+    urls: Option<PublicationUrls>,
 }
 
 impl fmt::Debug for CertificateAuthority {
@@ -217,6 +265,11 @@ impl CertificateAuthority {
         let key_pem = key
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(PkiError::encoding)?;
+        let public_key_bits = tbs
+            .subject_public_key_info()
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
         let subject = tbs.subject().clone();
         let ee_name_prefix = subject
             .iter()
@@ -232,7 +285,32 @@ impl CertificateAuthority {
             subject,
             ee_name_prefix,
             key_id,
+            public_key_bits,
+            urls: None,
         })
+    }
+
+    /// Write these URLs into the certificates issued from now on.
+    #[must_use]
+    pub fn with_urls(mut self, urls: PublicationUrls) -> Self {
+        self.urls = Some(urls);
+        self
+    }
+
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    pub(crate) fn subject_name(&self) -> &Name {
+        &self.subject
+    }
+
+    pub(crate) fn key_id(&self) -> &[u8] {
+        &self.key_id
+    }
+
+    pub(crate) fn public_key_bits(&self) -> &[u8] {
+        &self.public_key_bits
     }
 
     /// The root certificate, DER.
@@ -303,6 +381,7 @@ impl CertificateAuthority {
             issuer: self.subject.clone(),
             subject,
             authority_key_id: &self.key_id,
+            urls: self.urls.as_ref(),
         };
         let (serial, serial_hex) = random_serial()?;
         let cert = CertificateBuilder::new(profile, serial, validity, req.csr.spki().clone())
@@ -333,6 +412,7 @@ struct EndEntityProfile<'a> {
     issuer: Name,
     subject: Name,
     authority_key_id: &'a [u8],
+    urls: Option<&'a PublicationUrls>,
 }
 
 impl BuilderProfile for EndEntityProfile<'_> {
@@ -366,6 +446,29 @@ impl BuilderProfile for EndEntityProfile<'_> {
             ..Default::default()
         };
         extensions.push(aki.to_extension(subject, &extensions)?);
+        extensions.push(certificate_policies()?);
+        if let Some(urls) = self.urls {
+            let uri = |s: &str| -> x509_cert::builder::Result<GeneralName> {
+                Ok(GeneralName::UniformResourceIdentifier(Ia5String::new(s)?))
+            };
+            let crl = CrlDistributionPoints(vec![DistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(vec![uri(&urls.crl)?])),
+                reasons: None,
+                crl_issuer: None,
+            }]);
+            extensions.push(crl.to_extension(subject, &extensions)?);
+            let aia = AuthorityInfoAccessSyntax(vec![
+                AccessDescription {
+                    access_method: ID_AD_OCSP,
+                    access_location: uri(&urls.ocsp)?,
+                },
+                AccessDescription {
+                    access_method: ID_AD_CA_ISSUERS,
+                    access_location: uri(&urls.ca_issuers)?,
+                },
+            ]);
+            extensions.push(aia.to_extension(subject, &extensions)?);
+        }
         Ok(extensions)
     }
 }

@@ -8,6 +8,11 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PkiError {
+    // ----- Revocation --------------------------------------------------------------------------
+    /// An OCSP request that cannot be read: not DER, no certificates or too many, too large.
+    #[error("malformed OCSP request: {0}")]
+    MalformedOcspRequest(String),
+
     // ----- CA set-up and issuance inputs -------------------------------------------------------
     /// The CA profile cannot be used: an empty name, a country that is not two upper-case
     /// letters, or a validity of zero years.

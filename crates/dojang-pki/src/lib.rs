@@ -17,13 +17,20 @@ mod csr;
 mod error;
 mod key;
 mod name;
+mod revocation;
 mod times;
 
-pub use ca::{CaProfile, CertificateAuthority, IssueRequest, IssuedCertificate};
+pub use ca::{
+    CaProfile, CertificateAuthority, IssueRequest, IssuedCertificate, POLICY_OID, PublicationUrls,
+};
 pub use cms::{VerifiedSignature, Verifier};
 pub use csr::{CheckedCsr, check_csr};
 pub use error::PkiError;
 pub use key::DeviceKey;
+pub use revocation::{
+    CertState, MAX_OCSP_QUESTIONS, MAX_OCSP_REQUEST_LEN, OcspFailure, OcspQuestion, OcspQuestions,
+    RevocationReason, Revoked,
+};
 
 use base64::Engine as _;
 use der::Decode as _;

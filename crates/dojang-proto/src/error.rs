@@ -311,6 +311,8 @@ catalogue! {
     SignerNotReceiver = -10500007, "The signer certificate does not belong to the receiver", "서명자 인증서가 요청 대상자의 것이 아닙니다";
     /// The signing time is outside the request's lifetime.
     SigningTimeOutOfRange = -10500008, "The signing time is outside the request's lifetime", "서명 시각이 요청 유효 기간을 벗어났습니다";
+    /// The signer certificate was revoked (superseded, reported lost, or by the operator).
+    SignerCertificateRevoked = -10500009, "The signer certificate has been revoked", "서명자 인증서가 폐지되었습니다";
 
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.

@@ -30,6 +30,10 @@ pub const DEVICE_REQUEST_DECLINE: &str = "/device/v1/requests/{receipt_id}/decli
 pub const PKI_CA_PEM: &str = "/pki/ca.pem";
 /// `GET` — the CA certificate, DER.
 pub const PKI_CA_DER: &str = "/pki/ca.crt";
+/// The CRL, DER (`application/pkix-crl`).
+pub const PKI_CRL: &str = "/pki/crl";
+/// The OCSP responder: `POST` a DER request, or `GET /pki/ocsp/{base64 request}` (RFC 6960 A.1).
+pub const PKI_OCSP: &str = "/pki/ocsp";
 /// `GET` — the OpenAPI 3.1 document of the native relying-party API (no authentication).
 pub const OPENAPI: &str = "/v1/openapi.json";
 /// `GET` — the API reference page, rendered from the OpenAPI document (no authentication).

@@ -206,6 +206,10 @@ pub struct CaConfig {
     pub country: String,
     /// Validity of the root, years.
     pub validity_years: u32,
+    /// The address relying parties reach this server at, written into every certificate as
+    /// the base of its CRL, OCSP and CA-certificate URLs (`<public_url>/pki/crl`, …). Empty:
+    /// `http://<listen address>`, right for one machine only.
+    pub public_url: String,
 }
 
 impl Default for CaConfig {
@@ -216,6 +220,20 @@ impl Default for CaConfig {
             organization: p.organization,
             country: p.country,
             validity_years: p.validity_years,
+            public_url: String::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The base of the URLs written into certificates: `ca.public_url`, else
+    /// `http://<listen>` (the bound address when known).
+    pub fn public_url(&self, bound: Option<SocketAddr>) -> String {
+        let url = self.ca.public_url.trim().trim_end_matches('/');
+        if url.is_empty() {
+            format!("http://{}", bound.unwrap_or(self.listen))
+        } else {
+            url.to_owned()
         }
     }
 }
@@ -322,6 +340,16 @@ impl Config {
         }
         if !(1..=50).contains(&self.ca.validity_years) {
             return err("ca.validity_years must be between 1 and 50");
+        }
+        let url = self.ca.public_url.trim();
+        if !url.is_empty()
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || !url.is_ascii()
+                || url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '?' || c == '#'))
+        {
+            return err("ca.public_url must be an http:// or https:// URL without query or spaces");
         }
         if self.max_body_bytes < 1024 {
             return err("max_body_bytes must be at least 1024");

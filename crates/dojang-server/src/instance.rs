@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use dojang_pki::{CaProfile, CertificateAuthority};
+use dojang_pki::{CaProfile, CertificateAuthority, PublicationUrls};
+use dojang_proto::paths;
 use dojang_store::{DataKeys, PoolOptions, Store};
 use time::OffsetDateTime;
 
@@ -85,11 +86,21 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Open (and on first use, initialise) the data directory and the database.
-    pub async fn open(config: &Config, now: OffsetDateTime) -> Result<Self, InstanceError> {
+    /// Open (and on first use, initialise) the data directory and the database. `public_url`
+    /// is the base of the URLs the CA writes into certificates ([`Config::public_url`]).
+    pub async fn open(
+        config: &Config,
+        now: OffsetDateTime,
+        public_url: &str,
+    ) -> Result<Self, InstanceError> {
         let dir = &config.data_dir;
         create_private_dir(dir)?;
         let (ca, ca_origin, ca_cert_path, ca_key_path) = ensure_ca(dir, config, now)?;
+        let ca = ca.with_urls(PublicationUrls {
+            crl: format!("{public_url}{}", paths::PKI_CRL),
+            ocsp: format!("{public_url}{}", paths::PKI_OCSP),
+            ca_issuers: format!("{public_url}{}", paths::PKI_CA_DER),
+        });
         let keys = Arc::new(ensure_data_key(dir)?);
         let store = dojang_store::open(
             &config.database_url(),
@@ -245,7 +256,9 @@ mod tests {
             ..Config::default()
         };
         let now = OffsetDateTime::now_utc();
-        let a = Instance::open(&config, now).await.unwrap();
+        let a = Instance::open(&config, now, "http://127.0.0.1:8080")
+            .await
+            .unwrap();
         assert_eq!(a.ca_origin, CaOrigin::Created);
         #[cfg(unix)]
         {
@@ -257,7 +270,9 @@ mod tests {
         }
         let key_before = std::fs::read(&a.ca_key_path).unwrap();
         drop(a);
-        let b = Instance::open(&config, now).await.unwrap();
+        let b = Instance::open(&config, now, "http://127.0.0.1:8080")
+            .await
+            .unwrap();
         assert_eq!(b.ca_origin, CaOrigin::Loaded);
         assert_eq!(std::fs::read(&b.ca_key_path).unwrap(), key_before);
     }
@@ -269,13 +284,13 @@ mod tests {
             data_dir: tmp.path().to_owned(),
             ..Config::default()
         };
-        let a = Instance::open(&config, OffsetDateTime::now_utc())
+        let a = Instance::open(&config, OffsetDateTime::now_utc(), "http://127.0.0.1:8080")
             .await
             .unwrap();
         let pem = std::fs::read(&a.ca_cert_path).unwrap();
         std::fs::remove_file(&a.ca_key_path).unwrap();
         drop(a);
-        let e = Instance::open(&config, OffsetDateTime::now_utc())
+        let e = Instance::open(&config, OffsetDateTime::now_utc(), "http://127.0.0.1:8080")
             .await
             .unwrap_err();
         assert!(e.to_string().contains("missing"), "{e}");

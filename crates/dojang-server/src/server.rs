@@ -110,7 +110,19 @@ impl Server {
             )),
             None => None,
         };
-        let instance = Instance::open(config, options.clock.now()).await?;
+        // Bound first: certificates carry URLs built on the address (when not configured).
+        let listener = listen(config.listen).map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let public_url = config.public_url(Some(addr));
+        let instance = Instance::open(config, options.clock.now(), &public_url).await?;
         let sms = match options.sms {
             Some(g) => g,
             None => sms::from_config(&config.sms, instance.store.clone(), options.clock.clone())?,
@@ -126,16 +138,6 @@ impl Server {
             webhooks: crate::webhook::WebhookSettings::from_config(config),
         })?;
         let background = crate::webhook::spawn(state.clone());
-        let listener = listen(config.listen).map_err(|source| ServerError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ServerError::Listen {
-                addr: config.listen,
-                source,
-            })?;
         let app = crate::http::router(state.clone());
         let (tls_addr, tls_task) = match tls {
             Some((tls_listen, tls_config)) => {

@@ -56,6 +56,8 @@ pub struct Inner {
     pub changes: tokio::sync::broadcast::Sender<dojang_core::ReceiptId>,
     /// The webhook sender.
     pub webhooks: Webhooks,
+    /// The last CRL built (`service::revocation::crl`).
+    pub crl: tokio::sync::Mutex<Option<crate::service::revocation::CachedCrl>>,
     parties: TtlCache<String, RelyingParty>,
     members_by_lookup: TtlCache<(String, String), Member>,
     members: TtlCache<MemberId, Member>,
@@ -119,6 +121,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             changes: tokio::sync::broadcast::channel(1024).0,
             webhooks: Webhooks::new(p.webhooks)?,
+            crl: tokio::sync::Mutex::new(None),
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
             members: TtlCache::new(MEMBER_TTL),

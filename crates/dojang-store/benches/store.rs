@@ -87,6 +87,7 @@ fn store(c: &mut Criterion) {
                     not_before: now,
                     not_after: now + Duration::from_secs(86_400),
                     revoked_at: None,
+                    revocation_reason: None,
                 },
                 now,
             })

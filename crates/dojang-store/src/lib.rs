@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use dojang_core::enrolment::Enrolment;
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
-    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind,
+    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RevokedCertificate,
 };
 use time::OffsetDateTime;
 
@@ -238,6 +238,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError>;
     /// A certificate by serial (lower-case hex).
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+    /// A member's certificates, newest first.
+    async fn certificates_of(&self, member: MemberId)
+    -> Result<Vec<CertificateRecord>, StoreError>;
+    /// The newest certificates of anyone, at most `limit`.
+    async fn recent_certificates(&self, limit: u32) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// Revoke a certificate at `at` for `reason` (RFC 5280 CRLReason), unless it is revoked
+    /// already: the record afterwards, or `None` (unknown, or revoked before).
+    async fn revoke_certificate(
+        &self,
+        serial: &str,
+        at: OffsetDateTime,
+        reason: u8,
+    ) -> Result<Option<CertificateRecord>, StoreError>;
+    /// Every revoked certificate, earliest revocation first (what the CRL lists).
+    async fn revoked_certificates(&self) -> Result<Vec<RevokedCertificate>, StoreError>;
+    /// How many certificates are revoked and the latest revocation (Unix ms): it changes with
+    /// every revocation, so a cached CRL is current while it stays the same.
+    async fn revocation_marker(&self) -> Result<(i64, Option<i64>), StoreError>;
+    /// The members with this phone number, whatever their birth date.
+    async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError>;
 
     /// Record a new request.
     async fn insert_request(&self, r: &Request) -> Result<(), StoreError>;

@@ -9,6 +9,7 @@ use dojang_core::enrolment::Enrolment;
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
     OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestState,
+    RevokedCertificate,
 };
 use sqlx::Pool;
 use sqlx::Postgres as Db;
@@ -90,7 +91,29 @@ impl SqlStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool, keys })
+        let store = Self { pool, keys };
+        store.backfill_phone_lookups().await?;
+        Ok(store)
+    }
+
+    /// Schema v4 added `members.phone_lookup`; rows older than it get theirs here, in batches.
+    async fn backfill_phone_lookups(&self) -> Result<(), StoreError> {
+        loop {
+            let rows = sqlx::query_as::<Db, MemberRow>(q::MEMBERS_WITHOUT_PHONE_LOOKUP)
+                .fetch_all(&self.pool)
+                .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for row in rows {
+                let m = row.into_domain(&self.keys)?;
+                sqlx::query(q::SET_PHONE_LOOKUP)
+                    .bind(rows::phone_lookup(&self.keys, &m.person.phone))
+                    .bind(m.id.to_string())
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
     }
 
     /// Waiting and unexpired → a final state with a reason.
@@ -268,6 +291,7 @@ impl Store for SqlStore {
                 .bind(&m.birthday_enc)
                 .bind(&m.ci)
                 .bind(m.created_at)
+                .bind(&m.phone_lookup)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| unique_to_conflict(e, "member"))?;
@@ -318,6 +342,72 @@ impl Store for SqlStore {
             .await?
             .map(|r| r.into_domain(&self.keys))
             .transpose()
+    }
+
+    async fn certificates_of(
+        &self,
+        member: MemberId,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::CERTIFICATES_OF_MEMBER)
+            .bind(member.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn recent_certificates(&self, limit: u32) -> Result<Vec<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::RECENT_CERTIFICATES)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn revoke_certificate(
+        &self,
+        serial: &str,
+        at: OffsetDateTime,
+        reason: u8,
+    ) -> Result<Option<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::REVOKE_CERTIFICATE)
+            .bind(ms(at))
+            .bind(i32::from(reason))
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn revoked_certificates(&self) -> Result<Vec<RevokedCertificate>, StoreError> {
+        sqlx::query_as::<Db, rows::RevokedRow>(q::REVOKED_CERTIFICATES)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(rows::RevokedRow::into_domain)
+            .collect()
+    }
+
+    async fn revocation_marker(&self) -> Result<(i64, Option<i64>), StoreError> {
+        Ok(
+            sqlx::query_as::<Db, (i64, Option<i64>)>(q::REVOCATION_MARKER)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError> {
+        sqlx::query_as::<Db, MemberRow>(q::MEMBERS_BY_PHONE)
+            .bind(rows::phone_lookup(&self.keys, phone))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
     }
 
     async fn insert_request(&self, r: &Request) -> Result<(), StoreError> {

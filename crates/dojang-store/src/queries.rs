@@ -19,7 +19,14 @@ pub const MEMBER_BY_ID: &str =
 pub const MEMBER_BY_LOOKUP: &str =
     "SELECT id, name_enc, phone_enc, birthday_enc, ci, created_at FROM members WHERE lookup = $1";
 pub const INSERT_MEMBER: &str = "INSERT INTO members \
-    (id, lookup, name_enc, phone_enc, birthday_enc, ci, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    (id, lookup, name_enc, phone_enc, birthday_enc, ci, created_at, phone_lookup) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub const MEMBERS_BY_PHONE: &str = "SELECT id, name_enc, phone_enc, birthday_enc, ci, created_at \
+    FROM members WHERE phone_lookup = $1 ORDER BY created_at";
+/// Members written before schema v4, whose phone lookup is still to be computed.
+pub const MEMBERS_WITHOUT_PHONE_LOOKUP: &str = "SELECT id, name_enc, phone_enc, birthday_enc, ci, created_at FROM members \
+    WHERE phone_lookup IS NULL LIMIT 500";
+pub const SET_PHONE_LOOKUP: &str = "UPDATE members SET phone_lookup = $1 WHERE id = $2";
 
 pub const INSERT_ENROLMENT: &str = "INSERT INTO enrolments (id, phone_lookup, name_enc, phone_enc, birthday_enc, \
     code_hash, attempts, expires_at, completed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -32,8 +39,8 @@ pub const COUNT_CODE_ATTEMPT: &str = "UPDATE enrolments SET attempts = attempts 
     RETURNING id, name_enc, phone_enc, birthday_enc, code_hash, attempts, expires_at, completed_at";
 pub const CLOSE_ENROLMENT: &str =
     "UPDATE enrolments SET completed_at = $1 WHERE id = $2 AND completed_at IS NULL";
-pub const SUPERSEDE_CERTIFICATES: &str =
-    "UPDATE certificates SET revoked_at = $1 WHERE member_id = $2 AND revoked_at IS NULL";
+pub const SUPERSEDE_CERTIFICATES: &str = "UPDATE certificates SET revoked_at = $1, \
+    revocation_reason = 4 WHERE member_id = $2 AND revoked_at IS NULL";
 pub const SUPERSEDE_DEVICES: &str =
     "UPDATE devices SET revoked_at = $1 WHERE member_id = $2 AND revoked_at IS NULL";
 pub const INSERT_DEVICE: &str = "INSERT INTO devices (id, member_id, token_hash, created_at, revoked_at) \
@@ -44,8 +51,21 @@ pub const INSERT_CERTIFICATE: &str = "INSERT INTO certificates \
 
 pub const DEVICE: &str =
     "SELECT id, member_id, token_hash, created_at, revoked_at FROM devices WHERE id = $1";
-pub const CERTIFICATE: &str = "SELECT serial, member_id, device_id, der_enc, not_before, not_after, revoked_at \
-    FROM certificates WHERE serial = $1";
+pub const CERTIFICATE: &str = "SELECT serial, member_id, device_id, der_enc, not_before, not_after, \
+    revoked_at, revocation_reason FROM certificates WHERE serial = $1";
+pub const CERTIFICATES_OF_MEMBER: &str = "SELECT serial, member_id, device_id, der_enc, not_before, \
+    not_after, revoked_at, revocation_reason FROM certificates WHERE member_id = $1 \
+    ORDER BY created_at DESC, serial";
+pub const RECENT_CERTIFICATES: &str = "SELECT serial, member_id, device_id, der_enc, not_before, \
+    not_after, revoked_at, revocation_reason FROM certificates ORDER BY created_at DESC, serial \
+    LIMIT $1";
+pub const REVOKE_CERTIFICATE: &str = "UPDATE certificates SET revoked_at = $1, revocation_reason = $2 \
+    WHERE serial = $3 AND revoked_at IS NULL RETURNING serial, member_id, device_id, der_enc, \
+    not_before, not_after, revoked_at, revocation_reason";
+pub const REVOKED_CERTIFICATES: &str = "SELECT serial, revoked_at, revocation_reason FROM certificates \
+    WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial";
+/// Changes whenever a certificate is revoked: the CRL's cache key.
+pub const REVOCATION_MARKER: &str = "SELECT COUNT(*) AS n, MAX(revoked_at) AS latest FROM certificates WHERE revoked_at IS NOT NULL";
 
 pub const INSERT_REQUEST: &str = "INSERT INTO requests (receipt_id, kind, client_code, member_id, \
     receiver_name_enc, receiver_phone_enc, receiver_birthday_enc, token_enc, title, extra_message_enc, \

@@ -5,7 +5,7 @@ use dojang_core::enrolment::Enrolment;
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, Document, Member, OutboxMessage, Person,
     PersonName, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestOptions, RequestState,
-    SecretKey,
+    RevokedCertificate, SecretKey,
 };
 use dojang_proto::rp::TokenType;
 use serde::{Deserialize, Serialize};
@@ -153,6 +153,27 @@ pub(crate) struct CertificateRow {
     pub not_before: i64,
     pub not_after: i64,
     pub revoked_at: Option<i64>,
+    pub revocation_reason: Option<i32>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RevokedRow {
+    pub serial: String,
+    pub revoked_at: i64,
+    pub revocation_reason: Option<i32>,
+}
+
+impl RevokedRow {
+    pub fn into_domain(self) -> Result<RevokedCertificate, StoreError> {
+        Ok(RevokedCertificate {
+            serial: self.serial,
+            revoked_at: from_ms(self.revoked_at)?,
+            reason: self
+                .revocation_reason
+                .and_then(|r| u8::try_from(r).ok())
+                .unwrap_or(0),
+        })
+    }
 }
 
 impl CertificateRow {
@@ -165,6 +186,10 @@ impl CertificateRow {
             not_before: from_ms(self.not_before)?,
             not_after: from_ms(self.not_after)?,
             revoked_at: opt_ms(self.revoked_at)?,
+            revocation_reason: self
+                .revocation_reason
+                .map(|r| u8::try_from(r).map_err(|_| corrupt("revocation reason")))
+                .transpose()?,
         })
     }
 }
@@ -775,6 +800,7 @@ impl EnrolmentValues {
 pub(crate) struct MemberValues {
     pub id: String,
     pub lookup: Vec<u8>,
+    pub phone_lookup: Vec<u8>,
     pub name_enc: Vec<u8>,
     pub phone_enc: Vec<u8>,
     pub birthday_enc: Vec<u8>,
@@ -806,6 +832,7 @@ impl CompletionValues {
                 Some(MemberValues {
                     id: m.id.to_string(),
                     lookup: member_lookup(keys, &m.person.phone, &m.person.birthday),
+                    phone_lookup: phone_lookup(keys, &m.person.phone),
                     name_enc: keys.seal_str(col::MEMBER_NAME, m.person.name.as_str())?,
                     phone_enc: keys.seal_str(col::MEMBER_PHONE, m.person.phone.as_str())?,
                     birthday_enc: keys
@@ -955,7 +982,13 @@ from_sqlite!(CertificateRow {
     der_enc,
     not_before,
     not_after,
-    revoked_at
+    revoked_at,
+    revocation_reason
+});
+from_sqlite!(RevokedRow {
+    serial,
+    revoked_at,
+    revocation_reason
 });
 from_sqlite!(EnrolmentRow {
     id,

@@ -18,3 +18,4 @@ mod common;
 mod csr;
 mod issuance;
 mod openssl;
+mod revocation;

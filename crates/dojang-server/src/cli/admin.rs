@@ -32,6 +32,9 @@ enum AdminCommand {
     /// Relying parties (이용기관).
     #[command(subcommand)]
     Rp(RpCommand),
+    /// Certificates dojang issued: list, revoke.
+    #[command(subcommand)]
+    Cert(super::cert::CertCommand),
     /// Messages the development SMS gateway kept, newest first.
     Outbox {
         /// Only messages to this phone number.
@@ -122,7 +125,7 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
     config.validate().map_err(|e| e.to_string())?;
     init_logging("warn", LogFormat::Text);
     let clock = SystemClock;
-    let instance = Instance::open(&config, clock.now())
+    let instance = Instance::open(&config, clock.now(), &config.public_url(None))
         .await
         .map_err(|e| e.to_string())?;
     if instance.ca_origin == CaOrigin::Created {
@@ -157,6 +160,7 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
             super::webhook::run(&instance, &config, &clock, w).await
         }
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
+        AdminCommand::Cert(c) => super::cert::run(&instance, &clock, c).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! database) and `rp …` (a relying-party client for trying the API from a shell).
 
 mod admin;
+mod cert;
 mod rp;
 mod serve;
 mod webhook;

@@ -294,6 +294,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::SignerUntrusted
         | C::SignerCertificateExpired
         | C::SignerNotReceiver
+        | C::SignerCertificateRevoked
         | C::SigningTimeOutOfRange => StatusCode::BAD_REQUEST,
         C::ReceiptNotFound | C::EnrolmentNotFound | C::DeviceRequestNotFound | C::RouteNotFound => {
             StatusCode::NOT_FOUND

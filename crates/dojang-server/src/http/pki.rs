@@ -1,21 +1,80 @@
-//! Public PKI material and the health check.
+//! Public PKI material — the CA certificate, the CRL, the OCSP responder — and the health
+//! check. No authentication: relying parties and their tools (openssl, certificate
+//! validators) fetch these from the URLs written in every certificate.
 
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine as _;
+use dojang_pki::MAX_OCSP_REQUEST_LEN;
 use dojang_proto::{ErrorCode, paths};
 
 use super::error::ApiError;
+use crate::service::revocation;
 use crate::state::AppState;
 
-/// `/pki/ca.pem`, `/pki/ca.crt`, `/healthz`.
+/// `/pki/ca.pem`, `/pki/ca.crt`, `/pki/crl`, `/pki/ocsp`, `/healthz`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(paths::PKI_CA_PEM, get(ca_pem))
         .route(paths::PKI_CA_DER, get(ca_der))
+        .route(paths::PKI_CRL, get(crl))
+        .route(paths::PKI_OCSP, post(ocsp_post))
+        .route(&format!("{}/{{*request}}", paths::PKI_OCSP), get(ocsp_get))
         .route(paths::HEALTH, get(health))
+}
+
+async fn crl(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let der = revocation::crl(&s).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pkix-crl"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        der,
+    )
+        .into_response())
+}
+
+fn ocsp_answer(der: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/ocsp-response")],
+        der,
+    )
+        .into_response()
+}
+
+/// `POST /pki/ocsp` with a DER `OCSPRequest` (`Content-Type: application/ocsp-request`).
+/// Anything unreadable gets the unsigned `malformedRequest` status, as RFC 6960 says.
+async fn ocsp_post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let wrong_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| !t.trim().eq_ignore_ascii_case("application/ocsp-request"));
+    if wrong_type || body.len() > MAX_OCSP_REQUEST_LEN {
+        return ocsp_answer(dojang_pki::OcspFailure::MalformedRequest.response());
+    }
+    ocsp_answer(revocation::ocsp(&s, &body).await)
+}
+
+/// `GET /pki/ocsp/{request}`: the DER request in base64 (standard, URL-escaped as clients
+/// do; URL-safe also accepted), as RFC 6960 appendix A.1 allows for small requests.
+async fn ocsp_get(State(s): State<AppState>, Path(request): Path<String>) -> Response {
+    let text = request.trim_matches('/');
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(text))
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text));
+    match der {
+        Ok(der) if der.len() <= MAX_OCSP_REQUEST_LEN => {
+            ocsp_answer(revocation::ocsp(&s, &der).await)
+        }
+        _ => ocsp_answer(dojang_pki::OcspFailure::MalformedRequest.response()),
+    }
 }
 
 async fn ca_pem(State(s): State<AppState>) -> impl IntoResponse {

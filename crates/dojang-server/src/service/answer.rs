@@ -204,7 +204,9 @@ async fn check_signature(
         return Err(ErrorCode::ContentMismatch.into());
     }
     r.check_signing_time(v.signing_time, now, state.policy.signing_time_skew)?;
-    let cert = state.certificate(&v.signer_serial_hex).await?;
+    // Read fresh, not from the short-lived cache: a revocation (by any instance or by the
+    // operator's command) must stop the next signature, not one a few seconds later.
+    let cert = state.store.certificate(&v.signer_serial_hex).await?;
     match cert {
         Some(c)
             if c.member_id == r.member_id
@@ -213,6 +215,14 @@ async fn check_signature(
                 && c.der == v.signer_certificate_der =>
         {
             Ok(v.signer_serial_hex)
+        }
+        // The holder's own certificate, revoked: say so (the app tells the person to re-issue).
+        Some(c)
+            if c.member_id == r.member_id
+                && c.der == v.signer_certificate_der
+                && c.revoked_at.is_some() =>
+        {
+            Err(ErrorCode::SignerCertificateRevoked.into())
         }
         _ => Err(ErrorCode::SignerNotReceiver.into()),
     }

@@ -166,6 +166,7 @@ pub async fn complete(
             not_before: issued.not_before,
             not_after: issued.not_after,
             revoked_at: None,
+            revocation_reason: None,
         },
         now,
     };

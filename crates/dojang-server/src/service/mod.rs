@@ -4,6 +4,7 @@
 pub mod answer;
 pub mod enrolment;
 pub mod requests;
+pub mod revocation;
 
 use dojang_core::settings::REASON_MAX_CHARS;
 use dojang_core::{ClientCode, ReceiptId, Request, RequestState, ValidationError};

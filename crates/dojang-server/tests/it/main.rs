@@ -21,5 +21,6 @@ mod kinds;
 mod linkhub;
 mod openapi;
 mod postgres;
+mod revocation;
 mod tls;
 mod webhooks;

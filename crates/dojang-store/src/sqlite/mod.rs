@@ -15,6 +15,7 @@ use dojang_core::enrolment::Enrolment;
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
     OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestState,
+    RevokedCertificate,
 };
 use rusqlite::types::ToSql;
 use rusqlite::{CachedStatement, Connection};
@@ -162,10 +163,39 @@ impl SqliteStore {
         let exec = tokio::task::spawn_blocking(move || Executor::start(&path))
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))??;
-        Ok(Self {
+        let store = Self {
             exec: Arc::new(exec),
             keys,
-        })
+        };
+        store.backfill_phone_lookups().await?;
+        Ok(store)
+    }
+
+    /// Schema v4 added `members.phone_lookup`; rows older than it get theirs here, in batches.
+    async fn backfill_phone_lookups(&self) -> Result<(), StoreError> {
+        loop {
+            let rows = self
+                .read(|c| Ok(all::<MemberRow>(c, q::MEMBERS_WITHOUT_PHONE_LOOKUP, &[])?))
+                .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut updates = Vec::with_capacity(rows.len());
+            for row in rows {
+                let m = row.into_domain(&self.keys)?;
+                updates.push((
+                    rows::phone_lookup(&self.keys, &m.person.phone),
+                    m.id.to_string(),
+                ));
+            }
+            self.write(move |c| {
+                for (lookup, id) in &updates {
+                    execute(c, q::SET_PHONE_LOOKUP, &[lookup, id])?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -386,6 +416,7 @@ impl Store for SqliteStore {
                         &m.birthday_enc,
                         &m.ci,
                         &m.created_at,
+                        &m.phone_lookup,
                     ],
                 )
                 .map_err(|e| conflict(e, "member"))?;
@@ -436,6 +467,72 @@ impl Store for SqliteStore {
             .await?
             .map(|r| r.into_domain(&self.keys))
             .transpose()
+    }
+
+    async fn certificates_of(
+        &self,
+        member: MemberId,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        let id = member.to_string();
+        self.read(move |c| Ok(all::<CertificateRow>(c, q::CERTIFICATES_OF_MEMBER, &[&id])?))
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn recent_certificates(&self, limit: u32) -> Result<Vec<CertificateRecord>, StoreError> {
+        let limit = i64::from(limit);
+        self.read(move |c| Ok(all::<CertificateRow>(c, q::RECENT_CERTIFICATES, &[&limit])?))
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn revoke_certificate(
+        &self,
+        serial: &str,
+        at: OffsetDateTime,
+        reason: u8,
+    ) -> Result<Option<CertificateRecord>, StoreError> {
+        let (serial, at, reason) = (serial.to_owned(), ms(at), i64::from(reason));
+        self.write(move |c| {
+            Ok(one::<CertificateRow>(
+                c,
+                q::REVOKE_CERTIFICATE,
+                &[&at, &reason, &serial],
+            )?)
+        })
+        .await?
+        .map(|r| r.into_domain(&self.keys))
+        .transpose()
+    }
+
+    async fn revoked_certificates(&self) -> Result<Vec<RevokedCertificate>, StoreError> {
+        self.read(|c| Ok(all::<rows::RevokedRow>(c, q::REVOKED_CERTIFICATES, &[])?))
+            .await?
+            .into_iter()
+            .map(rows::RevokedRow::into_domain)
+            .collect()
+    }
+
+    async fn revocation_marker(&self) -> Result<(i64, Option<i64>), StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(q::REVOCATION_MARKER, [], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+            })?)
+        })
+        .await
+    }
+
+    async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError> {
+        let lookup = rows::phone_lookup(&self.keys, phone);
+        self.read(move |c| Ok(all::<MemberRow>(c, q::MEMBERS_BY_PHONE, &[&lookup])?))
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
     }
 
     async fn insert_request(&self, r: &Request) -> Result<(), StoreError> {

@@ -12,4 +12,5 @@ mod support;
 mod enrolments;
 mod parties_and_outbox;
 mod requests;
+mod revocation;
 mod webhooks;

@@ -181,6 +181,7 @@ pub fn certificate(member: MemberId, device: DeviceId) -> CertificateRecord {
         not_before: NOW,
         not_after: NOW + Duration::from_secs(3 * 365 * 86400),
         revoked_at: None,
+        revocation_reason: None,
     }
 }
 
