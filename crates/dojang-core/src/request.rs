@@ -600,6 +600,8 @@ pub struct Request {
     pub signed_data: Vec<Vec<u8>>,
     /// Serial (hex) of the certificate that signed.
     pub signer_serial: Option<String>,
+    /// The CA's OCSP response (DER) that proved that certificate good when it signed.
+    pub signer_ocsp: Option<Vec<u8>>,
     /// Why it was declined or failed.
     pub reason: Option<String>,
 }
@@ -635,6 +637,7 @@ impl Request {
             stored_state: RequestState::Waiting,
             signed_data: Vec::new(),
             signer_serial: None,
+            signer_ocsp: None,
             reason: None,
         }
     }

@@ -570,6 +570,13 @@ pub struct VerifyResult {
     /// 64 characters).
     #[cfg_attr(feature = "openapi", schema(min_length = 64, max_length = 64))]
     pub di: String,
+    /// Base64 DER OCSP response (RFC 6960), signed by the CA, that proved the signer's
+    /// certificate good when the person signed: keep it with the signature as evidence that
+    /// does not depend on dojang later (`openssl ocsp -respin`). Absent for requests signed
+    /// before dojang kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(content_encoding = "base64"))]
+    pub ocsp_response: Option<String>,
 }
 
 /// The verify result of an identity verification: the same shape as every kind's.

@@ -295,12 +295,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<WaitingRequest>, StoreError>;
     /// Set `viewed_at` if unset, while waiting.
     async fn mark_viewed(&self, id: &ReceiptId, now: OffsetDateTime) -> Result<bool, StoreError>;
-    /// Waiting and unexpired → signed, storing the signatures (one per document).
+    /// Waiting and unexpired → signed, storing the signatures (one per document), the signer's
+    /// serial and the OCSP response that proved its certificate good.
     async fn mark_signed(
         &self,
         id: &ReceiptId,
         signed_data: &[Vec<u8>],
         signer_serial: &str,
+        signer_ocsp: &[u8],
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Waiting and unexpired → declined.

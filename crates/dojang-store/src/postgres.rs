@@ -577,6 +577,7 @@ impl Store for SqlStore {
         id: &ReceiptId,
         signed_data: &[Vec<u8>],
         signer_serial: &str,
+        signer_ocsp: &[u8],
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let n = sqlx::query(q::MARK_SIGNED)
@@ -589,6 +590,7 @@ impl Store for SqlStore {
             .bind(signer_serial)
             .bind(id.as_str())
             .bind(RequestState::Waiting.code())
+            .bind(signer_ocsp)
             .execute(&self.pool)
             .await?
             .rows_affected();

@@ -116,8 +116,8 @@ pub const WAITING_REQUESTS: &str = concat!(
 pub const MARK_VIEWED: &str = "UPDATE requests SET viewed_at = $1 \
     WHERE receipt_id = $2 AND viewed_at IS NULL AND state = $3 AND expire_at > $1";
 pub const MARK_SIGNED: &str = "UPDATE requests SET state = $1, completed_at = $2, \
-    viewed_at = COALESCE(viewed_at, $2), signed_data_enc = $3, signer_serial = $4 \
-    WHERE receipt_id = $5 AND state = $6 AND expire_at > $2";
+    viewed_at = COALESCE(viewed_at, $2), signed_data_enc = $3, signer_serial = $4, \
+    signer_ocsp = $7 WHERE receipt_id = $5 AND state = $6 AND expire_at > $2";
 pub const FINISH: &str = "UPDATE requests SET state = $1, completed_at = $2, reason = $3 \
     WHERE receipt_id = $4 AND state = $5 AND expire_at > $2";
 pub const MARK_VERIFIED: &str = concat!(

@@ -295,7 +295,10 @@ macro_rules! request_columns {
             "details_enc",
             ", ",
             $p,
-            "tx_id"
+            "tx_id",
+            ", ",
+            $p,
+            "signer_ocsp"
         )
     };
 }
@@ -326,6 +329,7 @@ pub(crate) struct RequestRow {
     pub reason: Option<String>,
     pub details_enc: Option<Vec<u8>>,
     pub tx_id: Option<String>,
+    pub signer_ocsp: Option<Vec<u8>>,
 }
 
 /// What `requests.details_enc` holds (sealed JSON): the fields only the request's own reads
@@ -476,6 +480,7 @@ impl RequestRow {
                 .transpose()?
                 .unwrap_or_default(),
             signer_serial: self.signer_serial,
+            signer_ocsp: self.signer_ocsp,
             reason: self.reason,
         };
         let details: Details = match &self.details_enc {
@@ -1024,6 +1029,7 @@ from_sqlite!(RequestRow {
     reason,
     details_enc,
     tx_id,
+    signer_ocsp,
 });
 from_sqlite!(IdempotentRow {
     receipt_id,

@@ -145,8 +145,8 @@ pub async fn approve(
         }
     }
     let cms = submitted(&r, wire)?;
-    let serial = match check_signatures(state, device, &r, &cms, now).await {
-        Ok(serial) => serial,
+    let (serial, certificate) = match check_signatures(state, device, &r, &cms, now).await {
+        Ok(signer) => signer,
         Err(e) => {
             let code = e.code();
             if code != ErrorCode::Internal && code != ErrorCode::Unavailable {
@@ -159,9 +159,20 @@ pub async fn approve(
             return Err(e);
         }
     };
+    // The evidence a relying party can keep: the CA's word that this certificate was good
+    // when it signed (as BankID returns its OCSP response with every signature).
+    let ocsp = state
+        .ca
+        .ocsp_response_for(
+            &certificate,
+            dojang_pki::CertState::Good,
+            now,
+            now + super::revocation::OCSP_VALIDITY,
+        )
+        .map_err(|e| ApiError::Internal(format!("OCSP evidence: {e}")))?;
     if !state
         .store
-        .mark_signed(&r.receipt_id, &cms, &serial, now)
+        .mark_signed(&r.receipt_id, &cms, &serial, &ocsp, now)
         .await?
     {
         return Err(why_not(state, device, receipt_id).await);
@@ -171,26 +182,26 @@ pub async fn approve(
 
 /// Each CMS is valid, over its document's token, by the receiver's active certificate held on
 /// this device (the same one for every document), signed during the request's lifetime.
-/// Returns the signer's serial.
+/// Returns the signer's serial and certificate (DER).
 async fn check_signatures(
     state: &AppState,
     device: &Device,
     r: &Request,
     cms: &[Vec<u8>],
     now: OffsetDateTime,
-) -> Result<String, ApiError> {
-    let mut signer: Option<String> = None;
+) -> Result<(String, Vec<u8>), ApiError> {
+    let mut signer: Option<(String, Vec<u8>)> = None;
     for (one, doc) in cms.iter().zip(&r.documents) {
-        let serial = check_signature(state, device, r, one, doc.token.as_bytes(), now).await?;
+        let this = check_signature(state, device, r, one, doc.token.as_bytes(), now).await?;
         match &signer {
-            Some(s) if *s != serial => return Err(ErrorCode::SignerNotReceiver.into()),
-            _ => signer = Some(serial),
+            Some((s, _)) if *s != this.0 => return Err(ErrorCode::SignerNotReceiver.into()),
+            _ => signer = Some(this),
         }
     }
     signer.ok_or_else(|| ApiError::Internal(format!("{} has no documents", r.receipt_id)))
 }
 
-/// One CMS over `content`. Returns the signer's serial.
+/// One CMS over `content`. Returns the signer's serial and certificate.
 async fn check_signature(
     state: &AppState,
     device: &Device,
@@ -198,7 +209,7 @@ async fn check_signature(
     cms: &[u8],
     content: &[u8],
     now: OffsetDateTime,
-) -> Result<String, ApiError> {
+) -> Result<(String, Vec<u8>), ApiError> {
     let v = state.verifier.verify_attached(cms, now)?;
     if v.content != content {
         return Err(ErrorCode::ContentMismatch.into());
@@ -214,7 +225,7 @@ async fn check_signature(
                 && c.is_active(now)
                 && c.der == v.signer_certificate_der =>
         {
-            Ok(v.signer_serial_hex)
+            Ok((v.signer_serial_hex, v.signer_certificate_der))
         }
         // The holder's own certificate, revoked: say so (the app tells the person to re-issue).
         Some(c)

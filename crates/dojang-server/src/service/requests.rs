@@ -359,6 +359,7 @@ pub async fn verify(
         receiver_birthday: member.person.birthday.to_compact(),
         ci: member.ci.clone(),
         di: super::di(state, &member.ci, &r.client_code),
+        ocsp_response: r.signer_ocsp.as_ref().map(|d| STANDARD.encode(d)),
     })
 }
 

@@ -107,3 +107,50 @@ pub fn openssl_verify(server: &TestServer, signed_b64: &str) -> String {
     );
     std::fs::read_to_string(&out).unwrap()
 }
+
+/// The OCSP evidence of a verify result: a response signed by the server's CA (checked by
+/// `openssl ocsp`) saying `good` for the certificate with `serial`.
+pub fn assert_ocsp_evidence(server: &TestServer, v: &dojang_client::VerifyResult, serial: &str) {
+    use base64::Engine as _;
+    let b64 = v
+        .ocsp_response
+        .as_deref()
+        .expect("the verify result carries ocspResponse");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("r.der"),
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("ca.pem"), server.ca_pem()).unwrap();
+    let out = std::process::Command::new("openssl")
+        .current_dir(tmp.path())
+        .args([
+            "ocsp",
+            "-respin",
+            "r.der",
+            "-CAfile",
+            "ca.pem",
+            "-verify_other",
+            "ca.pem",
+        ])
+        .args(["-resp_text", "-no_nonce"])
+        .output()
+        .expect("openssl is installed");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("Response verify OK"),
+        "{text}"
+    );
+    assert!(text.contains("Cert Status: good"), "{text}");
+    assert!(
+        text.contains(&format!("Serial Number: {}", serial.to_uppercase())),
+        "{text}"
+    );
+}

@@ -84,6 +84,7 @@ async fn the_whole_flow_and_every_status_field() {
         (v.receiver_name.as_str(), v.token.as_deref().unwrap()),
         (NAME, "nonce-1")
     );
+    assert_ocsp_evidence(&s, &v, &device.serial);
     let st = client.get_verify_auth_state(&r.receipt_id).await.unwrap();
     assert!(st.verify_dt.is_some());
 }

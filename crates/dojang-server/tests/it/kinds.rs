@@ -111,6 +111,7 @@ async fn sign_with_text_hash_and_pdf_tokens() {
         assert_eq!(v.token.as_deref(), Some(token));
         assert_eq!(content(&s, v.signed_data.as_deref().unwrap()), token);
         assert!(v.multi_signed_data.is_none());
+        assert_ocsp_evidence(&s, &v, &device.serial);
     }
     // The identity path does not see sign receipts.
     let r = client
@@ -191,9 +192,10 @@ async fn multi_sign_signs_every_document_with_one_approval() {
         1
     );
     let v = client.verify(Kind::MultiSign, &r.receipt_id).await.unwrap();
-    let signed = v.multi_signed_data.unwrap();
+    let signed = v.multi_signed_data.clone().unwrap();
     assert!(v.signed_data.is_none() && v.token.is_none());
     assert_eq!(signed.len(), 4);
+    assert_ocsp_evidence(&s, &v, &device.serial);
     for (sig, doc) in signed.iter().zip(&docs) {
         assert_eq!(&content(&s, sig), doc.token.as_ref().unwrap());
     }
@@ -219,6 +221,7 @@ async fn debit_consent_signs_the_documented_text() {
         .unwrap();
     assert_eq!(content(&s, v.signed_data.as_deref().unwrap()), text);
     assert_eq!(v.token.as_deref(), Some(text.as_str()));
+    assert_ocsp_evidence(&s, &v, &device.serial);
     // Each bank field is checked with its own code.
     let mut bad = req.clone();
     bad.bank_service_type = Some("ACH".into());
@@ -271,6 +274,7 @@ async fn app_to_app_login_returns_to_the_relying_party_with_a_transaction_id() {
     let v = client.verify_login(&tx).await.unwrap();
     assert_eq!(v.tx_id.as_deref(), Some(tx.as_str()));
     assert_eq!(v.token.as_deref(), Some("login-nonce"));
+    assert_ocsp_evidence(&s, &v, &device.serial);
     let e = client.verify_login(&tx).await.unwrap_err();
     assert_eq!(code_of(e), ErrorCode::AlreadyVerified.code());
     // Another relying party cannot use the transaction id.

@@ -704,12 +704,14 @@ impl Store for SqliteStore {
         id: &ReceiptId,
         signed_data: &[Vec<u8>],
         signer_serial: &str,
+        signer_ocsp: &[u8],
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let sealed = self
             .keys
             .seal(col::REQ_SIGNED, &rows::encode_signatures(signed_data))?;
         let (id, serial, now) = (id.to_string(), signer_serial.to_owned(), ms(now));
+        let ocsp = signer_ocsp.to_vec();
         self.write(move |c| {
             let n = execute(
                 c,
@@ -721,6 +723,7 @@ impl Store for SqliteStore {
                     &serial,
                     &id,
                     &RequestState::Waiting.code(),
+                    &ocsp,
                 ],
             )?;
             Ok(n == 1)

@@ -51,12 +51,12 @@ async fn state_changes_happen_only_from_waiting_and_before_expiry() {
             "viewed once"
         );
         assert!(
-            s.mark_signed(&r.receipt_id, &[b"cms".to_vec()], "abcd", t)
+            s.mark_signed(&r.receipt_id, &[b"cms".to_vec()], "abcd", b"ocsp", t)
                 .await
                 .unwrap()
         );
         assert!(
-            !s.mark_signed(&r.receipt_id, &[b"cms2".to_vec()], "abcd", t)
+            !s.mark_signed(&r.receipt_id, &[b"cms2".to_vec()], "abcd", b"ocsp", t)
                 .await
                 .unwrap()
         );
@@ -66,6 +66,7 @@ async fn state_changes_happen_only_from_waiting_and_before_expiry() {
         assert_eq!(got.stored_state, RequestState::Signed);
         assert_eq!(got.signed_data, vec![b"cms".to_vec()]);
         assert_eq!(got.signer_serial.as_deref(), Some("abcd"));
+        assert_eq!(got.signer_ocsp.as_deref(), Some(&b"ocsp"[..]));
         assert_eq!(got.viewed_at, Some(t));
         assert_eq!(got.completed_at, Some(t));
 
@@ -74,7 +75,7 @@ async fn state_changes_happen_only_from_waiting_and_before_expiry() {
         s.insert_request(&e).await.unwrap();
         let after = NOW + Duration::from_secs(10);
         assert!(
-            !s.mark_signed(&e.receipt_id, &[b"cms".to_vec()], "abcd", after)
+            !s.mark_signed(&e.receipt_id, &[b"cms".to_vec()], "abcd", b"ocsp", after)
                 .await
                 .unwrap()
         );
@@ -143,7 +144,7 @@ async fn verify_succeeds_once_even_when_raced() {
             .is_none()
         );
         assert!(
-            s.mark_signed(&r.receipt_id, &[b"cms".to_vec()], "abcd", signed)
+            s.mark_signed(&r.receipt_id, &[b"cms".to_vec()], "abcd", b"ocsp", signed)
                 .await
                 .unwrap()
         );
@@ -269,7 +270,7 @@ async fn every_kind_round_trips_with_its_documents_options_and_signatures() {
         let sigs = vec![vec![0x30, 1, 2], vec![0x30, 3, 4, 5]];
         let t = NOW + Duration::from_secs(1);
         assert!(
-            s.mark_signed(&r.receipt_id, &sigs, "abcd", t)
+            s.mark_signed(&r.receipt_id, &sigs, "abcd", b"ocsp", t)
                 .await
                 .unwrap()
         );
@@ -282,7 +283,7 @@ async fn every_kind_round_trips_with_its_documents_options_and_signatures() {
         s.insert_request(&single).await.unwrap();
         let der = vec![vec![0x30, 0x03, 9, 9, 9]];
         assert!(
-            s.mark_signed(&single.receipt_id, &der, "abcd", t)
+            s.mark_signed(&single.receipt_id, &der, "abcd", b"ocsp", t)
                 .await
                 .unwrap()
         );

@@ -178,7 +178,7 @@ async fn an_expiry_is_announced_once() {
             s.insert_request(r).await.unwrap();
         }
         assert!(
-            s.mark_signed(&signed.receipt_id, &[b"cms".to_vec()], "ab", NOW)
+            s.mark_signed(&signed.receipt_id, &[b"cms".to_vec()], "ab", b"ocsp", NOW)
                 .await
                 .unwrap()
         );
