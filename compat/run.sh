@@ -32,6 +32,9 @@ kakaocert2="$(venv_for kakaocert2)"
 judge "$kakaocert2/bin/python" compat/python/kakaocert2.py
 kakaocert1="$(venv_for kakaocert1)"
 judge "$kakaocert1/bin/python" compat/python/kakaocert1.py
+# The PKI judged by independent tools: pkilint and pyhanko-certvalidator.
+pki="$(venv_for pki)"
+judge "$pki/bin/python" compat/python/pki_judge.py
 
 # Node: barocert@1.8.0 and kakaocert@2.51.0, pinned in compat/node/package-lock.json.
 (cd compat/node && npm ci --no-audit --no-fund --loglevel=error)

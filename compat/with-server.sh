@@ -14,6 +14,7 @@
 #   DOJANG_IDLE_NAME, DOJANG_IDLE_HP, DOJANG_IDLE_BIRTHDAY   a person whose app never answers
 #   DOJANG_SERVER_LOG   the server's log (one line per request: method, path, status)
 #   DOJANG_BIN, DOJANG_APP   the `dojang` and `dojang-app` binaries in use
+#   DOJANG_DATA_DIR     the server's data directory (for `dojang admin --data-dir`)
 #   DOJANG_RECEIVER_PROFILE  홍길동's app profile, DOJANG_PIN its PIN (to open app-to-app requests)
 #
 # and stops everything afterwards. Usage: compat/with-server.sh <command> [args…]
@@ -48,6 +49,7 @@ else
   cargo build --locked --bin dojang --bin dojang-app >&2
   bin="$target/debug"
 fi
+bin="$(cd "$bin" && pwd)"
 dojang="$bin/dojang"
 app="$bin/dojang-app"
 data="$work/data"
@@ -117,7 +119,8 @@ listen() {
 }
 enrol "$work/approver" "$DOJANG_RECEIVER_NAME" "$DOJANG_RECEIVER_HP" "$DOJANG_RECEIVER_BIRTHDAY"
 DOJANG_BIN="$dojang" DOJANG_APP="$app" DOJANG_RECEIVER_PROFILE="$work/approver"
-export DOJANG_BIN DOJANG_APP DOJANG_RECEIVER_PROFILE
+DOJANG_DATA_DIR="$data"
+export DOJANG_BIN DOJANG_APP DOJANG_RECEIVER_PROFILE DOJANG_DATA_DIR
 listen "$work/approver" --auto-approve
 # A second person whose app shows every request and answers none (expiry, verify too early).
 DOJANG_IDLE_NAME=김철수

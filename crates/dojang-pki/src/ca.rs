@@ -4,6 +4,7 @@
 use core::fmt;
 
 use const_oid::db::rfc4519::{COMMON_NAME, COUNTRY_NAME, ORGANIZATION_NAME, SERIAL_NUMBER};
+use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_AD_OCSP};
 use der::{
     Decode, Encode,
@@ -28,7 +29,8 @@ use x509_cert::{
         Extension, ToExtension,
         pkix::{
             AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
-            CrlDistributionPoints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+            CertificatePolicies, CrlDistributionPoints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+            certpolicy::PolicyInformation,
             crl::dp::DistributionPoint,
             name::{DistributionPointName, GeneralName},
         },
@@ -51,28 +53,15 @@ use crate::{
 /// Upper bound of a CN, O or serialNumber value in characters (RFC 5280 ub-common-name etc.).
 const MAX_NAME_CHARS: usize = 64;
 
-/// The certificate policy of dojang's end-entity certificates: an OID under the `2.25` arc
-/// (ITU-T X.667: a UUID as an OID, needing no registration), UUID
-/// 70139ea2-7955-44d5-b632-64fabc0b297a. docs/pki.md says what it promises.
-pub const POLICY_OID: &str = "2.25.148975406661453213711174130524832344442";
+/// The certificate policy of dojang's end-entity certificates, as a string (docs/pki.md says
+/// what it promises). It lies under `1.2.840.113556.1.8000.2554`, the arc Microsoft documents
+/// for anyone to mint OIDs from a GUID without registration (the GUID's parts become arcs, each
+/// under 32 bits, which every decoder accepts — unlike a `2.25.<UUID>` OID, whose 128-bit arc
+/// pkilint and others refuse); GUID 70139ea2-7955-44d5-b632-64fabc0b297a.
+pub const POLICY_OID: &str =
+    "1.2.840.113556.1.8000.2554.28691.40610.31061.17621.46642.6617788.731514";
 
-/// [`POLICY_OID`] as DER contents octets. Its last arc is 128 bits wide, beyond what
-/// `const-oid` represents, so the `certificatePolicies` value is written here by hand:
-/// `SEQUENCE { SEQUENCE { OBJECT IDENTIFIER } }`, no qualifiers.
-const POLICY_OID_DER: [u8; 20] = [
-    0x69, 0x81, 0xe0, 0x93, 0xcf, 0xa8, 0xcf, 0x95, 0xaa, 0x93, 0xab, 0xb6, 0x99, 0x99, 0x9f, 0xab,
-    0xe0, 0xac, 0xd2, 0x7a,
-];
-
-fn certificate_policies() -> der::Result<Extension> {
-    let mut value = vec![0x30, 0x18, 0x30, 0x16, 0x06, 0x14];
-    value.extend_from_slice(&POLICY_OID_DER);
-    Ok(Extension {
-        extn_id: const_oid::db::rfc5280::ID_CE_CERTIFICATE_POLICIES,
-        critical: false,
-        extn_value: OctetString::new(value)?,
-    })
-}
+const POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap(POLICY_OID);
 
 /// Where relying parties fetch revocation data and the CA certificate: written into every
 /// end-entity certificate (CRL distribution point; authority information access with OCSP
@@ -446,7 +435,11 @@ impl BuilderProfile for EndEntityProfile<'_> {
             ..Default::default()
         };
         extensions.push(aki.to_extension(subject, &extensions)?);
-        extensions.push(certificate_policies()?);
+        let policy = CertificatePolicies(vec![PolicyInformation {
+            policy_identifier: POLICY,
+            policy_qualifiers: None,
+        }]);
+        extensions.push(policy.to_extension(subject, &extensions)?);
         if let Some(urls) = self.urls {
             let uri = |s: &str| -> x509_cert::builder::Result<GeneralName> {
                 Ok(GeneralName::UniformResourceIdentifier(Ia5String::new(s)?))

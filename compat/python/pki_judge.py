@@ -1,0 +1,171 @@
+"""dojang's PKI judged by independent tools, unmodified from PyPI (requirements-pki.txt):
+
+* pkilint (RFC 5280 profile, CRL and OCSP linters) over the CA certificate, an issued
+  certificate, the pair as a chain, the CRL before and after a revocation, a live OCSP response
+  and the OCSP evidence of a verify result: no finding of severity WARNING or worse;
+* pyhanko-certvalidator over the signer of one signedData (from a real identity verification):
+  valid for digitalSignature + nonRepudiation at signing time with the verify result's OCSP
+  evidence alone (no network), valid again fetching the CRL and OCSP named in the certificate
+  from the server, and refused as revoked once the operator revokes it.
+
+The signature itself is checked too, with `cryptography`: the CMS signed attributes carry the
+content's SHA-256, and the certificate's key signed them.
+
+Run by compat/run.sh inside compat/with-server.sh."""
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from asn1crypto import cms, crl as asn1_crl, pem, x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import load_der_x509_certificate
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import RevokedError
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+URL = os.environ["DOJANG_URL"]
+BIN = os.path.dirname(sys.executable)
+checks = 0
+
+
+def check(condition, what):
+    global checks
+    if not condition:
+        raise AssertionError(what)
+    checks += 1
+
+
+def run(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def dojang_rp(*args):
+    env = dict(os.environ, DOJANG_SECRET=os.environ["DOJANG_SECRET_KEY"])
+    return json.loads(run(os.environ["DOJANG_BIN"], "rp", *args, env=env))
+
+
+def der_of(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return pem.unarmor(data)[2] if pem.detect(data) else data
+
+
+work = tempfile.mkdtemp()
+
+
+def file(name, data):
+    path = os.path.join(work, name)
+    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+        f.write(data)
+    return path
+
+
+def lint(tool, *args):
+    """No pkilint finding of severity WARNING or worse (it prints one validator per finding);
+    `args` as the tool takes them (options, then the file or files)."""
+    out = subprocess.run([os.path.join(BIN, tool), "lint", "-s", "WARNING", *args],
+                         capture_output=True, text=True)
+    findings = (out.stdout + out.stderr).strip()
+    check(out.returncode == 0 and findings == "", "%s %s: %s" % (tool, args, findings))
+
+
+ca_pem = open(os.environ["DOJANG_CA_PEM"]).read()
+ca_path = file("ca.pem", ca_pem)
+ca = x509.Certificate.load(der_of(ca_path))
+status = json.loads(run(os.environ["DOJANG_APP"], "--profile",
+                        os.environ["DOJANG_RECEIVER_PROFILE"], "status", "--json"))
+ee_path = file("ee.pem", status["certificate"])
+
+# --- pkilint ---------------------------------------------------------------------------------
+lint("lint_pkix_cert", ca_path)
+lint("lint_pkix_cert", ee_path)
+lint("lint_pkix_signer_signee_cert_chain", ca_path, ee_path)
+import requests  # noqa: E402  (installed for certvalidator's fetcher)
+crl_before = requests.get(URL + "/pki/crl", timeout=10).content
+lint("lint_crl", "-t", "CRL", "-p", "PKIX", file("crl0.der", crl_before))
+run("openssl", "ocsp", "-issuer", ca_path, "-cert", ee_path, "-url", URL + "/pki/ocsp",
+    "-respout", os.path.join(work, "ocsp.der"), "-CAfile", ca_path, "-verify_other", ca_path)
+lint("lint_ocsp_response", os.path.join(work, "ocsp.der"))
+
+# --- one identity verification: the signedData and its OCSP evidence --------------------------
+receipt = dojang_rp("identity", "request", "--name", os.environ["DOJANG_RECEIVER_NAME"],
+                    "--phone", os.environ["DOJANG_RECEIVER_HP"],
+                    "--birth", os.environ["DOJANG_RECEIVER_BIRTHDAY"],
+                    "--token", "pyhanko-nonce-1", "--title", "인증서 검증")["receiptID"]
+for _ in range(60):
+    if dojang_rp("identity", "status", receipt, "--wait", "5")["state"] != 0:
+        break
+result = dojang_rp("identity", "verify", receipt)
+signed = base64.b64decode(result["signedData"])
+evidence = base64.b64decode(result["ocspResponse"])
+lint("lint_ocsp_response", file("evidence.der", evidence))
+
+info = cms.ContentInfo.load(signed)
+sd = info["content"]
+signer_cert = sd["certificates"][0].chosen
+signer = sd["signer_infos"][0]
+attrs = {a["type"].native: a["values"][0] for a in signer["signed_attrs"]}
+content = sd["encap_content_info"]["content"].native
+check(content == "pyhanko-nonce-1".encode(), "signed content")
+check(attrs["message_digest"].native == hashlib.sha256(content).digest(), "message digest")
+signed_attrs_der = signer["signed_attrs"].untag().dump()
+load_der_x509_certificate(signer_cert.dump()).public_key().verify(
+    signer["signature"].native, signed_attrs_der, ec.ECDSA(hashes.SHA256()))
+check(True, "ECDSA signature over the signed attributes")
+signing_time = attrs["signing_time"].native
+check(signer_cert.serial_number == int(status["serial"], 16), "signer is the enrolled device")
+
+USAGE = {"digital_signature", "non_repudiation"}
+
+
+def validate(context):
+    validator = CertificateValidator(signer_cert, validation_context=context)
+    return asyncio.run(validator.async_validate_usage(USAGE))
+
+
+# At signing time, with the evidence alone: no fetching at all.
+offline = ValidationContext(trust_roots=[ca], ocsps=[evidence], allow_fetching=False,
+                            revocation_mode="require", moment=signing_time)
+path = validate(offline)
+check(path.first == ca and path.leaf == signer_cert, "path ca -> signer")
+# Without it (and without fetching) the same validation cannot be made: the evidence counted.
+bare = ValidationContext(trust_roots=[ca], ocsps=[], crls=[], allow_fetching=False,
+                         revocation_mode="require", moment=signing_time)
+try:
+    validate(bare)
+    raise AssertionError("validated with no revocation information")
+except AssertionError:
+    raise
+except Exception as e:  # noqa: BLE001 (certvalidator's path-validation errors)
+    check("revocation" in str(e).lower() or "revinfo" in str(e).lower(), "no revinfo: %s" % e)
+
+# Now, fetching the CRL and OCSP the certificate names (dojang's own URLs).
+live = ValidationContext(trust_roots=[ca], allow_fetching=True, revocation_mode="require",
+                         fetcher_backend=RequestsFetcherBackend())
+validate(live)
+check(True, "valid with live revocation data")
+
+# The operator revokes it; the live check now refuses it, the CRL lists it.
+run(os.environ["DOJANG_BIN"], "admin", "--data-dir", os.environ["DOJANG_DATA_DIR"], "cert",
+    "revoke", "--serial", status["serial"], "--reason", "key-compromise")
+crl_after = requests.get(URL + "/pki/crl", timeout=10).content
+lint("lint_crl", "-t", "CRL", "-p", "PKIX", file("crl1.der", crl_after))
+listed = asn1_crl.CertificateList.load(crl_after)["tbs_cert_list"]["revoked_certificates"]
+check([r["user_certificate"].native for r in listed] == [signer_cert.serial_number], "CRL")
+after = ValidationContext(trust_roots=[ca], allow_fetching=True, revocation_mode="require",
+                          fetcher_backend=RequestsFetcherBackend())
+try:
+    validate(after)
+    raise AssertionError("a revoked certificate validated")
+except RevokedError as e:
+    check("revoked" in str(e).lower(), "refused as revoked: %s" % e)
+
+print("PKI (pkilint, pyhanko-certvalidator): %d checks passed" % checks)
