@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use dojang_proto::device::{
     Answered, Approve, Decline, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart,
-    EnrolmentStarted, PendingRequests,
+    EnrolmentStarted, PendingRequests, PinChange, PinUnlock, PinUnlocked,
 };
 use dojang_proto::{ErrorBody, paths};
 use serde::Serialize;
@@ -14,6 +16,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use zeroize::Zeroizing;
 
 use crate::error::AppError;
 
@@ -142,6 +146,39 @@ impl DeviceApi {
         .await
     }
 
+    /// The PIN proof, for the unlock secret (five wrong proofs lock the device).
+    pub async fn unlock(&self, proof: &[u8; 32]) -> Result<Zeroizing<Vec<u8>>, AppError> {
+        let answer: PinUnlocked = self
+            .send(
+                reqwest::Method::POST,
+                paths::DEVICE_UNLOCK,
+                Some(&PinUnlock {
+                    pin_proof: Some(STANDARD.encode(proof)),
+                }),
+            )
+            .await?;
+        decode_secret(&answer.unlock_secret)
+    }
+
+    /// Change the PIN: the current proof and the new one, for the new unlock secret.
+    pub async fn change_pin(
+        &self,
+        proof: &[u8; 32],
+        new_proof: &[u8; 32],
+    ) -> Result<Zeroizing<Vec<u8>>, AppError> {
+        let answer: PinUnlocked = self
+            .send(
+                reqwest::Method::POST,
+                paths::DEVICE_PIN,
+                Some(&PinChange {
+                    pin_proof: Some(STANDARD.encode(proof)),
+                    new_pin_proof: Some(STANDARD.encode(new_proof)),
+                }),
+            )
+            .await?;
+        decode_secret(&answer.unlock_secret)
+    }
+
     /// What is waiting for this device's holder.
     pub async fn pending(&self) -> Result<PendingRequests, AppError> {
         self.send(reqwest::Method::GET, paths::DEVICE_REQUESTS, None::<&()>)
@@ -259,6 +296,21 @@ fn handshake_error(e: tokio_tungstenite::tungstenite::Error) -> AppError {
         }
         other => AppError::Transport(other.to_string()),
     }
+}
+
+/// A 32-byte unlock secret from the server's base64.
+pub fn decode_secret(b64: &str) -> Result<Zeroizing<Vec<u8>>, AppError> {
+    let raw = Zeroizing::new(
+        STANDARD
+            .decode(b64.trim())
+            .map_err(|_| AppError::Key("the server's unlock secret is not base64".into()))?,
+    );
+    if raw.len() != 32 {
+        return Err(AppError::Key(
+            "the server's unlock secret is not 32 bytes".into(),
+        ));
+    }
+    Ok(raw)
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 
 pub use api::DeviceApi;
 pub use error::AppError;
-pub use keystore::{EncryptedKey, validate_pin};
+pub use keystore::{EncryptedKey, PinKeys, validate_pin};
 pub use profile::{Holder, Profile};
 
 /// An unlocked key with its certificate.
@@ -124,14 +124,50 @@ impl Authenticator {
         &self.api
     }
 
-    /// Decrypt the key with the PIN.
-    pub fn unlock(&self, pin: &str) -> Result<Signer, AppError> {
-        let pkcs8 = self.key.open(pin)?;
+    /// Decrypt the key with the PIN: for a version-2 key file, the server checks the PIN
+    /// proof first (counting wrong ones; the fifth locks the device) and releases the unlock
+    /// secret the key also needs.
+    pub async fn unlock(&self, pin: &str) -> Result<Signer, AppError> {
+        let pkcs8 = if self.key.needs_server() {
+            let keys = PinKeys::for_file(&self.key, pin)?;
+            let secret = self.api.unlock(&keys.proof()).await?;
+            keys.open(&self.key, &secret)?
+        } else {
+            self.key.open(pin)?
+        };
         let key = DeviceKey::from_pkcs8_der(&pkcs8)?;
         Ok(Signer::new(
             key,
             profile::pem_to_der(&self.profile.certificate)?,
         ))
+    }
+
+    /// Change the PIN. The server checks the current PIN (counted like an unlock), registers
+    /// the new one and hands out a new unlock secret; the key is re-encrypted under both and
+    /// the key file replaced atomically. A version-1 key file is re-encrypted locally.
+    pub async fn change_pin(&mut self, pin: &str, new_pin: &str) -> Result<(), AppError> {
+        validate_pin(new_pin)?;
+        let file = if self.key.needs_server() {
+            let keys = PinKeys::for_file(&self.key, pin)?;
+            let secret = self.api.unlock(&keys.proof()).await?;
+            let pkcs8 = keys.open(&self.key, &secret)?;
+            let new_keys = PinKeys::new(new_pin)?;
+            let new_secret = self
+                .api
+                .change_pin(&keys.proof(), &new_keys.proof())
+                .await?;
+            new_keys.seal(&pkcs8, &new_secret)?
+        } else {
+            EncryptedKey::seal(&self.key.open(pin)?, new_pin)?
+        };
+        profile::save(&self.dir, &self.profile, &file)?;
+        self.key = file;
+        Ok(())
+    }
+
+    /// The key file as stored (tests inspect it).
+    pub fn key_file(&self) -> &EncryptedKey {
+        &self.key
     }
 }
 
@@ -143,6 +179,7 @@ pub struct Enrolment {
     started: EnrolmentStarted,
     holder: Holder,
     key: DeviceKey,
+    pin: Option<PinKeys>,
 }
 
 impl Enrolment {
@@ -165,7 +202,15 @@ impl Enrolment {
             started,
             holder,
             key: DeviceKey::generate(),
+            pin: None,
         })
+    }
+
+    /// Choose the PIN before sending the code: its proof is registered with the server, which
+    /// then keeps the key's unlock secret behind a counted PIN check.
+    pub fn set_pin(&mut self, pin: &str) -> Result<(), AppError> {
+        self.pin = Some(PinKeys::new(pin)?);
+        Ok(())
     }
 
     /// What the server said when it sent the code.
@@ -182,6 +227,7 @@ impl Enrolment {
                 &EnrolmentComplete {
                     code: Some(code.trim().to_owned()),
                     csr: Some(STANDARD.encode(csr)),
+                    pin_proof: self.pin.as_ref().map(|k| STANDARD.encode(k.proof())),
                 },
             )
             .await
@@ -198,7 +244,8 @@ impl Enrolment {
         Ok((api, Signer::new(self.key, certificate)))
     }
 
-    /// Store the key under `pin` and the profile in `dir`.
+    /// Store the key and the profile in `dir`: under the PIN and the server's unlock secret
+    /// (version 2) when a PIN was set and the server registered it, else under `pin` alone.
     pub fn finish(
         self,
         dir: &Path,
@@ -206,7 +253,11 @@ impl Enrolment {
         pin: &str,
     ) -> Result<Authenticator, AppError> {
         validate_pin(pin)?;
-        let key = EncryptedKey::seal(&self.key.to_pkcs8_der(), pin)?;
+        let pkcs8 = self.key.to_pkcs8_der();
+        let key = match (&self.pin, completed.unlock_secret.as_deref()) {
+            (Some(keys), Some(secret)) => keys.seal(&pkcs8, &api::decode_secret(secret)?)?,
+            _ => EncryptedKey::seal(&pkcs8, pin)?,
+        };
         let profile = Profile {
             version: 1,
             server: self.api.server().to_owned(),

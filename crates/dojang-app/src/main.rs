@@ -95,6 +95,10 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Change the PIN (asks for the current and the new one, or reads DOJANG_PIN and
+    /// DOJANG_NEW_PIN). The server checks the current PIN like an unlock: wrong ones count
+    /// towards the lock.
+    ChangePin,
     /// Show the profile: holder, device, certificate.
     Status {
         /// Print JSON.
@@ -193,6 +197,7 @@ async fn main() -> ExitCode {
         Command::Open { url } => open(&dir, &url).await,
         Command::Decline { receipt, reason } => decline(&dir, &receipt, reason).await,
         Command::Status { json } => status(&dir, json),
+        Command::ChangePin => change_pin(&dir).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -215,7 +220,7 @@ async fn enroll(
             dir.display()
         )));
     }
-    let enrolment = Enrolment::start(server, holder).await?;
+    let mut enrolment = Enrolment::start(server, holder).await?;
     let started = enrolment.started().clone();
     say(format!(
         "a one-time code was sent to {} (valid {} s, {} tries)",
@@ -227,6 +232,8 @@ async fn enroll(
     if std::env::var("DOJANG_PIN").is_err() && read_pin("repeat the PIN: ").await? != pin {
         return Err(AppError::Input("the PINs differ".into()));
     }
+    // The PIN's proof goes with the code: the server keeps the key's unlock secret behind it.
+    enrolment.set_pin(&pin)?;
     let completed = loop {
         match enrolment.submit_code(&code).await {
             Ok(c) => break c,
@@ -348,7 +355,7 @@ async fn handle(
                 "y" | "yes" => {
                     let pick = ask_pick(card).await?;
                     let pin = read_pin("PIN: ").await?;
-                    sign_and_approve(auth, card, &auth.unlock(&pin)?, pick, json).await?;
+                    sign_and_approve(auth, card, &auth.unlock(&pin).await?, pick, json).await?;
                     Outcome::Approved
                 }
                 "n" | "no" => {
@@ -398,7 +405,7 @@ async fn listen(auth: Authenticator, mode: Mode, json: bool) -> Result<(), AppEr
     let signer = if matches!(mode, Mode::Approve { .. }) {
         let pin = std::env::var("DOJANG_PIN")
             .map_err(|_| AppError::Input("--auto-approve needs the PIN in DOJANG_PIN".into()))?;
-        Some(auth.unlock(&pin)?)
+        Some(auth.unlock(&pin).await?)
     } else {
         None
     };
@@ -516,7 +523,7 @@ async fn approve(
         Some(c) => Some(c),
         None => ask_pick(&card).await?,
     };
-    let signer = auth.unlock(&read_pin("PIN: ").await?)?;
+    let signer = auth.unlock(&read_pin("PIN: ").await?).await?;
     sign_and_approve(&auth, &card, &signer, pick, false).await?;
     say(format!("approved {receipt}"));
     Ok(())
@@ -569,5 +576,24 @@ fn status(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
             p.serial, p.not_after
         ));
     }
+    Ok(())
+}
+
+async fn change_pin(dir: &std::path::Path) -> Result<(), AppError> {
+    let mut auth = Authenticator::open(dir)?;
+    let pin = read_pin("current PIN: ").await?;
+    let new_pin = match std::env::var("DOJANG_NEW_PIN") {
+        Ok(p) => p,
+        Err(_) => {
+            let p = read_pin("new 6-digit PIN: ").await?;
+            validate_pin(&p)?;
+            if read_pin("repeat the new PIN: ").await? != p {
+                return Err(AppError::Input("the PINs differ".into()));
+            }
+            p
+        }
+    };
+    auth.change_pin(&pin, &new_pin).await?;
+    say("PIN changed");
     Ok(())
 }

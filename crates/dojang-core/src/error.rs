@@ -80,6 +80,9 @@ pub enum ValidationError {
     /// One-time code missing or not 6 digits.
     #[error("one-time code must be 6 digits")]
     OtpFormat,
+    /// A PIN proof missing or not 32 bytes of base64.
+    #[error("pinProof must be 32 bytes in base64")]
+    PinProofInvalid,
     /// CSR missing or not base64.
     #[error("csr is required as base64")]
     CsrMissing,

@@ -39,6 +39,11 @@ pub struct EnrolmentComplete {
     pub code: Option<String>,
     /// Standard base64 of a DER PKCS#10 request for a P-256 key made on the device.
     pub csr: Option<String>,
+    /// Standard base64 of the 32-byte PIN proof the app derives from the PIN (see
+    /// docs/security.md): registering it makes the server keep the device's unlock secret
+    /// behind a counted PIN check. Apps that send none keep a PIN-only key file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_proof: Option<String>,
 }
 
 /// Answer to [`EnrolmentComplete`]: the certificate and the device credential.
@@ -58,6 +63,37 @@ pub struct EnrolmentCompleted {
     pub serial: String,
     /// End of validity, RFC 3339.
     pub not_after: String,
+    /// Standard base64 of the 32-byte unlock secret, when a PIN proof was registered: the app
+    /// encrypts its key under the PIN and this secret, then forgets it (the server releases it
+    /// again only to the right PIN proof).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlock_secret: Option<String>,
+}
+
+/// `POST /device/v1/unlock`: the PIN proof, for the unlock secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PinUnlock {
+    /// Standard base64 of the 32-byte PIN proof.
+    pub pin_proof: Option<String>,
+}
+
+/// `POST /device/v1/pin`: change the PIN: the current proof and the new one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PinChange {
+    /// Standard base64 of the current PIN's proof.
+    pub pin_proof: Option<String>,
+    /// Standard base64 of the new PIN's proof.
+    pub new_pin_proof: Option<String>,
+}
+
+/// Answer to [`PinUnlock`] and [`PinChange`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PinUnlocked {
+    /// Standard base64 of the 32-byte unlock secret (a new one after a PIN change).
+    pub unlock_secret: String,
 }
 
 /// One document on a card: what the person reads and the app signs.

@@ -149,6 +149,8 @@ catalogue! {
     EnrolmentIdInvalid = -10201091, "Enrolment id is not valid", "등록 아이디가 올바르지 않습니다";
     /// One-time code missing or not 6 digits.
     OtpFormat = -10201101, "The one-time code must be 6 digits", "인증번호는 6자리 숫자여야 합니다";
+    /// `pinProof` / `newPinProof` missing or not 32 bytes of standard base64.
+    PinProofInvalid = -10201301, "pinProof must be 32 bytes in standard base64", "pinProof는 32바이트를 base64로 입력해야 합니다";
     /// `csr` missing, or not standard base64.
     CsrMissing = -10201111, "csr is required as base64 DER", "csr(인증서 서명 요청)을 base64 DER로 입력하세요";
     /// `signedData` missing, or not standard base64.
@@ -293,6 +295,12 @@ catalogue! {
     RequestNotWaiting = -10400032, "The request is no longer waiting", "대기 중인 요청이 아닙니다";
     /// The person picked a binding code other than the relying party's: the request is declined.
     BindingCodeMismatch = -10400033, "The picked code does not match; the request was declined", "선택한 확인 번호가 일치하지 않아 요청이 거절되었습니다";
+    /// The PIN proof is wrong; the message says how many tries are left.
+    PinWrong = -10400041, "The PIN is wrong", "PIN이 올바르지 않습니다";
+    /// Too many wrong PINs: the device is locked and its certificate revoked.
+    DeviceLocked = -10400042, "Too many wrong PINs: this device is locked and its certificate revoked; issue a new certificate", "PIN을 여러 번 틀려 이 기기가 잠기고 인증서가 폐지되었습니다. 인증서를 다시 발급받으세요";
+    /// The device registered no PIN check (an app from before PIN hardening).
+    PinNotRegistered = -10400043, "This device has no PIN check on the server", "이 기기에는 서버에 등록된 PIN 확인 정보가 없습니다";
 
     // 05 — signatures submitted by a device
     /// `signedData` is not a parseable CMS SignedData.

@@ -17,6 +17,10 @@ pub const DEVICE_ENROLMENTS: &str = "/device/v1/enrolments";
 pub const DEVICE_ENROLMENT_COMPLETE: &str = "/device/v1/enrolments/{enrolment_id}/complete";
 /// `GET` (WebSocket upgrade) — the push channel of an enrolled device.
 pub const DEVICE_PUSH: &str = "/device/v1/push";
+/// `POST` — the PIN proof, for the unlock secret (five wrong proofs lock the device).
+pub const DEVICE_UNLOCK: &str = "/device/v1/unlock";
+/// `POST` — change the PIN.
+pub const DEVICE_PIN: &str = "/device/v1/pin";
 /// `GET` — the requests waiting for this device's holder (what the app shows when opened).
 pub const DEVICE_REQUESTS: &str = "/device/v1/requests";
 /// `POST` — the app showed the request to the person (sets `viewDT`).

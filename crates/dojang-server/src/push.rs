@@ -116,6 +116,16 @@ impl PushHub {
         }
     }
 
+    /// Close one device's connections (a locked or revoked device).
+    pub fn disconnect_device(&self, member: MemberId, device: DeviceId) {
+        let members = self.lock();
+        if let Some(subs) = members.get(&member) {
+            for s in subs.iter().filter(|s| s.device == device) {
+                let _ = s.tx.try_send(Delivery::Close);
+            }
+        }
+    }
+
     /// Number of live connections.
     pub fn connections(&self) -> usize {
         self.lock().values().map(Vec::len).sum()

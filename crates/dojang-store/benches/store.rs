@@ -89,6 +89,7 @@ fn store(c: &mut Criterion) {
                     revoked_at: None,
                     revocation_reason: None,
                 },
+                pin: None,
                 now,
             })
             .await

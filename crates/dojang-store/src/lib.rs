@@ -116,8 +116,60 @@ pub struct CompletedEnrolment {
     pub device: Device,
     /// The issued certificate.
     pub certificate: CertificateRecord,
+    /// The device's PIN check, when the app registered one.
+    pub pin: Option<NewDevicePin>,
     /// When.
     pub now: OffsetDateTime,
+}
+
+/// A device's PIN check as registered: the verifier (a keyed hash of the app's PIN proof) and
+/// the secret released to the right proof.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewDevicePin {
+    /// Keyed HMAC of the PIN proof.
+    pub verifier: Vec<u8>,
+    /// 32 random bytes; sealed at rest.
+    pub unlock_secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for NewDevicePin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewDevicePin { .. }")
+    }
+}
+
+/// A device's PIN check as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DevicePin {
+    /// Keyed HMAC of the PIN proof.
+    pub verifier: Vec<u8>,
+    /// Released to the right proof.
+    pub unlock_secret: Vec<u8>,
+    /// Wrong proofs since the last right one.
+    pub failures: u32,
+    /// Set when too many wrong proofs locked the device.
+    pub locked_at: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for DevicePin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevicePin")
+            .field("failures", &self.failures)
+            .field("locked_at", &self.locked_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one wrong PIN proof did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinFailure {
+    /// Counted; this many wrong proofs in a row so far.
+    Counted(u32),
+    /// This one reached the limit: the device is locked now, and its certificates revoked
+    /// (reason keyCompromise).
+    LockedNow,
+    /// The device was locked already, or has no PIN check: nothing changed.
+    Unchanged,
 }
 
 /// A waiting request with the requester's display name, as the app lists them.
@@ -236,6 +288,25 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// A device by id.
     async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError>;
+    /// A device's PIN check, if it has one.
+    async fn device_pin(&self, id: DeviceId) -> Result<Option<DevicePin>, StoreError>;
+    /// A right PIN proof: the failure count starts again (unless the device is locked).
+    async fn pin_succeeded(&self, id: DeviceId, now: OffsetDateTime) -> Result<bool, StoreError>;
+    /// A wrong PIN proof, counted atomically; the `max`-th in a row locks the device, revokes
+    /// it and revokes its certificates, all at once.
+    async fn pin_failed(
+        &self,
+        id: DeviceId,
+        max: u32,
+        now: OffsetDateTime,
+    ) -> Result<PinFailure, StoreError>;
+    /// A new PIN check (after a PIN change), unless the device is locked. `false` if not.
+    async fn replace_pin(
+        &self,
+        id: DeviceId,
+        pin: &NewDevicePin,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// A certificate by serial (lower-case hex).
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
     /// A member's certificates, newest first.

@@ -24,7 +24,8 @@ use crate::rows::{
 };
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys,
-    Delivery, DeliveryState, NewDelivery, PoolOptions, Store, StoreError, WaitingRequest, Webhook,
+    Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin, PinFailure, PoolOptions, Store,
+    StoreError, WaitingRequest, Webhook,
 };
 
 /// Insert a sealed request.
@@ -322,8 +323,86 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_to_conflict(e, "certificate serial"))?;
+        if let Some((verifier, secret)) = &v.pin {
+            sqlx::query(q::INSERT_DEVICE_PIN)
+                .bind(&v.device_id)
+                .bind(verifier)
+                .bind(secret)
+                .bind(v.now)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn device_pin(&self, id: DeviceId) -> Result<Option<DevicePin>, StoreError> {
+        sqlx::query_as::<Db, rows::DevicePinRow>(q::DEVICE_PIN)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn pin_succeeded(&self, id: DeviceId, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::PIN_SUCCEEDED)
+            .bind(ms(now))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn pin_failed(
+        &self,
+        id: DeviceId,
+        max: u32,
+        now: OffsetDateTime,
+    ) -> Result<PinFailure, StoreError> {
+        let (id, now) = (id.to_string(), ms(now));
+        // The row lock of the UPDATE holds until commit: concurrent wrong proofs count one by
+        // one, and exactly one of them locks.
+        let mut tx = self.pool.begin().await?;
+        let counted: Option<i32> = sqlx::query_scalar(q::PIN_FAILED)
+            .bind(now)
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let outcome = match counted {
+            None => PinFailure::Unchanged,
+            Some(n) if i64::from(n) >= i64::from(max) => {
+                for statement in [q::LOCK_PIN, q::REVOKE_DEVICE, q::REVOKE_DEVICE_CERTIFICATES] {
+                    sqlx::query(statement)
+                        .bind(now)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                PinFailure::LockedNow
+            }
+            Some(n) => PinFailure::Counted(u32::try_from(n).unwrap_or(u32::MAX)),
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn replace_pin(
+        &self,
+        id: DeviceId,
+        pin: &NewDevicePin,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::REPLACE_PIN)
+            .bind(&pin.verifier)
+            .bind(self.keys.seal(rows::col::PIN_SECRET, &pin.unlock_secret)?)
+            .bind(ms(now))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
     }
 
     async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError> {

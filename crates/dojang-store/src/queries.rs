@@ -49,6 +49,26 @@ pub const INSERT_CERTIFICATE: &str = "INSERT INTO certificates \
     (serial, member_id, device_id, der_enc, not_before, not_after, revoked_at, created_at) \
     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)";
 
+pub const INSERT_DEVICE_PIN: &str = "INSERT INTO device_pins \
+    (device_id, verifier, unlock_secret_enc, failures, locked_at, updated_at) \
+    VALUES ($1, $2, $3, 0, NULL, $4)";
+pub const DEVICE_PIN: &str =
+    "SELECT verifier, unlock_secret_enc, failures, locked_at FROM device_pins WHERE device_id = $1";
+pub const PIN_SUCCEEDED: &str = "UPDATE device_pins SET failures = 0, updated_at = $1 \
+    WHERE device_id = $2 AND locked_at IS NULL";
+/// Count one wrong proof; the returned count says whether this one reached the limit.
+pub const PIN_FAILED: &str = "UPDATE device_pins SET failures = failures + 1, updated_at = $1 \
+    WHERE device_id = $2 AND locked_at IS NULL RETURNING failures";
+pub const LOCK_PIN: &str =
+    "UPDATE device_pins SET locked_at = $1, updated_at = $1 WHERE device_id = $2";
+pub const REVOKE_DEVICE: &str =
+    "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+/// Certificates held by a locked device: the key may be in someone else's hands.
+pub const REVOKE_DEVICE_CERTIFICATES: &str = "UPDATE certificates SET revoked_at = $1, \
+    revocation_reason = 1 WHERE device_id = $2 AND revoked_at IS NULL";
+pub const REPLACE_PIN: &str = "UPDATE device_pins SET verifier = $1, unlock_secret_enc = $2, \
+    failures = 0, updated_at = $3 WHERE device_id = $4 AND locked_at IS NULL";
+
 pub const DEVICE: &str =
     "SELECT id, member_id, token_hash, created_at, revoked_at FROM devices WHERE id = $1";
 pub const CERTIFICATE: &str = "SELECT serial, member_id, device_id, der_enc, not_before, not_after, \

@@ -33,6 +33,7 @@ pub(crate) mod col {
     pub const OUTBOX_RECIPIENT: &str = "outbox.recipient";
     pub const OUTBOX_BODY: &str = "outbox.body";
     pub const WEBHOOK_SECRET: &str = "webhooks.secret";
+    pub const PIN_SECRET: &str = "device_pins.unlock_secret";
     /// Lookup labels.
     pub const LOOKUP_MEMBER: &str = "member";
     pub const LOOKUP_PHONE: &str = "phone";
@@ -140,6 +141,25 @@ impl DeviceRow {
             token_hash: self.token_hash,
             created_at: from_ms(self.created_at)?,
             revoked_at: opt_ms(self.revoked_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DevicePinRow {
+    pub verifier: Vec<u8>,
+    pub unlock_secret_enc: Vec<u8>,
+    pub failures: i32,
+    pub locked_at: Option<i64>,
+}
+
+impl DevicePinRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<crate::DevicePin, StoreError> {
+        Ok(crate::DevicePin {
+            verifier: self.verifier,
+            unlock_secret: keys.open(col::PIN_SECRET, &self.unlock_secret_enc)?,
+            failures: u32::try_from(self.failures).map_err(|_| corrupt("pin failures"))?,
+            locked_at: opt_ms(self.locked_at)?,
         })
     }
 }
@@ -826,6 +846,8 @@ pub(crate) struct CompletionValues {
     pub der_enc: Vec<u8>,
     pub not_before: i64,
     pub not_after: i64,
+    /// The device's PIN check: verifier and sealed secret.
+    pub pin: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl CompletionValues {
@@ -859,6 +881,16 @@ impl CompletionValues {
             der_enc: keys.seal(col::CERT_DER, &c.certificate.der)?,
             not_before: ms(c.certificate.not_before),
             not_after: ms(c.certificate.not_after),
+            pin: c
+                .pin
+                .as_ref()
+                .map(|p| {
+                    Ok::<_, StoreError>((
+                        p.verifier.clone(),
+                        keys.seal(col::PIN_SECRET, &p.unlock_secret)?,
+                    ))
+                })
+                .transpose()?,
         })
     }
 }
@@ -989,6 +1021,17 @@ from_sqlite!(CertificateRow {
     not_after,
     revoked_at,
     revocation_reason
+});
+/// `RETURNING failures` of a counted wrong PIN proof.
+pub(crate) struct FailuresRow {
+    pub failures: i64,
+}
+from_sqlite!(FailuresRow { failures });
+from_sqlite!(DevicePinRow {
+    verifier,
+    unlock_secret_enc,
+    failures,
+    locked_at
 });
 from_sqlite!(RevokedRow {
     serial,

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use dojang_core::Device;
 use dojang_proto::device::{
     Answered, Approve, Decline, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart,
-    EnrolmentStarted, PendingRequests, PushMessage,
+    EnrolmentStarted, PendingRequests, PinChange, PinUnlock, PinUnlocked, PushMessage,
 };
 use dojang_proto::{ErrorCode, paths};
 use futures_util::{SinkExt, StreamExt};
@@ -21,7 +21,7 @@ use futures_util::{SinkExt, StreamExt};
 use super::error::ApiError;
 use super::extract::{DeviceAuth, JsonBody, NoBody};
 use crate::push::Delivery;
-use crate::service::{answer, enrolment};
+use crate::service::{answer, enrolment, pin};
 use crate::state::AppState;
 
 /// Interval of WebSocket pings, which keep NAT mappings alive and detect dead peers.
@@ -44,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route(paths::DEVICE_ENROLMENTS, post(start_enrolment))
         .route(paths::DEVICE_ENROLMENT_COMPLETE, post(complete_enrolment))
         .route(paths::DEVICE_PUSH, get(push))
+        .route(paths::DEVICE_UNLOCK, post(unlock))
+        .route(paths::DEVICE_PIN, post(change_pin))
         .route(paths::DEVICE_REQUESTS, get(pending))
         .route(paths::DEVICE_REQUEST_VIEW, post(view))
         .route(paths::DEVICE_REQUEST_APPROVE, post(approve))
@@ -96,6 +98,23 @@ async fn approve(
     answer::approve(&s, &d, &segment(path), &body)
         .await
         .map(Json)
+}
+
+/// The PIN proof, for the unlock secret; wrong proofs are counted and the fifth locks.
+async fn unlock(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    JsonBody(body): JsonBody<PinUnlock>,
+) -> Result<Json<PinUnlocked>, ApiError> {
+    pin::unlock(&s, &d, &body).await.map(Json)
+}
+
+async fn change_pin(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    JsonBody(body): JsonBody<PinChange>,
+) -> Result<Json<PinUnlocked>, ApiError> {
+    pin::change(&s, &d, &body).await.map(Json)
 }
 
 async fn decline(

@@ -93,6 +93,7 @@ fn validation_code(v: ValidationError) -> ErrorCode {
         V::MemberIdInvalid | V::DeviceIdInvalid => C::DeviceAuthInvalid,
         V::EnrolmentIdInvalid => C::EnrolmentIdInvalid,
         V::OtpFormat => C::OtpFormat,
+        V::PinProofInvalid => C::PinProofInvalid,
         V::CsrMissing => C::CsrMissing,
         V::SignedDataMissing => C::SignedDataMissing,
         V::ReasonTooLong => C::ReasonTooLong,
@@ -247,6 +248,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::RelyingPartyNameInvalid
         | C::EnrolmentIdInvalid
         | C::OtpFormat
+        | C::PinProofInvalid
         | C::CsrMissing
         | C::SignedDataMissing
         | C::ReasonTooLong
@@ -315,7 +317,8 @@ pub fn status(code: ErrorCode) -> StatusCode {
         C::ReceiverNotFound | C::ReceiverNameMismatch | C::SubClientNotFound => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        C::OtpTooManyAttempts => StatusCode::FORBIDDEN,
+        C::OtpTooManyAttempts | C::PinWrong | C::DeviceLocked => StatusCode::FORBIDDEN,
+        C::PinNotRegistered => StatusCode::CONFLICT,
         C::EnrolmentRateLimited | C::PersonRateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -522,6 +525,7 @@ mod tests {
             ValidationError::RelyingPartyNameInvalid,
             ValidationError::EnrolmentIdInvalid,
             ValidationError::OtpFormat,
+            ValidationError::PinProofInvalid,
             ValidationError::CsrMissing,
             ValidationError::SignedDataMissing,
             ValidationError::ReasonTooLong,

@@ -225,8 +225,23 @@ impl FromRequestParts<AppState> for DeviceAuth {
             .await?
             .ok_or(ErrorCode::DeviceAuthInvalid)?;
         let hash = device_secret_hash(&secret);
-        if !bool::from(device.token_hash.as_slice().ct_eq(&hash)) || device.revoked_at.is_some() {
+        if !bool::from(device.token_hash.as_slice().ct_eq(&hash)) {
             return Err(ErrorCode::DeviceAuthInvalid.into());
+        }
+        if device.revoked_at.is_some() {
+            // The right credential of a device that is no longer valid: say why when it was
+            // locked by wrong PINs (the app tells the person to issue a new certificate).
+            let locked = state
+                .store
+                .device_pin(device.id)
+                .await?
+                .is_some_and(|p| p.locked_at.is_some());
+            return Err(if locked {
+                ErrorCode::DeviceLocked
+            } else {
+                ErrorCode::DeviceAuthInvalid
+            }
+            .into());
         }
         Ok(DeviceAuth(device))
     }

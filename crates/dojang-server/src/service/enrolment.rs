@@ -90,6 +90,12 @@ pub async fn complete(
         .filter(|s| !s.is_empty())
         .and_then(|s| STANDARD.decode(s.trim()).ok())
         .ok_or(ValidationError::CsrMissing)?;
+    // Checked before the code is counted, so a malformed proof costs no attempt.
+    let pin_proof = wire
+        .pin_proof
+        .as_deref()
+        .map(|p| super::pin::decode_proof(Some(p)))
+        .transpose()?;
     let now = state.clock.now();
     let max = state.policy.otp_max_attempts;
     let stored = state
@@ -148,6 +154,8 @@ pub async fn complete(
         not_before: now,
         not_after,
     })?;
+    // The app's PIN proof, when sent: the server keeps the unlock secret behind it.
+    let pin = pin_proof.map(|p| super::pin::new_pin(state, device_id, &p));
     let completed = CompletedEnrolment {
         enrolment_id: id,
         member: choice,
@@ -168,6 +176,7 @@ pub async fn complete(
             revoked_at: None,
             revocation_reason: None,
         },
+        pin: pin.clone(),
         now,
     };
     if !state.store.complete_enrolment(&completed).await? {
@@ -184,5 +193,6 @@ pub async fn complete(
         ca_certificate: state.ca.certificate_pem(),
         serial: issued.serial_hex,
         not_after: format_rfc3339(issued.not_after),
+        unlock_secret: pin.map(|p| STANDARD.encode(&p.unlock_secret)),
     })
 }

@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod enrolment;
+pub mod pin;
 pub mod requests;
 pub mod revocation;
 

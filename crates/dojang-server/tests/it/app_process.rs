@@ -20,7 +20,8 @@ async fn enrol_profile(s: &TestServer, dir: &Path) {
         phone: PHONE.into(),
         birthday: BIRTH.into(),
     };
-    let e = Enrolment::start(&s.url(), holder).await.unwrap();
+    let mut e = Enrolment::start(&s.url(), holder).await.unwrap();
+    e.set_pin(PIN).unwrap();
     let code = s.last_code(PHONE).await;
     let done = e.submit_code(&code).await.unwrap();
     e.finish(dir, done, PIN).unwrap();

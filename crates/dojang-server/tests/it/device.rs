@@ -135,6 +135,7 @@ async fn bad_csrs_and_bad_ids_are_refused() {
     let complete = |csr: Option<String>, code: &str| EnrolmentComplete {
         code: Some(code.into()),
         csr,
+        pin_proof: None,
     };
     let cases = [
         (complete(None, &code), ErrorCode::CsrMissing),

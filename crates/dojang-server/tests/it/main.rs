@@ -20,6 +20,7 @@ mod kakaocert;
 mod kinds;
 mod linkhub;
 mod openapi;
+mod pin;
 mod postgres;
 mod revocation;
 mod tls;

@@ -33,7 +33,8 @@ use crate::rows::{
 };
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys,
-    Delivery, DeliveryState, NewDelivery, Store, StoreError, WaitingRequest, Webhook,
+    Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin, PinFailure, Store, StoreError,
+    WaitingRequest, Webhook,
 };
 
 /// A store on a SQLite file.
@@ -448,9 +449,67 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(|e| conflict(e, "certificate serial"))?;
+            if let Some((verifier, secret)) = &v.pin {
+                execute(
+                    c,
+                    q::INSERT_DEVICE_PIN,
+                    &[&v.device_id, verifier, secret, &v.now],
+                )?;
+            }
             Ok(true)
         })
         .await
+    }
+
+    async fn device_pin(&self, id: DeviceId) -> Result<Option<DevicePin>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| Ok(one::<rows::DevicePinRow>(c, q::DEVICE_PIN, &[&id])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn pin_succeeded(&self, id: DeviceId, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let (id, now) = (id.to_string(), ms(now));
+        self.write(move |c| Ok(execute(c, q::PIN_SUCCEEDED, &[&now, &id])? == 1))
+            .await
+    }
+
+    async fn pin_failed(
+        &self,
+        id: DeviceId,
+        max: u32,
+        now: OffsetDateTime,
+    ) -> Result<PinFailure, StoreError> {
+        let (id, now, max) = (id.to_string(), ms(now), i64::from(max));
+        // One job on the single writer: the count, and the lock it may cause, are atomic.
+        self.write(move |c| {
+            let counted =
+                one::<rows::FailuresRow>(c, q::PIN_FAILED, &[&now, &id])?.map(|r| r.failures);
+            Ok(match counted {
+                None => PinFailure::Unchanged,
+                Some(n) if n >= max => {
+                    execute(c, q::LOCK_PIN, &[&now, &id])?;
+                    execute(c, q::REVOKE_DEVICE, &[&now, &id])?;
+                    execute(c, q::REVOKE_DEVICE_CERTIFICATES, &[&now, &id])?;
+                    PinFailure::LockedNow
+                }
+                Some(n) => PinFailure::Counted(u32::try_from(n).unwrap_or(u32::MAX)),
+            })
+        })
+        .await
+    }
+
+    async fn replace_pin(
+        &self,
+        id: DeviceId,
+        pin: &NewDevicePin,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let sealed = self.keys.seal(rows::col::PIN_SECRET, &pin.unlock_secret)?;
+        let (id, now, verifier) = (id.to_string(), ms(now), pin.verifier.clone());
+        self.write(move |c| Ok(execute(c, q::REPLACE_PIN, &[&verifier, &sealed, &now, &id])? == 1))
+            .await
     }
 
     async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError> {

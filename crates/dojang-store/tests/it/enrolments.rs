@@ -62,6 +62,7 @@ async fn completing_creates_member_device_certificate_once() {
             member: MemberChoice::Existing(m.id),
             device: d1.clone(),
             certificate: c1.clone(),
+            pin: None,
             now: NOW,
         };
         assert!(s.complete_enrolment(&done).await.unwrap());
@@ -108,6 +109,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
                 member: MemberChoice::New(m.clone()),
                 device: d1.clone(),
                 certificate: c1.clone(),
+                pin: None,
                 now: NOW
             })
             .await
@@ -127,6 +129,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
                 member: MemberChoice::Existing(m.id),
                 device: d2.clone(),
                 certificate: c2.clone(),
+                pin: None,
                 now: later
             })
             .await
@@ -157,6 +160,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
                 member: MemberChoice::New(m2.clone()),
                 device: d3.clone(),
                 certificate: certificate(m2.id, d3.id),
+                pin: None,
                 now: later,
             })
             .await;

@@ -27,6 +27,7 @@ async fn enrolled(
             member,
             device: d,
             certificate: c.clone(),
+            pin: None,
             now,
         })
         .await
@@ -161,4 +162,89 @@ async fn members_from_before_the_phone_lookup_get_one_when_the_store_opens() {
         )
         .unwrap();
     assert_eq!(nulls, 0);
+}
+
+/// Wrong PIN proofs are counted one by one even when they race, and exactly one of them locks
+/// the device, revoking it and its certificate; a locked check changes no more.
+#[tokio::test]
+async fn pin_failures_race_to_exactly_one_lock() {
+    each_backend(async |db| {
+        let s = &*db.store;
+        let p = person("홍길동", "01012345678", "19900101");
+        let m = new_member(p.clone());
+        let e = enrolment(p.clone());
+        s.insert_enrolment(&e, NOW).await.unwrap();
+        let d = device(m.id);
+        let c = certificate(m.id, d.id);
+        let pin = dojang_store::NewDevicePin {
+            verifier: vec![1; 32],
+            unlock_secret: vec![2; 32],
+        };
+        assert!(
+            s.complete_enrolment(&CompletedEnrolment {
+                enrolment_id: e.id,
+                member: MemberChoice::New(m.clone()),
+                device: d.clone(),
+                certificate: c.clone(),
+                pin: Some(pin.clone()),
+                now: NOW,
+            })
+            .await
+            .unwrap()
+        );
+        let stored = s.device_pin(d.id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.verifier.as_slice(), stored.unlock_secret.as_slice()),
+            (&[1u8; 32][..], &[2u8; 32][..])
+        );
+        assert_eq!((stored.failures, stored.locked_at), (0, None));
+        // Two wrong, one right: the count starts again.
+        s.pin_failed(d.id, 5, NOW).await.unwrap();
+        s.pin_failed(d.id, 5, NOW).await.unwrap();
+        assert!(s.pin_succeeded(d.id, NOW).await.unwrap());
+        assert_eq!(s.device_pin(d.id).await.unwrap().unwrap().failures, 0);
+        // Twelve wrong at once.
+        let later = NOW + Duration::from_secs(5);
+        let mut racing = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let (store, id) = (db.store.clone(), d.id);
+            racing.spawn(async move { store.pin_failed(id, 5, later).await.unwrap() });
+        }
+        let outcomes = racing.join_all().await;
+        use dojang_store::PinFailure::*;
+        assert_eq!(
+            outcomes.iter().filter(|o| **o == LockedNow).count(),
+            1,
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            outcomes.iter().filter(|o| matches!(o, Counted(_))).count(),
+            4,
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            outcomes.iter().filter(|o| **o == Unchanged).count(),
+            7,
+            "{outcomes:?}"
+        );
+        let locked = s.device_pin(d.id).await.unwrap().unwrap();
+        assert_eq!((locked.failures, locked.locked_at), (5, Some(later)));
+        assert_eq!(
+            s.device(d.id).await.unwrap().unwrap().revoked_at,
+            Some(later)
+        );
+        let cert = s.certificate(&c.serial).await.unwrap().unwrap();
+        assert_eq!(
+            (cert.revoked_at, cert.revocation_reason),
+            (Some(later), Some(1))
+        );
+        // Locked: no reset, no new PIN.
+        assert!(!s.pin_succeeded(d.id, later).await.unwrap());
+        assert!(!s.replace_pin(d.id, &pin, later).await.unwrap());
+        // A device without a PIN check: nothing to count.
+        let other = device(m.id);
+        assert_eq!(s.pin_failed(other.id, 5, later).await.unwrap(), Unchanged);
+        assert!(s.device_pin(other.id).await.unwrap().is_none());
+    })
+    .await;
 }

@@ -222,6 +222,7 @@ pub async fn seeded(store: &dyn Store) -> (RelyingParty, Member) {
                 member: dojang_store::MemberChoice::New(m.clone()),
                 device: d,
                 certificate: c,
+                pin: None,
                 now: NOW,
             })
             .await
