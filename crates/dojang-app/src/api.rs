@@ -5,8 +5,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_proto::device::{
-    Answered, Approve, Decline, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart,
-    EnrolmentStarted, PendingRequests, PinChange, PinUnlock, PinUnlocked,
+    Answered, Approve, CertificateStatus, Decline, DeviceRevoke, EnrolmentComplete,
+    EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, PendingRequests, PinChange, PinUnlock,
+    PinUnlocked,
 };
 use dojang_proto::{ErrorBody, paths};
 use serde::Serialize;
@@ -177,6 +178,24 @@ impl DeviceApi {
             )
             .await?;
         decode_secret(&answer.unlock_secret)
+    }
+
+    /// This device's certificate as the CA sees it now.
+    pub async fn certificate_status(&self) -> Result<CertificateStatus, AppError> {
+        self.send(reqwest::Method::GET, paths::DEVICE_CERTIFICATE, None::<&()>)
+            .await
+    }
+
+    /// Give the certificate up (the PIN proof, counted like an unlock).
+    pub async fn revoke(&self, proof: &[u8; 32]) -> Result<CertificateStatus, AppError> {
+        self.send(
+            reqwest::Method::POST,
+            paths::DEVICE_REVOKE,
+            Some(&DeviceRevoke {
+                pin_proof: Some(STANDARD.encode(proof)),
+            }),
+        )
+        .await
     }
 
     /// What is waiting for this device's holder.

@@ -321,18 +321,33 @@ mod tests {
         // The same PIN and salt give the same proof and open the file with the secret.
         let again = PinKeys::for_file(&file, "123456").unwrap();
         assert_eq!(again.proof(), keys.proof());
-        assert_eq!(again.open(&file, &secret).unwrap().as_slice(), b"pkcs8 bytes");
+        assert_eq!(
+            again.open(&file, &secret).unwrap().as_slice(),
+            b"pkcs8 bytes"
+        );
         // Another PIN: another proof, and nothing opens.
         let other = PinKeys::for_file(&file, "654321").unwrap();
         assert_ne!(other.proof(), keys.proof());
-        assert!(matches!(other.open(&file, &secret), Err(AppError::WrongPin)));
+        assert!(matches!(
+            other.open(&file, &secret),
+            Err(AppError::WrongPin)
+        ));
         // The right PIN without the secret, or with another one: nothing.
-        assert!(matches!(again.open(&file, &[0u8; 32]), Err(AppError::WrongPin)));
-        assert!(matches!(again.open(&file, &[9u8; 31]), Err(AppError::Key(_))));
+        assert!(matches!(
+            again.open(&file, &[0u8; 32]),
+            Err(AppError::WrongPin)
+        ));
+        assert!(matches!(
+            again.open(&file, &[9u8; 31]),
+            Err(AppError::Key(_))
+        ));
         // No PIN-only path to a version-2 file, and no server path to a version-1 file.
         assert!(matches!(file.open("123456"), Err(AppError::Profile(_))));
         let v1 = EncryptedKey::seal(b"pkcs8 bytes", "123456").unwrap();
-        assert!(matches!(PinKeys::for_file(&v1, "123456"), Err(AppError::Profile(_))));
+        assert!(matches!(
+            PinKeys::for_file(&v1, "123456"),
+            Err(AppError::Profile(_))
+        ));
         // A new salt each time: the proof of a new file differs for the same PIN.
         assert_ne!(PinKeys::new("123456").unwrap().proof(), keys.proof());
         assert!(!serde_json::to_string(&file).unwrap().contains("pkcs8"));

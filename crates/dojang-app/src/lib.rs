@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_pki::DeviceKey;
+pub use dojang_proto::device::CertificateStatus;
 use dojang_proto::device::{
     Approve, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RequestCard,
 };
@@ -165,9 +166,39 @@ impl Authenticator {
         Ok(())
     }
 
+    /// Give this device's certificate up: the server checks the PIN (counted) and revokes the
+    /// device and its certificate. Profiles from before PIN hardening cannot (the server has no
+    /// PIN check for them): the operator revokes those.
+    pub async fn revoke(&self, pin: &str) -> Result<CertificateStatus, AppError> {
+        let keys = PinKeys::for_file(&self.key, pin)?;
+        self.api.revoke(&keys.proof()).await
+    }
+
     /// The key file as stored (tests inspect it).
     pub fn key_file(&self) -> &EncryptedKey {
         &self.key
+    }
+}
+
+/// What a person should read when their certificate stopped working, by the revocation reason
+/// (the server's [`CertificateStatus::revocation_reason`]).
+pub fn explain_revocation(reason: Option<&str>) -> &'static str {
+    match reason {
+        Some("affiliationChanged") => {
+            "Your registered name was changed (a legal name change), and this certificate names the old one: issue a new certificate (dojang-app enroll)."
+        }
+        Some("keyCompromise") => {
+            "This certificate was revoked because its key may be in someone else's hands (a lost phone, or too many wrong PINs): issue a new certificate."
+        }
+        Some("superseded") => {
+            "A newer certificate was issued for you (on this or another phone); this one no longer works."
+        }
+        Some("cessationOfOperation") => {
+            "You gave this certificate up; issue a new one to sign again."
+        }
+        _ => {
+            "The operator revoked this certificate: issue a new certificate, or ask the operator why."
+        }
     }
 }
 

@@ -99,7 +99,9 @@ enum Command {
     /// DOJANG_NEW_PIN). The server checks the current PIN like an unlock: wrong ones count
     /// towards the lock.
     ChangePin,
-    /// Show the profile: holder, device, certificate.
+    /// Give this device's certificate up (asks for the PIN): it is revoked at once.
+    Revoke,
+    /// Show the profile: holder, device, certificate, and its state on the server.
     Status {
         /// Print JSON.
         #[arg(long)]
@@ -196,7 +198,8 @@ async fn main() -> ExitCode {
         Command::Approve { receipt, code } => approve(&dir, &receipt, code).await,
         Command::Open { url } => open(&dir, &url).await,
         Command::Decline { receipt, reason } => decline(&dir, &receipt, reason).await,
-        Command::Status { json } => status(&dir, json),
+        Command::Status { json } => status(&dir, json).await,
+        Command::Revoke => revoke(&dir).await,
         Command::ChangePin => change_pin(&dir).await,
     };
     match result {
@@ -435,7 +438,19 @@ async fn listen(auth: Authenticator, mode: Mode, json: bool) -> Result<(), AppEr
                                     handled.remove(&card.receipt_id);
                                 }
                                 Ok(_) => {}
-                                Err(e) => eprintln!("dojang-app: {} failed: {e}", card.receipt_id),
+                                Err(e) => {
+                                    eprintln!("dojang-app: {} failed: {e}", card.receipt_id);
+                                    if e.code() == Some(ErrorCode::SignerCertificateRevoked.code())
+                                        && let Ok(s) = auth.api().certificate_status().await
+                                    {
+                                        eprintln!(
+                                            "dojang-app: {}",
+                                            dojang_app::explain_revocation(
+                                                s.revocation_reason.as_deref()
+                                            )
+                                        );
+                                    }
+                                }
                             }
                         }
                     }
@@ -470,7 +485,12 @@ async fn listen(auth: Authenticator, mode: Mode, json: bool) -> Result<(), AppEr
                 }
                 eprintln!("dojang-app: disconnected; reconnecting");
             }
-            Err(e @ AppError::Api { status: 401, .. }) => return Err(e),
+            // A dead credential (revoked, or locked by wrong PINs) does not come back.
+            Err(
+                e @ AppError::Api {
+                    status: 401 | 403, ..
+                },
+            ) => return Err(e),
             Err(e) => eprintln!(
                 "dojang-app: cannot connect ({e}); retrying in {} s",
                 backoff.as_secs()
@@ -553,16 +573,38 @@ async fn decline(
     Ok(())
 }
 
-fn status(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
-    let (p, _) = profile::load(dir)?;
+/// The profile, and the certificate's state on the server when it can be reached (a
+/// revoked certificate is explained).
+async fn status(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
+    let auth = Authenticator::open(dir)?;
+    let p = auth.profile();
+    let server = auth.api().certificate_status().await;
     if json {
+        let server = match &server {
+            Ok(s) => serde_json::json!({
+                "state": s.state,
+                "revokedAt": s.revoked_at,
+                "revocationReason": s.revocation_reason,
+                "holderName": s.holder_name,
+                "explanation": (s.state == "revoked")
+                    .then(|| dojang_app::explain_revocation(s.revocation_reason.as_deref())),
+            }),
+            Err(e) => serde_json::json!({ "error": e.to_string(), "code": e.code() }),
+        };
         say(serde_json::json!({
             "server": p.server,
             "deviceID": p.device_id,
             "holder": { "name": p.holder.name, "phone": p.holder.phone, "birthday": p.holder.birthday },
+            "certificates": [{
+                "serial": p.serial,
+                "notAfter": p.not_after,
+                "pem": p.certificate,
+            }],
             "serial": p.serial,
             "notAfter": p.not_after,
             "certificate": p.certificate,
+            "keyFile": { "version": auth.key_file().version, "needsServer": auth.key_file().needs_server() },
+            "onServer": server,
         }));
     } else {
         say(format!(
@@ -575,7 +617,32 @@ fn status(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
             "certificate: serial {} valid until {}",
             p.serial, p.not_after
         ));
+        match server {
+            Ok(s) if s.state == "revoked" => {
+                say(format!(
+                    "state:       revoked ({})",
+                    s.revocation_reason.as_deref().unwrap_or("unspecified")
+                ));
+                say(dojang_app::explain_revocation(
+                    s.revocation_reason.as_deref(),
+                ));
+            }
+            Ok(s) => say(format!("state:       {}", s.state)),
+            Err(e) => say(format!("state:       unknown ({e})")),
+        }
     }
+    Ok(())
+}
+
+async fn revoke(dir: &std::path::Path) -> Result<(), AppError> {
+    let auth = Authenticator::open(dir)?;
+    let pin = read_pin("PIN (to give this certificate up): ").await?;
+    let s = auth.revoke(&pin).await?;
+    say(format!(
+        "certificate {} revoked; this app can no longer sign. {}",
+        s.serial,
+        dojang_app::explain_revocation(s.revocation_reason.as_deref())
+    ));
     Ok(())
 }
 

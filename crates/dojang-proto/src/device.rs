@@ -88,6 +88,36 @@ pub struct PinChange {
     pub new_pin_proof: Option<String>,
 }
 
+/// `POST /device/v1/revoke`: the holder gives the certificate up (the PIN proof, counted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceRevoke {
+    /// Standard base64 of the PIN proof.
+    pub pin_proof: Option<String>,
+}
+
+/// `GET /device/v1/certificate`: this device's certificate as the CA sees it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateStatus {
+    /// Serial, lower-case hex.
+    pub serial: String,
+    /// `active`, `expired` or `revoked`.
+    pub state: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+    /// When it was revoked, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Why (RFC 5280 name: `superseded`, `keyCompromise`, `affiliationChanged`,
+    /// `cessationOfOperation`, `unspecified`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
+    /// The holder's name as the server has it now (after a rename it differs from the
+    /// certificate's).
+    pub holder_name: String,
+}
+
 /// Answer to [`PinUnlock`] and [`PinChange`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -21,6 +21,10 @@ pub const DEVICE_PUSH: &str = "/device/v1/push";
 pub const DEVICE_UNLOCK: &str = "/device/v1/unlock";
 /// `POST` — change the PIN.
 pub const DEVICE_PIN: &str = "/device/v1/pin";
+/// `GET` — this device's certificate as the CA sees it now.
+pub const DEVICE_CERTIFICATE: &str = "/device/v1/certificate";
+/// `POST` — the holder revokes this device's certificate.
+pub const DEVICE_REVOKE: &str = "/device/v1/revoke";
 /// `GET` — the requests waiting for this device's holder (what the app shows when opened).
 pub const DEVICE_REQUESTS: &str = "/device/v1/requests";
 /// `POST` — the app showed the request to the person (sets `viewDT`).

@@ -327,6 +327,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// How many certificates are revoked and the latest revocation (Unix ms): it changes with
     /// every revocation, so a cached CRL is current while it stays the same.
     async fn revocation_marker(&self) -> Result<(i64, Option<i64>), StoreError>;
+    /// Change a member's legal name and revoke their active certificates (which name the old
+    /// one) with reason affiliationChanged, at once. `false` if there is no such member.
+    async fn rename_member(
+        &self,
+        id: MemberId,
+        name: &dojang_core::PersonName,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Revoke a device and its certificates (with `reason`, RFC 5280), at once: its holder gave
+    /// it up. `false` if it was revoked already.
+    async fn revoke_device(
+        &self,
+        id: DeviceId,
+        reason: u8,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// The members with this phone number, whatever their birth date.
     async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError>;
 

@@ -479,6 +479,61 @@ impl Store for SqlStore {
         )
     }
 
+    async fn rename_member(
+        &self,
+        id: MemberId,
+        name: &dojang_core::PersonName,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let sealed = self.keys.seal_str(rows::col::MEMBER_NAME, name.as_str())?;
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(q::RENAME_MEMBER)
+            .bind(sealed)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(q::REVOKE_MEMBER_CERTIFICATES)
+            .bind(ms(now))
+            .bind(3i32)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn revoke_device(
+        &self,
+        id: DeviceId,
+        reason: u8,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(q::REVOKE_DEVICE)
+            .bind(ms(now))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(q::REVOKE_DEVICE_CERTIFICATES_FOR)
+            .bind(ms(now))
+            .bind(id.to_string())
+            .bind(i32::from(reason))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError> {
         sqlx::query_as::<Db, MemberRow>(q::MEMBERS_BY_PHONE)
             .bind(rows::phone_lookup(&self.keys, phone))

@@ -27,6 +27,10 @@ pub const MEMBERS_BY_PHONE: &str = "SELECT id, name_enc, phone_enc, birthday_enc
 pub const MEMBERS_WITHOUT_PHONE_LOOKUP: &str = "SELECT id, name_enc, phone_enc, birthday_enc, ci, created_at FROM members \
     WHERE phone_lookup IS NULL LIMIT 500";
 pub const SET_PHONE_LOOKUP: &str = "UPDATE members SET phone_lookup = $1 WHERE id = $2";
+pub const RENAME_MEMBER: &str = "UPDATE members SET name_enc = $1 WHERE id = $2";
+/// A renamed member's certificates name the old name: revoked, affiliationChanged.
+pub const REVOKE_MEMBER_CERTIFICATES: &str = "UPDATE certificates SET revoked_at = $1, \
+    revocation_reason = $2 WHERE member_id = $3 AND revoked_at IS NULL";
 
 pub const INSERT_ENROLMENT: &str = "INSERT INTO enrolments (id, phone_lookup, name_enc, phone_enc, birthday_enc, \
     code_hash, attempts, expires_at, completed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -66,6 +70,9 @@ pub const REVOKE_DEVICE: &str =
 /// Certificates held by a locked device: the key may be in someone else's hands.
 pub const REVOKE_DEVICE_CERTIFICATES: &str = "UPDATE certificates SET revoked_at = $1, \
     revocation_reason = 1 WHERE device_id = $2 AND revoked_at IS NULL";
+/// Certificates held by a device its holder gave up, with the reason given.
+pub const REVOKE_DEVICE_CERTIFICATES_FOR: &str = "UPDATE certificates SET revoked_at = $1, \
+    revocation_reason = $3 WHERE device_id = $2 AND revoked_at IS NULL";
 pub const REPLACE_PIN: &str = "UPDATE device_pins SET verifier = $1, unlock_secret_enc = $2, \
     failures = 0, updated_at = $3 WHERE device_id = $4 AND locked_at IS NULL";
 

@@ -35,6 +35,9 @@ enum AdminCommand {
     /// Certificates dojang issued: list, revoke.
     #[command(subcommand)]
     Cert(super::cert::CertCommand),
+    /// People (members): find by phone, record a legal name change.
+    #[command(subcommand)]
+    Member(super::member::MemberCommand),
     /// Messages the development SMS gateway kept, newest first.
     Outbox {
         /// Only messages to this phone number.
@@ -161,6 +164,7 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         }
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
         AdminCommand::Cert(c) => super::cert::run(&instance, &clock, c).await,
+        AdminCommand::Member(m) => super::member::run(&instance, &clock, m).await,
     }
 }
 

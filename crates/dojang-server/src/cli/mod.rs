@@ -3,6 +3,7 @@
 
 mod admin;
 mod cert;
+mod member;
 mod rp;
 mod serve;
 mod webhook;

@@ -12,8 +12,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dojang_core::Device;
 use dojang_proto::device::{
-    Answered, Approve, Decline, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart,
-    EnrolmentStarted, PendingRequests, PinChange, PinUnlock, PinUnlocked, PushMessage,
+    Answered, Approve, CertificateStatus, Decline, DeviceRevoke, EnrolmentComplete,
+    EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, PendingRequests, PinChange, PinUnlock,
+    PinUnlocked, PushMessage,
 };
 use dojang_proto::{ErrorCode, paths};
 use futures_util::{SinkExt, StreamExt};
@@ -21,7 +22,7 @@ use futures_util::{SinkExt, StreamExt};
 use super::error::ApiError;
 use super::extract::{DeviceAuth, JsonBody, NoBody};
 use crate::push::Delivery;
-use crate::service::{answer, enrolment, pin};
+use crate::service::{answer, certificate, enrolment, pin};
 use crate::state::AppState;
 
 /// Interval of WebSocket pings, which keep NAT mappings alive and detect dead peers.
@@ -46,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .route(paths::DEVICE_PUSH, get(push))
         .route(paths::DEVICE_UNLOCK, post(unlock))
         .route(paths::DEVICE_PIN, post(change_pin))
+        .route(paths::DEVICE_CERTIFICATE, get(certificate_status))
+        .route(paths::DEVICE_REVOKE, post(revoke))
         .route(paths::DEVICE_REQUESTS, get(pending))
         .route(paths::DEVICE_REQUEST_VIEW, post(view))
         .route(paths::DEVICE_REQUEST_APPROVE, post(approve))
@@ -115,6 +118,22 @@ async fn change_pin(
     JsonBody(body): JsonBody<PinChange>,
 ) -> Result<Json<PinUnlocked>, ApiError> {
     pin::change(&s, &d, &body).await.map(Json)
+}
+
+async fn certificate_status(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+) -> Result<Json<CertificateStatus>, ApiError> {
+    certificate::status(&s, &d).await.map(Json)
+}
+
+/// The holder gives the certificate up (PIN checked and counted).
+async fn revoke(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    JsonBody(body): JsonBody<DeviceRevoke>,
+) -> Result<Json<CertificateStatus>, ApiError> {
+    certificate::revoke(&s, &d, &body).await.map(Json)
 }
 
 async fn decline(

@@ -2,6 +2,7 @@
 //! Handlers in `http` only extract, call one function here, and map the result.
 
 pub mod answer;
+pub mod certificate;
 pub mod enrolment;
 pub mod pin;
 pub mod requests;

@@ -48,8 +48,13 @@ pub fn new_pin(state: &AppState, device: DeviceId, proof: &[u8; 32]) -> NewDevic
     }
 }
 
-/// Check a proof against the stored check, counting a wrong one. `Ok` for the right proof.
-async fn check(state: &AppState, device: &Device, proof: &[u8; 32]) -> Result<Vec<u8>, ApiError> {
+/// Check a proof against the stored check, counting a wrong one. `Ok` (the unlock secret)
+/// for the right proof.
+pub(crate) async fn check(
+    state: &AppState,
+    device: &Device,
+    proof: &[u8; 32],
+) -> Result<Vec<u8>, ApiError> {
     let pin = state
         .store
         .device_pin(device.id)

@@ -18,6 +18,7 @@ mod identity;
 mod input;
 mod kakaocert;
 mod kinds;
+mod lifecycle;
 mod linkhub;
 mod openapi;
 mod pin;

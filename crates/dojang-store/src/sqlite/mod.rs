@@ -585,6 +585,41 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn rename_member(
+        &self,
+        id: MemberId,
+        name: &dojang_core::PersonName,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let sealed = self.keys.seal_str(rows::col::MEMBER_NAME, name.as_str())?;
+        let (id, now) = (id.to_string(), ms(now));
+        self.write(move |c| {
+            if execute(c, q::RENAME_MEMBER, &[&sealed, &id])? != 1 {
+                return Ok(false);
+            }
+            execute(c, q::REVOKE_MEMBER_CERTIFICATES, &[&now, &3i64, &id])?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn revoke_device(
+        &self,
+        id: DeviceId,
+        reason: u8,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (id, now, reason) = (id.to_string(), ms(now), i64::from(reason));
+        self.write(move |c| {
+            if execute(c, q::REVOKE_DEVICE, &[&now, &id])? != 1 {
+                return Ok(false);
+            }
+            execute(c, q::REVOKE_DEVICE_CERTIFICATES_FOR, &[&now, &id, &reason])?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError> {
         let lookup = rows::phone_lookup(&self.keys, phone);
         self.read(move |c| Ok(all::<MemberRow>(c, q::MEMBERS_BY_PHONE, &[&lookup])?))

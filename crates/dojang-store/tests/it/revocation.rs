@@ -248,3 +248,51 @@ async fn pin_failures_race_to_exactly_one_lock() {
     })
     .await;
 }
+
+/// A legal name change revokes the member's certificates (affiliationChanged); a device given
+/// up takes its certificates with it (the reason given).
+#[tokio::test]
+async fn rename_and_device_revocation_take_the_certificates_along() {
+    each_backend(async |db| {
+        let s = &*db.store;
+        let p = person("홍길동", "01012345678", "19900101");
+        let m = new_member(p.clone());
+        let c = enrolled(s, &p, MemberChoice::New(m.clone()), NOW).await;
+        let later = NOW + Duration::from_secs(10);
+        let new_name = dojang_core::PersonName::parse("홍길순").unwrap();
+        assert!(s.rename_member(m.id, &new_name, later).await.unwrap());
+        let renamed = s.member(m.id).await.unwrap().unwrap();
+        assert_eq!(renamed.person.name, new_name);
+        assert_eq!(renamed.person.phone, p.phone, "the rest stays");
+        let cert = s.certificate(&c.serial).await.unwrap().unwrap();
+        assert_eq!(
+            (cert.revoked_at, cert.revocation_reason),
+            (Some(later), Some(3))
+        );
+        assert!(
+            !s.rename_member(new_member(p.clone()).id, &new_name, later)
+                .await
+                .unwrap()
+        );
+
+        let other = person("김철수", "01098765432", "19851212");
+        let om = new_member(other.clone());
+        let oc = enrolled(s, &other, MemberChoice::New(om.clone()), NOW).await;
+        let gone = NOW + Duration::from_secs(20);
+        assert!(s.revoke_device(oc.device_id, 5, gone).await.unwrap());
+        assert_eq!(
+            s.device(oc.device_id).await.unwrap().unwrap().revoked_at,
+            Some(gone)
+        );
+        let cert = s.certificate(&oc.serial).await.unwrap().unwrap();
+        assert_eq!(
+            (cert.revoked_at, cert.revocation_reason),
+            (Some(gone), Some(5))
+        );
+        assert!(
+            !s.revoke_device(oc.device_id, 5, gone).await.unwrap(),
+            "once"
+        );
+    })
+    .await;
+}
