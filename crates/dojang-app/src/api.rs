@@ -5,9 +5,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_proto::device::{
-    Answered, Approve, CertificateStatus, Decline, DeviceRevoke, EnrolmentComplete,
-    EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, PendingRequests, PinChange, PinUnlock,
-    PinUnlocked,
+    Answered, Approve, CertificateRenew, CertificateRenewed, CertificateStatus, Decline,
+    DeviceRevoke, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
+    PendingRequests, PinChange, PinUnlock, PinUnlocked,
 };
 use dojang_proto::{ErrorBody, paths};
 use serde::Serialize;
@@ -184,6 +184,23 @@ impl DeviceApi {
     pub async fn certificate_status(&self) -> Result<CertificateStatus, AppError> {
         self.send(reqwest::Method::GET, paths::DEVICE_CERTIFICATE, None::<&()>)
             .await
+    }
+
+    /// Renew: a new key's CSR and the PIN proof, for the new certificate.
+    pub async fn renew(
+        &self,
+        csr_der: &[u8],
+        proof: &[u8; 32],
+    ) -> Result<CertificateRenewed, AppError> {
+        self.send(
+            reqwest::Method::POST,
+            paths::DEVICE_RENEW,
+            Some(&CertificateRenew {
+                csr: Some(STANDARD.encode(csr_der)),
+                pin_proof: Some(STANDARD.encode(proof)),
+            }),
+        )
+        .await
     }
 
     /// Give the certificate up (the PIN proof, counted like an unlock).

@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_pki::DeviceKey;
-pub use dojang_proto::device::CertificateStatus;
 use dojang_proto::device::{
     Approve, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RequestCard,
 };
+pub use dojang_proto::device::{CertificateRenewed, CertificateStatus};
 use dojang_proto::rp::TokenType;
 use time::OffsetDateTime;
 
@@ -172,6 +172,38 @@ impl Authenticator {
     pub async fn revoke(&self, pin: &str) -> Result<CertificateStatus, AppError> {
         let keys = PinKeys::for_file(&self.key, pin)?;
         self.api.revoke(&keys.proof()).await
+    }
+
+    /// Renew in the certificate's last 30 days: a new key made here, certified for the same
+    /// person; the old certificate is superseded. The new key is stored under the same PIN and
+    /// unlock secret, and the profile updated, atomically.
+    pub async fn renew(&mut self, pin: &str) -> Result<CertificateRenewed, AppError> {
+        let keys = PinKeys::for_file(&self.key, pin)?;
+        let secret = self.api.unlock(&keys.proof()).await?;
+        let key = DeviceKey::generate();
+        let csr = key.csr_der(&self.profile.holder.name)?;
+        let renewed = self.api.renew(&csr, &keys.proof()).await?;
+        let file = keys.seal(&key.to_pkcs8_der(), &secret)?;
+        let mut profile = self.profile.clone();
+        profile.certificate = renewed.certificate.clone();
+        profile.serial = renewed.serial.clone();
+        profile.not_after = renewed.not_after.clone();
+        profile::save(&self.dir, &profile, &file)?;
+        self.profile = profile;
+        self.key = file;
+        Ok(renewed)
+    }
+
+    /// Days until the certificate expires, when it is in its renewal window (the last 30
+    /// days) or past it; `None` before that.
+    pub fn renewal_due(&self, now: OffsetDateTime) -> Option<i64> {
+        let not_after = OffsetDateTime::parse(
+            &self.profile.not_after,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()?;
+        let left = (not_after - now).whole_days();
+        (left <= 30).then_some(left)
     }
 
     /// The key file as stored (tests inspect it).

@@ -101,6 +101,25 @@ enum Command {
     ChangePin,
     /// Give this device's certificate up (asks for the PIN): it is revoked at once.
     Revoke,
+    /// Renew the certificate with a new key, in its last 30 days (asks for the PIN).
+    Renew,
+    /// Issue a new certificate again (a new phone, a lost PIN, a name change): an SMS check
+    /// like enrolment, for the holder of this profile unless told otherwise; the old
+    /// certificate is revoked as superseded and this profile replaced.
+    Reissue {
+        /// Server URL [default: the profile's].
+        #[arg(long)]
+        server: Option<String>,
+        /// Legal name [default: the profile's].
+        #[arg(long)]
+        name: Option<String>,
+        /// Mobile number [default: the profile's].
+        #[arg(long)]
+        phone: Option<String>,
+        /// Birth date, YYYYMMDD [default: the profile's].
+        #[arg(long)]
+        birth: Option<String>,
+    },
     /// Show the profile: holder, device, certificate, and its state on the server.
     Status {
         /// Print JSON.
@@ -200,6 +219,42 @@ async fn main() -> ExitCode {
         Command::Decline { receipt, reason } => decline(&dir, &receipt, reason).await,
         Command::Status { json } => status(&dir, json).await,
         Command::Revoke => revoke(&dir).await,
+        Command::Renew => renew(&dir).await,
+        Command::Reissue {
+            server,
+            name,
+            phone,
+            birth,
+        } => {
+            let old = profile::load(&dir).ok().map(|(p, _)| p);
+            let pick =
+                |given: Option<String>, from: fn(&dojang_app::Profile) -> String, what: &str| {
+                    given
+                        .or_else(|| old.as_ref().map(from))
+                        .ok_or_else(|| AppError::Input(format!("no profile here: give --{what}")))
+                };
+            match (
+                pick(server, |p| p.server.clone(), "server"),
+                pick(name, |p| p.holder.name.clone(), "name"),
+                pick(phone, |p| p.holder.phone.clone(), "phone"),
+                pick(birth, |p| p.holder.birthday.clone(), "birth"),
+            ) {
+                (Ok(server), Ok(name), Ok(phone), Ok(birthday)) => {
+                    enroll(
+                        &dir,
+                        &server,
+                        Holder {
+                            name,
+                            phone,
+                            birthday,
+                        },
+                        true,
+                    )
+                    .await
+                }
+                (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => Err(e),
+            }
+        }
         Command::ChangePin => change_pin(&dir).await,
     };
     match result {
@@ -404,7 +459,18 @@ async fn sign_and_approve(
     Ok(())
 }
 
+fn renewal_warning(days: i64) -> String {
+    if days < 0 {
+        "the certificate has expired: issue a new one (dojang-app reissue)".to_owned()
+    } else {
+        format!("the certificate expires in {days} day(s): renew it now (dojang-app renew)")
+    }
+}
+
 async fn listen(auth: Authenticator, mode: Mode, json: bool) -> Result<(), AppError> {
+    if let Some(days) = auth.renewal_due(OffsetDateTime::now_utc()) {
+        eprintln!("dojang-app: {}", renewal_warning(days));
+    }
     let signer = if matches!(mode, Mode::Approve { .. }) {
         let pin = std::env::var("DOJANG_PIN")
             .map_err(|_| AppError::Input("--auto-approve needs the PIN in DOJANG_PIN".into()))?;
@@ -604,6 +670,7 @@ async fn status(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
             "notAfter": p.not_after,
             "certificate": p.certificate,
             "keyFile": { "version": auth.key_file().version, "needsServer": auth.key_file().needs_server() },
+            "renewalDueInDays": auth.renewal_due(OffsetDateTime::now_utc()),
             "onServer": server,
         }));
     } else {
@@ -617,6 +684,9 @@ async fn status(dir: &std::path::Path, json: bool) -> Result<(), AppError> {
             "certificate: serial {} valid until {}",
             p.serial, p.not_after
         ));
+        if let Some(days) = auth.renewal_due(OffsetDateTime::now_utc()) {
+            say(renewal_warning(days));
+        }
         match server {
             Ok(s) if s.state == "revoked" => {
                 say(format!(
@@ -662,5 +732,16 @@ async fn change_pin(dir: &std::path::Path) -> Result<(), AppError> {
     };
     auth.change_pin(&pin, &new_pin).await?;
     say("PIN changed");
+    Ok(())
+}
+
+async fn renew(dir: &std::path::Path) -> Result<(), AppError> {
+    let mut auth = Authenticator::open(dir)?;
+    let pin = read_pin("PIN: ").await?;
+    let renewed = auth.renew(&pin).await?;
+    say(format!(
+        "renewed: certificate {} valid until {} (the previous one is superseded)",
+        renewed.serial, renewed.not_after
+    ));
     Ok(())
 }

@@ -96,6 +96,28 @@ pub struct DeviceRevoke {
     pub pin_proof: Option<String>,
 }
 
+/// `POST /device/v1/certificate/renew`: a new key's CSR, in the certificate's last 30 days.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateRenew {
+    /// Standard base64 of a DER PKCS#10 request for the new P-256 key.
+    pub csr: Option<String>,
+    /// Standard base64 of the PIN proof (checked and counted).
+    pub pin_proof: Option<String>,
+}
+
+/// Answer to [`CertificateRenew`]: the new certificate (the old one is superseded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateRenewed {
+    /// The new certificate, PEM.
+    pub certificate: String,
+    /// Its serial, lower-case hex.
+    pub serial: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+}
+
 /// `GET /device/v1/certificate`: this device's certificate as the CA sees it now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

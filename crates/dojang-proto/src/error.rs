@@ -301,6 +301,10 @@ catalogue! {
     DeviceLocked = -10400042, "Too many wrong PINs: this device is locked and its certificate revoked; issue a new certificate", "PIN을 여러 번 틀려 이 기기가 잠기고 인증서가 폐지되었습니다. 인증서를 다시 발급받으세요";
     /// The device registered no PIN check (an app from before PIN hardening).
     PinNotRegistered = -10400043, "This device has no PIN check on the server", "이 기기에는 서버에 등록된 PIN 확인 정보가 없습니다";
+    /// Renewal asked for before the certificate's last 30 days.
+    RenewalTooEarly = -10400044, "The certificate can be renewed only in its last 30 days", "인증서는 만료 30일 전부터 갱신할 수 있습니다";
+    /// Renewal of a certificate that is revoked or expired: issue a new one instead.
+    RenewalNotPossible = -10400045, "This certificate is revoked or expired: issue a new certificate", "폐지되었거나 만료된 인증서는 갱신할 수 없습니다. 인증서를 새로 발급받으세요";
 
     // 05 — signatures submitted by a device
     /// `signedData` is not a parseable CMS SignedData.

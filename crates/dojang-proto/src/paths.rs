@@ -23,6 +23,8 @@ pub const DEVICE_UNLOCK: &str = "/device/v1/unlock";
 pub const DEVICE_PIN: &str = "/device/v1/pin";
 /// `GET` — this device's certificate as the CA sees it now.
 pub const DEVICE_CERTIFICATE: &str = "/device/v1/certificate";
+/// `POST` — renew this device's certificate with a new key (its last 30 days).
+pub const DEVICE_RENEW: &str = "/device/v1/certificate/renew";
 /// `POST` — the holder revokes this device's certificate.
 pub const DEVICE_REVOKE: &str = "/device/v1/revoke";
 /// `GET` — the requests waiting for this device's holder (what the app shows when opened).

@@ -335,6 +335,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         name: &dojang_core::PersonName,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Renewal: `old` is superseded and `new` (same member and device) inserted, at once.
+    /// `false` (nothing written) if `old` was revoked meanwhile.
+    async fn renew_certificate(
+        &self,
+        old: &str,
+        new: &CertificateRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// Revoke a device and its certificates (with `reason`, RFC 5280), at once: its holder gave
     /// it up. `false` if it was revoked already.
     async fn revoke_device(

@@ -507,6 +507,38 @@ impl Store for SqlStore {
         Ok(true)
     }
 
+    async fn renew_certificate(
+        &self,
+        old: &str,
+        new: &CertificateRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(q::SUPERSEDE_CERTIFICATE)
+            .bind(ms(now))
+            .bind(old)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(q::INSERT_CERTIFICATE)
+            .bind(&new.serial)
+            .bind(new.member_id.to_string())
+            .bind(new.device_id.to_string())
+            .bind(self.keys.seal(rows::col::CERT_DER, &new.der)?)
+            .bind(ms(new.not_before))
+            .bind(ms(new.not_after))
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_to_conflict(e, "certificate serial"))?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn revoke_device(
         &self,
         id: DeviceId,

@@ -27,6 +27,9 @@ pub const MEMBERS_BY_PHONE: &str = "SELECT id, name_enc, phone_enc, birthday_enc
 pub const MEMBERS_WITHOUT_PHONE_LOOKUP: &str = "SELECT id, name_enc, phone_enc, birthday_enc, ci, created_at FROM members \
     WHERE phone_lookup IS NULL LIMIT 500";
 pub const SET_PHONE_LOOKUP: &str = "UPDATE members SET phone_lookup = $1 WHERE id = $2";
+/// A renewed certificate replaces the old one: superseded.
+pub const SUPERSEDE_CERTIFICATE: &str = "UPDATE certificates SET revoked_at = $1, \
+    revocation_reason = 4 WHERE serial = $2 AND revoked_at IS NULL";
 pub const RENAME_MEMBER: &str = "UPDATE members SET name_enc = $1 WHERE id = $2";
 /// A renamed member's certificates name the old name: revoked, affiliationChanged.
 pub const REVOKE_MEMBER_CERTIFICATES: &str = "UPDATE certificates SET revoked_at = $1, \

@@ -12,9 +12,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dojang_core::Device;
 use dojang_proto::device::{
-    Answered, Approve, CertificateStatus, Decline, DeviceRevoke, EnrolmentComplete,
-    EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, PendingRequests, PinChange, PinUnlock,
-    PinUnlocked, PushMessage,
+    Answered, Approve, CertificateRenew, CertificateRenewed, CertificateStatus, Decline,
+    DeviceRevoke, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
+    PendingRequests, PinChange, PinUnlock, PinUnlocked, PushMessage,
 };
 use dojang_proto::{ErrorCode, paths};
 use futures_util::{SinkExt, StreamExt};
@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::DEVICE_PIN, post(change_pin))
         .route(paths::DEVICE_CERTIFICATE, get(certificate_status))
         .route(paths::DEVICE_REVOKE, post(revoke))
+        .route(paths::DEVICE_RENEW, post(renew))
         .route(paths::DEVICE_REQUESTS, get(pending))
         .route(paths::DEVICE_REQUEST_VIEW, post(view))
         .route(paths::DEVICE_REQUEST_APPROVE, post(approve))
@@ -125,6 +126,15 @@ async fn certificate_status(
     DeviceAuth(d): DeviceAuth,
 ) -> Result<Json<CertificateStatus>, ApiError> {
     certificate::status(&s, &d).await.map(Json)
+}
+
+/// A new key's certificate in the old one's last 30 days (PIN checked and counted).
+async fn renew(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    JsonBody(body): JsonBody<CertificateRenew>,
+) -> Result<Json<CertificateRenewed>, ApiError> {
+    certificate::renew(&s, &d, &body).await.map(Json)
 }
 
 /// The holder gives the certificate up (PIN checked and counted).

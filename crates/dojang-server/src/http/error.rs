@@ -318,7 +318,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         C::OtpTooManyAttempts | C::PinWrong | C::DeviceLocked => StatusCode::FORBIDDEN,
-        C::PinNotRegistered => StatusCode::CONFLICT,
+        C::PinNotRegistered | C::RenewalTooEarly | C::RenewalNotPossible => StatusCode::CONFLICT,
         C::EnrolmentRateLimited | C::PersonRateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,

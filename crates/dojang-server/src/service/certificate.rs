@@ -1,11 +1,15 @@
 //! A device's certificate from the holder's side: its state now (so the app can explain a
 //! revocation), and giving it up.
 
-use dojang_core::{CertificateRecord, Device};
-use dojang_pki::RevocationReason;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use dojang_core::{CertificateRecord, Device, ValidationError};
+use dojang_pki::{IssueRequest, RevocationReason};
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_rfc3339;
-use dojang_proto::device::{CertificateStatus, DeviceRevoke};
+use dojang_proto::device::{CertificateRenew, CertificateRenewed, CertificateStatus, DeviceRevoke};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -87,4 +91,76 @@ pub async fn revoke(
             .map(|m| m.person.name.as_str().to_owned())
             .unwrap_or_default(),
     ))
+}
+
+/// A certificate may be renewed in its last this-many days (and the app says so).
+pub const RENEWAL_WINDOW: Duration = Duration::from_secs(30 * 86_400);
+
+/// `POST /device/v1/certificate/renew`: in the certificate's last 30 days, a certificate for a
+/// new key made on the same device, for the same person; the old one is superseded. The PIN
+/// is checked (counted) first.
+pub async fn renew(
+    state: &AppState,
+    device: &Device,
+    wire: &CertificateRenew,
+) -> Result<CertificateRenewed, ApiError> {
+    let csr_der = wire
+        .csr
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(|s| STANDARD.decode(s.trim()).ok())
+        .ok_or(ValidationError::CsrMissing)?;
+    let proof = super::pin::decode_proof(wire.pin_proof.as_deref())?;
+    super::pin::check(state, device, &proof).await?;
+    let now = state.clock.now();
+    let current = held(state, device).await?;
+    if !current.is_active(now) {
+        return Err(ErrorCode::RenewalNotPossible.into());
+    }
+    if current.not_after - now > RENEWAL_WINDOW {
+        return Err(ApiError::Detailed {
+            code: ErrorCode::RenewalTooEarly,
+            detail: format!(
+                "renewal opens {}",
+                format_rfc3339(current.not_after - RENEWAL_WINDOW)
+            ),
+        });
+    }
+    let member =
+        state.store.member(device.member_id).await?.ok_or_else(|| {
+            ApiError::Internal(format!("member of device {} is missing", device.id))
+        })?;
+    let csr = dojang_pki::check_csr(&csr_der, member.person.name.as_str())?;
+    let not_after = (now + state.policy.certificate_validity).min(state.ca.not_after());
+    let issued = state.ca.issue(&IssueRequest {
+        csr: &csr,
+        holder_name: member.person.name.as_str(),
+        holder_id: &member.id.to_string(),
+        not_before: now,
+        not_after,
+    })?;
+    let record = CertificateRecord {
+        serial: issued.serial_hex.clone(),
+        member_id: member.id,
+        device_id: device.id,
+        der: issued.der.clone(),
+        not_before: issued.not_before,
+        not_after: issued.not_after,
+        revoked_at: None,
+        revocation_reason: None,
+    };
+    if !state
+        .store
+        .renew_certificate(&current.serial, &record, now)
+        .await?
+    {
+        return Err(ErrorCode::RenewalNotPossible.into());
+    }
+    state.forget_devices_of(member.id);
+    tracing::info!(device = %device.id, old = %current.serial, new = %issued.serial_hex, "certificate renewed");
+    Ok(CertificateRenewed {
+        certificate: dojang_pki::certificate_pem(&issued.der),
+        serial: issued.serial_hex,
+        not_after: format_rfc3339(issued.not_after),
+    })
 }

@@ -192,3 +192,97 @@ async fn a_legal_name_change_revokes_and_the_app_explains_it() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Affiliation Changed"));
     s.stop().await;
 }
+
+/// Renewal: refused before the last 30 days, then a new key's certificate for the same person
+/// on the same device; the old one is superseded, and the new key signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_opens_in_the_last_thirty_days_and_supersedes() {
+    use dojang_app::Authenticator;
+    use dojang_client::IdentityRequest;
+    use dojang_core::Clock;
+    let s = TestServer::start_with(|c| c.policy.certificate_validity_days = 40).await;
+    let party = s.add_party("도장은행").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("phone");
+    enrol_profile(&s, &dir).await;
+    let mut me = Authenticator::open(&dir).unwrap();
+    let old_serial = me.profile().serial.clone();
+    let now = s.clock().now();
+    assert_eq!(me.renewal_due(now), None);
+    // 25 days minus the fraction of a second the certificate's time was truncated by.
+    assert_eq!(
+        me.renewal_due(now + Duration::from_secs(15 * 86_400 - 1)),
+        Some(25)
+    );
+
+    let e = me.renew(PIN).await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::RenewalTooEarly.code()), "{e}");
+    assert!(e.to_string().contains("renewal opens"), "{e}");
+    s.clock().advance(Duration::from_secs(11 * 86_400));
+    let e = me.renew("000000").await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::PinWrong.code()), "{e}");
+    let renewed = me.renew(PIN).await.unwrap();
+    assert_ne!(renewed.serial, old_serial);
+    assert_eq!(me.profile().serial, renewed.serial, "the profile follows");
+    let old = s
+        .state()
+        .store
+        .certificate(&old_serial)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.revocation_reason, Some(4), "superseded");
+    let new = s
+        .state()
+        .store
+        .certificate(&renewed.serial)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(new.is_active(s.clock().now()));
+    assert_eq!(
+        (new.member_id, new.device_id),
+        (old.member_id, old.device_id)
+    );
+
+    // The renewed key signs, under the same PIN, read back from disk.
+    let me = Authenticator::open(&dir).unwrap();
+    let signer = me.unlock(PIN).await.unwrap();
+    let r = s
+        .client(&party)
+        .request_verify_auth(&IdentityRequest::new(
+            NAME,
+            PHONE,
+            BIRTH,
+            "renewed",
+            "로그인",
+            300,
+        ))
+        .await
+        .unwrap();
+    let card = me
+        .api()
+        .pending()
+        .await
+        .unwrap()
+        .requests
+        .into_iter()
+        .find(|c| c.receipt_id == r.receipt_id)
+        .unwrap();
+    let body = signer
+        .approval(&card, card.binding_code.clone(), s.clock().now())
+        .unwrap();
+    assert_eq!(
+        me.api().approve(&r.receipt_id, &body).await.unwrap().state,
+        1
+    );
+    let v = s.client(&party).verify_auth(&r.receipt_id).await.unwrap();
+    assert_ocsp_evidence(&s, &v, &renewed.serial);
+
+    // Expired: nothing to renew; a new certificate must be issued.
+    s.clock().advance(Duration::from_secs(60 * 86_400));
+    let mut me = Authenticator::open(&dir).unwrap();
+    let e = me.renew(PIN).await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::RenewalNotPossible.code()), "{e}");
+    s.stop().await;
+}

@@ -603,6 +603,43 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn renew_certificate(
+        &self,
+        old: &str,
+        new: &CertificateRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let der = self.keys.seal(rows::col::CERT_DER, &new.der)?;
+        let (old, now) = (old.to_owned(), ms(now));
+        let (serial, member, device) = (
+            new.serial.clone(),
+            new.member_id.to_string(),
+            new.device_id.to_string(),
+        );
+        let (not_before, not_after) = (ms(new.not_before), ms(new.not_after));
+        self.write(move |c| {
+            if execute(c, q::SUPERSEDE_CERTIFICATE, &[&now, &old])? != 1 {
+                return Ok(false);
+            }
+            execute(
+                c,
+                q::INSERT_CERTIFICATE,
+                &[
+                    &serial,
+                    &member,
+                    &device,
+                    &der,
+                    &not_before,
+                    &not_after,
+                    &now,
+                ],
+            )
+            .map_err(|e| conflict(e, "certificate serial"))?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn revoke_device(
         &self,
         id: DeviceId,

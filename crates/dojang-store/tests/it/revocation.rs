@@ -296,3 +296,36 @@ async fn rename_and_device_revocation_take_the_certificates_along() {
     })
     .await;
 }
+
+/// Renewal supersedes the old certificate and inserts the new one together, once.
+#[tokio::test]
+async fn renewal_replaces_a_certificate_once() {
+    each_backend(async |db| {
+        let s = &*db.store;
+        let p = person("홍길동", "01012345678", "19900101");
+        let m = new_member(p.clone());
+        let old = enrolled(s, &p, MemberChoice::New(m.clone()), NOW).await;
+        let new = certificate(m.id, old.device_id);
+        let later = NOW + Duration::from_secs(60);
+        assert!(s.renew_certificate(&old.serial, &new, later).await.unwrap());
+        let o = s.certificate(&old.serial).await.unwrap().unwrap();
+        assert_eq!((o.revoked_at, o.revocation_reason), (Some(later), Some(4)));
+        assert!(
+            s.certificate(&new.serial)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_none()
+        );
+        // The old one again: nothing written (the second new serial does not appear).
+        let again = certificate(m.id, old.device_id);
+        assert!(
+            !s.renew_certificate(&old.serial, &again, later)
+                .await
+                .unwrap()
+        );
+        assert!(s.certificate(&again.serial).await.unwrap().is_none());
+    })
+    .await;
+}
