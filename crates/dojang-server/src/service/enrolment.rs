@@ -104,6 +104,8 @@ pub async fn complete(
         .await?
         .ok_or(ErrorCode::EnrolmentNotFound)?;
     stored.check_open(now, max)?;
+    // The CSR is checked before the code is counted: a malformed one costs no attempt.
+    let csr = dojang_pki::check_csr(&csr_der, stored.person.name.as_str())?;
     let Some(counted) = state.store.count_code_attempt(id, max).await? else {
         // Completed or locked between the read and the count.
         let again = state
@@ -116,7 +118,6 @@ pub async fn complete(
     };
     counted.judge(&code_hash(state, id, &code), max)?;
     let person = counted.person;
-    let csr = dojang_pki::check_csr(&csr_der, person.name.as_str())?;
 
     let existing = state
         .store

@@ -137,7 +137,49 @@ async fn bad_csrs_and_bad_ids_are_refused() {
         csr,
         pin_proof: None,
     };
+    // A CSR for another key type (P-384, made by openssl), and ours with a flipped signature bit.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("openssl")
+        .current_dir(tmp.path())
+        .args([
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-nodes",
+        ])
+        .args([
+            "-subj",
+            &format!("/CN={NAME}"),
+            "-utf8",
+            "-keyout",
+            "k.pem",
+            "-outform",
+            "DER",
+        ])
+        .args(["-out", "p384.der"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p384 = std::fs::read(tmp.path().join("p384.der")).unwrap();
+    let mut tampered = key.csr_der(NAME).unwrap();
+    let last = tampered.len() - 3;
+    tampered[last] ^= 0x01;
     let cases = [
+        (
+            complete(Some(STANDARD.encode(&p384)), &code),
+            ErrorCode::CsrKeyType,
+        ),
+        (
+            complete(Some(STANDARD.encode(&tampered)), &code),
+            ErrorCode::CsrSignature,
+        ),
         (complete(None, &code), ErrorCode::CsrMissing),
         (
             complete(Some("not base64!".into()), &code),
