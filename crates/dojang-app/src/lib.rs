@@ -344,8 +344,11 @@ pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
         .unwrap_or(0);
     let mut s = format!("── request {} ({}) ──\n", card.receipt_id, card.kind);
     s.push_str(&format!("  from:    {}", card.requester));
-    if let Some(c) = &card.call_center_num {
-        s.push_str(&format!("  (call centre {c})"));
+    match (&card.call_center_name, &card.call_center_num) {
+        (Some(name), Some(num)) => s.push_str(&format!("  ({name} {num})")),
+        (None, Some(num)) => s.push_str(&format!("  (call centre {num})")),
+        (Some(name), None) => s.push_str(&format!("  ({name})")),
+        (None, None) => {}
     }
     s.push('\n');
     s.push_str(&format!("  title:   {}\n", card.req_title));
