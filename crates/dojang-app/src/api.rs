@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use dojang_proto::device::{
     Answered, Approve, CertificateRenew, CertificateRenewed, CertificateStatus, Decline,
     DeviceRevoke, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
-    PendingRequests, PinChange, PinUnlock, PinUnlocked,
+    LoggedIn, LoginComplete, PendingRequests, PinChange, PinUnlock, PinUnlocked,
 };
 use dojang_proto::{ErrorBody, paths};
 use serde::Serialize;
@@ -145,6 +145,16 @@ impl DeviceApi {
             Some(complete),
         )
         .await
+    }
+
+    /// Complete an enrolment as a login: the device is registered without a certificate.
+    pub async fn complete_login(
+        &self,
+        enrolment_id: &str,
+        login: &LoginComplete,
+    ) -> Result<LoggedIn, AppError> {
+        let path = paths::DEVICE_ENROLMENT_LOGIN.replace("{enrolment_id}", enrolment_id);
+        self.send(reqwest::Method::POST, &path, Some(login)).await
     }
 
     /// The PIN proof, for the unlock secret (five wrong proofs lock the device).

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod error;
+pub mod guest;
 pub mod keystore;
 pub mod profile;
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use dojang_app::guest::{GuestProfile, Login};
 use dojang_app::{
     AppError, Authenticator, Enrolment, Holder, Signer, card_text, profile, validate_pin,
 };
@@ -47,6 +48,22 @@ enum Command {
         /// Replace an existing profile in the directory.
         #[arg(long)]
         force: bool,
+    },
+    /// Register this app for a person without issuing a certificate (an SMS check): requests
+    /// for them reach it, and `listen` issues a certificate inside the first one.
+    Login {
+        /// Server URL.
+        #[arg(long)]
+        server: String,
+        /// Legal name.
+        #[arg(long)]
+        name: String,
+        /// Mobile number, digits only.
+        #[arg(long)]
+        phone: String,
+        /// Birth date, YYYYMMDD.
+        #[arg(long)]
+        birth: String,
     },
     /// Stay connected and answer requests as they arrive.
     Listen {
@@ -134,10 +151,11 @@ fn say(line: impl std::fmt::Display) {
     let _ = out.flush();
 }
 
-/// Read one line from stdin (blocking, on a thread that may block).
+/// Read one line from stdin (on a thread that may block); the prompt goes to stderr, so stdout stays the app's output
+/// (one JSON object per line with `--json`).
 async fn read_line(prompt: &str) -> Result<String, AppError> {
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = std::io::stderr().lock();
         let _ = write!(out, "{prompt}");
         let _ = out.flush();
     }
@@ -198,21 +216,42 @@ async fn main() -> ExitCode {
             auto_decline,
             auto_ignore,
             json,
-        } => match Authenticator::open(&dir) {
-            Ok(a) => {
-                let mode = if auto_approve {
-                    Mode::Approve { wrong_code }
-                } else if auto_decline {
-                    Mode::Decline
-                } else if auto_ignore {
-                    Mode::Ignore
-                } else {
-                    Mode::Ask
-                };
-                listen(a, mode, json).await
+        } => {
+            let mode = if auto_approve {
+                Mode::Approve { wrong_code }
+            } else if auto_decline {
+                Mode::Decline
+            } else if auto_ignore {
+                Mode::Ignore
+            } else {
+                Mode::Ask
+            };
+            if GuestProfile::exists(&dir) {
+                listen_guest(&dir, mode, json).await
+            } else {
+                match Authenticator::open(&dir) {
+                    Ok(a) => listen(a, mode, json).await,
+                    Err(e) => Err(e),
+                }
             }
-            Err(e) => Err(e),
-        },
+        }
+        Command::Login {
+            server,
+            name,
+            phone,
+            birth,
+        } => {
+            login(
+                &dir,
+                &server,
+                Holder {
+                    name,
+                    phone,
+                    birthday: birth,
+                },
+            )
+            .await
+        }
         Command::Pending { json } => pending(&dir, json).await,
         Command::Approve { receipt, code } => approve(&dir, &receipt, code).await,
         Command::Open { url } => open(&dir, &url).await,
@@ -710,7 +749,7 @@ async fn revoke(dir: &std::path::Path) -> Result<(), AppError> {
     let s = auth.revoke(&pin).await?;
     say(format!(
         "certificate {} revoked; this app can no longer sign. {}",
-        s.serial,
+        s.serial.as_deref().unwrap_or("(none)"),
         dojang_app::explain_revocation(s.revocation_reason.as_deref())
     ));
     Ok(())
@@ -744,4 +783,119 @@ async fn renew(dir: &std::path::Path) -> Result<(), AppError> {
         renewed.serial, renewed.not_after
     ));
     Ok(())
+}
+
+async fn login(dir: &std::path::Path, server: &str, holder: Holder) -> Result<(), AppError> {
+    if profile::exists(dir) {
+        return Err(AppError::Profile(format!(
+            "{} already holds a certificate; use another --profile",
+            dir.display()
+        )));
+    }
+    let login = Login::start(server, holder).await?;
+    let started = login.started().clone();
+    say(format!(
+        "a one-time code was sent to {} (valid {} s, {} tries)",
+        started.masked_phone, started.expire_in, started.max_attempts
+    ));
+    let code = read_line("one-time code: ").await?;
+    let (guest, done) = login.complete(dir, &code).await?;
+    say(format!(
+        "logged in: device {} (no certificate yet{}); requests for {} will come here",
+        guest.device_id,
+        if done.has_certificate {
+            "; you hold one on another device"
+        } else {
+            ""
+        },
+        guest.holder.name
+    ));
+    Ok(())
+}
+
+/// `listen` before a certificate exists: the first request that arrives is answered by issuing
+/// one inside it (by SMS when the request allows simple registration; otherwise the person is
+/// told to use a stronger proof), then the app listens as usual with it.
+async fn listen_guest(dir: &std::path::Path, mode: Mode, json: bool) -> Result<(), AppError> {
+    let guest = GuestProfile::load(dir)?;
+    let api = guest.api()?;
+    let mut socket = api.connect_push().await?;
+    if json {
+        say(
+            serde_json::json!({ "event": "connected", "server": guest.server, "certificate": false }),
+        );
+    } else {
+        say(format!(
+            "connected to {} without a certificate; waiting for a request",
+            guest.server
+        ));
+    }
+    let mut queue: Vec<RequestCard> = api.pending().await?.requests;
+    loop {
+        while let Some(card) = queue.pop() {
+            if json {
+                say(serde_json::json!({ "event": "request", "card": card, "certificate": false }));
+            } else {
+                say(card_text(&card, OffsetDateTime::now_utc()));
+            }
+            if !card.allow_simple_regist {
+                let why = "this request needs a certificate issued with a stronger proof than SMS: issue one first (dojang-app enroll)";
+                if json {
+                    say(
+                        serde_json::json!({ "event": "needs-certificate", "receiptID": card.receipt_id, "method": "strong" }),
+                    );
+                } else {
+                    say(why);
+                }
+                continue;
+            }
+            // Issue a certificate inside this request: an SMS check, a new key, the PIN.
+            let mut enrolment = Enrolment::start(&guest.server, guest.holder.clone()).await?;
+            let started = enrolment.started().clone();
+            if json {
+                say(
+                    serde_json::json!({ "event": "issuing", "receiptID": card.receipt_id, "maskedPhone": started.masked_phone }),
+                );
+            } else {
+                say(format!(
+                    "you have no certificate yet: issuing one now; a one-time code was sent to {}",
+                    started.masked_phone
+                ));
+            }
+            let code = read_line("one-time code: ").await?;
+            let pin = read_pin("new 6-digit PIN: ").await?;
+            validate_pin(&pin)?;
+            enrolment.set_pin(&pin)?;
+            let done = enrolment.submit_code(&code).await?;
+            let auth = enrolment.finish(dir, done, &pin)?;
+            GuestProfile::remove(dir)?;
+            if json {
+                say(serde_json::json!({ "event": "issued", "serial": auth.profile().serial }));
+            } else {
+                say(format!("certificate {} issued", auth.profile().serial));
+            }
+            let signer = auth.unlock(&pin).await?;
+            handle(&auth, &card, mode, Some(&signer), json).await?;
+            // This device now holds a certificate (its login was superseded): listen as usual.
+            return listen(auth, mode, json).await;
+        }
+        let next = tokio::select! {
+            m = socket.next() => m,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        match next {
+            Some(Ok(Message::Text(text))) => {
+                if let Ok(PushMessage::Request { card }) =
+                    serde_json::from_str::<PushMessage>(&text)
+                {
+                    queue.push(*card);
+                }
+            }
+            Some(Ok(Message::Close(_))) | None => {
+                return Err(AppError::Input("the server closed the connection".into()));
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(AppError::Input(format!("push connection lost: {e}"))),
+        }
+    }
 }

@@ -109,7 +109,7 @@ pub fn load(dir: &Path) -> Result<(Profile, EncryptedKey), AppError> {
 }
 
 /// Write a file readable by the owner only, atomically (temporary file, then rename).
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), AppError> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), AppError> {
     let err = |e: std::io::Error| AppError::Profile(format!("{}: {e}", path.display()));
     let tmp = path.with_extension("tmp");
     let mut o = std::fs::OpenOptions::new();
@@ -122,14 +122,19 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), AppError> {
     std::fs::rename(&tmp, path).map_err(err)
 }
 
-/// Save the profile and key into `dir` (created with mode 0700).
-pub fn save(dir: &Path, profile: &Profile, key: &EncryptedKey) -> Result<(), AppError> {
+/// Create `dir` (and parents) with mode 0700.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), AppError> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
     b.create(dir)
-        .map_err(|e| AppError::Profile(format!("{}: {e}", dir.display())))?;
+        .map_err(|e| AppError::Profile(format!("{}: {e}", dir.display())))
+}
+
+/// Save the profile and key into `dir` (created with mode 0700).
+pub fn save(dir: &Path, profile: &Profile, key: &EncryptedKey) -> Result<(), AppError> {
+    create_private_dir(dir)?;
     let err = |e: serde_json::Error| AppError::Profile(e.to_string());
     write_private(
         &key_path(dir),

@@ -70,6 +70,29 @@ pub struct EnrolmentCompleted {
     pub unlock_secret: Option<String>,
 }
 
+/// `POST /device/v1/enrolments/{enrolmentID}/login`: the one-time code only. The phone check
+/// registers this device for the person without a certificate yet: requests for them reach it,
+/// and the app issues a certificate inside the first one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginComplete {
+    /// The 6-digit one-time code from the SMS.
+    pub code: Option<String>,
+}
+
+/// Answer to [`LoginComplete`]: the device credential (no certificate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoggedIn {
+    /// The new device.
+    #[serde(rename = "deviceID")]
+    pub device_id: String,
+    /// Bearer credential for the device API; shown once, stored hashed by the server.
+    pub device_token: String,
+    /// Whether the person holds an active certificate (on another device).
+    pub has_certificate: bool,
+}
+
 /// `POST /device/v1/unlock`: the PIN proof, for the unlock secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -122,12 +145,15 @@ pub struct CertificateRenewed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateStatus {
-    /// Serial, lower-case hex.
-    pub serial: String,
-    /// `active`, `expired` or `revoked`.
+    /// Serial, lower-case hex (absent for `none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// `active`, `expired`, `revoked`, or `none` (a device registered by a login, before its
+    /// certificate).
     pub state: String,
-    /// End of validity, RFC 3339.
-    pub not_after: String,
+    /// End of validity, RFC 3339 (absent for `none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
     /// When it was revoked, RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
@@ -199,6 +225,11 @@ pub struct RequestCard {
     /// An app-to-app request (opened through its `scheme` URL, not pushed).
     #[serde(default)]
     pub app_use: bool,
+    /// How a person without a certificate may get one inside this request
+    /// (`allowSimpleRegistYN`): `true` by SMS alone, `false` only with a stronger proof (bank
+    /// account). A device with a certificate ignores it.
+    #[serde(default)]
+    pub allow_simple_regist: bool,
     /// Accepted at, RFC 3339 UTC with milliseconds.
     pub request_dt: String,
     /// Expires at, RFC 3339 UTC with milliseconds.

@@ -17,6 +17,8 @@ pub const DEVICE_ENROLMENTS: &str = "/device/v1/enrolments";
 pub const DEVICE_ENROLMENT_COMPLETE: &str = "/device/v1/enrolments/{enrolment_id}/complete";
 /// `GET` (WebSocket upgrade) — the push channel of an enrolled device.
 pub const DEVICE_PUSH: &str = "/device/v1/push";
+/// `POST` — complete an enrolment as a login: the device is registered without a certificate.
+pub const DEVICE_ENROLMENT_LOGIN: &str = "/device/v1/enrolments/{enrolment_id}/login";
 /// `POST` — the PIN proof, for the unlock secret (five wrong proofs lock the device).
 pub const DEVICE_UNLOCK: &str = "/device/v1/unlock";
 /// `POST` — change the PIN.

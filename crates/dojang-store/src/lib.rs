@@ -122,6 +122,19 @@ pub struct CompletedEnrolment {
     pub now: OffsetDateTime,
 }
 
+/// A phone check that registers a device without a certificate ("login").
+#[derive(Debug, Clone)]
+pub struct CompletedLogin {
+    /// The enrolment to close.
+    pub enrolment_id: EnrolmentId,
+    /// The member.
+    pub member: MemberChoice,
+    /// The new device.
+    pub device: Device,
+    /// When.
+    pub now: OffsetDateTime,
+}
+
 /// A device's PIN check as registered: the verifier (a keyed hash of the app's PIN proof) and
 /// the secret released to the right proof.
 #[derive(Clone, PartialEq, Eq)]
@@ -286,6 +299,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// completed (nothing written).
     async fn complete_enrolment(&self, c: &CompletedEnrolment) -> Result<bool, StoreError>;
 
+    /// Close an enrolment as a login: insert the member if new, supersede their earlier
+    /// devices that hold no active certificate, insert the device. `false` if the enrolment was
+    /// already completed (nothing written).
+    async fn complete_login(&self, c: &CompletedLogin) -> Result<bool, StoreError>;
+    /// Whether the member holds a certificate that is neither revoked nor expired at `now`.
+    async fn has_active_certificate(
+        &self,
+        member: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// A device by id.
     async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError>;
     /// A device's PIN check, if it has one.

@@ -23,9 +23,9 @@ use crate::rows::{
     RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::{
-    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys,
-    Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin, PinFailure, PoolOptions, Store,
-    StoreError, WaitingRequest, Webhook,
+    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, CreateGuard,
+    Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin, PinFailure,
+    PoolOptions, Store, StoreError, WaitingRequest, Webhook,
 };
 
 /// Insert a sealed request.
@@ -334,6 +334,64 @@ impl Store for SqlStore {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn complete_login(&self, done: &CompletedLogin) -> Result<bool, StoreError> {
+        let (member_id, new_member) = rows::MemberValues::of_choice(&self.keys, &done.member)?;
+        let (member_id, now) = (member_id.to_string(), ms(done.now));
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query(q::CLOSE_ENROLMENT)
+            .bind(now)
+            .bind(done.enrolment_id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if closed != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(m) = &new_member {
+            sqlx::query(q::INSERT_MEMBER)
+                .bind(&m.id)
+                .bind(&m.lookup)
+                .bind(&m.name_enc)
+                .bind(&m.phone_enc)
+                .bind(&m.birthday_enc)
+                .bind(&m.ci)
+                .bind(m.created_at)
+                .bind(&m.phone_lookup)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| unique_to_conflict(e, "member"))?;
+        }
+        sqlx::query(q::SUPERSEDE_UNCERTIFIED_DEVICES)
+            .bind(now)
+            .bind(&member_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(q::INSERT_DEVICE)
+            .bind(done.device.id.to_string())
+            .bind(&member_id)
+            .bind(&done.device.token_hash)
+            .bind(ms(done.device.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_to_conflict(e, "device"))?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn has_active_certificate(
+        &self,
+        member: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(q::HAS_ACTIVE_CERTIFICATE)
+            .bind(member.to_string())
+            .bind(ms(now))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
     }
 
     async fn device_pin(&self, id: DeviceId) -> Result<Option<DevicePin>, StoreError> {

@@ -30,6 +30,14 @@ pub const SET_PHONE_LOOKUP: &str = "UPDATE members SET phone_lookup = $1 WHERE i
 /// A renewed certificate replaces the old one: superseded.
 pub const SUPERSEDE_CERTIFICATE: &str = "UPDATE certificates SET revoked_at = $1, \
     revocation_reason = 4 WHERE serial = $2 AND revoked_at IS NULL";
+/// A login replaces the member's earlier devices that hold no active certificate (the latest
+/// login is where requests go before a certificate exists); devices with one stay.
+pub const SUPERSEDE_UNCERTIFIED_DEVICES: &str = "UPDATE devices SET revoked_at = $1 \
+    WHERE member_id = $2 AND revoked_at IS NULL AND id NOT IN \
+    (SELECT device_id FROM certificates WHERE member_id = $2 AND revoked_at IS NULL)";
+/// Whether a member holds an active certificate (validity aside).
+pub const HAS_ACTIVE_CERTIFICATE: &str = "SELECT COUNT(*) AS n FROM certificates \
+    WHERE member_id = $1 AND revoked_at IS NULL AND not_after > $2";
 pub const RENAME_MEMBER: &str = "UPDATE members SET name_enc = $1 WHERE id = $2";
 /// A renamed member's certificates name the old name: revoked, affiliationChanged.
 pub const REVOKE_MEMBER_CERTIFICATES: &str = "UPDATE certificates SET revoked_at = $1, \

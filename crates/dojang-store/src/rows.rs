@@ -850,9 +850,13 @@ pub(crate) struct CompletionValues {
     pub pin: Option<(Vec<u8>, Vec<u8>)>,
 }
 
-impl CompletionValues {
-    pub fn seal(keys: &DataKeys, c: &CompletedEnrolment) -> Result<Self, StoreError> {
-        let (member_id, new_member) = match &c.member {
+impl MemberValues {
+    /// The member's id and, for a new one, its sealed columns.
+    pub fn of_choice(
+        keys: &DataKeys,
+        choice: &MemberChoice,
+    ) -> Result<(dojang_core::MemberId, Option<Self>), StoreError> {
+        Ok(match choice {
             MemberChoice::Existing(id) => (*id, None),
             MemberChoice::New(m) => (
                 m.id,
@@ -868,7 +872,13 @@ impl CompletionValues {
                     created_at: ms(m.created_at),
                 }),
             ),
-        };
+        })
+    }
+}
+
+impl CompletionValues {
+    pub fn seal(keys: &DataKeys, c: &CompletedEnrolment) -> Result<Self, StoreError> {
+        let (member_id, new_member) = MemberValues::of_choice(keys, &c.member)?;
         Ok(Self {
             now: ms(c.now),
             enrolment_id: c.enrolment_id.to_string(),
@@ -1080,6 +1090,11 @@ from_sqlite!(IdempotentRow {
 });
 from_sqlite!(ReceiptRow { receipt_id });
 from_sqlite!(RecentRow { n, oldest });
+/// A `COUNT(*) AS n`.
+pub(crate) struct CountRow {
+    pub n: i64,
+}
+from_sqlite!(CountRow { n });
 from_sqlite!(NameRow { name });
 from_sqlite!(AliasRow {
     client_code,

@@ -16,6 +16,7 @@ use dojang_proto::device::{
     DeviceRevoke, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
     PendingRequests, PinChange, PinUnlock, PinUnlocked, PushMessage,
 };
+use dojang_proto::device::{LoggedIn, LoginComplete};
 use dojang_proto::{ErrorCode, paths};
 use futures_util::{SinkExt, StreamExt};
 
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(paths::DEVICE_ENROLMENTS, post(start_enrolment))
         .route(paths::DEVICE_ENROLMENT_COMPLETE, post(complete_enrolment))
+        .route(paths::DEVICE_ENROLMENT_LOGIN, post(login))
         .route(paths::DEVICE_PUSH, get(push))
         .route(paths::DEVICE_UNLOCK, post(unlock))
         .route(paths::DEVICE_PIN, post(change_pin))
@@ -75,6 +77,15 @@ async fn complete_enrolment(
     enrolment::complete(&s, &segment(path), &body)
         .await
         .map(Json)
+}
+
+/// An enrolment completed as a login: a device without a certificate.
+async fn login(
+    State(s): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<LoginComplete>,
+) -> Result<Json<LoggedIn>, ApiError> {
+    enrolment::login(&s, &segment(path), &body).await.map(Json)
 }
 
 async fn pending(

@@ -14,21 +14,32 @@ use dojang_proto::device::{CertificateRenew, CertificateRenewed, CertificateStat
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
-/// The newest certificate this device holds (read fresh).
-async fn held(state: &AppState, device: &Device) -> Result<CertificateRecord, ApiError> {
-    state
+/// The newest certificate this device holds (read fresh), if any (a device registered by a
+/// login holds none yet).
+async fn held(state: &AppState, device: &Device) -> Result<Option<CertificateRecord>, ApiError> {
+    Ok(state
         .store
         .certificates_of(device.member_id)
         .await?
         .into_iter()
-        .find(|c| c.device_id == device.id)
-        .ok_or_else(|| ApiError::Internal(format!("device {} holds no certificate", device.id)))
+        .find(|c| c.device_id == device.id))
+}
+
+fn none(holder_name: String) -> CertificateStatus {
+    CertificateStatus {
+        serial: None,
+        state: "none".to_owned(),
+        not_after: None,
+        revoked_at: None,
+        revocation_reason: None,
+        holder_name,
+    }
 }
 
 fn describe(state: &AppState, c: &CertificateRecord, holder_name: String) -> CertificateStatus {
     let now = state.clock.now();
     CertificateStatus {
-        serial: c.serial.clone(),
+        serial: Some(c.serial.clone()),
         state: if c.revoked_at.is_some() {
             "revoked"
         } else if c.not_after < now {
@@ -37,7 +48,7 @@ fn describe(state: &AppState, c: &CertificateRecord, holder_name: String) -> Cer
             "active"
         }
         .to_owned(),
-        not_after: format_rfc3339(c.not_after),
+        not_after: Some(format_rfc3339(c.not_after)),
         revoked_at: c.revoked_at.map(format_rfc3339),
         revocation_reason: c.revocation_reason.map(|r| {
             RevocationReason::from_code(r)
@@ -50,12 +61,15 @@ fn describe(state: &AppState, c: &CertificateRecord, holder_name: String) -> Cer
 
 /// `GET /device/v1/certificate`.
 pub async fn status(state: &AppState, device: &Device) -> Result<CertificateStatus, ApiError> {
-    let c = held(state, device).await?;
     let member =
         state.store.member(device.member_id).await?.ok_or_else(|| {
             ApiError::Internal(format!("member of device {} is missing", device.id))
         })?;
-    Ok(describe(state, &c, member.person.name.as_str().to_owned()))
+    let name = member.person.name.as_str().to_owned();
+    Ok(match held(state, device).await? {
+        Some(c) => describe(state, &c, name),
+        None => none(name),
+    })
 }
 
 /// `POST /device/v1/revoke`: after the PIN check (counted like an unlock), the device and its
@@ -82,15 +96,16 @@ pub async fn revoke(
     state.forget_devices_of(device.member_id);
     state.push.disconnect_device(device.member_id, device.id);
     tracing::info!(device = %device.id, "the holder revoked the certificate");
-    let member = state.store.member(device.member_id).await?;
-    let c = held(state, device).await?;
-    Ok(describe(
-        state,
-        &c,
-        member
-            .map(|m| m.person.name.as_str().to_owned())
-            .unwrap_or_default(),
-    ))
+    let name = state
+        .store
+        .member(device.member_id)
+        .await?
+        .map(|m| m.person.name.as_str().to_owned())
+        .unwrap_or_default();
+    Ok(match held(state, device).await? {
+        Some(c) => describe(state, &c, name),
+        None => none(name),
+    })
 }
 
 /// A certificate may be renewed in its last this-many days (and the app says so).
@@ -113,7 +128,9 @@ pub async fn renew(
     let proof = super::pin::decode_proof(wire.pin_proof.as_deref())?;
     super::pin::check(state, device, &proof).await?;
     let now = state.clock.now();
-    let current = held(state, device).await?;
+    let current = held(state, device)
+        .await?
+        .ok_or(ErrorCode::RenewalNotPossible)?;
     if !current.is_active(now) {
         return Err(ErrorCode::RenewalNotPossible.into());
     }

@@ -14,9 +14,10 @@ use dojang_pki::IssueRequest;
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_rfc3339;
 use dojang_proto::device::{
-    EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
+    EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, LoggedIn,
+    LoginComplete,
 };
-use dojang_store::{CompletedEnrolment, MemberChoice};
+use dojang_store::{CompletedEnrolment, CompletedLogin, MemberChoice};
 use rand::Rng;
 
 use crate::http::error::ApiError;
@@ -26,6 +27,120 @@ use crate::state::AppState;
 /// Keyed hash of a one-time code, bound to its enrolment.
 fn code_hash(state: &AppState, id: EnrolmentId, code: &OneTimeCode) -> Vec<u8> {
     state.keys.lookup("otp", &[&id.to_string(), code.as_str()])
+}
+
+/// The person an enrolment verified: `precheck` runs on the stored enrolment before the code is
+/// counted, then the code is counted atomically and judged.
+async fn checked_code(
+    state: &AppState,
+    id: EnrolmentId,
+    code: &OneTimeCode,
+    now: time::OffsetDateTime,
+    precheck: impl FnOnce(&Enrolment) -> Result<(), ApiError>,
+) -> Result<Person, ApiError> {
+    let max = state.policy.otp_max_attempts;
+    let stored = state
+        .store
+        .enrolment(id)
+        .await?
+        .ok_or(ErrorCode::EnrolmentNotFound)?;
+    stored.check_open(now, max)?;
+    precheck(&stored)?;
+    let Some(counted) = state.store.count_code_attempt(id, max).await? else {
+        // Completed or locked between the read and the count.
+        let again = state
+            .store
+            .enrolment(id)
+            .await?
+            .ok_or(ErrorCode::EnrolmentNotFound)?;
+        again.check_open(now, max)?;
+        return Err(ErrorCode::OtpTooManyAttempts.into());
+    };
+    counted.judge(&code_hash(state, id, code), max)?;
+    Ok(counted.person)
+}
+
+/// The member a verified person is (existing, with the same name; or new, with a fresh CI),
+/// and a new device id and credential secret for them.
+async fn new_device_for(
+    state: &AppState,
+    person: &Person,
+    now: time::OffsetDateTime,
+) -> Result<
+    (
+        MemberId,
+        MemberChoice,
+        DeviceId,
+        zeroize::Zeroizing<[u8; 32]>,
+    ),
+    ApiError,
+> {
+    let existing = state
+        .store
+        .member_by_phone_birthday(&person.phone, &person.birthday)
+        .await?;
+    // ThreadRng is not Send: keep it out of any scope that awaits.
+    let mut rng = rand::rng();
+    let (member_id, choice) = match existing {
+        Some(m) if m.person.name != person.name => {
+            return Err(ErrorCode::MemberNameMismatch.into());
+        }
+        Some(m) => (m.id, MemberChoice::Existing(m.id)),
+        None => {
+            let mut ci = [0u8; 64];
+            rng.fill_bytes(&mut ci);
+            let m = Member {
+                id: MemberId::generate(now, &mut rng),
+                person: person.clone(),
+                ci: STANDARD.encode(ci),
+                created_at: now,
+            };
+            (m.id, MemberChoice::New(m))
+        }
+    };
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(secret.as_mut());
+    Ok((member_id, choice, DeviceId::generate(now, &mut rng), secret))
+}
+
+/// Complete an enrolment as a login: the phone check alone registers this device for the
+/// person, without a certificate. Requests for them reach it (the latest login, while they
+/// hold no certificate), and the app issues a certificate inside the first one. The person's
+/// earlier devices without a certificate are superseded; one with a certificate stays.
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    state: &AppState,
+    enrolment_id: &str,
+    wire: &LoginComplete,
+) -> Result<LoggedIn, ApiError> {
+    let id: EnrolmentId = enrolment_id.parse()?;
+    let code = OneTimeCode::parse(wire.code.as_deref().unwrap_or(""))?;
+    let now = state.clock.now();
+    let person = checked_code(state, id, &code, now, |_| Ok(())).await?;
+    let (member_id, choice, device_id, secret) = new_device_for(state, &person, now).await?;
+    let done = CompletedLogin {
+        enrolment_id: id,
+        member: choice,
+        device: Device {
+            id: device_id,
+            member_id,
+            token_hash: device_secret_hash(secret.as_ref()),
+            created_at: now,
+            revoked_at: None,
+        },
+        now,
+    };
+    if !state.store.complete_login(&done).await? {
+        return Err(ErrorCode::EnrolmentCompleted.into());
+    }
+    state.forget_devices_of(member_id);
+    let has_certificate = state.store.has_active_certificate(member_id, now).await?;
+    tracing::info!(device = %device_id, has_certificate, "device logged in without a certificate");
+    Ok(LoggedIn {
+        device_id: device_id.to_string(),
+        device_token: device_token(device_id, secret.as_ref()),
+        has_certificate,
+    })
 }
 
 /// Validate who is enrolling and send them a one-time code.
@@ -97,56 +212,18 @@ pub async fn complete(
         .map(|p| super::pin::decode_proof(Some(p)))
         .transpose()?;
     let now = state.clock.now();
-    let max = state.policy.otp_max_attempts;
-    let stored = state
-        .store
-        .enrolment(id)
-        .await?
-        .ok_or(ErrorCode::EnrolmentNotFound)?;
-    stored.check_open(now, max)?;
     // The CSR is checked before the code is counted: a malformed one costs no attempt.
-    let csr = dojang_pki::check_csr(&csr_der, stored.person.name.as_str())?;
-    let Some(counted) = state.store.count_code_attempt(id, max).await? else {
-        // Completed or locked between the read and the count.
-        let again = state
-            .store
-            .enrolment(id)
-            .await?
-            .ok_or(ErrorCode::EnrolmentNotFound)?;
-        again.check_open(now, max)?;
-        return Err(ErrorCode::OtpTooManyAttempts.into());
-    };
-    counted.judge(&code_hash(state, id, &code), max)?;
-    let person = counted.person;
-
-    let existing = state
-        .store
-        .member_by_phone_birthday(&person.phone, &person.birthday)
-        .await?;
-    // ThreadRng is not Send: keep it out of any scope that awaits.
-    let (member_id, choice, device_id, secret) = {
-        let mut rng = rand::rng();
-        let (member_id, choice) = match existing {
-            Some(m) if m.person.name != person.name => {
-                return Err(ErrorCode::MemberNameMismatch.into());
-            }
-            Some(m) => (m.id, MemberChoice::Existing(m.id)),
-            None => {
-                let mut ci = [0u8; 64];
-                rng.fill_bytes(&mut ci);
-                let m = Member {
-                    id: MemberId::generate(now, &mut rng),
-                    person: person.clone(),
-                    ci: STANDARD.encode(ci),
-                    created_at: now,
-                };
-                (m.id, MemberChoice::New(m))
-            }
-        };
-        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(secret.as_mut());
-        (member_id, choice, DeviceId::generate(now, &mut rng), secret)
-    };
+    let mut checked = None;
+    let person = checked_code(state, id, &code, now, |stored| {
+        checked = Some(dojang_pki::check_csr(
+            &csr_der,
+            stored.person.name.as_str(),
+        )?);
+        Ok(())
+    })
+    .await?;
+    let csr = checked.ok_or_else(|| ApiError::Internal("CSR not checked".into()))?;
+    let (member_id, choice, device_id, secret) = new_device_for(state, &person, now).await?;
     let not_after = (now + state.policy.certificate_validity).min(state.ca.not_after());
     let issued = state.ca.issue(&IssueRequest {
         csr: &csr,

@@ -124,6 +124,7 @@ pub fn card(state: &AppState, r: &Request, party: &str) -> RequestCard {
             None
         },
         app_use: r.options.app_use,
+        allow_simple_regist: r.options.allow_simple_regist,
         request_dt: format_rfc3339_millis(r.requested_at),
         expire_dt: format_rfc3339_millis(r.expire_at),
     }

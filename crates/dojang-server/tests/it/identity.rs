@@ -237,6 +237,7 @@ async fn approve_unlisted(
         binding_choices: Vec::new(),
         binding_code: None,
         app_use: false,
+        allow_simple_regist: false,
         request_dt: String::new(),
         expire_dt: String::new(),
     };

@@ -20,6 +20,7 @@ mod kakaocert;
 mod kinds;
 mod lifecycle;
 mod linkhub;
+mod login;
 mod openapi;
 mod pin;
 mod postgres;

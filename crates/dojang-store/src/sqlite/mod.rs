@@ -32,9 +32,9 @@ use crate::rows::{
     RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::{
-    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CreateGuard, Created, DataKeys,
-    Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin, PinFailure, Store, StoreError,
-    WaitingRequest, Webhook,
+    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, CreateGuard,
+    Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin, PinFailure,
+    Store, StoreError, WaitingRequest, Webhook,
 };
 
 /// A store on a SQLite file.
@@ -459,6 +459,70 @@ impl Store for SqliteStore {
             Ok(true)
         })
         .await
+    }
+
+    async fn complete_login(&self, done: &CompletedLogin) -> Result<bool, StoreError> {
+        let (member_id, new_member) = rows::MemberValues::of_choice(&self.keys, &done.member)?;
+        let (enrolment, member_id, now) = (
+            done.enrolment_id.to_string(),
+            member_id.to_string(),
+            ms(done.now),
+        );
+        let (device_id, token_hash, created_at) = (
+            done.device.id.to_string(),
+            done.device.token_hash.clone(),
+            ms(done.device.created_at),
+        );
+        // One job: it applies entirely or not at all.
+        self.write(move |c| {
+            if execute(c, q::CLOSE_ENROLMENT, &[&now, &enrolment])? != 1 {
+                return Ok(false);
+            }
+            if let Some(m) = &new_member {
+                execute(
+                    c,
+                    q::INSERT_MEMBER,
+                    &[
+                        &m.id,
+                        &m.lookup,
+                        &m.name_enc,
+                        &m.phone_enc,
+                        &m.birthday_enc,
+                        &m.ci,
+                        &m.created_at,
+                        &m.phone_lookup,
+                    ],
+                )
+                .map_err(|e| conflict(e, "member"))?;
+            }
+            execute(c, q::SUPERSEDE_UNCERTIFIED_DEVICES, &[&now, &member_id])?;
+            execute(
+                c,
+                q::INSERT_DEVICE,
+                &[&device_id, &member_id, &token_hash, &created_at],
+            )
+            .map_err(|e| conflict(e, "device"))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn has_active_certificate(
+        &self,
+        member: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (id, now) = (member.to_string(), ms(now));
+        Ok(self
+            .read(move |c| {
+                Ok(one::<rows::CountRow>(
+                    c,
+                    q::HAS_ACTIVE_CERTIFICATE,
+                    &[&id, &now],
+                )?)
+            })
+            .await?
+            .is_some_and(|r| r.n > 0))
     }
 
     async fn device_pin(&self, id: DeviceId) -> Result<Option<DevicePin>, StoreError> {

@@ -329,3 +329,67 @@ async fn renewal_replaces_a_certificate_once() {
     })
     .await;
 }
+
+/// A login registers a device without a certificate: a new member if need be; the member's
+/// earlier devices without a certificate are superseded, one with a certificate stays.
+#[tokio::test]
+async fn a_login_keeps_the_certified_device_and_replaces_older_logins() {
+    each_backend(async |db| {
+        let s = &*db.store;
+        let p = person("홍길동", "01012345678", "19900101");
+        let m = new_member(p.clone());
+        let login = |choice: MemberChoice, member_id| {
+            let e = enrolment(p.clone());
+            let d = device(member_id);
+            (e, d, choice)
+        };
+        // First a login for a new member: no certificate.
+        let (e1, d1, c1) = login(MemberChoice::New(m.clone()), m.id);
+        s.insert_enrolment(&e1, NOW).await.unwrap();
+        let done = |e: &dojang_core::enrolment::Enrolment, d: &dojang_core::Device, c| {
+            dojang_store::CompletedLogin {
+                enrolment_id: e.id,
+                member: c,
+                device: d.clone(),
+                now: NOW,
+            }
+        };
+        assert!(s.complete_login(&done(&e1, &d1, c1)).await.unwrap());
+        assert!(
+            !s.complete_login(&done(&e1, &d1, MemberChoice::Existing(m.id)))
+                .await
+                .unwrap(),
+            "once"
+        );
+        assert!(s.member(m.id).await.unwrap().is_some());
+        assert!(!s.has_active_certificate(m.id, NOW).await.unwrap());
+        // A second login replaces the first (both without a certificate).
+        let (e2, d2, c2) = login(MemberChoice::Existing(m.id), m.id);
+        s.insert_enrolment(&e2, NOW).await.unwrap();
+        assert!(s.complete_login(&done(&e2, &d2, c2)).await.unwrap());
+        assert!(s.device(d1.id).await.unwrap().unwrap().revoked_at.is_some());
+        assert!(s.device(d2.id).await.unwrap().unwrap().revoked_at.is_none());
+        // A certificate (an enrolment supersedes every earlier device), then a third login:
+        // the certified device stays.
+        let cert = enrolled(s, &p, MemberChoice::Existing(m.id), NOW).await;
+        assert!(s.has_active_certificate(m.id, NOW).await.unwrap());
+        assert!(
+            !s.has_active_certificate(m.id, cert.not_after + Duration::from_secs(1))
+                .await
+                .unwrap()
+        );
+        let (e3, d3, c3) = login(MemberChoice::Existing(m.id), m.id);
+        s.insert_enrolment(&e3, NOW).await.unwrap();
+        assert!(s.complete_login(&done(&e3, &d3, c3)).await.unwrap());
+        assert!(s.device(d3.id).await.unwrap().unwrap().revoked_at.is_none());
+        assert!(
+            s.device(cert.device_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_none()
+        );
+    })
+    .await;
+}
