@@ -1,5 +1,6 @@
 //! Enrolment by SMS one-time code: start (send the code), complete (code + CSR → certificate
-//! and device credential).
+//! and device credential); and [`issue`], the end every proof of identity shares (the bank
+//! account in [`super::bank`], the registration desk in [`super::registration`]).
 
 use std::time::Duration;
 
@@ -10,13 +11,13 @@ use dojang_core::{
     Birthday, CertificateRecord, Device, DeviceId, EnrolmentId, Member, MemberId, Person,
     PersonName, Phone, ValidationError,
 };
-use dojang_pki::IssueRequest;
+use dojang_pki::{CheckedCsr, IssueRequest};
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_rfc3339;
 use dojang_proto::device::{
     EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
 };
-use dojang_store::{CompletedEnrolment, MemberChoice};
+use dojang_store::{CompletedEnrolment, MemberChoice, Proof};
 use rand::Rng;
 
 use crate::http::error::ApiError;
@@ -32,11 +33,12 @@ fn code_hash(state: &AppState, id: EnrolmentId, code: &OneTimeCode) -> Vec<u8> {
 #[tracing::instrument(skip_all)]
 pub async fn start(state: &AppState, wire: &EnrolmentStart) -> Result<EnrolmentStarted, ApiError> {
     let now = state.clock.now();
-    let person = Person {
-        name: PersonName::parse(wire.name.as_deref().unwrap_or(""))?,
-        phone: Phone::parse(wire.phone.as_deref().unwrap_or(""))?,
-        birthday: Birthday::parse(wire.birthday.as_deref().unwrap_or(""), now)?,
-    };
+    let person = person_of(
+        wire.name.as_deref(),
+        wire.phone.as_deref(),
+        wire.birthday.as_deref(),
+        now,
+    )?;
     let recent = state
         .store
         .enrolments_since(&person.phone, now - Duration::from_secs(3600))
@@ -84,12 +86,7 @@ pub async fn complete(
 ) -> Result<EnrolmentCompleted, ApiError> {
     let id: EnrolmentId = enrolment_id.parse()?;
     let code = OneTimeCode::parse(wire.code.as_deref().unwrap_or(""))?;
-    let csr_der = wire
-        .csr
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .and_then(|s| STANDARD.decode(s.trim()).ok())
-        .ok_or(ValidationError::CsrMissing)?;
+    let csr_der = csr_der(wire.csr.as_deref())?;
     let now = state.clock.now();
     let max = state.policy.otp_max_attempts;
     let stored = state
@@ -111,7 +108,44 @@ pub async fn complete(
     counted.judge(&code_hash(state, id, &code), max)?;
     let person = counted.person;
     let csr = dojang_pki::check_csr(&csr_der, person.name.as_str())?;
+    issue(state, &person, &csr, Proof::Sms(id), now)
+        .await?
+        .ok_or_else(|| ErrorCode::EnrolmentCompleted.into())
+}
 
+/// Who is enrolling, from a call's `name`, `phone` and `birthday` (checked in that order).
+pub(crate) fn person_of(
+    name: Option<&str>,
+    phone: Option<&str>,
+    birthday: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<Person, ValidationError> {
+    Ok(Person {
+        name: PersonName::parse(name.unwrap_or(""))?,
+        phone: Phone::parse(phone.unwrap_or(""))?,
+        birthday: Birthday::parse(birthday.unwrap_or(""), now)?,
+    })
+}
+
+/// The DER of an enrolment call's `csr` (standard base64).
+pub(crate) fn csr_der(wire: Option<&str>) -> Result<Vec<u8>, ApiError> {
+    wire.filter(|s| !s.is_empty())
+        .and_then(|s| STANDARD.decode(s.trim()).ok())
+        .ok_or_else(|| ValidationError::CsrMissing.into())
+}
+
+/// What every proof of identity ends in: the certificate for the CSR's key, issued to
+/// `person`; the member (created at the first certificate); a new device and its credential.
+/// Written in one store call that also closes `proof`, so a proof yields at most one
+/// certificate: `None` when it was closed meanwhile (nothing written). The member's earlier
+/// devices and certificates are superseded.
+pub(crate) async fn issue(
+    state: &AppState,
+    person: &Person,
+    csr: &CheckedCsr,
+    proof: Proof,
+    now: time::OffsetDateTime,
+) -> Result<Option<EnrolmentCompleted>, ApiError> {
     let existing = state
         .store
         .member_by_phone_birthday(&person.phone, &person.birthday)
@@ -142,14 +176,14 @@ pub async fn complete(
     };
     let not_after = (now + state.policy.certificate_validity).min(state.ca.not_after());
     let issued = state.ca.issue(&IssueRequest {
-        csr: &csr,
+        csr,
         holder_name: person.name.as_str(),
         holder_id: &member_id.to_string(),
         not_before: now,
         not_after,
     })?;
     let completed = CompletedEnrolment {
-        enrolment_id: id,
+        proof,
         member: choice,
         device: Device {
             id: device_id,
@@ -171,18 +205,18 @@ pub async fn complete(
         now,
     };
     if !state.store.complete_enrolment(&completed).await? {
-        return Err(ErrorCode::EnrolmentCompleted.into());
+        return Ok(None);
     }
     // The member's earlier devices were superseded: forget them and close their connections.
     state.forget_devices_of(member_id);
     state.push.disconnect_others(member_id, device_id);
     tracing::info!(device = %device_id, serial = %issued.serial_hex, "certificate issued");
-    Ok(EnrolmentCompleted {
+    Ok(Some(EnrolmentCompleted {
         device_id: device_id.to_string(),
         device_token: device_token(device_id, secret.as_ref()),
         certificate: dojang_pki::certificate_pem(&issued.der),
         ca_certificate: state.ca.certificate_pem(),
         serial: issued.serial_hex,
         not_after: format_rfc3339(issued.not_after),
-    })
+    }))
 }
