@@ -105,6 +105,7 @@ impl TestServer {
             ServerOptions {
                 clock: clock.clone(),
                 sms: None,
+                bank: None,
             },
         )
         .await
