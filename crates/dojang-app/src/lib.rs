@@ -2,7 +2,10 @@
 //!
 //! It makes its P-256 key itself and never sends it anywhere: the server only ever sees a CSR
 //! and signatures. The key is stored encrypted under a 6-digit PIN ([`keystore`]); the profile
-//! directory ([`profile`]) holds the device credential and the certificate. [`DeviceApi`]
+//! directory ([`profile`]) holds the device credential and the certificate. A certificate comes
+//! from one of three proofs of identity: an SMS one-time code ([`Enrolment`]), a 1-won deposit
+//! to the person's bank account ([`BankEnrolment`]), or a registration desk's reference number
+//! and authorisation code ([`DeskEnrolment`]). [`DeviceApi`]
 //! speaks the device API and the push WebSocket; [`Signer`] turns a request card into a CMS
 //! SignedData over its token.
 //!
@@ -20,7 +23,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_pki::DeviceKey;
 use dojang_proto::device::{
-    Approve, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RequestCard,
+    Approve, BankEnrolmentComplete, BankEnrolmentStart, BankEnrolmentStarted, EnrolmentComplete,
+    EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RaEnrolment, RequestCard,
 };
 use dojang_proto::rp::TokenType;
 use time::OffsetDateTime;
@@ -135,71 +139,36 @@ impl Authenticator {
     }
 }
 
-/// An enrolment between "code sent" and "certificate issued". The key exists only in memory
-/// until [`Enrolment::finish`] stores it encrypted.
+/// A key made on this device for a certificate not issued yet, with the server and the person
+/// it is for. The key exists only in memory until [`PendingKey::finish`] stores it encrypted.
 #[derive(Debug)]
-pub struct Enrolment {
+struct PendingKey {
     api: DeviceApi,
-    started: EnrolmentStarted,
     holder: Holder,
     key: DeviceKey,
 }
 
-impl Enrolment {
-    /// Ask `server` to send a one-time code to the holder's phone, and make the key.
-    pub async fn start(server: &str, holder: Holder) -> Result<Self, AppError> {
-        Self::start_with(DeviceApi::new(server)?, holder).await
-    }
-
-    /// Like [`Enrolment::start`], through an existing (unauthenticated) API client.
-    pub async fn start_with(api: DeviceApi, holder: Holder) -> Result<Self, AppError> {
-        let started = api
-            .start_enrolment(&EnrolmentStart {
-                name: Some(holder.name.clone()),
-                phone: Some(holder.phone.clone()),
-                birthday: Some(holder.birthday.clone()),
-            })
-            .await?;
-        Ok(Self {
+impl PendingKey {
+    fn new(api: DeviceApi, holder: Holder) -> Self {
+        Self {
             api,
-            started,
             holder,
             key: DeviceKey::generate(),
-        })
+        }
     }
 
-    /// What the server said when it sent the code.
-    pub fn started(&self) -> &EnrolmentStarted {
-        &self.started
+    /// A CSR for the key naming the holder, standard base64.
+    fn csr(&self) -> Result<String, AppError> {
+        Ok(STANDARD.encode(self.key.csr_der(&self.holder.name)?))
     }
 
-    /// Send the code and a CSR for the key. A wrong code can be retried while tries remain.
-    pub async fn submit_code(&self, code: &str) -> Result<EnrolmentCompleted, AppError> {
-        let csr = self.key.csr_der(&self.holder.name)?;
-        self.api
-            .complete_enrolment(
-                &self.started.enrolment_id,
-                &EnrolmentComplete {
-                    code: Some(code.trim().to_owned()),
-                    csr: Some(STANDARD.encode(csr)),
-                },
-            )
-            .await
-    }
-
-    /// Keep the key in memory instead of a profile: an authenticated API client and a signer
-    /// (the test kit and the load generator act as many devices this way).
-    pub fn into_device(
-        self,
-        completed: &EnrolmentCompleted,
-    ) -> Result<(DeviceApi, Signer), AppError> {
+    fn into_device(self, completed: &EnrolmentCompleted) -> Result<(DeviceApi, Signer), AppError> {
         let certificate = profile::pem_to_der(&completed.certificate)?;
         let api = self.api.with_token(completed.device_token.clone());
         Ok((api, Signer::new(self.key, certificate)))
     }
 
-    /// Store the key under `pin` and the profile in `dir`.
-    pub fn finish(
+    fn finish(
         self,
         dir: &Path,
         completed: EnrolmentCompleted,
@@ -220,6 +189,197 @@ impl Enrolment {
         };
         profile::save(dir, &profile, &key)?;
         Authenticator::open(dir)
+    }
+}
+
+/// An enrolment by SMS one-time code, between "code sent" and "certificate issued".
+#[derive(Debug)]
+pub struct Enrolment {
+    started: EnrolmentStarted,
+    pending: PendingKey,
+}
+
+impl Enrolment {
+    /// Ask `server` to send a one-time code to the holder's phone, and make the key.
+    pub async fn start(server: &str, holder: Holder) -> Result<Self, AppError> {
+        Self::start_with(DeviceApi::new(server)?, holder).await
+    }
+
+    /// Like [`Enrolment::start`], through an existing (unauthenticated) API client.
+    pub async fn start_with(api: DeviceApi, holder: Holder) -> Result<Self, AppError> {
+        let started = api
+            .start_enrolment(&EnrolmentStart {
+                name: Some(holder.name.clone()),
+                phone: Some(holder.phone.clone()),
+                birthday: Some(holder.birthday.clone()),
+            })
+            .await?;
+        Ok(Self {
+            started,
+            pending: PendingKey::new(api, holder),
+        })
+    }
+
+    /// What the server said when it sent the code.
+    pub fn started(&self) -> &EnrolmentStarted {
+        &self.started
+    }
+
+    /// Send the code and a CSR for the key. A wrong code can be retried while tries remain.
+    pub async fn submit_code(&self, code: &str) -> Result<EnrolmentCompleted, AppError> {
+        self.pending
+            .api
+            .complete_enrolment(
+                &self.started.enrolment_id,
+                &EnrolmentComplete {
+                    code: Some(code.trim().to_owned()),
+                    csr: Some(self.pending.csr()?),
+                },
+            )
+            .await
+    }
+
+    /// Keep the key in memory instead of a profile: an authenticated API client and a signer
+    /// (the test kit and the load generator act as many devices this way).
+    pub fn into_device(
+        self,
+        completed: &EnrolmentCompleted,
+    ) -> Result<(DeviceApi, Signer), AppError> {
+        self.pending.into_device(completed)
+    }
+
+    /// Store the key under `pin` and the profile in `dir`.
+    pub fn finish(
+        self,
+        dir: &Path,
+        completed: EnrolmentCompleted,
+        pin: &str,
+    ) -> Result<Authenticator, AppError> {
+        self.pending.finish(dir, completed, pin)
+    }
+}
+
+/// An enrolment by bank-account ownership, between "1 won deposited" and "certificate issued".
+#[derive(Debug)]
+pub struct BankEnrolment {
+    started: BankEnrolmentStarted,
+    pending: PendingKey,
+}
+
+impl BankEnrolment {
+    /// Ask `server` to deposit 1 won with a word into the holder's account, and make the key.
+    pub async fn start(
+        server: &str,
+        holder: Holder,
+        bank_code: &str,
+        account: &str,
+    ) -> Result<Self, AppError> {
+        let api = DeviceApi::new(server)?;
+        let started = api
+            .start_bank_enrolment(&BankEnrolmentStart {
+                name: Some(holder.name.clone()),
+                phone: Some(holder.phone.clone()),
+                birthday: Some(holder.birthday.clone()),
+                bank_code: Some(bank_code.to_owned()),
+                bank_account_num: Some(account.to_owned()),
+            })
+            .await?;
+        Ok(Self {
+            started,
+            pending: PendingKey::new(api, holder),
+        })
+    }
+
+    /// What the server said when it deposited.
+    pub fn started(&self) -> &BankEnrolmentStarted {
+        &self.started
+    }
+
+    /// Send the word the deposit showed and a CSR for the key. A wrong word can be retried
+    /// while tries remain.
+    pub async fn submit_word(&self, word: &str) -> Result<EnrolmentCompleted, AppError> {
+        self.pending
+            .api
+            .complete_bank_enrolment(
+                &self.started.enrolment_id,
+                &BankEnrolmentComplete {
+                    word: Some(word.trim().to_owned()),
+                    csr: Some(self.pending.csr()?),
+                },
+            )
+            .await
+    }
+
+    /// Keep the key in memory instead of a profile (see [`Enrolment::into_device`]).
+    pub fn into_device(
+        self,
+        completed: &EnrolmentCompleted,
+    ) -> Result<(DeviceApi, Signer), AppError> {
+        self.pending.into_device(completed)
+    }
+
+    /// Store the key under `pin` and the profile in `dir`.
+    pub fn finish(
+        self,
+        dir: &Path,
+        completed: EnrolmentCompleted,
+        pin: &str,
+    ) -> Result<Authenticator, AppError> {
+        self.pending.finish(dir, completed, pin)
+    }
+}
+
+/// An enrolment with a registration desk's reference number (참조번호) and authorisation code
+/// (인가코드): one call, no SMS.
+#[derive(Debug)]
+pub struct DeskEnrolment {
+    pending: PendingKey,
+}
+
+impl DeskEnrolment {
+    /// Make the key for the holder (nothing is sent yet).
+    pub fn new(server: &str, holder: Holder) -> Result<Self, AppError> {
+        Ok(Self {
+            pending: PendingKey::new(DeviceApi::new(server)?, holder),
+        })
+    }
+
+    /// Send the reference number, the code, the holder's details and a CSR for the key.
+    pub async fn submit(
+        &self,
+        ref_num: &str,
+        auth_code: &str,
+    ) -> Result<EnrolmentCompleted, AppError> {
+        let h = &self.pending.holder;
+        self.pending
+            .api
+            .ra_enrolment(&RaEnrolment {
+                ref_num: Some(ref_num.trim().to_owned()),
+                auth_code: Some(auth_code.trim().to_owned()),
+                name: Some(h.name.clone()),
+                phone: Some(h.phone.clone()),
+                birthday: Some(h.birthday.clone()),
+                csr: Some(self.pending.csr()?),
+            })
+            .await
+    }
+
+    /// Keep the key in memory instead of a profile (see [`Enrolment::into_device`]).
+    pub fn into_device(
+        self,
+        completed: &EnrolmentCompleted,
+    ) -> Result<(DeviceApi, Signer), AppError> {
+        self.pending.into_device(completed)
+    }
+
+    /// Store the key under `pin` and the profile in `dir`.
+    pub fn finish(
+        self,
+        dir: &Path,
+        completed: EnrolmentCompleted,
+        pin: &str,
+    ) -> Result<Authenticator, AppError> {
+        self.pending.finish(dir, completed, pin)
     }
 }
 

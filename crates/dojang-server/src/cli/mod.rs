@@ -3,6 +3,7 @@
 
 mod admin;
 mod cert;
+mod ra;
 mod rp;
 mod serve;
 mod webhook;

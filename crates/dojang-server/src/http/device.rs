@@ -1,4 +1,5 @@
-//! The device API: enrolment, the push WebSocket, the pending list, and answers.
+//! The device API: enrolment (SMS code, bank account, registration desk), the push WebSocket,
+//! the pending list, and answers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +13,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dojang_core::Device;
 use dojang_proto::device::{
-    Answered, Approve, Decline, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart,
-    EnrolmentStarted, PendingRequests, PushMessage,
+    Answered, Approve, BankEnrolmentComplete, BankEnrolmentStart, BankEnrolmentStarted, Decline,
+    EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, PendingRequests,
+    PushMessage, RaEnrolment,
 };
 use dojang_proto::{ErrorCode, paths};
 use futures_util::{SinkExt, StreamExt};
@@ -21,7 +23,7 @@ use futures_util::{SinkExt, StreamExt};
 use super::error::ApiError;
 use super::extract::{DeviceAuth, JsonBody, NoBody};
 use crate::push::Delivery;
-use crate::service::{answer, enrolment};
+use crate::service::{answer, bank, enrolment, registration};
 use crate::state::AppState;
 
 /// Interval of WebSocket pings, which keep NAT mappings alive and detect dead peers.
@@ -43,6 +45,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(paths::DEVICE_ENROLMENTS, post(start_enrolment))
         .route(paths::DEVICE_ENROLMENT_COMPLETE, post(complete_enrolment))
+        .route(paths::DEVICE_BANK_ENROLMENTS, post(start_bank_enrolment))
+        .route(
+            paths::DEVICE_BANK_ENROLMENT_COMPLETE,
+            post(complete_bank_enrolment),
+        )
+        .route(paths::DEVICE_RA_ENROLMENT, post(ra_enrolment))
         .route(paths::DEVICE_PUSH, get(push))
         .route(paths::DEVICE_REQUESTS, get(pending))
         .route(paths::DEVICE_REQUEST_VIEW, post(view))
@@ -69,6 +77,28 @@ async fn complete_enrolment(
     enrolment::complete(&s, &segment(path), &body)
         .await
         .map(Json)
+}
+
+async fn start_bank_enrolment(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<BankEnrolmentStart>,
+) -> Result<Json<BankEnrolmentStarted>, ApiError> {
+    bank::start(&s, &body).await.map(Json)
+}
+
+async fn complete_bank_enrolment(
+    State(s): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<BankEnrolmentComplete>,
+) -> Result<Json<EnrolmentCompleted>, ApiError> {
+    bank::complete(&s, &segment(path), &body).await.map(Json)
+}
+
+async fn ra_enrolment(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<RaEnrolment>,
+) -> Result<Json<EnrolmentCompleted>, ApiError> {
+    registration::complete(&s, &body).await.map(Json)
 }
 
 async fn pending(

@@ -16,6 +16,7 @@ mod device;
 mod e2e;
 mod identity;
 mod input;
+mod issuance;
 mod kakaocert;
 mod kinds;
 mod linkhub;
