@@ -14,6 +14,7 @@ mod auth;
 mod barocert;
 mod device;
 mod e2e;
+mod e2e_issuance;
 mod identity;
 mod input;
 mod issuance;
