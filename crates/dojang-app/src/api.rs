@@ -5,9 +5,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_proto::device::{
-    Answered, Approve, CertificateRenew, CertificateRenewed, CertificateStatus, Decline,
-    DeviceRevoke, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
-    LoggedIn, LoginComplete, PendingRequests, PinChange, PinUnlock, PinUnlocked,
+    Answered, Approve, BankEnrolmentComplete, BankEnrolmentStart, BankEnrolmentStarted,
+    CertificateRenew, CertificateRenewed, CertificateStatus, Decline, DeviceRevoke,
+    EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, LoggedIn,
+    LoginComplete, PendingRequests, PinChange, PinUnlock, PinUnlocked, RaEnrolment,
 };
 use dojang_proto::{ErrorBody, paths};
 use serde::Serialize;
@@ -221,6 +222,43 @@ impl DeviceApi {
             Some(&DeviceRevoke {
                 pin_proof: Some(STANDARD.encode(proof)),
             }),
+        )
+        .await
+    }
+
+    /// Start a bank-account enrolment: 1 won with a word goes to the account.
+    pub async fn start_bank_enrolment(
+        &self,
+        start: &BankEnrolmentStart,
+    ) -> Result<BankEnrolmentStarted, AppError> {
+        self.send(
+            reqwest::Method::POST,
+            paths::DEVICE_BANK_ENROLMENTS,
+            Some(start),
+        )
+        .await
+    }
+
+    /// Complete a bank-account enrolment with the word and a CSR.
+    pub async fn complete_bank_enrolment(
+        &self,
+        enrolment_id: &str,
+        complete: &BankEnrolmentComplete,
+    ) -> Result<EnrolmentCompleted, AppError> {
+        self.send(
+            reqwest::Method::POST,
+            &paths::bank_enrolment_complete_path(enrolment_id),
+            Some(complete),
+        )
+        .await
+    }
+
+    /// Enrol with a registration desk's reference number and authorisation code and a CSR.
+    pub async fn ra_enrolment(&self, body: &RaEnrolment) -> Result<EnrolmentCompleted, AppError> {
+        self.send(
+            reqwest::Method::POST,
+            paths::DEVICE_RA_ENROLMENT,
+            Some(body),
         )
         .await
     }

@@ -21,7 +21,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_pki::DeviceKey;
 use dojang_proto::device::{
-    Approve, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RequestCard,
+    Approve, BankEnrolmentComplete, BankEnrolmentStart, BankEnrolmentStarted, EnrolmentComplete,
+    EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, RaEnrolment, RequestCard,
 };
 pub use dojang_proto::device::{CertificateRenewed, CertificateStatus};
 use dojang_proto::rp::TokenType;
@@ -235,74 +236,38 @@ pub fn explain_revocation(reason: Option<&str>) -> &'static str {
     }
 }
 
-/// An enrolment between "code sent" and "certificate issued". The key exists only in memory
-/// until [`Enrolment::finish`] stores it encrypted.
+/// A key made on this device for a certificate not issued yet, with the server, the person it
+/// is for and, once chosen, the PIN. The key exists only in memory until
+/// [`PendingKey::finish`] stores it encrypted.
 #[derive(Debug)]
-pub struct Enrolment {
+struct PendingKey {
     api: DeviceApi,
-    started: EnrolmentStarted,
     holder: Holder,
     key: DeviceKey,
     pin: Option<PinKeys>,
 }
 
-impl Enrolment {
-    /// Ask `server` to send a one-time code to the holder's phone, and make the key.
-    pub async fn start(server: &str, holder: Holder) -> Result<Self, AppError> {
-        Self::start_with(DeviceApi::new(server)?, holder).await
-    }
-
-    /// Like [`Enrolment::start`], through an existing (unauthenticated) API client.
-    pub async fn start_with(api: DeviceApi, holder: Holder) -> Result<Self, AppError> {
-        let started = api
-            .start_enrolment(&EnrolmentStart {
-                name: Some(holder.name.clone()),
-                phone: Some(holder.phone.clone()),
-                birthday: Some(holder.birthday.clone()),
-            })
-            .await?;
-        Ok(Self {
+impl PendingKey {
+    fn new(api: DeviceApi, holder: Holder) -> Self {
+        Self {
             api,
-            started,
             holder,
             key: DeviceKey::generate(),
             pin: None,
-        })
+        }
     }
 
-    /// Choose the PIN before sending the code: its proof is registered with the server, which
-    /// then keeps the key's unlock secret behind a counted PIN check.
-    pub fn set_pin(&mut self, pin: &str) -> Result<(), AppError> {
-        self.pin = Some(PinKeys::new(pin)?);
-        Ok(())
+    /// A CSR for the key naming the holder, standard base64.
+    fn csr(&self) -> Result<String, AppError> {
+        Ok(STANDARD.encode(self.key.csr_der(&self.holder.name)?))
     }
 
-    /// What the server said when it sent the code.
-    pub fn started(&self) -> &EnrolmentStarted {
-        &self.started
+    /// The PIN proof to register with the server, once a PIN is set.
+    fn pin_proof(&self) -> Option<String> {
+        self.pin.as_ref().map(|k| STANDARD.encode(k.proof()))
     }
 
-    /// Send the code and a CSR for the key. A wrong code can be retried while tries remain.
-    pub async fn submit_code(&self, code: &str) -> Result<EnrolmentCompleted, AppError> {
-        let csr = self.key.csr_der(&self.holder.name)?;
-        self.api
-            .complete_enrolment(
-                &self.started.enrolment_id,
-                &EnrolmentComplete {
-                    code: Some(code.trim().to_owned()),
-                    csr: Some(STANDARD.encode(csr)),
-                    pin_proof: self.pin.as_ref().map(|k| STANDARD.encode(k.proof())),
-                },
-            )
-            .await
-    }
-
-    /// Keep the key in memory instead of a profile: an authenticated API client and a signer
-    /// (the test kit and the load generator act as many devices this way).
-    pub fn into_device(
-        self,
-        completed: &EnrolmentCompleted,
-    ) -> Result<(DeviceApi, Signer), AppError> {
+    fn into_device(self, completed: &EnrolmentCompleted) -> Result<(DeviceApi, Signer), AppError> {
         let certificate = profile::pem_to_der(&completed.certificate)?;
         let api = self.api.with_token(completed.device_token.clone());
         Ok((api, Signer::new(self.key, certificate)))
@@ -310,7 +275,7 @@ impl Enrolment {
 
     /// Store the key and the profile in `dir`: under the PIN and the server's unlock secret
     /// (version 2) when a PIN was set and the server registered it, else under `pin` alone.
-    pub fn finish(
+    fn finish(
         self,
         dir: &Path,
         completed: EnrolmentCompleted,
@@ -336,6 +301,182 @@ impl Enrolment {
         profile::save(dir, &profile, &key)?;
         Authenticator::open(dir)
     }
+}
+
+/// The calls every way to a certificate shares, once its proof is accepted.
+macro_rules! pending_key_calls {
+    () => {
+        /// Choose the PIN before the proof is sent: its proof is registered with the server,
+        /// which then keeps the key's unlock secret behind a counted PIN check.
+        pub fn set_pin(&mut self, pin: &str) -> Result<(), AppError> {
+            self.pending.pin = Some(PinKeys::new(pin)?);
+            Ok(())
+        }
+
+        /// Keep the key in memory instead of a profile: an authenticated API client and a
+        /// signer (the test kit and the load generator act as many devices this way).
+        pub fn into_device(
+            self,
+            completed: &EnrolmentCompleted,
+        ) -> Result<(DeviceApi, Signer), AppError> {
+            self.pending.into_device(completed)
+        }
+
+        /// Store the key and the profile in `dir` (see [`PendingKey::finish`]).
+        pub fn finish(
+            self,
+            dir: &Path,
+            completed: EnrolmentCompleted,
+            pin: &str,
+        ) -> Result<Authenticator, AppError> {
+            self.pending.finish(dir, completed, pin)
+        }
+    };
+}
+
+/// An enrolment by SMS one-time code, between "code sent" and "certificate issued".
+#[derive(Debug)]
+pub struct Enrolment {
+    started: EnrolmentStarted,
+    pending: PendingKey,
+}
+
+impl Enrolment {
+    /// Ask `server` to send a one-time code to the holder's phone, and make the key.
+    pub async fn start(server: &str, holder: Holder) -> Result<Self, AppError> {
+        Self::start_with(DeviceApi::new(server)?, holder).await
+    }
+
+    /// Like [`Enrolment::start`], through an existing (unauthenticated) API client.
+    pub async fn start_with(api: DeviceApi, holder: Holder) -> Result<Self, AppError> {
+        let started = api
+            .start_enrolment(&EnrolmentStart {
+                name: Some(holder.name.clone()),
+                phone: Some(holder.phone.clone()),
+                birthday: Some(holder.birthday.clone()),
+            })
+            .await?;
+        Ok(Self {
+            started,
+            pending: PendingKey::new(api, holder),
+        })
+    }
+
+    /// What the server said when it sent the code.
+    pub fn started(&self) -> &EnrolmentStarted {
+        &self.started
+    }
+
+    /// Send the code and a CSR for the key. A wrong code can be retried while tries remain.
+    pub async fn submit_code(&self, code: &str) -> Result<EnrolmentCompleted, AppError> {
+        self.pending
+            .api
+            .complete_enrolment(
+                &self.started.enrolment_id,
+                &EnrolmentComplete {
+                    code: Some(code.trim().to_owned()),
+                    csr: Some(self.pending.csr()?),
+                    pin_proof: self.pending.pin_proof(),
+                },
+            )
+            .await
+    }
+
+    pending_key_calls!();
+}
+
+/// An enrolment by bank-account ownership, between "1 won deposited" and "certificate issued".
+#[derive(Debug)]
+pub struct BankEnrolment {
+    started: BankEnrolmentStarted,
+    pending: PendingKey,
+}
+
+impl BankEnrolment {
+    /// Ask `server` to deposit 1 won with a word into the holder's account, and make the key.
+    pub async fn start(
+        server: &str,
+        holder: Holder,
+        bank_code: &str,
+        account: &str,
+    ) -> Result<Self, AppError> {
+        let api = DeviceApi::new(server)?;
+        let started = api
+            .start_bank_enrolment(&BankEnrolmentStart {
+                name: Some(holder.name.clone()),
+                phone: Some(holder.phone.clone()),
+                birthday: Some(holder.birthday.clone()),
+                bank_code: Some(bank_code.to_owned()),
+                bank_account_num: Some(account.to_owned()),
+            })
+            .await?;
+        Ok(Self {
+            started,
+            pending: PendingKey::new(api, holder),
+        })
+    }
+
+    /// What the server said when it deposited.
+    pub fn started(&self) -> &BankEnrolmentStarted {
+        &self.started
+    }
+
+    /// Send the word the deposit showed and a CSR for the key. A wrong word can be retried
+    /// while tries remain.
+    pub async fn submit_word(&self, word: &str) -> Result<EnrolmentCompleted, AppError> {
+        self.pending
+            .api
+            .complete_bank_enrolment(
+                &self.started.enrolment_id,
+                &BankEnrolmentComplete {
+                    word: Some(word.trim().to_owned()),
+                    csr: Some(self.pending.csr()?),
+                    pin_proof: self.pending.pin_proof(),
+                },
+            )
+            .await
+    }
+
+    pending_key_calls!();
+}
+
+/// An enrolment with a registration desk's reference number (참조번호) and authorisation code
+/// (인가코드): one call, no SMS.
+#[derive(Debug)]
+pub struct DeskEnrolment {
+    pending: PendingKey,
+}
+
+impl DeskEnrolment {
+    /// Make the key for the holder (nothing is sent yet).
+    pub fn new(server: &str, holder: Holder) -> Result<Self, AppError> {
+        Ok(Self {
+            pending: PendingKey::new(DeviceApi::new(server)?, holder),
+        })
+    }
+
+    /// Send the reference number, the code, the holder's details and a CSR for the key.
+    pub async fn submit(
+        &self,
+        ref_num: &str,
+        auth_code: &str,
+    ) -> Result<EnrolmentCompleted, AppError> {
+        let h = &self.pending.holder;
+        self.pending
+            .api
+            .ra_enrolment(&RaEnrolment {
+                ref_num: Some(ref_num.trim().to_owned()),
+                auth_code: Some(auth_code.trim().to_owned()),
+                name: Some(h.name.clone()),
+                phone: Some(h.phone.clone()),
+                birthday: Some(h.birthday.clone()),
+                csr: Some(self.pending.csr()?),
+                pin_proof: self.pending.pin_proof(),
+            })
+            .await
+    }
+
+    pending_key_calls!();
 }
 
 /// A card as text for a terminal.

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use dojang_app::guest::{GuestProfile, Login};
 use dojang_app::{
-    AppError, Authenticator, Enrolment, Holder, Signer, card_text, profile, validate_pin,
+    AppError, Authenticator, BankEnrolment, DeskEnrolment, Enrolment, Holder, Signer, card_text,
+    profile, validate_pin,
 };
 use dojang_proto::ErrorCode;
 use dojang_proto::device::{PushMessage, RequestCard};
@@ -28,10 +29,23 @@ struct Cli {
     command: Command,
 }
 
+/// Proofs of identity for `enroll`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Method {
+    /// A one-time code sent by SMS to the phone.
+    Sms,
+    /// A 1-won deposit to your bank account, whose memo you type back.
+    Bank,
+    /// A registration desk's reference number and authorisation code.
+    Ra,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Get a certificate: a one-time code is sent to the phone; then choose a 6-digit PIN
-    /// (scripts: env DOJANG_PIN).
+    /// Get a certificate, proving who you are by a one-time code sent to the phone (sms), a
+    /// 1-won deposit to your bank account whose memo you type back (bank), or the reference
+    /// number and authorisation code a registration desk gave you (ra); then choose a 6-digit
+    /// PIN (scripts: env DOJANG_PIN).
     Enroll {
         /// Server URL.
         #[arg(long)]
@@ -45,6 +59,22 @@ enum Command {
         /// Birth date, YYYYMMDD.
         #[arg(long)]
         birth: String,
+        /// How to prove who you are.
+        #[arg(long, value_enum, default_value_t = Method::Sms)]
+        method: Method,
+        /// bank: your bank's 3-digit code (e.g. 004).
+        #[arg(long, required_if_eq("method", "bank"))]
+        bank_code: Option<String>,
+        /// bank: your account number (digits and '-').
+        #[arg(long, required_if_eq("method", "bank"))]
+        account: Option<String>,
+        /// ra: the reference number (참조번호) the registration desk gave you.
+        #[arg(long, required_if_eq("method", "ra"))]
+        ref_num: Option<String>,
+        /// ra: the authorisation code (인가코드) the registration desk gave you [asked when
+        /// missing].
+        #[arg(long)]
+        auth_code: Option<String>,
         /// Replace an existing profile in the directory.
         #[arg(long)]
         force: bool,
@@ -196,19 +226,30 @@ async fn main() -> ExitCode {
             name,
             phone,
             birth,
+            method,
+            bank_code,
+            account,
+            ref_num,
+            auth_code,
             force,
         } => {
-            enroll(
-                &dir,
-                &server,
-                Holder {
-                    name,
-                    phone,
-                    birthday: birth,
+            let holder = Holder {
+                name,
+                phone,
+                birthday: birth,
+            };
+            let how = match method {
+                Method::Sms => Proof::Sms,
+                Method::Bank => Proof::Bank {
+                    bank_code: bank_code.unwrap_or_default(),
+                    account: account.unwrap_or_default(),
                 },
-                force,
-            )
-            .await
+                Method::Ra => Proof::Desk {
+                    ref_num: ref_num.unwrap_or_default(),
+                    auth_code,
+                },
+            };
+            enroll(&dir, &server, holder, how, force).await
         }
         Command::Listen {
             auto_approve,
@@ -287,6 +328,7 @@ async fn main() -> ExitCode {
                             phone,
                             birthday,
                         },
+                        Proof::Sms,
                         true,
                     )
                     .await
@@ -305,10 +347,34 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The proof of identity `enroll` uses, with what it needs.
+enum Proof {
+    Sms,
+    Bank {
+        bank_code: String,
+        account: String,
+    },
+    Desk {
+        ref_num: String,
+        auth_code: Option<String>,
+    },
+}
+
+/// Ask for the new PIN (twice on a terminal), or take DOJANG_PIN.
+async fn new_pin() -> Result<String, AppError> {
+    let pin = read_pin("new 6-digit PIN: ").await?;
+    validate_pin(&pin)?;
+    if std::env::var("DOJANG_PIN").is_err() && read_pin("repeat the PIN: ").await? != pin {
+        return Err(AppError::Input("the PINs differ".into()));
+    }
+    Ok(pin)
+}
+
 async fn enroll(
     dir: &std::path::Path,
     server: &str,
     holder: Holder,
+    how: Proof,
     force: bool,
 ) -> Result<(), AppError> {
     if profile::exists(dir) && !force {
@@ -317,33 +383,74 @@ async fn enroll(
             dir.display()
         )));
     }
-    let mut enrolment = Enrolment::start(server, holder).await?;
-    let started = enrolment.started().clone();
-    say(format!(
-        "a one-time code was sent to {} (valid {} s, {} tries)",
-        started.masked_phone, started.expire_in, started.max_attempts
-    ));
-    let mut code = read_line("one-time code: ").await?;
-    let pin = read_pin("new 6-digit PIN: ").await?;
-    validate_pin(&pin)?;
-    if std::env::var("DOJANG_PIN").is_err() && read_pin("repeat the PIN: ").await? != pin {
-        return Err(AppError::Input("the PINs differ".into()));
-    }
-    // The PIN's proof goes with the code: the server keeps the key's unlock secret behind it.
-    enrolment.set_pin(&pin)?;
-    let completed = loop {
-        match enrolment.submit_code(&code).await {
-            Ok(c) => break c,
-            Err(AppError::Api {
-                code: c, message, ..
-            }) if c == ErrorCode::OtpWrong.code() => {
-                say(message);
-                code = read_line("one-time code: ").await?;
-            }
-            Err(e) => return Err(e),
+    let auth = match how {
+        Proof::Sms => {
+            let mut enrolment = Enrolment::start(server, holder).await?;
+            let started = enrolment.started().clone();
+            say(format!(
+                "a one-time code was sent to {} (valid {} s, {} tries)",
+                started.masked_phone, started.expire_in, started.max_attempts
+            ));
+            let mut code = read_line("one-time code: ").await?;
+            let pin = new_pin().await?;
+            // The PIN's proof goes with the code: the server keeps the key's unlock secret.
+            enrolment.set_pin(&pin)?;
+            let completed = loop {
+                match enrolment.submit_code(&code).await {
+                    Ok(c) => break c,
+                    Err(AppError::Api {
+                        code: c, message, ..
+                    }) if c == ErrorCode::OtpWrong.code() => {
+                        say(message);
+                        code = read_line("one-time code: ").await?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            enrolment.finish(dir, completed, &pin)?
+        }
+        Proof::Bank { bank_code, account } => {
+            let mut enrolment = BankEnrolment::start(server, holder, &bank_code, &account).await?;
+            let started = enrolment.started().clone();
+            say(format!(
+                "1 won was deposited to {} {} (the word is valid {} s, {} tries)",
+                started.bank_name.as_deref().unwrap_or(&started.bank_code),
+                started.masked_account,
+                started.expire_in,
+                started.max_attempts
+            ));
+            say("find the deposit in your bank app: its memo (입금자명) is a 4-syllable word");
+            let mut word = read_line("word: ").await?;
+            let pin = new_pin().await?;
+            enrolment.set_pin(&pin)?;
+            let completed = loop {
+                match enrolment.submit_word(&word).await {
+                    Ok(c) => break c,
+                    Err(AppError::Api {
+                        code: c, message, ..
+                    }) if c == ErrorCode::BankWordWrong.code() => {
+                        say(message);
+                        word = read_line("word: ").await?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            enrolment.finish(dir, completed, &pin)?
+        }
+        Proof::Desk { ref_num, auth_code } => {
+            let mut enrolment = DeskEnrolment::new(server, holder)?;
+            let auth_code = match auth_code {
+                Some(c) => c,
+                None => read_line("authorisation code (인가코드): ").await?,
+            };
+            let pin = new_pin().await?;
+            enrolment.set_pin(&pin)?;
+            // A wrong code is not asked again: each try counts against the reference number,
+            // and the person should check the slip before trying once more.
+            let completed = enrolment.submit(&ref_num, &auth_code).await?;
+            enrolment.finish(dir, completed, &pin)?
         }
     };
-    let auth = enrolment.finish(dir, completed, &pin)?;
     let p = auth.profile();
     say(format!(
         "enrolled: certificate {} valid until {}",

@@ -188,6 +188,21 @@ pub enum ValidationError {
     /// A login transaction id that is not 32 hex digits.
     #[error("txID is not valid")]
     TxIdInvalid,
+    /// Bank code missing.
+    #[error("bankCode is required")]
+    BankCodeMissing,
+    /// Bank code not 3 digits.
+    #[error("bankCode must be 3 digits")]
+    BankCodeInvalid,
+    /// The deposit's word missing or not 4 Hangul syllables.
+    #[error("the word must be 4 Hangul syllables")]
+    BankWordFormat,
+    /// Reference number missing or not 10 digits.
+    #[error("refNum must be 10 digits")]
+    RefNumFormat,
+    /// Authorisation code missing or not 16 digits.
+    #[error("authCode must be 16 digits")]
+    AuthCodeFormat,
 }
 
 /// A rule of the request or enrolment life cycle refused an action.
@@ -239,4 +254,37 @@ pub enum CoreError {
     /// The enrolment locked after too many wrong codes.
     #[error("too many wrong codes")]
     OtpTooManyAttempts,
+    /// The word of a bank-account check expired.
+    #[error("the word has expired")]
+    BankCheckExpired,
+    /// Wrong word.
+    #[error("wrong word, {remaining} tries left")]
+    BankWordWrong {
+        /// Tries left before the check locks.
+        remaining: u32,
+    },
+    /// The bank-account check locked after too many wrong words.
+    #[error("too many wrong words")]
+    BankWordTooManyAttempts,
+    /// The registration-desk code was used already.
+    #[error("the reference number was used")]
+    RaUsed,
+    /// The operator cancelled the registration-desk code.
+    #[error("the reference number was cancelled")]
+    RaCancelled,
+    /// The registration-desk code's validity ended.
+    #[error("the reference number has expired")]
+    RaExpired,
+    /// Wrong authorisation code.
+    #[error("wrong authorisation code, {remaining} tries left")]
+    RaCodeWrong {
+        /// Tries left before the reference number is burnt.
+        remaining: u32,
+    },
+    /// The reference number is burnt by too many wrong tries.
+    #[error("too many wrong tries for the reference number")]
+    RaTooManyAttempts,
+    /// The person is not the one the desk issued the code for.
+    #[error("the person does not match the reference number")]
+    RaPersonMismatch,
 }

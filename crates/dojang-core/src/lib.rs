@@ -1,5 +1,6 @@
 //! The domain of dojang: people, relying parties, devices, requests and their state machine,
-//! enrolment with one-time codes, and the policies that bound them.
+//! enrolment (by one-time code, bank-account ownership or a registration desk's code), and the
+//! policies that bound them.
 //!
 //! This crate decides *what is allowed*: which input is valid, which state a request is in at a
 //! given moment, whether it may be approved or verified. It never does IO and never reads the
@@ -10,6 +11,7 @@
 //!
 //! [`OffsetDateTime`]: time::OffsetDateTime
 
+pub mod bank;
 pub mod clock;
 pub mod enrolment;
 pub mod error;
@@ -17,6 +19,7 @@ pub mod ids;
 pub mod member;
 pub mod party;
 pub mod person;
+pub mod registration;
 pub mod request;
 pub mod settings;
 

@@ -75,7 +75,8 @@ impl CertificateRecord {
 /// A message a gateway sent (the development SMS gateway keeps them here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
-    /// Channel, `sms`.
+    /// Channel: `sms` (one-time codes) or `bank` (1-won deposits, filed under the
+    /// enrolling person's phone).
     pub channel: String,
     /// Recipient.
     pub recipient: Phone,

@@ -48,6 +48,17 @@ pub struct Policy {
     pub otp_max_attempts: u32,
     /// Enrolments that may be started for one phone number per hour (5).
     pub enrolments_per_phone_per_hour: u32,
+    /// How long the word of a 1-won deposit is valid (10 minutes).
+    pub bank_word_ttl: Duration,
+    /// Tries per word (3).
+    pub bank_word_max_attempts: u32,
+    /// Account checks one phone number, or one account, may start per day (5): each costs a
+    /// transfer and lands in someone's statement.
+    pub bank_checks_per_day: u32,
+    /// How long a registration-desk code is valid (7 days).
+    pub ra_code_ttl: Duration,
+    /// Wrong tries that burn a registration-desk reference number (5).
+    pub ra_code_max_attempts: u32,
     /// Validity of an issued certificate (3 years).
     pub certificate_validity: Duration,
     /// Requests one person may receive per minute, across all relying parties (5; 0 = no
@@ -70,6 +81,11 @@ impl Default for Policy {
             otp_ttl: Duration::from_secs(180),
             otp_max_attempts: 5,
             enrolments_per_phone_per_hour: 5,
+            bank_word_ttl: Duration::from_secs(600),
+            bank_word_max_attempts: 3,
+            bank_checks_per_day: 5,
+            ra_code_ttl: Duration::from_secs(7 * 86_400),
+            ra_code_max_attempts: 5,
             certificate_validity: Duration::from_secs(3 * 365 * 24 * 3600),
             person_requests_per_minute: 5,
             idempotency_window: Duration::from_secs(600),

@@ -174,6 +174,78 @@ pub struct PinUnlocked {
     pub unlock_secret: String,
 }
 
+/// `POST /device/v1/enrolments/bank`: who is enrolling and the account they hold. dojang
+/// deposits 1 won into the account with a 4-syllable word as the deposit's memo.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BankEnrolmentStart {
+    /// Legal name (the account holder's).
+    pub name: Option<String>,
+    /// Mobile number, 10–11 digits.
+    pub phone: Option<String>,
+    /// Birth date, `YYYYMMDD`.
+    pub birthday: Option<String>,
+    /// The bank's 3-digit code (금융기관 코드), e.g. `004`.
+    pub bank_code: Option<String>,
+    /// Account number: digits and `-`, at most 31 characters.
+    pub bank_account_num: Option<String>,
+}
+
+/// Answer to [`BankEnrolmentStart`]: the deposit is on its way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BankEnrolmentStarted {
+    /// Handle for the completion call.
+    #[serde(rename = "enrolmentID")]
+    pub enrolment_id: String,
+    /// Seconds the word stays valid.
+    pub expire_in: i64,
+    /// Tries allowed.
+    pub max_attempts: u32,
+    /// The bank code.
+    pub bank_code: String,
+    /// The bank's name, when dojang knows the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_name: Option<String>,
+    /// The account the deposit went to, masked (`123-***-789`).
+    pub masked_account: String,
+}
+
+/// `POST /device/v1/enrolments/bank/{id}/complete`: the word and the app's CSR.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BankEnrolmentComplete {
+    /// The 4 Hangul syllables the deposit showed.
+    pub word: Option<String>,
+    /// Standard base64 of a DER PKCS#10 request for a P-256 key made on the device.
+    pub csr: Option<String>,
+    /// Standard base64 of the 32-byte PIN proof (as in [`EnrolmentComplete`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_proof: Option<String>,
+}
+
+/// `POST /device/v1/enrolments/ra`: the reference number (참조번호) and authorisation code
+/// (인가코드) a registration desk handed out, who the person is, and the app's CSR. One call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RaEnrolment {
+    /// The 10-digit reference number.
+    pub ref_num: Option<String>,
+    /// The 16-digit authorisation code (`-` and spaces between groups are ignored).
+    pub auth_code: Option<String>,
+    /// Legal name, as given at the desk.
+    pub name: Option<String>,
+    /// Mobile number, as given at the desk.
+    pub phone: Option<String>,
+    /// Birth date, `YYYYMMDD`, as given at the desk.
+    pub birthday: Option<String>,
+    /// Standard base64 of a DER PKCS#10 request for a P-256 key made on the device.
+    pub csr: Option<String>,
+    /// Standard base64 of the 32-byte PIN proof (as in [`EnrolmentComplete`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_proof: Option<String>,
+}
+
 /// One document on a card: what the person reads and the app signs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -227,6 +227,16 @@ catalogue! {
     EncryptedFieldInvalid = -10201241, "An encrypted field does not decrypt with the SecretKey (use the SDK's encrypt)", "암호화 필드를 SecretKey로 복호화할 수 없습니다 (SDK의 encrypt를 사용하세요)";
     /// barocert dialect: `x-bc-encryptionmode` names a mode dojang does not accept.
     EncryptionModeUnsupported = -10201251, "x-bc-encryptionmode must be GCM", "x-bc-encryptionmode는 GCM이어야 합니다";
+    /// `bankCode` missing (bank-account enrolment).
+    BankCodeMissing = -10201261, "bankCode is required", "은행 코드(bankCode)를 입력하세요";
+    /// `bankCode` not the 3-digit code of a bank (금융기관 코드, e.g. `004`).
+    BankCodeInvalid = -10201262, "bankCode must be the 3-digit bank code, such as 004", "은행 코드는 004와 같은 3자리 숫자여야 합니다";
+    /// The word of a 1-won deposit missing, or not 4 Hangul syllables.
+    BankWordFormat = -10201271, "word must be the 4 Hangul syllables shown with the 1-won deposit", "1원 입금 시 표시된 한글 4글자를 입력하세요";
+    /// `refNum` missing or not the 10-digit reference number (참조번호).
+    RefNumFormat = -10201281, "refNum must be the 10-digit reference number", "참조번호는 10자리 숫자여야 합니다";
+    /// `authCode` missing or not the 16-digit authorisation code (인가코드).
+    AuthCodeFormat = -10201282, "authCode must be the 16-digit authorisation code", "인가코드는 16자리 숫자여야 합니다";
 
     // 03 — receipts and their state
     /// No such receipt for this relying party (another relying party's receipts are invisible).
@@ -296,15 +306,39 @@ catalogue! {
     /// The person picked a binding code other than the relying party's: the request is declined.
     BindingCodeMismatch = -10400033, "The picked code does not match; the request was declined", "선택한 확인 번호가 일치하지 않아 요청이 거절되었습니다";
     /// The PIN proof is wrong; the message says how many tries are left.
-    PinWrong = -10400041, "The PIN is wrong", "PIN이 올바르지 않습니다";
+    PinWrong = -10400061, "The PIN is wrong", "PIN이 올바르지 않습니다";
     /// Too many wrong PINs: the device is locked and its certificate revoked.
-    DeviceLocked = -10400042, "Too many wrong PINs: this device is locked and its certificate revoked; issue a new certificate", "PIN을 여러 번 틀려 이 기기가 잠기고 인증서가 폐지되었습니다. 인증서를 다시 발급받으세요";
+    DeviceLocked = -10400062, "Too many wrong PINs: this device is locked and its certificate revoked; issue a new certificate", "PIN을 여러 번 틀려 이 기기가 잠기고 인증서가 폐지되었습니다. 인증서를 다시 발급받으세요";
     /// The device registered no PIN check (an app from before PIN hardening).
-    PinNotRegistered = -10400043, "This device has no PIN check on the server", "이 기기에는 서버에 등록된 PIN 확인 정보가 없습니다";
+    PinNotRegistered = -10400063, "This device has no PIN check on the server", "이 기기에는 서버에 등록된 PIN 확인 정보가 없습니다";
     /// Renewal asked for before the certificate's last 30 days.
-    RenewalTooEarly = -10400044, "The certificate can be renewed only in its last 30 days", "인증서는 만료 30일 전부터 갱신할 수 있습니다";
+    RenewalTooEarly = -10400064, "The certificate can be renewed only in its last 30 days", "인증서는 만료 30일 전부터 갱신할 수 있습니다";
     /// Renewal of a certificate that is revoked or expired: issue a new one instead.
-    RenewalNotPossible = -10400045, "This certificate is revoked or expired: issue a new certificate", "폐지되었거나 만료된 인증서는 갱신할 수 없습니다. 인증서를 새로 발급받으세요";
+    RenewalNotPossible = -10400065, "This certificate is revoked or expired: issue a new certificate", "폐지되었거나 만료된 인증서는 갱신할 수 없습니다. 인증서를 새로 발급받으세요";
+    /// Wrong word from the 1-won deposit; the message says how many tries are left.
+    BankWordWrong = -10400041, "The word is wrong", "입금자명 단어가 올바르지 않습니다";
+    /// Three wrong words: this account check is locked; start again.
+    BankWordTooManyAttempts = -10400042, "Too many wrong words; start the account check again", "단어를 너무 많이 틀렸습니다. 계좌 인증을 처음부터 다시 시도하세요";
+    /// The word of the 1-won deposit expired (10 minutes).
+    BankCheckExpired = -10400043, "The word has expired; start the account check again", "단어의 유효 시간이 지났습니다. 계좌 인증을 처음부터 다시 시도하세요";
+    /// The bank gateway refused the account: unknown, closed, or not held by the named person.
+    BankAccountRefused = -10400044, "The bank refused the account (unknown, closed, or not held by this person)", "은행이 계좌를 확인하지 못했습니다 (없는 계좌, 해지된 계좌 또는 본인 명의가 아닌 계좌)";
+    /// Too many account checks for this phone number or this account recently.
+    BankCheckRateLimited = -10400045, "Too many account checks for this phone or account; try again later", "이 휴대폰번호나 계좌로 계좌 인증을 너무 많이 시도했습니다. 잠시 후 다시 시도하세요";
+    /// No registration-desk code has this reference number.
+    RaNotFound = -10400051, "No such reference number", "참조번호를 찾을 수 없습니다";
+    /// Wrong authorisation code; the message says how many tries are left.
+    RaCodeWrong = -10400052, "The authorisation code is wrong", "인가코드가 올바르지 않습니다";
+    /// Five wrong tries: the reference number is burnt; the desk must issue a new one.
+    RaTooManyAttempts = -10400053, "Too many wrong tries; the reference number can no longer be used (ask the registration desk for a new one)", "너무 많이 틀려 이 참조번호는 더 이상 쓸 수 없습니다. 등록 창구에서 새로 발급받으세요";
+    /// The reference number's 7 days are over.
+    RaExpired = -10400054, "The reference number has expired (ask the registration desk for a new one)", "참조번호의 유효 기간이 지났습니다. 등록 창구에서 새로 발급받으세요";
+    /// The reference number was used for a certificate already (single use).
+    RaUsed = -10400055, "The reference number was already used", "이미 사용된 참조번호입니다";
+    /// The operator cancelled the reference number.
+    RaCancelled = -10400056, "The reference number was cancelled", "취소된 참조번호입니다";
+    /// The name, phone or birth date are not those the desk issued the reference number for.
+    RaPersonMismatch = -10400057, "The name, phone number or birth date do not match the reference number", "성명, 휴대폰번호 또는 생년월일이 참조번호의 정보와 다릅니다";
 
     // 05 — signatures submitted by a device
     /// `signedData` is not a parseable CMS SignedData.

@@ -15,6 +15,13 @@ pub const IDENTITY_VERIFY: &str = "/v1/identity/{receipt_id}/verify";
 pub const DEVICE_ENROLMENTS: &str = "/device/v1/enrolments";
 /// `POST` — complete enrolment with the one-time code and a CSR.
 pub const DEVICE_ENROLMENT_COMPLETE: &str = "/device/v1/enrolments/{enrolment_id}/complete";
+/// `POST` — start enrolment by bank-account ownership: 1 won with a word goes to the account.
+pub const DEVICE_BANK_ENROLMENTS: &str = "/device/v1/enrolments/bank";
+/// `POST` — complete a bank-account enrolment with the word and a CSR.
+pub const DEVICE_BANK_ENROLMENT_COMPLETE: &str =
+    "/device/v1/enrolments/bank/{enrolment_id}/complete";
+/// `POST` — enrol with a registration desk's reference number and authorisation code and a CSR.
+pub const DEVICE_RA_ENROLMENT: &str = "/device/v1/enrolments/ra";
 /// `GET` (WebSocket upgrade) — the push channel of an enrolled device.
 pub const DEVICE_PUSH: &str = "/device/v1/push";
 /// `POST` — complete an enrolment as a login: the device is registered without a certificate.
@@ -104,6 +111,11 @@ pub fn enrolment_complete_path(enrolment_id: &str) -> String {
     format!("{DEVICE_ENROLMENTS}/{enrolment_id}/complete")
 }
 
+/// `/device/v1/enrolments/bank/{enrolment_id}/complete`
+pub fn bank_enrolment_complete_path(enrolment_id: &str) -> String {
+    format!("{DEVICE_BANK_ENROLMENTS}/{enrolment_id}/complete")
+}
+
 /// `/device/v1/requests/{receipt_id}/{action}` for `view`, `approve` and `decline`.
 pub fn device_request_action_path(receipt_id: &str, action: &str) -> String {
     format!("{DEVICE_REQUESTS}/{receipt_id}/{action}")
@@ -144,6 +156,10 @@ mod tests {
         assert_eq!(
             enrolment_complete_path("e"),
             DEVICE_ENROLMENT_COMPLETE.replace("{enrolment_id}", "e")
+        );
+        assert_eq!(
+            bank_enrolment_complete_path("e"),
+            DEVICE_BANK_ENROLMENT_COMPLETE.replace("{enrolment_id}", "e")
         );
         for (action, template) in [
             ("view", DEVICE_REQUEST_VIEW),

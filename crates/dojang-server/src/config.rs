@@ -58,6 +58,8 @@ pub struct Config {
     pub ca: CaConfig,
     /// How one-time codes reach phones.
     pub sms: SmsConfig,
+    /// How 1-won deposits reach bank accounts (bank-account enrolment).
+    pub bank: BankConfig,
     /// Development and tests only: let webhooks target private, loopback and link-local
     /// addresses, and plain `http://` URLs. Never turn on in production (it opens the server
     /// to request forgery against the internal network).
@@ -81,6 +83,7 @@ impl Default for Config {
             policy: PolicyConfig::default(),
             ca: CaConfig::default(),
             sms: SmsConfig::default(),
+            bank: BankConfig::default(),
             insecure_allow_private_webhooks: false,
             webhooks: WebhooksConfig::default(),
             tls: TlsConfig::default(),
@@ -166,6 +169,16 @@ pub struct PolicyConfig {
     pub otp_max_attempts: u32,
     /// Enrolments one phone number may start per hour.
     pub enrolments_per_phone_per_hour: u32,
+    /// Validity of the word of a 1-won deposit, seconds.
+    pub bank_word_ttl_secs: u64,
+    /// Tries per word.
+    pub bank_word_max_attempts: u32,
+    /// Bank-account checks one phone number, or one account, may start per day.
+    pub bank_checks_per_day: u32,
+    /// Validity of a registration-desk code, days.
+    pub ra_code_ttl_days: u32,
+    /// Wrong tries that burn a registration-desk reference number.
+    pub ra_code_max_attempts: u32,
     /// Validity of issued certificates, days.
     pub certificate_validity_days: u32,
     /// Requests one person may receive per minute across relying parties (0 = no limit).
@@ -186,6 +199,11 @@ impl Default for PolicyConfig {
             otp_ttl_secs: p.otp_ttl.as_secs(),
             otp_max_attempts: p.otp_max_attempts,
             enrolments_per_phone_per_hour: p.enrolments_per_phone_per_hour,
+            bank_word_ttl_secs: p.bank_word_ttl.as_secs(),
+            bank_word_max_attempts: p.bank_word_max_attempts,
+            bank_checks_per_day: p.bank_checks_per_day,
+            ra_code_ttl_days: u32::try_from(p.ra_code_ttl.as_secs() / 86_400).unwrap_or(7),
+            ra_code_max_attempts: p.ra_code_max_attempts,
             certificate_validity_days: u32::try_from(p.certificate_validity.as_secs() / 86_400)
                 .unwrap_or(1095),
             person_requests_per_minute: p.person_requests_per_minute,
@@ -277,6 +295,42 @@ pub enum SmsGatewayKind {
     Http,
 }
 
+/// `[bank]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BankConfig {
+    /// `outbox` (development: deposits stay in the database, see `dojang admin outbox`) or
+    /// `http` (POST to an open-banking provider's adapter).
+    pub gateway: BankGatewayKind,
+    /// `http`: the endpoint that accepts a deposit as JSON.
+    pub url: String,
+    /// `http`: bearer token sent as `Authorization: Bearer …`.
+    pub token: Secret,
+    /// `http`: request timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        Self {
+            gateway: BankGatewayKind::Outbox,
+            url: String::new(),
+            token: Secret::default(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// Which bank gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BankGatewayKind {
+    /// Keep deposits in the database.
+    Outbox,
+    /// HTTP provider API.
+    Http,
+}
+
 /// A configuration that cannot work.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -329,6 +383,21 @@ impl Config {
         if p.enrolments_per_phone_per_hour == 0 {
             return err("policy.enrolments_per_phone_per_hour must be at least 1");
         }
+        if !(60..=3600).contains(&p.bank_word_ttl_secs) {
+            return err("policy.bank_word_ttl_secs must be between 60 and 3600");
+        }
+        if !(1..=10).contains(&p.bank_word_max_attempts) {
+            return err("policy.bank_word_max_attempts must be between 1 and 10");
+        }
+        if p.bank_checks_per_day == 0 {
+            return err("policy.bank_checks_per_day must be at least 1");
+        }
+        if !(1..=90).contains(&p.ra_code_ttl_days) {
+            return err("policy.ra_code_ttl_days must be between 1 and 90");
+        }
+        if !(1..=10).contains(&p.ra_code_max_attempts) {
+            return err("policy.ra_code_max_attempts must be between 1 and 10");
+        }
         if !(1..=3650).contains(&p.certificate_validity_days) {
             return err("policy.certificate_validity_days must be between 1 and 3650");
         }
@@ -359,6 +428,9 @@ impl Config {
         }
         if self.sms.gateway == SmsGatewayKind::Http && !self.sms.url.starts_with("http") {
             return err("sms.url must be an http(s) URL when sms.gateway = \"http\"");
+        }
+        if self.bank.gateway == BankGatewayKind::Http && !self.bank.url.starts_with("http") {
+            return err("bank.url must be an http(s) URL when bank.gateway = \"http\"");
         }
         let w = &self.webhooks;
         if !(100..=3_600_000).contains(&w.retry_base_ms) {
@@ -395,6 +467,11 @@ impl Config {
             otp_ttl: Duration::from_secs(p.otp_ttl_secs),
             otp_max_attempts: p.otp_max_attempts,
             enrolments_per_phone_per_hour: p.enrolments_per_phone_per_hour,
+            bank_word_ttl: Duration::from_secs(p.bank_word_ttl_secs),
+            bank_word_max_attempts: p.bank_word_max_attempts,
+            bank_checks_per_day: p.bank_checks_per_day,
+            ra_code_ttl: Duration::from_secs(u64::from(p.ra_code_ttl_days) * 86_400),
+            ra_code_max_attempts: p.ra_code_max_attempts,
             certificate_validity: Duration::from_secs(
                 u64::from(p.certificate_validity_days) * 86_400,
             ),
@@ -457,6 +534,17 @@ mod tests {
         assert!(c.validate().is_err());
         let mut c = Config::default();
         c.sms.gateway = SmsGatewayKind::Http;
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.bank.gateway = BankGatewayKind::Http;
+        assert!(c.validate().is_err());
+        c.bank.url = "https://bank-adapter.example/deposit".into();
+        assert!(c.validate().is_ok());
+        let mut c = Config::default();
+        c.policy.ra_code_max_attempts = 0;
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.policy.bank_word_ttl_secs = 10;
         assert!(c.validate().is_err());
     }
 

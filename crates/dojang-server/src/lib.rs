@@ -1,5 +1,5 @@
 //! The dojang server: the HTTP APIs (native relying-party API, device API, PKI downloads), the
-//! WebSocket push, the SMS gateway, the data directory, and the `dojang` command line.
+//! WebSocket push, the SMS and bank gateways, the data directory, and the `dojang` command line.
 //!
 //! Map:
 //! * [`config`] — the one configuration struct;
@@ -7,10 +7,11 @@
 //! * [`server`] — [`Server::bind`], used by `main` and by tests alike;
 //! * [`http`] — routers per feature, extractors, and the one error → HTTP mapping
 //!   (`http/error.rs`);
-//! * [`service`] — what each call does, between core rules, PKI, store, push and SMS;
+//! * [`service`] — what each call does, between core rules, PKI, store, push, SMS and bank;
 //! * [`cache`] — short-lived caches of rarely changing records;
 //! * [`push`] — live device connections;
 //! * [`sms`] — the SMS gateway trait and its implementations;
+//! * [`bank`] — the bank gateway (1-won deposits) trait and its implementations;
 //! * [`webhook`] — queueing, signing and delivering webhooks (SSRF guard, retries), and the
 //!   expiry sweep;
 //! * [`cli`] — `dojang serve | admin | rp`.
@@ -18,6 +19,7 @@
 //! Only this crate knows axum. It never writes SQL (that is `dojang-store`) and never decides a
 //! domain rule on its own (that is `dojang-core`).
 
+pub mod bank;
 pub mod cache;
 pub mod cli;
 pub mod config;

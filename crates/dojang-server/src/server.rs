@@ -9,6 +9,7 @@ use std::time::Duration;
 use dojang_core::{Clock, SystemClock};
 use tokio::task::JoinHandle;
 
+use crate::bank::{self, BankError, BankGateway};
 use crate::config::{Config, ConfigError};
 use crate::instance::{CaOrigin, Instance, InstanceError};
 use crate::sms::{self, SmsError, SmsGateway};
@@ -27,6 +28,9 @@ pub enum ServerError {
     /// The SMS gateway.
     #[error("SMS gateway: {0}")]
     Sms(#[from] SmsError),
+    /// The bank gateway.
+    #[error("bank gateway: {0}")]
+    Bank(#[from] BankError),
     /// The shared state could not be assembled (CA certificate, webhook client).
     #[error(transparent)]
     State(#[from] crate::state::StateError),
@@ -50,6 +54,8 @@ pub struct ServerOptions {
     pub clock: Arc<dyn Clock>,
     /// An SMS gateway replacing the configured one.
     pub sms: Option<Arc<dyn SmsGateway>>,
+    /// A bank gateway replacing the configured one.
+    pub bank: Option<Arc<dyn BankGateway>>,
 }
 
 impl Default for ServerOptions {
@@ -57,6 +63,7 @@ impl Default for ServerOptions {
         Self {
             clock: Arc::new(SystemClock),
             sms: None,
+            bank: None,
         }
     }
 }
@@ -127,6 +134,10 @@ impl Server {
             Some(g) => g,
             None => sms::from_config(&config.sms, instance.store.clone(), options.clock.clone())?,
         };
+        let bank = match options.bank {
+            Some(g) => g,
+            None => bank::from_config(&config.bank, instance.store.clone(), options.clock.clone())?,
+        };
         let state = AppState::new(Parts {
             store: instance.store.clone(),
             keys: instance.keys.clone(),
@@ -134,6 +145,7 @@ impl Server {
             policy,
             ca: instance.ca.clone(),
             sms,
+            bank,
             max_body_bytes: config.max_body_bytes,
             webhooks: crate::webhook::WebhookSettings::from_config(config),
         })?;

@@ -12,6 +12,7 @@ use dojang_pki::{CertificateAuthority, Verifier};
 use dojang_store::{DataKeys, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
+use crate::bank::BankGateway;
 use crate::cache::TtlCache;
 use crate::push::PushHub;
 use crate::sms::SmsGateway;
@@ -48,6 +49,8 @@ pub struct Inner {
     pub push: PushHub,
     /// One-time codes out.
     pub sms: Arc<dyn SmsGateway>,
+    /// 1-won deposits out.
+    pub bank: Arc<dyn BankGateway>,
     /// Largest request body.
     pub max_body_bytes: usize,
     /// Cancelled when the server shuts down; long-lived tasks (WebSockets) watch it.
@@ -87,6 +90,8 @@ pub struct Parts {
     pub ca: Arc<CertificateAuthority>,
     /// SMS gateway.
     pub sms: Arc<dyn SmsGateway>,
+    /// Bank gateway.
+    pub bank: Arc<dyn BankGateway>,
     /// Largest body.
     pub max_body_bytes: usize,
     /// Webhook delivery.
@@ -117,6 +122,7 @@ impl AppState {
             verifier,
             push: PushHub::default(),
             sms: p.sms,
+            bank: p.bank,
             max_body_bytes: p.max_body_bytes,
             shutdown: CancellationToken::new(),
             changes: tokio::sync::broadcast::channel(1024).0,

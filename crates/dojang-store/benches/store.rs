@@ -10,7 +10,7 @@ use dojang_core::{
     enrolment::Enrolment,
 };
 use dojang_proto::rp::IdentityRequest;
-use dojang_store::{CompletedEnrolment, DataKeys, MemberChoice, PoolOptions};
+use dojang_store::{CompletedEnrolment, DataKeys, MemberChoice, PoolOptions, Proof};
 use time::OffsetDateTime;
 
 #[allow(clippy::expect_used)] // benchmark set-up: failing here must stop the run
@@ -70,7 +70,7 @@ fn store(c: &mut Criterion) {
             .expect("enrolment");
         store
             .complete_enrolment(&CompletedEnrolment {
-                enrolment_id: enrolment.id,
+                proof: Proof::Sms(enrolment.id),
                 member: MemberChoice::New(member.clone()),
                 device: Device {
                     id: device,

@@ -20,7 +20,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use dojang_core::bank::{AccountNumber, BankCheck, BankCode};
 use dojang_core::enrolment::Enrolment;
+use dojang_core::registration::{RaCode, ReferenceNumber};
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
     OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RevokedCertificate,
@@ -105,11 +107,24 @@ pub enum MemberChoice {
     Existing(MemberId),
 }
 
+/// The proof of identity an enrolment closes when it issues the certificate, in the same
+/// transaction: each proof ends in at most one certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// An SMS one-time code: the enrolment.
+    Sms(EnrolmentId),
+    /// A bank-account check (1-won deposit): the check.
+    Bank(EnrolmentId),
+    /// A registration-desk code: its reference number. Closed only while neither used,
+    /// cancelled nor expired; it records the certificate's serial.
+    Desk(ReferenceNumber),
+}
+
 /// Everything an enrolment produces, written in one transaction.
 #[derive(Debug, Clone)]
 pub struct CompletedEnrolment {
-    /// The enrolment to close.
-    pub enrolment_id: EnrolmentId,
+    /// The proof of identity to close.
+    pub proof: Proof,
     /// The member.
     pub member: MemberChoice,
     /// The new device.
@@ -294,9 +309,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         id: EnrolmentId,
         max_attempts: u32,
     ) -> Result<Option<Enrolment>, StoreError>;
-    /// Close an enrolment: insert the member if new, supersede the member's earlier devices and
-    /// certificates, insert the device and certificate. `false` if the enrolment was already
-    /// completed (nothing written).
+    /// Close an enrolment's proof of identity: insert the member if new, supersede the
+    /// member's earlier devices and certificates, insert the device and certificate. `false` if
+    /// the proof was already closed (or, for a registration-desk code, cancelled or expired):
+    /// nothing written.
     async fn complete_enrolment(&self, c: &CompletedEnrolment) -> Result<bool, StoreError>;
 
     /// Close an enrolment as a login: insert the member if new, supersede their earlier
@@ -309,6 +325,50 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         member: MemberId,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Record a started bank-account check.
+    async fn insert_bank_check(&self, c: &BankCheck, now: OffsetDateTime)
+    -> Result<(), StoreError>;
+    /// How many bank-account checks were started since `since` for this phone number, and for
+    /// this account (the bank and the account's digits).
+    async fn bank_checks_since(
+        &self,
+        phone: &Phone,
+        bank: &BankCode,
+        account: &AccountNumber,
+        since: OffsetDateTime,
+    ) -> Result<(u64, u64), StoreError>;
+    /// A bank-account check by id.
+    async fn bank_check(&self, id: EnrolmentId) -> Result<Option<BankCheck>, StoreError>;
+    /// Count one word tried, atomically, unless the check is completed or has used
+    /// `max_attempts` already. Returns the check after counting, or `None` if nothing was
+    /// counted.
+    async fn count_bank_attempt(
+        &self,
+        id: EnrolmentId,
+        max_attempts: u32,
+    ) -> Result<Option<BankCheck>, StoreError>;
+
+    /// Record a registration-desk code. [`StoreError::Conflict`] if the reference number exists.
+    async fn insert_ra_code(&self, c: &RaCode) -> Result<(), StoreError>;
+    /// A registration-desk code by reference number.
+    async fn ra_code(&self, reference: &ReferenceNumber) -> Result<Option<RaCode>, StoreError>;
+    /// Count one try, atomically, unless the code is used, cancelled, or has used
+    /// `max_attempts` already. Returns the code after counting, or `None` if nothing was
+    /// counted.
+    async fn count_ra_attempt(
+        &self,
+        reference: &ReferenceNumber,
+        max_attempts: u32,
+    ) -> Result<Option<RaCode>, StoreError>;
+    /// Registration-desk codes, newest first, optionally of one phone number.
+    async fn ra_codes(&self, phone: Option<&Phone>, limit: u32) -> Result<Vec<RaCode>, StoreError>;
+    /// Cancel a code that is neither used nor cancelled: the code afterwards, or `None`.
+    async fn cancel_ra_code(
+        &self,
+        reference: &ReferenceNumber,
+        now: OffsetDateTime,
+    ) -> Result<Option<RaCode>, StoreError>;
+
     /// A device by id.
     async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError>;
     /// A device's PIN check, if it has one.

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use dojang_core::bank::{AccountNumber, BankCheck, BankCode};
 use dojang_core::enrolment::Enrolment;
+use dojang_core::registration::{RaCode, ReferenceNumber};
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
     OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestState,
@@ -18,9 +20,9 @@ use time::OffsetDateTime;
 
 use crate::queries as q;
 use crate::rows::{
-    self, AliasRow, AttemptRow, AttemptValues, CertificateRow, DeliveryRow, DeviceRow,
-    EnrolmentRow, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow, ReceiptRow, RecentRow,
-    RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
+    self, AliasRow, AttemptRow, AttemptValues, BankCheckRow, CertificateRow, Close, DeliveryRow,
+    DeviceRow, EnrolmentRow, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow, RaCodeRow,
+    ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, CreateGuard,
@@ -273,12 +275,15 @@ impl Store for SqlStore {
     async fn complete_enrolment(&self, c: &CompletedEnrolment) -> Result<bool, StoreError> {
         let v = rows::CompletionValues::seal(&self.keys, c)?;
         let mut tx = self.pool.begin().await?;
-        let closed = sqlx::query(q::CLOSE_ENROLMENT)
-            .bind(v.now)
-            .bind(&v.enrolment_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let close = match &v.close {
+            Close::Enrolment(id) => sqlx::query(q::CLOSE_ENROLMENT).bind(v.now).bind(id),
+            Close::BankCheck(id) => sqlx::query(q::CLOSE_BANK_CHECK).bind(v.now).bind(id),
+            Close::RaCode(r) => sqlx::query(q::CLOSE_RA_CODE)
+                .bind(v.now)
+                .bind(&v.serial)
+                .bind(r),
+        };
+        let closed = close.execute(&mut *tx).await?.rows_affected();
         if closed != 1 {
             tx.rollback().await?;
             return Ok(false);
@@ -334,6 +339,158 @@ impl Store for SqlStore {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn insert_bank_check(
+        &self,
+        b: &BankCheck,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let v = rows::BankCheckValues::seal(&self.keys, b, now)?;
+        sqlx::query(q::INSERT_BANK_CHECK)
+            .bind(v.id)
+            .bind(v.phone_lookup)
+            .bind(v.account_lookup)
+            .bind(v.name_enc)
+            .bind(v.phone_enc)
+            .bind(v.birthday_enc)
+            .bind(v.bank_code)
+            .bind(v.account_enc)
+            .bind(v.word_hash)
+            .bind(v.attempts)
+            .bind(v.expires_at)
+            .bind(v.completed_at)
+            .bind(v.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "bank check id"))?;
+        Ok(())
+    }
+
+    async fn bank_checks_since(
+        &self,
+        phone: &Phone,
+        bank: &BankCode,
+        account: &AccountNumber,
+        since: OffsetDateTime,
+    ) -> Result<(u64, u64), StoreError> {
+        let by_phone: i64 = sqlx::query_scalar(q::BANK_CHECKS_FOR_PHONE_SINCE)
+            .bind(rows::phone_lookup(&self.keys, phone))
+            .bind(ms(since))
+            .fetch_one(&self.pool)
+            .await?;
+        let by_account: i64 = sqlx::query_scalar(q::BANK_CHECKS_FOR_ACCOUNT_SINCE)
+            .bind(rows::account_lookup(&self.keys, bank, account))
+            .bind(ms(since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((
+            u64::try_from(by_phone).unwrap_or(0),
+            u64::try_from(by_account).unwrap_or(0),
+        ))
+    }
+
+    async fn bank_check(&self, id: EnrolmentId) -> Result<Option<BankCheck>, StoreError> {
+        sqlx::query_as::<Db, BankCheckRow>(q::BANK_CHECK)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn count_bank_attempt(
+        &self,
+        id: EnrolmentId,
+        max_attempts: u32,
+    ) -> Result<Option<BankCheck>, StoreError> {
+        sqlx::query_as::<Db, BankCheckRow>(q::COUNT_BANK_ATTEMPT)
+            .bind(id.to_string())
+            .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_ra_code(&self, r: &RaCode) -> Result<(), StoreError> {
+        let v = rows::RaCodeValues::seal(&self.keys, r)?;
+        sqlx::query(q::INSERT_RA_CODE)
+            .bind(v.ref_num)
+            .bind(v.phone_lookup)
+            .bind(v.name_enc)
+            .bind(v.phone_enc)
+            .bind(v.birthday_enc)
+            .bind(v.code_hash)
+            .bind(v.attempts)
+            .bind(v.issued_at)
+            .bind(v.expires_at)
+            .bind(v.used_at)
+            .bind(v.serial)
+            .bind(v.cancelled_at)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "reference number"))?;
+        Ok(())
+    }
+
+    async fn ra_code(&self, reference: &ReferenceNumber) -> Result<Option<RaCode>, StoreError> {
+        sqlx::query_as::<Db, RaCodeRow>(q::RA_CODE)
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn count_ra_attempt(
+        &self,
+        reference: &ReferenceNumber,
+        max_attempts: u32,
+    ) -> Result<Option<RaCode>, StoreError> {
+        sqlx::query_as::<Db, RaCodeRow>(q::COUNT_RA_ATTEMPT)
+            .bind(reference.as_str())
+            .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn ra_codes(&self, phone: Option<&Phone>, limit: u32) -> Result<Vec<RaCode>, StoreError> {
+        let limit = i64::from(limit);
+        let rows = match phone {
+            Some(p) => {
+                sqlx::query_as::<Db, RaCodeRow>(q::RA_CODES_FOR_PHONE)
+                    .bind(rows::phone_lookup(&self.keys, p))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as::<Db, RaCodeRow>(q::RA_CODES)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn cancel_ra_code(
+        &self,
+        reference: &ReferenceNumber,
+        now: OffsetDateTime,
+    ) -> Result<Option<RaCode>, StoreError> {
+        sqlx::query_as::<Db, RaCodeRow>(q::CANCEL_RA_CODE)
+            .bind(ms(now))
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
     }
 
     async fn complete_login(&self, done: &CompletedLogin) -> Result<bool, StoreError> {
@@ -463,80 +620,6 @@ impl Store for SqlStore {
         Ok(n == 1)
     }
 
-    async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError> {
-        sqlx::query_as::<Db, DeviceRow>(q::DEVICE)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .map(DeviceRow::into_domain)
-            .transpose()
-    }
-
-    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
-        sqlx::query_as::<Db, CertificateRow>(q::CERTIFICATE)
-            .bind(serial)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.into_domain(&self.keys))
-            .transpose()
-    }
-
-    async fn certificates_of(
-        &self,
-        member: MemberId,
-    ) -> Result<Vec<CertificateRecord>, StoreError> {
-        sqlx::query_as::<Db, CertificateRow>(q::CERTIFICATES_OF_MEMBER)
-            .bind(member.to_string())
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| r.into_domain(&self.keys))
-            .collect()
-    }
-
-    async fn recent_certificates(&self, limit: u32) -> Result<Vec<CertificateRecord>, StoreError> {
-        sqlx::query_as::<Db, CertificateRow>(q::RECENT_CERTIFICATES)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| r.into_domain(&self.keys))
-            .collect()
-    }
-
-    async fn revoke_certificate(
-        &self,
-        serial: &str,
-        at: OffsetDateTime,
-        reason: u8,
-    ) -> Result<Option<CertificateRecord>, StoreError> {
-        sqlx::query_as::<Db, CertificateRow>(q::REVOKE_CERTIFICATE)
-            .bind(ms(at))
-            .bind(i32::from(reason))
-            .bind(serial)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.into_domain(&self.keys))
-            .transpose()
-    }
-
-    async fn revoked_certificates(&self) -> Result<Vec<RevokedCertificate>, StoreError> {
-        sqlx::query_as::<Db, rows::RevokedRow>(q::REVOKED_CERTIFICATES)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(rows::RevokedRow::into_domain)
-            .collect()
-    }
-
-    async fn revocation_marker(&self) -> Result<(i64, Option<i64>), StoreError> {
-        Ok(
-            sqlx::query_as::<Db, (i64, Option<i64>)>(q::REVOCATION_MARKER)
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
     async fn rename_member(
         &self,
         id: MemberId,
@@ -622,6 +705,80 @@ impl Store for SqlStore {
             .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError> {
+        sqlx::query_as::<Db, DeviceRow>(q::DEVICE)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(DeviceRow::into_domain)
+            .transpose()
+    }
+
+    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::CERTIFICATE)
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn certificates_of(
+        &self,
+        member: MemberId,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::CERTIFICATES_OF_MEMBER)
+            .bind(member.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn recent_certificates(&self, limit: u32) -> Result<Vec<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::RECENT_CERTIFICATES)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn revoke_certificate(
+        &self,
+        serial: &str,
+        at: OffsetDateTime,
+        reason: u8,
+    ) -> Result<Option<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::REVOKE_CERTIFICATE)
+            .bind(ms(at))
+            .bind(i32::from(reason))
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn revoked_certificates(&self) -> Result<Vec<RevokedCertificate>, StoreError> {
+        sqlx::query_as::<Db, rows::RevokedRow>(q::REVOKED_CERTIFICATES)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(rows::RevokedRow::into_domain)
+            .collect()
+    }
+
+    async fn revocation_marker(&self) -> Result<(i64, Option<i64>), StoreError> {
+        Ok(
+            sqlx::query_as::<Db, (i64, Option<i64>)>(q::REVOCATION_MARKER)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError> {

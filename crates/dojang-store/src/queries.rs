@@ -54,6 +54,11 @@ pub const COUNT_CODE_ATTEMPT: &str = "UPDATE enrolments SET attempts = attempts 
     RETURNING id, name_enc, phone_enc, birthday_enc, code_hash, attempts, expires_at, completed_at";
 pub const CLOSE_ENROLMENT: &str =
     "UPDATE enrolments SET completed_at = $1 WHERE id = $2 AND completed_at IS NULL";
+pub const CLOSE_BANK_CHECK: &str =
+    "UPDATE bank_checks SET completed_at = $1 WHERE id = $2 AND completed_at IS NULL";
+/// A registration-desk code ends in a certificate once, and only while it is still valid.
+pub const CLOSE_RA_CODE: &str = "UPDATE ra_codes SET used_at = $1, serial = $2 \
+    WHERE ref_num = $3 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $1";
 pub const SUPERSEDE_CERTIFICATES: &str = "UPDATE certificates SET revoked_at = $1, \
     revocation_reason = 4 WHERE member_id = $2 AND revoked_at IS NULL";
 pub const SUPERSEDE_DEVICES: &str =
@@ -86,6 +91,66 @@ pub const REVOKE_DEVICE_CERTIFICATES_FOR: &str = "UPDATE certificates SET revoke
     revocation_reason = $3 WHERE device_id = $2 AND revoked_at IS NULL";
 pub const REPLACE_PIN: &str = "UPDATE device_pins SET verifier = $1, unlock_secret_enc = $2, \
     failures = 0, updated_at = $3 WHERE device_id = $4 AND locked_at IS NULL";
+pub const INSERT_BANK_CHECK: &str = "INSERT INTO bank_checks (id, phone_lookup, account_lookup, \
+    name_enc, phone_enc, birthday_enc, bank_code, account_enc, word_hash, attempts, expires_at, \
+    completed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+pub const BANK_CHECKS_FOR_PHONE_SINCE: &str =
+    "SELECT COUNT(*) FROM bank_checks WHERE phone_lookup = $1 AND created_at >= $2";
+pub const BANK_CHECKS_FOR_ACCOUNT_SINCE: &str =
+    "SELECT COUNT(*) FROM bank_checks WHERE account_lookup = $1 AND created_at >= $2";
+macro_rules! bank_check_columns {
+    () => {
+        "id, name_enc, phone_enc, birthday_enc, bank_code, account_enc, word_hash, attempts, \
+         expires_at, completed_at"
+    };
+}
+pub const BANK_CHECK: &str = concat!(
+    "SELECT ",
+    bank_check_columns!(),
+    " FROM bank_checks WHERE id = $1"
+);
+pub const COUNT_BANK_ATTEMPT: &str = concat!(
+    "UPDATE bank_checks SET attempts = attempts + 1 \
+     WHERE id = $1 AND completed_at IS NULL AND attempts < $2 RETURNING ",
+    bank_check_columns!()
+);
+
+pub const INSERT_RA_CODE: &str = "INSERT INTO ra_codes (ref_num, phone_lookup, name_enc, phone_enc, \
+    birthday_enc, code_hash, attempts, issued_at, expires_at, used_at, serial, cancelled_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+macro_rules! ra_code_columns {
+    () => {
+        "ref_num, name_enc, phone_enc, birthday_enc, code_hash, attempts, issued_at, expires_at, \
+         used_at, serial, cancelled_at"
+    };
+}
+pub const RA_CODE: &str = concat!(
+    "SELECT ",
+    ra_code_columns!(),
+    " FROM ra_codes WHERE ref_num = $1"
+);
+/// Count one try of a code that is neither used nor cancelled nor burnt (expiry is judged by
+/// the caller, which reads the clock).
+pub const COUNT_RA_ATTEMPT: &str = concat!(
+    "UPDATE ra_codes SET attempts = attempts + 1 \
+     WHERE ref_num = $1 AND used_at IS NULL AND cancelled_at IS NULL AND attempts < $2 RETURNING ",
+    ra_code_columns!()
+);
+pub const RA_CODES: &str = concat!(
+    "SELECT ",
+    ra_code_columns!(),
+    " FROM ra_codes ORDER BY issued_at DESC, ref_num LIMIT $1"
+);
+pub const RA_CODES_FOR_PHONE: &str = concat!(
+    "SELECT ",
+    ra_code_columns!(),
+    " FROM ra_codes WHERE phone_lookup = $1 ORDER BY issued_at DESC, ref_num LIMIT $2"
+);
+pub const CANCEL_RA_CODE: &str = concat!(
+    "UPDATE ra_codes SET cancelled_at = $1 \
+     WHERE ref_num = $2 AND used_at IS NULL AND cancelled_at IS NULL RETURNING ",
+    ra_code_columns!()
+);
 
 pub const DEVICE: &str =
     "SELECT id, member_id, token_hash, created_at, revoked_at FROM devices WHERE id = $1";

@@ -1,7 +1,9 @@
 //! Row types and their conversion to and from domain types (decrypting on the way out).
 //! Private to the crate: the rest of dojang never sees a row.
 
+use dojang_core::bank::{AccountNumber, BankCheck, BankCode};
 use dojang_core::enrolment::Enrolment;
+use dojang_core::registration::{RaCode, ReferenceNumber};
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, Document, Member, OutboxMessage, Person,
     PersonName, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestOptions, RequestState,
@@ -11,7 +13,7 @@ use dojang_proto::rp::TokenType;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{CompletedEnrolment, DataKeys, MemberChoice, StoreError, WaitingRequest};
+use crate::{CompletedEnrolment, DataKeys, MemberChoice, Proof, StoreError, WaitingRequest};
 
 /// Column names double as the associated data of their ciphertexts.
 pub(crate) mod col {
@@ -34,9 +36,17 @@ pub(crate) mod col {
     pub const OUTBOX_BODY: &str = "outbox.body";
     pub const WEBHOOK_SECRET: &str = "webhooks.secret";
     pub const PIN_SECRET: &str = "device_pins.unlock_secret";
+    pub const BANK_NAME: &str = "bank_checks.name";
+    pub const BANK_PHONE: &str = "bank_checks.phone";
+    pub const BANK_BIRTHDAY: &str = "bank_checks.birthday";
+    pub const BANK_ACCOUNT: &str = "bank_checks.account";
+    pub const RA_NAME: &str = "ra_codes.name";
+    pub const RA_PHONE: &str = "ra_codes.phone";
+    pub const RA_BIRTHDAY: &str = "ra_codes.birthday";
     /// Lookup labels.
     pub const LOOKUP_MEMBER: &str = "member";
     pub const LOOKUP_PHONE: &str = "phone";
+    pub const LOOKUP_ACCOUNT: &str = "bank-account";
 }
 
 /// Unix milliseconds.
@@ -239,6 +249,76 @@ impl EnrolmentRow {
             attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
             expires_at: from_ms(self.expires_at)?,
             completed_at: opt_ms(self.completed_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct BankCheckRow {
+    pub id: String,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub bank_code: String,
+    pub account_enc: Vec<u8>,
+    pub word_hash: Vec<u8>,
+    pub attempts: i32,
+    pub expires_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+impl BankCheckRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<BankCheck, StoreError> {
+        Ok(BankCheck {
+            id: self.id.parse().map_err(|_| corrupt("bank check id"))?,
+            person: person(
+                keys.open_string(col::BANK_NAME, &self.name_enc)?,
+                keys.open_string(col::BANK_PHONE, &self.phone_enc)?,
+                keys.open_string(col::BANK_BIRTHDAY, &self.birthday_enc)?,
+            )?,
+            bank: BankCode::parse(&self.bank_code).map_err(|_| corrupt("bank code"))?,
+            account: AccountNumber::parse(&keys.open_string(col::BANK_ACCOUNT, &self.account_enc)?)
+                .map_err(|_| corrupt("account number"))?,
+            word_hash: self.word_hash,
+            attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
+            expires_at: from_ms(self.expires_at)?,
+            completed_at: opt_ms(self.completed_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RaCodeRow {
+    pub ref_num: String,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub code_hash: Vec<u8>,
+    pub attempts: i32,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub serial: Option<String>,
+    pub cancelled_at: Option<i64>,
+}
+
+impl RaCodeRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<RaCode, StoreError> {
+        Ok(RaCode {
+            reference: ReferenceNumber::parse(&self.ref_num)
+                .map_err(|_| corrupt("reference number"))?,
+            person: person(
+                keys.open_string(col::RA_NAME, &self.name_enc)?,
+                keys.open_string(col::RA_PHONE, &self.phone_enc)?,
+                keys.open_string(col::RA_BIRTHDAY, &self.birthday_enc)?,
+            )?,
+            code_hash: self.code_hash,
+            attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
+            issued_at: from_ms(self.issued_at)?,
+            expires_at: from_ms(self.expires_at)?,
+            used_at: opt_ms(self.used_at)?,
+            serial: self.serial,
+            cancelled_at: opt_ms(self.cancelled_at)?,
         })
     }
 }
@@ -790,6 +870,83 @@ pub(crate) fn phone_lookup(keys: &DataKeys, phone: &Phone) -> Vec<u8> {
     keys.lookup(col::LOOKUP_PHONE, &[phone.as_str()])
 }
 
+/// Keyed hash finding bank-account checks by account: the bank and the digits alone.
+pub(crate) fn account_lookup(keys: &DataKeys, bank: &BankCode, account: &AccountNumber) -> Vec<u8> {
+    keys.lookup(col::LOOKUP_ACCOUNT, &[bank.as_str(), &account.digits()])
+}
+
+/// A bank-account check's columns, sealed.
+pub(crate) struct BankCheckValues {
+    pub id: String,
+    pub phone_lookup: Vec<u8>,
+    pub account_lookup: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub bank_code: String,
+    pub account_enc: Vec<u8>,
+    pub word_hash: Vec<u8>,
+    pub attempts: i32,
+    pub expires_at: i64,
+    pub completed_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl BankCheckValues {
+    pub fn seal(keys: &DataKeys, b: &BankCheck, now: OffsetDateTime) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: b.id.to_string(),
+            phone_lookup: phone_lookup(keys, &b.person.phone),
+            account_lookup: account_lookup(keys, &b.bank, &b.account),
+            name_enc: keys.seal_str(col::BANK_NAME, b.person.name.as_str())?,
+            phone_enc: keys.seal_str(col::BANK_PHONE, b.person.phone.as_str())?,
+            birthday_enc: keys.seal_str(col::BANK_BIRTHDAY, &b.person.birthday.to_compact())?,
+            bank_code: b.bank.as_str().to_owned(),
+            account_enc: keys.seal_str(col::BANK_ACCOUNT, b.account.as_str())?,
+            word_hash: b.word_hash.clone(),
+            attempts: i32::try_from(b.attempts).unwrap_or(i32::MAX),
+            expires_at: ms(b.expires_at),
+            completed_at: b.completed_at.map(ms),
+            created_at: ms(now),
+        })
+    }
+}
+
+/// A registration-desk code's columns, sealed.
+pub(crate) struct RaCodeValues {
+    pub ref_num: String,
+    pub phone_lookup: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub code_hash: Vec<u8>,
+    pub attempts: i32,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub serial: Option<String>,
+    pub cancelled_at: Option<i64>,
+}
+
+impl RaCodeValues {
+    pub fn seal(keys: &DataKeys, r: &RaCode) -> Result<Self, StoreError> {
+        Ok(Self {
+            ref_num: r.reference.as_str().to_owned(),
+            phone_lookup: phone_lookup(keys, &r.person.phone),
+            name_enc: keys.seal_str(col::RA_NAME, r.person.name.as_str())?,
+            phone_enc: keys.seal_str(col::RA_PHONE, r.person.phone.as_str())?,
+            birthday_enc: keys.seal_str(col::RA_BIRTHDAY, &r.person.birthday.to_compact())?,
+            code_hash: r.code_hash.clone(),
+            attempts: i32::try_from(r.attempts).unwrap_or(i32::MAX),
+            issued_at: ms(r.issued_at),
+            expires_at: ms(r.expires_at),
+            used_at: r.used_at.map(ms),
+            serial: r.serial.clone(),
+            cancelled_at: r.cancelled_at.map(ms),
+        })
+    }
+}
+
 /// An enrolment's columns, sealed.
 pub(crate) struct EnrolmentValues {
     pub id: String,
@@ -833,10 +990,20 @@ pub(crate) struct MemberValues {
     pub created_at: i64,
 }
 
+/// The row a completed enrolment closes: its proof of identity.
+pub(crate) enum Close {
+    /// `enrolments.id` (`queries::CLOSE_ENROLMENT`).
+    Enrolment(String),
+    /// `bank_checks.id` (`queries::CLOSE_BANK_CHECK`).
+    BankCheck(String),
+    /// `ra_codes.ref_num` (`queries::CLOSE_RA_CODE`), recording the certificate's serial.
+    RaCode(String),
+}
+
 /// Everything a completed enrolment writes, sealed.
 pub(crate) struct CompletionValues {
     pub now: i64,
-    pub enrolment_id: String,
+    pub close: Close,
     pub new_member: Option<MemberValues>,
     pub member_id: String,
     pub device_id: String,
@@ -881,7 +1048,11 @@ impl CompletionValues {
         let (member_id, new_member) = MemberValues::of_choice(keys, &c.member)?;
         Ok(Self {
             now: ms(c.now),
-            enrolment_id: c.enrolment_id.to_string(),
+            close: match &c.proof {
+                Proof::Sms(id) => Close::Enrolment(id.to_string()),
+                Proof::Bank(id) => Close::BankCheck(id.to_string()),
+                Proof::Desk(r) => Close::RaCode(r.as_str().to_owned()),
+            },
             new_member,
             member_id: member_id.to_string(),
             device_id: c.device.id.to_string(),
@@ -1057,6 +1228,31 @@ from_sqlite!(EnrolmentRow {
     attempts,
     expires_at,
     completed_at
+});
+from_sqlite!(BankCheckRow {
+    id,
+    name_enc,
+    phone_enc,
+    birthday_enc,
+    bank_code,
+    account_enc,
+    word_hash,
+    attempts,
+    expires_at,
+    completed_at
+});
+from_sqlite!(RaCodeRow {
+    ref_num,
+    name_enc,
+    phone_enc,
+    birthday_enc,
+    code_hash,
+    attempts,
+    issued_at,
+    expires_at,
+    used_at,
+    serial,
+    cancelled_at
 });
 from_sqlite!(RequestRow {
     receipt_id,

@@ -105,6 +105,7 @@ impl TestServer {
             ServerOptions {
                 clock: clock.clone(),
                 sms: None,
+                bank: None,
             },
         )
         .await
@@ -196,6 +197,45 @@ impl TestServer {
         six_digits(text).expect("a code in the message")
     }
 
+    /// The word of the 1-won deposit most recently made for `phone` (the development bank
+    /// gateway files deposits under the enrolling person's phone).
+    pub async fn last_bank_word(&self, phone: &str) -> String {
+        let phone = Phone::parse(phone).expect("phone");
+        let messages = self
+            .state()
+            .store
+            .outbox(Some(&phone), 50)
+            .await
+            .expect("outbox");
+        let deposit = messages
+            .iter()
+            .find(|m| m.channel == "bank")
+            .expect("a deposit was made");
+        bank_word(&deposit.body).expect("a word in the deposit")
+    }
+
+    /// Issue a registration-desk code for a person, as `dojang admin ra issue` does: the
+    /// reference number and the authorisation code.
+    pub async fn issue_ra(&self, name: &str, phone: &str, birthday: &str) -> (String, String) {
+        let now = self.clock.now();
+        let person = dojang_core::Person {
+            name: dojang_core::PersonName::parse(name).expect("name"),
+            phone: Phone::parse(phone).expect("phone"),
+            birthday: dojang_core::Birthday::parse(birthday, now).expect("birthday"),
+        };
+        let state = self.state();
+        let (ra, code) = dojang_server::service::registration::issue_code(
+            &*state.store,
+            &state.keys,
+            &person,
+            state.policy.ra_code_ttl,
+            now,
+        )
+        .await
+        .expect("registration-desk code");
+        (ra.reference.as_str().to_owned(), code.grouped())
+    }
+
     /// Enrol a person through the device API; the key stays in memory.
     pub async fn enrol(&self, name: &str, phone: &str, birthday: &str) -> TestDevice {
         let holder = Holder {
@@ -250,6 +290,12 @@ pub fn six_digits(text: &str) -> Option<String> {
         (bounded && w.iter().all(u8::is_ascii_digit))
             .then(|| String::from_utf8_lossy(w).into_owned())
     })
+}
+
+/// The word of a 1-won deposit as the development outbox records it (after `memo `).
+pub fn bank_word(text: &str) -> Option<String> {
+    let word: String = text.rsplit("memo ").next()?.chars().take(4).collect();
+    (word.chars().count() == 4 && word.chars().all(|c| ('가'..='힣').contains(&c))).then_some(word)
 }
 
 /// An enrolled device with its key in memory.
@@ -543,6 +589,12 @@ mod tests {
             Some("123456")
         );
         assert_eq!(super::six_digits("1234567"), None);
+        assert_eq!(
+            super::bank_word("… 입금자명 하늘바다. Deposited 1 won to 004 1-2, memo 하늘바다")
+                .as_deref(),
+            Some("하늘바다")
+        );
+        assert_eq!(super::bank_word("no word here"), None);
         assert_eq!(
             super::replace_database("postgres://u:p@h:5432/dojang?sslmode=disable", "x"),
             "postgres://u:p@h:5432/x?sslmode=disable"

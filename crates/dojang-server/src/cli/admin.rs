@@ -38,7 +38,12 @@ enum AdminCommand {
     /// People (members): find by phone, record a legal name change.
     #[command(subcommand)]
     Member(super::member::MemberCommand),
-    /// Messages the development SMS gateway kept, newest first.
+    /// The registration desk (RA): reference numbers and authorisation codes that let a person
+    /// whose identity the desk checked get a certificate without SMS.
+    #[command(subcommand)]
+    Ra(super::ra::RaCommand),
+    /// What the development gateways kept, newest first: SMS codes (channel `sms`) and 1-won
+    /// deposits (channel `bank`, filed under the enrolling person's phone number).
     Outbox {
         /// Only messages to this phone number.
         #[arg(long)]
@@ -125,7 +130,7 @@ enum AliasCommand {
 
 pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
     let config = args.instance.load()?;
-    config.validate().map_err(|e| e.to_string())?;
+    let policy = config.validate().map_err(|e| e.to_string())?;
     init_logging("warn", LogFormat::Text);
     let clock = SystemClock;
     let instance = Instance::open(&config, clock.now(), &config.public_url(None))
@@ -165,6 +170,7 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
         AdminCommand::Cert(c) => super::cert::run(&instance, &clock, c).await,
         AdminCommand::Member(m) => super::member::run(&instance, &clock, m).await,
+        AdminCommand::Ra(c) => super::ra::run(&instance, &policy, &clock, c).await,
     }
 }
 
@@ -399,8 +405,9 @@ async fn outbox(
     } else {
         for m in messages {
             say(format!(
-                "{}  {}  {}",
+                "{}  {:<4}  {}  {}",
                 dojang_proto::datetime::format_kst(m.created_at),
+                m.channel,
                 m.recipient.as_str(),
                 m.body
             ));

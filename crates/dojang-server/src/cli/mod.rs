@@ -4,6 +4,7 @@
 mod admin;
 mod cert;
 mod member;
+mod ra;
 mod rp;
 mod serve;
 mod webhook;

@@ -1,4 +1,5 @@
-//! The device API: enrolment, the push WebSocket, the pending list, and answers.
+//! The device API: enrolment (SMS code, bank account, registration desk), the push WebSocket,
+//! the pending list, and answers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,9 +13,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dojang_core::Device;
 use dojang_proto::device::{
-    Answered, Approve, CertificateRenew, CertificateRenewed, CertificateStatus, Decline,
-    DeviceRevoke, EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted,
-    PendingRequests, PinChange, PinUnlock, PinUnlocked, PushMessage,
+    Answered, Approve, BankEnrolmentComplete, BankEnrolmentStart, BankEnrolmentStarted,
+    CertificateRenew, CertificateRenewed, CertificateStatus, Decline, DeviceRevoke,
+    EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, PendingRequests,
+    PinChange, PinUnlock, PinUnlocked, PushMessage, RaEnrolment,
 };
 use dojang_proto::device::{LoggedIn, LoginComplete};
 use dojang_proto::{ErrorCode, paths};
@@ -23,7 +25,7 @@ use futures_util::{SinkExt, StreamExt};
 use super::error::ApiError;
 use super::extract::{DeviceAuth, JsonBody, NoBody};
 use crate::push::Delivery;
-use crate::service::{answer, certificate, enrolment, pin};
+use crate::service::{answer, bank, certificate, enrolment, pin, registration};
 use crate::state::AppState;
 
 /// Interval of WebSocket pings, which keep NAT mappings alive and detect dead peers.
@@ -46,6 +48,12 @@ pub fn router() -> Router<AppState> {
         .route(paths::DEVICE_ENROLMENTS, post(start_enrolment))
         .route(paths::DEVICE_ENROLMENT_COMPLETE, post(complete_enrolment))
         .route(paths::DEVICE_ENROLMENT_LOGIN, post(login))
+        .route(paths::DEVICE_BANK_ENROLMENTS, post(start_bank_enrolment))
+        .route(
+            paths::DEVICE_BANK_ENROLMENT_COMPLETE,
+            post(complete_bank_enrolment),
+        )
+        .route(paths::DEVICE_RA_ENROLMENT, post(ra_enrolment))
         .route(paths::DEVICE_PUSH, get(push))
         .route(paths::DEVICE_UNLOCK, post(unlock))
         .route(paths::DEVICE_PIN, post(change_pin))
@@ -86,6 +94,28 @@ async fn login(
     JsonBody(body): JsonBody<LoginComplete>,
 ) -> Result<Json<LoggedIn>, ApiError> {
     enrolment::login(&s, &segment(path), &body).await.map(Json)
+}
+
+async fn start_bank_enrolment(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<BankEnrolmentStart>,
+) -> Result<Json<BankEnrolmentStarted>, ApiError> {
+    bank::start(&s, &body).await.map(Json)
+}
+
+async fn complete_bank_enrolment(
+    State(s): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<BankEnrolmentComplete>,
+) -> Result<Json<EnrolmentCompleted>, ApiError> {
+    bank::complete(&s, &segment(path), &body).await.map(Json)
+}
+
+async fn ra_enrolment(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<RaEnrolment>,
+) -> Result<Json<EnrolmentCompleted>, ApiError> {
+    registration::complete(&s, &body).await.map(Json)
 }
 
 async fn pending(

@@ -127,6 +127,11 @@ fn validation_code(v: ValidationError) -> ErrorCode {
         V::IdempotencyKeyInvalid => C::IdempotencyKeyInvalid,
         V::WaitInvalid => C::WaitInvalid,
         V::TxIdInvalid => C::TxIdInvalid,
+        V::BankCodeMissing => C::BankCodeMissing,
+        V::BankCodeInvalid => C::BankCodeInvalid,
+        V::BankWordFormat => C::BankWordFormat,
+        V::RefNumFormat => C::RefNumFormat,
+        V::AuthCodeFormat => C::AuthCodeFormat,
         // `ValidationError` is ours but marked non_exhaustive for other crates; a new variant
         // must be given its own code here, and the catalogue test below fails until it is.
         _ => C::Internal,
@@ -179,6 +184,15 @@ impl ApiError {
                 CoreError::EnrolmentCompleted => C::EnrolmentCompleted,
                 CoreError::OtpWrong { .. } => C::OtpWrong,
                 CoreError::OtpTooManyAttempts => C::OtpTooManyAttempts,
+                CoreError::BankCheckExpired => C::BankCheckExpired,
+                CoreError::BankWordWrong { .. } => C::BankWordWrong,
+                CoreError::BankWordTooManyAttempts => C::BankWordTooManyAttempts,
+                CoreError::RaUsed => C::RaUsed,
+                CoreError::RaCancelled => C::RaCancelled,
+                CoreError::RaExpired => C::RaExpired,
+                CoreError::RaCodeWrong { .. } => C::RaCodeWrong,
+                CoreError::RaTooManyAttempts => C::RaTooManyAttempts,
+                CoreError::RaPersonMismatch => C::RaPersonMismatch,
                 _ => C::Internal,
             },
             ApiError::Pki(e) => pki_code(e),
@@ -192,9 +206,11 @@ impl ApiError {
     fn detail(&self) -> Option<String> {
         match self {
             ApiError::Detailed { detail, .. } => Some(detail.clone()),
-            ApiError::Core(CoreError::OtpWrong { remaining }) => {
-                Some(format!("{remaining} tries left"))
-            }
+            ApiError::Core(
+                CoreError::OtpWrong { remaining }
+                | CoreError::BankWordWrong { remaining }
+                | CoreError::RaCodeWrong { remaining },
+            ) => Some(format!("{remaining} tries left")),
             _ => None,
         }
     }
@@ -284,7 +300,15 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::TxIdInvalid
         | C::EncryptedFieldInvalid
         | C::EncryptionModeUnsupported
+        | C::BankCodeMissing
+        | C::BankCodeInvalid
+        | C::BankWordFormat
+        | C::RefNumFormat
+        | C::AuthCodeFormat
         | C::OtpWrong
+        | C::BankWordWrong
+        | C::RaCodeWrong
+        | C::RaPersonMismatch
         | C::CsrMalformed
         | C::CsrKeyType
         | C::CsrSignature
@@ -298,28 +322,43 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::SignerNotReceiver
         | C::SignerCertificateRevoked
         | C::SigningTimeOutOfRange => StatusCode::BAD_REQUEST,
-        C::ReceiptNotFound | C::EnrolmentNotFound | C::DeviceRequestNotFound | C::RouteNotFound => {
-            StatusCode::NOT_FOUND
-        }
+        C::ReceiptNotFound
+        | C::EnrolmentNotFound
+        | C::RaNotFound
+        | C::DeviceRequestNotFound
+        | C::RouteNotFound => StatusCode::NOT_FOUND,
         C::NotSignedYet
         | C::AlreadyVerified
         | C::RequestDeclined
         | C::RequestCancelled
         | C::RequestFailed
         | C::EnrolmentCompleted
+        | C::RaUsed
+        | C::RaCancelled
         | C::MemberNameMismatch
         | C::RequestNotWaiting
         | C::RequestInProgress
         | C::IdempotencyKeyReused
         | C::NotCancellable
         | C::BindingCodeMismatch => StatusCode::CONFLICT,
-        C::VerifyWindowPassed | C::RequestExpired | C::EnrolmentExpired => StatusCode::GONE,
-        C::ReceiverNotFound | C::ReceiverNameMismatch | C::SubClientNotFound => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        C::OtpTooManyAttempts | C::PinWrong | C::DeviceLocked => StatusCode::FORBIDDEN,
+        C::VerifyWindowPassed
+        | C::RequestExpired
+        | C::EnrolmentExpired
+        | C::BankCheckExpired
+        | C::RaExpired => StatusCode::GONE,
+        C::ReceiverNotFound
+        | C::ReceiverNameMismatch
+        | C::SubClientNotFound
+        | C::BankAccountRefused => StatusCode::UNPROCESSABLE_ENTITY,
+        C::OtpTooManyAttempts
+        | C::BankWordTooManyAttempts
+        | C::RaTooManyAttempts
+        | C::PinWrong
+        | C::DeviceLocked => StatusCode::FORBIDDEN,
         C::PinNotRegistered | C::RenewalTooEarly | C::RenewalNotPossible => StatusCode::CONFLICT,
-        C::EnrolmentRateLimited | C::PersonRateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::EnrolmentRateLimited | C::PersonRateLimited | C::BankCheckRateLimited => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -435,8 +474,8 @@ pub fn catalogue_markdown() -> String {
          ```json\n{\"code\": -10300001, \"message\": \"Receipt not found\"}\n```\n\n\
          `code` is a negative 8-digit number, `-1GGNNNNN`, where `GG` is the group below. The message \
          is English, or Korean when the request carries `Accept-Language: ko…`. Some messages get a \
-         detail in parentheses (which JSON field had the wrong type, how many one-time-code tries \
-         are left). Codes never change meaning once released. SDKs use `-99999999` for failures on \
+         detail in parentheses (which JSON field had the wrong type, how many tries of a one-time \
+         code, a deposit's word or an authorisation code are left). Codes never change meaning once released. SDKs use `-99999999` for failures on \
          their own side (transport, configuration), as LinkHub's SDKs do.\n",
     );
     let groups = [
@@ -559,6 +598,11 @@ mod tests {
             ValidationError::IdempotencyKeyInvalid,
             ValidationError::WaitInvalid,
             ValidationError::TxIdInvalid,
+            ValidationError::BankCodeMissing,
+            ValidationError::BankCodeInvalid,
+            ValidationError::BankWordFormat,
+            ValidationError::RefNumFormat,
+            ValidationError::AuthCodeFormat,
         ];
         let codes: HashSet<_> = all.iter().map(|&v| validation_code(v)).collect();
         assert_eq!(codes.len(), all.len());
@@ -580,6 +624,20 @@ mod tests {
         assert_eq!(
             message(e.code(), e.detail().as_deref(), Lang::En),
             "The one-time code is wrong (3 tries left)"
+        );
+        let e = ApiError::Core(CoreError::BankWordWrong { remaining: 2 });
+        assert_eq!(
+            (e.code(), status(e.code())),
+            (ErrorCode::BankWordWrong, StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            message(e.code(), e.detail().as_deref(), Lang::Ko),
+            "입금자명 단어가 올바르지 않습니다 (2 tries left)"
+        );
+        let e = ApiError::Core(CoreError::RaCodeWrong { remaining: 1 });
+        assert_eq!(
+            message(e.code(), e.detail().as_deref(), Lang::En),
+            "The authorisation code is wrong (1 tries left)"
         );
     }
 }

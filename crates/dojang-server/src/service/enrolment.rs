@@ -1,5 +1,7 @@
 //! Enrolment by SMS one-time code: start (send the code), complete (code + CSR → certificate
-//! and device credential).
+//! and device credential), or [`login`] (code only → a device without a certificate); and
+//! [`issue`], the end every proof of identity shares (the bank account in [`super::bank`], the
+//! registration desk in [`super::registration`]).
 
 use std::time::Duration;
 
@@ -10,14 +12,14 @@ use dojang_core::{
     Birthday, CertificateRecord, Device, DeviceId, EnrolmentId, Member, MemberId, Person,
     PersonName, Phone, ValidationError,
 };
-use dojang_pki::IssueRequest;
+use dojang_pki::{CheckedCsr, IssueRequest};
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_rfc3339;
 use dojang_proto::device::{
     EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, LoggedIn,
     LoginComplete,
 };
-use dojang_store::{CompletedEnrolment, CompletedLogin, MemberChoice};
+use dojang_store::{CompletedEnrolment, CompletedLogin, MemberChoice, Proof};
 use rand::Rng;
 
 use crate::http::error::ApiError;
@@ -29,8 +31,90 @@ fn code_hash(state: &AppState, id: EnrolmentId, code: &OneTimeCode) -> Vec<u8> {
     state.keys.lookup("otp", &[&id.to_string(), code.as_str()])
 }
 
-/// The person an enrolment verified: `precheck` runs on the stored enrolment before the code is
-/// counted, then the code is counted atomically and judged.
+/// Validate who is enrolling and send them a one-time code.
+#[tracing::instrument(skip_all)]
+pub async fn start(state: &AppState, wire: &EnrolmentStart) -> Result<EnrolmentStarted, ApiError> {
+    let now = state.clock.now();
+    let person = person_of(
+        wire.name.as_deref(),
+        wire.phone.as_deref(),
+        wire.birthday.as_deref(),
+        now,
+    )?;
+    let recent = state
+        .store
+        .enrolments_since(&person.phone, now - Duration::from_secs(3600))
+        .await?;
+    if recent >= u64::from(state.policy.enrolments_per_phone_per_hour) {
+        return Err(ErrorCode::EnrolmentRateLimited.into());
+    }
+    // ThreadRng is not Send: keep it out of any scope that awaits.
+    let (id, code) = {
+        let mut rng = rand::rng();
+        (
+            EnrolmentId::generate(now, &mut rng),
+            OneTimeCode::generate(&mut rng),
+        )
+    };
+    let enrolment = Enrolment {
+        id,
+        person: person.clone(),
+        code_hash: code_hash(state, id, &code),
+        attempts: 0,
+        expires_at: now + state.policy.otp_ttl,
+        completed_at: None,
+    };
+    state.store.insert_enrolment(&enrolment, now).await?;
+    let minutes = state.policy.otp_ttl.as_secs().div_ceil(60);
+    if let Err(e) = state.sms.send(&person.phone, &code.sms_text(minutes)).await {
+        tracing::error!(error = %e, "SMS gateway failed");
+        return Err(ErrorCode::Unavailable.into());
+    }
+    tracing::info!(enrolment = %id, "enrolment started");
+    Ok(EnrolmentStarted {
+        enrolment_id: id.to_string(),
+        expire_in: i64::try_from(state.policy.otp_ttl.as_secs()).unwrap_or(i64::MAX),
+        max_attempts: state.policy.otp_max_attempts,
+        masked_phone: person.phone.masked(),
+    })
+}
+
+/// Check the code and the CSR; issue the certificate; register the device.
+#[tracing::instrument(skip_all, fields(enrolment = %enrolment_id))]
+pub async fn complete(
+    state: &AppState,
+    enrolment_id: &str,
+    wire: &EnrolmentComplete,
+) -> Result<EnrolmentCompleted, ApiError> {
+    let id: EnrolmentId = enrolment_id.parse()?;
+    let code = OneTimeCode::parse(wire.code.as_deref().unwrap_or(""))?;
+    let csr_der = csr_der(wire.csr.as_deref())?;
+    // Checked before the code is counted, so a malformed proof costs no attempt.
+    let pin_proof = pin_proof(wire.pin_proof.as_deref())?;
+    let now = state.clock.now();
+    // The CSR is checked before the code is counted too: a malformed one costs no attempt.
+    let mut checked = None;
+    let person = checked_code(state, id, &code, now, |stored| {
+        checked = Some(dojang_pki::check_csr(
+            &csr_der,
+            stored.person.name.as_str(),
+        )?);
+        Ok(())
+    })
+    .await?;
+    let csr = checked.ok_or_else(|| ApiError::Internal("CSR not checked".into()))?;
+    issue(state, &person, &csr, Proof::Sms(id), pin_proof, now)
+        .await?
+        .ok_or_else(|| ErrorCode::EnrolmentCompleted.into())
+}
+
+/// An enrolment call's optional PIN proof (see [`super::pin`]).
+pub(crate) fn pin_proof(wire: Option<&str>) -> Result<Option<[u8; 32]>, ApiError> {
+    wire.map(|p| super::pin::decode_proof(Some(p))).transpose()
+}
+
+/// The person an SMS enrolment verified: `precheck` runs on the stored enrolment before the
+/// code is counted, then the code is counted atomically and judged.
 async fn checked_code(
     state: &AppState,
     id: EnrolmentId,
@@ -143,99 +227,53 @@ pub async fn login(
     })
 }
 
-/// Validate who is enrolling and send them a one-time code.
-#[tracing::instrument(skip_all)]
-pub async fn start(state: &AppState, wire: &EnrolmentStart) -> Result<EnrolmentStarted, ApiError> {
-    let now = state.clock.now();
-    let person = Person {
-        name: PersonName::parse(wire.name.as_deref().unwrap_or(""))?,
-        phone: Phone::parse(wire.phone.as_deref().unwrap_or(""))?,
-        birthday: Birthday::parse(wire.birthday.as_deref().unwrap_or(""), now)?,
-    };
-    let recent = state
-        .store
-        .enrolments_since(&person.phone, now - Duration::from_secs(3600))
-        .await?;
-    if recent >= u64::from(state.policy.enrolments_per_phone_per_hour) {
-        return Err(ErrorCode::EnrolmentRateLimited.into());
-    }
-    // ThreadRng is not Send: keep it out of any scope that awaits.
-    let (id, code) = {
-        let mut rng = rand::rng();
-        (
-            EnrolmentId::generate(now, &mut rng),
-            OneTimeCode::generate(&mut rng),
-        )
-    };
-    let enrolment = Enrolment {
-        id,
-        person: person.clone(),
-        code_hash: code_hash(state, id, &code),
-        attempts: 0,
-        expires_at: now + state.policy.otp_ttl,
-        completed_at: None,
-    };
-    state.store.insert_enrolment(&enrolment, now).await?;
-    let minutes = state.policy.otp_ttl.as_secs().div_ceil(60);
-    if let Err(e) = state.sms.send(&person.phone, &code.sms_text(minutes)).await {
-        tracing::error!(error = %e, "SMS gateway failed");
-        return Err(ErrorCode::Unavailable.into());
-    }
-    tracing::info!(enrolment = %id, "enrolment started");
-    Ok(EnrolmentStarted {
-        enrolment_id: id.to_string(),
-        expire_in: i64::try_from(state.policy.otp_ttl.as_secs()).unwrap_or(i64::MAX),
-        max_attempts: state.policy.otp_max_attempts,
-        masked_phone: person.phone.masked(),
+/// Who is enrolling, from a call's `name`, `phone` and `birthday` (checked in that order).
+pub(crate) fn person_of(
+    name: Option<&str>,
+    phone: Option<&str>,
+    birthday: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<Person, ValidationError> {
+    Ok(Person {
+        name: PersonName::parse(name.unwrap_or(""))?,
+        phone: Phone::parse(phone.unwrap_or(""))?,
+        birthday: Birthday::parse(birthday.unwrap_or(""), now)?,
     })
 }
 
-/// Check the code and the CSR; issue the certificate; register the device.
-#[tracing::instrument(skip_all, fields(enrolment = %enrolment_id))]
-pub async fn complete(
-    state: &AppState,
-    enrolment_id: &str,
-    wire: &EnrolmentComplete,
-) -> Result<EnrolmentCompleted, ApiError> {
-    let id: EnrolmentId = enrolment_id.parse()?;
-    let code = OneTimeCode::parse(wire.code.as_deref().unwrap_or(""))?;
-    let csr_der = wire
-        .csr
-        .as_deref()
-        .filter(|s| !s.is_empty())
+/// The DER of an enrolment call's `csr` (standard base64).
+pub(crate) fn csr_der(wire: Option<&str>) -> Result<Vec<u8>, ApiError> {
+    wire.filter(|s| !s.is_empty())
         .and_then(|s| STANDARD.decode(s.trim()).ok())
-        .ok_or(ValidationError::CsrMissing)?;
-    // Checked before the code is counted, so a malformed proof costs no attempt.
-    let pin_proof = wire
-        .pin_proof
-        .as_deref()
-        .map(|p| super::pin::decode_proof(Some(p)))
-        .transpose()?;
-    let now = state.clock.now();
-    // The CSR is checked before the code is counted: a malformed one costs no attempt.
-    let mut checked = None;
-    let person = checked_code(state, id, &code, now, |stored| {
-        checked = Some(dojang_pki::check_csr(
-            &csr_der,
-            stored.person.name.as_str(),
-        )?);
-        Ok(())
-    })
-    .await?;
-    let csr = checked.ok_or_else(|| ApiError::Internal("CSR not checked".into()))?;
-    let (member_id, choice, device_id, secret) = new_device_for(state, &person, now).await?;
+        .ok_or_else(|| ValidationError::CsrMissing.into())
+}
+
+/// What every proof of identity ends in: the certificate for the CSR's key, issued to
+/// `person`; the member (created at the first certificate); a new device and its credential.
+/// Written in one store call that also closes `proof`, so a proof yields at most one
+/// certificate: `None` when it was closed meanwhile (nothing written). The member's earlier
+/// devices and certificates are superseded.
+pub(crate) async fn issue(
+    state: &AppState,
+    person: &Person,
+    csr: &CheckedCsr,
+    proof: Proof,
+    pin_proof: Option<[u8; 32]>,
+    now: time::OffsetDateTime,
+) -> Result<Option<EnrolmentCompleted>, ApiError> {
+    let (member_id, choice, device_id, secret) = new_device_for(state, person, now).await?;
+    // The app's PIN proof, when sent: the server keeps the unlock secret behind it.
+    let pin = pin_proof.map(|p| super::pin::new_pin(state, device_id, &p));
     let not_after = (now + state.policy.certificate_validity).min(state.ca.not_after());
     let issued = state.ca.issue(&IssueRequest {
-        csr: &csr,
+        csr,
         holder_name: person.name.as_str(),
         holder_id: &member_id.to_string(),
         not_before: now,
         not_after,
     })?;
-    // The app's PIN proof, when sent: the server keeps the unlock secret behind it.
-    let pin = pin_proof.map(|p| super::pin::new_pin(state, device_id, &p));
     let completed = CompletedEnrolment {
-        enrolment_id: id,
+        proof,
         member: choice,
         device: Device {
             id: device_id,
@@ -258,13 +296,13 @@ pub async fn complete(
         now,
     };
     if !state.store.complete_enrolment(&completed).await? {
-        return Err(ErrorCode::EnrolmentCompleted.into());
+        return Ok(None);
     }
     // The member's earlier devices were superseded: forget them and close their connections.
     state.forget_devices_of(member_id);
     state.push.disconnect_others(member_id, device_id);
     tracing::info!(device = %device_id, serial = %issued.serial_hex, "certificate issued");
-    Ok(EnrolmentCompleted {
+    Ok(Some(EnrolmentCompleted {
         device_id: device_id.to_string(),
         device_token: device_token(device_id, secret.as_ref()),
         certificate: dojang_pki::certificate_pem(&issued.der),
@@ -272,5 +310,5 @@ pub async fn complete(
         serial: issued.serial_hex,
         not_after: format_rfc3339(issued.not_after),
         unlock_secret: pin.map(|p| STANDARD.encode(&p.unlock_secret)),
-    })
+    }))
 }

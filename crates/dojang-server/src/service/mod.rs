@@ -1,10 +1,13 @@
-//! Orchestration: what happens for each call, between core rules, PKI, storage, push and SMS.
+//! Orchestration: what happens for each call, between core rules, PKI, storage, push, SMS and
+//! the bank gateway.
 //! Handlers in `http` only extract, call one function here, and map the result.
 
 pub mod answer;
+pub mod bank;
 pub mod certificate;
 pub mod enrolment;
 pub mod pin;
+pub mod registration;
 pub mod requests;
 pub mod revocation;
 

@@ -98,3 +98,42 @@ async fn every_kind_and_the_guards_on_postgres() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn bank_and_desk_issuance_on_postgres() {
+    use dojang_app::{BankEnrolment, DeskEnrolment, Holder};
+    let Some(url) = pg_url() else {
+        eprintln!("DOJANG_TEST_PG_URL not set: PostgreSQL leg skipped");
+        return;
+    };
+    let s = TestServer::start_postgres(&url).await;
+    let me = Holder {
+        name: NAME.into(),
+        phone: PHONE.into(),
+        birthday: BIRTH.into(),
+    };
+    let e = BankEnrolment::start(&s.url(), me.clone(), "004", "123-456-789")
+        .await
+        .unwrap();
+    let word = s.last_bank_word(PHONE).await;
+    let first = e.submit_word(&word).await.unwrap();
+    let (reference, code) = s.issue_ra(NAME, PHONE, BIRTH).await;
+    let desk = DeskEnrolment::new(&s.url(), me).unwrap();
+    let second = desk.submit(&reference, &code).await.unwrap();
+    // The desk's certificate superseded the bank one (same person, a new device).
+    let store = &s.state().store;
+    let old = store.certificate(&first.serial).await.unwrap().unwrap();
+    assert_eq!(old.revocation_reason, Some(4));
+    assert!(
+        store
+            .certificate(&second.serial)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    let err = desk.submit(&reference, &code).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::RaUsed.code()));
+    s.stop().await;
+}

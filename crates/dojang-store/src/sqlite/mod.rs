@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use dojang_core::bank::{AccountNumber, BankCheck, BankCode};
 use dojang_core::enrolment::Enrolment;
+use dojang_core::registration::{RaCode, ReferenceNumber};
 use dojang_core::{
     Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
     OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestState,
@@ -27,9 +29,9 @@ use executor::{Access, Executor};
 
 use crate::queries as q;
 use crate::rows::{
-    self, AliasRow, AttemptRow, AttemptValues, CertificateRow, DeliveryRow, DeviceRow,
-    EnrolmentRow, FromSqlite, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow, ReceiptRow,
-    RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
+    self, AliasRow, AttemptRow, AttemptValues, BankCheckRow, CertificateRow, Close, DeliveryRow,
+    DeviceRow, EnrolmentRow, FromSqlite, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow,
+    RaCodeRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, CreateGuard,
@@ -130,6 +132,14 @@ fn insert_request(c: &Connection, v: &rows::RequestValues) -> Result<(), StoreEr
     )
     .map_err(|e| conflict(e, "receipt id"))?;
     Ok(())
+}
+
+/// `SELECT COUNT(*) …`: the count.
+fn count(conn: &Connection, sql: &str, values: &[&dyn ToSql]) -> rusqlite::Result<i64> {
+    bound(conn, sql, values)?
+        .raw_query()
+        .next()?
+        .map_or(Ok(0), |r| r.get(0))
 }
 
 /// A unique-key violation becomes [`StoreError::Conflict`].
@@ -402,7 +412,12 @@ impl Store for SqliteStore {
         let v = rows::CompletionValues::seal(&self.keys, done)?;
         // One job: the executor runs it inside a savepoint, so it applies entirely or not at all.
         self.write(move |c| {
-            if execute(c, q::CLOSE_ENROLMENT, &[&v.now, &v.enrolment_id])? != 1 {
+            let closed = match &v.close {
+                Close::Enrolment(id) => execute(c, q::CLOSE_ENROLMENT, &[&v.now, id])?,
+                Close::BankCheck(id) => execute(c, q::CLOSE_BANK_CHECK, &[&v.now, id])?,
+                Close::RaCode(r) => execute(c, q::CLOSE_RA_CODE, &[&v.now, &v.serial, r])?,
+            };
+            if closed != 1 {
                 return Ok(false);
             }
             if let Some(m) = &v.new_member {
@@ -459,6 +474,161 @@ impl Store for SqliteStore {
             Ok(true)
         })
         .await
+    }
+
+    async fn insert_bank_check(
+        &self,
+        b: &BankCheck,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let v = rows::BankCheckValues::seal(&self.keys, b, now)?;
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_BANK_CHECK,
+                &[
+                    &v.id,
+                    &v.phone_lookup,
+                    &v.account_lookup,
+                    &v.name_enc,
+                    &v.phone_enc,
+                    &v.birthday_enc,
+                    &v.bank_code,
+                    &v.account_enc,
+                    &v.word_hash,
+                    &v.attempts,
+                    &v.expires_at,
+                    &v.completed_at,
+                    &v.created_at,
+                ],
+            )
+            .map_err(|e| conflict(e, "bank check id"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn bank_checks_since(
+        &self,
+        phone: &Phone,
+        bank: &BankCode,
+        account: &AccountNumber,
+        since: OffsetDateTime,
+    ) -> Result<(u64, u64), StoreError> {
+        let (by_phone, by_account, since) = (
+            rows::phone_lookup(&self.keys, phone),
+            rows::account_lookup(&self.keys, bank, account),
+            ms(since),
+        );
+        let (p, a) = self
+            .read(move |c| {
+                Ok((
+                    count(c, q::BANK_CHECKS_FOR_PHONE_SINCE, &[&by_phone, &since])?,
+                    count(c, q::BANK_CHECKS_FOR_ACCOUNT_SINCE, &[&by_account, &since])?,
+                ))
+            })
+            .await?;
+        Ok((u64::try_from(p).unwrap_or(0), u64::try_from(a).unwrap_or(0)))
+    }
+
+    async fn bank_check(&self, id: EnrolmentId) -> Result<Option<BankCheck>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| Ok(one::<BankCheckRow>(c, q::BANK_CHECK, &[&id])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn count_bank_attempt(
+        &self,
+        id: EnrolmentId,
+        max_attempts: u32,
+    ) -> Result<Option<BankCheck>, StoreError> {
+        let (id, max) = (
+            id.to_string(),
+            i32::try_from(max_attempts).unwrap_or(i32::MAX),
+        );
+        self.write(move |c| Ok(one::<BankCheckRow>(c, q::COUNT_BANK_ATTEMPT, &[&id, &max])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_ra_code(&self, r: &RaCode) -> Result<(), StoreError> {
+        let v = rows::RaCodeValues::seal(&self.keys, r)?;
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_RA_CODE,
+                &[
+                    &v.ref_num,
+                    &v.phone_lookup,
+                    &v.name_enc,
+                    &v.phone_enc,
+                    &v.birthday_enc,
+                    &v.code_hash,
+                    &v.attempts,
+                    &v.issued_at,
+                    &v.expires_at,
+                    &v.used_at,
+                    &v.serial,
+                    &v.cancelled_at,
+                ],
+            )
+            .map_err(|e| conflict(e, "reference number"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ra_code(&self, reference: &ReferenceNumber) -> Result<Option<RaCode>, StoreError> {
+        let r = reference.as_str().to_owned();
+        self.read(move |c| Ok(one::<RaCodeRow>(c, q::RA_CODE, &[&r])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn count_ra_attempt(
+        &self,
+        reference: &ReferenceNumber,
+        max_attempts: u32,
+    ) -> Result<Option<RaCode>, StoreError> {
+        let (r, max) = (
+            reference.as_str().to_owned(),
+            i32::try_from(max_attempts).unwrap_or(i32::MAX),
+        );
+        self.write(move |c| Ok(one::<RaCodeRow>(c, q::COUNT_RA_ATTEMPT, &[&r, &max])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn ra_codes(&self, phone: Option<&Phone>, limit: u32) -> Result<Vec<RaCode>, StoreError> {
+        let limit = i64::from(limit);
+        let lookup = phone.map(|p| rows::phone_lookup(&self.keys, p));
+        self.read(move |c| {
+            Ok(match &lookup {
+                Some(l) => all::<RaCodeRow>(c, q::RA_CODES_FOR_PHONE, &[l, &limit])?,
+                None => all::<RaCodeRow>(c, q::RA_CODES, &[&limit])?,
+            })
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.into_domain(&self.keys))
+        .collect()
+    }
+
+    async fn cancel_ra_code(
+        &self,
+        reference: &ReferenceNumber,
+        now: OffsetDateTime,
+    ) -> Result<Option<RaCode>, StoreError> {
+        let (r, now) = (reference.as_str().to_owned(), ms(now));
+        self.write(move |c| Ok(one::<RaCodeRow>(c, q::CANCEL_RA_CODE, &[&now, &r])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
     }
 
     async fn complete_login(&self, done: &CompletedLogin) -> Result<bool, StoreError> {
@@ -576,6 +746,78 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn rename_member(
+        &self,
+        id: MemberId,
+        name: &dojang_core::PersonName,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let sealed = self.keys.seal_str(rows::col::MEMBER_NAME, name.as_str())?;
+        let (id, now) = (id.to_string(), ms(now));
+        self.write(move |c| {
+            if execute(c, q::RENAME_MEMBER, &[&sealed, &id])? != 1 {
+                return Ok(false);
+            }
+            execute(c, q::REVOKE_MEMBER_CERTIFICATES, &[&now, &3i64, &id])?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn renew_certificate(
+        &self,
+        old: &str,
+        new: &CertificateRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let der = self.keys.seal(rows::col::CERT_DER, &new.der)?;
+        let (old, now) = (old.to_owned(), ms(now));
+        let (serial, member, device) = (
+            new.serial.clone(),
+            new.member_id.to_string(),
+            new.device_id.to_string(),
+        );
+        let (not_before, not_after) = (ms(new.not_before), ms(new.not_after));
+        self.write(move |c| {
+            if execute(c, q::SUPERSEDE_CERTIFICATE, &[&now, &old])? != 1 {
+                return Ok(false);
+            }
+            execute(
+                c,
+                q::INSERT_CERTIFICATE,
+                &[
+                    &serial,
+                    &member,
+                    &device,
+                    &der,
+                    &not_before,
+                    &not_after,
+                    &now,
+                ],
+            )
+            .map_err(|e| conflict(e, "certificate serial"))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn revoke_device(
+        &self,
+        id: DeviceId,
+        reason: u8,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (id, now, reason) = (id.to_string(), ms(now), i64::from(reason));
+        self.write(move |c| {
+            if execute(c, q::REVOKE_DEVICE, &[&now, &id])? != 1 {
+                return Ok(false);
+            }
+            execute(c, q::REVOKE_DEVICE_CERTIFICATES_FOR, &[&now, &id, &reason])?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn device(&self, id: DeviceId) -> Result<Option<Device>, StoreError> {
         let id = id.to_string();
         self.read(move |c| Ok(one::<DeviceRow>(c, q::DEVICE, &[&id])?))
@@ -645,78 +887,6 @@ impl Store for SqliteStore {
             Ok(c.query_row(q::REVOCATION_MARKER, [], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
             })?)
-        })
-        .await
-    }
-
-    async fn rename_member(
-        &self,
-        id: MemberId,
-        name: &dojang_core::PersonName,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let sealed = self.keys.seal_str(rows::col::MEMBER_NAME, name.as_str())?;
-        let (id, now) = (id.to_string(), ms(now));
-        self.write(move |c| {
-            if execute(c, q::RENAME_MEMBER, &[&sealed, &id])? != 1 {
-                return Ok(false);
-            }
-            execute(c, q::REVOKE_MEMBER_CERTIFICATES, &[&now, &3i64, &id])?;
-            Ok(true)
-        })
-        .await
-    }
-
-    async fn renew_certificate(
-        &self,
-        old: &str,
-        new: &CertificateRecord,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let der = self.keys.seal(rows::col::CERT_DER, &new.der)?;
-        let (old, now) = (old.to_owned(), ms(now));
-        let (serial, member, device) = (
-            new.serial.clone(),
-            new.member_id.to_string(),
-            new.device_id.to_string(),
-        );
-        let (not_before, not_after) = (ms(new.not_before), ms(new.not_after));
-        self.write(move |c| {
-            if execute(c, q::SUPERSEDE_CERTIFICATE, &[&now, &old])? != 1 {
-                return Ok(false);
-            }
-            execute(
-                c,
-                q::INSERT_CERTIFICATE,
-                &[
-                    &serial,
-                    &member,
-                    &device,
-                    &der,
-                    &not_before,
-                    &not_after,
-                    &now,
-                ],
-            )
-            .map_err(|e| conflict(e, "certificate serial"))?;
-            Ok(true)
-        })
-        .await
-    }
-
-    async fn revoke_device(
-        &self,
-        id: DeviceId,
-        reason: u8,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let (id, now, reason) = (id.to_string(), ms(now), i64::from(reason));
-        self.write(move |c| {
-            if execute(c, q::REVOKE_DEVICE, &[&now, &id])? != 1 {
-                return Ok(false);
-            }
-            execute(c, q::REVOKE_DEVICE_CERTIFICATES_FOR, &[&now, &id, &reason])?;
-            Ok(true)
         })
         .await
     }

@@ -1,4 +1,4 @@
-use dojang_store::{CompletedEnrolment, MemberChoice, StoreError};
+use dojang_store::{CompletedEnrolment, MemberChoice, Proof, StoreError};
 use std::time::Duration;
 
 use crate::support::*;
@@ -58,7 +58,7 @@ async fn completing_creates_member_device_certificate_once() {
         let d1 = device(m.id);
         let c1 = certificate(m.id, d1.id);
         let done = CompletedEnrolment {
-            enrolment_id: e.id,
+            proof: Proof::Sms(e.id),
             member: MemberChoice::Existing(m.id),
             device: d1.clone(),
             certificate: c1.clone(),
@@ -105,7 +105,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
         };
         assert!(
             s.complete_enrolment(&CompletedEnrolment {
-                enrolment_id: e1.id,
+                proof: Proof::Sms(e1.id),
                 member: MemberChoice::New(m.clone()),
                 device: d1.clone(),
                 certificate: c1.clone(),
@@ -125,7 +125,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
         };
         assert!(
             s.complete_enrolment(&CompletedEnrolment {
-                enrolment_id: e2.id,
+                proof: Proof::Sms(e2.id),
                 member: MemberChoice::Existing(m.id),
                 device: d2.clone(),
                 certificate: c2.clone(),
@@ -156,7 +156,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
         let d3 = device(m2.id);
         let r = s
             .complete_enrolment(&CompletedEnrolment {
-                enrolment_id: e3.id,
+                proof: Proof::Sms(e3.id),
                 member: MemberChoice::New(m2.clone()),
                 device: d3.clone(),
                 certificate: certificate(m2.id, d3.id),

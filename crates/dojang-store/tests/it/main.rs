@@ -10,6 +10,7 @@
 mod support;
 
 mod enrolments;
+mod issuance;
 mod parties_and_outbox;
 mod requests;
 mod revocation;

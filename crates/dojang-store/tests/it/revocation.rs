@@ -1,7 +1,7 @@
 //! Revocation in the store: revoke once with a reason, the CRL's list and marker, listing a
 //! member's certificates, and finding members by phone alone.
 
-use dojang_store::{CompletedEnrolment, MemberChoice, Store};
+use dojang_store::{CompletedEnrolment, MemberChoice, Proof, Store};
 use std::time::Duration;
 
 use crate::support::*;
@@ -23,7 +23,7 @@ async fn enrolled(
     let c = certificate(member_id, d.id);
     assert!(
         s.complete_enrolment(&CompletedEnrolment {
-            enrolment_id: e.id,
+            proof: Proof::Sms(e.id),
             member,
             device: d,
             certificate: c.clone(),
@@ -182,7 +182,7 @@ async fn pin_failures_race_to_exactly_one_lock() {
         };
         assert!(
             s.complete_enrolment(&CompletedEnrolment {
-                enrolment_id: e.id,
+                proof: dojang_store::Proof::Sms(e.id),
                 member: MemberChoice::New(m.clone()),
                 device: d.clone(),
                 certificate: c.clone(),

@@ -218,7 +218,7 @@ pub async fn seeded(store: &dyn Store) -> (RelyingParty, Member) {
     assert!(
         store
             .complete_enrolment(&dojang_store::CompletedEnrolment {
-                enrolment_id: e.id,
+                proof: dojang_store::Proof::Sms(e.id),
                 member: dojang_store::MemberChoice::New(m.clone()),
                 device: d,
                 certificate: c,
