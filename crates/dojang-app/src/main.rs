@@ -921,8 +921,8 @@ async fn login(dir: &std::path::Path, server: &str, holder: Holder) -> Result<()
 }
 
 /// `listen` before a certificate exists: the first request that arrives is answered by issuing
-/// one inside it (by SMS when the request allows simple registration; otherwise the person is
-/// told to use a stronger proof), then the app listens as usual with it.
+/// one inside it (by SMS when the request allows simple registration, by a bank-account check
+/// when it does not), then the app listens as usual with it.
 async fn listen_guest(dir: &std::path::Path, mode: Mode, json: bool) -> Result<(), AppError> {
     let guest = GuestProfile::load(dir)?;
     let api = guest.api()?;
@@ -945,36 +945,61 @@ async fn listen_guest(dir: &std::path::Path, mode: Mode, json: bool) -> Result<(
             } else {
                 say(card_text(&card, OffsetDateTime::now_utc()));
             }
-            if !card.allow_simple_regist {
-                let why = "this request needs a certificate issued with a stronger proof than SMS: issue one first (dojang-app enroll)";
+            // Issue a certificate inside this request: the proof the request allows (an SMS
+            // check; or, when it does not allow simple registration, the bank account), a new
+            // key, the PIN.
+            let (auth, pin) = if card.allow_simple_regist {
+                let mut enrolment = Enrolment::start(&guest.server, guest.holder.clone()).await?;
+                let started = enrolment.started().clone();
                 if json {
                     say(
-                        serde_json::json!({ "event": "needs-certificate", "receiptID": card.receipt_id, "method": "strong" }),
+                        serde_json::json!({ "event": "issuing", "receiptID": card.receipt_id, "method": "sms", "maskedPhone": started.masked_phone }),
                     );
                 } else {
-                    say(why);
+                    say(format!(
+                        "you have no certificate yet: issuing one now; a one-time code was sent to {}",
+                        started.masked_phone
+                    ));
                 }
-                continue;
-            }
-            // Issue a certificate inside this request: an SMS check, a new key, the PIN.
-            let mut enrolment = Enrolment::start(&guest.server, guest.holder.clone()).await?;
-            let started = enrolment.started().clone();
-            if json {
-                say(
-                    serde_json::json!({ "event": "issuing", "receiptID": card.receipt_id, "maskedPhone": started.masked_phone }),
-                );
+                let code = read_line("one-time code: ").await?;
+                let pin = read_pin("new 6-digit PIN: ").await?;
+                validate_pin(&pin)?;
+                enrolment.set_pin(&pin)?;
+                let done = enrolment.submit_code(&code).await?;
+                (enrolment.finish(dir, done, &pin)?, pin)
             } else {
-                say(format!(
-                    "you have no certificate yet: issuing one now; a one-time code was sent to {}",
-                    started.masked_phone
-                ));
-            }
-            let code = read_line("one-time code: ").await?;
-            let pin = read_pin("new 6-digit PIN: ").await?;
-            validate_pin(&pin)?;
-            enrolment.set_pin(&pin)?;
-            let done = enrolment.submit_code(&code).await?;
-            let auth = enrolment.finish(dir, done, &pin)?;
+                if json {
+                    say(
+                        serde_json::json!({ "event": "issuing", "receiptID": card.receipt_id, "method": "bank" }),
+                    );
+                } else {
+                    say(
+                        "you have no certificate yet, and this request asks for a bank-account check: name your bank and account",
+                    );
+                }
+                let bank_code = read_line("bank code (3 digits, e.g. 004): ").await?;
+                let account = read_line("account number: ").await?;
+                let mut enrolment =
+                    BankEnrolment::start(&guest.server, guest.holder.clone(), &bank_code, &account)
+                        .await?;
+                let started = enrolment.started().clone();
+                if json {
+                    say(
+                        serde_json::json!({ "event": "deposited", "receiptID": card.receipt_id, "maskedAccount": started.masked_account }),
+                    );
+                } else {
+                    say(format!(
+                        "1 won was deposited to {}: its memo (입금자명) is a 4-syllable word",
+                        started.masked_account
+                    ));
+                }
+                let word = read_line("word: ").await?;
+                let pin = read_pin("new 6-digit PIN: ").await?;
+                validate_pin(&pin)?;
+                enrolment.set_pin(&pin)?;
+                let done = enrolment.submit_word(&word).await?;
+                (enrolment.finish(dir, done, &pin)?, pin)
+            };
             GuestProfile::remove(dir)?;
             if json {
                 say(serde_json::json!({ "event": "issued", "serial": auth.profile().serial }));

@@ -298,8 +298,8 @@ pub struct RequestCard {
     #[serde(default)]
     pub app_use: bool,
     /// How a person without a certificate may get one inside this request
-    /// (`allowSimpleRegistYN`): `true` by SMS alone, `false` only with a stronger proof (bank
-    /// account). A device with a certificate ignores it.
+    /// (`allowSimpleRegistYN`): `true` by SMS alone, `false` by a bank-account check. A device
+    /// with a certificate ignores it.
     #[serde(default)]
     pub allow_simple_regist: bool,
     /// Accepted at, RFC 3339 UTC with milliseconds.

@@ -76,18 +76,6 @@ async fn the_last_login_gets_the_request_and_issues_a_certificate_inside_it() {
     let line = tokio::task::block_in_place(|| app.wait_for("\"connected\"", WAIT));
     assert!(line.contains("\"certificate\":false"), "{line}");
 
-    // A request that does not allow SMS-only registration: the app says it cannot, the
-    // request waits.
-    let strict = client
-        .request(Kind::Identity, &request(false))
-        .await
-        .unwrap();
-    tokio::task::block_in_place(|| app.wait_for("\"needs-certificate\"", WAIT));
-    client
-        .cancel(Kind::Identity, &strict.receipt_id, None)
-        .await
-        .unwrap();
-
     // One that does: a certificate is issued inside it (a new SMS code), then it is approved.
     let r = client
         .request(Kind::Identity, &request(true))
@@ -122,5 +110,49 @@ async fn the_last_login_gets_the_request_and_issues_a_certificate_inside_it() {
         .await
         .unwrap();
     assert_eq!(st.state, 1);
+    s.stop().await;
+}
+
+/// `allowSimpleRegistYN: false`: the certificate issued inside the request needs the bank
+/// account (a 1-won deposit whose word the person types back), not just the phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strict_request_issues_the_certificate_by_bank_account() {
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let client = s.client(&party);
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("phone");
+    let profile = profile.to_str().unwrap();
+    login(&s, profile).await;
+    let mut app = Process::start(
+        &binary("dojang-app"),
+        &["--profile", profile, "listen", "--auto-approve", "--json"],
+        &[("DOJANG_PIN", PIN)],
+    );
+    tokio::task::block_in_place(|| app.wait_for("\"connected\"", WAIT));
+    let r = client
+        .request(Kind::Identity, &request(false))
+        .await
+        .unwrap();
+    let line = tokio::task::block_in_place(|| app.wait_for("\"issuing\"", WAIT));
+    assert!(line.contains("\"method\":\"bank\""), "{line}");
+    writeln!(app.stdin(), "004").unwrap();
+    writeln!(app.stdin(), "123-456-789").unwrap();
+    tokio::task::block_in_place(|| app.wait_for("\"deposited\"", WAIT));
+    let word = s.last_bank_word(PHONE).await;
+    writeln!(app.stdin(), "{word}").unwrap();
+    let issued = tokio::task::block_in_place(|| app.wait_for("\"issued\"", WAIT));
+    let serial = dojang_testkit::json(&issued)["serial"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::task::block_in_place(|| app.wait_for("\"approved\"", WAIT));
+    let st = client
+        .wait_status(Kind::Identity, &r.receipt_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(st.state, 1);
+    let v = client.verify(Kind::Identity, &r.receipt_id).await.unwrap();
+    assert_ocsp_evidence(&s, &v, &serial);
     s.stop().await;
 }
