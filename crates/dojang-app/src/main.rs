@@ -939,7 +939,8 @@ async fn listen_guest(dir: &std::path::Path, mode: Mode, json: bool) -> Result<(
     }
     let mut queue: Vec<RequestCard> = api.pending().await?.requests;
     loop {
-        while let Some(card) = queue.pop() {
+        // The first request decides: a certificate is issued inside it.
+        if let Some(card) = queue.pop() {
             if json {
                 say(serde_json::json!({ "event": "request", "card": card, "certificate": false }));
             } else {
