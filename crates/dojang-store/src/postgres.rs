@@ -30,6 +30,26 @@ use crate::{
     PoolOptions, Store, StoreError, WaitingRequest, Webhook,
 };
 
+/// Insert a new member's sealed row inside a transaction.
+async fn insert_member(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    m: &rows::MemberValues,
+) -> Result<(), StoreError> {
+    sqlx::query(q::INSERT_MEMBER)
+        .bind(&m.id)
+        .bind(&m.lookup)
+        .bind(&m.name_enc)
+        .bind(&m.phone_enc)
+        .bind(&m.birthday_enc)
+        .bind(&m.ci)
+        .bind(m.created_at)
+        .bind(&m.phone_lookup)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| unique_to_conflict(e, "member"))?;
+    Ok(())
+}
+
 /// Insert a sealed request.
 async fn insert_request<'e, E>(db: E, v: rows::RequestValues) -> Result<(), StoreError>
 where
@@ -289,18 +309,7 @@ impl Store for SqlStore {
             return Ok(false);
         }
         if let Some(m) = &v.new_member {
-            sqlx::query(q::INSERT_MEMBER)
-                .bind(&m.id)
-                .bind(&m.lookup)
-                .bind(&m.name_enc)
-                .bind(&m.phone_enc)
-                .bind(&m.birthday_enc)
-                .bind(&m.ci)
-                .bind(m.created_at)
-                .bind(&m.phone_lookup)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| unique_to_conflict(e, "member"))?;
+            insert_member(&mut tx, m).await?;
         }
         for statement in [q::SUPERSEDE_CERTIFICATES, q::SUPERSEDE_DEVICES] {
             sqlx::query(statement)
@@ -508,18 +517,7 @@ impl Store for SqlStore {
             return Ok(false);
         }
         if let Some(m) = &new_member {
-            sqlx::query(q::INSERT_MEMBER)
-                .bind(&m.id)
-                .bind(&m.lookup)
-                .bind(&m.name_enc)
-                .bind(&m.phone_enc)
-                .bind(&m.birthday_enc)
-                .bind(&m.ci)
-                .bind(m.created_at)
-                .bind(&m.phone_lookup)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| unique_to_conflict(e, "member"))?;
+            insert_member(&mut tx, m).await?;
         }
         sqlx::query(q::SUPERSEDE_UNCERTIFIED_DEVICES)
             .bind(now)

@@ -97,6 +97,26 @@ fn all<T: FromSqlite>(
     Ok(out)
 }
 
+/// Insert a new member's sealed row.
+fn insert_member(c: &Connection, m: &rows::MemberValues) -> Result<(), StoreError> {
+    execute(
+        c,
+        q::INSERT_MEMBER,
+        &[
+            &m.id,
+            &m.lookup,
+            &m.name_enc,
+            &m.phone_enc,
+            &m.birthday_enc,
+            &m.ci,
+            &m.created_at,
+            &m.phone_lookup,
+        ],
+    )
+    .map_err(|e| conflict(e, "member"))?;
+    Ok(())
+}
+
 /// Insert a sealed request.
 fn insert_request(c: &Connection, v: &rows::RequestValues) -> Result<(), StoreError> {
     execute(
@@ -421,21 +441,7 @@ impl Store for SqliteStore {
                 return Ok(false);
             }
             if let Some(m) = &v.new_member {
-                execute(
-                    c,
-                    q::INSERT_MEMBER,
-                    &[
-                        &m.id,
-                        &m.lookup,
-                        &m.name_enc,
-                        &m.phone_enc,
-                        &m.birthday_enc,
-                        &m.ci,
-                        &m.created_at,
-                        &m.phone_lookup,
-                    ],
-                )
-                .map_err(|e| conflict(e, "member"))?;
+                insert_member(c, m)?;
             }
             execute(c, q::SUPERSEDE_CERTIFICATES, &[&v.now, &v.member_id])?;
             execute(c, q::SUPERSEDE_DEVICES, &[&v.now, &v.member_id])?;
@@ -649,21 +655,7 @@ impl Store for SqliteStore {
                 return Ok(false);
             }
             if let Some(m) = &new_member {
-                execute(
-                    c,
-                    q::INSERT_MEMBER,
-                    &[
-                        &m.id,
-                        &m.lookup,
-                        &m.name_enc,
-                        &m.phone_enc,
-                        &m.birthday_enc,
-                        &m.ci,
-                        &m.created_at,
-                        &m.phone_lookup,
-                    ],
-                )
-                .map_err(|e| conflict(e, "member"))?;
+                insert_member(c, m)?;
             }
             execute(c, q::SUPERSEDE_UNCERTIFIED_DEVICES, &[&now, &member_id])?;
             execute(
