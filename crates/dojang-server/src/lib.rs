@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod instance;
+pub mod pages;
 pub mod push;
 pub mod server;
 pub mod service;

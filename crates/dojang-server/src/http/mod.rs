@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(barocert::router())
         .merge(kakaocert::router())
         .merge(openapi::router())
+        .merge(crate::pages::router())
         .fallback(|| async { ApiError::Code(ErrorCode::RouteNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::Code(ErrorCode::MethodNotAllowed) })
         .layer(middleware::from_fn(error::localize))

@@ -1,0 +1,45 @@
+//! The stylesheet and scripts, compiled into the binary and served under `/assets` with a
+//! long cache lifetime (their URLs carry the crate version, so a new release is a new URL).
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::state::AppState;
+
+/// The assets: file name, content type, content.
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "dojang.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/dojang.css"),
+    ),
+    (
+        "page.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/page.js"),
+    ),
+];
+
+/// The URL prefix of this build's assets.
+pub const PREFIX: &str = concat!("/assets/", env!("CARGO_PKG_VERSION"));
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route(&format!("{PREFIX}/{{name}}"), get(asset))
+}
+
+async fn asset(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, kind, body)) => (
+            [
+                (header::CONTENT_TYPE, *kind),
+                (header::CACHE_CONTROL, "public, max-age=86400, immutable"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
