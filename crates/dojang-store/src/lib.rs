@@ -30,6 +30,7 @@ use dojang_core::{
 use time::OffsetDateTime;
 
 mod keys;
+mod login_page;
 mod postgres;
 mod queries;
 mod rows;
@@ -37,6 +38,7 @@ mod sqlite;
 mod webhook;
 
 pub use keys::DataKeys;
+pub use login_page::{Consent, LoginSession};
 pub use webhook::{AfterAttempt, Attempt, Delivery, DeliveryState, NewDelivery, Webhook};
 
 /// Which database is behind a store.
@@ -552,6 +554,48 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         recipient: Option<&Phone>,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    // The hosted login page.
+
+    /// Set (or, with `None`, clear) where the hosted login sends a relying party's browsers back.
+    async fn set_login_return_url(
+        &self,
+        code: &ClientCode,
+        url: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Where the hosted login sends a relying party's browsers back, if registered.
+    async fn login_return_url(&self, code: &ClientCode) -> Result<Option<String>, StoreError>;
+    /// Record a consent and begin a login session, together.
+    async fn start_login(
+        &self,
+        consent: &Consent,
+        session: &LoginSession,
+    ) -> Result<(), StoreError>;
+    /// A login session by id.
+    async fn login_session(&self, id: &str) -> Result<Option<LoginSession>, StoreError>;
+    /// Attach the one-time code (its hash) to a session that has none yet; false otherwise.
+    async fn issue_login_code(
+        &self,
+        id: &str,
+        code_hash: &[u8],
+        expires: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Exchange a one-time code once: the session of this relying party whose code it is, if
+    /// it is not yet exchanged and not expired (marked exchanged in the same statement).
+    async fn exchange_login_code(
+        &self,
+        code_hash: &[u8],
+        code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<Option<LoginSession>, StoreError>;
+    /// Consent records, newest first, of one relying party or all, of one phone or all.
+    async fn consents(
+        &self,
+        code: Option<&ClientCode>,
+        phone: Option<&Phone>,
+        limit: u32,
+    ) -> Result<Vec<Consent>, StoreError>;
 }
 
 /// Tuning of the connection pool.

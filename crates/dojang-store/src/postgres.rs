@@ -25,9 +25,9 @@ use crate::rows::{
     ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::{
-    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, CreateGuard,
-    Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin, PinFailure,
-    PoolOptions, Store, StoreError, WaitingRequest, Webhook,
+    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, Consent,
+    CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, LoginSession, NewDelivery,
+    NewDevicePin, PinFailure, PoolOptions, Store, StoreError, WaitingRequest, Webhook,
 };
 
 /// Insert a new member's sealed row inside a transaction.
@@ -1191,6 +1191,134 @@ impl Store for SqlStore {
             }
         };
         rows.into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    // The hosted login page.
+
+    async fn set_login_return_url(
+        &self,
+        code: &ClientCode,
+        url: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        match url {
+            Some(u) => {
+                sqlx::query(q::UPSERT_LOGIN_RETURN_URL)
+                    .bind(code.to_string())
+                    .bind(u)
+                    .bind(ms(now))
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query(q::DELETE_LOGIN_RETURN_URL)
+                    .bind(code.to_string())
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
+    async fn login_return_url(&self, code: &ClientCode) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_as::<Db, NameRow>(q::LOGIN_RETURN_URL)
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.name))
+    }
+
+    async fn start_login(
+        &self,
+        consent: &Consent,
+        session: &LoginSession,
+    ) -> Result<(), StoreError> {
+        let v = rows::ConsentValues::seal(&self.keys, consent)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(q::INSERT_CONSENT)
+            .bind(v.id)
+            .bind(v.client_code)
+            .bind(v.receipt_id)
+            .bind(v.phone_lookup)
+            .bind(v.name_enc)
+            .bind(v.phone_enc)
+            .bind(v.birthday_enc)
+            .bind(v.notice_version)
+            .bind(v.notice_sha256)
+            .bind(v.lang)
+            .bind(v.accepted_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(q::INSERT_LOGIN_SESSION)
+            .bind(&session.id)
+            .bind(session.client_code.to_string())
+            .bind(&session.state)
+            .bind(&session.receipt_id)
+            .bind(&session.consent_id)
+            .bind(ms(session.created_at))
+            .bind(ms(session.expire_at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn login_session(&self, id: &str) -> Result<Option<LoginSession>, StoreError> {
+        sqlx::query_as::<Db, rows::LoginSessionRow>(q::LOGIN_SESSION)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::LoginSessionRow::into_domain)
+            .transpose()
+    }
+
+    async fn issue_login_code(
+        &self,
+        id: &str,
+        code_hash: &[u8],
+        expires: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::ISSUE_LOGIN_CODE)
+            .bind(code_hash)
+            .bind(ms(expires))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn exchange_login_code(
+        &self,
+        code_hash: &[u8],
+        code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<Option<LoginSession>, StoreError> {
+        sqlx::query_as::<Db, rows::LoginSessionRow>(q::EXCHANGE_LOGIN_CODE)
+            .bind(ms(now))
+            .bind(code_hash)
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::LoginSessionRow::into_domain)
+            .transpose()
+    }
+
+    async fn consents(
+        &self,
+        code: Option<&ClientCode>,
+        phone: Option<&Phone>,
+        limit: u32,
+    ) -> Result<Vec<Consent>, StoreError> {
+        sqlx::query_as::<Db, rows::ConsentRow>(q::CONSENTS)
+            .bind(code.map(ToString::to_string))
+            .bind(phone.map(|p| rows::phone_lookup(&self.keys, p)))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
             .map(|r| r.into_domain(&self.keys))
             .collect()
     }

@@ -286,3 +286,41 @@ pub const ANNOUNCE_EXPIRED: &str = concat!(
 );
 
 pub const PING: &str = "SELECT 1";
+
+// The hosted login page.
+
+pub const UPSERT_LOGIN_RETURN_URL: &str = "INSERT INTO login_page_settings \
+     (client_code, return_url, updated_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (client_code) DO UPDATE SET return_url = excluded.return_url, \
+     updated_at = excluded.updated_at";
+pub const DELETE_LOGIN_RETURN_URL: &str = "DELETE FROM login_page_settings WHERE client_code = $1";
+pub const LOGIN_RETURN_URL: &str =
+    "SELECT return_url AS name FROM login_page_settings WHERE client_code = $1";
+pub const INSERT_CONSENT: &str = "INSERT INTO consents (id, client_code, receipt_id, \
+     phone_lookup, name_enc, phone_enc, birthday_enc, notice_version, notice_sha256, lang, \
+     accepted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+pub const INSERT_LOGIN_SESSION: &str = "INSERT INTO login_sessions (id, client_code, \
+     state_param, receipt_id, consent_id, created_at, expire_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+macro_rules! login_session_columns {
+    () => {
+        "id, client_code, state_param, receipt_id, consent_id, created_at, expire_at, \
+         code_expire_at, exchanged_at"
+    };
+}
+pub const LOGIN_SESSION: &str = concat!(
+    "SELECT ",
+    login_session_columns!(),
+    " FROM login_sessions WHERE id = $1"
+);
+pub const ISSUE_LOGIN_CODE: &str = "UPDATE login_sessions SET code_hash = $1, \
+     code_expire_at = $2 WHERE id = $3 AND code_hash IS NULL";
+pub const EXCHANGE_LOGIN_CODE: &str = concat!(
+    "UPDATE login_sessions SET exchanged_at = $1 WHERE code_hash = $2 AND client_code = $3 \
+     AND exchanged_at IS NULL AND code_expire_at > $1 RETURNING ",
+    login_session_columns!()
+);
+pub const CONSENTS: &str = "SELECT id, client_code, receipt_id, name_enc, phone_enc, \
+     birthday_enc, notice_version, notice_sha256, lang, accepted_at FROM consents \
+     WHERE ($1 IS NULL OR client_code = $1) AND ($2 IS NULL OR phone_lookup = $2) \
+     ORDER BY accepted_at DESC, id DESC LIMIT $3";

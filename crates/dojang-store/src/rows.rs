@@ -43,6 +43,9 @@ pub(crate) mod col {
     pub const RA_NAME: &str = "ra_codes.name";
     pub const RA_PHONE: &str = "ra_codes.phone";
     pub const RA_BIRTHDAY: &str = "ra_codes.birthday";
+    pub const CONSENT_NAME: &str = "consents.name";
+    pub const CONSENT_PHONE: &str = "consents.phone";
+    pub const CONSENT_BIRTHDAY: &str = "consents.birthday";
     /// Lookup labels.
     pub const LOOKUP_MEMBER: &str = "member";
     pub const LOOKUP_PHONE: &str = "phone";
@@ -1344,3 +1347,130 @@ impl FromSqlite for WaitingRow {
         })
     }
 }
+
+// The hosted login page.
+
+/// What a consent record writes.
+pub(crate) struct ConsentValues {
+    pub id: String,
+    pub client_code: String,
+    pub receipt_id: String,
+    pub phone_lookup: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub notice_version: String,
+    pub notice_sha256: Vec<u8>,
+    pub lang: String,
+    pub accepted_at: i64,
+}
+
+impl ConsentValues {
+    pub fn seal(keys: &DataKeys, c: &crate::Consent) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: c.id.clone(),
+            client_code: c.client_code.to_string(),
+            receipt_id: c.receipt_id.clone(),
+            phone_lookup: phone_lookup(keys, &c.person.phone),
+            name_enc: keys.seal_str(col::CONSENT_NAME, c.person.name.as_str())?,
+            phone_enc: keys.seal_str(col::CONSENT_PHONE, c.person.phone.as_str())?,
+            birthday_enc: keys.seal_str(col::CONSENT_BIRTHDAY, &c.person.birthday.to_compact())?,
+            notice_version: c.notice_version.clone(),
+            notice_sha256: c.notice_sha256.clone(),
+            lang: c.lang.clone(),
+            accepted_at: ms(c.accepted_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ConsentRow {
+    pub id: String,
+    pub client_code: String,
+    pub receipt_id: String,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub notice_version: String,
+    pub notice_sha256: Vec<u8>,
+    pub lang: String,
+    pub accepted_at: i64,
+}
+
+impl ConsentRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<crate::Consent, StoreError> {
+        Ok(crate::Consent {
+            id: self.id,
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            receipt_id: self.receipt_id,
+            person: person(
+                keys.open_string(col::CONSENT_NAME, &self.name_enc)?,
+                keys.open_string(col::CONSENT_PHONE, &self.phone_enc)?,
+                keys.open_string(col::CONSENT_BIRTHDAY, &self.birthday_enc)?,
+            )?,
+            notice_version: self.notice_version,
+            notice_sha256: self.notice_sha256,
+            lang: self.lang,
+            accepted_at: from_ms(self.accepted_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LoginSessionRow {
+    pub id: String,
+    pub client_code: String,
+    pub state_param: String,
+    pub receipt_id: String,
+    pub consent_id: String,
+    pub created_at: i64,
+    pub expire_at: i64,
+    pub code_expire_at: Option<i64>,
+    pub exchanged_at: Option<i64>,
+}
+
+impl LoginSessionRow {
+    pub fn into_domain(self) -> Result<crate::LoginSession, StoreError> {
+        Ok(crate::LoginSession {
+            id: self.id,
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            state: self.state_param,
+            receipt_id: self.receipt_id,
+            consent_id: self.consent_id,
+            created_at: from_ms(self.created_at)?,
+            expire_at: from_ms(self.expire_at)?,
+            code_expire_at: opt_ms(self.code_expire_at)?,
+            exchanged_at: opt_ms(self.exchanged_at)?,
+        })
+    }
+}
+
+from_sqlite!(ConsentRow {
+    id,
+    client_code,
+    receipt_id,
+    name_enc,
+    phone_enc,
+    birthday_enc,
+    notice_version,
+    notice_sha256,
+    lang,
+    accepted_at
+});
+from_sqlite!(LoginSessionRow {
+    id,
+    client_code,
+    state_param,
+    receipt_id,
+    consent_id,
+    created_at,
+    expire_at,
+    code_expire_at,
+    exchanged_at
+});

@@ -34,9 +34,9 @@ use crate::rows::{
     RaCodeRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::{
-    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, CreateGuard,
-    Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin, PinFailure,
-    Store, StoreError, WaitingRequest, Webhook,
+    AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, Consent,
+    CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, LoginSession, NewDelivery,
+    NewDevicePin, PinFailure, Store, StoreError, WaitingRequest, Webhook,
 };
 
 /// A store on a SQLite file.
@@ -1322,6 +1322,137 @@ impl Store for SqliteStore {
                 Some(l) => all::<OutboxRow>(c, q::OUTBOX_FOR, &[l, &limit])?,
                 None => all::<OutboxRow>(c, q::OUTBOX_ALL, &[&limit])?,
             })
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.into_domain(&self.keys))
+        .collect()
+    }
+
+    // The hosted login page.
+
+    async fn set_login_return_url(
+        &self,
+        code: &ClientCode,
+        url: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (code, url, now) = (code.to_string(), url.map(str::to_owned), ms(now));
+        self.write(move |c| {
+            match url {
+                Some(u) => execute(c, q::UPSERT_LOGIN_RETURN_URL, &[&code, &u, &now])?,
+                None => execute(c, q::DELETE_LOGIN_RETURN_URL, &[&code])?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_return_url(&self, code: &ClientCode) -> Result<Option<String>, StoreError> {
+        let code = code.to_string();
+        Ok(self
+            .read(move |c| Ok(one::<NameRow>(c, q::LOGIN_RETURN_URL, &[&code])?))
+            .await?
+            .map(|r| r.name))
+    }
+
+    async fn start_login(
+        &self,
+        consent: &Consent,
+        session: &LoginSession,
+    ) -> Result<(), StoreError> {
+        let v = rows::ConsentValues::seal(&self.keys, consent)?;
+        let s = (
+            session.id.clone(),
+            session.client_code.to_string(),
+            session.state.clone(),
+            session.receipt_id.clone(),
+            session.consent_id.clone(),
+            ms(session.created_at),
+            ms(session.expire_at),
+        );
+        // One job on the single writer: the consent and the session are written together.
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_CONSENT,
+                &[
+                    &v.id,
+                    &v.client_code,
+                    &v.receipt_id,
+                    &v.phone_lookup,
+                    &v.name_enc,
+                    &v.phone_enc,
+                    &v.birthday_enc,
+                    &v.notice_version,
+                    &v.notice_sha256,
+                    &v.lang,
+                    &v.accepted_at,
+                ],
+            )?;
+            execute(
+                c,
+                q::INSERT_LOGIN_SESSION,
+                &[&s.0, &s.1, &s.2, &s.3, &s.4, &s.5, &s.6],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_session(&self, id: &str) -> Result<Option<LoginSession>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| Ok(one::<rows::LoginSessionRow>(c, q::LOGIN_SESSION, &[&id])?))
+            .await?
+            .map(rows::LoginSessionRow::into_domain)
+            .transpose()
+    }
+
+    async fn issue_login_code(
+        &self,
+        id: &str,
+        code_hash: &[u8],
+        expires: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (id, hash, exp) = (id.to_owned(), code_hash.to_vec(), ms(expires));
+        self.write(move |c| Ok(execute(c, q::ISSUE_LOGIN_CODE, &[&hash, &exp, &id])? == 1))
+            .await
+    }
+
+    async fn exchange_login_code(
+        &self,
+        code_hash: &[u8],
+        code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<Option<LoginSession>, StoreError> {
+        let (hash, code, now) = (code_hash.to_vec(), code.to_string(), ms(now));
+        self.write(move |c| {
+            Ok(one::<rows::LoginSessionRow>(
+                c,
+                q::EXCHANGE_LOGIN_CODE,
+                &[&now, &hash, &code],
+            )?)
+        })
+        .await?
+        .map(rows::LoginSessionRow::into_domain)
+        .transpose()
+    }
+
+    async fn consents(
+        &self,
+        code: Option<&ClientCode>,
+        phone: Option<&Phone>,
+        limit: u32,
+    ) -> Result<Vec<Consent>, StoreError> {
+        let code = code.map(ToString::to_string);
+        let lookup = phone.map(|p| rows::phone_lookup(&self.keys, p));
+        let limit = i64::from(limit);
+        self.read(move |c| {
+            Ok(all::<rows::ConsentRow>(
+                c,
+                q::CONSENTS,
+                &[&code, &lookup, &limit],
+            )?)
         })
         .await?
         .into_iter()

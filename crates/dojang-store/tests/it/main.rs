@@ -11,6 +11,7 @@ mod support;
 
 mod enrolments;
 mod issuance;
+mod login_page;
 mod parties_and_outbox;
 mod requests;
 mod revocation;
