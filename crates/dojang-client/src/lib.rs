@@ -42,7 +42,8 @@ use serde::de::DeserializeOwned;
 pub use dojang_proto::ErrorCode;
 pub use dojang_proto::rp::{
     CancelRequest, Cancelled, CreateRequest, DebitAccount, IdentityRequest, IdentityStatus,
-    IdentityVerifyResult, Kind, ReceiptResponse, RequestStatus, TokenItem, TokenType, VerifyResult,
+    IdentityVerifyResult, Kind, LoginPageExchange, LoginPageResult, ReceiptResponse, RequestStatus,
+    TokenItem, TokenType, VerifyResult,
 };
 
 /// The code used for failures that happen on this side (transport, bad configuration, an
@@ -312,6 +313,17 @@ impl Client {
         .map_err(|e| Error::Config(e.to_string()))?;
         self.call("POST", &paths::cancel_path(kind, receipt_id), &body)
             .await
+    }
+
+    /// Exchange the hosted login's one-time code (the `code` query parameter your return URL
+    /// received; check `state` first) for the verified person and their consent. Once per code,
+    /// within two minutes.
+    pub async fn exchange_login_page_code(&self, code: &str) -> Result<LoginPageResult, Error> {
+        let body = serde_json::to_vec(&LoginPageExchange {
+            code: code.to_owned(),
+        })
+        .map_err(|e| Error::Config(e.to_string()))?;
+        self.call("POST", paths::LOGIN_PAGE_EXCHANGE, &body).await
     }
 
     /// 전자서명 요청 (kakaocert RequestESign).

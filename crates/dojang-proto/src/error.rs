@@ -269,6 +269,17 @@ catalogue! {
     NotCancellable = -10300014, "Only a waiting request can be cancelled", "대기 중인 요청만 취소할 수 있습니다";
     /// Verify on a request the relying party cancelled.
     RequestCancelled = -10300015, "The request was cancelled by the relying party", "이용기관이 요청을 취소했습니다";
+    /// The hosted login's one-time code is unknown, was already exchanged, expired, or was
+    /// issued to another relying party.
+    LoginCodeInvalid = -10300016, "The login code is unknown, already used or expired", "로그인 코드가 없거나 이미 사용되었거나 만료되었습니다";
+    /// The relying party has not registered where the hosted login may send browsers back.
+    LoginPageNotRegistered = -10300017, "This relying party has not registered a return URL for the hosted login", "이 이용기관은 로그인 페이지의 복귀 주소를 등록하지 않았습니다";
+    /// The person did not accept the notice about giving personal information to the relying party.
+    ConsentRequired = -10300018, "You must agree to the notice on giving personal information to continue", "개인정보 제3자 제공에 동의해야 계속할 수 있습니다";
+    /// The hosted login's `state` parameter is longer than 256 characters or not printable ASCII.
+    LoginStateInvalid = -10300019, "The state parameter must be at most 256 printable ASCII characters", "state 값은 256자 이하의 출력 가능한 ASCII 문자여야 합니다";
+    /// The browser's hosted-login session is unknown, expired or belongs to another browser.
+    LoginSessionInvalid = -10300020, "This login has ended or belongs to another browser; start again", "로그인 세션이 끝났거나 다른 브라우저의 세션입니다. 처음부터 다시 시작하세요";
 
     // 04 — devices and enrolment
     /// No device credential on a device API call.

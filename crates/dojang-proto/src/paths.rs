@@ -11,6 +11,9 @@ pub const IDENTITY_STATUS: &str = "/v1/identity/{receipt_id}";
 /// `POST` — verify a signed identity verification, once.
 pub const IDENTITY_VERIFY: &str = "/v1/identity/{receipt_id}/verify";
 
+/// `POST` — a relying party exchanges the hosted login's one-time code for the verified person.
+pub const LOGIN_PAGE_EXCHANGE: &str = "/v1/login-page/exchange";
+
 /// `POST` — start enrolment: name, phone and birth date; a one-time code goes out by SMS.
 pub const DEVICE_ENROLMENTS: &str = "/device/v1/enrolments";
 /// `POST` — complete enrolment with the one-time code and a CSR.

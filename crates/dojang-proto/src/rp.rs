@@ -805,3 +805,34 @@ mod tests {
         }
     }
 }
+
+/// `POST /v1/login-page/exchange`: the one-time code the hosted login gave the browser on its
+/// way back to the relying party's return URL.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginPageExchange {
+    /// The `code` query parameter of the return URL (43 characters, URL-safe base64).
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+    pub code: String,
+}
+
+/// The answer to an exchange: who logged in, verified once, with the consent they gave.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginPageResult {
+    /// The relying party's `state`, as it sent the browser to the page (empty if none).
+    pub state: String,
+    /// The consent record of this login.
+    #[serde(rename = "consentID")]
+    pub consent_id: String,
+    /// Which notice text the person accepted.
+    pub consent_version: String,
+    /// When they accepted it (Korean time, `yyyyMMddHHmmss`).
+    #[serde(rename = "consentedDT", with = "kst")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
+    pub consented_dt: OffsetDateTime,
+    /// The identity verification, verified now (the same as `POST /v1/identity/{receiptID}/verify`).
+    pub result: VerifyResult,
+}

@@ -68,6 +68,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// HTTPS, beside the plain listener.
     pub tls: TlsConfig,
+    /// The hosted login page.
+    pub login_page: LoginPageConfig,
 }
 
 impl Default for Config {
@@ -87,6 +89,7 @@ impl Default for Config {
             insecure_allow_private_webhooks: false,
             webhooks: WebhooksConfig::default(),
             tls: TlsConfig::default(),
+            login_page: LoginPageConfig::default(),
         }
     }
 }
@@ -113,6 +116,25 @@ impl TlsConfig {
             _ => None,
         }
     }
+}
+
+/// `[login_page]`: the hosted login (`/login/{clientCode}`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginPageConfig {
+    /// Other certificate providers the page offers beside dojang (`kakao`, `naver`, `pass`,
+    /// `toss`), each with the URL the button leads to. Those not listed are shown greyed out.
+    pub providers: Vec<LoginProvider>,
+}
+
+/// `[[login_page.providers]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginProvider {
+    /// `kakao`, `naver`, `pass` or `toss`.
+    pub id: String,
+    /// Where its button leads (the relying party's `state` is appended).
+    pub url: String,
 }
 
 /// `[webhooks]`.

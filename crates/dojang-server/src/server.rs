@@ -148,6 +148,7 @@ impl Server {
             bank,
             max_body_bytes: config.max_body_bytes,
             webhooks: crate::webhook::WebhookSettings::from_config(config),
+            pages: crate::pages::Settings::from_config(config),
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());

@@ -59,6 +59,8 @@ pub struct Inner {
     pub changes: tokio::sync::broadcast::Sender<dojang_core::ReceiptId>,
     /// The webhook sender.
     pub webhooks: Webhooks,
+    /// What the pages take from configuration.
+    pub pages: crate::pages::Settings,
     /// The last CRL built (`service::revocation::crl`).
     pub crl: tokio::sync::Mutex<Option<crate::service::revocation::CachedCrl>>,
     parties: TtlCache<String, RelyingParty>,
@@ -96,6 +98,8 @@ pub struct Parts {
     pub max_body_bytes: usize,
     /// Webhook delivery.
     pub webhooks: WebhookSettings,
+    /// Page settings.
+    pub pages: crate::pages::Settings,
 }
 
 /// Why the state could not be assembled.
@@ -127,6 +131,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             changes: tokio::sync::broadcast::channel(1024).0,
             webhooks: Webhooks::new(p.webhooks)?,
+            pages: p.pages,
             crl: tokio::sync::Mutex::new(None),
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),

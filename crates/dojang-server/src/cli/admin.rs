@@ -89,6 +89,9 @@ enum RpCommand {
     /// The callback URL every state change of the relying party's requests is POSTed to.
     #[command(subcommand)]
     Webhook(super::webhook::WebhookCommand),
+    /// The hosted login: its return URL and consent records.
+    #[command(subcommand)]
+    LoginPage(super::login_page::LoginPageCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +169,9 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         AdminCommand::Rp(RpCommand::Alias(a)) => alias(&instance, &clock, a).await,
         AdminCommand::Rp(RpCommand::Webhook(w)) => {
             super::webhook::run(&instance, &config, &clock, w).await
+        }
+        AdminCommand::Rp(RpCommand::LoginPage(l)) => {
+            super::login_page::run(&instance, &clock, l).await
         }
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
         AdminCommand::Cert(c) => super::cert::run(&instance, &clock, c).await,

@@ -3,6 +3,7 @@
 
 mod admin;
 mod cert;
+mod login_page;
 mod member;
 mod ra;
 mod rp;

@@ -321,8 +321,13 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::SignerCertificateExpired
         | C::SignerNotReceiver
         | C::SignerCertificateRevoked
-        | C::SigningTimeOutOfRange => StatusCode::BAD_REQUEST,
+        | C::SigningTimeOutOfRange
+        | C::ConsentRequired
+        | C::LoginStateInvalid => StatusCode::BAD_REQUEST,
         C::ReceiptNotFound
+        | C::LoginCodeInvalid
+        | C::LoginPageNotRegistered
+        | C::LoginSessionInvalid
         | C::EnrolmentNotFound
         | C::RaNotFound
         | C::DeviceRequestNotFound

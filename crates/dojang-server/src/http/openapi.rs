@@ -10,8 +10,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use dojang_core::{NewRequest, Policy, RequestKind, ValidationError};
 use dojang_proto::rp::{
-    CancelRequest, Cancelled, CreateRequest, DebitAccount, Kind, ReceiptResponse, RequestStatus,
-    TokenItem, TokenType, VerifyResult,
+    CancelRequest, Cancelled, CreateRequest, DebitAccount, Kind, LoginPageExchange,
+    LoginPageResult, ReceiptResponse, RequestStatus, TokenItem, TokenType, VerifyResult,
 };
 use dojang_proto::webhook::WebhookEvent;
 use dojang_proto::{ErrorBody, ErrorCode, paths};
@@ -188,6 +188,74 @@ fn webhook_item() -> PathItem {
     PathItem::new(HttpMethod::Post, op)
 }
 
+/// `POST /v1/login-page/exchange`: the hosted login's one-time code for the verified person.
+fn exchange_item() -> PathItem {
+    let mut op = OperationBuilder::new()
+        .operation_id(Some("exchangeLoginPageCode"))
+        .tag("identity")
+        .summary(Some("Hosted login: exchange the one-time code"))
+        .description(Some(
+            "The hosted login (`/login/{clientCode}?state=…`) sends the browser back to your \
+             registered return URL with `code` and `state` once the person has confirmed in \
+             the app. Check `state`, then exchange `code` here, server to server, within two \
+             minutes: the identity request is verified (once) and answered with the consent \
+             the person gave. A code is exchanged once, and only by the relying party whose \
+             login it is.",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .content(
+                    JSON,
+                    ContentBuilder::new()
+                        .schema(Some(schema_ref::<LoginPageExchange>()))
+                        .build(),
+                )
+                .required(Some(Required::True))
+                .build(),
+        ))
+        .response(
+            "200",
+            json_response(
+                "The verified person and their consent.",
+                schema_ref::<LoginPageResult>(),
+            ),
+        );
+    let mut by_status: BTreeMap<StatusCode, Vec<ErrorCode>> = BTreeMap::new();
+    for c in exchange_codes() {
+        by_status.entry(status(c)).or_default().push(c);
+    }
+    for (st, codes) in by_status {
+        let list = codes
+            .iter()
+            .map(|c| format!("`{}` {}", c.code(), c.message_en()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        op = op.response(st.as_str(), json_response(&list, schema_ref::<ErrorBody>()));
+    }
+    PathItem::new(HttpMethod::Post, op.build())
+}
+
+/// What the exchange can answer besides success.
+pub fn exchange_codes() -> Vec<ErrorCode> {
+    use ErrorCode as C;
+    vec![
+        C::AuthorizationMissing,
+        C::AuthorizationMalformed,
+        C::UnknownLinkId,
+        C::SignatureMismatch,
+        C::DateMissing,
+        C::DateMalformed,
+        C::DateOutOfWindow,
+        C::BodyTooLarge,
+        C::MalformedJson,
+        C::FieldType,
+        C::LoginCodeInvalid,
+        C::VerifyWindowPassed,
+        C::AlreadyVerified,
+        C::Internal,
+    ]
+}
+
 /// The whole document.
 pub fn document() -> OpenApi {
     let mut builder = PathsBuilder::new();
@@ -197,6 +265,7 @@ pub fn document() -> OpenApi {
             PathItem::new(http_method(call), operation(kind, call)),
         );
     }
+    builder = builder.path(paths::LOGIN_PAGE_EXCHANGE, exchange_item());
     let paths = builder.build();
     OpenApiBuilder::new()
         .info(
@@ -272,6 +341,8 @@ fn components() -> utoipa::openapi::Components {
     add::<Cancelled>(&mut schemas);
     add::<ErrorBody>(&mut schemas);
     add::<WebhookEvent>(&mut schemas);
+    add::<LoginPageExchange>(&mut schemas);
+    add::<LoginPageResult>(&mut schemas);
     for kind in Kind::ALL {
         schemas.push((create_schema_name(kind), create_schema(kind).into()));
     }

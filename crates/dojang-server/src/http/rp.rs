@@ -9,7 +9,8 @@ use axum::{Json, Router};
 use dojang_core::RequestKind;
 use dojang_proto::paths;
 use dojang_proto::rp::{
-    CancelRequest, Cancelled, CreateRequest, Kind, ReceiptResponse, RequestStatus, VerifyResult,
+    CancelRequest, Cancelled, CreateRequest, Kind, LoginPageExchange, LoginPageResult,
+    ReceiptResponse, RequestStatus, VerifyResult,
 };
 
 use super::error::ApiError;
@@ -71,9 +72,10 @@ pub fn routes() -> impl Iterator<Item = (Kind, Call)> {
         .flat_map(|kind| Call::ALL.into_iter().map(move |call| (kind, call)))
 }
 
-/// Routes of every kind.
+/// Routes of every kind, and the hosted login's code exchange.
 pub fn router() -> Router<AppState> {
-    routes().fold(Router::new(), |router, (kind, call)| {
+    let base = Router::new().route(paths::LOGIN_PAGE_EXCHANGE, post(exchange_login_code));
+    routes().fold(base, |router, (kind, call)| {
         let k = RequestKind::from_wire(kind);
         let handler = match call {
             Call::Create => post(move |s, call| create(k, s, call)),
@@ -139,6 +141,16 @@ async fn cancel(
     call: RpCall<CancelRequest>,
 ) -> Result<Json<Cancelled>, ApiError> {
     requests::cancel(&s, &call.rp, kind, &receipt(path), &call.body)
+        .await
+        .map(Json)
+}
+
+/// `POST /v1/login-page/exchange`: the hosted login's one-time code for the verified person.
+async fn exchange_login_code(
+    State(s): State<AppState>,
+    call: RpCall<LoginPageExchange>,
+) -> Result<Json<LoginPageResult>, ApiError> {
+    crate::service::login_page::exchange(&s, &call.rp, &call.body.code)
         .await
         .map(Json)
 }

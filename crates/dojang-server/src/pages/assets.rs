@@ -17,6 +17,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/dojang.css"),
     ),
     (
+        "login.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/login.js"),
+    ),
+    (
         "page.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/page.js"),

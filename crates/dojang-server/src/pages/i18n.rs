@@ -41,7 +41,7 @@ pub const COMMON: Table = &[
 ];
 
 /// Every table, for the consistency test.
-pub const TABLES: &[Table] = &[COMMON, super::HOME];
+pub const TABLES: &[Table] = &[COMMON, super::HOME, super::login::WORDS];
 
 /// The page's language and words.
 #[derive(Debug, Clone, Copy)]
@@ -151,8 +151,16 @@ mod tests {
     fn every_template_key_exists() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         let mut checked = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut files = vec![std::path::PathBuf::from(dir)];
+        let mut texts = Vec::new();
+        while let Some(p) = files.pop() {
+            if p.is_dir() {
+                files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            } else {
+                texts.push(std::fs::read_to_string(&p).unwrap());
+            }
+        }
+        for text in texts {
             for part in text.split("tr.t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
                 let found = TABLES.iter().any(|t| t.iter().any(|(k, _, _)| *k == key));

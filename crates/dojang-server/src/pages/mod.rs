@@ -10,6 +10,7 @@
 
 pub mod assets;
 pub mod i18n;
+pub mod login;
 pub mod web;
 
 use askama::Template;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .merge(assets::router())
+        .merge(login::router())
         .layer(middleware::from_fn(web::page_headers))
 }
 
@@ -64,4 +66,20 @@ async fn home(PageLang(lang): PageLang) -> Response {
     web::render(&Home {
         tr: Tr::new(lang, HOME),
     })
+}
+
+/// What the pages take from configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Certificate providers other than dojang that the hosted login links to.
+    pub providers: Vec<crate::config::LoginProvider>,
+}
+
+impl Settings {
+    /// From the configuration.
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        Self {
+            providers: c.login_page.providers.clone(),
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod answer;
 pub mod bank;
 pub mod certificate;
 pub mod enrolment;
+pub mod login_page;
 pub mod pin;
 pub mod registration;
 pub mod requests;

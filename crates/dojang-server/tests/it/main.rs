@@ -23,6 +23,7 @@ mod kinds;
 mod lifecycle;
 mod linkhub;
 mod login;
+mod login_page;
 mod openapi;
 mod pin;
 mod postgres;

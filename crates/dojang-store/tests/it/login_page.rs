@@ -44,7 +44,10 @@ async fn a_return_url_is_set_replaced_and_cleared() {
             .await
             .unwrap();
         assert_eq!(
-            s.login_return_url(&rp.client_code).await.unwrap().as_deref(),
+            s.login_return_url(&rp.client_code)
+                .await
+                .unwrap()
+                .as_deref(),
             Some("https://b.example/cb")
         );
         s.set_login_return_url(&rp.client_code, None, NOW)

@@ -1,0 +1,682 @@
+//! The hosted login (`/login/{clientCode}`), what a citizen sees on a relying party's site:
+//! choose the certificate provider, type name / mobile number / birth date, agree to the notice
+//! about giving personal information to the relying party (stored as a consent record), then
+//! follow three steps with the number to compare in the app while the page follows the request
+//! live (Server-Sent Events) and moves on by itself: back to the relying party's registered
+//! return URL with a one-time code, which the relying party exchanges server-side
+//! (`POST /v1/login-page/exchange`). Works without JavaScript (the steps page then offers a
+//! "continue" button); with it, a countdown, live status and the "push did not arrive?" help.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::SameSite;
+use dojang_core::RelyingParty;
+use dojang_proto::ErrorCode;
+use futures_util::Stream;
+use serde::Deserialize;
+
+use super::i18n::{Lang, PageLang, Table, Tr};
+use super::web::{self, PageError};
+use crate::http::error::ApiError;
+use crate::service::login_page::{self as svc, Finish, Notice, Typed};
+use crate::state::AppState;
+
+/// The version of the notice text below; stored with every consent record. Change it whenever
+/// the notice's words change.
+pub const NOTICE_VERSION: &str = "2026-12-01";
+/// The browser's session secret (path `/login`).
+const SESSION_COOKIE: &str = "dojang_login";
+/// A random per-browser value the form's CSRF token is bound to.
+const BROWSER_COOKIE: &str = "dojang_browser";
+
+/// The words of the hosted login.
+pub const WORDS: Table = &[
+    (
+        "login.title",
+        "간편인증 로그인",
+        "Log in with a certificate",
+    ),
+    (
+        "login.choose",
+        "인증서를 선택하세요",
+        "Choose your certificate",
+    ),
+    (
+        "login.choose.lead",
+        "휴대폰의 인증 앱으로 본인을 확인합니다.",
+        "You confirm who you are in the authenticator app on your phone.",
+    ),
+    ("login.provider.dojang", "도장 인증서", "dojang certificate"),
+    (
+        "login.provider.kakao",
+        "카카오톡 인증서",
+        "Kakao certificate",
+    ),
+    ("login.provider.naver", "네이버 인증서", "Naver certificate"),
+    ("login.provider.pass", "PASS 인증서", "PASS certificate"),
+    ("login.provider.toss", "토스 인증서", "Toss certificate"),
+    (
+        "login.provider.unavailable",
+        "이 기관에서 사용할 수 없음",
+        "not offered here",
+    ),
+    ("login.provider.available", "사용 가능", "available"),
+    ("login.requester", "요청 기관", "Requested by"),
+    ("login.form.title", "본인 정보 입력", "Your details"),
+    ("login.name", "이름", "Name"),
+    (
+        "login.name.hint",
+        "인증서에 등록된 실명",
+        "your legal name, as on your certificate",
+    ),
+    ("login.phone", "휴대폰 번호", "Mobile number"),
+    (
+        "login.phone.hint",
+        "숫자만, 예: 01012345678",
+        "digits only, e.g. 01012345678",
+    ),
+    ("login.birthday", "생년월일", "Birth date"),
+    (
+        "login.birthday.hint",
+        "8자리, 예: 19900101",
+        "8 digits, e.g. 19900101",
+    ),
+    (
+        "notice.title",
+        "개인정보 제3자 제공 동의",
+        "Consent to giving personal information to a third party",
+    ),
+    ("notice.recipient", "제공받는 자", "Recipient"),
+    ("notice.purpose", "제공 목적", "Purpose"),
+    (
+        "notice.purpose.text",
+        "본인 확인 및 로그인",
+        "Identity check and login",
+    ),
+    ("notice.items", "제공 항목", "Items"),
+    (
+        "notice.items.text",
+        "이름, 휴대폰 번호, 생년월일, 연계정보(CI), 중복가입확인정보(DI)",
+        "Name, mobile number, birth date, connecting information (CI), duplicate-joining information (DI)",
+    ),
+    ("notice.retention", "보유 및 이용 기간", "Retention"),
+    (
+        "notice.retention.text",
+        "제공받는 자의 회원 탈퇴 시 또는 목적 달성 시까지 (관계 법령에 따라 보존해야 하는 경우 그 기간)",
+        "Until you leave the recipient's service or the purpose is met (longer only where the law requires)",
+    ),
+    (
+        "notice.refuse",
+        "동의를 거부할 권리",
+        "Your right to refuse",
+    ),
+    (
+        "notice.refuse.text",
+        "동의를 거부할 수 있으며, 거부하면 이 방법으로 로그인할 수 없습니다.",
+        "You may refuse; you then cannot log in this way.",
+    ),
+    (
+        "notice.agree",
+        "위 내용을 확인했으며 개인정보 제3자 제공에 동의합니다 (필수)",
+        "I have read the above and agree to giving my personal information to the recipient (required)",
+    ),
+    ("login.request", "인증 요청", "Send the request"),
+    (
+        "login.steps.title",
+        "휴대폰에서 인증을 완료하세요",
+        "Finish on your phone",
+    ),
+    (
+        "login.step1",
+        "휴대폰으로 온 인증 요청 알림을 여세요.",
+        "Open the request notification on your phone.",
+    ),
+    (
+        "login.step2",
+        "아래 숫자와 같은 숫자를 고르고 PIN 또는 생체인증을 입력하세요.",
+        "Pick the same number as below, then enter your PIN or use biometrics.",
+    ),
+    (
+        "login.step3",
+        "앱에서 '인증하기'를 누르세요. 이 화면은 자동으로 넘어갑니다.",
+        "Press 'Confirm' in the app. This page moves on by itself.",
+    ),
+    ("login.code", "확인 숫자", "Number to match"),
+    ("login.remaining", "남은 시간", "Time left"),
+    (
+        "login.waiting",
+        "휴대폰에서 인증을 기다리고 있습니다…",
+        "Waiting for you to confirm on your phone…",
+    ),
+    (
+        "login.signed",
+        "인증되었습니다. 이동합니다…",
+        "Confirmed. Taking you back…",
+    ),
+    (
+        "login.declined",
+        "인증을 거절했습니다.",
+        "The request was declined.",
+    ),
+    (
+        "login.expired",
+        "인증 시간이 지났습니다.",
+        "The time to confirm has passed.",
+    ),
+    (
+        "login.cancelled",
+        "요청이 취소되었습니다.",
+        "The request was cancelled.",
+    ),
+    (
+        "login.failed",
+        "인증에 실패했습니다.",
+        "The confirmation failed.",
+    ),
+    ("login.retry", "다시 시도", "Try again"),
+    (
+        "login.help.title",
+        "알림이 오지 않나요?",
+        "No notification?",
+    ),
+    (
+        "login.help.text",
+        "인증 앱을 직접 여세요. 대기 중인 요청이 앱 첫 화면에 보입니다. 앱이 없다면 먼저 인증서를 발급받으세요.",
+        "Open the authenticator app yourself: waiting requests show on its first screen. No app yet? Get your certificate first.",
+    ),
+    (
+        "login.continue",
+        "앱에서 인증을 마쳤습니다",
+        "I have confirmed in the app",
+    ),
+    (
+        "login.noscript",
+        "자바스크립트가 꺼져 있으면 앱에서 인증한 뒤 아래 버튼을 누르세요.",
+        "With JavaScript off, press the button below once you have confirmed in the app.",
+    ),
+    (
+        "login.cookies",
+        "이 페이지는 쿠키가 필요합니다. 쿠키를 허용한 뒤 다시 시도하세요.",
+        "This page needs cookies. Allow them and try again.",
+    ),
+    ("login.callcenter", "문의", "Questions"),
+];
+
+/// Certificate providers other than dojang that the page knows how to show.
+const OTHER_PROVIDERS: [&str; 4] = ["kakao", "naver", "pass", "toss"];
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login/{client}", get(choose))
+        .route("/login/{client}/form", get(form).post(submit))
+        .route("/login/s/{session}", get(steps))
+        .route("/login/s/{session}/events", get(events))
+        .route("/login/s/{session}/done", get(done).post(done))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct StateQuery {
+    #[serde(default)]
+    state: String,
+}
+
+fn state_query(q: Result<Query<StateQuery>, axum::extract::rejection::QueryRejection>) -> String {
+    q.map(|Query(q)| q.state).unwrap_or_default()
+}
+
+/// A provider on the choice page.
+struct Provider {
+    key: &'static str,
+    href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login/choose.html")]
+struct ChoosePage<'a> {
+    tr: Tr,
+    rp: &'a RelyingParty,
+    providers: Vec<Provider>,
+}
+
+async fn choose(
+    State(s): State<AppState>,
+    PageLang(lang): PageLang,
+    Path(client): Path<String>,
+    q: Result<Query<StateQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let rp_state = state_query(q);
+    svc::check_state(&rp_state).map_err(|e| PageError::api(lang, e))?;
+    let (rp, _) = svc::party(&s, &client)
+        .await
+        .map_err(|e| PageError::api(lang, e))?;
+    let with_state = |base: &str| {
+        let mut u = String::from(base);
+        if !rp_state.is_empty() {
+            u.push_str(if base.contains('?') { "&" } else { "?" });
+            u.push_str("state=");
+            u.push_str(&urlencode(&rp_state));
+        }
+        u
+    };
+    let mut providers = vec![Provider {
+        key: "login.provider.dojang",
+        href: Some(with_state(&format!("/login/{}/form", rp.client_code))),
+    }];
+    for id in OTHER_PROVIDERS {
+        let href = s
+            .pages
+            .providers
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| with_state(&p.url));
+        providers.push(Provider {
+            key: provider_key(id),
+            href,
+        });
+    }
+    Ok(web::render(&ChoosePage {
+        tr: Tr::new(lang, WORDS),
+        rp: &rp,
+        providers,
+    }))
+}
+
+fn provider_key(id: &str) -> &'static str {
+    match id {
+        "kakao" => "login.provider.kakao",
+        "naver" => "login.provider.naver",
+        "pass" => "login.provider.pass",
+        _ => "login.provider.toss",
+    }
+}
+
+fn urlencode(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+#[derive(Template)]
+#[template(path = "login/form.html")]
+struct FormPage<'a> {
+    tr: Tr,
+    rp: &'a RelyingParty,
+    call_center: String,
+    rp_state: &'a str,
+    csrf: String,
+    typed: &'a Typed,
+    errors: FieldErrors,
+}
+
+/// Which fields were wrong, with the message to show under each.
+#[derive(Debug, Default)]
+struct FieldErrors {
+    name: Option<String>,
+    phone: Option<String>,
+    birthday: Option<String>,
+    consent: Option<String>,
+    form: Option<String>,
+}
+
+fn browser_cookie(jar: &CookieJar) -> Option<String> {
+    jar.get(BROWSER_COOKIE).map(|c| c.value().to_owned())
+}
+
+async fn form(
+    State(s): State<AppState>,
+    PageLang(lang): PageLang,
+    Path(client): Path<String>,
+    q: Result<Query<StateQuery>, axum::extract::rejection::QueryRejection>,
+    jar: CookieJar,
+    req: axum::http::Request<axum::body::Body>,
+) -> Result<Response, PageError> {
+    let rp_state = state_query(q);
+    svc::check_state(&rp_state).map_err(|e| PageError::api(lang, e))?;
+    let (rp, _) = svc::party(&s, &client)
+        .await
+        .map_err(|e| PageError::api(lang, e))?;
+    let (jar, browser) = match browser_cookie(&jar) {
+        Some(b) => (jar, b),
+        None => {
+            let b = web::random_token();
+            let c = web::cookie(
+                BROWSER_COOKIE,
+                b.clone(),
+                SameSite::Lax,
+                web::over_tls(req.extensions()),
+            );
+            (jar.add(c), b)
+        }
+    };
+    let page = render_form(
+        &s,
+        lang,
+        &rp,
+        &rp_state,
+        &browser,
+        &Typed::default(),
+        FieldErrors::default(),
+    );
+    Ok((jar, page).into_response())
+}
+
+fn render_form(
+    s: &AppState,
+    lang: Lang,
+    rp: &RelyingParty,
+    rp_state: &str,
+    browser: &str,
+    typed: &Typed,
+    errors: FieldErrors,
+) -> Response {
+    web::render(&FormPage {
+        tr: Tr::new(lang, WORDS),
+        rp,
+        call_center: rp.call_center_num.clone().unwrap_or_default(),
+        rp_state,
+        csrf: web::csrf_token(s, "login", browser),
+        typed,
+        errors,
+    })
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct FormBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    birthday: String,
+    #[serde(default)]
+    consent: Option<String>,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    _csrf: String,
+}
+
+/// The exact notice text in `lang`, for its hash in the consent record.
+fn notice_text(tr: &Tr, rp: &RelyingParty) -> String {
+    [
+        tr.t("notice.title"),
+        tr.t("notice.recipient"),
+        &rp.name,
+        tr.t("notice.purpose"),
+        tr.t("notice.purpose.text"),
+        tr.t("notice.items"),
+        tr.t("notice.items.text"),
+        tr.t("notice.retention"),
+        tr.t("notice.retention.text"),
+        tr.t("notice.refuse"),
+        tr.t("notice.refuse.text"),
+        tr.t("notice.agree"),
+    ]
+    .join("\n")
+}
+
+async fn submit(
+    State(s): State<AppState>,
+    PageLang(lang): PageLang,
+    Path(client): Path<String>,
+    jar: CookieJar,
+    req: axum::http::Request<axum::body::Body>,
+) -> Result<Response, PageError> {
+    let secure = web::over_tls(req.extensions());
+    let (rp, _) = svc::party(&s, &client)
+        .await
+        .map_err(|e| PageError::api(lang, e))?;
+    let bytes = axum::body::to_bytes(req.into_body(), 16 * 1024)
+        .await
+        .map_err(|_| PageError::code(lang, ErrorCode::BodyTooLarge))?;
+    let body: FormBody = serde_urlencoded_parse(&bytes)
+        .ok_or_else(|| PageError::code(lang, ErrorCode::MalformedJson))?;
+    let Some(browser) = browser_cookie(&jar) else {
+        let tr = Tr::new(lang, WORDS);
+        return Err(PageError::new(
+            lang,
+            StatusCode::FORBIDDEN,
+            tr.t("login.cookies"),
+        ));
+    };
+    if !web::csrf_ok(&s, "login", &browser, &body._csrf) {
+        let tr = Tr::new(lang, WORDS);
+        return Err(PageError::new(
+            lang,
+            StatusCode::FORBIDDEN,
+            tr.t("login.cookies"),
+        ));
+    }
+    svc::check_state(&body.state).map_err(|e| PageError::api(lang, e))?;
+    let typed = Typed {
+        name: body.name.trim().to_owned(),
+        phone: body.phone.chars().filter(char::is_ascii_digit).collect(),
+        birthday: body.birthday.chars().filter(char::is_ascii_digit).collect(),
+    };
+    let mut errors = field_errors(&s, lang, &typed);
+    if body.consent.as_deref() != Some("yes") {
+        errors.consent = Some(ErrorCode::ConsentRequired.message(lang).to_owned());
+    }
+    let bad = |errors| {
+        let mut r = render_form(&s, lang, &rp, &body.state, &browser, &typed, errors);
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        r
+    };
+    if errors.any() {
+        return Ok(bad(errors));
+    }
+    let tr = Tr::new(lang, WORDS);
+    let notice = Notice {
+        version: NOTICE_VERSION.to_owned(),
+        sha256: ring::digest::digest(&ring::digest::SHA256, notice_text(&tr, &rp).as_bytes())
+            .as_ref()
+            .to_vec(),
+        lang: tr.code().to_owned(),
+    };
+    match svc::start(&s, &rp, &typed, &notice, &body.state).await {
+        Ok(started) => {
+            let mut c = web::cookie(SESSION_COOKIE, started.secret, SameSite::Lax, secure);
+            c.set_path("/login");
+            let jar = jar.add(c);
+            let to = format!("/login/s/{}", started.session_id);
+            Ok((jar, Redirect::to(&to)).into_response())
+        }
+        Err(e) => {
+            let code = e.code();
+            if crate::http::error::status(code).is_server_error() {
+                return Err(PageError::api(lang, e));
+            }
+            let mut errors = FieldErrors::default();
+            let message = ApiError::from(code).code().message(lang).to_owned();
+            match code {
+                ErrorCode::ReceiverNameMismatch => errors.name = Some(message),
+                _ => errors.form = Some(message),
+            }
+            Ok(bad(errors))
+        }
+    }
+}
+
+fn serde_urlencoded_parse(bytes: &[u8]) -> Option<FormBody> {
+    let mut body = FormBody::default();
+    for (k, v) in url::form_urlencoded::parse(bytes) {
+        let v = v.into_owned();
+        match &*k {
+            "name" => body.name = v,
+            "phone" => body.phone = v,
+            "birthday" => body.birthday = v,
+            "consent" => body.consent = Some(v),
+            "state" => body.state = v,
+            "_csrf" => body._csrf = v,
+            _ => {}
+        }
+    }
+    let too_long = [&body.name, &body.phone, &body.birthday]
+        .iter()
+        .any(|f| f.chars().count() > 64);
+    (!too_long).then_some(body)
+}
+
+impl FieldErrors {
+    fn any(&self) -> bool {
+        self.name.is_some()
+            || self.phone.is_some()
+            || self.birthday.is_some()
+            || self.consent.is_some()
+            || self.form.is_some()
+    }
+}
+
+fn field_errors(s: &AppState, lang: Lang, t: &Typed) -> FieldErrors {
+    let msg = |e: dojang_core::ValidationError| ApiError::from(e).code().message(lang).to_owned();
+    FieldErrors {
+        name: dojang_core::PersonName::parse(&t.name).err().map(msg),
+        phone: dojang_core::Phone::parse(&t.phone).err().map(msg),
+        birthday: dojang_core::Birthday::parse(&t.birthday, s.clock.now())
+            .err()
+            .map(msg),
+        consent: None,
+        form: None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login/steps.html")]
+struct StepsPage<'a> {
+    tr: Tr,
+    rp: &'a RelyingParty,
+    session: &'a str,
+    binding_code: String,
+    remaining_secs: i64,
+    call_center: String,
+    ended: Option<&'static str>,
+    retry: String,
+}
+
+fn session_cookie(jar: &CookieJar) -> Option<String> {
+    jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
+}
+
+fn retry_url(rp: &RelyingParty, state: &str) -> String {
+    let mut u = format!("/login/{}", rp.client_code);
+    if !state.is_empty() {
+        u.push_str("?state=");
+        u.push_str(&urlencode(state));
+    }
+    u
+}
+
+/// The word for a request's final state.
+fn ended_key(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::RequestExpired => "login.expired",
+        ErrorCode::RequestCancelled => "login.cancelled",
+        ErrorCode::RequestFailed => "login.failed",
+        _ => "login.declined",
+    }
+}
+
+async fn steps(
+    State(s): State<AppState>,
+    PageLang(lang): PageLang,
+    Path(session): Path<String>,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    let (sess, rp) = svc::session(&s, &session, session_cookie(&jar).as_deref())
+        .await
+        .map_err(|e| PageError::api(lang, e))?;
+    let st = svc::status(&s, &sess, &rp, Duration::ZERO)
+        .await
+        .map_err(|e| PageError::api(lang, e))?;
+    let now = s.clock.now();
+    let ended = match svc::finish_state(&st) {
+        None => None,
+        Some(Ok(())) => {
+            return Ok(Redirect::to(&format!("/login/s/{session}/done")).into_response());
+        }
+        Some(Err(code)) => Some(ended_key(code)),
+    };
+    Ok(web::render(&StepsPage {
+        tr: Tr::new(lang, WORDS),
+        rp: &rp,
+        session: &session,
+        binding_code: st.binding_code.clone().unwrap_or_default(),
+        remaining_secs: (st.expire_dt - now).whole_seconds().max(0),
+        call_center: st.call_center_num.clone().unwrap_or_default(),
+        ended,
+        retry: retry_url(&rp, &sess.state),
+    }))
+}
+
+/// The request's state as the page's script sees it: one `state` event now and one at every
+/// change until the request ends (then the stream closes).
+async fn events(
+    State(s): State<AppState>,
+    PageLang(lang): PageLang,
+    Path(session): Path<String>,
+    jar: CookieJar,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
+    let (sess, rp) = svc::session(&s, &session, session_cookie(&jar).as_deref())
+        .await
+        .map_err(|e| PageError::api(lang, e))?;
+    let first = Some(Duration::ZERO);
+    let stream =
+        futures_util::stream::unfold((s, sess, rp, first), |(s, sess, rp, wait)| async move {
+            let wait = wait?;
+            let (name, next) = match svc::status(&s, &sess, &rp, wait).await {
+                Ok(st) => match svc::finish_state(&st) {
+                    None => ("waiting", Some(Duration::from_secs(25))),
+                    Some(Ok(())) => ("signed", None),
+                    Some(Err(ErrorCode::RequestExpired)) => ("expired", None),
+                    Some(Err(ErrorCode::RequestCancelled)) => ("cancelled", None),
+                    Some(Err(ErrorCode::RequestFailed)) => ("failed", None),
+                    Some(Err(_)) => ("declined", None),
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "login events ended");
+                    ("failed", None)
+                }
+            };
+            let ev = Event::default().event("state").data(name);
+            Some((Ok(ev), (s, sess, rp, next)))
+        });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+async fn done(
+    State(s): State<AppState>,
+    PageLang(lang): PageLang,
+    Path(session): Path<String>,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    let (sess, rp) = svc::session(&s, &session, session_cookie(&jar).as_deref())
+        .await
+        .map_err(|e| PageError::api(lang, e))?;
+    match svc::finish(&s, &sess, &rp)
+        .await
+        .map_err(|e| PageError::api(lang, e))?
+    {
+        Finish::Redirect(to) => {
+            // The session ends here: the cookie goes, and the code goes to the relying party.
+            let mut c = web::cookie(SESSION_COOKIE, String::new(), SameSite::Lax, false);
+            c.set_path("/login");
+            let jar = jar.remove(c);
+            let mut res = (jar, Redirect::to(&to)).into_response();
+            // The return URL is another origin; the page's CSP must let the redirect go.
+            res.headers_mut().insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            Ok(res)
+        }
+        Finish::Waiting => Ok(Redirect::to(&format!("/login/s/{session}")).into_response()),
+        Finish::Ended(code) => Err(PageError::code(lang, code)),
+    }
+}

@@ -1,0 +1,488 @@
+//! The hosted login, through real HTTP as a browser sees it (cookies by hand, no redirects
+//! followed), with an in-memory device answering, and the relying party's code exchange.
+
+use std::time::Duration;
+
+use dojang_client::ErrorCode;
+use dojang_core::Clock;
+use dojang_testkit::{TestDevice, TestParty, TestServer};
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+use crate::common::*;
+
+const BACK: &str = "https://welfare.example/auth/callback";
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(s: &TestServer) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: s.url(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, res: &reqwest::Response) {
+        for v in res.headers().get_all(SET_COOKIE) {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !val.is_empty() {
+                self.cookies.push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String, Option<String>) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        let st = res.status();
+        let loc = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        (st, res.text().await.unwrap(), loc)
+    }
+
+    async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        let st = res.status();
+        let loc = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        (st, res.text().await.unwrap(), loc)
+    }
+}
+
+fn csrf(html: &str) -> String {
+    let at = html.find("name=\"_csrf\" value=\"").unwrap() + 20;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn setup() -> (TestServer, TestParty, TestDevice) {
+    let s = TestServer::start().await;
+    let party = s.add_party("서울시 복지포털").await;
+    let code = party.client_code.parse().unwrap();
+    s.state()
+        .store
+        .set_login_return_url(&code, Some(BACK), s.clock().now())
+        .await
+        .unwrap();
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    (s, party, device)
+}
+
+/// Fill in the form and agree: the session's path.
+async fn begin(b: &mut Browser, party: &TestParty, state: &str) -> String {
+    let (st, html, _) = b
+        .get(&format!("/login/{}/form?state={state}", party.client_code))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let token = csrf(&html);
+    let (st, _, loc) = b
+        .post(
+            &format!("/login/{}/form", party.client_code),
+            &[
+                ("_csrf", &token),
+                ("state", state),
+                ("name", NAME),
+                ("phone", "010-1234-5678"),
+                ("birthday", BIRTH),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let loc = loc.unwrap();
+    assert!(loc.starts_with("/login/s/"), "{loc}");
+    loc
+}
+
+fn receipt_of(device_pending: &dojang_proto::device::PendingRequests) -> String {
+    device_pending.requests.first().unwrap().receipt_id.clone()
+}
+
+#[tokio::test]
+async fn a_person_logs_in_and_the_party_exchanges_the_code_once() {
+    let (s, party, device) = setup().await;
+    let mut b = Browser::new(&s);
+
+    // The provider choice: dojang active, the others greyed out.
+    let (st, html, _) = b
+        .get(&format!("/login/{}?state=st-1", party.client_code))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("서울시 복지포털"));
+    assert!(html.contains(&format!("/login/{}/form?state=st-1", party.client_code)));
+    assert_eq!(html.matches("aria-disabled=\"true\"").count(), 4);
+
+    // The form and the notice; without agreeing nothing happens.
+    let (_, html, _) = b
+        .get(&format!("/login/{}/form?state=st-1", party.client_code))
+        .await;
+    for part in ["제공받는 자", "제공 목적", "제공 항목", "보유 및 이용 기간"] {
+        assert!(html.contains(part), "{part}");
+    }
+    let token = csrf(&html);
+    let (st, html, _) = b
+        .post(
+            &format!("/login/{}/form", party.client_code),
+            &[
+                ("_csrf", &token),
+                ("state", "st-1"),
+                ("name", NAME),
+                ("phone", PHONE),
+                ("birthday", BIRTH),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("consent-error"));
+    assert!(device.api.pending().await.unwrap().requests.is_empty());
+    assert!(
+        s.state()
+            .store
+            .consents(None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Bad fields are named, each under its field, and keep what was typed.
+    let (st, html, _) = b
+        .post(
+            &format!("/login/{}/form", party.client_code),
+            &[
+                ("_csrf", &token),
+                ("name", ""),
+                ("phone", "0201234"),
+                ("birthday", "19901340"),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    for id in ["name-error", "phone-error", "birthday-error"] {
+        assert!(html.contains(id), "{id}");
+    }
+    assert!(html.contains("value=\"19901340\""));
+
+    // Agreeing sends the request to the phone and records the consent.
+    let steps = begin(&mut b, &party, "st-1").await;
+    let pending = device.api.pending().await.unwrap();
+    let receipt = receipt_of(&pending);
+    let card = &pending.requests[0];
+    assert_eq!(card.requester, "서울시 복지포털");
+    let consents = s.state().store.consents(None, None, 10).await.unwrap();
+    assert_eq!(consents.len(), 1);
+    let c = &consents[0];
+    assert_eq!(
+        (
+            c.person.name.as_str(),
+            c.receipt_id.as_str(),
+            c.notice_version.as_str(),
+            c.lang.as_str()
+        ),
+        (
+            NAME,
+            receipt.as_str(),
+            dojang_server::pages::login::NOTICE_VERSION,
+            "ko"
+        )
+    );
+    assert_eq!(c.client_code.as_str(), party.client_code);
+    assert_eq!(c.notice_sha256.len(), 32);
+
+    // The steps page shows the number the app shows.
+    let (st, html, _) = b.get(&steps).await;
+    assert_eq!(st, StatusCode::OK);
+    let code = card.binding_code.clone().unwrap();
+    assert!(html.contains(&format!(
+        "id=\"binding-code\" aria-labelledby=\"code-label\">{code}<"
+    )));
+    assert!(
+        html.contains("5:00"),
+        "the countdown starts at the request's expiry"
+    );
+
+    // Another browser with the URL but not the cookie gets nothing.
+    let mut stranger = Browser::new(&s);
+    let (st, _, _) = stranger.get(&steps).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _, _) = stranger.get(&format!("{steps}/done")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Not signed yet: "continue" goes back to the steps.
+    let (st, _, loc) = b.get(&format!("{steps}/done")).await;
+    assert_eq!(
+        (st, loc.as_deref()),
+        (StatusCode::SEE_OTHER, Some(steps.as_str()))
+    );
+
+    // Live state: "waiting" at once, "signed" when the person confirms.
+    let res = b
+        .http
+        .get(format!("{}{steps}/events", b.base))
+        .header(COOKIE, b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let mut body = res.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("data: waiting") {
+        seen.push_str(&String::from_utf8_lossy(
+            &body.next().await.unwrap().unwrap(),
+        ));
+    }
+    assert_eq!(device.approve(&receipt, s.clock().now()).await.unwrap(), 1);
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains("data: signed") {
+        let chunk = tokio::time::timeout_at(until, body.next()).await.unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+    }
+    assert!(seen.contains("event: state"));
+
+    // Back to the relying party with a one-time code and its state.
+    let (st, _, loc) = b.get(&format!("{steps}/done")).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let loc = url::Url::parse(&loc.unwrap()).unwrap();
+    assert_eq!(&loc[..url::Position::AfterPath], BACK);
+    let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
+    assert_eq!(q["state"], "st-1");
+    let one_time = q["code"].clone();
+    assert!(
+        !b.cookies.iter().any(|(k, _)| k == "dojang_login"),
+        "the session cookie is gone"
+    );
+
+    // Another relying party cannot use the code; the owner can, once.
+    let other = s.add_party("다른 기관").await;
+    let err = s
+        .client(&other)
+        .exchange_login_page_code(&one_time)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::LoginCodeInvalid.code());
+    let client = s.client(&party);
+    let got = client.exchange_login_page_code(&one_time).await.unwrap();
+    assert_eq!(got.state, "st-1");
+    assert_eq!(got.consent_id, c.id);
+    assert_eq!(got.result.receipt_id, receipt);
+    assert_eq!(got.result.receiver_name, NAME);
+    assert_eq!(got.result.receiver_hp, PHONE);
+    assert!(!got.result.ci.is_empty());
+    assert!(got.result.signed_data.is_some());
+    let again = client
+        .exchange_login_page_code(&one_time)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), ErrorCode::LoginCodeInvalid.code());
+    for bad in ["", "x", &"a".repeat(129)] {
+        let e = client.exchange_login_page_code(bad).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::LoginCodeInvalid.code(), "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_code_left_too_long_is_refused_and_a_second_visit_gets_no_second_code() {
+    let (s, party, device) = setup().await;
+    let mut b = Browser::new(&s);
+    let steps = begin(&mut b, &party, "").await;
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    device.approve(&receipt, s.clock().now()).await.unwrap();
+    // The steps page itself moves on once signed.
+    let (st, _, loc) = b.get(&steps).await;
+    assert_eq!(
+        (st, loc),
+        (StatusCode::SEE_OTHER, Some(format!("{steps}/done")))
+    );
+    let cookies = b.cookies.clone();
+    let (_, _, loc) = b.get(&format!("{steps}/done")).await;
+    let loc = url::Url::parse(&loc.unwrap()).unwrap();
+    let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
+    assert_eq!(q["state"], "");
+    // A replayed cookie gets no second code.
+    b.cookies = cookies;
+    let (st, _, _) = b.get(&format!("{steps}/done")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    s.clock().advance(Duration::from_secs(121));
+    let e = s
+        .client(&party)
+        .exchange_login_page_code(&q["code"])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::LoginCodeInvalid.code());
+}
+
+#[tokio::test]
+async fn decline_and_expiry_end_the_login_with_a_way_to_try_again() {
+    let (s, party, device) = setup().await;
+    let mut b = Browser::new(&s);
+    let steps = begin(&mut b, &party, "again").await;
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    device.api.decline(&receipt, None).await.unwrap();
+    let (st, html, _) = b.get(&steps).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("인증을 거절했습니다"));
+    assert!(html.contains(&format!(
+        "href=\"/login/{}?state=again\"",
+        party.client_code
+    )));
+    let (st, _, _) = b.get(&format!("{steps}/done")).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+
+    let mut b = Browser::new(&s);
+    let steps = begin(&mut b, &party, "").await;
+    s.clock().advance(Duration::from_secs(301));
+    let (_, html, _) = b.get(&format!("{steps}?lang=en")).await;
+    assert!(html.contains("The time to confirm has passed."));
+    let res = b
+        .http
+        .get(format!("{}{steps}/events", b.base))
+        .header(COOKIE, b.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    assert!(text.contains("data: expired"), "{text}");
+}
+
+#[tokio::test]
+async fn the_page_refuses_what_it_must() {
+    let (s, party, _device) = setup().await;
+    let unregistered = s.add_party("미등록 기관").await;
+    let mut b = Browser::new(&s);
+    for path in [
+        format!("/login/{}", unregistered.client_code),
+        "/login/123".to_owned(),
+        "/login/000000000000/form".to_owned(),
+    ] {
+        let (st, html, _) = b.get(&path).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("-10300017"), "{path}");
+    }
+    let long = "a".repeat(257);
+    let (st, _, _) = b
+        .get(&format!("/login/{}?state={long}", party.client_code))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _, _) = b
+        .get(&format!("/login/{}?state=%01", party.client_code))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+
+    // No browser cookie, or a token made for another browser: refused, nothing sent.
+    let form = [
+        ("name", NAME),
+        ("phone", PHONE),
+        ("birthday", BIRTH),
+        ("consent", "yes"),
+    ];
+    let (st, _, _) = b
+        .post(&format!("/login/{}/form", party.client_code), &form)
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, html, _) = b.get(&format!("/login/{}/form", party.client_code)).await;
+    let mine = csrf(&html);
+    let mut other = Browser::new(&s);
+    other
+        .get(&format!("/login/{}/form", party.client_code))
+        .await;
+    let mut with_token = form.to_vec();
+    with_token.push(("_csrf", &mine));
+    let (st, _, _) = other
+        .post(&format!("/login/{}/form", party.client_code), &with_token)
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert!(
+        s.state()
+            .store
+            .consents(None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Someone without a certificate: told so on the form; no consent recorded.
+    let (_, html, _) = b.get(&format!("/login/{}/form", party.client_code)).await;
+    let token = csrf(&html);
+    let (st, html, _) = b
+        .post(
+            &format!("/login/{}/form?lang=en", party.client_code),
+            &[
+                ("_csrf", &token),
+                ("name", "김철수"),
+                ("phone", "01099998888"),
+                ("birthday", "19851212"),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("No certificate holder"), "{html}");
+    assert!(
+        s.state()
+            .store
+            .consents(None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A huge body is refused, not read.
+    let res = b
+        .http
+        .post(format!("{}/login/{}/form", b.base, party.client_code))
+        .header(COOKIE, b.cookie_header())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("name={}", "a".repeat(100_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
