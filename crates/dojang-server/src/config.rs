@@ -119,12 +119,23 @@ impl TlsConfig {
 }
 
 /// `[login_page]`: the hosted login (`/login/{clientCode}`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginPageConfig {
+    /// Seconds the person has to confirm in the app (1 to `policy.max_expire_in`).
+    pub expire_in_secs: u32,
     /// Other certificate providers the page offers beside dojang (`kakao`, `naver`, `pass`,
     /// `toss`), each with the URL the button leads to. Those not listed are shown greyed out.
     pub providers: Vec<LoginProvider>,
+}
+
+impl Default for LoginPageConfig {
+    fn default() -> Self {
+        Self {
+            expire_in_secs: 300,
+            providers: Vec::new(),
+        }
+    }
 }
 
 /// `[[login_page.providers]]`.
@@ -386,6 +397,17 @@ impl Config {
         let err = |m: &str| Err(ConfigError(m.to_owned()));
         if !(1..=dojang_core::settings::EXPIRE_IN_CEILING).contains(&p.max_expire_in) {
             return err("policy.max_expire_in must be between 1 and 1800");
+        }
+        if !(1..=p.max_expire_in).contains(&self.login_page.expire_in_secs) {
+            return err("login_page.expire_in_secs must be between 1 and policy.max_expire_in");
+        }
+        for provider in &self.login_page.providers {
+            if !["kakao", "naver", "pass", "toss"].contains(&provider.id.as_str()) {
+                return err("login_page.providers: id must be kakao, naver, pass or toss");
+            }
+            if crate::service::login_page::check_return_url(&provider.url).is_err() {
+                return err("login_page.providers: url must be an absolute https:// URL");
+            }
         }
         if p.verify_window_secs == 0 || p.verify_window_secs > 86_400 {
             return err("policy.verify_window_secs must be between 1 and 86400");

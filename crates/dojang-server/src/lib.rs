@@ -23,6 +23,7 @@ pub mod bank;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod instance;
 pub mod pages;

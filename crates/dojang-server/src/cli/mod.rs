@@ -3,6 +3,7 @@
 
 mod admin;
 mod cert;
+mod demo;
 mod login_page;
 mod member;
 mod ra;
@@ -31,6 +32,8 @@ pub struct Cli {
 enum Command {
     /// Run the server (creates the CA and data key on first start).
     Serve(serve::ServeArgs),
+    /// The server with a demo relying-party site and a seeded relying party (./dojang-demo).
+    Demo(demo::DemoArgs),
     /// Operator commands working on the same data directory and database as the server.
     Admin(admin::AdminArgs),
     /// A relying-party client: sign and send native API calls, print the JSON answers.
@@ -111,6 +114,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(a) => serve::run(a).await,
+            Command::Demo(a) => demo::run(a).await,
             Command::Admin(a) => admin::run(a).await,
             Command::Rp(a) => rp::run(a).await,
         }

@@ -95,7 +95,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, registered up front.
-struct Signals {
+pub(super) struct Signals {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -103,7 +103,7 @@ struct Signals {
 }
 
 impl Signals {
-    fn register() -> std::io::Result<Self> {
+    pub(super) fn register() -> std::io::Result<Self> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -116,7 +116,7 @@ impl Signals {
         Ok(Self {})
     }
 
-    async fn wait(mut self) {
+    pub(super) async fn wait(mut self) {
         #[cfg(unix)]
         tokio::select! {
             _ = self.interrupt.recv() => {}

@@ -7,8 +7,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::state::AppState;
-
 /// The assets: file name, content type, content.
 const ASSETS: &[(&str, &str, &str)] = &[
     (
@@ -31,7 +29,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
 /// The URL prefix of this build's assets.
 pub const PREFIX: &str = concat!("/assets/", env!("CARGO_PKG_VERSION"));
 
-pub(super) fn router() -> Router<AppState> {
+/// The asset routes; generic over the state so the demo site serves them too.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route(&format!("{PREFIX}/{{name}}"), get(asset))
 }
 

@@ -41,7 +41,7 @@ pub const COMMON: Table = &[
 ];
 
 /// Every table, for the consistency test.
-pub const TABLES: &[Table] = &[COMMON, super::HOME, super::login::WORDS];
+pub const TABLES: &[Table] = &[COMMON, super::HOME, super::login::WORDS, crate::demo::WORDS];
 
 /// The page's language and words.
 #[derive(Debug, Clone, Copy)]

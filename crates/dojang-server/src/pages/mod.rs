@@ -71,6 +71,8 @@ async fn home(PageLang(lang): PageLang) -> Response {
 /// What the pages take from configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
+    /// Seconds a hosted login gives the person to confirm.
+    pub login_expire_in: u32,
     /// Certificate providers other than dojang that the hosted login links to.
     pub providers: Vec<crate::config::LoginProvider>,
 }
@@ -79,6 +81,7 @@ impl Settings {
     /// From the configuration.
     pub fn from_config(c: &crate::config::Config) -> Self {
         Self {
+            login_expire_in: c.login_page.expire_in_secs,
             providers: c.login_page.providers.clone(),
         }
     }

@@ -22,8 +22,6 @@ use crate::state::AppState;
 
 /// How long the relying party has to exchange the code after the browser was sent back.
 pub const CODE_TTL: Duration = Duration::from_secs(120);
-/// How long the person has to confirm in the app.
-pub const EXPIRE_IN_SECS: i64 = 300;
 /// Longest `state` a relying party may pass through the page.
 pub const MAX_STATE: usize = 256;
 
@@ -131,7 +129,7 @@ pub async fn start(
         receiver_birthday: Some(typed.birthday.clone()),
         req_title: Some(format!("{} 로그인", rp.name)),
         token: Some(crate::pages::web::random_token()),
-        expire_in: Some(EXPIRE_IN_SECS),
+        expire_in: Some(i64::from(state.pages.login_expire_in)),
         verify_name_yn: Some(true),
         ..CreateRequest::default()
     };
@@ -162,7 +160,7 @@ pub async fn start(
         receipt_id: receipt.receipt_id,
         consent_id: consent.id.clone(),
         created_at: now,
-        expire_at: now + Duration::from_secs(EXPIRE_IN_SECS.unsigned_abs()),
+        expire_at: now + Duration::from_secs(u64::from(state.pages.login_expire_in)),
         code_expire_at: None,
         exchanged_at: None,
     };

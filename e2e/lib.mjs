@@ -1,0 +1,155 @@
+// Shared helpers of the browser tests: the built binaries run as real processes on 127.0.0.1
+// (a `dojang demo` instance on a temporary data directory, `dojang-app` devices), Debian's
+// Chromium driven by playwright-core, and screenshots.
+//
+// Environment: DOJANG_BIN_DIR (default target/debug), CHROMIUM (default /usr/bin/chromium),
+// DOJANG_SCREENSHOTS=1 writes screenshots into docs/screenshots/ (otherwise into
+// target/e2e-screenshots/, so a test run never dirties the tree).
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, "..");
+const binDir = process.env.DOJANG_BIN_DIR || path.join(root, "target", "debug");
+export const bin = (name) => path.join(binDir, name);
+export const PIN = "246810";
+
+/** A running process whose output is kept, with a way to wait for a line. */
+export class Proc {
+  constructor(program, args, env = {}) {
+    this.out = "";
+    this.waiters = [];
+    this.child = spawn(program, args, {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const take = (chunk) => {
+      this.out += chunk.toString();
+      this.waiters = this.waiters.filter((w) => !w());
+    };
+    this.child.stdout.on("data", take);
+    this.child.stderr.on("data", take);
+    this.exited = new Promise((resolve) => this.child.on("exit", resolve));
+  }
+
+  /** Resolve with the output once it contains `needle` (a string or RegExp). */
+  waitFor(needle, ms = 30000) {
+    return new Promise((resolve, reject) => {
+      const has = () => (typeof needle === "string" ? this.out.includes(needle) : needle.test(this.out));
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${needle}; output:\n${this.out}`)), ms);
+      const check = () => {
+        if (has()) { clearTimeout(timer); resolve(this.out); return true; }
+        return false;
+      };
+      if (!check()) { this.waiters.push(check); }
+    });
+  }
+
+  write(line) { this.child.stdin.write(line + "\n"); }
+
+  async stop() {
+    if (this.child.exitCode === null) { this.child.kill("SIGTERM"); }
+    await this.exited;
+  }
+}
+
+/** Run a command to completion; its stdout. */
+export function run(program, args, env = {}) {
+  return execFileSync(program, args, { env: { ...process.env, ...env }, encoding: "utf8" });
+}
+
+/**
+ * `dojang demo` on a temporary data directory and free ports. Returns the site and dojang
+ * URLs, the relying party's credentials and the data directory, and `admin(...args)` that runs
+ * `dojang admin` against the same instance.
+ */
+export async function startDemo({ loginExpireIn = 300 } = {}) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "dojang-e2e-"));
+  const proc = new Proc(bin("dojang"), [
+    "demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--site-listen", "127.0.0.1:0",
+    "--login-expire-in", String(loginExpireIn),
+  ]);
+  const out = await proc.waitFor("dojang listening on ");
+  const site = out.match(/demo site:\s+(http:\/\/\S+)/)[1];
+  const dojang = out.match(/dojang:\s+(http:\/\/\S+)/)[1];
+  const m = out.match(/client code (\d{12}), LinkID (\S+), SecretKey (\S+)\)/);
+  const demo = {
+    proc, site, dojang, dataDir,
+    party: { clientCode: m[1], linkId: m[2], secret: m[3] },
+    admin: (...args) => run(bin("dojang"), ["admin", "--data-dir", dataDir, ...args]),
+    async stop() {
+      await proc.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return demo;
+}
+
+/** Enrol a `dojang-app` profile for a person by SMS, reading the code from the outbox. */
+export async function enrol(demo, person, profile) {
+  const p = new Proc(bin("dojang-app"), [
+    "--profile", profile, "enroll", "--server", demo.dojang,
+    "--name", person.name, "--phone", person.phone, "--birth", person.birth,
+  ], { DOJANG_PIN: PIN });
+  await p.waitFor("one-time code was sent");
+  const outbox = JSON.parse(demo.admin("outbox", "--phone", person.phone, "--json"));
+  const code = outbox[0].text.match(/\d{6}/)[0];
+  p.write(code);
+  await p.waitFor("enrolled: certificate", 60000);
+  await p.exited;
+  return profile;
+}
+
+/** `dojang-app listen` answering every request as `mode` says (auto-approve, auto-decline, …). */
+export async function listen(demo, profile, mode) {
+  const p = new Proc(bin("dojang-app"), ["--profile", profile, "listen", `--${mode}`], { DOJANG_PIN: PIN });
+  await p.waitFor("waiting for requests");
+  return p;
+}
+
+export function tempDir(prefix) {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export async function browser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
+}
+
+export const DESKTOP = { width: 1280, height: 860 };
+export const PHONE = { width: 390, height: 844 };
+
+const shotDir = process.env.DOJANG_SCREENSHOTS === "1"
+  ? path.join(root, "docs", "screenshots")
+  : path.join(root, "target", "e2e-screenshots");
+mkdirSync(shotDir, { recursive: true });
+
+/**
+ * Screenshots of what `page` shows, Korean and English, desktop and phone width:
+ * `<name>-<ko|en>-<desktop|phone>.png`. `reload(lang)` brings the page back in a language
+ * (default: reload with ?lang=); the page is left in Korean at desktop width. With one
+ * language in `langs` the page is shot as it is, without reloading.
+ */
+export async function shoot(page, name, reload, langs = ["ko", "en"]) {
+  const again = reload || (async (lang) => {
+    const u = new URL(page.url());
+    u.searchParams.set("lang", lang);
+    await page.goto(u.toString());
+  });
+  for (const lang of langs) {
+    if (langs.length > 1) { await again(lang); }
+    for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]]) {
+      await page.setViewportSize(size);
+      await page.screenshot({ path: path.join(shotDir, `${name}-${lang}-${label}.png`), fullPage: true });
+    }
+  }
+  await page.setViewportSize(DESKTOP);
+  if (langs.length > 1) { await again("ko"); }
+}

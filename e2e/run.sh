@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The browser tests: playwright-core (pinned by package-lock.json) driving Debian's Chromium
+# against the built `dojang` and `dojang-app` binaries, each test file its own `dojang demo`
+# instance on a temporary data directory. DOJANG_SCREENSHOTS=1 refreshes docs/screenshots/.
+set -euo pipefail
+cd "$(dirname "$0")"
+command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || { echo "e2e: Chromium not found (apt-get install chromium)"; exit 1; }
+(cd .. && cargo build --bins --locked)
+npm ci --no-audit --no-fund --silent
+npm test
