@@ -486,3 +486,87 @@ async fn the_page_refuses_what_it_must() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn the_demo_site_checks_state_and_exchanges_the_code_for_a_greeting() {
+    let (s, party, device) = setup().await;
+    // The demo site on its own listener, as `dojang demo` serves it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site_url = format!("http://{}", listener.local_addr().unwrap());
+    let code = party.client_code.parse().unwrap();
+    s.state()
+        .store
+        .set_login_return_url(
+            &code,
+            Some(&format!("{site_url}/auth/callback")),
+            s.clock().now(),
+        )
+        .await
+        .unwrap();
+    let site = dojang_server::demo::Site::new(s.client(&party), s.url(), party.client_code.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, dojang_server::demo::router(site))
+            .await
+            .unwrap();
+    });
+    let mut b = Browser::new(&s);
+    b.base = site_url.clone();
+
+    // "Log in" sends the browser to the hosted login with a state kept in a cookie.
+    let (st, _, loc) = b.get("/login").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let loc = url::Url::parse(&loc.unwrap()).unwrap();
+    assert_eq!(loc.path(), format!("/login/{}", party.client_code));
+    let state: String = loc
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(
+        b.cookies
+            .iter()
+            .any(|(k, v)| k == "demo_state" && *v == state)
+    );
+
+    // A callback with another state is refused before any exchange.
+    let (_, html, _) = b.get("/auth/callback?code=x&state=forged").await;
+    assert!(html.contains("demo-error"), "{html}");
+
+    // The real thing: log in at dojang, then come back.
+    let (_, _, _) = b.get("/login").await;
+    let state = b
+        .cookies
+        .iter()
+        .find(|(k, _)| k == "demo_state")
+        .unwrap()
+        .1
+        .clone();
+    let mut at_dojang = Browser::new(&s);
+    let steps = begin(&mut at_dojang, &party, &state).await;
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    device.approve(&receipt, s.clock().now()).await.unwrap();
+    let (_, _, back) = at_dojang.get(&format!("{steps}/done")).await;
+    let back = url::Url::parse(&back.unwrap()).unwrap();
+    assert!(
+        back.as_str()
+            .starts_with(&format!("{site_url}/auth/callback?"))
+    );
+    let (st, _, loc) = b
+        .get(&format!("/auth/callback?{}", back.query().unwrap()))
+        .await;
+    assert_eq!((st, loc.as_deref()), (StatusCode::SEE_OTHER, Some("/")));
+    let (_, html, _) = b.get("/").await;
+    assert!(html.contains("홍길동님, 환영합니다"), "{html}");
+    assert!(html.contains("010-****-5678"));
+    // The code was used: coming back with it again is an error, not a second greeting.
+    b.cookies.retain(|(k, _)| k != "demo_session");
+    b.cookies.push(("demo_state".into(), state));
+    let (_, html, _) = b
+        .get(&format!("/auth/callback?{}", back.query().unwrap()))
+        .await;
+    assert!(
+        html.contains("demo-error") && html.contains("-10300016"),
+        "{html}"
+    );
+}
