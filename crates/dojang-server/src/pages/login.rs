@@ -18,7 +18,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::SameSite;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use dojang_core::RelyingParty;
 use dojang_proto::ErrorCode;
 use futures_util::Stream;
@@ -255,7 +255,7 @@ async fn choose(
 ) -> Result<Response, PageError> {
     let rp_state = state_query(q);
     svc::check_state(&rp_state).map_err(|e| PageError::api(lang, e))?;
-    let (rp, _) = svc::party(&s, &client)
+    let (rp, back) = svc::party(&s, &client)
         .await
         .map_err(|e| PageError::api(lang, e))?;
     let with_state = |base: &str| {
@@ -283,11 +283,47 @@ async fn choose(
             href,
         });
     }
-    Ok(web::render(&ChoosePage {
-        tr: Tr::new(lang, WORDS),
-        rp: &rp,
-        providers,
-    }))
+    Ok(framable(
+        web::render(&ChoosePage {
+            tr: Tr::new(lang, WORDS),
+            rp: &rp,
+            providers,
+        }),
+        &back,
+    ))
+}
+
+/// Let the relying party's own site (its return URL's origin) embed the page in a frame.
+fn framable(mut res: Response, back: &url::Url) -> Response {
+    let origin = back.origin().ascii_serialization();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'self' {origin}; base-uri 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
+/// The page's cookies. Over TLS they are `SameSite=None; Secure; Partitioned`, so the page
+/// also works inside the relying party's frame (CHIPS: a cookie jar per embedding site);
+/// over plain HTTP (development) `SameSite=Lax`, so the page works as a top-level page only.
+fn login_cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    let mut c = web::cookie(
+        name,
+        value,
+        if secure {
+            SameSite::None
+        } else {
+            SameSite::Lax
+        },
+        secure,
+    );
+    if secure {
+        c.set_partitioned(true);
+    }
+    c
 }
 
 fn provider_key(id: &str) -> &'static str {
@@ -339,19 +375,14 @@ async fn form(
 ) -> Result<Response, PageError> {
     let rp_state = state_query(q);
     svc::check_state(&rp_state).map_err(|e| PageError::api(lang, e))?;
-    let (rp, _) = svc::party(&s, &client)
+    let (rp, back) = svc::party(&s, &client)
         .await
         .map_err(|e| PageError::api(lang, e))?;
     let (jar, browser) = match browser_cookie(&jar) {
         Some(b) => (jar, b),
         None => {
             let b = web::random_token();
-            let c = web::cookie(
-                BROWSER_COOKIE,
-                b.clone(),
-                SameSite::Lax,
-                web::over_tls(req.extensions()),
-            );
+            let c = login_cookie(BROWSER_COOKIE, b.clone(), web::over_tls(req.extensions()));
             (jar.add(c), b)
         }
     };
@@ -364,7 +395,7 @@ async fn form(
         &Typed::default(),
         FieldErrors::default(),
     );
-    Ok((jar, page).into_response())
+    Ok((jar, framable(page, &back)).into_response())
 }
 
 fn render_form(
@@ -430,7 +461,7 @@ async fn submit(
     req: axum::http::Request<axum::body::Body>,
 ) -> Result<Response, PageError> {
     let secure = web::over_tls(req.extensions());
-    let (rp, _) = svc::party(&s, &client)
+    let (rp, back) = svc::party(&s, &client)
         .await
         .map_err(|e| PageError::api(lang, e))?;
     let bytes = axum::body::to_bytes(req.into_body(), 16 * 1024)
@@ -467,7 +498,7 @@ async fn submit(
     let bad = |errors| {
         let mut r = render_form(&s, lang, &rp, &body.state, &browser, &typed, errors);
         *r.status_mut() = StatusCode::BAD_REQUEST;
-        r
+        framable(r, &back)
     };
     if errors.any() {
         return Ok(bad(errors));
@@ -482,7 +513,7 @@ async fn submit(
     };
     match svc::start(&s, &rp, &typed, &notice, &body.state).await {
         Ok(started) => {
-            let mut c = web::cookie(SESSION_COOKIE, started.secret, SameSite::Lax, secure);
+            let mut c = login_cookie(SESSION_COOKIE, started.secret, secure);
             c.set_path("/login");
             let jar = jar.add(c);
             let to = format!("/login/s/{}", started.session_id);
@@ -603,7 +634,7 @@ async fn steps(
         }
         Some(Err(code)) => Some(ended_key(code)),
     };
-    Ok(web::render(&StepsPage {
+    let page = web::render(&StepsPage {
         tr: Tr::new(lang, WORDS),
         rp: &rp,
         session: &session,
@@ -612,7 +643,11 @@ async fn steps(
         call_center: st.call_center_num.clone().unwrap_or_default(),
         ended,
         retry: retry_url(&rp, &sess.state),
-    }))
+    });
+    Ok(match svc::party(&s, rp.client_code.as_str()).await {
+        Ok((_, back)) => framable(page, &back),
+        Err(_) => page,
+    })
 }
 
 /// The request's state as the page's script sees it: one `state` event now and one at every

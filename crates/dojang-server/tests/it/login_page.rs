@@ -156,6 +156,24 @@ async fn a_person_logs_in_and_the_party_exchanges_the_code_once() {
     assert!(html.contains("서울시 복지포털"));
     assert!(html.contains(&format!("/login/{}/form?state=st-1", party.client_code)));
     assert_eq!(html.matches("aria-disabled=\"true\"").count(), 4);
+    // Only the relying party's own site may frame the page; other pages may not be framed.
+    let csp = |path: String| {
+        let http = b.http.clone();
+        let url = format!("{}{path}", b.base);
+        async move {
+            let res = http.get(url).send().await.unwrap();
+            res.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let login_csp = csp(format!("/login/{}", party.client_code)).await;
+    assert!(
+        login_csp.contains("frame-ancestors 'self' https://welfare.example;"),
+        "{login_csp}"
+    );
+    assert!(csp("/".to_owned()).await.contains("frame-ancestors 'none'"));
 
     // The form and the notice; without agreeing nothing happens.
     let (_, html, _) = b
