@@ -22,6 +22,7 @@ fn native_routes() -> Vec<(&'static str, String)> {
                 ("post", paths::cancel_template(k)),
             ]
         })
+        .chain([("post", paths::LOGIN_PAGE_EXCHANGE.to_owned())])
         .collect()
 }
 
