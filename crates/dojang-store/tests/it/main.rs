@@ -9,6 +9,7 @@
 
 mod support;
 
+mod admin;
 mod enrolments;
 mod issuance;
 mod parties_and_outbox;
