@@ -148,6 +148,8 @@ impl Server {
             bank,
             max_body_bytes: config.max_body_bytes,
             webhooks: crate::webhook::WebhookSettings::from_config(config),
+            admin_password_hash: Some(config.admin.password_hash.clone())
+                .filter(|h| !h.expose().is_empty()),
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());
