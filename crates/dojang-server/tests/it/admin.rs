@@ -785,3 +785,119 @@ async fn the_cli_sets_the_password_from_stdin_and_ends_sessions() {
     assert_eq!(b.try_login("another long password").await.status, 303);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_and_the_rate_limit_are_shared_by_instances_on_postgresql() {
+    let Some(url) = dojang_testkit::pg_url() else {
+        eprintln!("DOJANG_TEST_PG_URL not set: PostgreSQL leg skipped");
+        return;
+    };
+    let db = dojang_testkit::PgDatabase::create(&url).await;
+    let phc = ops::hash_password(PASSWORD).unwrap();
+    let on_db = |c: &mut dojang_server::Config| {
+        c.database_url = dojang_server::config::Secret::new(db.url.clone());
+        c.admin.password_hash = dojang_server::config::Secret::new(phc.clone());
+    };
+    let a = TestServer::start_with(on_db).await;
+    // The second instance shares the database and the data directory's keys, as a deployment
+    // of several instances does.
+    let shared = a.data_dir();
+    let b_server = TestServer::start_with(|c| {
+        on_db(c);
+        c.data_dir = shared;
+    })
+    .await;
+    let mut on_a = Browser::new(&a);
+    on_a.login().await;
+    // The same cookie works on the other instance; logging out there ends it here.
+    let mut on_b = Browser::new(&b_server);
+    on_b.cookies = on_a.cookies.clone();
+    assert_eq!(on_b.get("/admin/outbox").await.status, 200);
+    let csrf = on_b.csrf().await;
+    assert_eq!(
+        on_b.post("/admin/logout", &[("_csrf", &csrf)]).await.status,
+        303
+    );
+    assert!(to_login(&on_a.get("/admin").await));
+    // Wrong passwords counted on one instance count on the other.
+    for _ in 0..5 {
+        assert_ne!(on_a.try_login("wrong wrong wrong").await.status, 303);
+    }
+    assert_eq!(on_b.try_login(PASSWORD).await.status, 429);
+    b_server.stop().await;
+    a.stop().await;
+    drop(db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_is_set_with_its_secret_shown_once_and_cleared() {
+    let phc = ops::hash_password(PASSWORD).unwrap();
+    let s = TestServer::start_with(|c| {
+        c.admin.password_hash = dojang_server::config::Secret::new(phc);
+        c.insecure_allow_private_webhooks = true;
+    })
+    .await;
+    let party = s.add_party("도장은행").await;
+    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    let path = format!("/admin/parties/{}", party.client_code);
+    let mut b = Browser::new(&s);
+    b.login().await;
+    let csrf = b.csrf().await;
+    let p = b
+        .post(
+            &format!("{path}/webhook"),
+            &[("url", "http://127.0.0.1:9/hook"), ("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let store = &s.state().store;
+    let hook = store.webhook(&code).await.unwrap().unwrap();
+    assert!(p.body.contains(&hook.secret), "the new secret is shown");
+    // The URL changes, the secret stays (and is not shown).
+    let p = b
+        .post(
+            &format!("{path}/webhook"),
+            &[("url", "http://127.0.0.1:9/other"), ("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let p = b.get(&path).await;
+    assert!(p.body.contains("http://127.0.0.1:9/other"));
+    assert!(!p.body.contains(&hook.secret));
+    assert_eq!(
+        store.webhook(&code).await.unwrap().unwrap().secret,
+        hook.secret
+    );
+    // A new secret on request.
+    let p = b
+        .post(
+            &format!("{path}/webhook"),
+            &[
+                ("url", "http://127.0.0.1:9/other"),
+                ("new_secret", "1"),
+                ("_csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200);
+    assert_ne!(
+        store.webhook(&code).await.unwrap().unwrap().secret,
+        hook.secret
+    );
+    let p = b
+        .post(&format!("{path}/webhook/clear"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 303);
+    assert!(store.webhook(&code).await.unwrap().is_none());
+    let p = b
+        .post(&format!("{path}/webhook/clear"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 303);
+    assert!(
+        b.get(&path).await.body.contains("flash bad"),
+        "nothing to clear"
+    );
+    // An unknown relying party's page.
+    assert_eq!(b.get("/admin/parties/999999999999").await.status, 404);
+    s.stop().await;
+}

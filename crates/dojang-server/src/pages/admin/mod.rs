@@ -558,7 +558,7 @@ async fn call_center(
     let tr = Tr::new(op.lang, ADMIN);
     match ops::set_call_center(state.store.as_ref(), &code, &f.call_center).await {
         Ok(_) => {
-            if let Ok(Some(rp)) = ops::registered(state.store.as_ref(), &code).await.map(Some) {
+            if let Ok(rp) = ops::registered(state.store.as_ref(), &code).await {
                 state.forget_party(&rp.link_id);
             }
             Ok(done(jar, &party_path(&code), tr.t("flash.call_center")))
