@@ -901,3 +901,121 @@ async fn a_webhook_is_set_with_its_secret_shown_once_and_cleared() {
     assert_eq!(b.get("/admin/parties/999999999999").await.status, 404);
     s.stop().await;
 }
+
+/// `dojang serve` as its own process, stdout and stderr into files, until it listens.
+struct Serve {
+    child: std::process::Child,
+    stdout: std::path::PathBuf,
+    stderr: std::path::PathBuf,
+}
+
+impl Serve {
+    fn start(dir: &std::path::Path, data: &std::path::Path, n: u32) -> (Self, String) {
+        let stdout = dir.join(format!("out-{n}.txt"));
+        let stderr = dir.join(format!("err-{n}.txt"));
+        let child = std::process::Command::new(dojang_testkit::binary("dojang"))
+            .args([
+                "serve",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let serve = Self {
+            child,
+            stdout,
+            stderr,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = std::fs::read_to_string(&serve.stdout).unwrap();
+            if let Some(line) = out.lines().find(|l| l.starts_with("dojang listening on ")) {
+                let url = line.rsplit(' ').next().unwrap().to_owned();
+                return (serve, url);
+            }
+            assert!(std::time::Instant::now() < deadline, "no start: {out}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn output(&self) -> String {
+        format!(
+            "{}{}",
+            std::fs::read_to_string(&self.stdout).unwrap(),
+            std::fs::read_to_string(&self.stderr).unwrap()
+        )
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_generates_the_first_password_into_a_file_and_never_logs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (first, url) = tokio::task::block_in_place(|| Serve::start(tmp.path(), &data, 1));
+    let file = data.join("admin-initial-password");
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let out = first.output();
+    assert!(out.contains("admin-initial-password"), "{out}");
+    assert!(
+        !out.contains(&password),
+        "the password is never printed or logged"
+    );
+    // It logs in.
+    dojang_server::tls::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = http.get(format!("{url}/admin/login")).send().await.unwrap();
+    let cookie = form
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = Page {
+        status: 200,
+        location: None,
+        body: form.text().await.unwrap(),
+    };
+    let res = http
+        .post(format!("{url}/admin/login"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_encode(&[
+            ("password", &password),
+            ("_csrf", &page.csrf()),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    drop(first);
+    // A second start keeps the stored password and writes nothing.
+    std::fs::remove_file(&file).unwrap();
+    let (second, _) = tokio::task::block_in_place(|| Serve::start(tmp.path(), &data, 2));
+    assert!(!second.output().contains("admin-initial-password"));
+    assert!(!file.exists());
+}
