@@ -70,6 +70,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// The hosted login page.
     pub login_page: LoginPageConfig,
+    /// The admin console (`/admin`).
+    pub admin: AdminConfig,
 }
 
 impl Default for Config {
@@ -90,6 +92,7 @@ impl Default for Config {
             webhooks: WebhooksConfig::default(),
             tls: TlsConfig::default(),
             login_page: LoginPageConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -146,6 +149,16 @@ pub struct LoginProvider {
     pub id: String,
     /// Where its button leads (the relying party's `state` is appended).
     pub url: String,
+}
+
+/// `[admin]`: the admin console (`/admin`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// The console's password as an Argon2id PHC string (`$argon2id$v=19$…`). Empty: the
+    /// password stored in the database (`dojang admin password set`, or the one generated at
+    /// first start into `<data_dir>/admin-initial-password`).
+    pub password_hash: Secret,
 }
 
 /// `[webhooks]`.
@@ -493,6 +506,10 @@ impl Config {
         if t.enabled().is_none() && (t.listen.is_some() || t.cert.is_some() || t.key.is_some()) {
             return err("tls.listen, tls.cert and tls.key must be set together");
         }
+        let hash = self.admin.password_hash.expose();
+        if !hash.is_empty() && !crate::service::admin::is_password_hash(hash) {
+            return err("admin.password_hash must be an Argon2id PHC string ($argon2id$v=19$…)");
+        }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -529,6 +546,19 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_password_hash_must_be_an_argon2_phc_string() {
+        let mut c = Config::default();
+        c.admin.password_hash = Secret::new("hunter2");
+        assert!(c.validate().is_err());
+        c.admin.password_hash =
+            Secret::new(crate::service::admin::hash_password("a long enough password").unwrap());
+        assert!(c.validate().is_ok());
+        assert_eq!(format!("{:?}", c.admin.password_hash), "***");
+        let parsed = Config::from_toml("[admin]\npassword_hash = \"\"\nnope = 1\n");
+        assert!(parsed.is_err(), "unknown keys are refused");
+    }
 
     #[test]
     fn defaults_are_valid_and_match_the_documented_ones() {

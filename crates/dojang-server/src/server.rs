@@ -149,6 +149,8 @@ impl Server {
             max_body_bytes: config.max_body_bytes,
             webhooks: crate::webhook::WebhookSettings::from_config(config),
             pages: crate::pages::Settings::from_config(config),
+            admin_password_hash: Some(config.admin.password_hash.clone())
+                .filter(|h| !h.expose().is_empty()),
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());

@@ -61,6 +61,8 @@ pub struct Inner {
     pub webhooks: Webhooks,
     /// What the pages take from configuration.
     pub pages: crate::pages::Settings,
+    /// The admin console's password (Argon2id PHC) from configuration; `None`: the stored one.
+    pub admin_password_hash: Option<crate::config::Secret>,
     /// The last CRL built (`service::revocation::crl`).
     pub crl: tokio::sync::Mutex<Option<crate::service::revocation::CachedCrl>>,
     parties: TtlCache<String, RelyingParty>,
@@ -100,6 +102,8 @@ pub struct Parts {
     pub webhooks: WebhookSettings,
     /// Page settings.
     pub pages: crate::pages::Settings,
+    /// The configured admin password hash, if any.
+    pub admin_password_hash: Option<crate::config::Secret>,
 }
 
 /// Why the state could not be assembled.
@@ -132,6 +136,7 @@ impl AppState {
             changes: tokio::sync::broadcast::channel(1024).0,
             webhooks: Webhooks::new(p.webhooks)?,
             pages: p.pages,
+            admin_password_hash: p.admin_password_hash,
             crl: tokio::sync::Mutex::new(None),
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
@@ -184,6 +189,24 @@ impl AppState {
         self.certificates
             .get_or_load(&serial.to_owned(), self.store.certificate(serial))
             .await
+    }
+
+    /// A relying party's credentials changed (rotated by an operator): drop them from the cache
+    /// so the old SecretKey stops working here at once (other instances: within `RP_TTL`).
+    pub fn forget_party(&self, link_id: &str) {
+        self.parties.forget_where(|p| p.link_id == link_id);
+    }
+
+    /// A member changed (renamed by an operator): drop them from the caches.
+    pub fn forget_member(&self, member: MemberId) {
+        self.members.forget_where(|m| m.id == member);
+        self.members_by_lookup.forget_where(|m| m.id == member);
+        self.forget_devices_of(member);
+    }
+
+    /// A certificate changed (revoked by an operator): drop it from the cache.
+    pub fn forget_certificate(&self, serial: &str) {
+        self.certificates.forget_where(|c| c.serial == serial);
     }
 
     /// A member's devices and certificates changed (enrolment superseded them): drop them from

@@ -263,6 +263,75 @@ pub struct Alias {
     pub created_at: OffsetDateTime,
 }
 
+/// A session of the admin console as stored: the keyed hash of its token (the cookie holds the
+/// token; the database never does), when it began, when it was last used, and when it ends
+/// whatever happens (the absolute expiry).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminSession {
+    /// Keyed hash of the session token.
+    pub token_hash: Vec<u8>,
+    /// When the operator logged in.
+    pub created_at: OffsetDateTime,
+    /// The last request made with it (the idle expiry counts from here).
+    pub last_seen_at: OffsetDateTime,
+    /// The absolute expiry.
+    pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSession")
+            .field("created_at", &self.created_at)
+            .field("last_seen_at", &self.last_seen_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Certificates of one state, for the admin console's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateFilter {
+    /// Every certificate.
+    All,
+    /// Neither revoked nor past its validity.
+    Active,
+    /// Revoked (for any reason, superseded included).
+    Revoked,
+    /// Not revoked, past its validity.
+    Expired,
+}
+
+impl CertificateFilter {
+    pub(crate) fn code(self) -> i32 {
+        match self {
+            Self::All => 0,
+            Self::Active => 1,
+            Self::Revoked => 2,
+            Self::Expired => 3,
+        }
+    }
+}
+
+/// Which requests the admin console lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFilter {
+    /// Only this relying party's.
+    pub client_code: Option<ClientCode>,
+    /// Only those in this state (expiry derived from the time given with the filter).
+    pub state: Option<dojang_core::RequestState>,
+}
+
+/// How many requests were made on one day (Korean time) that are now in one state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayCount {
+    /// The day, in Korea's time zone (UTC+9).
+    pub day: time::Date,
+    /// The state (expiry derived).
+    pub state: dojang_core::RequestState,
+    /// How many.
+    pub count: u64,
+}
+
 /// The storage operations of dojang. Methods that change a request's state return `false` when
 /// the row was not in the state the change requires (the caller re-reads to say why).
 #[async_trait]
@@ -554,6 +623,89 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         recipient: Option<&Phone>,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    // ----- the admin console ------------------------------------------------------------------
+
+    /// The admin console's password, as an Argon2id PHC string, if one was stored.
+    async fn admin_password(&self) -> Result<Option<String>, StoreError>;
+    /// Store the admin password's PHC string, replacing any, and end every admin session.
+    async fn set_admin_password(&self, phc: &str, now: OffsetDateTime) -> Result<(), StoreError>;
+    /// Store the admin password's PHC string unless one is stored: `false` if one was (several
+    /// instances starting at once: the first wins).
+    async fn init_admin_password(&self, phc: &str, now: OffsetDateTime)
+    -> Result<bool, StoreError>;
+    /// Record a new admin session (and drop the sessions past either expiry).
+    async fn insert_admin_session(
+        &self,
+        s: &AdminSession,
+        idle_since: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Use a session: unless it ended (absolute expiry at or before `now`, or last used at or
+    /// before `idle_since`), it is marked used at `now` and returned, in one statement.
+    async fn touch_admin_session(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+        idle_since: OffsetDateTime,
+    ) -> Result<Option<AdminSession>, StoreError>;
+    /// End a session (logout); `false` if there was none.
+    async fn delete_admin_session(&self, token_hash: &[u8]) -> Result<bool, StoreError>;
+    /// Record a wrong admin password from `source` (a keyed hash of the address), and forget
+    /// failures at or before `forget_before`.
+    async fn record_admin_login_failure(
+        &self,
+        source: &[u8],
+        at: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Wrong admin passwords from `source` after `since`.
+    async fn admin_login_failures_since(
+        &self,
+        source: &[u8],
+        since: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
+    /// Replace a relying party's SecretKey (the old one stops working); `false` if unknown.
+    async fn rotate_relying_party_secret(
+        &self,
+        code: &ClientCode,
+        secret: &dojang_core::SecretKey,
+    ) -> Result<bool, StoreError>;
+    /// Set or clear a relying party's call-centre number; `false` if unknown.
+    async fn set_relying_party_call_center(
+        &self,
+        code: &ClientCode,
+        call_center_num: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    /// A member's devices, newest first.
+    async fn devices_of(&self, member: MemberId) -> Result<Vec<Device>, StoreError>;
+    /// The newest certificates in a state at `now`, at most `limit`.
+    async fn certificates_in_state(
+        &self,
+        filter: CertificateFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// How many members there are, and how many certificates are active at `now`.
+    async fn member_and_certificate_counts(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<(u64, u64), StoreError>;
+    /// Requests made since `since`, counted per day (Korean time) and state at `now`.
+    async fn requests_per_day(
+        &self,
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DayCount>, StoreError>;
+    /// The newest requests matching `filter` (states at `now`), at most `limit`.
+    async fn recent_requests(
+        &self,
+        filter: &RequestFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError>;
+    /// The webhook deliveries of one receipt, first first.
+    async fn deliveries_of_receipt(&self, receipt_id: &str) -> Result<Vec<Delivery>, StoreError>;
 
     // The hosted login page.
 

@@ -24,10 +24,12 @@ use crate::rows::{
     DeviceRow, EnrolmentRow, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow, RaCodeRow,
     ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
+use crate::rows::{AdminSessionRow, DayCountRow, ValueRow};
+use crate::{AdminSession, CertificateFilter, DayCount, LoginSession, RequestFilter};
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, Consent,
-    CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, LoginSession, NewDelivery,
-    NewDevicePin, PinFailure, PoolOptions, Store, StoreError, WaitingRequest, Webhook,
+    CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin,
+    PinFailure, PoolOptions, Store, StoreError, WaitingRequest, Webhook,
 };
 
 /// Insert a new member's sealed row inside a transaction.
@@ -1192,6 +1194,239 @@ impl Store for SqlStore {
         };
         rows.into_iter()
             .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn admin_password(&self) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_as::<Db, ValueRow>(q::ADMIN_SETTING)
+            .bind(q::SETTING_ADMIN_PASSWORD)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.value))
+    }
+
+    async fn set_admin_password(&self, phc: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(q::UPSERT_ADMIN_SETTING)
+            .bind(q::SETTING_ADMIN_PASSWORD)
+            .bind(phc)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(q::DELETE_ADMIN_SESSIONS)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn init_admin_password(
+        &self,
+        phc: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::INIT_ADMIN_SETTING)
+            .bind(q::SETTING_ADMIN_PASSWORD)
+            .bind(phc)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn insert_admin_session(
+        &self,
+        s: &AdminSession,
+        idle_since: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(q::PURGE_ADMIN_SESSIONS)
+            .bind(ms(s.created_at))
+            .bind(ms(idle_since))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(q::INSERT_ADMIN_SESSION)
+            .bind(&s.token_hash)
+            .bind(ms(s.created_at))
+            .bind(ms(s.last_seen_at))
+            .bind(ms(s.expires_at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "admin session"))?;
+        Ok(())
+    }
+
+    async fn touch_admin_session(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+        idle_since: OffsetDateTime,
+    ) -> Result<Option<AdminSession>, StoreError> {
+        sqlx::query_as::<Db, AdminSessionRow>(q::TOUCH_ADMIN_SESSION)
+            .bind(ms(now))
+            .bind(token_hash)
+            .bind(ms(idle_since))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(AdminSessionRow::into_domain)
+            .transpose()
+    }
+
+    async fn delete_admin_session(&self, token_hash: &[u8]) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::DELETE_ADMIN_SESSION)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn record_admin_login_failure(
+        &self,
+        source: &[u8],
+        at: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(q::PURGE_ADMIN_LOGIN_FAILURES)
+            .bind(ms(forget_before))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(q::INSERT_ADMIN_LOGIN_FAILURE)
+            .bind(source)
+            .bind(ms(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn admin_login_failures_since(
+        &self,
+        source: &[u8],
+        since: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(q::ADMIN_LOGIN_FAILURES_SINCE)
+            .bind(source)
+            .bind(ms(since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn rotate_relying_party_secret(
+        &self,
+        code: &ClientCode,
+        secret: &dojang_core::SecretKey,
+    ) -> Result<bool, StoreError> {
+        let sealed = self.keys.seal(col::RP_SECRET, secret.as_bytes())?;
+        Ok(sqlx::query(q::ROTATE_RP_SECRET)
+            .bind(sealed)
+            .bind(code.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn set_relying_party_call_center(
+        &self,
+        code: &ClientCode,
+        call_center_num: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::SET_RP_CALL_CENTER)
+            .bind(call_center_num)
+            .bind(code.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn devices_of(&self, member: MemberId) -> Result<Vec<Device>, StoreError> {
+        sqlx::query_as::<Db, DeviceRow>(q::DEVICES_OF_MEMBER)
+            .bind(member.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(DeviceRow::into_domain)
+            .collect()
+    }
+
+    async fn certificates_in_state(
+        &self,
+        filter: CertificateFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        sqlx::query_as::<Db, CertificateRow>(q::CERTIFICATES_IN_STATE)
+            .bind(filter.code())
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn member_and_certificate_counts(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<(u64, u64), StoreError> {
+        let (m,): (i64,) = sqlx::query_as(q::COUNT_MEMBERS)
+            .fetch_one(&self.pool)
+            .await?;
+        let (a,): (i64,) = sqlx::query_as(q::COUNT_ACTIVE_CERTIFICATES)
+            .bind(ms(now))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((u64::try_from(m).unwrap_or(0), u64::try_from(a).unwrap_or(0)))
+    }
+
+    async fn requests_per_day(
+        &self,
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        sqlx::query_as::<Db, DayCountRow>(q::REQUESTS_PER_DAY)
+            .bind(ms(since))
+            .bind(ms(now))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(DayCountRow::into_domain)
+            .collect()
+    }
+
+    async fn recent_requests(
+        &self,
+        filter: &RequestFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError> {
+        let code = filter
+            .client_code
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        sqlx::query_as::<Db, RequestRow>(q::RECENT_REQUESTS)
+            .bind(code)
+            .bind(filter.state.map_or(-1, RequestState::code))
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn deliveries_of_receipt(&self, receipt_id: &str) -> Result<Vec<Delivery>, StoreError> {
+        sqlx::query_as::<Db, DeliveryRow>(q::DELIVERIES_OF_RECEIPT)
+            .bind(receipt_id)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(DeliveryRow::into_domain)
             .collect()
     }
 

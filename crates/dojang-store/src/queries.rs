@@ -285,6 +285,73 @@ pub const ANNOUNCE_EXPIRED: &str = concat!(
     request_columns!("")
 );
 
+// ----- the admin console ----------------------------------------------------------------------
+
+/// The `admin_settings` name of the admin password.
+pub const SETTING_ADMIN_PASSWORD: &str = "admin_password";
+pub const ADMIN_SETTING: &str = "SELECT value FROM admin_settings WHERE name = $1";
+/// Set a setting, replacing it.
+pub const UPSERT_ADMIN_SETTING: &str = "INSERT INTO admin_settings (name, value, updated_at) \
+    VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET value = excluded.value, \
+    updated_at = excluded.updated_at";
+/// Set a setting unless it exists (first start of several instances at once: one wins).
+pub const INIT_ADMIN_SETTING: &str = "INSERT INTO admin_settings (name, value, updated_at) \
+    VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING";
+pub const INSERT_ADMIN_SESSION: &str = "INSERT INTO admin_sessions \
+    (token_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4)";
+/// A session still within both expiries is used now: one conditional update.
+pub const TOUCH_ADMIN_SESSION: &str = "UPDATE admin_sessions SET last_seen_at = $1 \
+    WHERE token_hash = $2 AND expires_at > $1 AND last_seen_at > $3 \
+    RETURNING token_hash, created_at, last_seen_at, expires_at";
+pub const DELETE_ADMIN_SESSION: &str = "DELETE FROM admin_sessions WHERE token_hash = $1";
+pub const DELETE_ADMIN_SESSIONS: &str = "DELETE FROM admin_sessions";
+/// Sessions past either expiry.
+pub const PURGE_ADMIN_SESSIONS: &str =
+    "DELETE FROM admin_sessions WHERE expires_at <= $1 OR last_seen_at <= $2";
+pub const INSERT_ADMIN_LOGIN_FAILURE: &str =
+    "INSERT INTO admin_login_failures (source, at) VALUES ($1, $2)";
+pub const ADMIN_LOGIN_FAILURES_SINCE: &str =
+    "SELECT COUNT(*) AS n FROM admin_login_failures WHERE source = $1 AND at > $2";
+/// Failures older than any window are of no use.
+pub const PURGE_ADMIN_LOGIN_FAILURES: &str = "DELETE FROM admin_login_failures WHERE at <= $1";
+
+pub const ROTATE_RP_SECRET: &str =
+    "UPDATE relying_parties SET secret_enc = $1 WHERE client_code = $2";
+pub const SET_RP_CALL_CENTER: &str =
+    "UPDATE relying_parties SET call_center_num = $1 WHERE client_code = $2";
+pub const DEVICES_OF_MEMBER: &str = "SELECT id, member_id, token_hash, created_at, revoked_at \
+    FROM devices WHERE member_id = $1 ORDER BY created_at DESC, id";
+/// Certificates by state: `$1` 0 any, 1 active, 2 revoked, 3 expired (at `$2`).
+pub const CERTIFICATES_IN_STATE: &str = "SELECT serial, member_id, device_id, der_enc, not_before, \
+    not_after, revoked_at, revocation_reason FROM certificates WHERE $1 = 0 \
+    OR ($1 = 1 AND revoked_at IS NULL AND not_after > $2) \
+    OR ($1 = 2 AND revoked_at IS NOT NULL) \
+    OR ($1 = 3 AND revoked_at IS NULL AND not_after <= $2) \
+    ORDER BY created_at DESC, serial LIMIT $3";
+pub const COUNT_MEMBERS: &str = "SELECT COUNT(*) AS n FROM members";
+pub const COUNT_ACTIVE_CERTIFICATES: &str =
+    "SELECT COUNT(*) AS n FROM certificates WHERE revoked_at IS NULL AND not_after > $1";
+/// Requests per day (Korean time: UTC+9) and state (expiry derived at `$2`) since `$1`.
+pub const REQUESTS_PER_DAY: &str = "SELECT (requested_at + 32400000) / 86400000 AS day, \
+    CASE WHEN state = 0 AND expire_at <= $2 THEN 2 ELSE state END AS st, COUNT(*) AS n \
+    FROM requests WHERE requested_at >= $1 GROUP BY 1, 2 ORDER BY 1, 2";
+/// The newest requests, optionally of one relying party (`$1`, empty for all) and in one state
+/// (`$2`, -1 for all; expiry derived at `$3`).
+pub const RECENT_REQUESTS: &str = concat!(
+    "SELECT ",
+    request_columns!("r."),
+    " FROM requests r WHERE ($1 = '' OR r.client_code = $1) AND ($2 = -1 \
+     OR ($2 = 0 AND r.state = 0 AND r.expire_at > $3) \
+     OR ($2 = 2 AND r.state = 0 AND r.expire_at <= $3) \
+     OR ($2 NOT IN (0, 2) AND r.state = $2)) \
+     ORDER BY r.requested_at DESC, r.receipt_id LIMIT $4"
+);
+pub const DELIVERIES_OF_RECEIPT: &str = concat!(
+    "SELECT ",
+    delivery_columns!(),
+    " FROM webhook_deliveries WHERE receipt_id = $1 ORDER BY id"
+);
+
 pub const PING: &str = "SELECT 1";
 
 // The hosted login page.

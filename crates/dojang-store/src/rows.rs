@@ -1348,6 +1348,62 @@ impl FromSqlite for WaitingRow {
     }
 }
 
+// ----- the admin console ------------------------------------------------------------------------
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AdminSessionRow {
+    pub token_hash: Vec<u8>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+from_sqlite!(AdminSessionRow {
+    token_hash,
+    created_at,
+    last_seen_at,
+    expires_at
+});
+
+impl AdminSessionRow {
+    pub fn into_domain(self) -> Result<crate::AdminSession, StoreError> {
+        Ok(crate::AdminSession {
+            token_hash: self.token_hash,
+            created_at: from_ms(self.created_at)?,
+            last_seen_at: from_ms(self.last_seen_at)?,
+            expires_at: from_ms(self.expires_at)?,
+        })
+    }
+}
+
+/// `SELECT value` of a setting.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ValueRow {
+    pub value: String,
+}
+from_sqlite!(ValueRow { value });
+
+/// One line of [`crate::queries::REQUESTS_PER_DAY`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct DayCountRow {
+    pub day: i64,
+    pub st: i32,
+    pub n: i64,
+}
+from_sqlite!(DayCountRow { day, st, n });
+
+impl DayCountRow {
+    pub fn into_domain(self) -> Result<crate::DayCount, StoreError> {
+        let day = OffsetDateTime::from_unix_timestamp(self.day.saturating_mul(86_400))
+            .map_err(|_| corrupt("day"))?
+            .date();
+        Ok(crate::DayCount {
+            day,
+            state: RequestState::from_code(self.st).ok_or_else(|| corrupt("request state"))?,
+            count: u64::try_from(self.n).map_err(|_| corrupt("count"))?,
+        })
+    }
+}
+
 // The hosted login page.
 
 /// What a consent record writes.

@@ -2,21 +2,15 @@
 
 use std::process::ExitCode;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use clap::{Args, Subcommand};
-use dojang_core::party::{generate_link_id, validate_link_id, validate_party_name};
-use dojang_core::request::{validate_call_center, validate_sub_client_id};
-use dojang_core::settings::SUB_CLIENT_NAME_MAX_CHARS;
-use dojang_core::{
-    ClientCode, Clock, Phone, RelyingParty, SecretKey, SystemClock, ValidationError,
-};
-use dojang_store::{Alias, StoreError};
+use dojang_core::{ClientCode, Clock, Phone, SystemClock};
+use dojang_store::Alias;
 use serde_json::json;
 
 use super::{InstanceArgs, init_logging, say};
 use crate::config::LogFormat;
 use crate::instance::{CaOrigin, Instance};
+use crate::service::admin;
 
 /// Options of `dojang admin`.
 #[derive(Debug, Args)]
@@ -42,6 +36,9 @@ enum AdminCommand {
     /// whose identity the desk checked get a certificate without SMS.
     #[command(subcommand)]
     Ra(super::ra::RaCommand),
+    /// The admin console's password (`/admin`).
+    #[command(subcommand)]
+    Password(PasswordCommand),
     /// What the development gateways kept, newest first: SMS codes (channel `sms`) and 1-won
     /// deposits (channel `bank`, filed under the enrolling person's phone number).
     Outbox {
@@ -55,6 +52,15 @@ enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum PasswordCommand {
+    /// Store a new admin password, read from stdin (one line), and end every admin session.
+    /// A `[admin] password_hash` in the configuration wins over it.
+    Set,
+    /// Print the Argon2id PHC string of a password read from stdin, for `[admin] password_hash`.
+    Hash,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +179,7 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         AdminCommand::Rp(RpCommand::LoginPage(l)) => {
             super::login_page::run(&instance, &clock, l).await
         }
+        AdminCommand::Password(p) => password(&instance, &config, &clock, p).await,
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
         AdminCommand::Cert(c) => super::cert::run(&instance, &clock, c).await,
         AdminCommand::Member(m) => super::member::run(&instance, &clock, m).await,
@@ -189,39 +196,17 @@ async fn add_rp(
     call_center: Option<String>,
     json: bool,
 ) -> Result<ExitCode, String> {
-    let mut rng = rand::rng();
-    let name = validate_party_name(&name).map_err(|e| e.to_string())?;
-    let client_code: ClientCode = match client_code {
-        Some(c) => c
-            .parse()
-            .map_err(|e: dojang_core::ValidationError| e.to_string())?,
-        None => ClientCode::generate(&mut rng),
-    };
-    let link_id = match link_id {
-        Some(l) => {
-            validate_link_id(&l).map_err(|e| e.to_string())?;
-            l
-        }
-        None => generate_link_id(&mut rng),
-    };
-    let call_center_num =
-        validate_call_center(call_center.as_deref()).map_err(|e| e.to_string())?;
-    let rp = RelyingParty {
-        client_code,
-        link_id,
-        name,
-        secret: SecretKey::generate(&mut rng),
-        call_center_num,
-        created_at: clock.now(),
-    };
-    match instance.store.insert_relying_party(&rp).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(what)) => {
-            return Err(format!("a relying party with this {what} exists"));
-        }
-        Err(e) => return Err(e.to_string()),
-    }
-    let secret = STANDARD.encode(rp.secret.as_bytes());
+    let rp = admin::add_relying_party(
+        instance.store.as_ref(),
+        &name,
+        client_code.as_deref(),
+        link_id.as_deref(),
+        call_center.as_deref(),
+        clock.now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let secret = admin::secret_text(&rp);
     if json {
         say(json!({
             "clientCode": rp.client_code.as_str(),
@@ -236,6 +221,45 @@ async fn add_rp(
         say(format!("  LinkID:      {}", rp.link_id));
         say(format!("  SecretKey:   {secret}"));
         say("keep the SecretKey secret: it signs every call of this relying party");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dojang admin password set|hash`: the password is one line of stdin.
+async fn password(
+    instance: &Instance,
+    config: &crate::config::Config,
+    clock: &dyn Clock,
+    command: PasswordCommand,
+) -> Result<ExitCode, String> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprint!(
+            "new admin password (at least {} characters): ",
+            admin::PASSWORD_MIN_CHARS
+        );
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    let line = zeroize::Zeroizing::new(line);
+    let password = line.trim_end_matches(['\r', '\n']);
+    let phc = admin::hash_password(password).map_err(|e| e.to_string())?;
+    match command {
+        PasswordCommand::Hash => say(phc),
+        PasswordCommand::Set => {
+            instance
+                .store
+                .set_admin_password(&phc, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            say("admin password set; every admin session has ended");
+            if !config.admin.password_hash.expose().is_empty() {
+                eprintln!(
+                    "note: [admin] password_hash in the configuration wins over the stored password"
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -282,14 +306,10 @@ async fn list_rps(instance: &Instance, json: bool) -> Result<ExitCode, String> {
 
 /// A client code of a registered relying party.
 pub(super) async fn registered(instance: &Instance, code: &str) -> Result<ClientCode, String> {
-    let code: ClientCode = code
-        .parse()
-        .map_err(|e: dojang_core::ValidationError| e.to_string())?;
-    match instance.store.relying_party(&code).await {
-        Ok(Some(_)) => Ok(code),
-        Ok(None) => Err(format!("no relying party has client code {code}")),
-        Err(e) => Err(e.to_string()),
-    }
+    admin::registered(instance.store.as_ref(), code)
+        .await
+        .map(|rp| rp.client_code)
+        .map_err(|e| e.to_string())
 }
 
 async fn alias(
@@ -304,28 +324,15 @@ async fn alias(
             name,
             json,
         } => {
-            let client_code = registered(instance, &client_code).await?;
-            let id = validate_sub_client_id(id.trim()).map_err(|e| e.to_string())?;
-            let name = name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > SUB_CLIENT_NAME_MAX_CHARS {
-                return Err(ValidationError::SubClientNameInvalid.to_string());
-            }
-            let a = Alias {
-                client_code,
-                sub_client_id: id,
-                name,
-                created_at: clock.now(),
-            };
-            match instance.store.insert_alias(&a).await {
-                Ok(()) => {}
-                Err(StoreError::Conflict(_)) => {
-                    return Err(format!(
-                        "{} already has an alias {}",
-                        a.client_code, a.sub_client_id
-                    ));
-                }
-                Err(e) => return Err(e.to_string()),
-            }
+            let a = admin::add_alias(
+                instance.store.as_ref(),
+                &client_code,
+                &id,
+                &name,
+                clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             if json {
                 say(alias_json(&a));
             } else {
@@ -355,15 +362,9 @@ async fn alias(
             }
         }
         AliasCommand::Remove { client_code, id } => {
-            let client_code = registered(instance, &client_code).await?;
-            if !instance
-                .store
-                .remove_alias(&client_code, id.trim())
+            admin::remove_alias(instance.store.as_ref(), &client_code, &id)
                 .await
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("{client_code} has no alias {id}"));
-            }
+                .map_err(|e| e.to_string())?;
             say(format!("removed alias {id} of {client_code}"));
         }
     }

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::say;
 use crate::instance::Instance;
+use crate::service::admin;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CertCommand {
@@ -70,22 +71,12 @@ impl Reason {
     }
 }
 
-fn reason_name(code: Option<u8>) -> Option<&'static str> {
-    code.map(|c| RevocationReason::from_code(c).map_or("unspecified", RevocationReason::as_str))
-}
-
 fn describe(
     c: &CertificateRecord,
     holder: Option<&Member>,
     now: time::OffsetDateTime,
 ) -> serde_json::Value {
-    let state = if c.revoked_at.is_some() {
-        "revoked"
-    } else if c.not_after < now {
-        "expired"
-    } else {
-        "active"
-    };
+    let state = admin::certificate_state(c, now);
     json!({
         "serial": c.serial,
         "holder": holder.map(|m| m.person.name.as_str()),
@@ -96,7 +87,7 @@ fn describe(
         "notAfter": format_kst(c.not_after),
         "state": state,
         "revokedDT": c.revoked_at.map(format_kst),
-        "revocationReason": reason_name(c.revocation_reason),
+        "revocationReason": admin::reason_name(c.revocation_reason),
     })
 }
 
@@ -171,15 +162,10 @@ pub(crate) async fn run(
             json,
         } => {
             let serials = match (serial, phone) {
-                (Some(s), _) => {
-                    let s = s.trim().trim_start_matches("0x").to_ascii_lowercase();
-                    if s.is_empty() || s.len() > 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return Err(
-                            "--serial must be the certificate's serial number in hex".into()
-                        );
-                    }
-                    vec![s]
-                }
+                (Some(s), _) => vec![
+                    admin::parse_serial(&s)
+                        .ok_or("--serial must be the certificate's serial number in hex")?,
+                ],
                 (None, Some(p)) => {
                     let mut all = Vec::new();
                     for m in members_by_phone(instance, &p).await? {
@@ -199,21 +185,17 @@ pub(crate) async fn run(
             };
             let mut revoked = Vec::new();
             for s in &serials {
-                match store
-                    .revoke_certificate(s, now, reason.pki().code())
-                    .await
-                    .map_err(|e| e.to_string())?
-                {
-                    Some(c) => revoked.push(c),
-                    None => {
-                        let why = match store.certificate(s).await.map_err(|e| e.to_string())? {
-                            Some(_) => "was revoked before",
-                            None => "is not a certificate dojang issued",
-                        };
+                match admin::revoke_certificate(store.as_ref(), s, reason.pki(), now).await {
+                    Ok(c) => revoked.push(c),
+                    Err(
+                        e @ (admin::AdminError::RevokedBefore(_)
+                        | admin::AdminError::NoCertificate(_)),
+                    ) => {
                         if !json {
-                            eprintln!("{s} {why}");
+                            eprintln!("{e}");
                         }
                     }
+                    Err(e) => return Err(e.to_string()),
                 }
             }
             if json {

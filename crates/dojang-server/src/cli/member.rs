@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use dojang_core::{Birthday, Clock, Member, PersonName, Phone};
+use dojang_core::{Clock, Member, Phone};
 use dojang_proto::datetime::format_kst;
 use serde_json::json;
 
@@ -99,32 +99,13 @@ pub(crate) async fn run(
             name,
             json,
         } => {
-            let phone = Phone::parse(&phone).map_err(|e| e.to_string())?;
-            let birthday = Birthday::parse(&birth, now).map_err(|e| e.to_string())?;
-            let name = PersonName::parse(&name).map_err(|e| e.to_string())?;
-            let member = store
-                .member_by_phone_birthday(&phone, &birthday)
+            let crate::service::admin::Renamed {
+                member,
+                name,
+                revoked,
+            } = crate::service::admin::rename_member(store.as_ref(), &phone, &birth, &name, now)
                 .await
-                .map_err(|e| e.to_string())?
-                .ok_or("nobody is registered with this phone number and birth date")?;
-            if member.person.name == name {
-                return Err(format!("{} is already the registered name", name.as_str()));
-            }
-            let revoked: Vec<String> = store
-                .certificates_of(member.id)
-                .await
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .filter(|c| c.revoked_at.is_none())
-                .map(|c| c.serial)
-                .collect();
-            if !store
-                .rename_member(member.id, &name, now)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                return Err("the member disappeared meanwhile".into());
-            }
+                .map_err(|e| e.to_string())?;
             if json {
                 say(json!({
                     "memberID": member.id.to_string(),

@@ -5,13 +5,12 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use dojang_core::Clock;
 use dojang_proto::datetime::format_kst;
-use dojang_store::{Attempt, Delivery, Webhook};
+use dojang_store::{Attempt, Delivery};
 use serde_json::json;
 
 use super::say;
 use crate::config::Config;
 use crate::instance::Instance;
-use crate::webhook::{generate_secret, target};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum WebhookCommand {
@@ -65,32 +64,16 @@ pub(crate) async fn run(
             new_secret,
             json,
         } => {
-            let code = super::admin::registered(instance, &client_code).await?;
-            let url = url.trim();
-            target::check_url(url, config.insecure_allow_private_webhooks)
-                .map_err(|e| e.to_string())?;
-            let now = clock.now();
-            let existing = instance
-                .store
-                .webhook(&code)
-                .await
-                .map_err(|e| e.to_string())?;
-            let (secret, fresh) = match existing {
-                Some(w) if !new_secret => (w.secret, false),
-                _ => (generate_secret(), true),
-            };
-            let hook = Webhook {
-                client_code: code,
-                url: url.to_owned(),
-                secret,
-                created_at: now,
-                updated_at: now,
-            };
-            instance
-                .store
-                .set_webhook(&hook)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (hook, fresh) = crate::service::admin::set_webhook(
+                instance.store.as_ref(),
+                &client_code,
+                &url,
+                new_secret,
+                config.insecure_allow_private_webhooks,
+                clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             if json {
                 let mut v = json!({
                     "clientCode": hook.client_code.as_str(),
@@ -118,15 +101,13 @@ pub(crate) async fn run(
             }
         }
         WebhookCommand::Clear { client_code } => {
-            let code = super::admin::registered(instance, &client_code).await?;
-            if !instance
-                .store
-                .remove_webhook(&code, clock.now())
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("{} has no webhook", code.as_str()));
-            }
+            let code = crate::service::admin::clear_webhook(
+                instance.store.as_ref(),
+                &client_code,
+                clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             say(format!("removed the webhook of {}", code.as_str()));
         }
         WebhookCommand::Log {

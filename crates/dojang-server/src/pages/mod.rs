@@ -8,6 +8,7 @@
 //! message in the page's language. Pages hold no SQL and no crypto of their own: they call
 //! `service` like the API handlers do.
 
+pub mod admin;
 pub mod assets;
 pub mod i18n;
 pub mod login;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .merge(assets::router())
         .merge(login::router())
+        .merge(admin::router())
         .layer(middleware::from_fn(web::page_headers))
 }
 

@@ -2,6 +2,7 @@
 //! the bank gateway.
 //! Handlers in `http` only extract, call one function here, and map the result.
 
+pub mod admin;
 pub mod answer;
 pub mod bank;
 pub mod certificate;

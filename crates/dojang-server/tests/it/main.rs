@@ -9,6 +9,7 @@
 
 mod common;
 
+mod admin;
 mod app_process;
 mod auth;
 mod barocert;

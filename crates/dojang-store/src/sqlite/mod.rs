@@ -33,10 +33,12 @@ use crate::rows::{
     DeviceRow, EnrolmentRow, FromSqlite, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow,
     RaCodeRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
+use crate::rows::{AdminSessionRow, DayCountRow, ValueRow};
+use crate::{AdminSession, CertificateFilter, DayCount, LoginSession, RequestFilter};
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, Consent,
-    CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, LoginSession, NewDelivery,
-    NewDevicePin, PinFailure, Store, StoreError, WaitingRequest, Webhook,
+    CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin,
+    PinFailure, Store, StoreError, WaitingRequest, Webhook,
 };
 
 /// A store on a SQLite file.
@@ -1327,6 +1329,236 @@ impl Store for SqliteStore {
         .into_iter()
         .map(|r| r.into_domain(&self.keys))
         .collect()
+    }
+
+    async fn admin_password(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .read(|c| {
+                Ok(one::<ValueRow>(
+                    c,
+                    q::ADMIN_SETTING,
+                    &[&q::SETTING_ADMIN_PASSWORD],
+                )?)
+            })
+            .await?
+            .map(|r| r.value))
+    }
+
+    async fn set_admin_password(&self, phc: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        let (phc, now) = (phc.to_owned(), ms(now));
+        self.write(move |c| {
+            execute(
+                c,
+                q::UPSERT_ADMIN_SETTING,
+                &[&q::SETTING_ADMIN_PASSWORD, &phc, &now],
+            )?;
+            execute(c, q::DELETE_ADMIN_SESSIONS, &[])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn init_admin_password(
+        &self,
+        phc: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (phc, now) = (phc.to_owned(), ms(now));
+        self.write(move |c| {
+            Ok(execute(
+                c,
+                q::INIT_ADMIN_SETTING,
+                &[&q::SETTING_ADMIN_PASSWORD, &phc, &now],
+            )? == 1)
+        })
+        .await
+    }
+
+    async fn insert_admin_session(
+        &self,
+        s: &AdminSession,
+        idle_since: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let v = (
+            s.token_hash.clone(),
+            ms(s.created_at),
+            ms(s.last_seen_at),
+            ms(s.expires_at),
+            ms(idle_since),
+        );
+        self.write(move |c| {
+            execute(c, q::PURGE_ADMIN_SESSIONS, &[&v.1, &v.4])?;
+            execute(c, q::INSERT_ADMIN_SESSION, &[&v.0, &v.1, &v.2, &v.3])
+                .map_err(|e| conflict(e, "admin session"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn touch_admin_session(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+        idle_since: OffsetDateTime,
+    ) -> Result<Option<AdminSession>, StoreError> {
+        let (hash, now, idle) = (token_hash.to_vec(), ms(now), ms(idle_since));
+        self.write(move |c| {
+            Ok(one::<AdminSessionRow>(
+                c,
+                q::TOUCH_ADMIN_SESSION,
+                &[&now, &hash, &idle],
+            )?)
+        })
+        .await?
+        .map(AdminSessionRow::into_domain)
+        .transpose()
+    }
+
+    async fn delete_admin_session(&self, token_hash: &[u8]) -> Result<bool, StoreError> {
+        let hash = token_hash.to_vec();
+        self.write(move |c| Ok(execute(c, q::DELETE_ADMIN_SESSION, &[&hash])? == 1))
+            .await
+    }
+
+    async fn record_admin_login_failure(
+        &self,
+        source: &[u8],
+        at: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (source, at, before) = (source.to_vec(), ms(at), ms(forget_before));
+        self.write(move |c| {
+            execute(c, q::PURGE_ADMIN_LOGIN_FAILURES, &[&before])?;
+            execute(c, q::INSERT_ADMIN_LOGIN_FAILURE, &[&source, &at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn admin_login_failures_since(
+        &self,
+        source: &[u8],
+        since: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let (source, since) = (source.to_vec(), ms(since));
+        let n = self
+            .read(move |c| Ok(count(c, q::ADMIN_LOGIN_FAILURES_SINCE, &[&source, &since])?))
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn rotate_relying_party_secret(
+        &self,
+        code: &ClientCode,
+        secret: &dojang_core::SecretKey,
+    ) -> Result<bool, StoreError> {
+        let sealed = self.keys.seal(col::RP_SECRET, secret.as_bytes())?;
+        let code = code.to_string();
+        self.write(move |c| Ok(execute(c, q::ROTATE_RP_SECRET, &[&sealed, &code])? == 1))
+            .await
+    }
+
+    async fn set_relying_party_call_center(
+        &self,
+        code: &ClientCode,
+        call_center_num: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let (num, code) = (call_center_num.map(str::to_owned), code.to_string());
+        self.write(move |c| Ok(execute(c, q::SET_RP_CALL_CENTER, &[&num, &code])? == 1))
+            .await
+    }
+
+    async fn devices_of(&self, member: MemberId) -> Result<Vec<Device>, StoreError> {
+        let id = member.to_string();
+        self.read(move |c| Ok(all::<DeviceRow>(c, q::DEVICES_OF_MEMBER, &[&id])?))
+            .await?
+            .into_iter()
+            .map(DeviceRow::into_domain)
+            .collect()
+    }
+
+    async fn certificates_in_state(
+        &self,
+        filter: CertificateFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        let (f, now, limit) = (filter.code(), ms(now), i64::from(limit));
+        self.read(move |c| {
+            Ok(all::<CertificateRow>(
+                c,
+                q::CERTIFICATES_IN_STATE,
+                &[&f, &now, &limit],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.into_domain(&self.keys))
+        .collect()
+    }
+
+    async fn member_and_certificate_counts(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<(u64, u64), StoreError> {
+        let now = ms(now);
+        let (m, a) = self
+            .read(move |c| {
+                Ok((
+                    count(c, q::COUNT_MEMBERS, &[])?,
+                    count(c, q::COUNT_ACTIVE_CERTIFICATES, &[&now])?,
+                ))
+            })
+            .await?;
+        Ok((u64::try_from(m).unwrap_or(0), u64::try_from(a).unwrap_or(0)))
+    }
+
+    async fn requests_per_day(
+        &self,
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        let (since, now) = (ms(since), ms(now));
+        self.read(move |c| Ok(all::<DayCountRow>(c, q::REQUESTS_PER_DAY, &[&since, &now])?))
+            .await?
+            .into_iter()
+            .map(DayCountRow::into_domain)
+            .collect()
+    }
+
+    async fn recent_requests(
+        &self,
+        filter: &RequestFilter,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError> {
+        let code = filter
+            .client_code
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let state = filter.state.map_or(-1, RequestState::code);
+        let (now, limit) = (ms(now), i64::from(limit));
+        self.read(move |c| {
+            Ok(all::<RequestRow>(
+                c,
+                q::RECENT_REQUESTS,
+                &[&code, &state, &now, &limit],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.into_domain(&self.keys))
+        .collect()
+    }
+
+    async fn deliveries_of_receipt(&self, receipt_id: &str) -> Result<Vec<Delivery>, StoreError> {
+        let id = receipt_id.to_owned();
+        self.read(move |c| Ok(all::<DeliveryRow>(c, q::DELIVERIES_OF_RECEIPT, &[&id])?))
+            .await?
+            .into_iter()
+            .map(DeliveryRow::into_domain)
+            .collect()
     }
 
     // The hosted login page.

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod admin;
 mod enrolments;
 mod issuance;
 mod login_page;

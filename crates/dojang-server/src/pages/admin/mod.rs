@@ -1,0 +1,1273 @@
+//! The admin console (`/admin`): what an operator does without a shell. Counters; relying
+//! parties (register, rotate credentials, aliases, call-centre number, webhook and its delivery
+//! log); members (find by phone, record a legal name change); certificates (list by state,
+//! revoke); the request log with each request's timeline; the development outboxes.
+//!
+//! Plain forms, no script needed: every change is a POST carrying the session's CSRF token,
+//! answered by a redirect and a one-time flash message, except the two that show a secret once
+//! (new credentials, a new webhook secret), which answer with the page itself (`no-store`).
+//! The work is `service::admin`'s, shared with `dojang admin …`.
+
+mod auth;
+mod words;
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dojang_core::{ClientCode, MemberId, Phone, RequestState};
+use dojang_pki::RevocationReason;
+use dojang_store::{CertificateFilter, RequestFilter};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use auth::Operator;
+pub use auth::{ABSOLUTE, IDLE, MAX_FAILURES, SESSION_COOKIE, WINDOW};
+pub use words::ADMIN;
+
+use super::i18n::{Lang, Tr};
+use super::web::{self, PageError};
+use crate::service::admin::{self as ops, AdminError};
+use crate::state::AppState;
+
+/// The one-time message after a change.
+const FLASH_COOKIE: &str = "dojang_admin_flash";
+
+/// The console's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(dashboard))
+        .route("/admin/login", get(auth::login_page).post(auth::login))
+        .route("/admin/logout", post(auth::logout))
+        .route("/admin/parties", get(parties).post(add_party))
+        .route("/admin/parties/{code}", get(party))
+        .route("/admin/parties/{code}/rotate", post(rotate))
+        .route("/admin/parties/{code}/call-center", post(call_center))
+        .route("/admin/parties/{code}/aliases", post(add_alias))
+        .route("/admin/parties/{code}/aliases/remove", post(remove_alias))
+        .route("/admin/parties/{code}/webhook", post(set_webhook))
+        .route("/admin/parties/{code}/webhook/clear", post(clear_webhook))
+        .route("/admin/members", get(members))
+        .route("/admin/members/rename", post(rename))
+        .route("/admin/certificates", get(certificates))
+        .route("/admin/certificates/revoke", post(revoke))
+        .route("/admin/requests", get(requests))
+        .route("/admin/requests/{receipt}", get(request))
+        .route("/admin/outbox", get(outbox))
+}
+
+// ----- shared -------------------------------------------------------------------------------
+
+/// A flash message for the next page: `ok:` or `bad:` and the text.
+fn flash_cookie(text: &str) -> Cookie<'static> {
+    flash_kind("ok", text)
+}
+
+fn flash_kind(kind: &str, text: &str) -> Cookie<'static> {
+    let mut c = web::cookie(
+        FLASH_COOKIE,
+        URL_SAFE_NO_PAD.encode(format!("{kind}:{text}")),
+        SameSite::Strict,
+        false,
+    );
+    c.set_path("/admin");
+    c.set_max_age(time::Duration::minutes(5));
+    c
+}
+
+/// The flash message, if any, and the jar without it.
+fn take_flash(jar: CookieJar) -> (CookieJar, Option<Flash>) {
+    let Some(value) = jar.get(FLASH_COOKIE).map(|c| c.value().to_owned()) else {
+        return (jar, None);
+    };
+    let mut gone = Cookie::from(FLASH_COOKIE);
+    gone.set_path("/admin");
+    let jar = jar.remove(gone);
+    let text = URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let flash = text.and_then(|t| {
+        let (kind, text) = t.split_once(':')?;
+        Some(Flash {
+            bad: kind == "bad",
+            text: text.to_owned(),
+        })
+    });
+    (jar, flash)
+}
+
+/// A message shown once at the top of a page.
+#[derive(Debug, Clone)]
+pub struct Flash {
+    /// A refusal (shown as an alert) rather than a success.
+    pub bad: bool,
+    /// The message.
+    pub text: String,
+}
+
+/// What every console page carries besides its own data.
+#[derive(Debug)]
+pub struct Chrome {
+    /// The CSRF token of the session's forms.
+    pub csrf: String,
+    /// The one-time message.
+    pub flash: Option<Flash>,
+    /// Which navigation entry is this page's.
+    pub nav: &'static str,
+}
+
+impl Chrome {
+    /// `aria-current="page"` for the current entry.
+    pub fn current(&self, entry: &str) -> &'static str {
+        if self.nav == entry { "page" } else { "false" }
+    }
+}
+
+fn chrome(state: &AppState, op: &Operator, flash: Option<Flash>, nav: &'static str) -> Chrome {
+    Chrome {
+        csrf: op.csrf(state),
+        flash,
+        nav,
+    }
+}
+
+/// A page and the jar (the flash consumed).
+fn page<T: Template>(jar: CookieJar, t: &T) -> Response {
+    (jar, web::render(t)).into_response()
+}
+
+/// After a change: back to `to`, with `text` as the flash.
+fn done(jar: CookieJar, to: &str, text: &str) -> Response {
+    (jar.add(flash_cookie(text)), Redirect::to(to)).into_response()
+}
+
+/// After a refusal: back to `to`, with the reason as the flash.
+fn refused(jar: CookieJar, to: &str, lang: Lang, e: &AdminError) -> Response {
+    (
+        jar.add(flash_kind("bad", &e.message(lang))),
+        Redirect::to(to),
+    )
+        .into_response()
+}
+
+fn store_error(lang: Lang, e: impl Into<crate::http::error::ApiError>) -> PageError {
+    PageError::api(lang, e).back("/admin")
+}
+
+/// A time as operators read it: Korean time, to the second.
+pub fn when(t: impl std::borrow::Borrow<OffsetDateTime>) -> String {
+    let k = t.borrow().to_offset(time::macros::offset!(+9));
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        k.year(),
+        u8::from(k.month()),
+        k.day(),
+        k.hour(),
+        k.minute(),
+        k.second()
+    )
+}
+
+/// A path segment or query value, percent-encoded.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn state_word(tr: &Tr, s: RequestState) -> &'static str {
+    tr.t(match s {
+        RequestState::Waiting => "state.waiting",
+        RequestState::Signed => "state.signed",
+        RequestState::Expired => "state.expired",
+        RequestState::Declined => "state.declined",
+        RequestState::Failed => "state.failed",
+    })
+}
+
+fn state_badge(s: RequestState) -> &'static str {
+    match s {
+        RequestState::Signed => "ok",
+        RequestState::Declined | RequestState::Failed => "bad",
+        RequestState::Waiting | RequestState::Expired => "warn",
+    }
+}
+
+const STATES: [RequestState; 5] = [
+    RequestState::Waiting,
+    RequestState::Signed,
+    RequestState::Expired,
+    RequestState::Declined,
+    RequestState::Failed,
+];
+
+fn state_param(s: RequestState) -> &'static str {
+    match s {
+        RequestState::Waiting => "waiting",
+        RequestState::Signed => "signed",
+        RequestState::Expired => "expired",
+        RequestState::Declined => "declined",
+        RequestState::Failed => "failed",
+    }
+}
+
+// ----- dashboard ----------------------------------------------------------------------------
+
+/// One day of the dashboard.
+#[derive(Debug)]
+pub struct DayRow {
+    day: String,
+    counts: Vec<u64>,
+    total: u64,
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct Dashboard {
+    tr: Tr,
+    c: Chrome,
+    members: u64,
+    active: u64,
+    parties: usize,
+    states: Vec<&'static str>,
+    days: Vec<DayRow>,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    let lang = op.lang;
+    let tr = Tr::new(lang, ADMIN);
+    let now = state.clock.now();
+    let today = (now.to_offset(time::macros::offset!(+9))).date();
+    let first = today - time::Duration::days(13);
+    let since = first
+        .with_time(time::Time::MIDNIGHT)
+        .assume_offset(time::macros::offset!(+9));
+    let (members, active) = state
+        .store
+        .member_and_certificate_counts(now)
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let parties = state
+        .store
+        .relying_parties()
+        .await
+        .map_err(|e| store_error(lang, e))?
+        .len();
+    let counts = state
+        .store
+        .requests_per_day(since.to_offset(time::UtcOffset::UTC), now)
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let mut days = Vec::new();
+    let mut d = today;
+    while d >= first {
+        let row: Vec<u64> = STATES
+            .iter()
+            .map(|s| {
+                counts
+                    .iter()
+                    .filter(|c| c.day == d && c.state == *s)
+                    .map(|c| c.count)
+                    .sum()
+            })
+            .collect();
+        days.push(DayRow {
+            day: d.to_string(),
+            total: row.iter().sum(),
+            counts: row,
+        });
+        match d.previous_day() {
+            Some(p) => d = p,
+            None => break,
+        }
+    }
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &Dashboard {
+            c: chrome(&state, &op, flash, "dashboard"),
+            members,
+            active,
+            parties,
+            states: STATES.iter().map(|s| state_word(&tr, *s)).collect(),
+            days,
+            tr,
+        },
+    ))
+}
+
+// ----- relying parties ----------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "admin/parties.html")]
+struct Parties {
+    tr: Tr,
+    c: Chrome,
+    parties: Vec<dojang_core::RelyingParty>,
+}
+
+async fn parties(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    let parties = state
+        .store
+        .relying_parties()
+        .await
+        .map_err(|e| store_error(op.lang, e))?;
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &Parties {
+            tr: Tr::new(op.lang, ADMIN),
+            c: chrome(&state, &op, flash, "parties"),
+            parties,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct NewParty {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    client_code: String,
+    #[serde(default)]
+    link_id: String,
+    #[serde(default)]
+    call_center: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+/// A secret shown once.
+#[derive(Template)]
+#[template(path = "admin/secret.html")]
+struct SecretPage {
+    tr: Tr,
+    c: Chrome,
+    heading: &'static str,
+    client_code: String,
+    link_id: Option<String>,
+    label: &'static str,
+    secret: String,
+}
+
+async fn add_party(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Form(f): Form<NewParty>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    match ops::add_relying_party(
+        state.store.as_ref(),
+        &f.name,
+        Some(&f.client_code),
+        Some(&f.link_id),
+        Some(&f.call_center),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(rp) => {
+            tracing::info!(client_code = %rp.client_code, "admin registered a relying party");
+            Ok(page(
+                jar,
+                &SecretPage {
+                    c: chrome(&state, &op, None, "parties"),
+                    heading: tr.t("secret.new_party"),
+                    secret: ops::secret_text(&rp),
+                    client_code: rp.client_code.to_string(),
+                    link_id: Some(rp.link_id),
+                    label: "SecretKey",
+                    tr,
+                },
+            ))
+        }
+        Err(e) => Ok(refused(jar, "/admin/parties", op.lang, &e)),
+    }
+}
+
+/// One delivery and its attempts.
+#[derive(Debug)]
+pub struct DeliveryView {
+    d: dojang_store::Delivery,
+    attempts: Vec<dojang_store::Attempt>,
+}
+
+impl DeliveryView {
+    fn outcome(a: &dojang_store::Attempt) -> String {
+        match (&a.status, &a.error) {
+            (Some(s), None) => format!("HTTP {s}"),
+            (_, Some(e)) => e.clone(),
+            (None, None) => "?".into(),
+        }
+    }
+}
+
+async fn deliveries(
+    state: &AppState,
+    list: Vec<dojang_store::Delivery>,
+) -> Result<Vec<DeliveryView>, dojang_store::StoreError> {
+    let mut out = Vec::with_capacity(list.len());
+    for d in list {
+        let attempts = state.store.attempts(d.id).await?;
+        out.push(DeliveryView { d, attempts });
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "admin/party.html")]
+struct PartyPage {
+    tr: Tr,
+    c: Chrome,
+    rp: dojang_core::RelyingParty,
+    code: String,
+    aliases: Vec<dojang_store::Alias>,
+    webhook: Option<String>,
+    deliveries: Vec<DeliveryView>,
+}
+
+async fn party(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let lang = op.lang;
+    let rp = match ops::registered(state.store.as_ref(), &code).await {
+        Ok(rp) => rp,
+        Err(AdminError::Store(e)) => return Err(store_error(lang, e)),
+        Err(e) => {
+            return Err(
+                PageError::new(lang, StatusCode::NOT_FOUND, e.message(lang)).back("/admin/parties")
+            );
+        }
+    };
+    let s = state.store.as_ref();
+    let aliases = s
+        .aliases(&rp.client_code)
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let webhook = s
+        .webhook(&rp.client_code)
+        .await
+        .map_err(|e| store_error(lang, e))?
+        .map(|w| w.url);
+    let list = s
+        .deliveries(&rp.client_code, 20)
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let deliveries = deliveries(&state, list)
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &PartyPage {
+            tr: Tr::new(lang, ADMIN),
+            c: chrome(&state, &op, flash, "parties"),
+            code: rp.client_code.to_string(),
+            rp,
+            aliases,
+            webhook,
+            deliveries,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+fn party_path(code: &str) -> String {
+    format!("/admin/parties/{}", enc(code))
+}
+
+async fn rotate(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    match ops::rotate_secret(state.store.as_ref(), &code).await {
+        Ok(rp) => {
+            state.forget_party(&rp.link_id);
+            tracing::info!(client_code = %rp.client_code, "admin rotated a SecretKey");
+            Ok(page(
+                jar,
+                &SecretPage {
+                    c: chrome(&state, &op, None, "parties"),
+                    heading: tr.t("secret.rotated"),
+                    secret: ops::secret_text(&rp),
+                    client_code: rp.client_code.to_string(),
+                    link_id: Some(rp.link_id),
+                    label: "SecretKey",
+                    tr,
+                },
+            ))
+        }
+        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct CallCenterForm {
+    #[serde(default)]
+    call_center: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn call_center(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(f): Form<CallCenterForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    match ops::set_call_center(state.store.as_ref(), &code, &f.call_center).await {
+        Ok(_) => {
+            if let Ok(rp) = ops::registered(state.store.as_ref(), &code).await {
+                state.forget_party(&rp.link_id);
+            }
+            Ok(done(jar, &party_path(&code), tr.t("flash.call_center")))
+        }
+        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct AliasForm {
+    #[serde(default)]
+    sub_client_id: String,
+    #[serde(default)]
+    alias_name: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn add_alias(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(f): Form<AliasForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    match ops::add_alias(
+        state.store.as_ref(),
+        &code,
+        &f.sub_client_id,
+        &f.alias_name,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => Ok(done(jar, &party_path(&code), tr.t("flash.alias_added"))),
+        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+    }
+}
+
+async fn remove_alias(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(f): Form<AliasForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    match ops::remove_alias(state.store.as_ref(), &code, &f.sub_client_id).await {
+        Ok(()) => Ok(done(jar, &party_path(&code), tr.t("flash.alias_removed"))),
+        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct WebhookForm {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    new_secret: Option<String>,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn set_webhook(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(f): Form<WebhookForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    match ops::set_webhook(
+        state.store.as_ref(),
+        &code,
+        &f.url,
+        f.new_secret.is_some(),
+        state.webhooks.settings.allow_private,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok((hook, true)) => Ok(page(
+            jar,
+            &SecretPage {
+                c: chrome(&state, &op, None, "parties"),
+                heading: tr.t("secret.webhook"),
+                client_code: hook.client_code.to_string(),
+                link_id: None,
+                label: tr.t("secret.webhook_label"),
+                secret: hook.secret,
+                tr,
+            },
+        )),
+        Ok((_, false)) => Ok(done(jar, &party_path(&code), tr.t("flash.webhook_set"))),
+        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+    }
+}
+
+async fn clear_webhook(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    match ops::clear_webhook(state.store.as_ref(), &code, state.clock.now()).await {
+        Ok(_) => Ok(done(jar, &party_path(&code), tr.t("flash.webhook_cleared"))),
+        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+    }
+}
+
+// ----- members ------------------------------------------------------------------------------
+
+/// A member with their devices and certificates.
+#[derive(Debug)]
+pub struct MemberView {
+    m: dojang_core::Member,
+    devices: Vec<dojang_core::Device>,
+    certificates: Vec<CertView>,
+}
+
+/// A certificate row.
+#[derive(Debug)]
+pub struct CertView {
+    c: dojang_core::CertificateRecord,
+    state: &'static str,
+    holder: Option<String>,
+    phone: Option<String>,
+}
+
+impl CertView {
+    fn new(
+        c: dojang_core::CertificateRecord,
+        holder: Option<&dojang_core::Member>,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            state: ops::certificate_state(&c, now),
+            holder: holder.map(|m| m.person.name.as_str().to_owned()),
+            phone: holder.map(|m| m.person.phone.as_str().to_owned()),
+            c,
+        }
+    }
+
+    fn badge(&self) -> &'static str {
+        match self.state {
+            "active" => "ok",
+            "revoked" => "bad",
+            _ => "warn",
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        ops::reason_name(self.c.revocation_reason).unwrap_or("")
+    }
+}
+
+#[derive(Deserialize)]
+struct PhoneQuery {
+    #[serde(default)]
+    phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/members.html")]
+struct Members {
+    tr: Tr,
+    c: Chrome,
+    phone: String,
+    error: Option<String>,
+    searched: bool,
+    members: Vec<MemberView>,
+}
+
+async fn members(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Query(q): Query<PhoneQuery>,
+) -> Result<Response, PageError> {
+    let lang = op.lang;
+    let now = state.clock.now();
+    let phone = q.phone.trim().to_owned();
+    let mut error = None;
+    let mut list = Vec::new();
+    if !phone.is_empty() {
+        match Phone::parse(&phone) {
+            Err(e) => error = Some(AdminError::Invalid(e).message(lang)),
+            Ok(p) => {
+                let s = state.store.as_ref();
+                for m in s
+                    .members_by_phone(&p)
+                    .await
+                    .map_err(|e| store_error(lang, e))?
+                {
+                    let devices = s.devices_of(m.id).await.map_err(|e| store_error(lang, e))?;
+                    let certificates = s
+                        .certificates_of(m.id)
+                        .await
+                        .map_err(|e| store_error(lang, e))?
+                        .into_iter()
+                        .map(|c| CertView::new(c, Some(&m), now))
+                        .collect();
+                    list.push(MemberView {
+                        m,
+                        devices,
+                        certificates,
+                    });
+                }
+            }
+        }
+    }
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &Members {
+            tr: Tr::new(lang, ADMIN),
+            c: chrome(&state, &op, flash, "members"),
+            searched: !phone.is_empty() && error.is_none(),
+            phone,
+            error,
+            members: list,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct RenameForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    birth: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Form(f): Form<RenameForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let lang = op.lang;
+    let back = format!("/admin/members?phone={}", enc(f.phone.trim()));
+    match ops::rename_member(
+        state.store.as_ref(),
+        &f.phone,
+        &f.birth,
+        &f.name,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(r) => {
+            state.forget_member(r.member.id);
+            for s in &r.revoked {
+                state.forget_certificate(s);
+            }
+            tracing::info!(member = %r.member.id, revoked = r.revoked.len(), "admin renamed a member");
+            let text = match lang {
+                Lang::Ko => format!(
+                    "이름을 {}(으)로 바꾸었습니다. 인증서 {}개를 폐지했습니다(affiliationChanged). 새 인증서를 발급받아야 합니다.",
+                    r.name.as_str(),
+                    r.revoked.len()
+                ),
+                Lang::En => format!(
+                    "Renamed to {}. {} certificate(s) revoked (affiliationChanged); the person must issue a new one.",
+                    r.name.as_str(),
+                    r.revoked.len()
+                ),
+            };
+            Ok(done(jar, &back, &text))
+        }
+        Err(e) => Ok(refused(jar, &back, lang, &e)),
+    }
+}
+
+// ----- certificates -------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct CertQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    serial: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/certificates.html")]
+struct Certificates {
+    tr: Tr,
+    c: Chrome,
+    filter: String,
+    serial: String,
+    certificates: Vec<CertView>,
+    reasons: Vec<(&'static str, &'static str)>,
+}
+
+const REASONS: [RevocationReason; 5] = [
+    RevocationReason::Unspecified,
+    RevocationReason::KeyCompromise,
+    RevocationReason::AffiliationChanged,
+    RevocationReason::Superseded,
+    RevocationReason::CessationOfOperation,
+];
+
+fn reason_key(r: RevocationReason) -> &'static str {
+    match r {
+        RevocationReason::KeyCompromise => "reason.keyCompromise",
+        RevocationReason::AffiliationChanged => "reason.affiliationChanged",
+        RevocationReason::Superseded => "reason.superseded",
+        RevocationReason::CessationOfOperation => "reason.cessationOfOperation",
+        _ => "reason.unspecified",
+    }
+}
+
+async fn certificates(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Query(q): Query<CertQuery>,
+) -> Result<Response, PageError> {
+    let lang = op.lang;
+    let tr = Tr::new(lang, ADMIN);
+    let now = state.clock.now();
+    let s = state.store.as_ref();
+    let serial = ops::parse_serial(&q.serial).unwrap_or_default();
+    let (filter, name) = match q.state.as_str() {
+        "revoked" => (CertificateFilter::Revoked, "revoked"),
+        "expired" => (CertificateFilter::Expired, "expired"),
+        "all" => (CertificateFilter::All, "all"),
+        _ => (CertificateFilter::Active, "active"),
+    };
+    let records = if serial.is_empty() {
+        s.certificates_in_state(filter, now, 200)
+            .await
+            .map_err(|e| store_error(lang, e))?
+    } else {
+        s.certificate(&serial)
+            .await
+            .map_err(|e| store_error(lang, e))?
+            .into_iter()
+            .collect()
+    };
+    let mut holders: HashMap<MemberId, Option<dojang_core::Member>> = HashMap::new();
+    let mut list = Vec::with_capacity(records.len());
+    for c in records {
+        if let std::collections::hash_map::Entry::Vacant(slot) = holders.entry(c.member_id) {
+            slot.insert(
+                s.member(c.member_id)
+                    .await
+                    .map_err(|e| store_error(lang, e))?,
+            );
+        }
+        let holder = holders.get(&c.member_id).and_then(Option::as_ref);
+        list.push(CertView::new(c, holder, now));
+    }
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &Certificates {
+            c: chrome(&state, &op, flash, "certificates"),
+            filter: if serial.is_empty() {
+                name.into()
+            } else {
+                String::new()
+            },
+            serial,
+            certificates: list,
+            reasons: REASONS
+                .iter()
+                .map(|r| (r.as_str(), tr.t(reason_key(*r))))
+                .collect(),
+            tr,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    serial: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Form(f): Form<RevokeForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let lang = op.lang;
+    let tr = Tr::new(lang, ADMIN);
+    let Some(serial) = ops::parse_serial(&f.serial) else {
+        return Ok(refused(
+            jar,
+            "/admin/certificates",
+            lang,
+            &AdminError::NoCertificate(f.serial.chars().take(40).collect()),
+        ));
+    };
+    let back = format!("/admin/certificates?serial={serial}");
+    let Some(reason) = REASONS.iter().copied().find(|r| r.as_str() == f.reason) else {
+        return Ok((
+            jar.add(flash_kind("bad", tr.t("flash.reason"))),
+            Redirect::to(&back),
+        )
+            .into_response());
+    };
+    match ops::revoke_certificate(state.store.as_ref(), &serial, reason, state.clock.now()).await {
+        Ok(c) => {
+            state.forget_certificate(&c.serial);
+            tracing::info!(serial = %c.serial, reason = reason.as_str(), "admin revoked a certificate");
+            let text = format!(
+                "{} {} ({})",
+                tr.t("flash.revoked"),
+                c.serial,
+                reason.as_str()
+            );
+            Ok(done(jar, &back, &text))
+        }
+        Err(e) => Ok(refused(jar, &back, lang, &e)),
+    }
+}
+
+// ----- requests -----------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct RequestQuery {
+    #[serde(default)]
+    client: String,
+    #[serde(default)]
+    state: String,
+}
+
+/// A request row.
+#[derive(Debug)]
+pub struct RequestRowView {
+    id: String,
+    kind: &'static str,
+    party: String,
+    client_code: String,
+    receiver: String,
+    title: String,
+    at: String,
+    state: &'static str,
+    badge: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/requests.html")]
+struct Requests {
+    tr: Tr,
+    c: Chrome,
+    client: String,
+    state: String,
+    error: Option<String>,
+    parties: Vec<(String, String)>,
+    states: Vec<(&'static str, &'static str)>,
+    rows: Vec<RequestRowView>,
+}
+
+async fn requests(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Query(q): Query<RequestQuery>,
+) -> Result<Response, PageError> {
+    let lang = op.lang;
+    let tr = Tr::new(lang, ADMIN);
+    let now = state.clock.now();
+    let s = state.store.as_ref();
+    let all = s
+        .relying_parties()
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let names: HashMap<String, String> = all
+        .iter()
+        .map(|p| (p.client_code.to_string(), p.name.clone()))
+        .collect();
+    let mut error = None;
+    let client_code = match q.client.trim() {
+        "" => None,
+        c => match c.parse::<ClientCode>() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                error = Some(AdminError::Invalid(e).message(lang));
+                None
+            }
+        },
+    };
+    let filter = RequestFilter {
+        client_code,
+        state: STATES.iter().copied().find(|s| state_param(*s) == q.state),
+    };
+    let rows = if error.is_some() {
+        Vec::new()
+    } else {
+        s.recent_requests(&filter, now, 200)
+            .await
+            .map_err(|e| store_error(lang, e))?
+    };
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let st = r.state(now);
+            RequestRowView {
+                id: r.receipt_id.to_string(),
+                kind: r.kind.as_str(),
+                party: names
+                    .get(r.client_code.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+                client_code: r.client_code.to_string(),
+                receiver: r.receiver.name.as_str().to_owned(),
+                title: r.title.clone(),
+                at: when(r.requested_at),
+                state: state_word(&tr, st),
+                badge: state_badge(st),
+            }
+        })
+        .collect();
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &Requests {
+            c: chrome(&state, &op, flash, "requests"),
+            client: q.client.trim().to_owned(),
+            state: filter.state.map(state_param).unwrap_or("").to_owned(),
+            error,
+            parties: all
+                .into_iter()
+                .map(|p| (p.client_code.to_string(), p.name))
+                .collect(),
+            states: STATES
+                .iter()
+                .map(|s| (state_param(*s), state_word(&tr, *s)))
+                .collect(),
+            rows,
+            tr,
+        },
+    ))
+}
+
+/// One line of a request's timeline.
+#[derive(Debug)]
+pub struct Event {
+    at: String,
+    what: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/request.html")]
+struct RequestPage {
+    tr: Tr,
+    c: Chrome,
+    r: RequestRowView,
+    receiver_phone: String,
+    expire_at: String,
+    signer: Option<String>,
+    reason: Option<String>,
+    timeline: Vec<Event>,
+    deliveries: Vec<DeliveryView>,
+}
+
+async fn request(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(receipt): Path<String>,
+) -> Result<Response, PageError> {
+    let lang = op.lang;
+    let tr = Tr::new(lang, ADMIN);
+    let now = state.clock.now();
+    let s = state.store.as_ref();
+    let not_found = || {
+        PageError::new(lang, StatusCode::NOT_FOUND, tr.t("request.not_found"))
+            .back("/admin/requests")
+    };
+    let id: dojang_core::ReceiptId = receipt.parse().map_err(|_| not_found())?;
+    let r = s
+        .request(&id)
+        .await
+        .map_err(|e| store_error(lang, e))?
+        .ok_or_else(not_found)?;
+    let party = s
+        .relying_party(&r.client_code)
+        .await
+        .map_err(|e| store_error(lang, e))?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let st = r.state(now);
+    let mut timeline = vec![Event {
+        at: when(r.requested_at),
+        what: tr.t("event.requested").to_owned(),
+    }];
+    if let Some(t) = r.viewed_at {
+        timeline.push(Event {
+            at: when(t),
+            what: tr.t("event.viewed").to_owned(),
+        });
+    }
+    if let Some(t) = r.completed_at {
+        timeline.push(Event {
+            at: when(t),
+            what: state_word(&tr, st).to_owned(),
+        });
+    }
+    if let Some(t) = r.verified_at {
+        timeline.push(Event {
+            at: when(t),
+            what: tr.t("event.verified").to_owned(),
+        });
+    }
+    if st == RequestState::Expired {
+        timeline.push(Event {
+            at: when(r.expire_at),
+            what: tr.t("state.expired").to_owned(),
+        });
+    }
+    let list = s
+        .deliveries_of_receipt(&r.receipt_id.to_string())
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let deliveries = deliveries(&state, list)
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    for d in &deliveries {
+        for a in &d.attempts {
+            timeline.push(Event {
+                at: when(a.at),
+                what: format!(
+                    "{} {} #{} — {}",
+                    tr.t("event.webhook"),
+                    d.d.event,
+                    a.attempt,
+                    DeliveryView::outcome(a)
+                ),
+            });
+        }
+    }
+    timeline.sort_by(|a, b| a.at.cmp(&b.at));
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &RequestPage {
+            c: chrome(&state, &op, flash, "requests"),
+            receiver_phone: r.receiver.phone.as_str().to_owned(),
+            expire_at: when(r.expire_at),
+            signer: r.signer_serial.clone(),
+            reason: r.reason.clone(),
+            r: RequestRowView {
+                id: r.receipt_id.to_string(),
+                kind: r.kind.as_str(),
+                party,
+                client_code: r.client_code.to_string(),
+                receiver: r.receiver.name.as_str().to_owned(),
+                title: r.title.clone(),
+                at: when(r.requested_at),
+                state: state_word(&tr, st),
+                badge: state_badge(st),
+            },
+            timeline,
+            deliveries,
+            tr,
+        },
+    ))
+}
+
+// ----- outbox -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "admin/outbox.html")]
+struct Outbox {
+    tr: Tr,
+    c: Chrome,
+    messages: Vec<dojang_core::OutboxMessage>,
+}
+
+async fn outbox(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    let messages = state
+        .store
+        .outbox(None, 100)
+        .await
+        .map_err(|e| store_error(op.lang, e))?;
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &Outbox {
+            tr: Tr::new(op.lang, ADMIN),
+            c: chrome(&state, &op, flash, "outbox"),
+            messages,
+        },
+    ))
+}
