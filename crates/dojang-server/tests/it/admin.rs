@@ -1019,3 +1019,111 @@ async fn serve_generates_the_first_password_into_a_file_and_never_logs_it() {
     assert!(!second.output().contains("admin-initial-password"));
     assert!(!file.exists());
 }
+
+#[tokio::test]
+async fn the_hosted_logins_return_url_is_set_and_its_consents_are_listed() {
+    let s = server().await;
+    let party = s.add_party("햇살복지포털").await;
+    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    let path = format!("/admin/parties/{}", party.client_code);
+    let mut b = Browser::new(&s);
+    b.login().await;
+    let csrf = b.csrf().await;
+    let store = &s.state().store;
+
+    // Not https, or with a fragment: refused and nothing stored.
+    for bad in [
+        "http://rp.example/cb",
+        "https://rp.example/cb#x",
+        "not a url",
+    ] {
+        let p = b
+            .post(
+                &format!("{path}/login-page"),
+                &[("return_url", bad), ("_csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(p.status, 303, "{bad}");
+        assert!(b.get(&path).await.body.contains("flash bad"), "{bad}");
+        assert_eq!(store.login_return_url(&code).await.unwrap(), None);
+    }
+    // Without the CSRF token: 403, nothing stored.
+    let p = b
+        .post(
+            &format!("{path}/login-page"),
+            &[("return_url", "https://rp.example/cb")],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    assert_eq!(store.login_return_url(&code).await.unwrap(), None);
+    let p = b
+        .post(
+            &format!("{path}/login-page"),
+            &[("return_url", "https://rp.example/cb"), ("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        store.login_return_url(&code).await.unwrap().as_deref(),
+        Some("https://rp.example/cb")
+    );
+    assert!(
+        b.get(&path)
+            .await
+            .body
+            .contains("value=\"https://rp.example/cb\"")
+    );
+
+    // A consent recorded by the hosted login shows on the consents page, found by party and phone.
+    let person = dojang_core::Person {
+        name: dojang_core::PersonName::parse("홍길동").unwrap(),
+        phone: dojang_core::Phone::parse("01012345678").unwrap(),
+        birthday: dojang_core::Birthday::parse("19900101", s.clock().now()).unwrap(),
+    };
+    let consent = dojang_store::Consent {
+        id: "consent-1".into(),
+        client_code: code.clone(),
+        receipt_id: "26120100000000000000000000000001".into(),
+        person,
+        notice_version: "2026-12-01".into(),
+        notice_sha256: vec![1; 32],
+        lang: "ko".into(),
+        accepted_at: s.clock().now(),
+    };
+    let session = dojang_store::LoginSession {
+        id: "session-1".into(),
+        client_code: code.clone(),
+        state: String::new(),
+        receipt_id: consent.receipt_id.clone(),
+        consent_id: consent.id.clone(),
+        created_at: s.clock().now(),
+        expire_at: s.clock().now(),
+        code_expire_at: None,
+        exchanged_at: None,
+    };
+    store.start_login(&consent, &session).await.unwrap();
+    let p = b.get("/admin/consents").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("data-consent=\"consent-1\"") && p.body.contains("홍길동"));
+    let p = b
+        .get(&format!(
+            "/admin/consents?client={}&phone=010-1234-5678",
+            party.client_code
+        ))
+        .await;
+    assert!(p.body.contains("data-consent=\"consent-1\""));
+    let p = b.get("/admin/consents?phone=01099998888").await;
+    assert!(!p.body.contains("data-consent=\"consent-1\""));
+    assert_eq!(b.get("/admin/consents?client=12").await.status, 400);
+
+    // Emptying the field turns the hosted login off.
+    let p = b
+        .post(
+            &format!("{path}/login-page"),
+            &[("return_url", ""), ("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(store.login_return_url(&code).await.unwrap(), None);
+    s.stop().await;
+}

@@ -63,6 +63,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/requests", get(requests))
         .route("/admin/requests/{receipt}", get(request))
         .route("/admin/outbox", get(outbox))
+        .route("/admin/consents", get(consents))
+        .route("/admin/parties/{code}/login-page", post(set_login_page))
 }
 
 // ----- shared -------------------------------------------------------------------------------
@@ -449,6 +451,7 @@ struct PartyPage {
     aliases: Vec<dojang_store::Alias>,
     webhook: Option<String>,
     deliveries: Vec<DeliveryView>,
+    login_return_url: String,
 }
 
 async fn party(
@@ -484,6 +487,11 @@ async fn party(
     let deliveries = deliveries(&state, list)
         .await
         .map_err(|e| store_error(lang, e))?;
+    let login_return_url = s
+        .login_return_url(&rp.client_code)
+        .await
+        .map_err(|e| store_error(lang, e))?
+        .unwrap_or_default();
     let (jar, flash) = take_flash(jar);
     Ok(page(
         jar,
@@ -495,6 +503,7 @@ async fn party(
             aliases,
             webhook,
             deliveries,
+            login_return_url,
         },
     ))
 }
@@ -1268,6 +1277,106 @@ async fn outbox(
             tr: Tr::new(op.lang, ADMIN),
             c: chrome(&state, &op, flash, "outbox"),
             messages,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct LoginPageForm {
+    #[serde(default)]
+    return_url: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+/// The hosted login's return URL: set, or cleared when empty.
+async fn set_login_page(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(f): Form<LoginPageForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    let rp = match ops::registered(state.store.as_ref(), &code).await {
+        Ok(rp) => rp,
+        Err(e) => return Ok(refused(jar, "/admin/parties", op.lang, &e)),
+    };
+    let url = f.return_url.trim();
+    let to = party_path(&code);
+    let (value, text) = if url.is_empty() {
+        (None, tr.t("flash.login_page_off"))
+    } else {
+        match crate::service::login_page::check_return_url(url) {
+            Ok(u) => (Some(u.to_string()), tr.t("flash.login_page")),
+            Err(why) => {
+                let msg = format!("{}: {why}", tr.t("party.login_page.url"));
+                return Ok((jar.add(flash_kind("bad", &msg)), Redirect::to(&to)).into_response());
+            }
+        }
+    };
+    state
+        .store
+        .set_login_return_url(&rp.client_code, value.as_deref(), state.clock.now())
+        .await
+        .map_err(|e| store_error(op.lang, e))?;
+    tracing::info!(client_code = %rp.client_code, on = value.is_some(), "admin: hosted login return URL");
+    Ok(done(jar, &to, text))
+}
+
+#[derive(Deserialize, Default)]
+struct ConsentQuery {
+    #[serde(default)]
+    client: String,
+    #[serde(default)]
+    phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/consents.html")]
+struct Consents {
+    tr: Tr,
+    c: Chrome,
+    client: String,
+    phone: String,
+    consents: Vec<dojang_store::Consent>,
+}
+
+/// Consent records, newest first, by relying party and phone.
+async fn consents(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    q: Result<Query<ConsentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let lang = op.lang;
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let code: Option<ClientCode> = match q.client.trim() {
+        "" => None,
+        c => Some(c.parse().map_err(|e: dojang_core::ValidationError| {
+            PageError::api(lang, e).back("/admin/consents")
+        })?),
+    };
+    let digits: String = q.phone.chars().filter(char::is_ascii_digit).collect();
+    let phone = match digits.as_str() {
+        "" => None,
+        p => Some(Phone::parse(p).map_err(|e| PageError::api(lang, e).back("/admin/consents"))?),
+    };
+    let consents = state
+        .store
+        .consents(code.as_ref(), phone.as_ref(), 200)
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let (jar, flash) = take_flash(jar);
+    Ok(page(
+        jar,
+        &Consents {
+            tr: Tr::new(lang, ADMIN),
+            c: chrome(&state, &op, flash, "consents"),
+            client: q.client,
+            phone: digits,
+            consents,
         },
     ))
 }
