@@ -108,6 +108,26 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         server.base_url(),
         config.data_dir.display()
     ));
+    match crate::service::admin::ensure_password(
+        state.store.as_ref(),
+        state.admin_password_hash.is_some(),
+        &config.data_dir,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(Some(path)) => say(format!(
+            "admin console:  {}/admin (password in {})",
+            server.base_url(),
+            path.display()
+        )),
+        Ok(None) => say(format!(
+            "admin console:  {}/admin (password: {}, or `dojang admin password set`)",
+            server.base_url(),
+            crate::service::admin::initial_password_path(&config.data_dir).display()
+        )),
+        Err(e) => return Err(e),
+    }
     say(
         "demo only: cards reveal the number to match (dev_reveal_binding_code), so --auto-approve works",
     );
