@@ -83,6 +83,17 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// How this process reaches its own plain listener: the bound address, or loopback on the
+/// bound port when it listens on every interface.
+fn self_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
 /// Entry point.
 #[derive(Debug)]
 pub struct Server;
@@ -148,6 +159,8 @@ impl Server {
             bank,
             max_body_bytes: config.max_body_bytes,
             webhooks: crate::webhook::WebhookSettings::from_config(config),
+            self_url: self_url(addr),
+            console: config.console.clone(),
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());

@@ -41,7 +41,7 @@ pub const COMMON: Table = &[
 ];
 
 /// Every table, for the consistency test.
-pub const TABLES: &[Table] = &[COMMON, super::HOME];
+pub const TABLES: &[Table] = &[COMMON, super::HOME, super::console::CONSOLE];
 
 /// The page's language and words.
 #[derive(Debug, Clone, Copy)]
@@ -151,8 +151,18 @@ mod tests {
     fn every_template_key_exists() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         let mut checked = 0;
+        // Templates and one level of subfolders (templates/console/…).
+        let mut files = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else {
+                files.push(path);
+            }
+        }
+        for path in files {
+            let text = std::fs::read_to_string(path).unwrap();
             for part in text.split("tr.t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
                 let found = TABLES.iter().any(|t| t.iter().any(|(k, _, _)| *k == key));

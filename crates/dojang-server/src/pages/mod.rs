@@ -9,6 +9,7 @@
 //! `service` like the API handlers do.
 
 pub mod assets;
+pub mod console;
 pub mod i18n;
 pub mod web;
 
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .merge(assets::router())
+        .merge(console::router())
         .layer(middleware::from_fn(web::page_headers))
 }
 

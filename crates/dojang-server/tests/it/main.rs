@@ -12,6 +12,7 @@ mod common;
 mod app_process;
 mod auth;
 mod barocert;
+mod console;
 mod device;
 mod e2e;
 mod e2e_issuance;
