@@ -38,6 +38,8 @@
   var url = card.getAttribute("data-events");
   if (!url) { return; }
   var source = new EventSource(url);
+  // As the server renders it (timeline.rs, tone): 1 signed, 2 expired, 3 declined, 4 failed.
+  var TONES = { 1: "ok", 2: "warn", 3: "bad", 4: "bad" };
   function set(id, text) {
     var el = document.getElementById(id);
     if (el && text) { el.textContent = text; }
@@ -50,7 +52,10 @@
     var t;
     try { t = JSON.parse(ev.data); } catch (e) { return; }
     var state = document.getElementById("timeline-state");
-    if (state) { state.setAttribute("data-state", String(t.state)); }
+    if (state) {
+      state.setAttribute("data-state", String(t.state));
+      state.className = "status" + (TONES[t.state] ? " " + TONES[t.state] : "");
+    }
     set("timeline-state-word", card.getAttribute("data-state-" + t.state));
     var reason = document.getElementById("timeline-reason");
     if (reason && t.reason) { reason.hidden = false; set("timeline-reason-text", t.reason); }

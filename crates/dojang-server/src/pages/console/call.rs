@@ -39,8 +39,8 @@ pub struct Field {
     pub input: Input,
     /// The kinds it belongs to.
     pub kinds: &'static [Kind],
-    /// Whether the kinds that use it require it.
-    pub required: bool,
+    /// The kinds that require it.
+    pub required: &'static [Kind],
 }
 
 const ALL: &[Kind] = &Kind::ALL;
@@ -50,7 +50,15 @@ const TYPED: &[Kind] = &[Kind::Sign, Kind::MultiSign];
 const MULTI: &[Kind] = &[Kind::MultiSign];
 const DEBIT: &[Kind] = &[Kind::DebitConsent];
 
-const fn f(name: &'static str, input: Input, kinds: &'static [Kind], required: bool) -> Field {
+const NONE: &[Kind] = &[];
+const TITLED: &[Kind] = &[Kind::Identity, Kind::MultiSign, Kind::DebitConsent];
+
+const fn f(
+    name: &'static str,
+    input: Input,
+    kinds: &'static [Kind],
+    required: &'static [Kind],
+) -> Field {
     Field {
         name,
         input,
@@ -61,49 +69,49 @@ const fn f(name: &'static str, input: Input, kinds: &'static [Kind], required: b
 
 /// Every field of `CreateRequest`, in the order of docs/api.md.
 pub const CREATE_FIELDS: &[Field] = &[
-    f("receiverName", Input::Text, ALL, true),
-    f("receiverHP", Input::Text, ALL, true),
-    f("receiverBirthday", Input::Text, ALL, true),
-    f("token", Input::Area, ONE_TIME, true),
+    f("receiverName", Input::Text, ALL, ALL),
+    f("receiverHP", Input::Text, ALL, ALL),
+    f("receiverBirthday", Input::Text, ALL, ALL),
+    f("token", Input::Area, ONE_TIME, ONE_TIME),
     f(
         "tokenType",
         Input::Select(&["TEXT", "HASH", "PDF", "URL"]),
         TYPED,
-        false,
+        SIGN,
     ),
-    f("tokens", Input::Json, MULTI, true),
-    f("reqTitle", Input::Text, ALL, false),
-    f("signTitle", Input::Text, SIGN, false),
-    f("requestCorp", Input::Text, DEBIT, true),
-    f("bankName", Input::Text, DEBIT, true),
-    f("bankAccountNum", Input::Text, DEBIT, true),
-    f("bankAccountName", Input::Text, DEBIT, true),
-    f("bankAccountBirthday", Input::Text, DEBIT, true),
+    f("tokens", Input::Json, MULTI, MULTI),
+    f("reqTitle", Input::Text, ALL, TITLED),
+    f("signTitle", Input::Text, SIGN, SIGN),
+    f("requestCorp", Input::Text, DEBIT, DEBIT),
+    f("bankName", Input::Text, DEBIT, DEBIT),
+    f("bankAccountNum", Input::Text, DEBIT, DEBIT),
+    f("bankAccountName", Input::Text, DEBIT, DEBIT),
+    f("bankAccountBirthday", Input::Text, DEBIT, DEBIT),
     f(
         "bankServiceType",
         Input::Select(&["CMS", "FIRM", "GIRO"]),
         DEBIT,
-        true,
+        DEBIT,
     ),
-    f("extraMessage", Input::Area, ALL, false),
-    f("expireIn", Input::Number, ALL, true),
-    f("callCenterNum", Input::Text, ALL, false),
-    f("callCenterName", Input::Text, ALL, false),
-    f("subClientID", Input::Text, ALL, false),
-    f("payload", Input::Text, ALL, false),
-    f("allowSimpleRegistYN", Input::YesNo, ALL, false),
-    f("verifyNameYN", Input::YesNo, ALL, false),
-    f("appUseYN", Input::YesNo, ALL, false),
-    f("returnURL", Input::Text, ALL, false),
-    f("idempotencyKey", Input::Text, ALL, false),
+    f("extraMessage", Input::Area, ALL, NONE),
+    f("expireIn", Input::Number, ALL, ALL),
+    f("callCenterNum", Input::Text, ALL, NONE),
+    f("callCenterName", Input::Text, ALL, NONE),
+    f("subClientID", Input::Text, ALL, NONE),
+    f("payload", Input::Text, ALL, NONE),
+    f("allowSimpleRegistYN", Input::YesNo, ALL, NONE),
+    f("verifyNameYN", Input::YesNo, ALL, NONE),
+    f("appUseYN", Input::YesNo, ALL, NONE),
+    f("returnURL", Input::Text, ALL, NONE),
+    f("idempotencyKey", Input::Text, ALL, NONE),
 ];
 
 /// The receipt (or, for login verify, the `txID`).
-pub const RECEIPT: Field = f("receiptID", Input::Text, ALL, true);
+pub const RECEIPT: Field = f("receiptID", Input::Text, ALL, ALL);
 /// The long-poll seconds of status.
-pub const WAIT: Field = f("wait", Input::Number, ALL, false);
+pub const WAIT: Field = f("wait", Input::Number, ALL, NONE);
 /// Why a request is cancelled.
-pub const REASON: Field = f("reason", Input::Text, ALL, false);
+pub const REASON: Field = f("reason", Input::Text, ALL, NONE);
 
 /// The fields of one call of one kind.
 pub fn fields(kind: Kind, call: Call) -> Vec<Field> {

@@ -242,6 +242,7 @@ struct FieldView {
 
 fn field_views(
     tr: &Tr,
+    kind: Kind,
     fields: &[Field],
     values: &HashMap<String, String>,
     bad: Option<&str>,
@@ -262,7 +263,7 @@ fn field_views(
                 input,
                 options,
                 hint: tr.t(&format!("field.{}", f.name)),
-                required: f.required,
+                required: f.required.contains(&kind),
                 value: values.get(f.name).cloned().unwrap_or_default(),
                 invalid: bad == Some(f.name),
             }
@@ -333,7 +334,7 @@ fn call_page(
         secret_mask: None,
         link_invalid: bad == Some("link_id"),
         secret_invalid: bad == Some("secret_key") || bad == Some("secret_key_b64"),
-        fields: field_views(&tr, &call::fields(kind, call), values, bad),
+        fields: field_views(&tr, kind, &call::fields(kind, call), values, bad),
         problem: problem_text,
         exchange: None,
         siblings: calls_of(&tr, kind),
@@ -540,6 +541,7 @@ struct TimelinePage {
     here: String,
     t: timeline::Timeline,
     state_word: &'static str,
+    tone: &'static str,
     states: Vec<(i32, &'static str)>,
 }
 
@@ -596,6 +598,7 @@ async fn timeline_page(
         events: format!("/console/events/{}/{receipt}?w={}", kind.as_str(), q.w),
         here: format!("/console/timeline/{}/{receipt}?w={}", kind.as_str(), q.w),
         state_word: tr.t(&format!("console.state.{}", t.state)),
+        tone: timeline::tone(t.state),
         receipt,
         t,
         states,

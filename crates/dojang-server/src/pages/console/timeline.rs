@@ -78,7 +78,7 @@ fn when(t: OffsetDateTime) -> String {
         s.get(12..14),
     ) {
         (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(se)) => {
-            format!("{y}-{mo}-{d} {h}:{mi}:{se}")
+            format!("{y}-{mo}-{d} {h}:{mi}:{se} KST")
         }
         _ => s,
     }
@@ -102,6 +102,16 @@ impl Timeline {
     /// Nothing more will happen: ended other than signed, or signed and verified.
     pub fn finished(&self) -> bool {
         self.state != state::WAITING && (self.state != state::SIGNED || self.verified.is_some())
+    }
+}
+
+/// The style of a state: `ok` signed, `bad` declined or failed, `warn` expired, none waiting.
+pub const fn tone(state: i32) -> &'static str {
+    match state {
+        state::SIGNED => "ok",
+        state::DECLINED | state::FAILED => "bad",
+        state::EXPIRED => "warn",
+        _ => "",
     }
 }
 
