@@ -736,3 +736,36 @@ async fn a_waiting_request_is_cancelled_through_the_console() {
         "the expire outcome still opens the card"
     );
 }
+
+#[tokio::test]
+async fn a_sandbox_person_who_lets_it_expire_ends_expired() {
+    let s = sandbox_server().await;
+    let party = s.add_party("콘솔 시험").await;
+    let b = Browser::open(&s).await;
+    assert_eq!(b.add_person("01055550007", "expire").await.status, 303);
+    let receipt = create(&b, &party, "01055550007").await;
+    let page = b
+        .call(
+            &party,
+            "/console/identity/status",
+            &[("receiptID", receipt.as_str()), ("wait", "1")],
+        )
+        .await;
+    assert_eq!(page.response().1["state"], 0, "nobody answers");
+    s.clock().advance(Duration::from_secs(301));
+    let st = settled(&b, &party, &receipt).await;
+    assert_eq!(st["state"], 2, "{st}");
+}
+
+#[tokio::test]
+async fn the_console_speaks_english_when_asked() {
+    let s = TestServer::start().await;
+    let b = Browser::open(&s).await;
+    let page = b.get("/console/sign/create?lang=en").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("<html lang=\"en\">"));
+    assert!(page.html.contains("E-signature"));
+    assert!(page.html.contains("Send the request"));
+    let page = b.get("/console").await;
+    assert!(page.html.contains("연동 테스트 콘솔"), "Korean by default");
+}
