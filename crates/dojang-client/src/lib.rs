@@ -139,7 +139,25 @@ impl Error {
 pub struct RawResponse {
     /// HTTP status.
     pub status: u16,
+    /// Response headers, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
     /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A signed request before it is sent ([`Client::sign_request`]).
+#[derive(Debug, Clone)]
+pub struct SignedRequest {
+    /// The method, upper case.
+    pub method: String,
+    /// The path and query that were signed.
+    pub path: String,
+    /// The full URL.
+    pub url: String,
+    /// The headers this client sets (the HTTP library adds `host`, `content-length`,
+    /// `user-agent` and `accept`).
+    pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 
@@ -377,37 +395,83 @@ impl Client {
         body: &[u8],
         headers: &[(&str, &str)],
     ) -> Result<RawResponse, Error> {
+        let request = self.sign_request(method, path, body, headers);
+        self.send_signed(&request).await
+    }
+
+    /// Sign a request without sending it: the method, path, headers (the date, the
+    /// `Authorization` with the signature, `headers`, and the content type of a body) and body
+    /// exactly as [`Client::send_signed`] will send them. Tools that show the raw request (the
+    /// test console) use this pair, so what they show is what is sent.
+    pub fn sign_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> SignedRequest {
         let date = datetime::format_rfc3339((self.now)());
         let signature = auth::sign(&self.secret, method, path, &date, body);
-        let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| Error::Config(format!("bad method {method}")))?;
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header(auth::DATE_HEADER, date)
-            .header(
-                "authorization",
+        let mut all = vec![
+            (auth::DATE_HEADER.to_owned(), date),
+            (
+                "authorization".to_owned(),
                 auth::authorization_header(&self.credentials.link_id, &signature),
-            );
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
+            ),
+        ];
+        all.extend(
+            headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+        );
         if !body.is_empty() {
-            req = req
-                .header("content-type", "application/json")
-                .body(body.to_vec());
+            all.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        SignedRequest {
+            method: method.to_ascii_uppercase(),
+            url: format!("{}{path}", self.base),
+            path: path.to_owned(),
+            headers: all,
+            body: body.to_vec(),
+        }
+    }
+
+    /// Send a request made by [`Client::sign_request`]; the answer with its headers.
+    pub async fn send_signed(&self, request: &SignedRequest) -> Result<RawResponse, Error> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| Error::Config(format!("bad method {}", request.method)))?;
+        let mut req = self.http.request(method, &request.url);
+        for (name, value) in &request.headers {
+            req = req.header(name.as_str(), value.as_str());
+        }
+        if !request.body.is_empty() {
+            req = req.body(request.body.clone());
         }
         let res = req
             .send()
             .await
             .map_err(|e| Error::Transport(e.without_url().to_string()))?;
         let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let body = res
             .bytes()
             .await
             .map_err(|e| Error::Transport(e.to_string()))?
             .to_vec();
-        Ok(RawResponse { status, body })
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     async fn call<T: DeserializeOwned>(
@@ -452,6 +516,7 @@ mod tests {
     fn errors_carry_codes() {
         let e = decode::<ReceiptResponse>(RawResponse {
             status: 404,
+            headers: Vec::new(),
             body: br#"{"code":-10300001,"message":"Receipt not found"}"#.to_vec(),
         })
         .unwrap_err();
@@ -459,6 +524,7 @@ mod tests {
         assert_eq!(e.error_code(), Some(ErrorCode::ReceiptNotFound));
         let e = decode::<ReceiptResponse>(RawResponse {
             status: 502,
+            headers: Vec::new(),
             body: b"<html>".to_vec(),
         })
         .unwrap_err();
@@ -472,6 +538,43 @@ mod tests {
         assert!(Client::new("ftp://x", c.clone()).is_err());
         assert!(Client::new("http://x", Credentials::new("1", "2", "not base64!")).is_err());
         assert!(Client::new("http://127.0.0.1:1/", c).is_ok());
+    }
+
+    #[test]
+    fn a_signed_request_verifies_and_carries_every_header() {
+        let at = time::OffsetDateTime::from_unix_timestamp(1_767_323_045).unwrap();
+        let c = Client::new(
+            "http://127.0.0.1:1/",
+            Credentials::new("012345678901", "RP_X", "c2VjcmV0"),
+        )
+        .unwrap()
+        .with_time_source(Arc::new(move || at));
+        let r = c.sign_request("post", "/v1/identity", b"{}", &[("idempotency-key", "k1")]);
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.url, "http://127.0.0.1:1/v1/identity");
+        let h = |n: &str| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+        };
+        let date = h("x-dojang-date").unwrap();
+        assert_eq!(date, datetime::format_rfc3339(at));
+        let authorization = h("authorization").unwrap();
+        let (link, sig) = auth::parse_authorization(&authorization).unwrap();
+        assert_eq!(link, "RP_X");
+        assert!(auth::verify(
+            b"secret",
+            "POST",
+            "/v1/identity",
+            &date,
+            b"{}",
+            sig
+        ));
+        assert_eq!(h("idempotency-key").as_deref(), Some("k1"));
+        assert_eq!(h("content-type").as_deref(), Some("application/json"));
+        let get = c.sign_request("GET", "/v1/identity/1", b"", &[]);
+        assert!(get.headers.iter().all(|(k, _)| k != "content-type"));
     }
 
     #[tokio::test]

@@ -72,6 +72,8 @@ pub struct Config {
     pub login_page: LoginPageConfig,
     /// The admin console (`/admin`).
     pub admin: AdminConfig,
+    /// The integrator test console (`/console`).
+    pub console: ConsoleConfig,
 }
 
 impl Default for Config {
@@ -93,6 +95,28 @@ impl Default for Config {
             tls: TlsConfig::default(),
             login_page: LoginPageConfig::default(),
             admin: AdminConfig::default(),
+            console: ConsoleConfig::default(),
+        }
+    }
+}
+
+/// `[console]`: the integrator test console (docs/console.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Let the console add sandbox people: each gets a real certificate and a virtual
+    /// authenticator inside this server that answers requests by itself. Development and demo
+    /// servers only: off in production.
+    pub sandbox: bool,
+    /// How many sandbox people may run at once (1–100).
+    pub sandbox_max_people: u32,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            sandbox: false,
+            sandbox_max_people: 20,
         }
     }
 }
@@ -501,6 +525,9 @@ impl Config {
         }
         if !(1..=256).contains(&w.concurrency) {
             return err("webhooks.concurrency must be between 1 and 256");
+        }
+        if !(1..=100).contains(&self.console.sandbox_max_people) {
+            return err("console.sandbox_max_people must be between 1 and 100");
         }
         let t = &self.tls;
         if t.enabled().is_none() && (t.listen.is_some() || t.cert.is_some() || t.key.is_some()) {

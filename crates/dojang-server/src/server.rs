@@ -83,6 +83,17 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// How this process reaches its own plain listener: the bound address, or loopback on the
+/// bound port when it listens on every interface.
+fn self_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
 /// Entry point.
 #[derive(Debug)]
 pub struct Server;
@@ -151,6 +162,8 @@ impl Server {
             pages: crate::pages::Settings::from_config(config),
             admin_password_hash: Some(config.admin.password_hash.clone())
                 .filter(|h| !h.expose().is_empty()),
+            self_url: self_url(addr),
+            console: config.console.clone(),
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());

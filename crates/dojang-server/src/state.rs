@@ -65,6 +65,12 @@ pub struct Inner {
     pub admin_password_hash: Option<crate::config::Secret>,
     /// The last CRL built (`service::revocation::crl`).
     pub crl: tokio::sync::Mutex<Option<crate::service::revocation::CachedCrl>>,
+    /// `http://<address>` of this server's own plain listener (a loopback address when it
+    /// listens on all interfaces): where the test console sends its real HTTP calls and where
+    /// its sandbox authenticators connect.
+    pub self_url: String,
+    /// The test console's sandbox people (in memory only).
+    pub sandbox: crate::pages::console::sandbox::Sandbox,
     parties: TtlCache<String, RelyingParty>,
     members_by_lookup: TtlCache<(String, String), Member>,
     members: TtlCache<MemberId, Member>,
@@ -104,6 +110,10 @@ pub struct Parts {
     pub pages: crate::pages::Settings,
     /// The configured admin password hash, if any.
     pub admin_password_hash: Option<crate::config::Secret>,
+    /// `http://<address>` of the plain listener, as this process reaches it.
+    pub self_url: String,
+    /// `[console]`.
+    pub console: crate::config::ConsoleConfig,
 }
 
 /// Why the state could not be assembled.
@@ -138,6 +148,8 @@ impl AppState {
             pages: p.pages,
             admin_password_hash: p.admin_password_hash,
             crl: tokio::sync::Mutex::new(None),
+            self_url: p.self_url,
+            sandbox: crate::pages::console::sandbox::Sandbox::new(&p.console),
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
             members: TtlCache::new(MEMBER_TTL),

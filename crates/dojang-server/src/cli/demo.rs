@@ -58,6 +58,8 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     config.login_page.expire_in_secs = args.login_expire_in;
     // A demo runs `dojang-app listen --auto-approve`, which picks the number the card reveals.
     config.policy.dev_reveal_binding_code = true;
+    // The test console's sandbox people (their virtual apps answer by themselves).
+    config.console.sandbox = true;
     init_logging(&config.log, config.log_format);
     let signals = super::serve::Signals::register().map_err(|e| format!("signals: {e}"))?;
     let server = Server::bind(&config, ServerOptions::default())
@@ -92,6 +94,10 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     say(format!("dojang {} demo", env!("CARGO_PKG_VERSION")));
     say(format!("demo site:      http://{site_addr}"));
     say(format!("dojang:         {}", server.base_url()));
+    say(format!(
+        "test console:   {}/console (sandbox people on)",
+        server.base_url()
+    ));
     say(format!(
         "relying party:  {} (client code {}, LinkID {}, SecretKey {secret})",
         rp.name, rp.client_code, rp.link_id

@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum)]
     log_format: Option<LogFormat>,
+    /// Let the test console add sandbox people (`[console] sandbox`; development and demos
+    /// only).
+    #[arg(long, env = "DOJANG_CONSOLE_SANDBOX")]
+    console_sandbox: bool,
 }
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
@@ -55,6 +59,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     }
     if let Some(f) = args.log_format {
         config.log_format = f;
+    }
+    if args.console_sandbox {
+        config.console.sandbox = true;
     }
     init_logging(&config.log, config.log_format);
     // Every push connection holds a file descriptor: allow as many as the hard limit permits.

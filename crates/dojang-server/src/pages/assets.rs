@@ -24,6 +24,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../assets/page.js"),
     ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/console.js"),
+    ),
 ];
 
 /// The URL prefix of this build's assets.

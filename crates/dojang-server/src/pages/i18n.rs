@@ -47,6 +47,7 @@ pub const TABLES: &[Table] = &[
     super::login::WORDS,
     crate::demo::WORDS,
     super::admin::ADMIN,
+    super::console::CONSOLE,
 ];
 
 /// The page's language and words.

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod console;
 pub mod i18n;
 pub mod login;
 pub mod web;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(login::router())
         .merge(admin::router())
+        .merge(console::router())
         .layer(middleware::from_fn(web::page_headers))
 }
 
