@@ -741,6 +741,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         code: &ClientCode,
         now: OffsetDateTime,
     ) -> Result<Option<LoginSession>, StoreError>;
+    /// A consent record by id.
+    async fn consent(&self, id: &str) -> Result<Option<Consent>, StoreError>;
     /// Consent records, newest first, of one relying party or all, of one phone or all.
     async fn consents(
         &self,

@@ -1541,6 +1541,15 @@ impl Store for SqlStore {
             .transpose()
     }
 
+    async fn consent(&self, id: &str) -> Result<Option<Consent>, StoreError> {
+        sqlx::query_as::<Db, rows::ConsentRow>(q::CONSENT)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
     async fn consents(
         &self,
         code: Option<&ClientCode>,

@@ -387,6 +387,8 @@ pub const EXCHANGE_LOGIN_CODE: &str = concat!(
      AND exchanged_at IS NULL AND code_expire_at > $1 RETURNING ",
     login_session_columns!()
 );
+pub const CONSENT: &str = "SELECT id, client_code, receipt_id, name_enc, phone_enc, \
+     birthday_enc, notice_version, notice_sha256, lang, accepted_at FROM consents WHERE id = $1";
 pub const CONSENTS: &str = "SELECT id, client_code, receipt_id, name_enc, phone_enc, \
      birthday_enc, notice_version, notice_sha256, lang, accepted_at FROM consents \
      WHERE ($1 IS NULL OR client_code = $1) AND ($2 IS NULL OR phone_lookup = $2) \

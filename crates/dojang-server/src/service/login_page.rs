@@ -285,11 +285,16 @@ pub async fn exchange(
         .await?
         .ok_or(ErrorCode::LoginCodeInvalid)?;
     let result = super::requests::verify(state, rp, RequestKind::Identity, &s.receipt_id).await?;
+    let consent = state
+        .store
+        .consent(&s.consent_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("consent of login {} is missing", s.id)))?;
     Ok(LoginPageResult {
         state: s.state,
-        consent_id: s.consent_id,
-        consent_version: crate::pages::login::NOTICE_VERSION.to_owned(),
-        consented_dt: s.created_at,
+        consent_id: consent.id,
+        consent_version: consent.notice_version,
+        consented_dt: consent.accepted_at,
         result,
     })
 }

@@ -1670,6 +1670,14 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn consent(&self, id: &str) -> Result<Option<Consent>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| Ok(one::<rows::ConsentRow>(c, q::CONSENT, &[&id])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
     async fn consents(
         &self,
         code: Option<&ClientCode>,

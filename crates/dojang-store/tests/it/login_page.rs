@@ -79,6 +79,8 @@ async fn consents_are_sealed_listed_newest_first_and_found_by_party_and_phone() 
             ["c3", "c2", "c1"]
         );
         assert_eq!(all[2], a, "every field comes back");
+        assert_eq!(s.consent("c2").await.unwrap().as_ref(), Some(&b));
+        assert_eq!(s.consent("nope").await.unwrap(), None);
         let mine = s.consents(Some(&rp.client_code), None, 10).await.unwrap();
         assert_eq!(mine.len(), 2);
         let phone = a.person.phone.clone();
