@@ -331,7 +331,10 @@ async fn a_person_logs_in_and_the_party_exchanges_the_code_once() {
     assert_eq!(got.state, "st-1");
     assert_eq!(got.consent_id, c.id);
     assert_eq!(got.consent_version, c.notice_version);
-    assert_eq!(got.consented_dt.unix_timestamp(), c.accepted_at.unix_timestamp());
+    assert_eq!(
+        got.consented_dt.unix_timestamp(),
+        c.accepted_at.unix_timestamp()
+    );
     assert_eq!(got.result.receipt_id, receipt);
     assert_eq!(got.result.receiver_name, NAME);
     assert_eq!(got.result.receiver_hp, PHONE);
