@@ -185,35 +185,10 @@ pub fn from_config(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::{Json, Router, extract::State, http::HeaderMap, routing::post};
     use dojang_core::{Birthday, PersonName, Phone};
-    use tokio::sync::Mutex;
 
-    type Seen = Arc<Mutex<Vec<(Option<String>, serde_json::Value)>>>;
-
-    async fn provider(status: u16) -> (String, Seen) {
-        let seen: Seen = Arc::default();
-        let app = Router::new()
-            .route(
-                "/deposit",
-                post(
-                    |State((seen, status)): State<(Seen, u16)>,
-                     h: HeaderMap,
-                     Json(v): Json<serde_json::Value>| async move {
-                        let auth = h
-                            .get("authorization")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned);
-                        seen.lock().await.push((auth, v));
-                        axum::http::StatusCode::from_u16(status).unwrap()
-                    },
-                ),
-            )
-            .with_state((seen.clone(), status));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (format!("http://{addr}/deposit"), seen)
+    async fn provider(status: u16) -> (String, crate::testing::Seen) {
+        crate::testing::recorder("/deposit", status).await
     }
 
     fn config(url: String) -> BankConfig {

@@ -203,10 +203,7 @@ async fn callback(
         SameSite::Lax,
         false,
     ));
-    let same = expected.is_some_and(|e| {
-        use subtle::ConstantTimeEq as _;
-        e.len() == q.state.len() && bool::from(e.as_bytes().ct_eq(q.state.as_bytes()))
-    });
+    let same = expected.is_some_and(|e| web::ct_eq(&e, &q.state));
     if !same {
         return (
             jar,

@@ -32,6 +32,8 @@ pub mod server;
 pub mod service;
 pub mod sms;
 pub mod state;
+#[cfg(test)]
+mod testing;
 pub mod tls;
 pub mod webhook;
 

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::say;
 use crate::instance::Instance;
-use crate::service::login_page::check_return_url;
+use crate::service::login_page::set_return_url;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LoginPageCommand {
@@ -61,12 +61,15 @@ pub(crate) async fn run(
             return_url,
         } => {
             let code = super::admin::registered(instance, &client_code).await?;
-            let url = check_return_url(return_url.trim()).map_err(|e| format!("return URL {e}"))?;
-            instance
-                .store
-                .set_login_return_url(&code, Some(url.as_str()), clock.now())
-                .await
-                .map_err(|e| e.to_string())?;
+            let url = set_return_url(
+                instance.store.as_ref(),
+                &code,
+                Some(&return_url),
+                clock.now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the return URL is empty (use `clear` to turn the hosted login off)")?;
             say(format!(
                 "hosted login of {}: /login/{} → {}",
                 code.as_str(),
@@ -76,9 +79,7 @@ pub(crate) async fn run(
         }
         LoginPageCommand::Clear { client_code } => {
             let code = super::admin::registered(instance, &client_code).await?;
-            instance
-                .store
-                .set_login_return_url(&code, None, clock.now())
+            set_return_url(instance.store.as_ref(), &code, None, clock.now())
                 .await
                 .map_err(|e| e.to_string())?;
             say(format!("hosted login of {} is off", code.as_str()));

@@ -258,18 +258,12 @@ async fn choose(
     let (rp, back) = svc::party(&s, &client)
         .await
         .map_err(|e| PageError::api(lang, e))?;
-    let with_state = |base: &str| {
-        let mut u = String::from(base);
-        if !rp_state.is_empty() {
-            u.push_str(if base.contains('?') { "&" } else { "?" });
-            u.push_str("state=");
-            u.push_str(&urlencode(&rp_state));
-        }
-        u
-    };
     let mut providers = vec![Provider {
         key: "login.provider.dojang",
-        href: Some(with_state(&format!("/login/{}/form", rp.client_code))),
+        href: Some(with_state(
+            &format!("/login/{}/form", rp.client_code),
+            &rp_state,
+        )),
     }];
     for id in OTHER_PROVIDERS {
         let href = s
@@ -277,7 +271,7 @@ async fn choose(
             .providers
             .iter()
             .find(|p| p.id == id)
-            .map(|p| with_state(&p.url));
+            .map(|p| with_state(&p.url, &rp_state));
         providers.push(Provider {
             key: provider_key(id),
             href,
@@ -335,8 +329,15 @@ fn provider_key(id: &str) -> &'static str {
     }
 }
 
-fn urlencode(v: &str) -> String {
-    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+/// `base` with the relying party's `state` appended (when it has one).
+fn with_state(base: &str, state: &str) -> String {
+    let mut u = String::from(base);
+    if !state.is_empty() {
+        u.push_str(if base.contains('?') { "&" } else { "?" });
+        u.push_str("state=");
+        u.push_str(&web::pct_encode(state));
+    }
+    u
 }
 
 #[derive(Template)]
@@ -418,20 +419,15 @@ fn render_form(
     })
 }
 
-#[derive(Debug, Deserialize, Default)]
+/// The form's fields; unknown ones are ignored, missing ones are empty.
+#[derive(Debug, Default)]
 struct FormBody {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     phone: String,
-    #[serde(default)]
     birthday: String,
-    #[serde(default)]
     consent: Option<String>,
-    #[serde(default)]
     state: String,
-    #[serde(default)]
-    _csrf: String,
+    csrf: String,
 }
 
 /// The exact notice text in `lang`, for its hash in the consent record.
@@ -467,8 +463,7 @@ async fn submit(
     let bytes = axum::body::to_bytes(req.into_body(), 16 * 1024)
         .await
         .map_err(|_| PageError::code(lang, ErrorCode::BodyTooLarge))?;
-    let body: FormBody = serde_urlencoded_parse(&bytes)
-        .ok_or_else(|| PageError::code(lang, ErrorCode::MalformedJson))?;
+    let body = parse_form(&bytes);
     let Some(browser) = browser_cookie(&jar) else {
         let tr = Tr::new(lang, WORDS);
         return Err(PageError::new(
@@ -477,7 +472,7 @@ async fn submit(
             tr.t("login.cookies"),
         ));
     };
-    if !web::csrf_ok(&s, "login", &browser, &body._csrf) {
+    if !web::csrf_ok(&s, "login", &browser, &body.csrf) {
         let tr = Tr::new(lang, WORDS);
         return Err(PageError::new(
             lang,
@@ -535,7 +530,8 @@ async fn submit(
     }
 }
 
-fn serde_urlencoded_parse(bytes: &[u8]) -> Option<FormBody> {
+/// The url-encoded form (the body is already bounded; each field is checked by its validator).
+fn parse_form(bytes: &[u8]) -> FormBody {
     let mut body = FormBody::default();
     for (k, v) in url::form_urlencoded::parse(bytes) {
         let v = v.into_owned();
@@ -545,14 +541,11 @@ fn serde_urlencoded_parse(bytes: &[u8]) -> Option<FormBody> {
             "birthday" => body.birthday = v,
             "consent" => body.consent = Some(v),
             "state" => body.state = v,
-            "_csrf" => body._csrf = v,
+            "_csrf" => body.csrf = v,
             _ => {}
         }
     }
-    let too_long = [&body.name, &body.phone, &body.birthday]
-        .iter()
-        .any(|f| f.chars().count() > 64);
-    (!too_long).then_some(body)
+    body
 }
 
 impl FieldErrors {
@@ -596,12 +589,7 @@ fn session_cookie(jar: &CookieJar) -> Option<String> {
 }
 
 fn retry_url(rp: &RelyingParty, state: &str) -> String {
-    let mut u = format!("/login/{}", rp.client_code);
-    if !state.is_empty() {
-        u.push_str("?state=");
-        u.push_str(&urlencode(state));
-    }
-    u
+    with_state(&format!("/login/{}", rp.client_code), state)
 }
 
 /// The word for a request's final state.
@@ -689,6 +677,7 @@ async fn done(
     State(s): State<AppState>,
     PageLang(lang): PageLang,
     Path(session): Path<String>,
+    extensions: axum::http::Extensions,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
     let (sess, rp) = svc::session(&s, &session, session_cookie(&jar).as_deref())
@@ -700,11 +689,13 @@ async fn done(
     {
         Finish::Redirect(to) => {
             // The session ends here: the cookie goes, and the code goes to the relying party.
-            let mut c = web::cookie(SESSION_COOKIE, String::new(), SameSite::Lax, false);
+            // (Removed with the attributes it was set with: a partitioned cookie is only
+            // removed by a partitioned removal.)
+            let mut c = login_cookie(SESSION_COOKIE, String::new(), web::over_tls(&extensions));
             c.set_path("/login");
             let jar = jar.remove(c);
             let mut res = (jar, Redirect::to(&to)).into_response();
-            // The return URL is another origin; the page's CSP must let the redirect go.
+            // The code travels in the URL: no Referer may carry it further.
             res.headers_mut().insert(
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("no-referrer"),

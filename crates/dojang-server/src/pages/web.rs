@@ -123,6 +123,26 @@ pub fn cookie(
         .build()
 }
 
+/// Percent-encode everything but RFC 3986's unreserved characters: a query value or path
+/// segment.
+pub fn pct_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether two strings are equal, in constant time for equal lengths.
+pub fn ct_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 /// A random URL-safe token of 32 bytes (256 bits).
 pub fn random_token() -> String {
     let bytes: [u8; 32] = rand::rng().random();
@@ -137,9 +157,7 @@ pub fn csrf_token(state: &AppState, purpose: &str, binding: &str) -> String {
 
 /// Whether `given` is the CSRF token for `binding` (constant time).
 pub fn csrf_ok(state: &AppState, purpose: &str, binding: &str, given: &str) -> bool {
-    use subtle::ConstantTimeEq as _;
-    let want = csrf_token(state, purpose, binding);
-    want.len() == given.len() && bool::from(want.as_bytes().ct_eq(given.as_bytes()))
+    ct_eq(&csrf_token(state, purpose, binding), given)
 }
 
 /// Security headers on every page and asset, and the language cookie when `?lang=` chose one.

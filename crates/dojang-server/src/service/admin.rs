@@ -289,8 +289,8 @@ pub async fn set_call_center(
     store: &dyn Store,
     code: &str,
     number: &str,
-) -> Result<Option<String>, AdminError> {
-    let rp = registered(store, code).await?;
+) -> Result<RelyingParty, AdminError> {
+    let mut rp = registered(store, code).await?;
     let number = validate_call_center(Some(number).filter(|n| !n.trim().is_empty()))?;
     if !store
         .set_relying_party_call_center(&rp.client_code, number.as_deref())
@@ -298,7 +298,8 @@ pub async fn set_call_center(
     {
         return Err(AdminError::NoParty(rp.client_code.to_string()));
     }
-    Ok(number)
+    rp.call_center_num = number;
+    Ok(rp)
 }
 
 /// Register an alias: requests naming `id` as `subClientID` show `name`.

@@ -52,6 +52,35 @@ pub fn check_return_url(raw: &str) -> Result<url::Url, &'static str> {
     Ok(u)
 }
 
+/// Why a return URL was not registered.
+#[derive(Debug, thiserror::Error)]
+pub enum ReturnUrlError {
+    /// The URL is refused (see [`check_return_url`]).
+    #[error("return URL {0}")]
+    Refused(&'static str),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] dojang_store::StoreError),
+}
+
+/// Register (`Some`, checked) or remove (`None`, or empty) where the hosted login sends a
+/// relying party's browsers back: what `dojang admin rp login-page` and the admin console do.
+pub async fn set_return_url(
+    store: &dyn dojang_store::Store,
+    code: &dojang_core::ClientCode,
+    raw: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<Option<url::Url>, ReturnUrlError> {
+    let url = match raw.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => Some(check_return_url(u).map_err(ReturnUrlError::Refused)?),
+        None => None,
+    };
+    store
+        .set_login_return_url(code, url.as_ref().map(url::Url::as_str), now)
+        .await?;
+    Ok(url)
+}
+
 /// A relying party's `state`: at most 256 printable ASCII characters.
 pub fn check_state(raw: &str) -> Result<(), ApiError> {
     if raw.len() > MAX_STATE || !raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -164,7 +193,20 @@ pub async fn start(
         code_expire_at: None,
         exchanged_at: None,
     };
-    state.store.start_login(&consent, &session).await?;
+    if let Err(e) = state.store.start_login(&consent, &session).await {
+        // No consent on record: the request must not be answerable. Withdraw it (best effort;
+        // the original error is what the page shows).
+        let why = dojang_proto::rp::CancelRequest {
+            reason: Some("login page could not record the consent".into()),
+        };
+        let receipt = &session.receipt_id;
+        if let Err(c) =
+            super::requests::cancel(state, rp, RequestKind::Identity, receipt, &why).await
+        {
+            tracing::error!(error = %c, receipt = %receipt, "could not withdraw a login request");
+        }
+        return Err(e.into());
+    }
     tracing::info!(receipt = %session.receipt_id, client_code = %rp.client_code, "hosted login began");
     Ok(Started { secret, session_id })
 }

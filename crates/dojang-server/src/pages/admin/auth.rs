@@ -116,17 +116,6 @@ fn safe_next(p: &str) -> bool {
     p.starts_with("/admin") && !p.starts_with("//") && !p.contains('\\')
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "admin/login.html")]
 struct LoginPage<'a> {
@@ -143,9 +132,13 @@ pub(super) struct NextQuery {
     next: Option<String>,
 }
 
-fn over_tls(extensions: &axum::http::Extensions) -> bool {
-    web::over_tls(extensions)
+/// A `next` path as a query value; its slashes stay readable.
+fn encode(s: &str) -> String {
+    web::pct_encode(s).replace("%2F", "/")
 }
+
+/// Serialises password checks in this process (see `login`).
+static LOGIN_GATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `GET /admin/login`.
 pub(super) async fn login_page(
@@ -159,7 +152,12 @@ pub(super) async fn login_page(
         Some(v) if v.len() >= 32 => (jar, v),
         _ => {
             let v = web::random_token();
-            let mut c = web::cookie(LOGIN_COOKIE, v.clone(), SameSite::Strict, over_tls(&ext.0));
+            let mut c = web::cookie(
+                LOGIN_COOKIE,
+                v.clone(),
+                SameSite::Strict,
+                web::over_tls(&ext.0),
+            );
             c.set_path("/admin");
             (jar.add(c), v)
         }
@@ -241,6 +239,10 @@ pub(super) async fn login(
         };
         (status, web::render(&page)).into_response()
     };
+    // One attempt at a time in this process: the count, the password check and the record of
+    // a failure happen together, so parallel wrong guesses cannot all read "fewer than five".
+    // (Several instances may each let one attempt through at the limit.)
+    let _gate = LOGIN_GATE.lock().await;
     let now = state.clock.now();
     let source = state.keys.lookup("admin-login", &[&peer(&req_parts.0)]);
     let failures = state
@@ -294,7 +296,7 @@ pub(super) async fn login(
         .await
         .map_err(|e| PageError::api(lang, e))?;
     tracing::info!("admin logged in");
-    let secure = over_tls(&req_parts.0);
+    let secure = web::over_tls(&req_parts.0);
     let mut c = web::cookie(SESSION_COOKIE, token, SameSite::Strict, secure);
     c.set_path("/admin");
     let mut gone = Cookie::from(LOGIN_COOKIE);

@@ -180,18 +180,6 @@ pub fn when(t: impl std::borrow::Borrow<OffsetDateTime>) -> String {
     )
 }
 
-/// A path segment or query value, percent-encoded.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn state_word(tr: &Tr, s: RequestState) -> &'static str {
     tr.t(match s {
         RequestState::Waiting => "state.waiting",
@@ -515,7 +503,7 @@ struct CsrfForm {
 }
 
 fn party_path(code: &str) -> String {
-    format!("/admin/parties/{}", enc(code))
+    format!("/admin/parties/{}", web::pct_encode(code))
 }
 
 async fn rotate(
@@ -566,10 +554,8 @@ async fn call_center(
     op.check(&state, &f.csrf)?;
     let tr = Tr::new(op.lang, ADMIN);
     match ops::set_call_center(state.store.as_ref(), &code, &f.call_center).await {
-        Ok(_) => {
-            if let Ok(rp) = ops::registered(state.store.as_ref(), &code).await {
-                state.forget_party(&rp.link_id);
-            }
+        Ok(rp) => {
+            state.forget_party(&rp.link_id);
             Ok(done(jar, &party_path(&code), tr.t("flash.call_center")))
         }
         Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
@@ -820,7 +806,7 @@ async fn rename(
 ) -> Result<Response, PageError> {
     op.check(&state, &f.csrf)?;
     let lang = op.lang;
-    let back = format!("/admin/members?phone={}", enc(f.phone.trim()));
+    let back = format!("/admin/members?phone={}", web::pct_encode(f.phone.trim()));
     match ops::rename_member(
         state.store.as_ref(),
         &f.phone,
@@ -1303,24 +1289,29 @@ async fn set_login_page(
         Ok(rp) => rp,
         Err(e) => return Ok(refused(jar, "/admin/parties", op.lang, &e)),
     };
-    let url = f.return_url.trim();
     let to = party_path(&code);
-    let (value, text) = if url.is_empty() {
-        (None, tr.t("flash.login_page_off"))
-    } else {
-        match crate::service::login_page::check_return_url(url) {
-            Ok(u) => (Some(u.to_string()), tr.t("flash.login_page")),
-            Err(why) => {
-                let msg = format!("{}: {why}", tr.t("party.login_page.url"));
-                return Ok((jar.add(flash_kind("bad", &msg)), Redirect::to(&to)).into_response());
-            }
+    let value = match crate::service::login_page::set_return_url(
+        state.store.as_ref(),
+        &rp.client_code,
+        Some(&f.return_url),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(crate::service::login_page::ReturnUrlError::Refused(why)) => {
+            let msg = format!("{}: {why}", tr.t("party.login_page.url"));
+            return Ok((jar.add(flash_kind("bad", &msg)), Redirect::to(&to)).into_response());
+        }
+        Err(crate::service::login_page::ReturnUrlError::Store(e)) => {
+            return Err(store_error(op.lang, e));
         }
     };
-    state
-        .store
-        .set_login_return_url(&rp.client_code, value.as_deref(), state.clock.now())
-        .await
-        .map_err(|e| store_error(op.lang, e))?;
+    let text = if value.is_some() {
+        tr.t("flash.login_page")
+    } else {
+        tr.t("flash.login_page_off")
+    };
     tracing::info!(client_code = %rp.client_code, on = value.is_some(), "admin: hosted login return URL");
     Ok(done(jar, &to, text))
 }

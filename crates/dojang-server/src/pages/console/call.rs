@@ -218,7 +218,7 @@ pub fn build(kind: Kind, call: Call, form: &HashMap<String, String>) -> Result<B
             if let Some(w) = value(form, "wait") {
                 // Sent as typed: the server judges it (0–30).
                 path.push_str("?wait=");
-                path.push_str(&urlencode(w));
+                path.push_str(&crate::pages::web::pct_encode(w));
             }
             Ok(built(path, Vec::new(), Vec::new()))
         }
@@ -246,20 +246,7 @@ fn call_path(
     }
     let receipt =
         value(form, "receiptID").ok_or_else(|| problem("receiptID", "console.err.receipt"))?;
-    Ok(template.replace("{receipt_id}", &urlencode(receipt)))
-}
-
-/// Percent-encode everything but unreserved characters.
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    Ok(template.replace("{receipt_id}", &crate::pages::web::pct_encode(receipt)))
 }
 
 /// The relying party's credentials from the form, or which one is missing or malformed.

@@ -182,16 +182,23 @@ impl Sandbox {
 
     /// Reserve a phone and birth date for one enrolment, unless someone running or being
     /// enrolled has them.
-    fn reserve(&self, phone: &str, birthday: &str) -> Option<Reservation<'_>> {
+    /// Those being enrolled count against the cap, so two adds racing for the last place cannot
+    /// both enrol (and leave one certificate nobody lists).
+    fn reserve(&self, phone: &str, birthday: &str) -> Result<Reservation<'_>, AddError> {
         let key = (phone.to_owned(), birthday.to_owned());
-        let running = self
-            .people()
+        let people = self.people();
+        let mut enrolling = self.enrolling();
+        let running = people
             .iter()
             .any(|p| p.phone == phone && p.birthday == birthday);
-        if running || !self.enrolling().insert(key.clone()) {
-            return None;
+        if running || enrolling.contains(&key) {
+            return Err(AddError::Taken);
         }
-        Some(Reservation { sandbox: self, key })
+        if people.len() + enrolling.len() >= self.max {
+            return Err(AddError::Full);
+        }
+        enrolling.insert(key.clone());
+        Ok(Reservation { sandbox: self, key })
     }
 
     /// Whether sandbox people may be added.
@@ -267,9 +274,7 @@ pub async fn add(state: &AppState, new: &NewPerson) -> Result<Arc<SandboxPerson>
         phone: Phone::parse(new.phone.trim()).map_err(ApiError::from)?,
         birthday: Birthday::parse(new.birthday.trim(), now).map_err(ApiError::from)?,
     };
-    let _reservation = sandbox
-        .reserve(person.phone.as_str(), &person.birthday.to_compact())
-        .ok_or(AddError::Taken)?;
+    let _reservation = sandbox.reserve(person.phone.as_str(), &person.birthday.to_compact())?;
     // Never take over a real person's certificate (enrolment would supersede it).
     if state
         .store
@@ -348,7 +353,10 @@ async fn listen(
     loop {
         // What is waiting after (re)connecting, so nothing pushed meanwhile is lost.
         let mut queue = match api.pending().await {
-            Ok(p) => p.requests,
+            Ok(p) => {
+                handled.retain(|id| p.requests.iter().any(|c| c.receipt_id == *id));
+                p.requests
+            }
             Err(e) => {
                 person.note(|a| a.last = Some(format!("error: {e}")));
                 Vec::new()
@@ -377,6 +385,13 @@ async fn listen(
                         serde_json::from_str::<PushMessage>(&text)
                     {
                         queue.push(*card);
+                    }
+                    // Forget answered requests now and then, so the set stays small however
+                    // many requests this person receives.
+                    if handled.len() > 256
+                        && let Ok(p) = api.pending().await
+                    {
+                        handled.retain(|id| p.requests.iter().any(|c| c.receipt_id == *id));
                     }
                 }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,

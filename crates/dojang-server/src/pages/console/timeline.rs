@@ -41,9 +41,7 @@ pub fn watch_token(state: &AppState, kind: Kind, receipt: &str, browser: &str) -
 
 /// Whether `given` is the watch token of the receipt for this browser (constant time).
 pub fn watch_ok(state: &AppState, kind: Kind, receipt: &str, browser: &str, given: &str) -> bool {
-    use subtle::ConstantTimeEq as _;
-    let want = watch_token(state, kind, receipt, browser);
-    want.len() == given.len() && bool::from(want.as_bytes().ct_eq(given.as_bytes()))
+    crate::pages::web::ct_eq(&watch_token(state, kind, receipt, browser), given)
 }
 
 /// What the timeline shows: the state and the time of each step, as KST text.
