@@ -21,15 +21,8 @@ examples="${DOJANG_SCHEMATHESIS_EXAMPLES:-100}"
 say() { echo "schemathesis.sh: $*"; }
 
 if [ "${1:-}" != "--inside" ]; then
-  # 1. schemathesis, pinned, in its own virtual environment.
-  requirements=.ci/schemathesis-requirements.txt
-  if [ ! -x "$venv/bin/schemathesis" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
-    say "installing schemathesis into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-    cp "$requirements" "$venv/requirements.txt"
-  fi
+  # 1. schemathesis, locked with hashes (compat/python/lock.sh), in its own virtual environment.
+  compat/python/venv.sh .ci/schemathesis-requirements.txt "$venv"
   "$venv/bin/schemathesis" --version
   # 2. The server, the relying party and the approving app; then this script again, inside.
   exec compat/with-server.sh "$0" --inside

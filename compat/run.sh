@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The compatibility judges: LinkHub's official SDKs, unmodified, from PyPI (pinned in
-# compat/python/requirements-*.txt, each in its own virtual environment under the target
+# The compatibility judges: LinkHub's official SDKs, unmodified, from PyPI (locked with hashes in
+# compat/python/requirements-*.txt by compat/python/lock.sh, each in its own virtual environment under the target
 # directory) and npm (pinned in compat/node/package-lock.json), each running its test program
 # against a real dojang (compat/with-server.sh).
 # Called by .ci/run; runs locally the same way.
@@ -9,14 +9,8 @@ cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 
 venv_for() {
-  local name="$1" requirements="compat/python/requirements-$1.txt" venv="$target/compat-venv-$1"
-  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
-    echo "compat: installing $requirements into $venv" >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-    cp "$requirements" "$venv/requirements.txt"
-  fi
+  local venv="$target/compat-venv-$1"
+  compat/python/venv.sh "compat/python/requirements-$1.txt" "$venv"
   echo "$venv"
 }
 
