@@ -479,6 +479,24 @@ impl DeskEnrolment {
     pending_key_calls!();
 }
 
+/// What the request asks of the certificate's proof of identity, in words, if anything: an SMS
+/// certificate cannot approve it, and the person learns before entering the PIN.
+pub fn proof_needed(card: &RequestCard) -> Option<&'static str> {
+    match (card.requires_beyond_phone, card.requires_verified_name) {
+        (false, false) => None,
+        (true, false) => Some(
+            "a certificate issued with a bank-account check or at a registration desk (one issued by SMS alone cannot approve this)",
+        ),
+        (_, true) => Some(
+            "a certificate whose name was verified: issued with a bank-account check or at a registration desk (one issued by SMS alone cannot approve this)",
+        ),
+    }
+}
+
+/// How to get a certificate that meets a request's bar (after the server refused one that
+/// does not: `CertificateProofTooWeak`, `NameNotVerified`).
+pub const STRONGER_CERTIFICATE_HELP: &str = "get a certificate issued with a bank-account check: dojang-app enroll --method bank --bank-code <3 digits> --account <number> (same name, phone and birth date; it replaces this one), then approve again before the request expires";
+
 /// A card as text for a terminal.
 pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
     let left = dojang_proto::datetime::parse_rfc3339(&card.expire_dt)
@@ -524,6 +542,9 @@ pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
             }
             _ => s.push_str(&format!("  signs:   {}\n", card.token)),
         }
+    }
+    if let Some(needs) = proof_needed(card) {
+        s.push_str(&format!("  needs:   {needs}\n"));
     }
     if !card.binding_choices.is_empty() {
         s.push_str(&format!(

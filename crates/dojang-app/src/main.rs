@@ -652,6 +652,27 @@ async fn listen(auth: Authenticator, mode: Mode, json: bool) -> Result<(), AppEr
                                 Ok(_) => {}
                                 Err(e) => {
                                     eprintln!("dojang-app: {} failed: {e}", card.receipt_id);
+                                    let stronger = [
+                                        ErrorCode::CertificateProofTooWeak.code(),
+                                        ErrorCode::NameNotVerified.code(),
+                                    ]
+                                    .iter()
+                                    .any(|c| e.code() == Some(*c));
+                                    if json {
+                                        say(serde_json::json!({
+                                            "event": "failed",
+                                            "receiptID": card.receipt_id,
+                                            "code": e.code(),
+                                            "message": e.to_string(),
+                                            "help": stronger.then_some(dojang_app::STRONGER_CERTIFICATE_HELP),
+                                        }));
+                                    }
+                                    if stronger {
+                                        eprintln!(
+                                            "dojang-app: {}",
+                                            dojang_app::STRONGER_CERTIFICATE_HELP
+                                        );
+                                    }
                                     if e.code() == Some(ErrorCode::SignerCertificateRevoked.code())
                                         && let Ok(s) = auth.api().certificate_status().await
                                     {
@@ -761,17 +782,52 @@ async fn approve(
     Ok(())
 }
 
-/// The receipt id of a `dojang://request?receiptID=…` URL.
-fn receipt_of_scheme(url: &str) -> Result<&str, AppError> {
-    url.strip_prefix("dojang://request?")
-        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("receiptID=")))
-        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| AppError::Input(format!("not a dojang request URL: {url}")))
+/// What a `dojang://request?…` URL names: a receipt (`receiptID=`, 32 or 20 digits: the native
+/// API's `scheme`) or an app-to-app transaction (`txID=`, 40 hex digits: kakaocert's `tx_id`).
+#[derive(Debug, PartialEq, Eq)]
+enum Opened<'a> {
+    Receipt(&'a str),
+    Tx(&'a str),
+}
+
+fn opened_by_scheme(url: &str) -> Result<Opened<'_>, AppError> {
+    let bad = || AppError::Input(format!("not a dojang request URL: {url}"));
+    let query = url.strip_prefix("dojang://request?").ok_or_else(bad)?;
+    for pair in query.split('&') {
+        if let Some(id) = pair.strip_prefix("receiptID=")
+            && (id.len() == 32 || id.len() == 20)
+            && id.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Ok(Opened::Receipt(id));
+        }
+        if let Some(tx) = pair
+            .strip_prefix("txID=")
+            .or_else(|| pair.strip_prefix("tx_id="))
+            && tx.len() == 40
+            && tx.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Ok(Opened::Tx(tx));
+        }
+    }
+    Err(bad())
 }
 
 async fn open(dir: &std::path::Path, url: &str) -> Result<(), AppError> {
-    let receipt = receipt_of_scheme(url)?;
-    approve(dir, receipt, None).await
+    match opened_by_scheme(url)? {
+        Opened::Receipt(receipt) => approve(dir, receipt, None).await,
+        Opened::Tx(tx) => {
+            // The card of a waiting app-to-app request carries its transaction id.
+            let auth = Authenticator::open(dir)?;
+            let pending = auth.api().pending().await?.requests;
+            let card = pending
+                .iter()
+                .find(|c| c.tx_id.as_deref() == Some(tx))
+                .ok_or_else(|| AppError::Input(format!("no waiting request for txID {tx}")))?;
+            let receipt = card.receipt_id.clone();
+            drop(auth);
+            approve(dir, &receipt, None).await
+        }
+    }
 }
 
 async fn decline(
@@ -949,7 +1005,8 @@ async fn listen_guest(dir: &std::path::Path, mode: Mode, json: bool) -> Result<(
             // Issue a certificate inside this request: the proof the request allows (an SMS
             // check; or, when it does not allow simple registration, the bank account), a new
             // key, the PIN.
-            let (auth, pin) = if card.allow_simple_regist {
+            // A request that needs a verified name cannot be met by an SMS certificate.
+            let (auth, pin) = if card.allow_simple_regist && !card.requires_verified_name {
                 let mut enrolment = Enrolment::start(&guest.server, guest.holder.clone()).await?;
                 let started = enrolment.started().clone();
                 if json {

@@ -63,7 +63,7 @@ pub enum ValidationError {
     #[error("call-centre number contains invalid characters")]
     CallCenterNumInvalid,
     /// Receipt id not 32 digits.
-    #[error("receipt id must be 32 digits")]
+    #[error("receipt id must be 32 digits (20 in kakaocert 1.x)")]
     ReceiptIdInvalid,
     /// Client code not 12 digits.
     #[error("client code must be 12 digits")]

@@ -59,14 +59,46 @@ impl fmt::Display for ClientCode {
     }
 }
 
-/// A request's 32-digit receipt id (접수 아이디): `YYMMDD` of the day it was made (KST)
-/// followed by 26 random digits (about 86 bits), so ids are unguessable and sort roughly by day.
+/// A request's receipt id (접수 아이디): `YYMMDD` of the day it was made (KST) followed by random
+/// digits, so ids are unguessable and sort roughly by day. Two forms: the long one (32 digits,
+/// 26 random: about 86 bits) of the native API, barocert and kakaocert 2.x, and the short one
+/// (20 digits, 14 random: about 46 bits) that kakaocert 1.x's documents size their columns for
+/// (`receiptID String 20`). Each dialect accepts only its own form ([`ReceiptId::parse_in`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReceiptId(String);
 
+/// The two forms of a receipt id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReceiptForm {
+    /// 32 digits: the native API, barocert, kakaocert 2.x.
+    Long,
+    /// 20 digits: kakaocert 1.x (API 1.0).
+    Short,
+}
+
+impl ReceiptForm {
+    /// Digits in an id of this form.
+    pub const fn len(self) -> usize {
+        match self {
+            Self::Long => 32,
+            Self::Short => 20,
+        }
+    }
+
+    /// Never: every form has digits (clippy's `len` companion).
+    pub const fn is_empty(self) -> bool {
+        false
+    }
+}
+
 impl ReceiptId {
-    /// A fresh id for a request made at `now`.
+    /// A fresh long id for a request made at `now`.
     pub fn generate(now: OffsetDateTime, rng: &mut impl CryptoRng) -> Self {
+        Self::generate_in(ReceiptForm::Long, now, rng)
+    }
+
+    /// A fresh id of `form` for a request made at `now`.
+    pub fn generate_in(form: ReceiptForm, now: OffsetDateTime, rng: &mut impl CryptoRng) -> Self {
         let kst = now.to_offset(dojang_proto::datetime::KST);
         let mut s = format!(
             "{:02}{:02}{:02}",
@@ -74,8 +106,26 @@ impl ReceiptId {
             u8::from(kst.month()),
             kst.day()
         );
-        s.push_str(&random_digits(rng, 26));
+        s.push_str(&random_digits(rng, form.len() - 6));
         Self(s)
+    }
+
+    /// An id of exactly this form; the other form is as invalid as any other string.
+    pub fn parse_in(s: &str, form: ReceiptForm) -> Result<Self, ValidationError> {
+        if s.len() == form.len() && all_digits(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ValidationError::ReceiptIdInvalid)
+        }
+    }
+
+    /// Which form this id has.
+    pub fn form(&self) -> ReceiptForm {
+        if self.0.len() == ReceiptForm::Short.len() {
+            ReceiptForm::Short
+        } else {
+            ReceiptForm::Long
+        }
     }
 
     /// The digits.
@@ -84,14 +134,12 @@ impl ReceiptId {
     }
 }
 
+/// Either form (the store, the device API and the consoles read both; dialects check theirs
+/// with [`ReceiptId::parse_in`]).
 impl FromStr for ReceiptId {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() == 32 && all_digits(s) {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(ValidationError::ReceiptIdInvalid)
-        }
+        Self::parse_in(s, ReceiptForm::Long).or_else(|_| Self::parse_in(s, ReceiptForm::Short))
     }
 }
 
@@ -163,6 +211,27 @@ mod tests {
         assert_eq!(id.as_str().parse::<ReceiptId>().unwrap(), id);
         let other = ReceiptId::generate(datetime!(2026-11-21 16:00 UTC), &mut rng);
         assert_ne!(id, other);
+    }
+
+    #[test]
+    fn short_receipt_ids_are_20_digits_and_each_form_parses_only_as_itself() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        let now = datetime!(2026-11-21 16:00 UTC);
+        let short = ReceiptId::generate_in(ReceiptForm::Short, now, &mut rng);
+        assert_eq!(short.as_str().len(), 20);
+        assert!(short.as_str().starts_with("261122"));
+        assert_eq!(short.form(), ReceiptForm::Short);
+        let long = ReceiptId::generate(now, &mut rng);
+        assert_eq!(long.form(), ReceiptForm::Long);
+        assert!(ReceiptId::parse_in(short.as_str(), ReceiptForm::Short).is_ok());
+        assert!(ReceiptId::parse_in(short.as_str(), ReceiptForm::Long).is_err());
+        assert!(ReceiptId::parse_in(long.as_str(), ReceiptForm::Short).is_err());
+        assert_eq!(short.as_str().parse::<ReceiptId>().unwrap(), short);
+        assert!("1".repeat(21).parse::<ReceiptId>().is_err());
+        // Ordered by day, as the long form.
+        let later =
+            ReceiptId::generate_in(ReceiptForm::Short, now + time::Duration::days(1), &mut rng);
+        assert!(later.as_str()[..6] > short.as_str()[..6]);
     }
 
     #[test]

@@ -25,9 +25,13 @@ pub mod settings;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, ValidationError};
-pub use ids::{ClientCode, DeviceId, EnrolmentId, MemberId, ReceiptId};
-pub use member::{CertificateRecord, Device, Member, OutboxMessage, RevokedCertificate};
+pub use ids::{ClientCode, DeviceId, EnrolmentId, MemberId, ReceiptForm, ReceiptId};
+pub use member::{
+    CertificateRecord, Device, IdentityProof, Member, OutboxMessage, RevokedCertificate,
+};
 pub use party::{RelyingParty, SecretKey};
 pub use person::{Birthday, Person, PersonName, Phone};
-pub use request::{Document, NewRequest, Request, RequestKind, RequestOptions, RequestState};
+pub use request::{
+    Dialect, Document, NewRequest, Request, RequestKind, RequestOptions, RequestState,
+};
 pub use settings::Policy;

@@ -52,6 +52,60 @@ pub struct CertificateRecord {
     pub revoked_at: Option<OffsetDateTime>,
     /// Why, as an RFC 5280 CRLReason number (4 superseded, 1 keyCompromise, …), when revoked.
     pub revocation_reason: Option<u8>,
+    /// How its holder proved who they are when it was issued (a renewal keeps the proof of the
+    /// certificate it renews).
+    pub proof: IdentityProof,
+}
+
+/// How a certificate's holder proved who they are (본인확인 수단): what a request's
+/// `isAllowSimpleRegistYN = false` and `isVerifyNameYN = true` are checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityProof {
+    /// A one-time code sent by SMS: proves the phone, not the name (휴대폰 본인인증).
+    Sms,
+    /// A 1-won deposit into an account the bank holds in the person's real name (본인계좌 점유
+    /// 인증): proves the account and the name.
+    Bank,
+    /// A registration desk that saw an identity document: proves the person and the name.
+    Desk,
+    /// Issued before dojang recorded proofs (schema v9 and earlier): treated like SMS, the
+    /// weakest, until renewed or re-issued.
+    Unknown,
+}
+
+impl IdentityProof {
+    /// The name stored and shown (`sms`, `bank`, `desk`, `unknown`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Bank => "bank",
+            Self::Desk => "desk",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// The stored name back; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "sms" => Self::Sms,
+            "bank" => Self::Bank,
+            "desk" => Self::Desk,
+            "unknown" => Self::Unknown,
+            _ => return None,
+        })
+    }
+
+    /// Meets `isAllowSimpleRegistYN = false`: more than a phone check (a bank account or a
+    /// registration desk).
+    pub const fn beyond_phone(self) -> bool {
+        matches!(self, Self::Bank | Self::Desk)
+    }
+
+    /// The holder's name was checked against a real-name record (the bank's account holder or
+    /// an identity document), so `isVerifyNameYN = true` can be answered by it.
+    pub const fn name_verified(self) -> bool {
+        matches!(self, Self::Bank | Self::Desk)
+    }
 }
 
 /// A revoked certificate, as the CRL lists it.

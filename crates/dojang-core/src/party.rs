@@ -72,10 +72,16 @@ pub fn generate_link_id(rng: &mut impl CryptoRng) -> String {
     out
 }
 
-/// A relying party's display name: 1–100 characters without control characters.
+/// Longest relying-party name (kakaocert's `clientName String 80`).
+pub const RELYING_PARTY_NAME_MAX_CHARS: usize = 80;
+
+/// A relying party's display name: 1–80 characters without control characters.
 pub fn validate_party_name(s: &str) -> Result<String, ValidationError> {
     let s = s.trim();
-    if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
+    if s.is_empty()
+        || s.chars().count() > RELYING_PARTY_NAME_MAX_CHARS
+        || s.chars().any(char::is_control)
+    {
         return Err(ValidationError::RelyingPartyNameInvalid);
     }
     Ok(s.to_owned())

@@ -20,7 +20,7 @@ use base64::Engine as _;
 use dojang_proto::rp::{CreateRequest, DebitAccount, Kind, TokenType};
 
 use crate::error::{CoreError, ValidationError};
-use crate::ids::{ClientCode, MemberId, ReceiptId};
+use crate::ids::{ClientCode, MemberId, ReceiptForm, ReceiptId};
 use crate::person::{Birthday, Person, PersonName, Phone};
 use crate::settings::{
     BANK_ACCOUNT_NUM_MAX_CHARS, BANK_FIELD_MAX_CHARS, CALL_CENTER_MAX_CHARS,
@@ -131,10 +131,19 @@ pub struct RequestOptions {
     pub sub_client_name: Option<String>,
     /// The relying party's memo.
     pub payload: Option<String>,
-    /// `allowSimpleRegistYN`.
+    /// `allowSimpleRegistYN` (true unless the relying party said false): a person without a
+    /// certificate may get one by SMS alone inside this request.
     pub allow_simple_regist: bool,
-    /// `verifyNameYN` (true unless the relying party said false).
+    /// The relying party said `allowSimpleRegistYN = false`: only a certificate whose holder
+    /// proved more than a phone (a bank account or a registration desk) may approve.
+    pub require_beyond_phone: bool,
+    /// `verifyNameYN` (true unless the relying party said false): the name must be the
+    /// holder's name on record.
     pub verify_name: bool,
+    /// The relying party said `verifyNameYN = true`: the holder's name must also have been
+    /// verified against a real-name record (bank account holder, identity document); a
+    /// self-declared name (SMS) cannot approve. Omitted, the name on record is enough.
+    pub require_verified_name: bool,
     /// `appUseYN`: app-to-app instead of push.
     pub app_use: bool,
     /// Where an app-to-app answer returns.
@@ -420,6 +429,35 @@ fn refuse_foreign_fields(kind: RequestKind, w: &CreateRequest) -> Result<(), Val
     }
 }
 
+/// What differs between the APIs a request arrives through (the native API, barocert and
+/// kakaocert 2.x share one set; kakaocert 1.x has its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// The form of the receipt ids it hands out and accepts.
+    pub receipt_form: ReceiptForm,
+    /// An app-to-app request must name where the app returns (`returnURL`). kakaocert's bodies
+    /// have no such field: its app-to-app returns to the calling app by itself.
+    pub app_return_url_required: bool,
+}
+
+impl Dialect {
+    /// The native API and barocert.
+    pub const NATIVE: Self = Self {
+        receipt_form: ReceiptForm::Long,
+        app_return_url_required: true,
+    };
+    /// kakaocert 2.x (API 2.0).
+    pub const KAKAOCERT_V2: Self = Self {
+        receipt_form: ReceiptForm::Long,
+        app_return_url_required: false,
+    };
+    /// kakaocert 1.x (API 1.0): 20-digit receipt ids, as its documents size them.
+    pub const KAKAOCERT_V1: Self = Self {
+        receipt_form: ReceiptForm::Short,
+        app_return_url_required: false,
+    };
+}
+
 impl NewRequest {
     /// Validate an identity request from the wire.
     pub fn identity(
@@ -435,6 +473,17 @@ impl NewRequest {
     /// extraMessage, expireIn, callCenterNum, callCenterName, subClientID, payload, appUseYN /
     /// returnURL` is the one reported; fields of other kinds are refused first.
     pub fn from_wire(
+        kind: RequestKind,
+        wire: &CreateRequest,
+        policy: &Policy,
+        now: OffsetDateTime,
+    ) -> Result<Self, ValidationError> {
+        Self::from_wire_in(Dialect::NATIVE, kind, wire, policy, now)
+    }
+
+    /// [`NewRequest::from_wire`] under the rules of `dialect`.
+    pub fn from_wire_in(
+        dialect: Dialect,
         kind: RequestKind,
         wire: &CreateRequest,
         policy: &Policy,
@@ -524,7 +573,9 @@ impl NewRequest {
         )?;
         let app_use = wire.app_use_yn.unwrap_or(false);
         let return_url = match wire.return_url.as_deref().map(str::trim) {
-            None | Some("") if app_use => return Err(ValidationError::ReturnUrlMissing),
+            None | Some("") if app_use && dialect.app_return_url_required => {
+                return Err(ValidationError::ReturnUrlMissing);
+            }
             None | Some("") => None,
             Some(u) => Some(validate_return_url(u)?),
         };
@@ -545,8 +596,10 @@ impl NewRequest {
                 sub_client_id,
                 sub_client_name: None,
                 payload,
-                allow_simple_regist: wire.allow_simple_regist_yn.unwrap_or(false),
+                allow_simple_regist: wire.allow_simple_regist_yn.unwrap_or(true),
+                require_beyond_phone: wire.allow_simple_regist_yn == Some(false),
                 verify_name: wire.verify_name_yn.unwrap_or(true),
+                require_verified_name: wire.verify_name_yn == Some(true),
                 app_use,
                 return_url,
             },
@@ -1008,14 +1061,23 @@ mod tests {
         all.allow_simple_regist_yn = Some(true);
         let o = NewRequest::identity(&all, &p, NOW).unwrap().options;
         assert!(!o.verify_name && o.allow_simple_regist);
+        assert!(!o.require_beyond_phone && !o.require_verified_name);
         assert_eq!(o.payload.as_deref(), Some("memo"));
+        let defaults = NewRequest::identity(&wire(), &p, NOW).unwrap().options;
+        assert!(defaults.verify_name, "verifyNameYN defaults to true");
         assert!(
-            NewRequest::identity(&wire(), &p, NOW)
-                .unwrap()
-                .options
-                .verify_name,
-            "verifyNameYN defaults to true"
+            defaults.allow_simple_regist,
+            "allowSimpleRegistYN defaults to true"
         );
+        assert!(
+            !defaults.require_beyond_phone && !defaults.require_verified_name,
+            "omitted, neither bar applies"
+        );
+        let mut strict = wire();
+        strict.verify_name_yn = Some(true);
+        strict.allow_simple_regist_yn = Some(false);
+        let o = NewRequest::identity(&strict, &p, NOW).unwrap().options;
+        assert!(o.require_beyond_phone && o.require_verified_name && !o.allow_simple_regist);
     }
 
     #[test]

@@ -14,8 +14,8 @@ pub const CALL_CENTER_MAX_CHARS: usize = 20;
 pub const CALL_CENTER_NAME_MAX_CHARS: usize = 10;
 /// Longest sub-client id (an alias of a relying party).
 pub const SUB_CLIENT_ID_MAX_CHARS: usize = 12;
-/// Longest alias display name.
-pub const SUB_CLIENT_NAME_MAX_CHARS: usize = 40;
+/// Longest alias display name (kakaocert's `subClientName String 80`).
+pub const SUB_CLIENT_NAME_MAX_CHARS: usize = 80;
 /// Longest payload (the relying party's memo).
 pub const PAYLOAD_MAX_CHARS: usize = 200;
 /// Longest `returnURL`.
@@ -36,7 +36,8 @@ pub const EXPIRE_IN_CEILING: u32 = 1800;
 pub struct Policy {
     /// Largest `expireIn` a relying party may ask for (1000 by default, at most 1800).
     pub max_expire_in: u32,
-    /// How long after signing the relying party may verify (10 minutes by default).
+    /// How long after signing the relying party may verify (30 minutes by default: kakaocert's
+    /// VerifyAuth document, seed 002, "전자서명 완료일시로부터 30분 이내").
     pub verify_window: Duration,
     /// How far a request's date header may be from the server clock (5 minutes).
     pub date_skew: Duration,
@@ -75,7 +76,7 @@ impl Default for Policy {
     fn default() -> Self {
         Self {
             max_expire_in: 1000,
-            verify_window: Duration::from_secs(600),
+            verify_window: Duration::from_secs(1800),
             date_skew: Duration::from_secs(300),
             signing_time_skew: Duration::from_secs(300),
             otp_ttl: Duration::from_secs(180),

@@ -300,8 +300,8 @@ pub struct BarocertStatus {
     pub state: i32,
     /// Seconds the request was given.
     pub expire_in: i64,
-    /// The call centre shown.
-    pub call_center_name: String,
+    /// `callCenterName` as sent, `null` when none was (the card shows "<name> 고객센터").
+    pub call_center_name: Option<String>,
     /// Its number.
     pub call_center_num: Option<String>,
     /// The title.

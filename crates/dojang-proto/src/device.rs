@@ -297,11 +297,22 @@ pub struct RequestCard {
     /// An app-to-app request (opened through its `scheme` URL, not pushed).
     #[serde(default)]
     pub app_use: bool,
+    /// An app-to-app request's transaction id: `dojang://request?txID=…` opens this card.
+    #[serde(rename = "txID", default, skip_serializing_if = "Option::is_none")]
+    pub tx_id: Option<String>,
     /// How a person without a certificate may get one inside this request
     /// (`allowSimpleRegistYN`): `true` by SMS alone, `false` by a bank-account check. A device
     /// with a certificate ignores it.
     #[serde(default)]
     pub allow_simple_regist: bool,
+    /// Only a certificate issued with more than a phone check (a bank account or a
+    /// registration desk) may approve (`allowSimpleRegistYN = false`).
+    #[serde(default)]
+    pub requires_beyond_phone: bool,
+    /// Only a certificate whose holder's name was verified (a bank account or a registration
+    /// desk) may approve (`isVerifyNameYN = true`).
+    #[serde(default)]
+    pub requires_verified_name: bool,
     /// Accepted at, RFC 3339 UTC with milliseconds.
     pub request_dt: String,
     /// Expires at, RFC 3339 UTC with milliseconds.

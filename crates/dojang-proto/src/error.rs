@@ -144,7 +144,7 @@ catalogue! {
     /// `callCenterNum` contains something other than digits, `-`, `+`, spaces or parentheses.
     CallCenterNumInvalid = -10201072, "callCenterNum may contain digits, '-', '+', '(', ')' and spaces only", "고객센터 번호에는 숫자와 -, +, (, ), 공백만 쓸 수 있습니다";
     /// A receipt id in the path is not 32 digits.
-    ReceiptIdInvalid = -10201081, "Receipt id must be 32 digits", "접수 아이디는 32자리 숫자여야 합니다";
+    ReceiptIdInvalid = -10201081, "Receipt id must be 32 digits (20 in kakaocert 1.x)", "접수 아이디는 32자리 숫자여야 합니다 (kakaocert 1.x는 20자리)";
     /// An enrolment id in the path is not a valid id.
     EnrolmentIdInvalid = -10201091, "Enrolment id is not valid", "등록 아이디가 올바르지 않습니다";
     /// One-time code missing or not 6 digits.
@@ -160,7 +160,7 @@ catalogue! {
     /// A LinkID outside `[A-Za-z0-9_-]{4,32}`.
     LinkIdInvalid = -10201083, "LinkID must be 4 to 32 letters, digits, '_' or '-'", "LinkID는 4~32자의 영문, 숫자, '_', '-'여야 합니다";
     /// A relying party's name is empty or longer than 100 characters.
-    RelyingPartyNameInvalid = -10201084, "Relying party name must be 1 to 100 characters", "이용기관 이름은 1~100자여야 합니다";
+    RelyingPartyNameInvalid = -10201084, "Relying party name must be 1 to 80 characters", "이용기관 이름은 1~80자여야 합니다";
     /// `reason` longer than 200 characters.
     ReasonTooLong = -10201131, "reason must be at most 200 characters", "사유는 200자 이하여야 합니다";
     /// A field that belongs to another request kind (for example `tokens` on `/v1/sign`).
@@ -179,10 +179,12 @@ catalogue! {
     TokensTooMany = -10201037, "tokens may hold at most 50 documents", "문서는 최대 50건까지 요청할 수 있습니다";
     /// `callCenterName` longer than 10 characters.
     CallCenterNameTooLong = -10201073, "callCenterName must be at most 10 characters", "고객센터 이름은 10자 이하여야 합니다";
+    /// kakaocert: `CallCenterNum` is required there ("O"; the native API defaults it to the relying party's).
+    CallCenterNumMissing = -10201074, "callCenterNum is required", "고객센터 전화번호(callCenterNum)를 입력하세요";
     /// `subClientID` outside 1–12 letters, digits, `_` or `-`.
     SubClientIdInvalid = -10201151, "subClientID must be 1 to 12 letters, digits, '_' or '-'", "subClientID는 1~12자의 영문, 숫자, '_', '-'여야 합니다";
     /// An alias's display name empty or longer than 40 characters.
-    SubClientNameInvalid = -10201152, "Alias name must be 1 to 40 characters", "별칭 이름은 1~40자여야 합니다";
+    SubClientNameInvalid = -10201152, "Alias name must be 1 to 80 characters", "별칭 이름은 1~80자여야 합니다";
     /// `payload` longer than 200 characters.
     PayloadTooLong = -10201161, "payload must be at most 200 characters", "payload는 200자 이하여야 합니다";
     /// `appUseYN` is true but `returnURL` is missing.
@@ -237,6 +239,10 @@ catalogue! {
     RefNumFormat = -10201281, "refNum must be the 10-digit reference number", "참조번호는 10자리 숫자여야 합니다";
     /// `authCode` missing or not the 16-digit authorisation code (인가코드).
     AuthCodeFormat = -10201282, "authCode must be the 16-digit authorisation code", "인가코드는 16자리 숫자여야 합니다";
+    /// kakaocert: `isAllowSimpleRegistYN` is required there ("O").
+    AllowSimpleRegistMissing = -10201401, "isAllowSimpleRegistYN is required (true or false)", "인증서 발급유형(isAllowSimpleRegistYN)을 true 또는 false로 입력하세요";
+    /// kakaocert: `isVerifyNameYN` is required there ("O").
+    VerifyNameMissing = -10201402, "isVerifyNameYN is required (true or false)", "수신자 실명확인 여부(isVerifyNameYN)를 true 또는 false로 입력하세요";
 
     // 03 — receipts and their state
     /// No such receipt for this relying party (another relying party's receipts are invisible).
@@ -370,6 +376,10 @@ catalogue! {
     SigningTimeOutOfRange = -10500008, "The signing time is outside the request's lifetime", "서명 시각이 요청 유효 기간을 벗어났습니다";
     /// The signer certificate was revoked (superseded, reported lost, or by the operator).
     SignerCertificateRevoked = -10500009, "The signer certificate has been revoked", "서명자 인증서가 폐지되었습니다";
+    /// The request said `allowSimpleRegistYN = false` and the signer certificate was issued on an SMS check alone (or before dojang recorded proofs): refused, the request keeps waiting.
+    CertificateProofTooWeak = -10500010, "This request needs a certificate issued with a bank-account check or at a registration desk (isAllowSimpleRegistYN = false); re-issue yours with a bank-account check and approve again", "이 요청은 계좌 인증 또는 등록 창구에서 발급한 인증서가 필요합니다 (isAllowSimpleRegistYN = false). 계좌 인증으로 인증서를 재발급한 뒤 다시 승인하세요";
+    /// The request said `isVerifyNameYN = true` and the signer certificate's name was never checked against a real-name record (an SMS check proves a phone, not a name): refused, the request keeps waiting.
+    NameNotVerified = -10500011, "This request asks for a verified real name (isVerifyNameYN = true) and this certificate's name was not verified; re-issue it with a bank-account check and approve again", "이 요청은 실명이 확인된 인증서가 필요합니다 (isVerifyNameYN = true). 이 인증서의 성명은 실명 확인되지 않았습니다. 계좌 인증으로 재발급한 뒤 다시 승인하세요";
 
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.

@@ -96,8 +96,9 @@ pub struct KcStatus {
     pub expires_in: i64,
     /// Call-centre number.
     pub call_center_num: Option<String>,
-    /// Call-centre name.
-    pub call_center_name: String,
+    /// `CallCenterName` as sent (≤ 10), `null` when none was sent (seed 002's ResultVerifyAuth:
+    /// "입력한 'CallCenterName' 값").
+    pub call_center_name: Option<String>,
     /// `isAllowSimpleRegistYN` as sent.
     #[serde(rename = "allowSimpleRegistYN")]
     pub allow_simple_regist_yn: bool,

@@ -408,6 +408,11 @@ pub struct ReceiptResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(format = "uri"))]
     pub scheme: Option<String>,
+    /// For app-to-app requests: the transaction id (40 hex digits) that also opens the app on
+    /// this request (`dojang://request?txID=…`), as kakaocert's `tx_id`.
+    #[serde(rename = "txID", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{40}$"))]
+    pub tx_id: Option<String>,
 }
 
 /// `GET /v1/{kind}/{receiptID}`: the state, the times and every field of the request except
@@ -449,8 +454,10 @@ pub struct RequestStatus {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub call_center_num: Option<String>,
-    /// The call-centre name shown to the person.
-    pub call_center_name: String,
+    /// `callCenterName` as sent (≤ 10), `null` when none was sent; the person's card then shows
+    /// "<relying party> 고객센터" (kakaocert's "이용기관명 + 고객센터"), which is not returned here.
+    #[cfg_attr(feature = "openapi", schema(required = true, max_length = 10))]
+    pub call_center_name: Option<String>,
     /// The title shown to the person.
     pub req_title: String,
     /// The sign title (sign requests).
@@ -518,6 +525,10 @@ pub struct RequestStatus {
     #[serde(rename = "verifyDT", with = "kst_option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required = true, pattern = "^[0-9]{14}$", format = "yyyyMMddHHmmss"))]
     pub verify_dt: Option<OffsetDateTime>,
+    /// For app-to-app requests: the transaction id (see [`ReceiptResponse::tx_id`]).
+    #[serde(rename = "txID", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{40}$"))]
+    pub tx_id: Option<String>,
 }
 
 /// The status of an identity verification: the same shape as every kind's.
@@ -728,7 +739,7 @@ mod tests {
             state_reason: None,
             expire_in: 300,
             call_center_num: None,
-            call_center_name: "이용기관 고객센터".into(),
+            call_center_name: None,
             req_title: "t".into(),
             sign_title: None,
             token_type: None,
@@ -747,6 +758,7 @@ mod tests {
             complete_dt: None,
             expire_dt: datetime!(2026-11-22 00:05:00 UTC),
             verify_dt: None,
+            tx_id: None,
         };
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["requestDT"], "20261122090000");

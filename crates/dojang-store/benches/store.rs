@@ -88,6 +88,7 @@ fn store(c: &mut Criterion) {
                     not_after: now + Duration::from_secs(86_400),
                     revoked_at: None,
                     revocation_reason: None,
+                    proof: dojang_core::IdentityProof::Sms,
                 },
                 pin: None,
                 now,

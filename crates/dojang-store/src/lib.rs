@@ -24,8 +24,9 @@ use dojang_core::bank::{AccountNumber, BankCheck, BankCode};
 use dojang_core::enrolment::Enrolment;
 use dojang_core::registration::{RaCode, ReferenceNumber};
 use dojang_core::{
-    Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, Member, MemberId,
-    OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind, RevokedCertificate,
+    Birthday, CertificateRecord, ClientCode, Device, DeviceId, EnrolmentId, IdentityProof, Member,
+    MemberId, OutboxMessage, Phone, ReceiptId, RelyingParty, Request, RequestKind,
+    RevokedCertificate,
 };
 use time::OffsetDateTime;
 
@@ -120,6 +121,18 @@ pub enum Proof {
     /// A registration-desk code: its reference number. Closed only while neither used,
     /// cancelled nor expired; it records the certificate's serial.
     Desk(ReferenceNumber),
+}
+
+impl Proof {
+    /// What this proof says of the certificate it issues; the store records this, whatever the
+    /// caller put in [`CertificateRecord::proof`].
+    pub fn identity(&self) -> IdentityProof {
+        match self {
+            Proof::Sms(_) => IdentityProof::Sms,
+            Proof::Bank(_) => IdentityProof::Bank,
+            Proof::Desk(_) => IdentityProof::Desk,
+        }
+    }
 }
 
 /// Everything an enrolment produces, written in one transaction.

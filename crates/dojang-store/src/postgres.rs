@@ -336,6 +336,7 @@ impl Store for SqlStore {
             .bind(v.not_before)
             .bind(v.not_after)
             .bind(v.now)
+            .bind(v.proof)
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_to_conflict(e, "certificate serial"))?;
@@ -673,6 +674,7 @@ impl Store for SqlStore {
             .bind(ms(new.not_before))
             .bind(ms(new.not_after))
             .bind(ms(now))
+            .bind(new.proof.as_str())
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_to_conflict(e, "certificate serial"))?;

@@ -66,8 +66,8 @@ pub const SUPERSEDE_DEVICES: &str =
 pub const INSERT_DEVICE: &str = "INSERT INTO devices (id, member_id, token_hash, created_at, revoked_at) \
     VALUES ($1, $2, $3, $4, NULL)";
 pub const INSERT_CERTIFICATE: &str = "INSERT INTO certificates \
-    (serial, member_id, device_id, der_enc, not_before, not_after, revoked_at, created_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)";
+    (serial, member_id, device_id, der_enc, not_before, not_after, revoked_at, created_at, proof) \
+    VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)";
 
 pub const INSERT_DEVICE_PIN: &str = "INSERT INTO device_pins \
     (device_id, verifier, unlock_secret_enc, failures, locked_at, updated_at) \
@@ -155,16 +155,16 @@ pub const CANCEL_RA_CODE: &str = concat!(
 pub const DEVICE: &str =
     "SELECT id, member_id, token_hash, created_at, revoked_at FROM devices WHERE id = $1";
 pub const CERTIFICATE: &str = "SELECT serial, member_id, device_id, der_enc, not_before, not_after, \
-    revoked_at, revocation_reason FROM certificates WHERE serial = $1";
+    revoked_at, revocation_reason, proof FROM certificates WHERE serial = $1";
 pub const CERTIFICATES_OF_MEMBER: &str = "SELECT serial, member_id, device_id, der_enc, not_before, \
-    not_after, revoked_at, revocation_reason FROM certificates WHERE member_id = $1 \
+    not_after, revoked_at, revocation_reason, proof FROM certificates WHERE member_id = $1 \
     ORDER BY created_at DESC, serial";
 pub const RECENT_CERTIFICATES: &str = "SELECT serial, member_id, device_id, der_enc, not_before, \
-    not_after, revoked_at, revocation_reason FROM certificates ORDER BY created_at DESC, serial \
+    not_after, revoked_at, revocation_reason, proof FROM certificates ORDER BY created_at DESC, serial \
     LIMIT $1";
 pub const REVOKE_CERTIFICATE: &str = "UPDATE certificates SET revoked_at = $1, revocation_reason = $2 \
     WHERE serial = $3 AND revoked_at IS NULL RETURNING serial, member_id, device_id, der_enc, \
-    not_before, not_after, revoked_at, revocation_reason";
+    not_before, not_after, revoked_at, revocation_reason, proof";
 pub const REVOKED_CERTIFICATES: &str = "SELECT serial, revoked_at, revocation_reason FROM certificates \
     WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial";
 /// Changes whenever a certificate is revoked: the CRL's cache key.
@@ -323,7 +323,7 @@ pub const DEVICES_OF_MEMBER: &str = "SELECT id, member_id, token_hash, created_a
     FROM devices WHERE member_id = $1 ORDER BY created_at DESC, id";
 /// Certificates by state: `$1` 0 any, 1 active, 2 revoked, 3 expired (at `$2`).
 pub const CERTIFICATES_IN_STATE: &str = "SELECT serial, member_id, device_id, der_enc, not_before, \
-    not_after, revoked_at, revocation_reason FROM certificates WHERE $1 = 0 \
+    not_after, revoked_at, revocation_reason, proof FROM certificates WHERE $1 = 0 \
     OR ($1 = 1 AND revoked_at IS NULL AND not_after > $2) \
     OR ($1 = 2 AND revoked_at IS NOT NULL) \
     OR ($1 = 3 AND revoked_at IS NULL AND not_after <= $2) \

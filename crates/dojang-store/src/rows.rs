@@ -5,9 +5,9 @@ use dojang_core::bank::{AccountNumber, BankCheck, BankCode};
 use dojang_core::enrolment::Enrolment;
 use dojang_core::registration::{RaCode, ReferenceNumber};
 use dojang_core::{
-    Birthday, CertificateRecord, ClientCode, Device, Document, Member, OutboxMessage, Person,
-    PersonName, Phone, ReceiptId, RelyingParty, Request, RequestKind, RequestOptions, RequestState,
-    RevokedCertificate, SecretKey,
+    Birthday, CertificateRecord, ClientCode, Device, Document, IdentityProof, Member,
+    OutboxMessage, Person, PersonName, Phone, ReceiptId, RelyingParty, Request, RequestKind,
+    RequestOptions, RequestState, RevokedCertificate, SecretKey,
 };
 use dojang_proto::rp::TokenType;
 use serde::{Deserialize, Serialize};
@@ -187,6 +187,7 @@ pub(crate) struct CertificateRow {
     pub not_after: i64,
     pub revoked_at: Option<i64>,
     pub revocation_reason: Option<i32>,
+    pub proof: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -223,6 +224,7 @@ impl CertificateRow {
                 .revocation_reason
                 .map(|r| u8::try_from(r).map_err(|_| corrupt("revocation reason")))
                 .transpose()?,
+            proof: IdentityProof::parse(&self.proof).ok_or_else(|| corrupt("certificate proof"))?,
         })
     }
 }
@@ -453,8 +455,12 @@ struct Details {
     payload: Option<String>,
     #[serde(default)]
     allow_simple_regist: bool,
+    #[serde(default, skip_serializing_if = "no")]
+    require_beyond_phone: bool,
     #[serde(default = "yes")]
     verify_name: bool,
+    #[serde(default, skip_serializing_if = "no")]
+    require_verified_name: bool,
     #[serde(default)]
     app_use: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -465,6 +471,14 @@ struct Details {
 
 fn yes() -> bool {
     true
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn no(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -496,7 +510,9 @@ impl Details {
             sub_client_name: o.sub_client_name.clone(),
             payload: o.payload.clone(),
             allow_simple_regist: o.allow_simple_regist,
+            require_beyond_phone: o.require_beyond_phone,
             verify_name: o.verify_name,
+            require_verified_name: o.require_verified_name,
             app_use: o.app_use,
             return_url: o.return_url.clone(),
             binding_code: r.binding_code.clone(),
@@ -620,7 +636,9 @@ impl RequestRow {
             sub_client_name: details.sub_client_name,
             payload: details.payload,
             allow_simple_regist: details.allow_simple_regist,
+            require_beyond_phone: details.require_beyond_phone,
             verify_name: details.verify_name,
+            require_verified_name: details.require_verified_name,
             app_use: details.app_use,
             return_url: details.return_url,
         };
@@ -1016,6 +1034,8 @@ pub(crate) struct CompletionValues {
     pub der_enc: Vec<u8>,
     pub not_before: i64,
     pub not_after: i64,
+    /// How the holder proved who they are: the proof this enrolment closes.
+    pub proof: &'static str,
     /// The device's PIN check: verifier and sealed secret.
     pub pin: Option<(Vec<u8>, Vec<u8>)>,
 }
@@ -1065,6 +1085,7 @@ impl CompletionValues {
             der_enc: keys.seal(col::CERT_DER, &c.certificate.der)?,
             not_before: ms(c.certificate.not_before),
             not_after: ms(c.certificate.not_after),
+            proof: c.proof.identity().as_str(),
             pin: c
                 .pin
                 .as_ref()
@@ -1204,7 +1225,8 @@ from_sqlite!(CertificateRow {
     not_before,
     not_after,
     revoked_at,
-    revocation_reason
+    revocation_reason,
+    proof
 });
 /// `RETURNING failures` of a counted wrong PIN proof.
 pub(crate) struct FailuresRow {

@@ -263,6 +263,36 @@ impl TestServer {
         }
     }
 
+    /// Enrol a person by a bank-account check (a 1-won deposit whose word is read from the
+    /// development gateway): a certificate whose holder proved more than a phone and whose name
+    /// was verified, as `isAllowSimpleRegistYN = false` and `isVerifyNameYN = true` ask.
+    pub async fn enrol_by_bank(&self, name: &str, phone: &str, birthday: &str) -> TestDevice {
+        let holder = Holder {
+            name: name.into(),
+            phone: phone.into(),
+            birthday: birthday.into(),
+        };
+        let enrolment =
+            dojang_app::BankEnrolment::start(&self.url(), holder.clone(), "088", "110-222-333444")
+                .await
+                .expect("bank enrolment starts");
+        let word = self.last_bank_word(phone).await;
+        let completed = enrolment
+            .submit_word(&word)
+            .await
+            .expect("bank enrolment completes");
+        let serial = completed.serial.clone();
+        let (api, signer) = enrolment.into_device(&completed).expect("device");
+        TestDevice {
+            api,
+            signer,
+            holder,
+            serial,
+            device_id: completed.device_id,
+            token: completed.device_token,
+        }
+    }
+
     /// Stop the server and wait for it.
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {

@@ -88,6 +88,7 @@ fn describe(
         "state": state,
         "revokedDT": c.revoked_at.map(format_kst),
         "revocationReason": admin::reason_name(c.revocation_reason),
+        "proof": c.proof.as_str(),
     })
 }
 
@@ -143,13 +144,14 @@ pub(crate) async fn run(
                         .map(|why| format!(" ({why})"))
                         .unwrap_or_default();
                     say(format!(
-                        "{}  {}  {}  {}–{}  {}{why}",
+                        "{}  {}  {}  {}–{}  {} by {}{why}",
                         field("serial"),
                         field("holder"),
                         field("phone"),
                         field("notBefore"),
                         field("notAfter"),
                         field("state"),
+                        field("proof"),
                     ));
                 }
             }

@@ -299,6 +299,7 @@ async fn status(
     let lang = lang(req.headers());
     let call = authenticate(&state, product, &service, &client_code, req, false).await?;
     let scope = call.service.scope;
+    requests::refuse_short_receipt(&id).map_err(|error| Refusal { scope, error, lang })?;
     let st = requests::status(
         &state,
         &call.rp,
@@ -357,6 +358,7 @@ async fn verify(
     let scope = call.service.scope;
     let refuse = |error: ApiError| Refusal { scope, error, lang };
     let kind = native_kind(call.service);
+    requests::refuse_short_receipt(&id).map_err(refuse)?;
     if product == Product::Pass {
         let (hp, name) = decrypt_verify_body(&call).map_err(refuse)?;
         // An unknown or foreign receipt gets verify's own refusal below.

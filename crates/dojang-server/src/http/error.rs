@@ -305,6 +305,9 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::BankWordFormat
         | C::RefNumFormat
         | C::AuthCodeFormat
+        | C::CallCenterNumMissing
+        | C::AllowSimpleRegistMissing
+        | C::VerifyNameMissing
         | C::OtpWrong
         | C::BankWordWrong
         | C::RaCodeWrong
@@ -359,7 +362,9 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::BankWordTooManyAttempts
         | C::RaTooManyAttempts
         | C::PinWrong
-        | C::DeviceLocked => StatusCode::FORBIDDEN,
+        | C::DeviceLocked
+        | C::CertificateProofTooWeak
+        | C::NameNotVerified => StatusCode::FORBIDDEN,
         C::PinNotRegistered | C::RenewalTooEarly | C::RenewalNotPossible => StatusCode::CONFLICT,
         C::EnrolmentRateLimited | C::PersonRateLimited | C::BankCheckRateLimited => {
             StatusCode::TOO_MANY_REQUESTS
@@ -420,6 +425,18 @@ impl ApiError {
     /// (Korean unless the caller asked otherwise, as LinkHub's services answer), the code
     /// written by `map`. Not re-rendered by [`localize`].
     pub fn into_dialect_response(self, map: impl Fn(ErrorCode) -> i64, lang: Lang) -> Response {
+        self.into_dialect_response_worded(map, lang, |_, _| None)
+    }
+
+    /// [`ApiError::into_dialect_response`] with the dialect's own wording: `word` may give the
+    /// whole message of a code (a field named as the dialect names it, the dialect's limit);
+    /// `None` keeps the catalogue's. A detail is appended either way.
+    pub fn into_dialect_response_worded(
+        self,
+        map: impl Fn(ErrorCode) -> i64,
+        lang: Lang,
+        word: impl Fn(ErrorCode, Lang) -> Option<String>,
+    ) -> Response {
         let code = self.code();
         let st = status(code);
         let detail = if st.is_server_error() {
@@ -429,9 +446,14 @@ impl ApiError {
             tracing::debug!(code = code.code(), "request refused: {self}");
             self.detail()
         };
+        let message = match (word(code, lang), detail.as_deref()) {
+            (Some(m), Some(d)) => format!("{m} ({d})"),
+            (Some(m), None) => m,
+            (None, d) => message(code, d, lang),
+        };
         let body = ErrorBody {
             code: map(code),
-            message: message(code, detail.as_deref(), lang),
+            message,
         };
         let mut res = (st, Json(body)).into_response();
         if let ApiError::RateLimited { retry_after_secs } = self

@@ -11,11 +11,25 @@
 //! | RequestVerifyAuth / GetVerifyAuthState / VerifyAuth | `/SignIdentity/…` | identity |
 //! | RequestCMS / GetCMSState / VerifyCMS | `/SignDirectDebit/…` | debit-consent |
 //!
-//! API 1.0 (kakaocert 1.x SDKs) shares the request calls, told apart by `x-lh-version: 1.0` and
-//! signed with HMAC-SHA1 over the base64 MD5 of the body; it has no status and verify, only
-//! `GET /{service}/{id}` (GetESignResult, GetVerifyAuthResult, GetCMSResult), which answers the
-//! status and, the first time it finds the request signed, verifies it and carries the
-//! signature (later calls: `AlreadyVerified`, as a second verify).
+//! API 1.0 (kakaocert 1.x, the API the seed documents describe) shares the paths, told apart by
+//! `x-lh-version: 1.0` on POSTs (signed with HMAC-SHA1 over the base64 MD5 of the body) and
+//! `x-pb-version: 1.0` on GETs, and adds `GET /{service}/{id}` (GetESignResult,
+//! GetVerifyAuthResult, GetCMSResult). What API 1.0's documents promise, and dojang keeps
+//! (docs/compat.md has the table):
+//!
+//! - receipt ids of 20 digits (`receiptID String 20`); each API accepts only its own form;
+//! - `state` is 0, 1 or 2 only: a declined, cancelled or failed request shows 2, the one state
+//!   the documents give a request that ends without a signature;
+//! - VerifyAuth (both APIs) answers `signedData` equal to the `Token` the relying party sent, so
+//!   the documents' own check `signedData == Token` completes the verification: dojang verified
+//!   the CMS before it let the request become signed, and the CMS stays available through the
+//!   native API, barocert and the admin console;
+//! - GetESignResult and GetCMSResult are result checks: repeatable, with the CMS whenever the
+//!   state is 1; the verify-once rule is VerifyAuth's;
+//! - every field the documents mark required is required, with their lengths, and a refusal
+//!   names the field as the caller sent it (`TMSTitle`, `Expires_in`, `PayLoad`);
+//! - `callCenterName` is what was sent, `null` when nothing was;
+//! - app-to-app (`isAppUseYN`) answers a `tx_id`, which opens dojang's app on the request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,16 +37,19 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use dojang_core::{RelyingParty, RequestKind};
+use dojang_core::ValidationError;
+use dojang_core::{Dialect, ReceiptId, RelyingParty, RequestKind};
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_kst;
 use dojang_proto::error::Lang;
 use dojang_proto::kakaocert::{KcReceipt, KcRequest, KcResultV1, KcStatus, KcVerified, bank_name};
 use dojang_proto::linkhub::{self, KAKAOCERT};
 use dojang_proto::rp::RequestStatus;
+use dojang_proto::rp::VerifyResult;
 use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
 
 use super::error::ApiError;
@@ -81,14 +98,271 @@ pub fn router() -> Router<AppState> {
     r
 }
 
-/// A refusal in kakaocert's shape.
-struct Refusal(ApiError, Lang);
+/// Which kakaocert API a call speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// API 1.0: kakaocert 1.x (and Python kakaocert 2.0.x, which still speaks it).
+    V1,
+    /// API 2.0: kakaocert 2.x.
+    V2,
+}
+
+impl Api {
+    /// A POST's API: `x-lh-version`, which the signature covers too.
+    fn of_post(headers: &HeaderMap) -> Self {
+        Self::of(headers, "x-lh-version")
+    }
+
+    /// A GET's API: `x-pb-version` (Node kakaocert 2.x sends none: 2.0).
+    fn of_get(headers: &HeaderMap) -> Self {
+        Self::of(headers, "x-pb-version")
+    }
+
+    fn of(headers: &HeaderMap, name: &str) -> Self {
+        match headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+        {
+            Some(linkhub::KC_V1_VERSION) => Self::V1,
+            _ => Self::V2,
+        }
+    }
+
+    fn dialect(self) -> Dialect {
+        match self {
+            Self::V1 => Dialect::KAKAOCERT_V1,
+            Self::V2 => Dialect::KAKAOCERT_V2,
+        }
+    }
+
+    /// A receipt id of this API's form, or the refusal of any other string.
+    fn receipt(self, id: &str) -> Result<ReceiptId, ApiError> {
+        Ok(ReceiptId::parse_in(id, self.dialect().receipt_form)?)
+    }
+
+    /// The state as this API's documents promise it: API 1.0 knows 0 waiting, 1 signed and
+    /// 2 expired only, so a request that ended without a signature otherwise (declined,
+    /// cancelled, failed: 3 and 4 natively) shows 2, the state its callers already treat as
+    /// "no signature, ask again".
+    fn state(self, native: i32) -> i32 {
+        match (self, native) {
+            (Self::V1, 3 | 4) => 2,
+            _ => native,
+        }
+    }
+}
+
+/// A refusal in kakaocert's shape, fields named as kakaocert names them.
+struct Refusal {
+    error: ApiError,
+    lang: Lang,
+    kind: RequestKind,
+    api: Api,
+}
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        self.0.into_dialect_response(ErrorCode::code, self.1)
+        let (kind, api) = (self.kind, self.api);
+        self.error
+            .into_dialect_response_worded(ErrorCode::code, self.lang, |code, lang| {
+                kc_message(kind, api, code, lang)
+            })
     }
 }
+
+/// The documents' limits where they are tighter than the native API's.
+const TOKEN_MAX_CHARS: usize = 500;
+/// RequestESign's `ReceiverName String 20`.
+const ESIGN_NAME_MAX_CHARS: usize = 20;
+/// RequestVerifyAuth's `ReceiverName String 80`: "국문 최대 26자, 영문 최대 80자" — 80 bytes of
+/// UTF-8 (a Hangul syllable is 3).
+const IDENTITY_NAME_MAX_BYTES: usize = 80;
+
+/// What kakaocert's documents mark required ("O") and the lengths they set tighter than the
+/// native API; every other rule is the native API's, checked after this on the translated body.
+/// Checked in the documents' field order, so the first problem is the one reported.
+fn check_fields(kind: RequestKind, k: &KcRequest) -> Result<(), ApiError> {
+    fn blank(v: Option<&String>) -> bool {
+        v.is_none_or(|s| s.trim().is_empty())
+    }
+    if blank(k.call_center_num.as_ref()) {
+        return Err(ErrorCode::CallCenterNumMissing.into());
+    }
+    if k.expires_in.is_none() {
+        return Err(ValidationError::ExpireInMissing.into());
+    }
+    if blank(k.receiver_birthday.as_ref()) {
+        return Err(ValidationError::BirthdayMissing.into());
+    }
+    if blank(k.receiver_hp.as_ref()) {
+        return Err(ValidationError::PhoneMissing.into());
+    }
+    let name = k.receiver_name.as_deref().map(str::trim).unwrap_or("");
+    if name.is_empty() {
+        return Err(ValidationError::NameMissing.into());
+    }
+    let name_too_long = match kind {
+        RequestKind::Sign => name.chars().count() > ESIGN_NAME_MAX_CHARS,
+        RequestKind::Identity => name.len() > IDENTITY_NAME_MAX_BYTES,
+        _ => false,
+    };
+    if name_too_long {
+        return Err(ValidationError::NameTooLong.into());
+    }
+    if kind != RequestKind::DebitConsent {
+        if k.token.as_deref().is_none_or(str::is_empty) {
+            return Err(ValidationError::TokenMissing.into());
+        }
+        if k.token
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > TOKEN_MAX_CHARS)
+        {
+            return Err(ValidationError::TokenTooLong.into());
+        }
+    }
+    if blank(k.tms_title.as_ref()) {
+        return Err(ValidationError::TitleMissing.into());
+    }
+    if k.allow_simple_regist.is_none() {
+        return Err(ErrorCode::AllowSimpleRegistMissing.into());
+    }
+    if k.verify_name.is_none() {
+        return Err(ErrorCode::VerifyNameMissing.into());
+    }
+    Ok(())
+}
+
+/// The message of a refusal as kakaocert's callers read it: the field by the name they sent it
+/// under, with the documents' limits. `None`: the catalogue's own message.
+fn kc_message(kind: RequestKind, api: Api, code: ErrorCode, lang: Lang) -> Option<String> {
+    use ErrorCode as C;
+    let ko = lang == Lang::Ko;
+    let pick = |en: &str, k: &str| Some(if ko { k.to_owned() } else { en.to_owned() });
+    match code {
+        C::NameTooLong => match kind {
+            RequestKind::Sign => pick(
+                "ReceiverName must be at most 20 characters",
+                "수신자 성명(ReceiverName)은 20자 이하여야 합니다",
+            ),
+            RequestKind::Identity => pick(
+                "ReceiverName must be at most 80 bytes (26 Hangul or 80 Latin letters)",
+                "수신자 성명(ReceiverName)은 국문 26자, 영문 80자 이하여야 합니다",
+            ),
+            _ => pick(
+                "ReceiverName must be at most 80 characters",
+                "수신자 성명(ReceiverName)은 80자 이하여야 합니다",
+            ),
+        },
+        C::TokenTooLong => pick(
+            "Token must be at most 500 characters",
+            "원문(Token)은 500자 이하여야 합니다",
+        ),
+        C::ExpireInTooLarge => pick(
+            "Expires_in must be at most 1000 seconds",
+            "인증요청 만료시간(Expires_in)은 최대 1000초입니다",
+        ),
+        C::ReceiptIdInvalid => match api {
+            Api::V1 => pick(
+                "receiptID must be 20 digits",
+                "접수아이디(receiptID)는 20자리 숫자여야 합니다",
+            ),
+            Api::V2 => pick(
+                "receiptID must be 32 digits",
+                "접수아이디(receiptID)는 32자리 숫자여야 합니다",
+            ),
+        },
+        _ => {
+            let (native, named) = KC_NAMES
+                .iter()
+                .find(|(c, _, _)| *c == code)
+                .map(|(_, n, k)| (*n, *k))?;
+            let catalogue = code.message(lang);
+            Some(if catalogue.contains(native) {
+                catalogue.replacen(native, named, 1)
+            } else if ko {
+                format!("{catalogue} ({named})")
+            } else {
+                format!("{named}: {catalogue}")
+            })
+        }
+    }
+}
+
+/// Codes whose catalogue message names a native field, with that name and kakaocert's.
+const KC_NAMES: &[(ErrorCode, &str, &str)] = &[
+    (ErrorCode::NameMissing, "receiverName", "ReceiverName"),
+    (ErrorCode::NameInvalid, "receiverName", "ReceiverName"),
+    (ErrorCode::PhoneMissing, "receiverHP", "ReceiverHP"),
+    (ErrorCode::PhoneNotDigits, "receiverHP", "ReceiverHP"),
+    (ErrorCode::PhoneLength, "receiverHP", "ReceiverHP"),
+    (
+        ErrorCode::BirthdayMissing,
+        "receiverBirthday",
+        "ReceiverBirthDay",
+    ),
+    (
+        ErrorCode::BirthdayFormat,
+        "receiverBirthday",
+        "ReceiverBirthDay",
+    ),
+    (
+        ErrorCode::BirthdayInvalid,
+        "receiverBirthday",
+        "ReceiverBirthDay",
+    ),
+    (ErrorCode::TokenMissing, "token", "Token"),
+    (ErrorCode::TitleMissing, "reqTitle", "TMSTitle"),
+    (ErrorCode::TitleTooLong, "reqTitle", "TMSTitle"),
+    (ErrorCode::ExtraMessageTooLong, "extraMessage", "TMSMessage"),
+    (ErrorCode::ExpireInMissing, "expireIn", "Expires_in"),
+    (ErrorCode::ExpireInTooSmall, "expireIn", "Expires_in"),
+    (
+        ErrorCode::CallCenterNumMissing,
+        "callCenterNum",
+        "CallCenterNum",
+    ),
+    (
+        ErrorCode::CallCenterNumTooLong,
+        "callCenterNum",
+        "CallCenterNum",
+    ),
+    (
+        ErrorCode::CallCenterNumInvalid,
+        "callCenterNum",
+        "CallCenterNum",
+    ),
+    (
+        ErrorCode::CallCenterNameTooLong,
+        "callCenterName",
+        "CallCenterName",
+    ),
+    (ErrorCode::SubClientIdInvalid, "subClientID", "SubClientID"),
+    (ErrorCode::SubClientNotFound, "subClientID", "SubClientID"),
+    (ErrorCode::PayloadTooLong, "payload", "PayLoad"),
+    (ErrorCode::BankCodeMissing, "bankCode", "BankCode"),
+    (ErrorCode::BankCodeInvalid, "bankCode", "BankCode"),
+    (
+        ErrorCode::BankAccountNumMissing,
+        "bankAccountNum",
+        "BankAccountNum",
+    ),
+    (
+        ErrorCode::BankAccountNumInvalid,
+        "bankAccountNum",
+        "BankAccountNum",
+    ),
+    (
+        ErrorCode::BankAccountNameMissing,
+        "bankAccountName",
+        "BankAccountName",
+    ),
+    (
+        ErrorCode::BankAccountNameTooLong,
+        "bankAccountName",
+        "BankAccountName",
+    ),
+];
 
 /// The relying party of the bearer token; for POSTs also the date and `x-kc-auth` checks.
 async fn authenticate(
@@ -190,8 +464,14 @@ async fn request(
     req: Request<Body>,
 ) -> Result<axum::Json<KcReceipt>, Refusal> {
     let (parts, body) = req.into_parts();
+    let api = Api::of_post(&parts.headers);
     let lang = lang(&parts.headers);
-    let refuse = |e: ApiError| Refusal(e, lang);
+    let refuse = |error: ApiError| Refusal {
+        error,
+        lang,
+        kind,
+        api,
+    };
     let bytes = read_body(&parts.headers, body, state.max_body_bytes)
         .await
         .map_err(refuse)?;
@@ -199,14 +479,36 @@ async fn request(
         .await
         .map_err(refuse)?;
     let k: KcRequest = parse_json(&bytes).map_err(refuse)?;
+    check_fields(kind, &k).map_err(refuse)?;
     let wire = native(kind, &rp, k);
-    let receipt = requests::create(&state, &rp, kind, &wire, None)
+    let receipt = requests::create_in(&state, &rp, api.dialect(), kind, &wire, None)
         .await
         .map_err(refuse)?;
     Ok(axum::Json(KcReceipt {
         receipt_id: receipt.receipt_id,
-        tx_id: None,
+        tx_id: receipt.tx_id,
     }))
+}
+
+/// Authenticate a GET and read its receipt id in the caller's API's form.
+async fn get_call(
+    state: &AppState,
+    kind: RequestKind,
+    id: &str,
+    req: &Parts,
+) -> Result<(Arc<RelyingParty>, Api, ReceiptId), Refusal> {
+    let api = Api::of_get(&req.headers);
+    let refuse = |error: ApiError| Refusal {
+        error,
+        lang: lang(&req.headers),
+        kind,
+        api,
+    };
+    let rp = authenticate(state, &req.headers, &req.extensions, None)
+        .await
+        .map_err(refuse)?;
+    let receipt = api.receipt(id).map_err(refuse)?;
+    Ok((rp, api, receipt))
 }
 
 async fn status(
@@ -215,23 +517,26 @@ async fn status(
     id: String,
     req: Request<Body>,
 ) -> Result<axum::Json<KcStatus>, Refusal> {
-    let lang = lang(req.headers());
-    let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), req.extensions(), None)
+    let req = req.into_parts().0;
+    let (rp, api, receipt) = get_call(&state, kind, &id, &req).await?;
+    let refuse = |error: ApiError| Refusal {
+        error,
+        lang: lang(&req.headers),
+        kind,
+        api,
+    };
+    let s = requests::status(&state, &rp, kind, receipt.as_str(), Duration::ZERO)
         .await
         .map_err(refuse)?;
-    let s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
-        .await
-        .map_err(refuse)?;
-    Ok(axum::Json(kc_status(s)))
+    Ok(axum::Json(kc_status(api, s)))
 }
 
 /// A native status in kakaocert's names.
-fn kc_status(s: RequestStatus) -> KcStatus {
+fn kc_status(api: Api, s: RequestStatus) -> KcStatus {
     KcStatus {
         receipt_id: s.receipt_id,
         reg_dt: format_kst(s.reg_dt),
-        state: s.state,
+        state: api.state(s.state),
         expires_in: s.expire_in,
         call_center_num: s.call_center_num,
         call_center_name: s.call_center_name,
@@ -250,41 +555,53 @@ fn kc_status(s: RequestStatus) -> KcStatus {
         complete_dt: s.complete_dt.map(format_kst),
         verify_dt: s.verify_dt.map(format_kst),
         app_use_yn: s.app_use_yn,
-        tx_id: None,
+        tx_id: s.tx_id,
     }
 }
 
-/// API 1.0's GetESignResult / GetVerifyAuthResult / GetCMSResult: the status, and the first
-/// time the request is found signed, the verify with its signature and holder's fields.
+/// API 1.0's `GET /{service}/{id}` (GetESignResult, GetVerifyAuthResult, GetCMSResult): the
+/// status and, once the request is signed, its result. For e-sign and direct-debit consent a
+/// result check (seed 001): repeatable, the CMS and the token whenever the state is 1. For
+/// identity it is the verify (VerifyAuth's rule: once, within the window), and its signature is
+/// the token the relying party sent, as VerifyAuth's.
 async fn result_v1(
     kind: RequestKind,
     State(state): State<AppState>,
     id: String,
     req: Request<Body>,
 ) -> Result<axum::Json<KcResultV1>, Refusal> {
-    let lang = lang(req.headers());
-    let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), req.extensions(), None)
+    let req = req.into_parts().0;
+    let (rp, api, receipt) = get_call(&state, kind, &id, &req).await?;
+    let refuse = |error: ApiError| Refusal {
+        error,
+        lang: lang(&req.headers),
+        kind,
+        api,
+    };
+    let id = receipt.as_str();
+    let mut s = requests::status(&state, &rp, kind, id, Duration::ZERO)
         .await
         .map_err(refuse)?;
-    let mut s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
-        .await
-        .map_err(refuse)?;
-    let mut verified = None;
+    let mut signed = None;
     if s.state == 1 {
-        // Verified already (by an earlier GET or the other APIs), or the window is closed:
-        // verify's own refusal.
-        verified = Some(
-            requests::verify(&state, &rp, kind, &id)
+        signed = Some(if kind == RequestKind::Identity {
+            let mut v = requests::verify(&state, &rp, kind, id)
                 .await
-                .map_err(refuse)?,
-        );
-        s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
+                .map_err(refuse)?;
+            v.signed_data.clone_from(&v.token);
+            v
+        } else {
+            requests::result(&state, &rp, kind, id)
+                .await
+                .map_err(refuse)?
+        });
+        // verifyDT, as the first result just recorded it.
+        s = requests::status(&state, &rp, kind, id, Duration::ZERO)
             .await
             .map_err(refuse)?;
     }
     let mut result = KcResultV1 {
-        status: kc_status(s),
+        status: kc_status(api, s),
         receiver_hp: None,
         receiver_name: None,
         receiver_birthday: None,
@@ -293,7 +610,7 @@ async fn result_v1(
         return_token: None,
         ci: None,
     };
-    if let Some(v) = verified {
+    if let Some(v) = signed {
         if kind == RequestKind::Identity {
             result.return_token.clone_from(&v.signed_data);
         }
@@ -307,7 +624,11 @@ async fn result_v1(
     Ok(axum::Json(result))
 }
 
-/// Verify, once. The app-to-app form's `{signature}` segment is accepted and not needed: the
+/// Verify, once (VerifyESign, VerifyAuth, VerifyCMS). VerifyAuth answers the token the relying
+/// party sent as `signedData` (seed 002: "반환 받은 전자서명 데이터 전문('signedData')와 … Token의
+/// 동일 여부를 확인하여 본인인증 검증을 완료합니다"): dojang checked the CMS, its signer and its
+/// content against that token before the request could become signed. E-sign and debit consent
+/// answer the CMS. The app-to-app form's `{signature}` segment is accepted and not needed: the
 /// signature reached dojang from its own app.
 async fn verify(
     kind: RequestKind,
@@ -315,16 +636,24 @@ async fn verify(
     id: String,
     req: Request<Body>,
 ) -> Result<axum::Json<KcVerified>, Refusal> {
-    let lang = lang(req.headers());
-    let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), req.extensions(), None)
+    let req = req.into_parts().0;
+    let (rp, api, receipt) = get_call(&state, kind, &id, &req).await?;
+    let refuse = |error: ApiError| Refusal {
+        error,
+        lang: lang(&req.headers),
+        kind,
+        api,
+    };
+    let v: VerifyResult = requests::verify(&state, &rp, kind, receipt.as_str())
         .await
         .map_err(refuse)?;
-    let v = requests::verify(&state, &rp, kind, &id)
-        .await
-        .map_err(refuse)?;
+    let signed_data = if kind == RequestKind::Identity {
+        v.token
+    } else {
+        v.signed_data
+    };
     Ok(axum::Json(KcVerified {
         receipt_id: v.receipt_id,
-        signed_data: v.signed_data.unwrap_or_default(),
+        signed_data: signed_data.unwrap_or_default(),
     }))
 }

@@ -118,7 +118,9 @@ async fn status(
     call: RpCall<NoBody>,
 ) -> Result<Json<RequestStatus>, ApiError> {
     let wait = requests::parse_wait(wait_param(query.as_deref()))?;
-    requests::status(&s, &call.rp, kind, &receipt(path), wait)
+    let id = receipt(path);
+    requests::refuse_short_receipt(&id)?;
+    requests::status(&s, &call.rp, kind, &id, wait)
         .await
         .map(Json)
 }
@@ -129,9 +131,9 @@ async fn verify(
     path: Result<Path<String>, PathRejection>,
     call: RpCall<NoBody>,
 ) -> Result<Json<VerifyResult>, ApiError> {
-    requests::verify(&s, &call.rp, kind, &receipt(path))
-        .await
-        .map(Json)
+    let id = receipt(path);
+    requests::refuse_short_receipt(&id)?;
+    requests::verify(&s, &call.rp, kind, &id).await.map(Json)
 }
 
 async fn cancel(
@@ -140,7 +142,9 @@ async fn cancel(
     path: Result<Path<String>, PathRejection>,
     call: RpCall<CancelRequest>,
 ) -> Result<Json<Cancelled>, ApiError> {
-    requests::cancel(&s, &call.rp, kind, &receipt(path), &call.body)
+    let id = receipt(path);
+    requests::refuse_short_receipt(&id)?;
+    requests::cancel(&s, &call.rp, kind, &id, &call.body)
         .await
         .map(Json)
 }

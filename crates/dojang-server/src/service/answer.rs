@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use dojang_core::{Device, Request, RequestKind, RequestState, ValidationError};
+use dojang_core::{Device, IdentityProof, Request, RequestKind, RequestState, ValidationError};
 use dojang_proto::ErrorCode;
 use dojang_proto::device::{Answered, Approve, Decline, PendingRequests};
 use time::OffsetDateTime;
@@ -115,6 +115,9 @@ fn submitted(r: &Request, wire: &Approve) -> Result<Vec<Vec<u8>>, ApiError> {
 /// Approve with a CMS SignedData over each document's token, after the person picked the
 /// binding code. A wrong pick declines the request (state 3); a signature that does not verify,
 /// or one made with a certificate other than the receiver's on this device, fails it (state 4).
+/// A good signature by a certificate whose proof of identity is below the request's bar
+/// (`allowSimpleRegistYN = false`, `isVerifyNameYN = true`) is refused and the request keeps
+/// waiting: the person may re-issue their certificate with a stronger proof and approve again.
 #[tracing::instrument(skip_all, fields(device = %device.id))]
 pub async fn approve(
     state: &AppState,
@@ -145,7 +148,7 @@ pub async fn approve(
         }
     }
     let cms = submitted(&r, wire)?;
-    let (serial, certificate) = match check_signatures(state, device, &r, &cms, now).await {
+    let (serial, certificate, proof) = match check_signatures(state, device, &r, &cms, now).await {
         Ok(signer) => signer,
         Err(e) => {
             let code = e.code();
@@ -159,6 +162,7 @@ pub async fn approve(
             return Err(e);
         }
     };
+    check_proof(&r, proof)?;
     // The evidence a relying party can keep: the CA's word that this certificate was good
     // when it signed (as BankID returns its OCSP response with every signature).
     let ocsp = state
@@ -180,28 +184,41 @@ pub async fn approve(
     Ok(answered(state, &r, Event::Signed).await)
 }
 
+/// The request's bar for how the signer proved who they are: `allowSimpleRegistYN = false`
+/// needs more than a phone check, `isVerifyNameYN = true` a verified real name. Checked on the
+/// server at approval, whenever the certificate was issued (before or after the request).
+pub(crate) fn check_proof(r: &Request, proof: IdentityProof) -> Result<(), ApiError> {
+    if r.options.require_beyond_phone && !proof.beyond_phone() {
+        return Err(ErrorCode::CertificateProofTooWeak.into());
+    }
+    if r.options.require_verified_name && !proof.name_verified() {
+        return Err(ErrorCode::NameNotVerified.into());
+    }
+    Ok(())
+}
+
 /// Each CMS is valid, over its document's token, by the receiver's active certificate held on
 /// this device (the same one for every document), signed during the request's lifetime.
-/// Returns the signer's serial and certificate (DER).
+/// Returns the signer's serial, certificate (DER) and proof of identity.
 async fn check_signatures(
     state: &AppState,
     device: &Device,
     r: &Request,
     cms: &[Vec<u8>],
     now: OffsetDateTime,
-) -> Result<(String, Vec<u8>), ApiError> {
-    let mut signer: Option<(String, Vec<u8>)> = None;
+) -> Result<(String, Vec<u8>, IdentityProof), ApiError> {
+    let mut signer: Option<(String, Vec<u8>, IdentityProof)> = None;
     for (one, doc) in cms.iter().zip(&r.documents) {
         let this = check_signature(state, device, r, one, doc.token.as_bytes(), now).await?;
         match &signer {
-            Some((s, _)) if *s != this.0 => return Err(ErrorCode::SignerNotReceiver.into()),
+            Some((s, _, _)) if *s != this.0 => return Err(ErrorCode::SignerNotReceiver.into()),
             _ => signer = Some(this),
         }
     }
     signer.ok_or_else(|| ApiError::Internal(format!("{} has no documents", r.receipt_id)))
 }
 
-/// One CMS over `content`. Returns the signer's serial and certificate.
+/// One CMS over `content`. Returns the signer's serial, certificate and proof of identity.
 async fn check_signature(
     state: &AppState,
     device: &Device,
@@ -209,7 +226,7 @@ async fn check_signature(
     cms: &[u8],
     content: &[u8],
     now: OffsetDateTime,
-) -> Result<(String, Vec<u8>), ApiError> {
+) -> Result<(String, Vec<u8>, IdentityProof), ApiError> {
     let v = state.verifier.verify_attached(cms, now)?;
     if v.content != content {
         return Err(ErrorCode::ContentMismatch.into());
@@ -225,7 +242,7 @@ async fn check_signature(
                 && c.is_active(now)
                 && c.der == v.signer_certificate_der =>
         {
-            Ok((v.signer_serial_hex, v.signer_certificate_der))
+            Ok((v.signer_serial_hex, v.signer_certificate_der, c.proof))
         }
         // The holder's own certificate, revoked: say so (the app tells the person to re-issue).
         Some(c)

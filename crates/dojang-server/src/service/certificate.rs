@@ -165,6 +165,8 @@ pub async fn renew(
         not_after: issued.not_after,
         revoked_at: None,
         revocation_reason: None,
+        // A renewal proves nothing new: it keeps how the holder first proved who they are.
+        proof: current.proof,
     };
     if !state
         .store

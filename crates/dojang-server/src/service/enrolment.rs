@@ -272,6 +272,7 @@ pub(crate) async fn issue(
         not_before: now,
         not_after,
     })?;
+    let identity = proof.identity();
     let completed = CompletedEnrolment {
         proof,
         member: choice,
@@ -291,6 +292,7 @@ pub(crate) async fn issue(
             not_after: issued.not_after,
             revoked_at: None,
             revocation_reason: None,
+            proof: identity,
         },
         pin: pin.clone(),
         now,

@@ -159,7 +159,8 @@ pub async fn start(
         req_title: Some(format!("{} 로그인", rp.name)),
         token: Some(crate::pages::web::random_token()),
         expire_in: Some(i64::from(state.pages.login_expire_in)),
-        verify_name_yn: Some(true),
+        // The name on record (verified or not): the hosted login serves SMS holders too.
+        verify_name_yn: None,
         ..CreateRequest::default()
     };
     let receipt = super::requests::create(state, rp, RequestKind::Identity, &wire, None).await?;

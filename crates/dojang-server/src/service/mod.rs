@@ -129,7 +129,10 @@ pub fn card(state: &AppState, r: &Request, party: &str) -> RequestCard {
             None
         },
         app_use: r.options.app_use,
+        tx_id: r.options.app_use.then(|| r.tx_id.clone()).flatten(),
         allow_simple_regist: r.options.allow_simple_regist,
+        requires_beyond_phone: r.options.require_beyond_phone,
+        requires_verified_name: r.options.require_verified_name,
         request_dt: format_rfc3339_millis(r.requested_at),
         expire_dt: format_rfc3339_millis(r.expire_at),
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::{
-    CoreError, NewRequest, ReceiptId, RelyingParty, Request, RequestKind, RequestState,
+    CoreError, Dialect, NewRequest, ReceiptId, RelyingParty, Request, RequestKind, RequestState,
     ValidationError,
 };
 use dojang_proto::ErrorCode;
@@ -47,7 +47,6 @@ fn is_tx_id(s: &str) -> bool {
 
 /// Accept a request, store it and push it to the receiver's devices (or, for app-to-app, hand
 /// back the URL that opens the app).
-#[tracing::instrument(skip_all, fields(client_code = %rp.client_code, kind = kind.as_str()))]
 pub async fn create(
     state: &AppState,
     rp: &RelyingParty,
@@ -55,8 +54,21 @@ pub async fn create(
     wire: &CreateRequest,
     idempotency: Option<(String, Vec<u8>)>,
 ) -> Result<ReceiptResponse, ApiError> {
+    create_in(state, rp, Dialect::NATIVE, kind, wire, idempotency).await
+}
+
+/// [`create`] under the rules of `dialect` (its receipt-id form, its app-to-app rule).
+#[tracing::instrument(skip_all, fields(client_code = %rp.client_code, kind = kind.as_str()))]
+pub async fn create_in(
+    state: &AppState,
+    rp: &RelyingParty,
+    dialect: Dialect,
+    kind: RequestKind,
+    wire: &CreateRequest,
+    idempotency: Option<(String, Vec<u8>)>,
+) -> Result<ReceiptResponse, ApiError> {
     let now = state.clock.now();
-    let mut new = NewRequest::from_wire(kind, wire, &state.policy, now)?;
+    let mut new = NewRequest::from_wire_in(dialect, kind, wire, &state.policy, now)?;
     if let Some(id) = &new.options.sub_client_id {
         let name = state
             .store
@@ -76,8 +88,9 @@ pub async fn create(
         new.call_center_num.clone_from(&rp.call_center_num);
     }
     let app_use = new.options.app_use;
+    let form = dialect.receipt_form;
     let mut request = Request::new(
-        ReceiptId::generate(now, &mut rand::rng()),
+        ReceiptId::generate_in(form, now, &mut rand::rng()),
         rp.client_code.clone(),
         member.id,
         new,
@@ -110,10 +123,11 @@ pub async fn create(
             )
         }),
     };
-    // 86 random bits make a receipt collision practically impossible; one retry covers it.
+    // 86 random bits (46 in the short form, fresh each day) make a receipt collision rare; one
+    // retry covers it.
     let created = match state.store.create_request(&request, &guard).await {
         Err(StoreError::Conflict(_)) => {
-            request.receipt_id = ReceiptId::generate(now, &mut rand::rng());
+            request.receipt_id = ReceiptId::generate_in(form, now, &mut rand::rng());
             state.store.create_request(&request, &guard).await?
         }
         other => other?,
@@ -153,6 +167,16 @@ fn receipt(r: &Request) -> ReceiptResponse {
         receipt_id: r.receipt_id.to_string(),
         binding_code: r.binding_code.clone(),
         scheme: scheme_url(r),
+        tx_id: r.options.app_use.then(|| r.tx_id.clone()).flatten(),
+    }
+}
+
+/// The native API's and barocert's receipt ids are 32 digits: a 20-digit one (kakaocert 1.x's
+/// form) is as invalid there as any other string, although it may name a request.
+pub fn refuse_short_receipt(id: &str) -> Result<(), ApiError> {
+    match ReceiptId::parse_in(id, dojang_core::ReceiptForm::Short) {
+        Ok(_) => Err(ValidationError::ReceiptIdInvalid.into()),
+        Err(_) => Ok(()),
     }
 }
 
@@ -253,7 +277,9 @@ fn status_of(rp: &RelyingParty, r: Request, now: time::OffsetDateTime) -> Reques
         _ => (None, None::<TokenType>, None),
     };
     let o = r.options;
+    let tx_id = o.app_use.then_some(r.tx_id).flatten();
     RequestStatus {
+        tx_id,
         receipt_id: r.receipt_id.to_string(),
         kind: r.kind.wire(),
         client_code: r.client_code.to_string(),
@@ -264,9 +290,8 @@ fn status_of(rp: &RelyingParty, r: Request, now: time::OffsetDateTime) -> Reques
         state_reason: r.reason,
         expire_in: i64::from(r.expire_in),
         call_center_num: r.call_center_num,
-        call_center_name: o
-            .call_center_name
-            .unwrap_or_else(|| super::default_call_center_name(&rp.name)),
+        // As sent: the default is what the card shows, not a value the relying party chose.
+        call_center_name: o.call_center_name,
         req_title: r.title,
         sign_title,
         token_type,
@@ -323,6 +348,43 @@ pub async fn verify(
         return Err(ErrorCode::AlreadyVerified.into());
     };
     super::changed(state, &r, super::Event::Verified).await;
+    tracing::info!(receipt = %r.receipt_id, "verified");
+    signed_result(state, r).await
+}
+
+/// kakaocert 1.x's result check (GetESignResult, GetCMSResult): a signed request's signatures
+/// and person, as often as the relying party asks, never before it is signed. The first such
+/// answer within the verify window records the verification (verifyDT), as verify would; the
+/// answer never depends on it. The once-only rule belongs to verify (VerifyAuth).
+#[tracing::instrument(skip_all, fields(client_code = %rp.client_code, kind = kind.as_str()))]
+pub async fn result(
+    state: &AppState,
+    rp: &RelyingParty,
+    kind: RequestKind,
+    id: &str,
+) -> Result<VerifyResult, ApiError> {
+    let r = owned(state, rp, kind, id).await?;
+    let now = state.clock.now();
+    if r.state(now) != RequestState::Signed {
+        return Err(ErrorCode::NotSignedYet.into());
+    }
+    let window = state.policy.verify_window;
+    let r = match state
+        .store
+        .mark_verified(&r.receipt_id, &rp.client_code, kind, now, now - window)
+        .await?
+    {
+        Some(marked) => {
+            super::changed(state, &marked, super::Event::Verified).await;
+            marked
+        }
+        None => r,
+    };
+    signed_result(state, r).await
+}
+
+/// A signed request's signatures and the person who signed, as verify answers them.
+async fn signed_result(state: &AppState, r: Request) -> Result<VerifyResult, ApiError> {
     let member = state
         .member(r.member_id)
         .await?
@@ -341,7 +403,6 @@ pub async fn verify(
     } else {
         (encoded.pop(), None, Some(r.token().to_owned()))
     };
-    tracing::info!(receipt = %r.receipt_id, "verified");
     Ok(VerifyResult {
         receipt_id: r.receipt_id.to_string(),
         tx_id: if r.kind == RequestKind::Login {

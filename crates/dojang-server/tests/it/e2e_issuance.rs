@@ -385,3 +385,187 @@ async fn bank_account_issuance_with_real_processes() {
     );
     assert!(r.server.terminate().success());
 }
+
+/// `dojang-app enroll --method sms`, the code read from the SMS outbox, as a person would type it.
+fn enroll_by_sms(r: &Running, profile: &Path, (name, phone, birth): (&str, &str, &str)) {
+    let mut app = Process::start(
+        &binary("dojang-app"),
+        &[
+            "--profile",
+            profile.to_str().unwrap(),
+            "enroll",
+            "--force",
+            "--server",
+            &r.url,
+            "--name",
+            name,
+            "--phone",
+            phone,
+            "--birth",
+            birth,
+        ],
+        &[("DOJANG_PIN", PIN)],
+    );
+    app.wait_for("one-time code was sent", Duration::from_secs(30));
+    let (ok, out) = admin(r, &["outbox", "--phone", phone, "--json"]);
+    assert!(ok.success(), "{out}");
+    let code = dojang_testkit::six_digits(json(&out)[0]["text"].as_str().unwrap()).unwrap();
+    writeln!(app.stdin(), "{code}").unwrap();
+    app.wait_for("enrolled: certificate", Duration::from_secs(60));
+    assert!(app.wait(Duration::from_secs(30)).success());
+}
+
+/// `dojang-app enroll --method bank`, the word read from the bank outbox.
+fn enroll_by_bank(r: &Running, profile: &Path, (name, phone, birth): (&str, &str, &str)) {
+    let mut app = Process::start(
+        &binary("dojang-app"),
+        &[
+            "--profile",
+            profile.to_str().unwrap(),
+            "enroll",
+            "--force",
+            "--server",
+            &r.url,
+            "--name",
+            name,
+            "--phone",
+            phone,
+            "--birth",
+            birth,
+            "--method",
+            "bank",
+            "--bank-code",
+            "088",
+            "--account",
+            "110-222-333444",
+        ],
+        &[("DOJANG_PIN", PIN)],
+    );
+    app.wait_for("1 won was deposited", Duration::from_secs(30));
+    let (ok, out) = admin(r, &["outbox", "--phone", phone, "--json"]);
+    assert!(ok.success(), "{out}");
+    let deposits = json(&out);
+    let deposit = deposits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["channel"] == "bank")
+        .expect("a deposit");
+    let word = bank_word(deposit["text"].as_str().unwrap()).unwrap();
+    writeln!(app.stdin(), "{word}").unwrap();
+    app.wait_for("enrolled: certificate", Duration::from_secs(60));
+    assert!(app.wait(Duration::from_secs(30)).success());
+}
+
+fn listener(profile: &Path) -> Process {
+    let mut p = Process::start(
+        &binary("dojang-app"),
+        &[
+            "--profile",
+            profile.to_str().unwrap(),
+            "listen",
+            "--auto-approve",
+            "--json",
+        ],
+        &[("DOJANG_PIN", PIN)],
+    );
+    p.wait_for("\"connected\"", Duration::from_secs(30));
+    p
+}
+
+/// `isAllowSimpleRegistYN = false` and `isVerifyNameYN = true` mean what kakaocert's documents
+/// say, on the server, with real processes: a holder whose only certificate came from an SMS
+/// check approves with `listen --auto-approve` and is refused (the request keeps waiting; the
+/// card and the refusal say how to get a stronger certificate); the same person, after a
+/// bank-account check, approves the same waiting request and the relying party verifies it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proof_bars_refuse_sms_certificates_with_real_processes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut r = serve(tmp.path());
+    let person = ("박서준", "01077778888", "19920202");
+    let profile = tmp.path().join("app");
+    tokio::task::block_in_place(|| enroll_by_sms(&r, &profile, person));
+    let mut app = tokio::task::block_in_place(|| listener(&profile));
+
+    // allowSimpleRegistYN = false: refused at approval, with its own code and the way out.
+    let mut bank_only =
+        IdentityRequest::new(person.0, person.1, person.2, "t-1", "계좌 인증 필요", 300);
+    bank_only.allow_simple_regist_yn = Some(false);
+    let first = r.client.request_verify_auth(&bank_only).await.unwrap();
+    let failed =
+        tokio::task::block_in_place(|| app.wait_for("\"failed\"", Duration::from_secs(60)));
+    let failed = json(&failed);
+    assert_eq!(failed["receiptID"], first.receipt_id.as_str());
+    assert_eq!(failed["code"], ErrorCode::CertificateProofTooWeak.code());
+    assert!(
+        failed["help"].as_str().unwrap().contains("--method bank"),
+        "{failed}"
+    );
+    let card = app
+        .seen
+        .iter()
+        .find(|l| l.contains("\"request\"") && l.contains(&first.receipt_id))
+        .map(|l| json(l))
+        .expect("the card was shown");
+    assert_eq!(card["card"]["requiresBeyondPhone"], true, "{card}");
+    let st = r
+        .client
+        .status(dojang_client::Kind::Identity, &first.receipt_id)
+        .await
+        .unwrap();
+    assert_eq!(st.state, 0, "refused, still waiting: {st:?}");
+    r.client
+        .cancel(dojang_client::Kind::Identity, &first.receipt_id, None)
+        .await
+        .unwrap();
+
+    // isVerifyNameYN = true: an SMS check proves a phone, not a name.
+    let mut named = IdentityRequest::new(person.0, person.1, person.2, "t-2", "실명 확인", 300);
+    named.verify_name_yn = Some(true);
+    let second = r.client.request_verify_auth(&named).await.unwrap();
+    let failed =
+        tokio::task::block_in_place(|| app.wait_for(&second.receipt_id, Duration::from_secs(60)));
+    let failed = if failed.contains("\"failed\"") {
+        failed
+    } else {
+        tokio::task::block_in_place(|| app.wait_for("\"failed\"", Duration::from_secs(60)))
+    };
+    assert_eq!(json(&failed)["code"], ErrorCode::NameNotVerified.code());
+    app.terminate();
+
+    // A bank-account check (which also verifies the name), then the same waiting request.
+    tokio::task::block_in_place(|| enroll_by_bank(&r, &profile, person));
+    let mut app = tokio::task::block_in_place(|| listener(&profile));
+    let state = r
+        .client
+        .wait_status(dojang_client::Kind::Identity, &second.receipt_id, 30)
+        .await
+        .unwrap();
+    assert_eq!(state.state, 1, "{state:?}");
+    let v = r.client.verify_auth(&second.receipt_id).await.unwrap();
+    assert_eq!(v.token.as_deref(), Some("t-2"));
+    // And a new bank-only request goes through at once.
+    let third = r.client.request_verify_auth(&bank_only).await.unwrap();
+    let state = r
+        .client
+        .wait_status(dojang_client::Kind::Identity, &third.receipt_id, 30)
+        .await
+        .unwrap();
+    assert_eq!(state.state, 1, "{state:?}");
+    // The certificate list names how each holder proved who they are.
+    let (ok, out) = admin(&r, &["cert", "list", "--json"]);
+    assert!(ok.success(), "{out}");
+    let listed = json(&out);
+    let proofs: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["proof"].as_str().unwrap_or("?"))
+        .collect();
+    assert!(
+        proofs.contains(&"sms") && proofs.contains(&"bank"),
+        "{proofs:?}"
+    );
+    app.terminate();
+    assert!(r.server.terminate().success());
+}

@@ -107,7 +107,7 @@ async fn verify_before_signing_twice_and_after_the_window() {
     let e = client.verify_auth(&r.receipt_id).await.unwrap_err();
     assert_eq!(e.error_code(), Some(ErrorCode::AlreadyVerified));
 
-    // Signed, then nobody verifies for ten minutes and a second.
+    // Signed, then nobody verifies for thirty minutes (the default, seed 002) and a second.
     let r = client
         .request_verify_auth(&request("n2", 300))
         .await
@@ -116,7 +116,7 @@ async fn verify_before_signing_twice_and_after_the_window() {
         .approve(&r.receipt_id, s.clock().now())
         .await
         .unwrap();
-    s.clock().advance(Duration::from_secs(601));
+    s.clock().advance(Duration::from_secs(1801));
     let e = client.verify_auth(&r.receipt_id).await.unwrap_err();
     assert_eq!(e.error_code(), Some(ErrorCode::VerifyWindowPassed), "{e}");
 }
@@ -133,7 +133,7 @@ async fn verify_exactly_at_the_end_of_the_window_still_works() {
         .approve(&r.receipt_id, s.clock().now())
         .await
         .unwrap();
-    s.clock().advance(Duration::from_secs(600));
+    s.clock().advance(Duration::from_secs(1800));
     client.verify_auth(&r.receipt_id).await.unwrap();
 }
 
@@ -237,7 +237,10 @@ async fn approve_unlisted(
         binding_choices: Vec::new(),
         binding_code: None,
         app_use: false,
+        tx_id: None,
         allow_simple_regist: false,
+        requires_beyond_phone: false,
+        requires_verified_name: false,
         request_dt: String::new(),
         expire_dt: String::new(),
     };

@@ -321,7 +321,7 @@ async fn options_round_trip_and_identity_results_carry_ci_and_di() {
     assert_eq!(st.client_name, "도장은행");
     assert_eq!(st.sub_client_code.as_deref(), Some("gangnam"));
     assert_eq!(st.sub_client_name.as_deref(), Some("도장은행 강남지점"));
-    assert_eq!(st.call_center_name, "강남센터");
+    assert_eq!(st.call_center_name.as_deref(), Some("강남센터"));
     assert_eq!(st.call_center_num.as_deref(), Some("02-123-4567"));
     assert_eq!(st.payload.as_deref(), Some("memo-1"));
     assert_eq!(st.extra_message.as_deref(), Some("확인해 주세요"));
@@ -352,7 +352,8 @@ async fn options_round_trip_and_identity_results_carry_ci_and_di() {
     assert_eq!(v2.ci, v.ci);
     assert_ne!(v2.di, v.di);
     let st2 = oc.get_verify_auth_state(&r2.receipt_id).await.unwrap();
-    assert_eq!(st2.call_center_name, "다른 기관 고객센터");
+    // Not sent: null, although the card shows "<name> 고객센터".
+    assert_eq!(st2.call_center_name, None);
 
     // An alias another party registered does not exist for this one.
     let mut foreign = IdentityRequest::new(NAME, PHONE, BIRTH, "n3", "확인", 300);

@@ -469,6 +469,7 @@ impl Store for SqliteStore {
                     &v.not_before,
                     &v.not_after,
                     &v.now,
+                    &v.proof,
                 ],
             )
             .map_err(|e| conflict(e, "certificate serial"))?;
@@ -772,6 +773,7 @@ impl Store for SqliteStore {
             new.device_id.to_string(),
         );
         let (not_before, not_after) = (ms(new.not_before), ms(new.not_after));
+        let proof = new.proof.as_str();
         self.write(move |c| {
             if execute(c, q::SUPERSEDE_CERTIFICATE, &[&now, &old])? != 1 {
                 return Ok(false);
@@ -787,6 +789,7 @@ impl Store for SqliteStore {
                     &not_before,
                     &not_after,
                     &now,
+                    &proof,
                 ],
             )
             .map_err(|e| conflict(e, "certificate serial"))?;

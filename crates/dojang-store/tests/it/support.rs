@@ -182,6 +182,7 @@ pub fn certificate(member: MemberId, device: DeviceId) -> CertificateRecord {
         not_after: NOW + Duration::from_secs(3 * 365 * 86400),
         revoked_at: None,
         revocation_reason: None,
+        proof: dojang_core::IdentityProof::Sms,
     }
 }
 

@@ -712,6 +712,16 @@ impl CertView {
         }
     }
 
+    /// The word key of how the holder proved who they are.
+    fn proof_word(&self) -> &'static str {
+        match self.c.proof {
+            dojang_core::IdentityProof::Sms => "proof.sms",
+            dojang_core::IdentityProof::Bank => "proof.bank",
+            dojang_core::IdentityProof::Desk => "proof.desk",
+            dojang_core::IdentityProof::Unknown => "proof.unknown",
+        }
+    }
+
     fn reason(&self) -> &'static str {
         ops::reason_name(self.c.revocation_reason).unwrap_or("")
     }
