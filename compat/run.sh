@@ -26,6 +26,9 @@ kakaocert2="$(venv_for kakaocert2)"
 judge "$kakaocert2/bin/python" compat/python/kakaocert2.py
 kakaocert1="$(venv_for kakaocert1)"
 judge "$kakaocert1/bin/python" compat/python/kakaocert1.py
+# kakaocert 2.0.0 still speaks API 1.0, with seed 002's GetVerifyAuthState and VerifyAuth.
+kakaocert20="$(venv_for kakaocert20)"
+judge "$kakaocert20/bin/python" compat/python/kakaocert_api1.py
 # The PKI judged by independent tools: pkilint and pyhanko-certvalidator.
 pki="$(venv_for pki)"
 judge "$pki/bin/python" compat/python/pki_judge.py

@@ -12,6 +12,7 @@
 #   DOJANG_CA_PEM       the CA certificate (for `openssl cms -verify`)
 #   DOJANG_RECEIVER_NAME, DOJANG_RECEIVER_HP, DOJANG_RECEIVER_BIRTHDAY   the approving person
 #   DOJANG_IDLE_NAME, DOJANG_IDLE_HP, DOJANG_IDLE_BIRTHDAY   a person whose app never answers
+#   DOJANG_IDLE_PROFILE      that person's app profile (to decline from a judge)
 #   DOJANG_SERVER_LOG   the server's log (one line per request: method, path, status)
 #   DOJANG_BIN, DOJANG_APP   the `dojang` and `dojang-app` binaries in use
 #   DOJANG_DATA_DIR     the server's data directory (for `dojang admin --data-dir`)
@@ -111,13 +112,42 @@ enrol() {
   wait "$pid"
   exec 3>&-
 }
+# enrol_bank <profile> <name> <phone> <birth>: dojang-app enroll --method bank, fed the word of
+# the 1-won deposit from the bank outbox: a certificate whose holder proved a bank account in
+# their real name, as kakaocert's isAllowSimpleRegistYN=false and isVerifyNameYN=true ask.
+enrol_bank() {
+  local profile="$1" name="$2" phone="$3" birth="$4" pid word="" i
+  rm -f "$work/word" && mkfifo "$work/word"
+  exec 4<>"$work/word"
+  "$app" --profile "$profile" enroll --server "$DOJANG_URL" --name "$name" --phone "$phone" \
+    --birth "$birth" --method bank --bank-code 088 --account 110-222-333444 <&4 \
+    >"$work/enrol-bank.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  wait_for "$work/enrol-bank.log" "1 won was deposited" 60 >/dev/null
+  for ((i = 0; i < 50 && ${#word} != 4; i++)); do
+    [ "$i" -eq 0 ] || sleep 0.1
+    word="$("$dojang" admin --data-dir "$data" outbox --phone "$phone" --json |
+      python3 -c 'import json,sys; m=[x for x in json.load(sys.stdin) if x["channel"]=="bank"]; print(m[0]["text"].rsplit("memo ",1)[-1][:4] if m else "")' || true)"
+  done
+  if [ "${#word}" -ne 4 ]; then
+    say "no deposit word for $phone in the bank outbox"
+    return 1
+  fi
+  echo "$word" >&4
+  wait_for "$work/enrol-bank.log" "enrolled: certificate" 60 >/dev/null
+  wait "$pid"
+  exec 4>&-
+}
 # listen <profile> <flag>: keep the app answering every request that way.
 listen() {
   "$app" --profile "$1" listen "$2" --json >"$work/app-$(basename "$1").log" 2>&1 &
   pids+=($!)
   wait_for "$work/app-$(basename "$1").log" '"connected"' 30 >/dev/null
 }
-enrol "$work/approver" "$DOJANG_RECEIVER_NAME" "$DOJANG_RECEIVER_HP" "$DOJANG_RECEIVER_BIRTHDAY"
+# 홍길동 proves a bank account (kakaocert's judges ask isAllowSimpleRegistYN=false and
+# isVerifyNameYN=true, which an SMS certificate cannot meet); 김철수 below an SMS check.
+enrol_bank "$work/approver" "$DOJANG_RECEIVER_NAME" "$DOJANG_RECEIVER_HP" "$DOJANG_RECEIVER_BIRTHDAY"
 DOJANG_BIN="$dojang" DOJANG_APP="$app" DOJANG_RECEIVER_PROFILE="$work/approver"
 DOJANG_DATA_DIR="$data"
 export DOJANG_BIN DOJANG_APP DOJANG_RECEIVER_PROFILE DOJANG_DATA_DIR
@@ -126,7 +156,8 @@ listen "$work/approver" --auto-approve
 DOJANG_IDLE_NAME=김철수
 DOJANG_IDLE_HP=01098765432
 DOJANG_IDLE_BIRTHDAY=19851212
-export DOJANG_IDLE_NAME DOJANG_IDLE_HP DOJANG_IDLE_BIRTHDAY
+DOJANG_IDLE_PROFILE="$work/idle"
+export DOJANG_IDLE_NAME DOJANG_IDLE_HP DOJANG_IDLE_BIRTHDAY DOJANG_IDLE_PROFILE
 enrol "$work/idle" "$DOJANG_IDLE_NAME" "$DOJANG_IDLE_HP" "$DOJANG_IDLE_BIRTHDAY"
 listen "$work/idle" --auto-ignore
 say "dojang at $DOJANG_URL, relying party $DOJANG_CLIENT_CODE; 홍길동 approves, 김철수 never answers"

@@ -4,6 +4,7 @@
 // with the service and auth URLs on dojang (the SDK accepts an http:// service URL).
 // Run by compat/run.sh inside compat/with-server.sh.
 'use strict';
+const { execFileSync } = require('child_process');
 const kakaocert = require('kakaocert');
 const { env, CLIENT_CODE, check, finish, promised, sleep, opensslContent } = require('./judge');
 
@@ -36,6 +37,7 @@ const person = {
   let st = await answered('getESignState', r.receiptId);
   check(st.state === 1 && st.tmstitle === 'TMSTitle 0423' && st.payload === 'Payload123', 'esign state');
   check(st.clientCode === CLIENT_CODE && st.verifyNameYN === true, 'esign fields');
+  check(st.callCenterName === null, 'callCenterName: none sent, null');
   let v = await call('verifyESign', CLIENT_CODE, r.receiptId);
   check(v.receiptId === r.receiptId, 'esign verify');
   check(opensslContent(v.signedData) === 'Token Value 2345', 'esign signature');
@@ -46,7 +48,21 @@ const person = {
     { ...person, TMSTitle: '본인인증', Token: 'one-time 42' });
   await answered('getVerifyAuthState', r.receiptId);
   v = await call('verifyAuth', CLIENT_CODE, r.receiptId);
-  check(opensslContent(v.signedData) === 'one-time 42', 'verifyauth signature');
+  // kakaocert's VerifyAuth procedure: the relying party compares signedData with its Token.
+  check(v.signedData === 'one-time 42', 'verifyauth signedData == Token');
+  await expectError(-10300003, 'verifyAuth', CLIENT_CODE, r.receiptId);
+
+  // App-to-app (isAppUseYN): a tx_id, which opens the person's app on the request
+  // (`dojang-app open dojang://request?txID=…`); then verify with the app's signature segment.
+  r = await call('requestESign', CLIENT_CODE,
+    { ...person, TMSTitle: '앱투앱 약정', Token: 'app to app' }, true);
+  check(/^[0-9a-f]{40}$/.test(r.tx_id || ''), `tx_id ${r.tx_id}`);
+  st = await call('getESignState', CLIENT_CODE, r.receiptId);
+  check(st.state === 0 && st.appUseYN === true && st.tx_id === r.tx_id, 'app-to-app state');
+  execFileSync(env.DOJANG_APP, ['--profile', env.DOJANG_RECEIVER_PROFILE, 'open',
+    `dojang://request?txID=${r.tx_id}`], { timeout: 60000 });
+  v = await call('verifyESign', CLIENT_CODE, r.receiptId, 'signature-from-the-app');
+  check(opensslContent(v.signedData) === 'app to app', 'app-to-app signature');
 
   // 출금동의
   r = await call('requestCMS', CLIENT_CODE, {

@@ -47,9 +47,12 @@ check(service.getESignState(CLIENT_CODE, r.receiptId).verifyDT, "verifyDT after 
 # 본인인증
 r = service.requestVerifyAuth(CLIENT_CODE, RequestVerifyAuth(**person(
     TMSTitle="본인인증", Token="one-time 42")))
-answered(service.getVerifyAuthState, r.receiptId)
+st = answered(service.getVerifyAuthState, r.receiptId)
+check(st.callCenterName is None, "callCenterName: none sent, null")
 v = service.verifyAuth(CLIENT_CODE, r.receiptId)
-signed_by_receiver(v.signedData, "one-time 42")
+# kakaocert's VerifyAuth procedure: the relying party compares signedData with its Token.
+check(v.signedData == "one-time 42", "signedData == Token")
+expect_error(-10300003, service.verifyAuth, CLIENT_CODE, r.receiptId)
 
 # 출금동의
 r = service.requestCMS(CLIENT_CODE, RequestCMS(**person(

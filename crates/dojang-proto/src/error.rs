@@ -239,10 +239,6 @@ catalogue! {
     RefNumFormat = -10201281, "refNum must be the 10-digit reference number", "참조번호는 10자리 숫자여야 합니다";
     /// `authCode` missing or not the 16-digit authorisation code (인가코드).
     AuthCodeFormat = -10201282, "authCode must be the 16-digit authorisation code", "인가코드는 16자리 숫자여야 합니다";
-    /// kakaocert: `isAllowSimpleRegistYN` is required there ("O").
-    AllowSimpleRegistMissing = -10201401, "isAllowSimpleRegistYN is required (true or false)", "인증서 발급유형(isAllowSimpleRegistYN)을 true 또는 false로 입력하세요";
-    /// kakaocert: `isVerifyNameYN` is required there ("O").
-    VerifyNameMissing = -10201402, "isVerifyNameYN is required (true or false)", "수신자 실명확인 여부(isVerifyNameYN)를 true 또는 false로 입력하세요";
 
     // 03 — receipts and their state
     /// No such receipt for this relying party (another relying party's receipts are invisible).

@@ -306,8 +306,6 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::RefNumFormat
         | C::AuthCodeFormat
         | C::CallCenterNumMissing
-        | C::AllowSimpleRegistMissing
-        | C::VerifyNameMissing
         | C::OtpWrong
         | C::BankWordWrong
         | C::RaCodeWrong

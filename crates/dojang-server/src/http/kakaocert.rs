@@ -224,12 +224,9 @@ fn check_fields(kind: RequestKind, k: &KcRequest) -> Result<(), ApiError> {
     if blank(k.tms_title.as_ref()) {
         return Err(ValidationError::TitleMissing.into());
     }
-    if k.allow_simple_regist.is_none() {
-        return Err(ErrorCode::AllowSimpleRegistMissing.into());
-    }
-    if k.verify_name.is_none() {
-        return Err(ErrorCode::VerifyNameMissing.into());
-    }
+    // isAllowSimpleRegistYN and isVerifyNameYN are required ("O") too, but LinkHub's own Node
+    // SDK drops every false value from the JSON it sends (its replacer returns undefined for
+    // anything falsy), so a missing one reads as false, as LinkHub's service must read it.
     Ok(())
 }
 
@@ -420,8 +417,9 @@ fn native(kind: RequestKind, rp: &RelyingParty, k: KcRequest) -> CreateRequest {
         call_center_name: some(k.call_center_name),
         sub_client_id: some(k.sub_client_id),
         payload: some(k.payload).or(some(k.client_user_id)),
-        allow_simple_regist_yn: k.allow_simple_regist,
-        verify_name_yn: k.verify_name,
+        // Missing reads as false (see `check_fields`): kakaocert's flags are always explicit.
+        allow_simple_regist_yn: Some(k.allow_simple_regist.unwrap_or(false)),
+        verify_name_yn: Some(k.verify_name.unwrap_or(false)),
         app_use_yn: k.app_use,
         ..CreateRequest::default()
     };

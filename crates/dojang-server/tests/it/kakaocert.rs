@@ -538,8 +538,6 @@ async fn api_1_0_required_fields_and_limits() {
         ("ReceiverName", ErrorCode::NameMissing),
         ("Token", ErrorCode::TokenMissing),
         ("TMSTitle", ErrorCode::TitleMissing),
-        ("isAllowSimpleRegistYN", ErrorCode::AllowSimpleRegistMissing),
-        ("isVerifyNameYN", ErrorCode::VerifyNameMissing),
     ];
     for path in ["/SignToken/Request", "/SignIdentity/Request"] {
         for (field, code) in required {
@@ -675,6 +673,33 @@ async fn api_1_0_required_fields_and_limits() {
     b["ReceiverName"] = json!(hangul(26));
     let (_, e) = post("/SignIdentity/Request", b).await;
     assert_eq!(e["code"], ErrorCode::ReceiverNameMismatch.code(), "{e}");
+    // LinkHub's Node SDK drops false values from its JSON: a missing flag reads as false.
+    let mut b = base();
+    let o = b.as_object_mut().unwrap();
+    o.remove("isAllowSimpleRegistYN");
+    o.remove("isVerifyNameYN");
+    let (status, r) = post("/SignIdentity/Request", b).await;
+    assert_eq!(status, 200, "{r}");
+    let res = reqwest::Client::new()
+        .get(format!(
+            "{}/SignIdentity/Status/{}",
+            s.url(),
+            r["receiptId"].as_str().unwrap()
+        ))
+        .header("authorization", format!("Bearer {}", kc.token))
+        .header("x-pb-version", "1.0")
+        .send()
+        .await
+        .unwrap();
+    let st: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            st["allowSimpleRegistYN"].as_bool(),
+            st["verifyNameYN"].as_bool()
+        ),
+        (Some(false), Some(false)),
+        "{st}"
+    );
     s.stop().await;
 }
 
