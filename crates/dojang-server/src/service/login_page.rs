@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dojang_core::{RelyingParty, RequestKind, RequestState};
 use dojang_proto::ErrorCode;
 use dojang_proto::rp::{CreateRequest, LoginPageResult, RequestStatus};
-use dojang_store::{Consent, LoginSession};
+use dojang_store::{Consent, LoginSession, LoginTexts};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -79,6 +79,163 @@ pub async fn set_return_url(
         .set_login_return_url(code, url.as_ref().map(url::Url::as_str), now)
         .await?;
     Ok(url)
+}
+
+/// The languages an operator may set the hosted login's texts in.
+pub const TEXT_LANGS: [&str; 2] = ["ko", "en"];
+/// Longest notice part or help text an operator may set, in characters.
+pub const MAX_TEXT: usize = 2000;
+/// Longest support-number text, in characters.
+pub const MAX_SUPPORT: usize = 100;
+
+/// What an operator changes in a relying party's hosted-login texts in one language: `None`
+/// leaves a part as it is, `Some("")` (or only spaces) gives it back to the built-in text.
+#[derive(Debug, Clone, Default)]
+pub struct TextsUpdate {
+    /// The notice's recipient(s).
+    pub recipient: Option<String>,
+    /// The notice's purpose.
+    pub purpose: Option<String>,
+    /// The notice's items.
+    pub items: Option<String>,
+    /// The notice's retention period.
+    pub retention: Option<String>,
+    /// The help shown when a push does not arrive.
+    pub help: Option<String>,
+    /// The support number(s).
+    pub support: Option<String>,
+}
+
+/// Why texts were not set.
+#[derive(Debug, thiserror::Error)]
+pub enum TextsError {
+    /// Not `ko` or `en`.
+    #[error("language must be ko or en")]
+    Lang,
+    /// A part is too long.
+    #[error("{0} is longer than {1} characters")]
+    TooLong(&'static str, usize),
+    /// A part has control characters (other than line breaks).
+    #[error("{0} has control characters")]
+    Control(&'static str),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] dojang_store::StoreError),
+}
+
+fn text_part(
+    name: &'static str,
+    max: usize,
+    multiline: bool,
+    now: Option<String>,
+    given: Option<String>,
+) -> Result<Option<String>, TextsError> {
+    let Some(given) = given else { return Ok(now) };
+    let t = given.replace("\r\n", "\n").replace('\r', "\n");
+    let t = t.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.chars().count() > max {
+        return Err(TextsError::TooLong(name, max));
+    }
+    if t.chars()
+        .any(|c| c.is_control() && !(multiline && c == '\n'))
+    {
+        return Err(TextsError::Control(name));
+    }
+    Ok(Some(t.to_owned()))
+}
+
+/// Change a relying party's hosted-login texts in `lang` (what `dojang admin rp login-page
+/// texts` and the admin console do): the parts given replace the stored ones; the result, or
+/// `None` when no part is left (every part then built-in).
+pub async fn set_texts(
+    store: &dyn dojang_store::Store,
+    code: &dojang_core::ClientCode,
+    lang: &str,
+    update: TextsUpdate,
+    now: time::OffsetDateTime,
+) -> Result<Option<LoginTexts>, TextsError> {
+    if !TEXT_LANGS.contains(&lang) {
+        return Err(TextsError::Lang);
+    }
+    let old = store
+        .login_texts(code)
+        .await?
+        .into_iter()
+        .find(|t| t.lang == lang);
+    let (r, p, i, k, h, s) = old.map_or_else(Default::default, |o| {
+        (
+            o.recipient,
+            o.purpose,
+            o.items,
+            o.retention,
+            o.help,
+            o.support,
+        )
+    });
+    let texts = LoginTexts {
+        client_code: code.clone(),
+        lang: lang.to_owned(),
+        recipient: text_part("recipient", MAX_TEXT, true, r, update.recipient)?,
+        purpose: text_part("purpose", MAX_TEXT, true, p, update.purpose)?,
+        items: text_part("items", MAX_TEXT, true, i, update.items)?,
+        retention: text_part("retention", MAX_TEXT, true, k, update.retention)?,
+        help: text_part("help", MAX_TEXT, true, h, update.help)?,
+        support: text_part("support", MAX_SUPPORT, false, s, update.support)?,
+        updated_at: now,
+    };
+    store.set_login_texts(&texts).await?;
+    Ok((!texts.is_empty()).then_some(texts))
+}
+
+/// The operator's texts a page in `lang` shows, part by part: from the texts in `lang`, else
+/// from the Korean ones (the operator's legal text rather than a built-in one that may say
+/// something else), else `None` (the page's built-in text). `updated_at` is the newest time
+/// of the texts the notice's parts came from (the epoch when none did).
+pub fn pick_texts(all: &[LoginTexts], code: &dojang_core::ClientCode, lang: &str) -> Chosen {
+    let mine = all.iter().find(|t| t.lang == lang);
+    let ko = all.iter().find(|t| t.lang == "ko");
+    let mut notice_at: Option<time::OffsetDateTime> = None;
+    let mut part = |f: fn(&LoginTexts) -> &Option<String>, notice: bool| {
+        let from = [mine, ko].into_iter().flatten().find(|t| f(t).is_some())?;
+        if notice {
+            notice_at = Some(notice_at.map_or(from.updated_at, |a| a.max(from.updated_at)));
+        }
+        f(from).clone()
+    };
+    let texts = LoginTexts {
+        client_code: code.clone(),
+        lang: lang.to_owned(),
+        recipient: part(|t| &t.recipient, true),
+        purpose: part(|t| &t.purpose, true),
+        items: part(|t| &t.items, true),
+        retention: part(|t| &t.retention, true),
+        help: part(|t| &t.help, false),
+        support: part(|t| &t.support, false),
+        updated_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
+    Chosen { texts, notice_at }
+}
+
+/// The operator's texts for one page (see [`pick_texts`]).
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    /// Part by part, `None` where the built-in text stays.
+    pub texts: LoginTexts,
+    /// When the notice's operator-set parts were last set; `None` when the notice is built-in.
+    pub notice_at: Option<time::OffsetDateTime>,
+}
+
+/// The operator's texts for a relying party's page in `lang`.
+pub async fn texts(
+    state: &AppState,
+    code: &dojang_core::ClientCode,
+    lang: &str,
+) -> Result<Chosen, ApiError> {
+    let all = state.store.login_texts(code).await?;
+    Ok(pick_texts(&all, code, lang))
 }
 
 /// A relying party's `state`: at most 256 printable ASCII characters.
@@ -254,8 +411,9 @@ pub async fn status(
 /// Where a finished login sends the browser.
 #[derive(Debug)]
 pub enum Finish {
-    /// Signed: back to the relying party with a fresh one-time code.
-    Redirect(String),
+    /// Signed: the relying party's return URL with a fresh one-time code (the page sends the
+    /// browser there; see `pages::login::done` for why not by a redirect).
+    Back(String),
     /// Not yet signed.
     Waiting,
     /// Ended without a signature: the state's code (declined, expired, …).
@@ -307,7 +465,7 @@ pub async fn finish(
     back.query_pairs_mut()
         .append_pair("code", &one_time)
         .append_pair("state", &s.state);
-    Ok(Finish::Redirect(back.into()))
+    Ok(Finish::Back(back.into()))
 }
 
 /// The relying party exchanges the one-time code: the identity request is verified (once) and
