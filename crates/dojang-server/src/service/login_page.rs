@@ -498,3 +498,86 @@ pub async fn exchange(
         result,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(lang: &str, at: i64, f: impl FnOnce(&mut LoginTexts)) -> LoginTexts {
+        let mut t = LoginTexts {
+            client_code: "000000000001".parse().unwrap(),
+            lang: lang.into(),
+            recipient: None,
+            purpose: None,
+            items: None,
+            retention: None,
+            help: None,
+            support: None,
+            updated_at: time::OffsetDateTime::from_unix_timestamp(at).unwrap(),
+        };
+        f(&mut t);
+        t
+    }
+
+    #[test]
+    fn each_part_falls_back_to_korean_then_to_the_built_in_text() {
+        let code = "000000000001".parse().unwrap();
+        let ko = row("ko", 100, |t| {
+            t.recipient = Some("수신자".into());
+            t.items = Some("항목".into());
+            t.support = Some("02-1234-5678".into());
+        });
+        let en = row("en", 200, |t| t.recipient = Some("Recipient Inc.".into()));
+        let all = [ko.clone(), en];
+        let c = pick_texts(&all, &code, "en");
+        assert_eq!(c.texts.recipient.as_deref(), Some("Recipient Inc."));
+        assert_eq!(c.texts.items.as_deref(), Some("항목"));
+        assert_eq!(c.texts.support.as_deref(), Some("02-1234-5678"));
+        assert_eq!(c.texts.purpose, None);
+        // The notice came from both rows: the newer time versions it.
+        assert_eq!(c.notice_at.map(|t| t.unix_timestamp()), Some(200));
+        let c = pick_texts(&all, &code, "ko");
+        assert_eq!(c.texts.recipient.as_deref(), Some("수신자"));
+        assert_eq!(c.notice_at.map(|t| t.unix_timestamp()), Some(100));
+    }
+
+    #[test]
+    fn help_and_numbers_alone_leave_the_notice_built_in() {
+        let code = "000000000001".parse().unwrap();
+        let ko = row("ko", 100, |t| {
+            t.help = Some("도움말".into());
+            t.support = Some("1600-0000".into());
+        });
+        let c = pick_texts(&[ko], &code, "ko");
+        assert_eq!(c.notice_at, None);
+        assert_eq!(c.texts.help.as_deref(), Some("도움말"));
+        assert!(pick_texts(&[], &code, "en").texts.is_empty());
+    }
+
+    #[test]
+    fn parts_are_trimmed_checked_and_emptied() {
+        let keep = Some("old".to_owned());
+        assert_eq!(text_part("x", 10, true, keep.clone(), None).unwrap(), keep);
+        assert_eq!(
+            text_part("x", 10, true, keep.clone(), Some("  ".into())).unwrap(),
+            None
+        );
+        assert_eq!(
+            text_part("x", 10, true, None, Some(" a\r\nb ".into())).unwrap(),
+            Some("a\nb".into())
+        );
+        assert!(matches!(
+            text_part("x", 10, false, None, Some("a\nb".into())),
+            Err(TextsError::Control("x"))
+        ));
+        assert!(matches!(
+            text_part("x", 10, true, None, Some("a\u{7}".into())),
+            Err(TextsError::Control("x"))
+        ));
+        assert!(text_part("x", 3, true, None, Some("가나다".into())).is_ok());
+        assert!(matches!(
+            text_part("x", 3, true, None, Some("가나다라".into())),
+            Err(TextsError::TooLong("x", 3))
+        ));
+    }
+}
