@@ -296,15 +296,18 @@ pub(crate) struct PageTexts {
     help: String,
     support: String,
     /// The notice's version for the consent record: [`NOTICE_VERSION`] for the built-in notice,
-    /// `rp-<when the operator last set it, yyyyMMddHHmmss KST>` otherwise.
+    /// `rp-<the first 12 hex digits of its SHA-256>` for one with the operator's parts, so the
+    /// version changes exactly when the text does (not when only the help or numbers do).
     version: String,
+    /// The SHA-256 of the exact notice text shown ([`notice_text`]).
+    sha256: Vec<u8>,
 }
 
 impl PageTexts {
     fn new(tr: &Tr, rp: &RelyingParty, chosen: svc::Chosen) -> Self {
         let t = chosen.texts;
         let or = |v: Option<String>, key: &str| v.unwrap_or_else(|| tr.t(key).to_owned());
-        Self {
+        let mut texts = Self {
             recipient: t.recipient.unwrap_or_else(|| rp.name.clone()),
             purpose: or(t.purpose, "notice.purpose.text"),
             items: or(t.items, "notice.items.text"),
@@ -314,11 +317,23 @@ impl PageTexts {
                 .support
                 .or_else(|| rp.call_center_num.clone())
                 .unwrap_or_default(),
-            version: chosen.notice_at.map_or_else(
-                || NOTICE_VERSION.to_owned(),
-                |at| format!("rp-{}", dojang_proto::datetime::format_kst(at)),
-            ),
+            version: NOTICE_VERSION.to_owned(),
+            sha256: Vec::new(),
+        };
+        texts.sha256 =
+            ring::digest::digest(&ring::digest::SHA256, notice_text(tr, &texts).as_bytes())
+                .as_ref()
+                .to_vec();
+        if chosen.notice_at.is_some() {
+            let short: String = texts
+                .sha256
+                .iter()
+                .take(6)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            texts.version = format!("rp-{short}");
         }
+        texts
     }
 
     /// The texts of `rp`'s page in `lang`.
@@ -626,9 +641,7 @@ async fn submit(
     let tr = Tr::new(lang, WORDS);
     let notice = Notice {
         version: texts.version.clone(),
-        sha256: ring::digest::digest(&ring::digest::SHA256, notice_text(&tr, &texts).as_bytes())
-            .as_ref()
-            .to_vec(),
+        sha256: texts.sha256.clone(),
         lang: tr.code().to_owned(),
     };
     match svc::start(&s, &rp, &typed, &notice, &body.state).await {

@@ -192,8 +192,8 @@ pub async fn set_texts(
 
 /// The operator's texts a page in `lang` shows, part by part: from the texts in `lang`, else
 /// from the Korean ones (the operator's legal text rather than a built-in one that may say
-/// something else), else `None` (the page's built-in text). `updated_at` is the newest time
-/// of the texts the notice's parts came from (the epoch when none did).
+/// something else), else `None` (the page's built-in text). [`Chosen::notice_at`] says whether
+/// (and since when) any of the notice's parts is the operator's.
 pub fn pick_texts(all: &[LoginTexts], code: &dojang_core::ClientCode, lang: &str) -> Chosen {
     let mine = all.iter().find(|t| t.lang == lang);
     let ko = all.iter().find(|t| t.lang == "ko");
