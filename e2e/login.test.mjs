@@ -5,14 +5,18 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, enrol, listen, browser, shoot, tempDir } from "./lib.mjs";
+import { startDemo, enrol, listen, browser, shoot, tempDir, PHONE } from "./lib.mjs";
 
 const person = { name: "홍길동", phone: "01012345678", birth: "19900101" };
+// One person may receive 5 requests a minute: the later tests log in as two others.
+const fast = { name: "김영희", phone: "01023456789", birth: "19920202" };
+const nojs = { name: "이순신", phone: "01034567890", birth: "19850303" };
 let demo, profile, chromium, device;
 
 before(async () => {
   demo = await startDemo({ loginExpireIn: 12 });
   profile = await enrol(demo, person, tempDir("dojang-e2e-app-"));
+  for (const p of [fast, nojs]) { p.profile = await enrol(demo, p, tempDir("dojang-e2e-app-")); }
   chromium = await browser();
 });
 
@@ -22,23 +26,70 @@ after(async () => {
   if (demo) { await demo.stop(); }
 });
 
-/** From the portal to the steps page: choose dojang, fill in, agree, send. */
-async function toSteps(page, { screenshots = false } = {}) {
+/** From the portal to the filled-in, agreed form: choose dojang, fill in, agree. */
+async function toForm(page, { screenshots = false, lang = "ko", who = person } = {}) {
   await page.goto(demo.site);
   if (screenshots) { await shoot(page, "demo-home"); }
-  await page.getByRole("link", { name: "간편인증으로 로그인" }).first().click();
+  // The link by its place, not its words: the same in both languages.
+  await page.locator("a[href='/login']").first().click();
   await page.waitForURL(/\/login\/\d{12}\?/);
-  assert.match(await page.locator("h1").innerText(), /인증서를 선택하세요/);
+  if (lang !== "ko") {
+    const u = new URL(page.url());
+    u.searchParams.set("lang", lang);
+    await page.goto(u.toString());
+  }
+  assert.match(await page.locator("h1").innerText(), lang === "ko" ? /인증서를 선택하세요/ : /Choose your certificate/);
   if (screenshots) { await shoot(page, "login-choose"); }
   await page.locator("a.provider.active").click();
   await page.waitForURL(/\/form/);
   if (screenshots) { await shoot(page, "login-form"); }
-  await page.getByLabel("이름").fill(person.name);
-  await page.getByLabel("휴대폰 번호").fill(person.phone);
-  await page.getByLabel("생년월일").fill(person.birth);
+  await page.locator("#name").fill(who.name);
+  await page.locator("#phone").fill(who.phone);
+  await page.locator("#birthday").fill(who.birth);
   await page.locator("#consent").check();
+}
+
+/** From the portal to the steps page: choose dojang, fill in, agree, send. */
+async function toSteps(page, options = {}) {
+  await toForm(page, options);
   await page.locator("#send").click();
   await page.waitForURL(/\/login\/s\//);
+}
+
+/**
+ * A context at phone width that records what must never happen: an answer of 400 or more
+ * (a missing icon, a refused page) and a Content-Security-Policy violation (a blocked form
+ * redirect shows only in the console).
+ */
+async function watchedContext(options = {}) {
+  const context = await chromium.newContext({ viewport: PHONE, ...options });
+  const bad = [];
+  context.on("response", (r) => { if (r.status() >= 400) { bad.push(`${r.status()} ${r.url()}`); } });
+  const page = await context.newPage();
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) { bad.push(m.text()); } });
+  return { context, page, bad };
+}
+
+const greeting = (who, lang = "ko") => (lang === "ko" ? `${who.name}님, 환영합니다` : `${who.name}, welcome`);
+
+/**
+ * Make every answer reach the page 1.5 s late (Chromium's own network emulation), so a
+ * device that answers at once has signed before the browser asks for the steps page: the
+ * form's redirect chain then runs on to the last page by itself. Returns the statuses the
+ * login's session pages answered, in order, to show which way the browser went.
+ */
+async function slowNetwork(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false, latency: 1500, downloadThroughput: -1, uploadThroughput: -1,
+  });
+  const seen = [];
+  page.on("response", (r) => {
+    const m = new URL(r.url()).pathname.match(/^\/login\/s\/[^/]+(\/done)?$/);
+    if (m) { seen.push(`${m[1] ? "done" : "steps"} ${r.status()}`); }
+  });
+  return seen;
 }
 
 test("a person logs in on the demo portal and is greeted by name", async () => {
@@ -114,6 +165,89 @@ test("an unanswered request expires with the countdown and a way to try again", 
   assert.match(await page.locator("#status").innerText(), /시간이 지났습니다/);
   assert.equal(await page.locator("#countdown").innerText(), "0:00");
   await shoot(page, "login-expired");
+  await device.stop();
+  device = undefined;
+  await context.close();
+});
+
+test("an app that answers at once: the browser reaches the portal, at phone width, Korean and English", async () => {
+  for (const lang of ["ko", "en"]) {
+    const { context, page, bad } = await watchedContext();
+    await toForm(page, { lang, who: fast });
+    // The device listens before the form is sent, so it answers within milliseconds: before
+    // the steps page has loaded.
+    device = await listen(demo, fast.profile, "auto-approve");
+    const seen = await slowNetwork(context, page);
+    await page.locator("#send").click();
+    await page.waitForURL(demo.site + "/", { timeout: 30000 });
+    assert.equal(await page.locator("#greeting").innerText(), greeting(fast, lang));
+    assert.match(device.out, /approved/);
+    // The form POST's chain: steps (already signed) → the last page → the portal.
+    assert.deepEqual(seen, ["steps 303", "done 200"]);
+    assert.deepEqual(bad, [], "no failed request and no CSP violation");
+    await device.stop();
+    device = undefined;
+    await context.close();
+  }
+});
+
+test("the STEP3 button with JavaScript on reaches the portal even without live updates", async () => {
+  const { context, page, bad } = await watchedContext();
+  // No live state (as behind a proxy that buffers event streams): only the button moves on.
+  await page.route("**/events", (route) => route.abort());
+  await toSteps(page, { who: fast });
+  device = await listen(demo, fast.profile, "auto-approve");
+  await device.waitFor("approved");
+  assert.equal(new URL(page.url()).origin, demo.dojang, "still on the steps page");
+  await page.locator("#continue").click();
+  await page.waitForURL(demo.site + "/", { timeout: 30000 });
+  assert.equal(await page.locator("#greeting").innerText(), greeting(fast));
+  assert.deepEqual(bad, [], "no failed request and no CSP violation");
+  await device.stop();
+  device = undefined;
+  await context.close();
+});
+
+test("without JavaScript: the STEP3 button, and an app that answers at once, reach the portal", async () => {
+  const { context, page, bad } = await watchedContext({ javaScriptEnabled: false });
+  await toSteps(page, { who: nojs });
+  assert.ok(await page.locator("noscript").count() > 0);
+  device = await listen(demo, nojs.profile, "auto-approve");
+  await device.waitFor("approved");
+  await page.locator("#continue").click();
+  await page.waitForURL(demo.site + "/", { timeout: 30000 });
+  assert.equal(await page.locator("#greeting").innerText(), greeting(nojs));
+
+  // Again, the device already listening: the form's own redirects end on the last page,
+  // whose meta refresh goes on.
+  await page.goto(demo.site + "/logout");
+  await toForm(page, { who: nojs });
+  const seen = await slowNetwork(context, page);
+  await page.locator("#send").click();
+  await page.waitForURL(demo.site + "/", { timeout: 30000 });
+  assert.equal(await page.locator("#greeting").innerText(), greeting(nojs));
+  assert.deepEqual(seen, ["steps 303", "done 200"]);
+  assert.deepEqual(bad, [], "no failed request and no CSP violation");
+  await device.stop();
+  device = undefined;
+  await context.close();
+});
+
+test("the form and steps carry seed 000's help, and the certificate help page opens", async () => {
+  const { context, page, bad } = await watchedContext();
+  device = await listen(demo, nojs.profile, "auto-ignore");
+  await toForm(page, { who: nojs });
+  assert.match(await page.locator("#push-where").innerText(), /마지막으로 로그인한 휴대폰/);
+  await page.locator("#form-help summary").click();
+  assert.equal(await page.locator("#form-help .reasons li").count(), 4);
+  await page.locator("#send").click();
+  await page.waitForURL(/\/login\/s\//);
+  await page.waitForSelector("#help:not([hidden])", { timeout: 15000 });
+  assert.match(await page.locator("#help").innerText(), /인증 앱을 삭제한 경우/);
+  await page.locator("#help a.cert-help").click();
+  await page.waitForURL(/\/help\/certificate/);
+  assert.match(await page.locator("h1").innerText(), /인증서 발급·갱신·재발급 안내/);
+  assert.deepEqual(bad, []);
   await device.stop();
   device = undefined;
   await context.close();

@@ -1,8 +1,12 @@
 // The hosted login's steps page: a countdown to expiry, the "no notification?" help after ten
 // seconds, and the request's state pushed by the server (Server-Sent Events, no polling loop).
 // On "signed" the page moves on by itself; on any other end it says why and offers a retry.
+// On the last page (the code is issued), go back to the relying party at once; the page's meta
+// refresh and its link do the same without JavaScript.
 "use strict";
 (function () {
+  var back = document.getElementById("return-link");
+  if (back) { window.location.replace(back.href); return; }
   var box = document.getElementById("login-steps");
   if (!box || !box.dataset.session || !document.getElementById("countdown")) { return; }
   var session = box.dataset.session;

@@ -39,7 +39,7 @@ mod sqlite;
 mod webhook;
 
 pub use keys::DataKeys;
-pub use login_page::{Consent, LoginSession};
+pub use login_page::{Consent, LoginSession, LoginTexts};
 pub use webhook::{AfterAttempt, Attempt, Delivery, DeliveryState, NewDelivery, Webhook};
 
 /// Which database is behind a store.
@@ -731,6 +731,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
     /// Where the hosted login sends a relying party's browsers back, if registered.
     async fn login_return_url(&self, code: &ClientCode) -> Result<Option<String>, StoreError>;
+    /// Store a relying party's hosted-login texts for one language, replacing what was set for
+    /// it; texts with no part set remove the language's row.
+    async fn set_login_texts(&self, texts: &LoginTexts) -> Result<(), StoreError>;
+    /// Remove a relying party's hosted-login texts (one language, or all): how many were removed.
+    async fn clear_login_texts(
+        &self,
+        code: &ClientCode,
+        lang: Option<&str>,
+    ) -> Result<u64, StoreError>;
+    /// A relying party's hosted-login texts, one per language set, by language.
+    async fn login_texts(&self, code: &ClientCode) -> Result<Vec<LoginTexts>, StoreError>;
     /// Record a consent and begin a login session, together.
     async fn start_login(
         &self,

@@ -1,4 +1,5 @@
-//! The hosted login page's records: where a relying party's browsers go back to, the consent
+//! The hosted login page's records: where a relying party's browsers go back to, the texts the
+//! operator set for its page, the consent
 //! records (each acceptance of the third-party information notice), and the login sessions that
 //! tie a browser, its request and its consent together until the relying party exchanges the
 //! one-time code. The server's `pages::login` decides; this module only names the records.
@@ -60,4 +61,44 @@ pub struct LoginSession {
     pub code_expire_at: Option<OffsetDateTime>,
     /// When the code was exchanged.
     pub exchanged_at: Option<OffsetDateTime>,
+}
+
+/// The texts an operator set for a relying party's hosted login in one language; `None` keeps
+/// the page's built-in text for that part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginTexts {
+    /// The relying party.
+    pub client_code: ClientCode,
+    /// `ko` or `en`.
+    pub lang: String,
+    /// The notice's recipient(s).
+    pub recipient: Option<String>,
+    /// The notice's purpose.
+    pub purpose: Option<String>,
+    /// The notice's items given.
+    pub items: Option<String>,
+    /// The notice's retention period.
+    pub retention: Option<String>,
+    /// The help shown when a push does not arrive.
+    pub help: Option<String>,
+    /// The support number(s) shown on the page.
+    pub support: Option<String>,
+    /// When last set.
+    pub updated_at: OffsetDateTime,
+}
+
+impl LoginTexts {
+    /// Whether no part is set (the row is then removed rather than stored).
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.recipient,
+            &self.purpose,
+            &self.items,
+            &self.retention,
+            &self.help,
+            &self.support,
+        ]
+        .iter()
+        .all(|f| f.is_none())
+    }
 }

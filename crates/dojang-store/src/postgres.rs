@@ -24,8 +24,8 @@ use crate::rows::{
     DeviceRow, EnrolmentRow, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow, RaCodeRow,
     ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
-use crate::rows::{AdminSessionRow, DayCountRow, ValueRow};
-use crate::{AdminSession, CertificateFilter, DayCount, LoginSession, RequestFilter};
+use crate::rows::{AdminSessionRow, DayCountRow, LoginTextsRow, ValueRow};
+use crate::{AdminSession, CertificateFilter, DayCount, LoginSession, LoginTexts, RequestFilter};
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, Consent,
     CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin,
@@ -1465,6 +1465,53 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await?
             .map(|r| r.name))
+    }
+
+    async fn set_login_texts(&self, t: &LoginTexts) -> Result<(), StoreError> {
+        if t.is_empty() {
+            sqlx::query(q::DELETE_LOGIN_TEXTS)
+                .bind(t.client_code.to_string())
+                .bind(&t.lang)
+                .execute(&self.pool)
+                .await?;
+        } else {
+            sqlx::query(q::UPSERT_LOGIN_TEXTS)
+                .bind(t.client_code.to_string())
+                .bind(&t.lang)
+                .bind(&t.recipient)
+                .bind(&t.purpose)
+                .bind(&t.items)
+                .bind(&t.retention)
+                .bind(&t.help)
+                .bind(&t.support)
+                .bind(ms(t.updated_at))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn clear_login_texts(
+        &self,
+        code: &ClientCode,
+        lang: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(q::DELETE_LOGIN_TEXTS)
+            .bind(code.to_string())
+            .bind(lang.unwrap_or(""))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn login_texts(&self, code: &ClientCode) -> Result<Vec<LoginTexts>, StoreError> {
+        sqlx::query_as::<Db, LoginTextsRow>(q::LOGIN_TEXTS)
+            .bind(code.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(LoginTextsRow::into_domain)
+            .collect()
     }
 
     async fn start_login(

@@ -363,6 +363,16 @@ pub const UPSERT_LOGIN_RETURN_URL: &str = "INSERT INTO login_page_settings \
 pub const DELETE_LOGIN_RETURN_URL: &str = "DELETE FROM login_page_settings WHERE client_code = $1";
 pub const LOGIN_RETURN_URL: &str =
     "SELECT return_url AS name FROM login_page_settings WHERE client_code = $1";
+pub const UPSERT_LOGIN_TEXTS: &str = "INSERT INTO login_page_texts \
+     (client_code, lang, recipient, purpose, items, retention, help, support, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (client_code, lang) DO UPDATE SET recipient = excluded.recipient, \
+     purpose = excluded.purpose, items = excluded.items, retention = excluded.retention, \
+     help = excluded.help, support = excluded.support, updated_at = excluded.updated_at";
+pub const DELETE_LOGIN_TEXTS: &str =
+    "DELETE FROM login_page_texts WHERE client_code = $1 AND ($2 = '' OR lang = $2)";
+pub const LOGIN_TEXTS: &str = "SELECT client_code, lang, recipient, purpose, items, retention, \
+     help, support, updated_at FROM login_page_texts WHERE client_code = $1 ORDER BY lang";
 pub const INSERT_CONSENT: &str = "INSERT INTO consents (id, client_code, receipt_id, \
      phone_lookup, name_enc, phone_enc, birthday_enc, notice_version, notice_sha256, lang, \
      accepted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";

@@ -764,6 +764,38 @@ impl WebhookRow {
 }
 
 #[derive(sqlx::FromRow)]
+pub(crate) struct LoginTextsRow {
+    pub client_code: String,
+    pub lang: String,
+    pub recipient: Option<String>,
+    pub purpose: Option<String>,
+    pub items: Option<String>,
+    pub retention: Option<String>,
+    pub help: Option<String>,
+    pub support: Option<String>,
+    pub updated_at: i64,
+}
+
+impl LoginTextsRow {
+    pub fn into_domain(self) -> Result<crate::LoginTexts, StoreError> {
+        Ok(crate::LoginTexts {
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            lang: self.lang,
+            recipient: self.recipient,
+            purpose: self.purpose,
+            items: self.items,
+            retention: self.retention,
+            help: self.help,
+            support: self.support,
+            updated_at: from_ms(self.updated_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub(crate) struct IdRow {
     pub id: i64,
 }
@@ -1322,6 +1354,17 @@ from_sqlite!(AliasRow {
     sub_client_id,
     name,
     created_at
+});
+from_sqlite!(LoginTextsRow {
+    client_code,
+    lang,
+    recipient,
+    purpose,
+    items,
+    retention,
+    help,
+    support,
+    updated_at
 });
 from_sqlite!(WebhookRow {
     client_code,

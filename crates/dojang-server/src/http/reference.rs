@@ -32,12 +32,14 @@ pub fn render(v: &Value) -> String {
         out,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} — API reference</title><style>{STYLE}</style></head><body>\n\
+         <title>{t} — API reference</title>\
+         <link rel=\"icon\" href=\"{icon}/icon.svg\" type=\"image/svg+xml\"><style>{STYLE}</style></head><body>\n\
          <h1>{t} <small>{ver}</small></h1>\n\
          <p>OpenAPI {oa} document: <a href=\"/v1/openapi.json\"><code>/v1/openapi.json</code></a>.</p>\n",
         t = esc(&title),
         ver = esc(&text(at(v, "/info/version"))),
         oa = esc(&text(at(v, "/openapi"))),
+        icon = crate::pages::assets::PREFIX,
     );
     out.push_str(&markdown(&text(at(v, "/info/description"))));
 

@@ -1,5 +1,8 @@
-//! The stylesheet and scripts, compiled into the binary and served under `/assets` with a
+//! The stylesheet, scripts and icon, compiled into the binary and served under `/assets` with a
 //! long cache lifetime (their URLs carry the crate version, so a new release is a new URL).
+//! Every page declares the icon (`<link rel="icon">`); `/favicon.ico` answers it too, for what
+//! browsers show without a page of ours (JSON, the API reference), so no request of a page
+//! ends in a 404.
 
 use axum::Router;
 use axum::extract::Path;
@@ -25,6 +28,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/page.js"),
     ),
     (
+        "icon.svg",
+        "image/svg+xml",
+        include_str!("../../assets/icon.svg"),
+    ),
+    (
         "console.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/console.js"),
@@ -36,7 +44,15 @@ pub const PREFIX: &str = concat!("/assets/", env!("CARGO_PKG_VERSION"));
 
 /// The asset routes; generic over the state so the demo site serves them too.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route(&format!("{PREFIX}/{{name}}"), get(asset))
+    Router::new()
+        .route(&format!("{PREFIX}/{{name}}"), get(asset))
+        .route("/favicon.ico", get(favicon))
+}
+
+/// The icon where browsers look for it by default. An SVG, which every browser we support
+/// reads by its content type whatever the URL's extension.
+async fn favicon() -> Response {
+    asset(Path("icon.svg".to_owned())).await
 }
 
 async fn asset(Path(name): Path<String>) -> Response {

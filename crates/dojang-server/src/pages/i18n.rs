@@ -44,6 +44,7 @@ pub const COMMON: Table = &[
 pub const TABLES: &[Table] = &[
     COMMON,
     super::HOME,
+    super::HELP,
     super::login::WORDS,
     crate::demo::WORDS,
     super::admin::ADMIN,

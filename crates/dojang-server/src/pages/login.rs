@@ -6,6 +6,12 @@
 //! return URL with a one-time code, which the relying party exchanges server-side
 //! (`POST /v1/login-page/exchange`). Works without JavaScript (the steps page then offers a
 //! "continue" button); with it, a countdown, live status and the "push did not arrive?" help.
+//!
+//! No answer here redirects to another origin: the way back to the relying party is a page of
+//! our own (meta refresh, script and link), because Chromium applies `form-action 'self'` to
+//! every redirect that follows a form POST (see `done`). The notice's parts, the help and the
+//! support numbers are the operator's where set (`PageTexts`), and the consent record hashes
+//! exactly the notice shown.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -183,6 +189,12 @@ pub const WORDS: Table = &[
         "The confirmation failed.",
     ),
     ("login.retry", "다시 시도", "Try again"),
+    ("login.return", "이용기관으로 돌아가기", "Back to the site"),
+    (
+        "login.return.lead",
+        "잠시 후 자동으로 이동합니다. 이동하지 않으면 아래 버튼을 누르세요.",
+        "You are taken there in a moment. If nothing happens, press the button below.",
+    ),
     (
         "login.help.title",
         "알림이 오지 않나요?",
@@ -193,6 +205,67 @@ pub const WORDS: Table = &[
         "인증 앱을 직접 여세요. 대기 중인 요청이 앱 첫 화면에 보입니다. 앱이 없다면 먼저 인증서를 발급받으세요.",
         "Open the authenticator app yourself: waiting requests show on its first screen. No app yet? Get your certificate first.",
     ),
+    (
+        "login.push.where",
+        "인증서를 발급한 휴대폰으로 알림(PUSH)이 발송됩니다. 인증서를 발급받기 전에는 마지막으로 로그인한 휴대폰으로 발송됩니다. 인증 앱의 로그인 상태와 알림 허용 설정을 확인해 주세요.",
+        "The notification (push) goes to the phone your certificate was issued on; before you have a certificate, to the phone that last logged in to the app. Check that you are logged in to the authenticator app and that it may show notifications.",
+    ),
+    (
+        "login.push.why",
+        "알림이 10초 이상 지나도 오지 않으면 인증 앱을 직접 실행해 주세요. 알림이 오지 않는 경우는 다음과 같습니다.",
+        "If no notification arrives within 10 seconds, open the authenticator app yourself. A notification does not arrive when:",
+    ),
+    (
+        "login.push.why1",
+        "인증 앱에서 알림 받기에 동의하지 않은 경우",
+        "you did not agree to receive notifications in the authenticator app",
+    ),
+    (
+        "login.push.why2",
+        "휴대폰 설정에서 인증 앱의 알림을 허용하지 않은 경우",
+        "your phone's settings do not allow notifications from the authenticator app",
+    ),
+    (
+        "login.push.why3",
+        "인증 앱을 삭제한 경우",
+        "you deleted the authenticator app",
+    ),
+    (
+        "login.push.why4",
+        "알림(PUSH)이 전달 중에 유실된 경우",
+        "the notification (push) was lost on the way",
+    ),
+    (
+        "login.cert.title",
+        "인증서 발급·재발급·갱신",
+        "Getting, re-issuing and renewing a certificate",
+    ),
+    (
+        "login.cert.text",
+        "인증서의 발급, 재발급, 갱신은 모두 인증서 발급기관(도장)에서 할 수 있으며, 이용기관에서는 발급 및 갱신을 할 수 없습니다.",
+        "Certificates are issued, re-issued and renewed only by the certificate issuer (dojang); the site you are logging in to cannot issue or renew them.",
+    ),
+    (
+        "login.cert.how",
+        "발급 방법 및 용도 자세히 보기",
+        "How to get one, and what it is for",
+    ),
+    (
+        "login.rename.title",
+        "이름이 바뀌어 로그인할 수 없나요?",
+        "Changed your name and cannot log in?",
+    ),
+    (
+        "login.rename.text",
+        "관리자가 확인한 뒤 바뀐 이름으로 회원정보를 변경하는 절차가 필요합니다. 아래 번호로 문의해 주시면 처리해 드립니다.",
+        "An administrator has to check the change and update your member record to your new name. Call the number below and it will be done.",
+    ),
+    (
+        "login.rename.nonumber",
+        "관리자가 확인한 뒤 바뀐 이름으로 회원정보를 변경하는 절차가 필요합니다. 이 서비스의 운영자에게 문의해 주세요.",
+        "An administrator has to check the change and update your member record to your new name. Ask this service's operator.",
+    ),
+    ("login.more", "도움말", "Help"),
     (
         "login.continue",
         "앱에서 인증을 마쳤습니다",
@@ -210,6 +283,68 @@ pub const WORDS: Table = &[
     ),
     ("login.callcenter", "문의", "Questions"),
 ];
+
+/// The texts a page shows where the operator may set its own (`dojang admin rp login-page
+/// texts`, the admin console): the notice's four parts, the help and the support numbers, each
+/// the operator's or else the built-in one.
+#[derive(Debug, Clone)]
+pub(crate) struct PageTexts {
+    recipient: String,
+    purpose: String,
+    items: String,
+    retention: String,
+    help: String,
+    support: String,
+    /// The notice's version for the consent record: [`NOTICE_VERSION`] for the built-in notice,
+    /// `rp-<the first 12 hex digits of its SHA-256>` for one with the operator's parts, so the
+    /// version changes exactly when the text does (not when only the help or numbers do).
+    version: String,
+    /// The SHA-256 of the exact notice text shown ([`notice_text`]).
+    sha256: Vec<u8>,
+}
+
+impl PageTexts {
+    fn new(tr: &Tr, rp: &RelyingParty, chosen: svc::Chosen) -> Self {
+        let t = chosen.texts;
+        let or = |v: Option<String>, key: &str| v.unwrap_or_else(|| tr.t(key).to_owned());
+        let mut texts = Self {
+            recipient: t.recipient.unwrap_or_else(|| rp.name.clone()),
+            purpose: or(t.purpose, "notice.purpose.text"),
+            items: or(t.items, "notice.items.text"),
+            retention: or(t.retention, "notice.retention.text"),
+            help: or(t.help, "login.help.text"),
+            support: t
+                .support
+                .or_else(|| rp.call_center_num.clone())
+                .unwrap_or_default(),
+            version: NOTICE_VERSION.to_owned(),
+            sha256: Vec::new(),
+        };
+        texts.sha256 =
+            ring::digest::digest(&ring::digest::SHA256, notice_text(tr, &texts).as_bytes())
+                .as_ref()
+                .to_vec();
+        if chosen.notice_at.is_some() {
+            let short: String = texts
+                .sha256
+                .iter()
+                .take(6)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            texts.version = format!("rp-{short}");
+        }
+        texts
+    }
+
+    /// The texts of `rp`'s page in `lang`.
+    async fn load(s: &AppState, lang: Lang, rp: &RelyingParty) -> Result<Self, PageError> {
+        let tr = Tr::new(lang, WORDS);
+        let chosen = svc::texts(s, &rp.client_code, tr.code())
+            .await
+            .map_err(|e| PageError::api(lang, e))?;
+        Ok(Self::new(&tr, rp, chosen))
+    }
+}
 
 /// Certificate providers other than dojang that the page knows how to show.
 const OTHER_PROVIDERS: [&str; 4] = ["kakao", "naver", "pass", "toss"];
@@ -345,7 +480,7 @@ fn with_state(base: &str, state: &str) -> String {
 struct FormPage<'a> {
     tr: Tr,
     rp: &'a RelyingParty,
-    call_center: String,
+    texts: &'a PageTexts,
     rp_state: &'a str,
     csrf: String,
     typed: &'a Typed,
@@ -387,10 +522,12 @@ async fn form(
             (jar.add(c), b)
         }
     };
+    let texts = PageTexts::load(&s, lang, &rp).await?;
     let page = render_form(
         &s,
         lang,
         &rp,
+        &texts,
         &rp_state,
         &browser,
         &Typed::default(),
@@ -399,10 +536,12 @@ async fn form(
     Ok((jar, framable(page, &back)).into_response())
 }
 
+#[allow(clippy::too_many_arguments)] // one per part of the page
 fn render_form(
     s: &AppState,
     lang: Lang,
     rp: &RelyingParty,
+    texts: &PageTexts,
     rp_state: &str,
     browser: &str,
     typed: &Typed,
@@ -411,7 +550,7 @@ fn render_form(
     web::render(&FormPage {
         tr: Tr::new(lang, WORDS),
         rp,
-        call_center: rp.call_center_num.clone().unwrap_or_default(),
+        texts,
         rp_state,
         csrf: web::csrf_token(s, "login", browser),
         typed,
@@ -430,18 +569,18 @@ struct FormBody {
     csrf: String,
 }
 
-/// The exact notice text in `lang`, for its hash in the consent record.
-fn notice_text(tr: &Tr, rp: &RelyingParty) -> String {
+/// The exact notice text the page showed, for its hash in the consent record.
+fn notice_text(tr: &Tr, texts: &PageTexts) -> String {
     [
         tr.t("notice.title"),
         tr.t("notice.recipient"),
-        &rp.name,
+        &texts.recipient,
         tr.t("notice.purpose"),
-        tr.t("notice.purpose.text"),
+        &texts.purpose,
         tr.t("notice.items"),
-        tr.t("notice.items.text"),
+        &texts.items,
         tr.t("notice.retention"),
-        tr.t("notice.retention.text"),
+        &texts.retention,
         tr.t("notice.refuse"),
         tr.t("notice.refuse.text"),
         tr.t("notice.agree"),
@@ -490,8 +629,9 @@ async fn submit(
     if body.consent.as_deref() != Some("yes") {
         errors.consent = Some(ErrorCode::ConsentRequired.message(lang).to_owned());
     }
+    let texts = PageTexts::load(&s, lang, &rp).await?;
     let bad = |errors| {
-        let mut r = render_form(&s, lang, &rp, &body.state, &browser, &typed, errors);
+        let mut r = render_form(&s, lang, &rp, &texts, &body.state, &browser, &typed, errors);
         *r.status_mut() = StatusCode::BAD_REQUEST;
         framable(r, &back)
     };
@@ -500,10 +640,8 @@ async fn submit(
     }
     let tr = Tr::new(lang, WORDS);
     let notice = Notice {
-        version: NOTICE_VERSION.to_owned(),
-        sha256: ring::digest::digest(&ring::digest::SHA256, notice_text(&tr, &rp).as_bytes())
-            .as_ref()
-            .to_vec(),
+        version: texts.version.clone(),
+        sha256: texts.sha256.clone(),
         lang: tr.code().to_owned(),
     };
     match svc::start(&s, &rp, &typed, &notice, &body.state).await {
@@ -579,7 +717,7 @@ struct StepsPage<'a> {
     session: &'a str,
     binding_code: String,
     remaining_secs: i64,
-    call_center: String,
+    texts: PageTexts,
     ended: Option<&'static str>,
     retry: String,
 }
@@ -628,7 +766,7 @@ async fn steps(
         session: &session,
         binding_code: st.binding_code.clone().unwrap_or_default(),
         remaining_secs: (st.expire_dt - now).whole_seconds().max(0),
-        call_center: st.call_center_num.clone().unwrap_or_default(),
+        texts: PageTexts::load(&s, lang, &rp).await?,
         ended,
         retry: retry_url(&rp, &sess.state),
     });
@@ -673,6 +811,15 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// The last page of a login: back to the relying party with the one-time code, by itself.
+#[derive(Template)]
+#[template(path = "login/return.html")]
+struct ReturnPage<'a> {
+    tr: Tr,
+    rp: &'a RelyingParty,
+    to: &'a str,
+}
+
 async fn done(
     State(s): State<AppState>,
     PageLang(lang): PageLang,
@@ -687,20 +834,33 @@ async fn done(
         .await
         .map_err(|e| PageError::api(lang, e))?
     {
-        Finish::Redirect(to) => {
+        Finish::Back(to) => {
             // The session ends here: the cookie goes, and the code goes to the relying party.
             // (Removed with the attributes it was set with: a partitioned cookie is only
             // removed by a partitioned removal.)
             let mut c = login_cookie(SESSION_COOKIE, String::new(), web::over_tls(&extensions));
             c.set_path("/login");
             let jar = jar.remove(c);
-            let mut res = (jar, Redirect::to(&to)).into_response();
+            // Not a redirect: this answer can end the redirect chain of a form POST (the form's
+            // "send", or the "I have confirmed" button), and Chromium applies the page's
+            // `form-action 'self'` to every redirect after a form POST, so a redirect to the
+            // relying party would be blocked. A page of our own ends the chain; its meta
+            // refresh, script and link are fresh navigations that `form-action` does not govern.
+            let page = web::render(&ReturnPage {
+                tr: Tr::new(lang, WORDS),
+                rp: &rp,
+                to: &to,
+            });
+            let mut res = (jar, page).into_response();
             // The code travels in the URL: no Referer may carry it further.
             res.headers_mut().insert(
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("no-referrer"),
             );
-            Ok(res)
+            Ok(match svc::party(&s, rp.client_code.as_str()).await {
+                Ok((_, back)) => framable(res, &back),
+                Err(_) => res,
+            })
         }
         Finish::Waiting => Ok(Redirect::to(&format!("/login/s/{session}")).into_response()),
         Finish::Ended(code) => Err(PageError::code(lang, code)),

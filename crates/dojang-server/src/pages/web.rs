@@ -174,10 +174,9 @@ pub async fn page_headers(req: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    // A page may ask for a stricter policy (the login's last page carries a one-time code).
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("same-origin"));
     if let Some(lang) = chosen {
         let code = match lang {
             Lang::Ko => "ko",

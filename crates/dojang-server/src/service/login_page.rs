@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dojang_core::{RelyingParty, RequestKind, RequestState};
 use dojang_proto::ErrorCode;
 use dojang_proto::rp::{CreateRequest, LoginPageResult, RequestStatus};
-use dojang_store::{Consent, LoginSession};
+use dojang_store::{Consent, LoginSession, LoginTexts};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -79,6 +79,163 @@ pub async fn set_return_url(
         .set_login_return_url(code, url.as_ref().map(url::Url::as_str), now)
         .await?;
     Ok(url)
+}
+
+/// The languages an operator may set the hosted login's texts in.
+pub const TEXT_LANGS: [&str; 2] = ["ko", "en"];
+/// Longest notice part or help text an operator may set, in characters.
+pub const MAX_TEXT: usize = 2000;
+/// Longest support-number text, in characters.
+pub const MAX_SUPPORT: usize = 100;
+
+/// What an operator changes in a relying party's hosted-login texts in one language: `None`
+/// leaves a part as it is, `Some("")` (or only spaces) gives it back to the built-in text.
+#[derive(Debug, Clone, Default)]
+pub struct TextsUpdate {
+    /// The notice's recipient(s).
+    pub recipient: Option<String>,
+    /// The notice's purpose.
+    pub purpose: Option<String>,
+    /// The notice's items.
+    pub items: Option<String>,
+    /// The notice's retention period.
+    pub retention: Option<String>,
+    /// The help shown when a push does not arrive.
+    pub help: Option<String>,
+    /// The support number(s).
+    pub support: Option<String>,
+}
+
+/// Why texts were not set.
+#[derive(Debug, thiserror::Error)]
+pub enum TextsError {
+    /// Not `ko` or `en`.
+    #[error("language must be ko or en")]
+    Lang,
+    /// A part is too long.
+    #[error("{0} is longer than {1} characters")]
+    TooLong(&'static str, usize),
+    /// A part has control characters (other than line breaks).
+    #[error("{0} has control characters")]
+    Control(&'static str),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] dojang_store::StoreError),
+}
+
+fn text_part(
+    name: &'static str,
+    max: usize,
+    multiline: bool,
+    now: Option<String>,
+    given: Option<String>,
+) -> Result<Option<String>, TextsError> {
+    let Some(given) = given else { return Ok(now) };
+    let t = given.replace("\r\n", "\n").replace('\r', "\n");
+    let t = t.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.chars().count() > max {
+        return Err(TextsError::TooLong(name, max));
+    }
+    if t.chars()
+        .any(|c| c.is_control() && !(multiline && c == '\n'))
+    {
+        return Err(TextsError::Control(name));
+    }
+    Ok(Some(t.to_owned()))
+}
+
+/// Change a relying party's hosted-login texts in `lang` (what `dojang admin rp login-page
+/// texts` and the admin console do): the parts given replace the stored ones; the result, or
+/// `None` when no part is left (every part then built-in).
+pub async fn set_texts(
+    store: &dyn dojang_store::Store,
+    code: &dojang_core::ClientCode,
+    lang: &str,
+    update: TextsUpdate,
+    now: time::OffsetDateTime,
+) -> Result<Option<LoginTexts>, TextsError> {
+    if !TEXT_LANGS.contains(&lang) {
+        return Err(TextsError::Lang);
+    }
+    let old = store
+        .login_texts(code)
+        .await?
+        .into_iter()
+        .find(|t| t.lang == lang);
+    let (r, p, i, k, h, s) = old.map_or_else(Default::default, |o| {
+        (
+            o.recipient,
+            o.purpose,
+            o.items,
+            o.retention,
+            o.help,
+            o.support,
+        )
+    });
+    let texts = LoginTexts {
+        client_code: code.clone(),
+        lang: lang.to_owned(),
+        recipient: text_part("recipient", MAX_TEXT, true, r, update.recipient)?,
+        purpose: text_part("purpose", MAX_TEXT, true, p, update.purpose)?,
+        items: text_part("items", MAX_TEXT, true, i, update.items)?,
+        retention: text_part("retention", MAX_TEXT, true, k, update.retention)?,
+        help: text_part("help", MAX_TEXT, true, h, update.help)?,
+        support: text_part("support", MAX_SUPPORT, false, s, update.support)?,
+        updated_at: now,
+    };
+    store.set_login_texts(&texts).await?;
+    Ok((!texts.is_empty()).then_some(texts))
+}
+
+/// The operator's texts a page in `lang` shows, part by part: from the texts in `lang`, else
+/// from the Korean ones (the operator's legal text rather than a built-in one that may say
+/// something else), else `None` (the page's built-in text). [`Chosen::notice_at`] says whether
+/// (and since when) any of the notice's parts is the operator's.
+pub fn pick_texts(all: &[LoginTexts], code: &dojang_core::ClientCode, lang: &str) -> Chosen {
+    let mine = all.iter().find(|t| t.lang == lang);
+    let ko = all.iter().find(|t| t.lang == "ko");
+    let mut notice_at: Option<time::OffsetDateTime> = None;
+    let mut part = |f: fn(&LoginTexts) -> &Option<String>, notice: bool| {
+        let from = [mine, ko].into_iter().flatten().find(|t| f(t).is_some())?;
+        if notice {
+            notice_at = Some(notice_at.map_or(from.updated_at, |a| a.max(from.updated_at)));
+        }
+        f(from).clone()
+    };
+    let texts = LoginTexts {
+        client_code: code.clone(),
+        lang: lang.to_owned(),
+        recipient: part(|t| &t.recipient, true),
+        purpose: part(|t| &t.purpose, true),
+        items: part(|t| &t.items, true),
+        retention: part(|t| &t.retention, true),
+        help: part(|t| &t.help, false),
+        support: part(|t| &t.support, false),
+        updated_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
+    Chosen { texts, notice_at }
+}
+
+/// The operator's texts for one page (see [`pick_texts`]).
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    /// Part by part, `None` where the built-in text stays.
+    pub texts: LoginTexts,
+    /// When the notice's operator-set parts were last set; `None` when the notice is built-in.
+    pub notice_at: Option<time::OffsetDateTime>,
+}
+
+/// The operator's texts for a relying party's page in `lang`.
+pub async fn texts(
+    state: &AppState,
+    code: &dojang_core::ClientCode,
+    lang: &str,
+) -> Result<Chosen, ApiError> {
+    let all = state.store.login_texts(code).await?;
+    Ok(pick_texts(&all, code, lang))
 }
 
 /// A relying party's `state`: at most 256 printable ASCII characters.
@@ -255,8 +412,9 @@ pub async fn status(
 /// Where a finished login sends the browser.
 #[derive(Debug)]
 pub enum Finish {
-    /// Signed: back to the relying party with a fresh one-time code.
-    Redirect(String),
+    /// Signed: the relying party's return URL with a fresh one-time code (the page sends the
+    /// browser there; see `pages::login::done` for why not by a redirect).
+    Back(String),
     /// Not yet signed.
     Waiting,
     /// Ended without a signature: the state's code (declined, expired, …).
@@ -308,7 +466,7 @@ pub async fn finish(
     back.query_pairs_mut()
         .append_pair("code", &one_time)
         .append_pair("state", &s.state);
-    Ok(Finish::Redirect(back.into()))
+    Ok(Finish::Back(back.into()))
 }
 
 /// The relying party exchanges the one-time code: the identity request is verified (once) and
@@ -340,4 +498,87 @@ pub async fn exchange(
         consented_dt: consent.accepted_at,
         result,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(lang: &str, at: i64, f: impl FnOnce(&mut LoginTexts)) -> LoginTexts {
+        let mut t = LoginTexts {
+            client_code: "000000000001".parse().unwrap(),
+            lang: lang.into(),
+            recipient: None,
+            purpose: None,
+            items: None,
+            retention: None,
+            help: None,
+            support: None,
+            updated_at: time::OffsetDateTime::from_unix_timestamp(at).unwrap(),
+        };
+        f(&mut t);
+        t
+    }
+
+    #[test]
+    fn each_part_falls_back_to_korean_then_to_the_built_in_text() {
+        let code = "000000000001".parse().unwrap();
+        let ko = row("ko", 100, |t| {
+            t.recipient = Some("수신자".into());
+            t.items = Some("항목".into());
+            t.support = Some("02-1234-5678".into());
+        });
+        let en = row("en", 200, |t| t.recipient = Some("Recipient Inc.".into()));
+        let all = [ko.clone(), en];
+        let c = pick_texts(&all, &code, "en");
+        assert_eq!(c.texts.recipient.as_deref(), Some("Recipient Inc."));
+        assert_eq!(c.texts.items.as_deref(), Some("항목"));
+        assert_eq!(c.texts.support.as_deref(), Some("02-1234-5678"));
+        assert_eq!(c.texts.purpose, None);
+        // The notice came from both rows: the newer time versions it.
+        assert_eq!(c.notice_at.map(|t| t.unix_timestamp()), Some(200));
+        let c = pick_texts(&all, &code, "ko");
+        assert_eq!(c.texts.recipient.as_deref(), Some("수신자"));
+        assert_eq!(c.notice_at.map(|t| t.unix_timestamp()), Some(100));
+    }
+
+    #[test]
+    fn help_and_numbers_alone_leave_the_notice_built_in() {
+        let code = "000000000001".parse().unwrap();
+        let ko = row("ko", 100, |t| {
+            t.help = Some("도움말".into());
+            t.support = Some("1600-0000".into());
+        });
+        let c = pick_texts(&[ko], &code, "ko");
+        assert_eq!(c.notice_at, None);
+        assert_eq!(c.texts.help.as_deref(), Some("도움말"));
+        assert!(pick_texts(&[], &code, "en").texts.is_empty());
+    }
+
+    #[test]
+    fn parts_are_trimmed_checked_and_emptied() {
+        let keep = Some("old".to_owned());
+        assert_eq!(text_part("x", 10, true, keep.clone(), None).unwrap(), keep);
+        assert_eq!(
+            text_part("x", 10, true, keep.clone(), Some("  ".into())).unwrap(),
+            None
+        );
+        assert_eq!(
+            text_part("x", 10, true, None, Some(" a\r\nb ".into())).unwrap(),
+            Some("a\nb".into())
+        );
+        assert!(matches!(
+            text_part("x", 10, false, None, Some("a\nb".into())),
+            Err(TextsError::Control("x"))
+        ));
+        assert!(matches!(
+            text_part("x", 10, true, None, Some("a\u{7}".into())),
+            Err(TextsError::Control("x"))
+        ));
+        assert!(text_part("x", 3, true, None, Some("가나다".into())).is_ok());
+        assert!(matches!(
+            text_part("x", 3, true, None, Some("가나다라".into())),
+            Err(TextsError::TooLong("x", 3))
+        ));
+    }
 }

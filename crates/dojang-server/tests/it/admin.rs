@@ -1021,6 +1021,103 @@ async fn serve_generates_the_first_password_into_a_file_and_never_logs_it() {
 }
 
 #[tokio::test]
+async fn the_console_sets_login_page_texts_per_language_and_the_page_shows_them() {
+    let s = server().await;
+    let party = s.add_party("햇살복지포털").await;
+    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    s.state()
+        .store
+        .set_login_return_url(&code, Some("https://rp.example/cb"), s.clock().now())
+        .await
+        .unwrap();
+    let path = format!("/admin/parties/{}", party.client_code);
+    let mut b = Browser::new(&s);
+    b.login().await;
+    let csrf = b.csrf().await;
+    let store = &s.state().store;
+    let texts = |lang: &'static str, recipient: &'static str| {
+        vec![
+            ("lang", lang),
+            ("recipient", recipient),
+            ("purpose", ""),
+            ("items", "이름\r\n생년월일"),
+            ("retention", ""),
+            ("help", ""),
+            ("support", "02-2133-7349"),
+        ]
+    };
+
+    // Without the CSRF token, or in an unknown language: nothing stored.
+    let p = b
+        .post(&format!("{path}/login-texts"), &texts("ko", "(주)아톤"))
+        .await;
+    assert_eq!(p.status, 403);
+    let mut fr = texts("fr", "(주)아톤");
+    fr.push(("_csrf", &csrf));
+    let p = b.post(&format!("{path}/login-texts"), &fr).await;
+    assert_eq!(p.status, 303);
+    assert!(b.get(&path).await.body.contains("flash bad"));
+    assert!(store.login_texts(&code).await.unwrap().is_empty());
+
+    // Korean set; empty fields stay built-in; line breaks kept as one.
+    let mut ko = texts("ko", "(주)아톤");
+    ko.push(("_csrf", &csrf));
+    let p = b.post(&format!("{path}/login-texts"), &ko).await;
+    assert_eq!(p.status, 303);
+    let stored = store.login_texts(&code).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (
+            stored[0].recipient.as_deref(),
+            stored[0].purpose.as_deref(),
+            stored[0].items.as_deref(),
+            stored[0].support.as_deref()
+        ),
+        (
+            Some("(주)아톤"),
+            None,
+            Some("이름\n생년월일"),
+            Some("02-2133-7349")
+        )
+    );
+    let page = b.get(&path).await.body;
+    assert!(page.contains(">(주)아톤</textarea>"), "{page}");
+    let login = b
+        .get(&format!("/login/{}/form", party.client_code))
+        .await
+        .body;
+    assert!(
+        login.contains("id=\"notice-recipient\">(주)아톤<"),
+        "{login}"
+    );
+    assert!(login.contains("id=\"support\">02-2133-7349<"));
+
+    // English set apart; all fields empty again gives Korean back to the built-in texts.
+    let mut en = texts("en", "Aton Inc.");
+    en.push(("_csrf", &csrf));
+    b.post(&format!("{path}/login-texts"), &en).await;
+    let mut none: Vec<(&str, &str)> = texts("ko", "")
+        .into_iter()
+        .map(|(k, v)| (k, if k == "lang" { v } else { "" }))
+        .collect();
+    none.push(("_csrf", &csrf));
+    b.post(&format!("{path}/login-texts"), &none).await;
+    let stored = store.login_texts(&code).await.unwrap();
+    assert_eq!(
+        stored.iter().map(|t| t.lang.as_str()).collect::<Vec<_>>(),
+        ["en"]
+    );
+    let login = b
+        .get(&format!("/login/{}/form", party.client_code))
+        .await
+        .body;
+    assert!(
+        login.contains("id=\"notice-recipient\">햇살복지포털<"),
+        "{login}"
+    );
+}
+
+#[tokio::test]
 async fn the_hosted_logins_return_url_is_set_and_its_consents_are_listed() {
     let s = server().await;
     let party = s.add_party("햇살복지포털").await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use dojang_client::ErrorCode;
 use dojang_core::Clock;
-use dojang_testkit::{TestDevice, TestParty, TestServer};
+use dojang_testkit::{TestDevice, TestParty, TestServer, binary, run};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -18,6 +18,8 @@ struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
+    /// The headers of the last answer.
+    headers: reqwest::header::HeaderMap,
 }
 
 impl Browser {
@@ -29,6 +31,7 @@ impl Browser {
                 .unwrap(),
             base: s.url(),
             cookies: Vec::new(),
+            headers: reqwest::header::HeaderMap::new(),
         }
     }
 
@@ -41,6 +44,7 @@ impl Browser {
     }
 
     fn keep(&mut self, res: &reqwest::Response) {
+        self.headers = res.headers().clone();
         for v in res.headers().get_all(SET_COOKIE) {
             let pair = v.to_str().unwrap().split(';').next().unwrap();
             let (k, val) = pair.split_once('=').unwrap();
@@ -93,6 +97,21 @@ impl Browser {
             .map(|v| v.to_str().unwrap().to_owned());
         (st, res.text().await.unwrap(), loc)
     }
+}
+
+/// Where the login's last page sends the browser: its link, which its meta refresh repeats
+/// (HTML-escaped in both).
+fn return_link(html: &str) -> String {
+    let needle = "id=\"return-link\" href=\"";
+    let at = html.find(needle).unwrap() + needle.len();
+    let raw = html[at..].split('"').next().unwrap();
+    assert!(
+        html.contains(&format!(
+            "<meta http-equiv=\"refresh\" content=\"0; url={raw}\">"
+        )),
+        "{html}"
+    );
+    raw.replace("&#38;", "&").replace("&amp;", "&")
 }
 
 fn csrf(html: &str) -> String {
@@ -305,10 +324,11 @@ async fn a_person_logs_in_and_the_party_exchanges_the_code_once() {
     }
     assert!(seen.contains("event: state"));
 
-    // Back to the relying party with a one-time code and its state.
-    let (st, _, loc) = b.get(&format!("{steps}/done")).await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
-    let loc = url::Url::parse(&loc.unwrap()).unwrap();
+    // Back to the relying party with a one-time code and its state: by a page of dojang's own
+    // (meta refresh, script, link), never by a redirect off the origin.
+    let (st, html, loc) = b.get(&format!("{steps}/done")).await;
+    assert_eq!((st, loc), (StatusCode::OK, None));
+    let loc = url::Url::parse(&return_link(&html)).unwrap();
     assert_eq!(&loc[..url::Position::AfterPath], BACK);
     let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
     assert_eq!(q["state"], "st-1");
@@ -365,8 +385,8 @@ async fn a_code_left_too_long_is_refused_and_a_second_visit_gets_no_second_code(
         (StatusCode::SEE_OTHER, Some(format!("{steps}/done")))
     );
     let cookies = b.cookies.clone();
-    let (_, _, loc) = b.get(&format!("{steps}/done")).await;
-    let loc = url::Url::parse(&loc.unwrap()).unwrap();
+    let (_, html, _) = b.get(&format!("{steps}/done")).await;
+    let loc = url::Url::parse(&return_link(&html)).unwrap();
     let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
     assert_eq!(q["state"], "");
     // A replayed cookie gets no second code.
@@ -569,8 +589,8 @@ async fn the_demo_site_checks_state_and_exchanges_the_code_for_a_greeting() {
     let steps = begin(&mut at_dojang, &party, &state).await;
     let receipt = receipt_of(&device.api.pending().await.unwrap());
     device.approve(&receipt, s.clock().now()).await.unwrap();
-    let (_, _, back) = at_dojang.get(&format!("{steps}/done")).await;
-    let back = url::Url::parse(&back.unwrap()).unwrap();
+    let (_, html, _) = at_dojang.get(&format!("{steps}/done")).await;
+    let back = url::Url::parse(&return_link(&html)).unwrap();
     assert!(
         back.as_str()
             .starts_with(&format!("{site_url}/auth/callback?"))
@@ -592,4 +612,318 @@ async fn the_demo_site_checks_state_and_exchanges_the_code_for_a_greeting() {
         html.contains("demo-error") && html.contains("-10300016"),
         "{html}"
     );
+}
+
+/// `dojang admin …` as its own process on the test server's data directory.
+fn admin(s: &TestServer, args: &[&str]) -> (bool, String) {
+    let dir = s.data_dir();
+    let mut all = vec!["admin", "--data-dir", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let (st, out) = tokio::task::block_in_place(|| run(&binary("dojang"), &all, &[]));
+    (st.success(), out)
+}
+
+/// A built-in Korean word of the hosted login.
+fn word(key: &str) -> &'static str {
+    dojang_server::pages::login::WORDS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .unwrap()
+        .1
+}
+
+/// The SHA-256 of the Korean notice as the page shows it with these four parts.
+fn notice_sha256(recipient: &str, purpose: &str, items: &str, retention: &str) -> Vec<u8> {
+    let text = [
+        word("notice.title"),
+        word("notice.recipient"),
+        recipient,
+        word("notice.purpose"),
+        purpose,
+        word("notice.items"),
+        items,
+        word("notice.retention"),
+        retention,
+        word("notice.refuse"),
+        word("notice.refuse.text"),
+        word("notice.agree"),
+    ]
+    .join("\n");
+    ring::digest::digest(&ring::digest::SHA256, text.as_bytes())
+        .as_ref()
+        .to_vec()
+}
+
+/// Begin a login, record its consent, decline it (so the next may begin); the consent.
+async fn consent_of_a_login(
+    s: &TestServer,
+    party: &TestParty,
+    device: &TestDevice,
+) -> dojang_store::Consent {
+    s.clock().advance(Duration::from_secs(1));
+    let mut b = Browser::new(s);
+    begin(&mut b, party, "texts").await;
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    device.api.decline(&receipt, None).await.unwrap();
+    let newest = s.state().store.consents(None, None, 1).await.unwrap();
+    assert_eq!(newest[0].receipt_id, receipt);
+    newest[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_texts_set_by_the_cli_show_on_the_page_and_change_the_consent_hash() {
+    let (s, party, device) = setup().await;
+    let code = party.client_code.as_str();
+    let form = format!("/login/{code}/form");
+    let mut b = Browser::new(&s);
+
+    // Built in: the party's own name as recipient; seed 000's help; its call-centre number.
+    let (_, html, _) = b.get(&form).await;
+    assert!(
+        html.contains("id=\"notice-recipient\">서울시 복지포털<"),
+        "{html}"
+    );
+    for part in [
+        "인증서를 발급한 휴대폰으로 알림(PUSH)이 발송됩니다",
+        "마지막으로 로그인한 휴대폰으로 발송됩니다",
+        "로그인 상태와 알림 허용 설정을 확인해 주세요",
+        "인증 앱에서 알림 받기에 동의하지 않은 경우",
+        "휴대폰 설정에서 인증 앱의 알림을 허용하지 않은 경우",
+        "인증 앱을 삭제한 경우",
+        "알림(PUSH)이 전달 중에 유실된 경우",
+        "인증서의 발급, 재발급, 갱신은 모두 인증서 발급기관",
+        "href=\"/help/certificate\"",
+        "아래 번호로 문의해 주시면 처리해 드립니다",
+        "id=\"support\">1600-0000<",
+    ] {
+        assert!(html.contains(part), "{part}");
+    }
+    let builtin = consent_of_a_login(&s, &party, &device).await;
+    assert_eq!(
+        builtin.notice_version,
+        dojang_server::pages::login::NOTICE_VERSION
+    );
+    assert_eq!(
+        builtin.notice_sha256,
+        notice_sha256(
+            "서울시 복지포털",
+            word("notice.purpose.text"),
+            word("notice.items.text"),
+            word("notice.retention.text")
+        )
+    );
+
+    // The operator's legal text, help and numbers, set by the CLI (its own process, no rebuild,
+    // no restart).
+    let (recipient, purpose, items, retention) = (
+        "(주)아톤, SK텔레콤(주), (주)KT, (주)LG유플러스",
+        "본인 확인을 통한 부정이용 방지",
+        "전화번호, 이름, 생년월일, 통신사",
+        "본 서비스 해지 시까지 또는 관계 법령에 따른 보관의무 기간 동안",
+    );
+    let numbers = "02-2133-7349 또는 02-2133-7350";
+    let (ok, out) = admin(
+        &s,
+        &[
+            "rp",
+            "login-page",
+            "texts",
+            "--client-code",
+            code,
+            "--recipient",
+            recipient,
+            "--purpose",
+            purpose,
+            "--items",
+            items,
+            "--retention",
+            retention,
+            "--help-text",
+            "<b>앱을</b> 직접 실행해 주세요.",
+            "--support",
+            numbers,
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("support: {numbers}")), "{out}");
+    let (ok, out) = admin(&s, &["rp", "login-page", "show", "--client-code", code]);
+    assert!(ok && out.contains("texts (ko)"), "{out}");
+    assert!(out.contains(&format!("recipient: {recipient}")), "{out}");
+
+    // The form shows them (escaped), in Korean and, lacking English ones, in English too.
+    let (_, html, _) = b.get(&form).await;
+    for (id, text) in [
+        ("notice-recipient", recipient),
+        ("notice-purpose", purpose),
+        ("notice-items", items),
+        ("notice-retention", retention),
+        ("support", numbers),
+    ] {
+        assert!(
+            html.contains(&format!("id=\"{id}\">{text}<")),
+            "{id}: {html}"
+        );
+    }
+    assert!(html.contains("&#60;b&#62;앱을&#60;/b&#62; 직접 실행해 주세요."));
+    assert!(html.contains("아래 번호로 문의해 주시면 처리해 드립니다."));
+    let (_, en, _) = b.get(&format!("{form}?lang=en")).await;
+    assert!(en.contains(&format!("id=\"notice-recipient\">{recipient}<")));
+    assert!(en.contains("Changed your name and cannot log in?"));
+
+    // A consent now records the operator's notice: a new version and the hash of its text.
+    let edited = consent_of_a_login(&s, &party, &device).await;
+    let sha = notice_sha256(recipient, purpose, items, retention);
+    assert_eq!(edited.notice_sha256, sha);
+    let short: String = sha.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    assert_eq!(edited.notice_version, format!("rp-{short}"));
+    assert_ne!(edited.notice_sha256, builtin.notice_sha256);
+
+    // The steps page shows the operator's help and numbers.
+    let mut b2 = Browser::new(&s);
+    let steps = begin(&mut b2, &party, "").await;
+    let (_, html, _) = b2.get(&steps).await;
+    assert!(html.contains(&format!("id=\"support\">{numbers}<")));
+    assert!(html.contains("&#60;b&#62;앱을&#60;/b&#62; 직접 실행해 주세요."));
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    device.api.decline(&receipt, None).await.unwrap();
+
+    // Refused: an unknown language, a text too long; nothing changes.
+    let long = "가".repeat(2001);
+    for bad in [
+        vec!["--lang", "fr", "--items", "x"],
+        vec!["--items", long.as_str()],
+    ] {
+        let mut args = vec!["rp", "login-page", "texts", "--client-code", code];
+        args.extend(bad);
+        let (ok, _) = admin(&s, &args);
+        assert!(!ok);
+    }
+    assert_eq!(
+        consent_of_a_login(&s, &party, &device).await.notice_sha256,
+        edited.notice_sha256
+    );
+
+    // Only the numbers change: the notice, its version and hash stay.
+    let (ok, out) = admin(
+        &s,
+        &[
+            "rp",
+            "login-page",
+            "texts",
+            "--client-code",
+            code,
+            "--support",
+            "1588-0000",
+        ],
+    );
+    assert!(ok, "{out}");
+    let numbers_only = consent_of_a_login(&s, &party, &device).await;
+    assert_eq!(
+        (&numbers_only.notice_version, &numbers_only.notice_sha256),
+        (&edited.notice_version, &edited.notice_sha256)
+    );
+
+    // Cleared: the built-in notice again, under its version and hash.
+    let (ok, out) = admin(
+        &s,
+        &["rp", "login-page", "texts-clear", "--client-code", code],
+    );
+    assert!(ok, "{out}");
+    let again = consent_of_a_login(&s, &party, &device).await;
+    assert_eq!(
+        (again.notice_version, again.notice_sha256),
+        (builtin.notice_version, builtin.notice_sha256)
+    );
+}
+
+#[tokio::test]
+async fn no_answer_in_a_form_posts_chain_leaves_the_origin_and_the_last_page_sends_the_browser_back()
+ {
+    let (s, party, device) = setup().await;
+    let mut b = Browser::new(&s);
+    let (_, _, _) = b.get(&format!("/login/{}/form", party.client_code)).await;
+    let csp = b.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("form-action 'self';"), "{csp}");
+
+    // The app answers at once: signed before the browser follows the form's redirect.
+    let steps = begin(&mut b, &party, "fast").await;
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    device.approve(&receipt, s.clock().now()).await.unwrap();
+    let (st, _, loc) = b.get(&steps).await;
+    assert_eq!(
+        (st, loc),
+        (StatusCode::SEE_OTHER, Some(format!("{steps}/done"))),
+        "a same-origin redirect"
+    );
+    // The chain ends on a page of dojang's own, whether reached by that redirect or by the
+    // STEP3 button (a POST): no redirect to the relying party, which `form-action 'self'`
+    // would block in Chromium.
+    let (st, html, loc) = b.post(&format!("{steps}/done"), &[]).await;
+    assert_eq!((st, loc), (StatusCode::OK, None));
+    let h = &b.headers;
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("form-action 'self';")
+            && csp.contains("frame-ancestors 'self' https://welfare.example;"),
+        "{csp}"
+    );
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["cache-control"], "no-store");
+    let back = url::Url::parse(&return_link(&html)).unwrap();
+    assert_eq!(&back[..url::Position::AfterPath], BACK);
+    assert!(back.query().unwrap().contains("state=fast"));
+    assert!(
+        html.contains("/login.js\"></script>"),
+        "the script goes back at once"
+    );
+    let q: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+    let got = s
+        .client(&party)
+        .exchange_login_page_code(&q["code"])
+        .await
+        .unwrap();
+    assert_eq!(got.state, "fast");
+}
+
+#[tokio::test]
+async fn every_page_declares_an_icon_that_exists_and_the_certificate_help_is_served() {
+    let (s, party, _device) = setup().await;
+    let mut b = Browser::new(&s);
+    let (st, _, _) = b.get("/favicon.ico").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(b.headers["content-type"], "image/svg+xml");
+    let code = &party.client_code;
+    for path in [
+        "/".to_owned(),
+        format!("/login/{code}"),
+        format!("/login/{code}/form"),
+        "/help/certificate".to_owned(),
+        "/admin/login".to_owned(),
+        "/docs/api".to_owned(),
+        "/login/000000000000".to_owned(),
+    ] {
+        let (_, html, _) = b.get(&path).await;
+        let needle = "<link rel=\"icon\" href=\"";
+        let at = html.find(needle).unwrap_or_else(|| panic!("{path}")) + needle.len();
+        let icon = html[at..].split('"').next().unwrap().to_owned();
+        let (st, svg, _) = b.get(&icon).await;
+        assert_eq!(st, StatusCode::OK, "{path}: {icon}");
+        assert!(svg.starts_with("<svg"), "{path}");
+    }
+    let (st, html, _) = b.get("/help/certificate").await;
+    assert_eq!(st, StatusCode::OK);
+    for part in [
+        "발급",
+        "갱신",
+        "재발급",
+        "만료 30일 전부터",
+        "이전 휴대폰의 인증서는 자동으로 폐지",
+    ] {
+        assert!(html.contains(part), "{part}");
+    }
+    let (_, html, _) = b.get("/help/certificate?lang=en").await;
+    assert!(html.contains("From 30 days before it expires"));
 }

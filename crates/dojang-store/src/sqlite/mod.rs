@@ -33,8 +33,8 @@ use crate::rows::{
     DeviceRow, EnrolmentRow, FromSqlite, IdRow, IdempotentRow, MemberRow, NameRow, OutboxRow,
     RaCodeRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
-use crate::rows::{AdminSessionRow, DayCountRow, ValueRow};
-use crate::{AdminSession, CertificateFilter, DayCount, LoginSession, RequestFilter};
+use crate::rows::{AdminSessionRow, DayCountRow, LoginTextsRow, ValueRow};
+use crate::{AdminSession, CertificateFilter, DayCount, LoginSession, LoginTexts, RequestFilter};
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, Consent,
     CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin,
@@ -1589,6 +1589,58 @@ impl Store for SqliteStore {
             .read(move |c| Ok(one::<NameRow>(c, q::LOGIN_RETURN_URL, &[&code])?))
             .await?
             .map(|r| r.name))
+    }
+
+    async fn set_login_texts(&self, t: &LoginTexts) -> Result<(), StoreError> {
+        let code = t.client_code.to_string();
+        let lang = t.lang.clone();
+        if t.is_empty() {
+            self.write(move |c| {
+                execute(c, q::DELETE_LOGIN_TEXTS, &[&code, &lang])?;
+                Ok(())
+            })
+            .await
+        } else {
+            let f = (
+                t.recipient.clone(),
+                t.purpose.clone(),
+                t.items.clone(),
+                t.retention.clone(),
+                t.help.clone(),
+                t.support.clone(),
+                ms(t.updated_at),
+            );
+            self.write(move |c| {
+                execute(
+                    c,
+                    q::UPSERT_LOGIN_TEXTS,
+                    &[&code, &lang, &f.0, &f.1, &f.2, &f.3, &f.4, &f.5, &f.6],
+                )?;
+                Ok(())
+            })
+            .await
+        }
+    }
+
+    async fn clear_login_texts(
+        &self,
+        code: &ClientCode,
+        lang: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let (code, lang) = (code.to_string(), lang.unwrap_or("").to_owned());
+        let n = self
+            .write(move |c| Ok(execute(c, q::DELETE_LOGIN_TEXTS, &[&code, &lang])?))
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn login_texts(&self, code: &ClientCode) -> Result<Vec<LoginTexts>, StoreError> {
+        let code = code.to_string();
+        self.read(move |c| Ok(all::<LoginTextsRow>(c, q::LOGIN_TEXTS, &[&code])?))
+            .await?
+            .into_iter()
+            .map(LoginTextsRow::into_domain)
+            .collect()
     }
 
     async fn start_login(

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use dojang_store::{Consent, LoginSession};
+use dojang_store::{Consent, LoginSession, LoginTexts};
 
 use crate::support::*;
 
@@ -54,6 +54,85 @@ async fn a_return_url_is_set_replaced_and_cleared() {
             .await
             .unwrap();
         assert_eq!(s.login_return_url(&rp.client_code).await.unwrap(), None);
+    })
+    .await;
+}
+
+fn texts(code: &dojang_core::ClientCode, lang: &str, recipient: Option<&str>) -> LoginTexts {
+    LoginTexts {
+        client_code: code.clone(),
+        lang: lang.into(),
+        recipient: recipient.map(Into::into),
+        purpose: None,
+        items: Some("이름, 휴대폰 번호\n생년월일".into()),
+        retention: None,
+        help: None,
+        support: Some("02-2133-7349 또는 02-2133-7350".into()),
+        updated_at: NOW,
+    }
+}
+
+#[tokio::test]
+async fn login_texts_are_set_per_language_replaced_and_cleared() {
+    each_backend(async |db| {
+        let s = &*db.store;
+        let (rp, _) = seeded(s).await;
+        let other = party("000000000002", "LINK_TWO");
+        s.insert_relying_party(&other).await.unwrap();
+        assert!(s.login_texts(&rp.client_code).await.unwrap().is_empty());
+
+        let ko = texts(&rp.client_code, "ko", Some("(주)아톤, SK텔레콤(주)"));
+        let en = texts(&rp.client_code, "en", None);
+        s.set_login_texts(&en).await.unwrap();
+        s.set_login_texts(&ko).await.unwrap();
+        s.set_login_texts(&texts(&other.client_code, "ko", Some("다른 곳")))
+            .await
+            .unwrap();
+        // By language; NULL parts stay NULL; newlines and Korean survive.
+        assert_eq!(
+            s.login_texts(&rp.client_code).await.unwrap(),
+            [en.clone(), ko]
+        );
+
+        // Setting again replaces every part of that language only.
+        let later = NOW + Duration::from_secs(60);
+        let ko2 = LoginTexts {
+            recipient: Some("새 수신자".into()),
+            items: None,
+            updated_at: later,
+            ..texts(&rp.client_code, "ko", None)
+        };
+        s.set_login_texts(&ko2).await.unwrap();
+        assert_eq!(
+            s.login_texts(&rp.client_code).await.unwrap(),
+            [en.clone(), ko2.clone()]
+        );
+
+        // Texts with nothing set remove the language's row.
+        let nothing = LoginTexts {
+            items: None,
+            support: None,
+            ..texts(&rp.client_code, "en", None)
+        };
+        assert!(nothing.is_empty());
+        s.set_login_texts(&nothing).await.unwrap();
+        assert_eq!(s.login_texts(&rp.client_code).await.unwrap(), [ko2]);
+
+        // Clearing one language, then all; the other party's texts stay.
+        s.set_login_texts(&en).await.unwrap();
+        assert_eq!(
+            s.clear_login_texts(&rp.client_code, Some("ko"))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(s.login_texts(&rp.client_code).await.unwrap(), [en]);
+        s.set_login_texts(&texts(&rp.client_code, "ko", None))
+            .await
+            .unwrap();
+        assert_eq!(s.clear_login_texts(&rp.client_code, None).await.unwrap(), 2);
+        assert!(s.login_texts(&rp.client_code).await.unwrap().is_empty());
+        assert_eq!(s.login_texts(&other.client_code).await.unwrap().len(), 1);
     })
     .await;
 }

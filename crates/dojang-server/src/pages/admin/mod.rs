@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/outbox", get(outbox))
         .route("/admin/consents", get(consents))
         .route("/admin/parties/{code}/login-page", post(set_login_page))
+        .route("/admin/parties/{code}/login-texts", post(set_login_texts))
 }
 
 // ----- shared -------------------------------------------------------------------------------
@@ -440,6 +441,19 @@ struct PartyPage {
     webhook: Option<String>,
     deliveries: Vec<DeliveryView>,
     login_return_url: String,
+    login_texts: Vec<TextsView>,
+}
+
+/// One language's hosted-login texts as the form shows them (empty: the built-in text).
+struct TextsView {
+    lang: &'static str,
+    label: &'static str,
+    recipient: String,
+    purpose: String,
+    items: String,
+    retention: String,
+    help: String,
+    support: String,
 }
 
 async fn party(
@@ -480,6 +494,29 @@ async fn party(
         .await
         .map_err(|e| store_error(lang, e))?
         .unwrap_or_default();
+    let stored = s
+        .login_texts(&rp.client_code)
+        .await
+        .map_err(|e| store_error(lang, e))?;
+    let login_texts = [("ko", "party.texts.ko"), ("en", "party.texts.en")]
+        .into_iter()
+        .map(|(l, label)| {
+            let t = stored.iter().find(|t| t.lang == l);
+            let f = |g: fn(&dojang_store::LoginTexts) -> &Option<String>| {
+                t.and_then(|t| g(t).clone()).unwrap_or_default()
+            };
+            TextsView {
+                lang: l,
+                label,
+                recipient: f(|t| &t.recipient),
+                purpose: f(|t| &t.purpose),
+                items: f(|t| &t.items),
+                retention: f(|t| &t.retention),
+                help: f(|t| &t.help),
+                support: f(|t| &t.support),
+            }
+        })
+        .collect();
     let (jar, flash) = take_flash(jar);
     Ok(page(
         jar,
@@ -492,6 +529,7 @@ async fn party(
             webhook,
             deliveries,
             login_return_url,
+            login_texts,
         },
     ))
 }
@@ -1324,6 +1362,71 @@ async fn set_login_page(
     };
     tracing::info!(client_code = %rp.client_code, on = value.is_some(), "admin: hosted login return URL");
     Ok(done(jar, &to, text))
+}
+
+#[derive(Deserialize)]
+struct LoginTextsForm {
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    recipient: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    items: String,
+    #[serde(default)]
+    retention: String,
+    #[serde(default)]
+    help: String,
+    #[serde(default)]
+    support: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+/// The hosted login's texts in one language: every field as given (empty: built-in).
+async fn set_login_texts(
+    State(state): State<AppState>,
+    op: Operator,
+    jar: CookieJar,
+    Path(code): Path<String>,
+    Form(f): Form<LoginTextsForm>,
+) -> Result<Response, PageError> {
+    op.check(&state, &f.csrf)?;
+    let tr = Tr::new(op.lang, ADMIN);
+    let rp = match ops::registered(state.store.as_ref(), &code).await {
+        Ok(rp) => rp,
+        Err(e) => return Ok(refused(jar, "/admin/parties", op.lang, &e)),
+    };
+    let to = party_path(&code);
+    let update = crate::service::login_page::TextsUpdate {
+        recipient: Some(f.recipient),
+        purpose: Some(f.purpose),
+        items: Some(f.items),
+        retention: Some(f.retention),
+        help: Some(f.help),
+        support: Some(f.support),
+    };
+    match crate::service::login_page::set_texts(
+        state.store.as_ref(),
+        &rp.client_code,
+        &f.lang,
+        update,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(crate::service::login_page::TextsError::Store(e)) => {
+            return Err(store_error(op.lang, e));
+        }
+        Err(e) => {
+            let msg = format!("{}: {e}", tr.t("party.texts"));
+            return Ok((jar.add(flash_kind("bad", &msg)), Redirect::to(&to)).into_response());
+        }
+    }
+    tracing::info!(client_code = %rp.client_code, lang = %f.lang, "admin: hosted login texts");
+    Ok(done(jar, &to, tr.t("flash.texts")))
 }
 
 #[derive(Deserialize, Default)]
