@@ -15,29 +15,9 @@ from kakaocert import RequestCMS, RequestESign, RequestVerifyAuth
 
 import kc_judge
 from kc_judge import (BIRTHDAY, CLIENT_CODE, HP, IDLE_BIRTHDAY, IDLE_HP, IDLE_NAME, NAME,
-                      check, expect_error, signed_by_receiver)
+                      check, expect_error, signed_by_receiver, answered, person)
 
 service = kc_judge.pointed_at_dojang()
-
-
-def person(**fields):
-    return dict(CallCenterNum="1600-8536", Expires_in=60, ReceiverBirthDay=BIRTHDAY,
-                ReceiverHP=HP, ReceiverName=NAME, SubClientID="", isAllowSimpleRegistYN=False,
-                isVerifyNameYN=True, PayLoad="Payload123", **fields)
-
-
-def answered(get_result, receipt_id):
-    """Poll the result until the person answered. Not a check: how many polls see state 0
-    depends on timing, and a judge's count must not (a result while waiting is checked once,
-    below, on a request nobody answers)."""
-    for _ in range(150):
-        result = get_result(CLIENT_CODE, receipt_id)
-        if result.state != 0:
-            return result
-        if result.signedData is not None:
-            raise AssertionError("a signature while waiting")
-        time.sleep(0.2)
-    raise AssertionError("no answer from the app")
 
 
 def holder(result):

@@ -9,25 +9,10 @@ import time
 from kakaocert import RequestCMS, RequestESign, RequestVerifyAuth
 
 import kc_judge
-from kc_judge import (BIRTHDAY, CLIENT_CODE, HP, IDLE_BIRTHDAY, IDLE_HP, IDLE_NAME, NAME,
-                      check, expect_error, signed_by_receiver)
+from kc_judge import (CLIENT_CODE, IDLE_BIRTHDAY, IDLE_HP, IDLE_NAME, NAME, check, expect_error,
+                      signed_by_receiver, answered, person)
 
 service = kc_judge.pointed_at_dojang()
-
-
-def person(**fields):
-    return dict(CallCenterNum="1600-8536", Expires_in=60, ReceiverBirthDay=BIRTHDAY,
-                ReceiverHP=HP, ReceiverName=NAME, SubClientID="", isAllowSimpleRegistYN=False,
-                isVerifyNameYN=True, PayLoad="Payload123", **fields)
-
-
-def answered(get_state, receipt_id):
-    for _ in range(150):
-        state = get_state(CLIENT_CODE, receipt_id)
-        if state.state != 0:
-            return state
-        time.sleep(0.2)
-    raise AssertionError("no answer from the app")
 
 
 # 전자서명

@@ -17,27 +17,10 @@ import time
 from kakaocert import RequestESign, RequestVerifyAuth
 
 import kc_judge
-from kc_judge import (BIRTHDAY, CLIENT_CODE, HP, IDLE_BIRTHDAY, IDLE_HP, IDLE_NAME, NAME,
-                      check, expect_error, signed_by_receiver)
+from kc_judge import (CLIENT_CODE, IDLE_BIRTHDAY, IDLE_HP, IDLE_NAME, check, expect_error,
+                      signed_by_receiver, answered, person)
 
 service = kc_judge.pointed_at_dojang()
-
-
-def person(**fields):
-    return dict(CallCenterNum="1600-8536", Expires_in=60, ReceiverBirthDay=BIRTHDAY,
-                ReceiverHP=HP, ReceiverName=NAME, SubClientID="", isAllowSimpleRegistYN=False,
-                isVerifyNameYN=True, PayLoad="Payload123", **fields)
-
-
-def until_signed(get_state, receipt_id):
-    """GetVerifyAuthState / GetESignState until the state is no longer 0 (seed 002: check state
-    1 before VerifyAuth). Polls are not counted: their number depends on timing."""
-    for _ in range(150):
-        st = get_state(CLIENT_CODE, receipt_id)
-        if st.state != 0:
-            return st
-        time.sleep(0.2)
-    raise AssertionError("no answer from the app")
 
 
 # Seed 002, step by step.
@@ -45,7 +28,7 @@ token = "seed-002-one-time-%d" % int(time.time())
 r = service.requestVerifyAuth(CLIENT_CODE, RequestVerifyAuth(**person(
     TMSTitle="본인인증", Token=token, CallCenterName="도장센터")))
 check(len(r.receiptId) == 20 and r.receiptId.isdigit(), "receiptID String 20")
-st = until_signed(service.getVerifyAuthState, r.receiptId)
+st = answered(service.getVerifyAuthState, r.receiptId)
 check(st.state == 1, "state 1 (서명완료)")
 check(st.receiptID == r.receiptId and st.clientCode == CLIENT_CODE, "ResultVerifyAuth ids")
 check(st.tmstitle == "본인인증" and st.callCenterName == "도장센터", "as sent")
@@ -62,7 +45,7 @@ check(service.getVerifyAuthState(CLIENT_CODE, r.receiptId).verifyDT, "verifyDT a
 r = service.requestESign(CLIENT_CODE, RequestESign(**person(
     TMSTitle="약정서", Token="약정에 동의합니다")))
 check(len(r.receiptId) == 20, "esign receiptID String 20")
-check(until_signed(service.getESignState, r.receiptId).state == 1, "esign signed")
+check(answered(service.getESignState, r.receiptId).state == 1, "esign signed")
 v = service.verifyESign(CLIENT_CODE, r.receiptId)
 signed_by_receiver(v.signedData, "약정에 동의합니다")
 

@@ -251,16 +251,8 @@ impl TestServer {
             .submit_code(&code)
             .await
             .expect("enrolment completes");
-        let serial = completed.serial.clone();
         let (api, signer) = enrolment.into_device(&completed).expect("device");
-        TestDevice {
-            api,
-            signer,
-            holder,
-            serial,
-            device_id: completed.device_id,
-            token: completed.device_token,
-        }
+        TestDevice::new(api, signer, holder, completed)
     }
 
     /// Enrol a person by a bank-account check (a 1-won deposit whose word is read from the
@@ -281,16 +273,8 @@ impl TestServer {
             .submit_word(&word)
             .await
             .expect("bank enrolment completes");
-        let serial = completed.serial.clone();
         let (api, signer) = enrolment.into_device(&completed).expect("device");
-        TestDevice {
-            api,
-            signer,
-            holder,
-            serial,
-            device_id: completed.device_id,
-            token: completed.device_token,
-        }
+        TestDevice::new(api, signer, holder, completed)
     }
 
     /// Stop the server and wait for it.
@@ -326,6 +310,24 @@ pub fn six_digits(text: &str) -> Option<String> {
 pub fn bank_word(text: &str) -> Option<String> {
     let word: String = text.rsplit("memo ").next()?.chars().take(4).collect();
     (word.chars().count() == 4 && word.chars().all(|c| ('가'..='힣').contains(&c))).then_some(word)
+}
+
+impl TestDevice {
+    fn new(
+        api: DeviceApi,
+        signer: Signer,
+        holder: Holder,
+        completed: dojang_proto::device::EnrolmentCompleted,
+    ) -> Self {
+        Self {
+            api,
+            signer,
+            holder,
+            serial: completed.serial,
+            device_id: completed.device_id,
+            token: completed.device_token,
+        }
+    }
 }
 
 /// An enrolled device with its key in memory.

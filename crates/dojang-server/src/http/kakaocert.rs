@@ -153,6 +153,25 @@ impl Api {
     }
 }
 
+/// How a call's refusals are worded: its language, kind and API.
+#[derive(Debug, Clone, Copy)]
+struct Wording {
+    lang: Lang,
+    kind: RequestKind,
+    api: Api,
+}
+
+impl Wording {
+    fn refuse(self, error: ApiError) -> Refusal {
+        Refusal {
+            error,
+            lang: self.lang,
+            kind: self.kind,
+            api: self.api,
+        }
+    }
+}
+
 /// A refusal in kakaocert's shape, fields named as kakaocert names them.
 struct Refusal {
     error: ApiError,
@@ -287,78 +306,35 @@ fn kc_message(kind: RequestKind, api: Api, code: ErrorCode, lang: Lang) -> Optio
 }
 
 /// Codes whose catalogue message names a native field, with that name and kakaocert's.
+#[rustfmt::skip]
 const KC_NAMES: &[(ErrorCode, &str, &str)] = &[
     (ErrorCode::NameMissing, "receiverName", "ReceiverName"),
     (ErrorCode::NameInvalid, "receiverName", "ReceiverName"),
     (ErrorCode::PhoneMissing, "receiverHP", "ReceiverHP"),
     (ErrorCode::PhoneNotDigits, "receiverHP", "ReceiverHP"),
     (ErrorCode::PhoneLength, "receiverHP", "ReceiverHP"),
-    (
-        ErrorCode::BirthdayMissing,
-        "receiverBirthday",
-        "ReceiverBirthDay",
-    ),
-    (
-        ErrorCode::BirthdayFormat,
-        "receiverBirthday",
-        "ReceiverBirthDay",
-    ),
-    (
-        ErrorCode::BirthdayInvalid,
-        "receiverBirthday",
-        "ReceiverBirthDay",
-    ),
+    (ErrorCode::BirthdayMissing, "receiverBirthday", "ReceiverBirthDay"),
+    (ErrorCode::BirthdayFormat, "receiverBirthday", "ReceiverBirthDay"),
+    (ErrorCode::BirthdayInvalid, "receiverBirthday", "ReceiverBirthDay"),
     (ErrorCode::TokenMissing, "token", "Token"),
     (ErrorCode::TitleMissing, "reqTitle", "TMSTitle"),
     (ErrorCode::TitleTooLong, "reqTitle", "TMSTitle"),
     (ErrorCode::ExtraMessageTooLong, "extraMessage", "TMSMessage"),
     (ErrorCode::ExpireInMissing, "expireIn", "Expires_in"),
     (ErrorCode::ExpireInTooSmall, "expireIn", "Expires_in"),
-    (
-        ErrorCode::CallCenterNumMissing,
-        "callCenterNum",
-        "CallCenterNum",
-    ),
-    (
-        ErrorCode::CallCenterNumTooLong,
-        "callCenterNum",
-        "CallCenterNum",
-    ),
-    (
-        ErrorCode::CallCenterNumInvalid,
-        "callCenterNum",
-        "CallCenterNum",
-    ),
-    (
-        ErrorCode::CallCenterNameTooLong,
-        "callCenterName",
-        "CallCenterName",
-    ),
+    (ErrorCode::CallCenterNumMissing, "callCenterNum", "CallCenterNum"),
+    (ErrorCode::CallCenterNumTooLong, "callCenterNum", "CallCenterNum"),
+    (ErrorCode::CallCenterNumInvalid, "callCenterNum", "CallCenterNum"),
+    (ErrorCode::CallCenterNameTooLong, "callCenterName", "CallCenterName"),
     (ErrorCode::SubClientIdInvalid, "subClientID", "SubClientID"),
     (ErrorCode::SubClientNotFound, "subClientID", "SubClientID"),
     (ErrorCode::PayloadTooLong, "payload", "PayLoad"),
     (ErrorCode::BankCodeMissing, "bankCode", "BankCode"),
     (ErrorCode::BankCodeInvalid, "bankCode", "BankCode"),
-    (
-        ErrorCode::BankAccountNumMissing,
-        "bankAccountNum",
-        "BankAccountNum",
-    ),
-    (
-        ErrorCode::BankAccountNumInvalid,
-        "bankAccountNum",
-        "BankAccountNum",
-    ),
-    (
-        ErrorCode::BankAccountNameMissing,
-        "bankAccountName",
-        "BankAccountName",
-    ),
-    (
-        ErrorCode::BankAccountNameTooLong,
-        "bankAccountName",
-        "BankAccountName",
-    ),
+    (ErrorCode::BankAccountNumMissing, "bankAccountNum", "BankAccountNum"),
+    (ErrorCode::BankAccountNumInvalid, "bankAccountNum", "BankAccountNum"),
+    (ErrorCode::BankAccountNameMissing, "bankAccountName", "BankAccountName"),
+    (ErrorCode::BankAccountNameTooLong, "bankAccountName", "BankAccountName"),
 ];
 
 /// The relying party of the bearer token; for POSTs also the date and `x-kc-auth` checks.
@@ -464,12 +440,8 @@ async fn request(
     let (parts, body) = req.into_parts();
     let api = Api::of_post(&parts.headers);
     let lang = lang(&parts.headers);
-    let refuse = |error: ApiError| Refusal {
-        error,
-        lang,
-        kind,
-        api,
-    };
+    let wording = Wording { lang, kind, api };
+    let refuse = |error: ApiError| wording.refuse(error);
     let bytes = read_body(&parts.headers, body, state.max_body_bytes)
         .await
         .map_err(refuse)?;
@@ -494,19 +466,19 @@ async fn get_call(
     kind: RequestKind,
     id: &str,
     req: &Parts,
-) -> Result<(Arc<RelyingParty>, Api, ReceiptId), Refusal> {
+) -> Result<(Arc<RelyingParty>, Wording, ReceiptId), Refusal> {
     let api = Api::of_get(&req.headers);
-    let refuse = |error: ApiError| Refusal {
-        error,
+    let wording = Wording {
         lang: lang(&req.headers),
         kind,
         api,
     };
+    let refuse = |error: ApiError| wording.refuse(error);
     let rp = authenticate(state, &req.headers, &req.extensions, None)
         .await
         .map_err(refuse)?;
     let receipt = api.receipt(id).map_err(refuse)?;
-    Ok((rp, api, receipt))
+    Ok((rp, wording, receipt))
 }
 
 async fn status(
@@ -516,13 +488,8 @@ async fn status(
     req: Request<Body>,
 ) -> Result<axum::Json<KcStatus>, Refusal> {
     let req = req.into_parts().0;
-    let (rp, api, receipt) = get_call(&state, kind, &id, &req).await?;
-    let refuse = |error: ApiError| Refusal {
-        error,
-        lang: lang(&req.headers),
-        kind,
-        api,
-    };
+    let (rp, wording, receipt) = get_call(&state, kind, &id, &req).await?;
+    let (api, refuse) = (wording.api, |error: ApiError| wording.refuse(error));
     let s = requests::status(&state, &rp, kind, receipt.as_str(), Duration::ZERO)
         .await
         .map_err(refuse)?;
@@ -569,13 +536,8 @@ async fn result_v1(
     req: Request<Body>,
 ) -> Result<axum::Json<KcResultV1>, Refusal> {
     let req = req.into_parts().0;
-    let (rp, api, receipt) = get_call(&state, kind, &id, &req).await?;
-    let refuse = |error: ApiError| Refusal {
-        error,
-        lang: lang(&req.headers),
-        kind,
-        api,
-    };
+    let (rp, wording, receipt) = get_call(&state, kind, &id, &req).await?;
+    let (api, refuse) = (wording.api, |error: ApiError| wording.refuse(error));
     let id = receipt.as_str();
     let mut s = requests::status(&state, &rp, kind, id, Duration::ZERO)
         .await
@@ -635,13 +597,8 @@ async fn verify(
     req: Request<Body>,
 ) -> Result<axum::Json<KcVerified>, Refusal> {
     let req = req.into_parts().0;
-    let (rp, api, receipt) = get_call(&state, kind, &id, &req).await?;
-    let refuse = |error: ApiError| Refusal {
-        error,
-        lang: lang(&req.headers),
-        kind,
-        api,
-    };
+    let (rp, wording, receipt) = get_call(&state, kind, &id, &req).await?;
+    let refuse = |error: ApiError| wording.refuse(error);
     let v: VerifyResult = requests::verify(&state, &rp, kind, receipt.as_str())
         .await
         .map_err(refuse)?;

@@ -93,7 +93,11 @@ pub const CONSOLE: Table = &[
     ("console.step.verified", "검증됨", "Verified"),
     ("console.step.pending", "아직", "not yet"),
     ("console.state", "상태", "State"),
-    ("console.state.0", "0 서명대기 (본인인증: 미확인)", "0 waiting (identity: not yet confirmed)"),
+    (
+        "console.state.0",
+        "0 서명대기 (본인인증: 미확인)",
+        "0 waiting (identity: not yet confirmed)",
+    ),
     ("console.state.1", "1 서명완료", "1 signed"),
     ("console.state.2", "2 만료", "2 expired"),
     ("console.state.3", "3 거절·취소", "3 declined or cancelled"),
