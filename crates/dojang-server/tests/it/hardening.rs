@@ -1,0 +1,123 @@
+//! Issue 14's findings, each performed as the attack it was against the real server over real
+//! HTTP: these tests failed before the controls existed (docs/security.md, the threat model).
+
+use base64::Engine as _;
+use dojang_client::ErrorCode;
+use dojang_client::linkhub::LinkHubAuth;
+use dojang_core::Clock;
+use dojang_proto::linkhub;
+use dojang_server::service::admin as ops;
+use dojang_testkit::{TestParty, TestServer};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// A kakaocert 2.0 POST with a bearer `token`, signed (`x-kc-auth`) with `secret`.
+async fn kc_post(
+    s: &TestServer,
+    token: &str,
+    party: &TestParty,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(&party.secret)
+        .unwrap();
+    let date = linkhub::format_expiration(s.clock().now());
+    let sig = linkhub::sign(&key, &linkhub::kakaocert_string_to_sign(&bytes, &date));
+    let res = reqwest::Client::new()
+        .post(format!("{}{path}", s.url()))
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-lh-date", date)
+        .header("x-lh-version", "2.0")
+        .header("x-kc-auth", format!("{} {sig}", party.link_id))
+        .header("content-type", "application/json; charset=utf8")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+/// A kakaocert 2.0 GET with a bearer `token`.
+async fn kc_get(s: &TestServer, token: &str, path: &str) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .get(format!("{}{path}", s.url()))
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-pb-version", "2.0")
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn kc_token(s: &TestServer, party: &TestParty) -> String {
+    LinkHubAuth::new(&s.url(), &party.link_id, &party.secret)
+        .unwrap()
+        .kakaocert_token(&party.client_code)
+        .await
+        .unwrap()
+        .session_token
+}
+
+fn kc_esign(title: &str, message: &str) -> Value {
+    json!({
+        "CallCenterNum": "1600-8536", "Expires_in": 60, "ReceiverBirthDay": BIRTH,
+        "ReceiverHP": PHONE, "ReceiverName": NAME, "SubClientID": "", "TMSTitle": title,
+        "TMSMessage": message, "isAllowSimpleRegistYN": false, "isVerifyNameYN": true,
+        "Token": "Token Value 2345", "PayLoad": "Payload123", "isAppUseYN": false
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// #3: a LinkHub token issued before `rotate` must not outlive the SecretKey that asked for it.
+
+#[tokio::test]
+async fn f3_a_token_dies_with_the_secret_key_that_asked_for_it() {
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let old_token = kc_token(&s, &party).await;
+    let (status, r) = kc_post(
+        &s,
+        &old_token,
+        &party,
+        "/SignToken/Request",
+        &kc_esign("t", "m"),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let id = r["receiptId"].as_str().unwrap().to_owned();
+    device.approve(&id, s.clock().now()).await.unwrap();
+    let (status, st) = kc_get(&s, &old_token, &format!("/SignToken/Status/{id}")).await;
+    assert_eq!((status, st["state"].as_i64()), (200, Some(1)), "{st}");
+
+    // The operator rotates the SecretKey (what the admin console's rotate does), say because
+    // the key and a token leaked.
+    let rotated = ops::rotate_secret(s.state().store.as_ref(), &party.client_code)
+        .await
+        .unwrap();
+    s.state().forget_party(&rotated.link_id);
+
+    // The old token reads nothing any more: not the status, not the verify (personal data).
+    let (status, st) = kc_get(&s, &old_token, &format!("/SignToken/Status/{id}")).await;
+    assert_eq!(status, 401, "{st}");
+    assert_eq!(st["code"], ErrorCode::LinkHubTokenInvalid.code());
+    let (status, v) = kc_get(&s, &old_token, &format!("/SignToken/Verify/{id}")).await;
+    assert_eq!(status, 401, "{v}");
+    assert_eq!(v["code"], ErrorCode::LinkHubTokenInvalid.code());
+    assert!(v.get("signedData").is_none());
+
+    // A token asked for with the new key works, and the request is still verifiable once.
+    let renewed = TestParty {
+        secret: ops::secret_text(&rotated),
+        ..party.clone()
+    };
+    let new_token = kc_token(&s, &renewed).await;
+    let (status, v) = kc_get(&s, &new_token, &format!("/SignToken/Verify/{id}")).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["signedData"].is_string());
+    s.stop().await;
+}
+
