@@ -121,3 +121,64 @@ async fn f3_a_token_dies_with_the_secret_key_that_asked_for_it() {
     s.stop().await;
 }
 
+// ---------------------------------------------------------------------------------------------
+// #4: the device must not be able to work out which of the three numbers is the right one.
+
+/// What a device could compute before the fix: the three choices as the server derived them
+/// from SHA-256(receipt:code) alone.
+fn unkeyed_choices(receipt_id: &str, code: &str) -> Vec<String> {
+    let seed = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{receipt_id}:{code}").as_bytes(),
+    );
+    let mut choices = vec![code.to_owned()];
+    for b in seed.as_ref() {
+        if choices.len() == 3 {
+            break;
+        }
+        let c = format!("{:02}", b % 100);
+        if !choices.contains(&c) {
+            choices.push(c);
+        }
+    }
+    let at = usize::from(seed.as_ref()[31] % 3).min(choices.len() - 1);
+    choices.swap(0, at);
+    choices
+}
+
+#[tokio::test]
+async fn f4_the_device_cannot_recompute_the_right_binding_code() {
+    let s = TestServer::start_with(|c| c.policy.dev_reveal_binding_code = false).await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    for name in ["기관 하나", "기관 둘", "기관 셋"] {
+        let party = s.add_party(name).await;
+        let r = s
+            .client(&party)
+            .request_verify_auth(&dojang_client::IdentityRequest::new(
+                NAME, PHONE, BIRTH, "n", "x", 300,
+            ))
+            .await
+            .unwrap();
+        let right = r.binding_code.clone().unwrap();
+        let card = device.card(&r.receipt_id).await;
+        assert!(card.binding_code.is_none());
+        assert!(card.binding_choices.contains(&right));
+        // The attack: try each number as the code and see which one explains the card.
+        let explained: Vec<&String> = card
+            .binding_choices
+            .iter()
+            .filter(|c| unkeyed_choices(&card.receipt_id, c) == card.binding_choices)
+            .collect();
+        assert!(
+            explained.is_empty(),
+            "the card gives the code away: {explained:?} of {:?}",
+            card.binding_choices
+        );
+        // Shown in ascending order: the place says nothing either.
+        let mut sorted = card.binding_choices.clone();
+        sorted.sort();
+        assert_eq!(sorted, card.binding_choices);
+    }
+    s.stop().await;
+}
+
