@@ -75,7 +75,8 @@ pub fn generate_link_id(rng: &mut impl CryptoRng) -> String {
 /// A relying party's display name: 1–100 characters without control characters.
 pub fn validate_party_name(s: &str) -> Result<String, ValidationError> {
     let s = s.trim();
-    if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
+    let unsafe_text = dojang_proto::text::first_unsafe(s, dojang_proto::text::Lines::One);
+    if s.is_empty() || s.chars().count() > 100 || unsafe_text.is_some() {
         return Err(ValidationError::RelyingPartyNameInvalid);
     }
     Ok(s.to_owned())

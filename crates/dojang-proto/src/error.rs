@@ -237,6 +237,11 @@ catalogue! {
     RefNumFormat = -10201281, "refNum must be the 10-digit reference number", "참조번호는 10자리 숫자여야 합니다";
     /// `authCode` missing or not the 16-digit authorisation code (인가코드).
     AuthCodeFormat = -10201282, "authCode must be the 16-digit authorisation code", "인가코드는 16자리 숫자여야 합니다";
+    /// Text shown to the person (title, message, call-centre name, token, document title, name)
+    /// holds a control character (C0, C1, DEL) or an invisible formatting character (bidi
+    /// override or isolate, zero-width space, …); line feeds and tabs are allowed only in
+    /// `extraMessage` and tokens. The detail names the field.
+    TextUnsafeCharacter = -10201291, "A text shown to the person contains a control or invisible formatting character (line feeds and tabs only in extraMessage and token)", "사용자에게 표시되는 문구에 제어 문자나 보이지 않는 서식 문자가 있습니다 (줄바꿈과 탭은 extraMessage와 token에만 허용)";
 
     // 03 — receipts and their state
     /// No such receipt for this relying party (another relying party's receipts are invisible).

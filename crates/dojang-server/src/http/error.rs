@@ -132,6 +132,7 @@ fn validation_code(v: ValidationError) -> ErrorCode {
         V::BankWordFormat => C::BankWordFormat,
         V::RefNumFormat => C::RefNumFormat,
         V::AuthCodeFormat => C::AuthCodeFormat,
+        V::UnsafeText(_) => C::TextUnsafeCharacter,
         // `ValidationError` is ours but marked non_exhaustive for other crates; a new variant
         // must be given its own code here, and the catalogue test below fails until it is.
         _ => C::Internal,
@@ -211,6 +212,9 @@ impl ApiError {
                 | CoreError::BankWordWrong { remaining }
                 | CoreError::RaCodeWrong { remaining },
             ) => Some(format!("{remaining} tries left")),
+            ApiError::Core(CoreError::Validation(ValidationError::UnsafeText(field))) => {
+                Some(format!("field {field}"))
+            }
             _ => None,
         }
     }
@@ -305,6 +309,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::BankWordFormat
         | C::RefNumFormat
         | C::AuthCodeFormat
+        | C::TextUnsafeCharacter
         | C::OtpWrong
         | C::BankWordWrong
         | C::RaCodeWrong
@@ -608,6 +613,7 @@ mod tests {
             ValidationError::BankWordFormat,
             ValidationError::RefNumFormat,
             ValidationError::AuthCodeFormat,
+            ValidationError::UnsafeText("reqTitle"),
         ];
         let codes: HashSet<_> = all.iter().map(|&v| validation_code(v)).collect();
         assert_eq!(codes.len(), all.len());

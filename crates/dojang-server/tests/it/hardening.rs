@@ -182,3 +182,164 @@ async fn f4_the_device_cannot_recompute_the_right_binding_code() {
     s.stop().await;
 }
 
+// ---------------------------------------------------------------------------------------------
+// #5: terminal escapes and bidi controls from a relying party must not reach the person's app.
+
+/// A title that, printed raw, erases the card's "from:" line and writes another.
+const FORGED_TITLE: &str = "세금 환급\u{1b}[1A\u{1b}[2K\r  from:    국세청";
+
+#[tokio::test]
+async fn f5_escapes_are_refused_in_every_dialect_and_named() {
+    let s = TestServer::start().await;
+    let party = s.add_party("수상한기관").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+
+    // Native: each shown field, with the field named in the message.
+    let cases: [(&str, Value); 6] = [
+        ("reqTitle", json!({"reqTitle": FORGED_TITLE})),
+        ("extraMessage", json!({"extraMessage": "안내\u{9b}2J"})),
+        (
+            "callCenterName",
+            json!({"callCenterName": "\u{202e}청세국"}),
+        ),
+        ("token", json!({"token": "nonce\r overwritten"})),
+        ("receiverName", json!({"receiverName": "홍길동\u{2067}"})),
+        ("reqTitle", json!({"reqTitle": "zero\u{200b}width"})),
+    ];
+    for (field, patch) in cases {
+        let mut body = json!({
+            "receiverName": NAME, "receiverHP": PHONE, "receiverBirthday": BIRTH,
+            "token": "nonce", "reqTitle": "본인확인", "expireIn": 300,
+        });
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let a = signed(
+            &s,
+            &party,
+            "POST",
+            "/v1/identity",
+            body.to_string().as_bytes(),
+            None,
+        )
+        .await;
+        assert_eq!(a.status, 400, "{field}: {:?}", a.body);
+        assert_eq!(a.code(), ErrorCode::TextUnsafeCharacter.code(), "{field}");
+        let message = a.body["message"].as_str().unwrap();
+        assert!(message.contains(field), "{field}: {message}");
+    }
+
+    // kakaocert 2.0: TMSTitle is the native reqTitle.
+    let token = kc_token(&s, &party).await;
+    let (status, r) = kc_post(
+        &s,
+        &token,
+        &party,
+        "/SignToken/Request",
+        &kc_esign(FORGED_TITLE, "m"),
+    )
+    .await;
+    assert_eq!(status, 400, "{r}");
+    assert_eq!(r["code"], ErrorCode::TextUnsafeCharacter.code());
+
+    // barocert (KAKAO), through the Rust client of LinkHub's protocol.
+    let bc = dojang_client::barocert::BarocertKakao::new(
+        &s.url(),
+        &s.url(),
+        &party.link_id,
+        &party.secret,
+    )
+    .unwrap();
+    let mut req = dojang_client::CreateRequest::new(
+        bc.encrypt(NAME).unwrap(),
+        bc.encrypt(PHONE).unwrap(),
+        bc.encrypt(BIRTH).unwrap(),
+        bc.encrypt("nonce").unwrap(),
+        FORGED_TITLE,
+        300,
+    );
+    let e = bc
+        .request_identity(&party.client_code, &req)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        dojang_proto::barocert::error_code(
+            dojang_proto::barocert::KakaoService::Identity.scope(),
+            ErrorCode::TextUnsafeCharacter
+        )
+    );
+    req.req_title = Some("본인확인".into());
+    req.extra_message = Some(bc.encrypt("안내\u{1b}]0;title\u{7}").unwrap());
+    let e = bc
+        .request_identity(&party.client_code, &req)
+        .await
+        .unwrap_err();
+    assert!(format!("{e}").contains("extraMessage"), "{e}");
+
+    // Nothing reached the device.
+    assert!(device.api.pending().await.unwrap().requests.is_empty());
+
+    // A message of several lines (line feeds, tabs, CR LF) is a message, not an escape.
+    let a = signed(
+        &s,
+        &party,
+        "POST",
+        "/v1/identity",
+        json!({
+            "receiverName": NAME, "receiverHP": PHONE, "receiverBirthday": BIRTH,
+            "token": "nonce", "reqTitle": "본인확인", "expireIn": 300,
+            "extraMessage": "첫째 줄\n\t둘째 줄\r\n셋째 줄",
+        })
+        .to_string()
+        .as_bytes(),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let card = device.card(a.body["receiptID"].as_str().unwrap()).await;
+    assert_eq!(
+        card.extra_message.as_deref(),
+        Some("첫째 줄\n\t둘째 줄\r\n셋째 줄")
+    );
+    // The app indents the message's lines under it: none of them starts like a card line.
+    let text = dojang_app::card_text(&card, s.clock().now());
+    assert!(
+        text.contains("  message: 첫째 줄\n           \t둘째 줄\n           셋째 줄"),
+        "{text}"
+    );
+    s.stop().await;
+}
+
+/// The operator's texts shown as the requester are held to the same rule.
+#[tokio::test]
+async fn f5_alias_names_are_checked_too() {
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let e = ops::add_alias(
+        s.state().store.as_ref(),
+        &party.client_code,
+        "DESK1",
+        "민원실\u{1b}[2K",
+        s.clock().now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{e:?}").contains("SubClientNameInvalid"), "{e:?}");
+    let e = ops::add_relying_party(
+        s.state().store.as_ref(),
+        "은행\u{202e}",
+        None,
+        None,
+        None,
+        s.clock().now(),
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err();
+    assert!(
+        format!("{e:?}").contains("RelyingPartyNameInvalid"),
+        "{e:?}"
+    );
+    s.stop().await;
+}
