@@ -343,3 +343,110 @@ async fn f5_alias_names_are_checked_too() {
     );
     s.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #6: a webhook URL must not point into any special-purpose block (server-side request forgery).
+
+/// One address inside each row of the IANA IPv4 and IPv6 Special-Purpose Address Registries
+/// (and multicast), written independently of the server's table.
+const SPECIAL: &[(&str, &str)] = &[
+    ("0.1.2.3", "this network, RFC 791"),
+    ("10.20.30.40", "private-use, RFC 1918"),
+    ("100.100.100.100", "shared address space, RFC 6598"),
+    ("127.0.0.2", "loopback, RFC 1122"),
+    ("169.254.169.254", "link local, RFC 3927"),
+    ("172.31.255.254", "private-use, RFC 1918"),
+    ("192.0.0.200", "IETF protocol assignments, RFC 6890"),
+    ("192.0.0.5", "IPv4 service continuity prefix, RFC 7335"),
+    ("192.0.0.8", "IPv4 dummy address, RFC 7600"),
+    ("192.0.0.9", "PCP anycast, RFC 7723"),
+    ("192.0.0.10", "TURN anycast, RFC 8155"),
+    ("192.0.0.170", "NAT64/DNS64 discovery, RFC 8880"),
+    ("192.0.0.171", "NAT64/DNS64 discovery, RFC 8880"),
+    ("192.0.2.55", "TEST-NET-1, RFC 5737"),
+    ("192.31.196.1", "AS112-v4, RFC 7535"),
+    ("192.52.193.1", "AMT, RFC 7450"),
+    ("192.88.99.1", "6to4 relay anycast, RFC 7526"),
+    ("192.88.99.2", "6a44-relay anycast, RFC 6751"),
+    ("192.168.0.1", "private-use, RFC 1918"),
+    ("192.175.48.6", "AS112 direct delegation, RFC 7534"),
+    ("198.19.0.1", "benchmarking, RFC 2544"),
+    ("198.51.100.7", "TEST-NET-2, RFC 5737"),
+    ("203.0.113.9", "TEST-NET-3, RFC 5737"),
+    ("239.1.1.1", "multicast, RFC 5771"),
+    ("250.1.2.3", "reserved, RFC 1112"),
+    ("255.255.255.255", "limited broadcast, RFC 8190"),
+    ("[::]", "unspecified, RFC 4291"),
+    ("[::1]", "loopback, RFC 4291"),
+    ("[::ffff:127.0.0.1]", "IPv4-mapped loopback, RFC 4291"),
+    ("[::ffff:169.254.169.254]", "IPv4-mapped metadata service"),
+    (
+        "[64:ff9b::a9fe:a9fe]",
+        "NAT64 well-known prefix to link local, RFC 6052",
+    ),
+    ("[64:ff9b:1::808:808]", "local-use NAT64, RFC 8215"),
+    ("[100::1]", "discard-only, RFC 6666"),
+    ("[100:0:0:1::1]", "dummy IPv6 prefix, RFC 9780"),
+    ("[2001:1ff::1]", "IETF protocol assignments, RFC 2928"),
+    ("[2001:0:4136:e378:8000:63bf:3fff:fdd2]", "Teredo, RFC 4380"),
+    ("[2001:1::1]", "PCP anycast, RFC 7723"),
+    ("[2001:1::2]", "TURN anycast, RFC 8155"),
+    ("[2001:1::3]", "DNS-SD SRP anycast, RFC 9665"),
+    ("[2001:2::9]", "benchmarking, RFC 5180"),
+    ("[2001:3::1]", "AMT, RFC 7450"),
+    ("[2001:4:112::1]", "AS112-v6, RFC 7535"),
+    ("[2001:10::1]", "ORCHID (deprecated), RFC 4843"),
+    ("[2001:20::1]", "ORCHIDv2, RFC 7343"),
+    ("[2001:30::1]", "DETs, RFC 9374"),
+    ("[2001:db8::1]", "documentation, RFC 3849"),
+    ("[2002:a00:1::1]", "6to4, RFC 3056"),
+    ("[2620:4f:8000::1]", "AS112 direct delegation, RFC 7534"),
+    ("[3fff::1]", "documentation, RFC 9637"),
+    ("[5f00::1]", "SRv6 SIDs, RFC 9602"),
+    ("[fd00::1]", "unique-local, RFC 4193"),
+    ("[fe80::1]", "link-local, RFC 4291"),
+    ("[ff02::1]", "multicast, RFC 4291"),
+];
+
+#[tokio::test]
+async fn f6_webhooks_cannot_target_any_special_purpose_block() {
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let store = s.state().store.as_ref();
+    let mut accepted = Vec::new();
+    for (host, row) in SPECIAL {
+        let url = format!("https://{host}/hook");
+        match ops::set_webhook(
+            store,
+            &party.client_code,
+            &url,
+            true,
+            false,
+            s.clock().now(),
+        )
+        .await
+        {
+            Ok(_) => accepted.push(format!("{host} ({row})")),
+            Err(e) => assert!(
+                format!("{e}").contains("not a public address"),
+                "{host}: {e}"
+            ),
+        }
+    }
+    assert!(
+        accepted.is_empty(),
+        "accepted as webhook targets: {accepted:#?}"
+    );
+    // Nothing was stored, and a public target still is.
+    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    assert!(store.webhook(&code).await.unwrap().is_none());
+    for ok in [
+        "https://8.8.8.8/hook",
+        "https://[2001:4860:4860::8888]/hook",
+    ] {
+        ops::set_webhook(store, &party.client_code, ok, true, false, s.clock().now())
+            .await
+            .unwrap();
+    }
+    s.stop().await;
+}
