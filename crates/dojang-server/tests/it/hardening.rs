@@ -450,3 +450,74 @@ async fn f6_webhooks_cannot_target_any_special_purpose_block() {
     }
     s.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #7: the data directory and the database (admin password hash, sealed personal data) must
+// not be readable by other users of the machine.
+
+#[cfg(unix)]
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+fn database_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    ["dojang.db", "dojang.db-wal", "dojang.db-shm"]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn f7_the_database_and_its_directory_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    // A fresh set-up, with a write so that the WAL and shared-memory files exist.
+    let s = TestServer::start_with(|c| c.data_dir = dir.clone()).await;
+    s.add_party("도장은행").await;
+    let files = database_files(&dir);
+    assert!(files.len() >= 2, "{files:?}");
+    assert_eq!(mode(&dir), 0o700);
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    s.stop().await;
+
+    // A set-up made by an older version (0755 directory, 0644 database): opened again, it is
+    // made private.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for f in database_files(&dir) {
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let s = TestServer::start_with(|c| c.data_dir = dir.clone()).await;
+    s.add_party("다른기관").await;
+    assert_eq!(mode(&dir), 0o700);
+    for f in database_files(&dir) {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    s.stop().await;
+
+    // A shared directory (world-writable, sticky, like /tmp) is never chmod-ed: start-up stops.
+    let shared = tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let config = dojang_server::config::Config {
+        data_dir: shared.clone(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..dojang_server::config::Config::default()
+    };
+    let e = dojang_server::instance::Instance::open(
+        &config,
+        time::OffsetDateTime::now_utc(),
+        "http://127.0.0.1",
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{e}").contains("shared directory"), "{e}");
+    assert_eq!(mode(&shared), 0o1777);
+    assert!(!shared.join("dojang.db").exists());
+}
