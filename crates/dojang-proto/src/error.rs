@@ -285,6 +285,10 @@ catalogue! {
     LoginStateInvalid = -10300019, "The state parameter must be at most 256 printable ASCII characters", "state 값은 256자 이하의 출력 가능한 ASCII 문자여야 합니다";
     /// The browser's hosted-login session is unknown, expired or belongs to another browser.
     LoginSessionInvalid = -10300020, "This login has ended or belongs to another browser; start again", "로그인 세션이 끝났거나 다른 브라우저의 세션입니다. 처음부터 다시 시작하세요";
+    /// A signed create call was received before (its exact signature, within the date window):
+    /// a replay. Sign the call again (a new date) to make a new request; a repeat carrying the
+    /// first call's `Idempotency-Key` answers the first receipt instead.
+    RequestReplayed = -10300030, "This signed request was already received; sign it again with a new date to make a new request", "이미 받은 서명 요청입니다. 새 요청은 새 날짜로 다시 서명해 보내세요";
 
     // 04 — devices and enrolment
     /// No device credential on a device API call.

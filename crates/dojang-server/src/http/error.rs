@@ -337,6 +337,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::RaNotFound
         | C::DeviceRequestNotFound
         | C::RouteNotFound => StatusCode::NOT_FOUND,
+        C::RequestReplayed => StatusCode::CONFLICT,
         C::NotSignedYet
         | C::AlreadyVerified
         | C::RequestDeclined

@@ -38,6 +38,7 @@ use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
 use super::error::ApiError;
 use super::extract::{parse_json, read_body};
 use super::linkhub::{bearer, check_date, dialect_lang as lang, peer_ip};
+use crate::service::replay::SignedCall;
 use crate::service::requests;
 use crate::state::AppState;
 
@@ -96,8 +97,9 @@ async fn authenticate(
     headers: &HeaderMap,
     extensions: &Extensions,
     body: Option<&[u8]>,
-) -> Result<Arc<RelyingParty>, ApiError> {
+) -> Result<(Arc<RelyingParty>, Option<SignedCall>), ApiError> {
     let (rp, _) = bearer(state, headers, peer_ip(extensions), KAKAOCERT, None).await?;
+    let mut signed = None;
     if let Some(body) = body {
         let header = |name: &str| {
             headers
@@ -112,24 +114,23 @@ async fn authenticate(
             .split_once(' ')
             .ok_or(ErrorCode::AuthorizationMalformed)?;
         let (key, date, signature) = (rp.secret.as_bytes(), date.unwrap_or(""), signature.trim());
-        let valid = if header("x-lh-version") == Some(linkhub::KC_V1_VERSION) {
-            linkhub::verify_v1(
-                key,
-                &linkhub::kakaocert_v1_string_to_sign(body, date),
-                signature,
-            )
+        let (dialect, text, valid) = if header("x-lh-version") == Some(linkhub::KC_V1_VERSION) {
+            let text = linkhub::kakaocert_v1_string_to_sign(body, date);
+            let valid = linkhub::verify_v1(key, &text, signature);
+            ("kakaocert 1.0", text, valid)
         } else {
-            linkhub::verify(
-                key,
-                &linkhub::kakaocert_string_to_sign(body, date),
-                signature,
-            )
+            let text = linkhub::kakaocert_string_to_sign(body, date);
+            let valid = linkhub::verify(key, &text, signature);
+            ("kakaocert", text, valid)
         };
         if link_id != rp.link_id || !valid {
             return Err(ErrorCode::SignatureMismatch.into());
         }
+        // `check_date` above accepted the date, so it parses.
+        let when = linkhub::parse_date(date).unwrap_or_else(|| state.clock.now());
+        signed = Some(SignedCall::new(state, dialect, &rp.link_id, &text, when));
     }
-    Ok(rp)
+    Ok((rp, signed))
 }
 
 /// A PascalCase body as a native create body of `kind`.
@@ -195,12 +196,12 @@ async fn request(
     let bytes = read_body(&parts.headers, body, state.max_body_bytes)
         .await
         .map_err(refuse)?;
-    let rp = authenticate(&state, &parts.headers, &parts.extensions, Some(&bytes))
+    let (rp, signed) = authenticate(&state, &parts.headers, &parts.extensions, Some(&bytes))
         .await
         .map_err(refuse)?;
     let k: KcRequest = parse_json(&bytes).map_err(refuse)?;
     let wire = native(kind, &rp, k);
-    let receipt = requests::create(&state, &rp, kind, &wire, None)
+    let receipt = requests::create(&state, &rp, kind, &wire, None, signed.as_ref())
         .await
         .map_err(refuse)?;
     Ok(axum::Json(KcReceipt {
@@ -217,7 +218,7 @@ async fn status(
 ) -> Result<axum::Json<KcStatus>, Refusal> {
     let lang = lang(req.headers());
     let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), req.extensions(), None)
+    let (rp, _) = authenticate(&state, req.headers(), req.extensions(), None)
         .await
         .map_err(refuse)?;
     let s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
@@ -264,7 +265,7 @@ async fn result_v1(
 ) -> Result<axum::Json<KcResultV1>, Refusal> {
     let lang = lang(req.headers());
     let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), req.extensions(), None)
+    let (rp, _) = authenticate(&state, req.headers(), req.extensions(), None)
         .await
         .map_err(refuse)?;
     let mut s = requests::status(&state, &rp, kind, &id, Duration::ZERO)
@@ -317,7 +318,7 @@ async fn verify(
 ) -> Result<axum::Json<KcVerified>, Refusal> {
     let lang = lang(req.headers());
     let refuse = |e: ApiError| Refusal(e, lang);
-    let rp = authenticate(&state, req.headers(), req.extensions(), None)
+    let (rp, _) = authenticate(&state, req.headers(), req.extensions(), None)
         .await
         .map_err(refuse)?;
     let v = requests::verify(&state, &rp, kind, &id)

@@ -10,6 +10,7 @@ pub mod enrolment;
 pub mod login_page;
 pub mod pin;
 pub mod registration;
+pub mod replay;
 pub mod requests;
 pub mod revocation;
 

@@ -54,7 +54,14 @@ pub async fn create(
     kind: RequestKind,
     wire: &CreateRequest,
     idempotency: Option<(String, Vec<u8>)>,
+    signed: Option<&super::replay::SignedCall>,
 ) -> Result<ReceiptResponse, ApiError> {
+    // First, before anything that could refuse it: a call refused today (no such person yet)
+    // must not be accepted when sent again later in the window.
+    let replay_only = match signed {
+        Some(call) => super::replay::seen_before(state, call, idempotency.is_some()).await?,
+        None => false,
+    };
     let now = state.clock.now();
     let mut new = NewRequest::from_wire(kind, wire, &state.policy, now)?;
     if let Some(id) = &new.options.sub_client_id {
@@ -109,6 +116,7 @@ pub async fn create(
                 now - Duration::from_secs(60),
             )
         }),
+        replay_only,
     };
     // 86 random bits make a receipt collision practically impossible; one retry covers it.
     let created = match state.store.create_request(&request, &guard).await {
@@ -125,6 +133,7 @@ pub async fn create(
             return Ok(receipt(&first));
         }
         Created::KeyReused => return Err(ErrorCode::IdempotencyKeyReused.into()),
+        Created::SignatureReused => return Err(ErrorCode::RequestReplayed.into()),
         Created::InProgress => return Err(ErrorCode::RequestInProgress.into()),
         Created::RateLimited { oldest } => {
             let free_at = oldest + Duration::from_secs(60);

@@ -521,3 +521,216 @@ async fn f7_the_database_and_its_directory_are_private() {
     assert_eq!(mode(&shared), 0o1777);
     assert!(!shared.join("dojang.db").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// #9: a captured create call, sent again within its date window once the first request ended,
+// must not push the person again: in any dialect, on any instance.
+
+fn identity_body(token: &str) -> Vec<u8> {
+    json!({
+        "receiverName": NAME, "receiverHP": PHONE, "receiverBirthday": BIRTH,
+        "token": token, "reqTitle": "본인확인", "expireIn": 300,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// The same signed bytes, with an optional `Idempotency-Key` (which the signature does not cover).
+async fn native_create(
+    s: &TestServer,
+    party: &TestParty,
+    body: &[u8],
+    date: time::OffsetDateTime,
+    key: Option<&str>,
+) -> Answer {
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(&party.secret)
+        .unwrap();
+    let date = dojang_proto::datetime::format_rfc3339(date);
+    let sig = dojang_proto::auth::sign(&secret, "POST", "/v1/identity", &date, body);
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/v1/identity", s.url()))
+        .header(dojang_proto::auth::DATE_HEADER, &date)
+        .header(
+            "authorization",
+            dojang_proto::auth::authorization_header(&party.link_id, &sig),
+        )
+        .body(body.to_vec());
+    if let Some(key) = key {
+        req = req.header("idempotency-key", key);
+    }
+    answer(req.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn f9_a_captured_create_call_does_not_push_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let s = TestServer::start_with(|c| c.data_dir = dir.clone()).await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let captured_at = s.clock().now();
+    let body = identity_body("nonce-captured");
+
+    let first = native_create(&s, &party, &body, captured_at, None).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    let id = first.body["receiptID"].as_str().unwrap().to_owned();
+    device.approve(&id, s.clock().now()).await.unwrap();
+
+    // Two minutes later, still inside the 5-minute date window, the captured bytes again.
+    s.clock().advance(std::time::Duration::from_secs(120));
+    let replay = native_create(&s, &party, &body, captured_at, None).await;
+    assert_eq!(replay.status, 409, "{:?}", replay.body);
+    assert_eq!(replay.code(), ErrorCode::RequestReplayed.code());
+    // A fresh Idempotency-Key (not covered by the signature) does not make it new.
+    let keyed = native_create(&s, &party, &body, captured_at, Some("attacker-1")).await;
+    assert_eq!(
+        keyed.code(),
+        ErrorCode::RequestReplayed.code(),
+        "{:?}",
+        keyed.body
+    );
+    assert!(device.api.pending().await.unwrap().requests.is_empty());
+
+    // Another instance on the same database refuses it too.
+    let other = TestServer::start_with(|c| c.data_dir = dir.clone()).await;
+    other.clock().set(s.clock().now());
+    let replay = native_create(&other, &party, &body, captured_at, None).await;
+    assert_eq!(
+        replay.code(),
+        ErrorCode::RequestReplayed.code(),
+        "{:?}",
+        replay.body
+    );
+    assert!(device.api.pending().await.unwrap().requests.is_empty());
+    other.stop().await;
+
+    // The honest relying party signs anew (a new date): a new request, as always.
+    let again = native_create(&s, &party, &body, s.clock().now(), None).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn f9_an_idempotent_retry_still_answers_the_first_receipt() {
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let at = s.clock().now();
+    let body = identity_body("nonce-idem");
+    let first = native_create(&s, &party, &body, at, Some("order-42")).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    let id = first.body["receiptID"].as_str().unwrap().to_owned();
+    // The answer was lost; the client sends the identical signed bytes with the same key.
+    let retry = native_create(&s, &party, &body, at, Some("order-42")).await;
+    assert_eq!(retry.status, 200, "{:?}", retry.body);
+    assert_eq!(retry.body["receiptID"], id.as_str());
+    // Signed anew with the same key: the ordinary idempotent replay.
+    s.clock().advance(std::time::Duration::from_secs(1));
+    let resigned = native_create(&s, &party, &body, s.clock().now(), Some("order-42")).await;
+    assert_eq!(
+        resigned.body["receiptID"],
+        id.as_str(),
+        "{:?}",
+        resigned.body
+    );
+    // Still one card, and after it ended the identical bytes with that key replay, nothing more.
+    assert_eq!(device.api.pending().await.unwrap().requests.len(), 1);
+    device.approve(&id, s.clock().now()).await.unwrap();
+    let late = native_create(&s, &party, &body, at, Some("order-42")).await;
+    assert_eq!(late.body["receiptID"], id.as_str(), "{:?}", late.body);
+    assert!(device.api.pending().await.unwrap().requests.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn f9_kakaocert_and_barocert_calls_do_not_replay() {
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+
+    // kakaocert 2.0: the same x-kc-auth over the same body and date.
+    let token = kc_token(&s, &party).await;
+    let (status, r) = kc_post(
+        &s,
+        &token,
+        &party,
+        "/SignToken/Request",
+        &kc_esign("t", "m"),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let id = r["receiptId"].as_str().unwrap().to_owned();
+    device.approve(&id, s.clock().now()).await.unwrap();
+    let (status, r) = kc_post(
+        &s,
+        &token,
+        &party,
+        "/SignToken/Request",
+        &kc_esign("t", "m"),
+    )
+    .await;
+    assert_eq!(status, 409, "{r}");
+    assert_eq!(r["code"], ErrorCode::RequestReplayed.code());
+
+    // barocert (KAKAO Identity): the same x-bc-auth over the same encrypted body and date.
+    let bc = dojang_client::barocert::BarocertKakao::new(
+        &s.url(),
+        &s.url(),
+        &party.link_id,
+        &party.secret,
+    )
+    .unwrap();
+    let req = dojang_client::CreateRequest::new(
+        bc.encrypt(NAME).unwrap(),
+        bc.encrypt(PHONE).unwrap(),
+        bc.encrypt(BIRTH).unwrap(),
+        bc.encrypt("nonce-bc").unwrap(),
+        "본인확인",
+        300,
+    );
+    let body = serde_json::to_vec(&req).unwrap();
+    let bc_token = LinkHubAuth::new(&s.url(), &party.link_id, &party.secret)
+        .unwrap()
+        .barocert_token()
+        .await
+        .unwrap()
+        .session_token;
+    let path = format!("/KAKAO/Identity/{}", party.client_code);
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(&party.secret)
+        .unwrap();
+    let date = linkhub::format_time(s.clock().now());
+    let sig = linkhub::sign(
+        &key,
+        &linkhub::barocert_string_to_sign(&body, &date, &path, false),
+    );
+    let send = || {
+        reqwest::Client::new()
+            .post(format!("{}{path}", s.url()))
+            .header("authorization", format!("Bearer {bc_token}"))
+            .header("x-bc-date", &date)
+            .header("x-bc-version", "2.1")
+            .header("x-bc-auth", &sig)
+            .header("content-type", "Application/json")
+            .body(body.clone())
+            .send()
+    };
+    let res = send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let r: Value = res.json().await.unwrap();
+    let id = r["receiptID"].as_str().unwrap().to_owned();
+    device.approve(&id, s.clock().now()).await.unwrap();
+    let res = send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 409);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(
+        r["code"],
+        dojang_proto::barocert::error_code(
+            dojang_proto::barocert::KakaoService::Identity.scope(),
+            ErrorCode::RequestReplayed
+        )
+    );
+    assert!(device.api.pending().await.unwrap().requests.is_empty());
+    s.stop().await;
+}

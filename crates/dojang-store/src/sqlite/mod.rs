@@ -972,6 +972,9 @@ impl Store for SqliteStore {
                         return Ok(Ok(Some(found.receipt_id)));
                     }
                 }
+                if guard.replay_only {
+                    return Ok(Err(Created::SignatureReused));
+                }
                 if one::<ReceiptRow>(
                     c,
                     q::WAITING_FOR_PARTY,
@@ -1491,6 +1494,26 @@ impl Store for SqliteStore {
         let (source, since) = (source.to_vec(), ms(since));
         let n = self
             .read(move |c| Ok(count(c, q::ADMIN_LOGIN_FAILURES_SINCE, &[&source, &since])?))
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn remember_request_signature(
+        &self,
+        hash: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (hash, expires_at) = (hash.to_vec(), ms(expires_at));
+        self.write(move |c| {
+            Ok(execute(c, q::REMEMBER_REQUEST_SIGNATURE, &[&hash, &expires_at])? == 1)
+        })
+        .await
+    }
+
+    async fn purge_request_signatures(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let now = ms(now);
+        let n = self
+            .write(move |c| Ok(execute(c, q::PURGE_REQUEST_SIGNATURES, &[&now])?))
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
