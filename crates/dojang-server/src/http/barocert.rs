@@ -33,7 +33,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::extract::read_body;
-use super::linkhub::{bearer, check_date, dialect_lang as lang, peer_ip};
+use super::linkhub::{bearer, check_date, client_ip, dialect_lang as lang};
 use crate::service::replay::SignedCall;
 use crate::service::requests;
 use crate::state::AppState;
@@ -104,7 +104,7 @@ async fn authenticate(
     let body = read_body(&parts.headers, body, state.max_body_bytes)
         .await
         .map_err(refuse(scope))?;
-    let peer = peer_ip(&parts.extensions);
+    let peer = client_ip(state, &parts.extensions, &parts.headers);
     let (rp, _) = bearer(
         state,
         &parts.headers,

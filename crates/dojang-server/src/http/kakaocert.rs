@@ -37,7 +37,7 @@ use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
 
 use super::error::ApiError;
 use super::extract::{parse_json, read_body};
-use super::linkhub::{bearer, check_date, dialect_lang as lang, peer_ip};
+use super::linkhub::{bearer, check_date, client_ip, dialect_lang as lang};
 use crate::service::replay::SignedCall;
 use crate::service::requests;
 use crate::state::AppState;
@@ -98,7 +98,8 @@ async fn authenticate(
     extensions: &Extensions,
     body: Option<&[u8]>,
 ) -> Result<(Arc<RelyingParty>, Option<SignedCall>), ApiError> {
-    let (rp, _) = bearer(state, headers, peer_ip(extensions), KAKAOCERT, None).await?;
+    let peer = client_ip(state, extensions, headers);
+    let (rp, _) = bearer(state, headers, peer, KAKAOCERT, None).await?;
     let mut signed = None;
     if let Some(body) = body {
         let header = |name: &str| {

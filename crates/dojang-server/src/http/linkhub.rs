@@ -12,8 +12,9 @@
 //! IP binding, as LinkHub does it: a token request without `x-lh-forwarded` (the SDKs'
 //! `IPRestrictOnOff = true`, their default) gets a token that works only from the address that
 //! asked for it; `x-lh-forwarded: *` (`IPRestrictOnOff = false`) an unbound one; any other
-//! value, a token bound to that address. The address is the TCP peer's: behind a reverse
-//! proxy it is the proxy's (docs/compat.md).
+//! value, a token bound to that address. The address is the TCP peer's, or behind a reverse
+//! proxy listed in `trusted_proxies` the client it names in `X-Forwarded-For` ([`client_ip`];
+//! without that setting, behind a proxy it is the proxy's: docs/compat.md).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -96,6 +97,14 @@ pub fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
     let plain = || extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let tls = || extensions.get::<ConnectInfo<TlsPeer>>().map(|c| c.0.0);
     plain().or_else(tls).map(|addr| addr.ip().to_canonical())
+}
+
+/// The client's address: the TCP peer, or behind a trusted proxy the client it names
+/// ([`crate::proxy`]). Tokens are bound to it and checked against it.
+pub fn client_ip(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+    state
+        .trusted_proxies
+        .client_ip(peer_ip(extensions), headers)
 }
 
 /// `GET /Time`: the bare UTC time, `YYYY-MM-DDTHH:MM:SSZ`, no newline.
@@ -183,7 +192,7 @@ async fn token(
                     detail: "x-lh-forwarded must be * or an IP address".into(),
                 })?,
         ),
-        None => peer_ip(&parts.extensions),
+        None => client_ip(state, &parts.extensions, &parts.headers),
     };
     let now = state.clock.now();
     let expires = now + TOKEN_TTL;

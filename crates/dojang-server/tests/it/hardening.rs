@@ -734,3 +734,160 @@ async fn f9_kakaocert_and_barocert_calls_do_not_replay() {
     assert!(device.api.pending().await.unwrap().requests.is_empty());
     s.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #10: behind a reverse proxy every client is one address: the admin lockout must not lock out
+// every operator, and LinkHub tokens must be bound to the real client. Forwarded headers count
+// only from the proxies listed in `trusted_proxies`.
+
+const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// One admin login attempt through "the proxy" (this test, on 127.0.0.1), which names the
+/// client in `X-Forwarded-For`: the HTTP status (303 in, 401 wrong, 429 locked out).
+async fn admin_login(s: &TestServer, forwarded_for: &str, password: &str) -> u16 {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = http
+        .get(format!("{}/admin/login", s.url()))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let body = form.text().await.unwrap();
+    let marker = r#"name="_csrf" value=""#;
+    let at = body.find(marker).unwrap() + marker.len();
+    let csrf = &body[at..at + body[at..].find('"').unwrap()];
+    let enc = |v: &str| {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    http.post(format!("{}/admin/login", s.url()))
+        .header("x-forwarded-for", forwarded_for)
+        .header("cookie", cookies.join("; "))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "password={}&next=%2Fadmin&_csrf={}",
+            enc(password),
+            enc(csrf)
+        ))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn admin_server(trusted: &[&str]) -> TestServer {
+    let phc = ops::hash_password(ADMIN_PASSWORD).unwrap();
+    let trusted: Vec<String> = trusted.iter().map(|t| (*t).to_owned()).collect();
+    TestServer::start_with(move |c| {
+        c.admin.password_hash = dojang_server::config::Secret::new(phc);
+        c.trusted_proxies = trusted;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f10_one_client_behind_the_proxy_does_not_lock_out_the_others() {
+    let s = admin_server(&["127.0.0.1/32"]).await;
+    for _ in 0..5 {
+        admin_login(&s, "203.0.113.7", "guess").await;
+    }
+    assert_eq!(admin_login(&s, "203.0.113.7", ADMIN_PASSWORD).await, 429);
+    // Another operator behind the same proxy still gets in.
+    assert_eq!(admin_login(&s, "198.51.100.20", ADMIN_PASSWORD).await, 303);
+    // The guesser cannot escape by writing its own header: the proxy appends the real
+    // address, and only the rightmost untrusted entry counts.
+    assert_eq!(
+        admin_login(&s, "198.51.100.20, 203.0.113.7", ADMIN_PASSWORD).await,
+        429
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f10_forwarded_headers_from_untrusted_peers_are_ignored() {
+    // No trusted proxy: a client that varies X-Forwarded-For is still one client.
+    let s = admin_server(&[]).await;
+    for i in 0..5 {
+        admin_login(&s, &format!("203.0.113.{i}"), "guess").await;
+    }
+    assert_eq!(admin_login(&s, "198.51.100.99", ADMIN_PASSWORD).await, 429);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn f10_linkhub_tokens_are_bound_to_the_client_behind_the_proxy() {
+    let s = TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let party = s.add_party("도장은행").await;
+    let _device = s.enrol(NAME, PHONE, BIRTH).await;
+    // The token request arrives through the proxy for 203.0.113.7 (the SDK's default:
+    // IPRestrictOnOff, no x-lh-forwarded).
+    let body = br#"{"access_id": "", "scope": ["partner", "401"]}"#;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(&party.secret)
+        .unwrap();
+    let date = linkhub::format_time(s.clock().now());
+    let sig = linkhub::sign(
+        &key,
+        &linkhub::token_string_to_sign(body, &date, None, dojang_proto::linkhub::BAROCERT),
+    );
+    let res = reqwest::Client::new()
+        .post(format!("{}/BAROCERT/Token", s.url()))
+        .header("x-lh-date", &date)
+        .header("x-lh-version", "2.0")
+        .header("x-forwarded-for", "203.0.113.7")
+        .header(
+            "authorization",
+            linkhub::token_authorization(&party.link_id, &sig),
+        )
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let t: Value = res.json().await.unwrap();
+    assert_eq!(t["ipaddress"], "203.0.113.7", "{t}");
+    let token = t["session_token"].as_str().unwrap().to_owned();
+    let status = |from: &'static str| {
+        let (token, url) = (token.clone(), s.url());
+        let path = format!(
+            "/KAKAO/Identity/{}/{}",
+            party.client_code, "00000000000000000000000000000000"
+        );
+        async move {
+            let res = reqwest::Client::new()
+                .get(format!("{url}{path}"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("x-forwarded-for", from)
+                .send()
+                .await
+                .unwrap();
+            let v: Value = res.json().await.unwrap();
+            v["code"].as_i64()
+        }
+    };
+    // From the client it was issued to: the token is accepted (the receipt is unknown).
+    let own = status("203.0.113.7").await;
+    assert_ne!(own, Some(ErrorCode::LinkHubTokenInvalid.code()), "{own:?}");
+    // From another client behind the same proxy: refused, as if the token leaked.
+    assert_eq!(
+        status("198.51.100.20").await,
+        Some(ErrorCode::LinkHubTokenInvalid.code())
+    );
+    s.stop().await;
+}
