@@ -308,6 +308,28 @@ async fn f5_escapes_are_refused_in_every_dialect_and_named() {
         text.contains("  message: 첫째 줄\n           \t둘째 줄\n           셋째 줄"),
         "{text}"
     );
+    // A server that let escapes through (an older one, or a compromised one): the app still
+    // prints none of them, and the "from:" line stays the relying party's.
+    let mut evil = card.clone();
+    evil.req_title = FORGED_TITLE.into();
+    evil.call_center_name = Some("\u{202e}청세국".into());
+    evil.extra_message = Some("안내\u{1b}]0;x\u{7}\r\u{9b}2J".into());
+    let text = dojang_app::card_text(&evil, s.clock().now());
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{text:?}"
+    );
+    assert!(!text.contains('\u{202e}'), "{text:?}");
+    assert!(text.contains("  from:    수상한기관"), "{text}");
+    // The forged "from:" stays inside the title line; the only line that starts with it is ours.
+    let from_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("from:"))
+        .collect();
+    assert_eq!(from_lines.len(), 1, "{text}");
+    assert!(from_lines[0].contains("수상한기관"), "{text}");
     s.stop().await;
 }
 
