@@ -187,10 +187,16 @@ fn conflict(e: rusqlite::Error, what: &'static str) -> StoreError {
 fn private_files(path: &std::path::Path) -> Result<(), StoreError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let refuse = |p: &std::path::Path, e: std::io::Error| {
-        StoreError::Unavailable(format!(
-            "{}: {e}; the database must be readable by dojang's user only: run `chmod 600 {0}*`",
-            p.display()
-        ))
+        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            format!(
+                "; the database must be readable by dojang's user only: as its owner, run \
+                 `chmod 600 {}*`",
+                path.display()
+            )
+        } else {
+            String::new()
+        };
+        StoreError::Unavailable(format!("{}: {e}{hint}", p.display()))
     };
     match std::fs::OpenOptions::new()
         .write(true)
