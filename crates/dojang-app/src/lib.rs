@@ -497,23 +497,35 @@ pub fn proof_needed(card: &RequestCard) -> Option<&'static str> {
 /// does not: `CertificateProofTooWeak`, `NameNotVerified`).
 pub const STRONGER_CERTIFICATE_HELP: &str = "get a certificate issued with a bank-account check: dojang-app enroll --method bank --bank-code <3 digits> --account <number> (same name, phone and birth date; it replaces this one), then approve again before the request expires";
 
-/// A card as text for a terminal.
+/// A card as text for a terminal. Every text from the server is printed through
+/// [`dojang_proto::text::for_display`]: control and invisible formatting characters become
+/// U+FFFD, so a relying party's title or message cannot move the cursor, erase or reorder
+/// what the person reads (the server refuses them too; this holds even against a server that
+/// does not). Lines of a multi-line message or text are indented under their field, so no
+/// line of theirs can pass for one of the card's own (`from:`, `title:`).
 pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
+    use dojang_proto::text::{Lines, for_display};
+    let one = |t: &str| for_display(t, Lines::One);
+    let many = |t: &str| for_display(t, Lines::Many).replace('\n', "\n           ");
     let left = dojang_proto::datetime::parse_rfc3339(&card.expire_dt)
         .map(|t| (t - now).whole_seconds().max(0))
         .unwrap_or(0);
-    let mut s = format!("── request {} ({}) ──\n", card.receipt_id, card.kind);
-    s.push_str(&format!("  from:    {}", card.requester));
+    let mut s = format!(
+        "── request {} ({}) ──\n",
+        one(&card.receipt_id),
+        one(&card.kind)
+    );
+    s.push_str(&format!("  from:    {}", one(&card.requester)));
     match (&card.call_center_name, &card.call_center_num) {
-        (Some(name), Some(num)) => s.push_str(&format!("  ({name} {num})")),
-        (None, Some(num)) => s.push_str(&format!("  (call centre {num})")),
-        (Some(name), None) => s.push_str(&format!("  ({name})")),
+        (Some(name), Some(num)) => s.push_str(&format!("  ({} {})", one(name), one(num))),
+        (None, Some(num)) => s.push_str(&format!("  (call centre {})", one(num))),
+        (Some(name), None) => s.push_str(&format!("  ({})", one(name))),
         (None, None) => {}
     }
     s.push('\n');
-    s.push_str(&format!("  title:   {}\n", card.req_title));
+    s.push_str(&format!("  title:   {}\n", one(&card.req_title)));
     if let Some(m) = &card.extra_message {
-        s.push_str(&format!("  message: {m}\n"));
+        s.push_str(&format!("  message: {}\n", many(m)));
     }
     if card.documents.len() > 1 || card.kind == "multi-sign" {
         s.push_str(&format!("  signs {} documents:\n", card.documents.len()));
@@ -522,8 +534,8 @@ pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
                 "    {}. [{}] {}: {}\n",
                 i + 1,
                 d.token_type.as_str(),
-                d.title,
-                d.token
+                one(&d.title),
+                many(&d.token)
             ));
         }
     } else {
@@ -531,16 +543,17 @@ pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
             Some(TokenType::Hash | TokenType::Pdf) => {
                 s.push_str(&format!(
                     "  signs:   {} (SHA-256 {})\n",
-                    card.req_title, card.token
+                    one(&card.req_title),
+                    one(&card.token)
                 ));
             }
             Some(TokenType::Url) => {
                 s.push_str(&format!(
                     "  signs:   {} (open the link to read it)\n",
-                    card.token
+                    one(&card.token)
                 ));
             }
-            _ => s.push_str(&format!("  signs:   {}\n", card.token)),
+            _ => s.push_str(&format!("  signs:   {}\n", many(&card.token))),
         }
     }
     if let Some(needs) = proof_needed(card) {
@@ -549,9 +562,12 @@ pub fn card_text(card: &RequestCard, now: OffsetDateTime) -> String {
     if !card.binding_choices.is_empty() {
         s.push_str(&format!(
             "  pick the number the site shows: {}\n",
-            card.binding_choices.join(" / ")
+            one(&card.binding_choices.join(" / "))
         ));
     }
-    s.push_str(&format!("  expires: {} ({left} s left)", card.expire_dt));
+    s.push_str(&format!(
+        "  expires: {} ({left} s left)",
+        one(&card.expire_dt)
+    ));
     s
 }

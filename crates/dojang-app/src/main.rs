@@ -511,7 +511,10 @@ async fn ask_pick(card: &RequestCard) -> Result<Option<String>, AppError> {
     }
     let answer = read_line(&format!(
         "which number does the site show? [{}]: ",
-        card.binding_choices.join(" / ")
+        dojang_proto::text::for_display(
+            &card.binding_choices.join(" / "),
+            dojang_proto::text::Lines::One
+        )
     ))
     .await?;
     Ok(Some(answer))
@@ -599,7 +602,10 @@ async fn sign_and_approve(
                 serde_json::json!({ "event": "return", "receiptID": card.receipt_id, "returnURL": url }),
             );
         } else {
-            say(format!("return to {url}"));
+            say(format!(
+                "return to {}",
+                dojang_proto::text::for_display(&url, dojang_proto::text::Lines::One)
+            ));
         }
     }
     Ok(())

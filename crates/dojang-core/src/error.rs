@@ -128,6 +128,10 @@ pub enum ValidationError {
     /// An alias display name missing or too long.
     #[error("alias name must be 1 to 40 characters")]
     SubClientNameInvalid,
+    /// Text shown to the person (the named field) holds a control or invisible formatting
+    /// character ([`crate::text`]).
+    #[error("{0} contains a control or invisible formatting character")]
+    UnsafeText(&'static str),
     /// Payload longer than 200 characters.
     #[error("payload is too long")]
     PayloadTooLong,

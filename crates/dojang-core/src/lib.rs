@@ -22,6 +22,7 @@ pub mod person;
 pub mod registration;
 pub mod request;
 pub mod settings;
+pub mod text;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, ValidationError};

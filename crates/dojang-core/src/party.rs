@@ -78,10 +78,8 @@ pub const RELYING_PARTY_NAME_MAX_CHARS: usize = 80;
 /// A relying party's display name: 1–80 characters without control characters.
 pub fn validate_party_name(s: &str) -> Result<String, ValidationError> {
     let s = s.trim();
-    if s.is_empty()
-        || s.chars().count() > RELYING_PARTY_NAME_MAX_CHARS
-        || s.chars().any(char::is_control)
-    {
+    let unsafe_text = dojang_proto::text::first_unsafe(s, dojang_proto::text::Lines::One);
+    if s.is_empty() || s.chars().count() > RELYING_PARTY_NAME_MAX_CHARS || unsafe_text.is_some() {
         return Err(ValidationError::RelyingPartyNameInvalid);
     }
     Ok(s.to_owned())

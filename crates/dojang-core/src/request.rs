@@ -490,6 +490,7 @@ impl NewRequest {
         now: OffsetDateTime,
     ) -> Result<Self, ValidationError> {
         refuse_foreign_fields(kind, wire)?;
+        crate::text::check_request_text(wire)?;
         let name = PersonName::parse(wire.receiver_name.as_deref().unwrap_or(""))?;
         let phone = Phone::parse(wire.receiver_hp.as_deref().unwrap_or(""))?;
         let birthday = Birthday::parse(wire.receiver_birthday.as_deref().unwrap_or(""), now)?;

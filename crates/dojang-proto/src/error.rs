@@ -239,6 +239,11 @@ catalogue! {
     RefNumFormat = -10201281, "refNum must be the 10-digit reference number", "참조번호는 10자리 숫자여야 합니다";
     /// `authCode` missing or not the 16-digit authorisation code (인가코드).
     AuthCodeFormat = -10201282, "authCode must be the 16-digit authorisation code", "인가코드는 16자리 숫자여야 합니다";
+    /// Text shown to the person (title, message, call-centre name, token, document title, name)
+    /// holds a control character (C0, C1, DEL) or an invisible formatting character (bidi
+    /// override or isolate, zero-width space, …); line feeds and tabs are allowed only in
+    /// `extraMessage` and tokens. The detail names the field.
+    TextUnsafeCharacter = -10201291, "A text shown to the person contains a control or invisible formatting character (line feeds and tabs only in extraMessage and token)", "사용자에게 표시되는 문구에 제어 문자나 보이지 않는 서식 문자가 있습니다 (줄바꿈과 탭은 extraMessage와 token에만 허용)";
 
     // 03 — receipts and their state
     /// No such receipt for this relying party (another relying party's receipts are invisible).
@@ -282,6 +287,10 @@ catalogue! {
     LoginStateInvalid = -10300019, "The state parameter must be at most 256 printable ASCII characters", "state 값은 256자 이하의 출력 가능한 ASCII 문자여야 합니다";
     /// The browser's hosted-login session is unknown, expired or belongs to another browser.
     LoginSessionInvalid = -10300020, "This login has ended or belongs to another browser; start again", "로그인 세션이 끝났거나 다른 브라우저의 세션입니다. 처음부터 다시 시작하세요";
+    /// A signed create call was received before (its exact signature, within the date window):
+    /// a replay. Sign the call again (a new date) to make a new request; a repeat carrying the
+    /// first call's `Idempotency-Key` answers the first receipt instead.
+    RequestReplayed = -10300030, "This signed request was already received; sign it again with a new date to make a new request", "이미 받은 서명 요청입니다. 새 요청은 새 날짜로 다시 서명해 보내세요";
 
     // 04 — devices and enrolment
     /// No device credential on a device API call.

@@ -19,6 +19,7 @@ pub mod kakaocert;
 pub mod linkhub;
 pub mod paths;
 pub mod rp;
+pub mod text;
 pub mod webhook;
 
 pub use error::{ErrorBody, ErrorCode};

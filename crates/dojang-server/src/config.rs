@@ -74,6 +74,10 @@ pub struct Config {
     pub admin: AdminConfig,
     /// The integrator test console (`/console`).
     pub console: ConsoleConfig,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client for
+    /// every per-address decision: the admin lockout, the LinkHub token IP binding
+    /// ([`crate::proxy`]). Empty (the default): the TCP peer, and the header is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -96,6 +100,7 @@ impl Default for Config {
             login_page: LoginPageConfig::default(),
             admin: AdminConfig::default(),
             console: ConsoleConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -432,6 +437,7 @@ impl Config {
     pub fn validate(&self) -> Result<Policy, ConfigError> {
         let p = &self.policy;
         let err = |m: &str| Err(ConfigError(m.to_owned()));
+        crate::proxy::TrustedProxies::parse(&self.trusted_proxies).map_err(ConfigError)?;
         if !(1..=dojang_core::settings::EXPIRE_IN_CEILING).contains(&p.max_expire_in) {
             return err("policy.max_expire_in must be between 1 and 1800");
         }

@@ -5,8 +5,16 @@
 //! <data_dir>/ca/ca.pem        the root certificate (0644)
 //! <data_dir>/ca/ca.key        its P-256 key, PKCS#8 PEM (0600)
 //! <data_dir>/keys/data.key    the master key for personal data at rest, base64 (0600)
-//! <data_dir>/dojang.db        the SQLite database, unless database_url points elsewhere
+//! <data_dir>/dojang.db        the SQLite database, unless database_url points elsewhere (0600,
+//!                             as are its -wal and -shm files: see `dojang_store::sqlite`)
 //! ```
+//!
+//! The directory and its `ca/` and `keys/` are 0700: the database holds the admin password
+//! hash and sealed personal data, the key files what opens them. An existing directory that
+//! others may read or enter is tightened to 0700 at start, with a warning; one that is
+//! world-writable or sticky (a shared directory such as /tmp, never dojang's to change) or
+//! that cannot be changed (owned by someone else) stops start-up with a message saying what
+//! to run.
 //!
 //! Files are created only if absent (`O_EXCL`), so an existing CA or key is never overwritten;
 //! a CA key without its certificate (or the reverse) stops start-up with a clear message.
@@ -45,6 +53,14 @@ pub enum InstanceError {
         /// Which.
         path: PathBuf,
         /// Why.
+        reason: String,
+    },
+    /// A directory of the data directory is open to others and could not be made private.
+    #[error("{path}: {reason}")]
+    Permissions {
+        /// Which.
+        path: PathBuf,
+        /// Why, and what to do.
         reason: String,
     },
     /// The database could not be opened or migrated.
@@ -126,7 +142,51 @@ fn create_private_dir(dir: &Path) -> Result<(), InstanceError> {
     b.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir).map_err(io(dir))
+    b.create(dir).map_err(io(dir))?;
+    #[cfg(unix)]
+    tighten_dir(dir)?;
+    Ok(())
+}
+
+/// Make an existing directory 0700 if group or others have any access to it; refuse a shared
+/// one (world-writable or sticky) and one whose mode cannot be changed.
+#[cfg(unix)]
+fn tighten_dir(dir: &Path) -> Result<(), InstanceError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)
+        .map_err(io(dir))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    let refuse = |why: String| InstanceError::Permissions {
+        path: dir.to_owned(),
+        reason: format!(
+            "mode {mode:04o}: it holds the CA key, the data key and the database, so only dojang's \
+             user may open it; {why}"
+        ),
+    };
+    if mode & 0o1002 != 0 {
+        return Err(refuse(
+            "it is a shared directory (world-writable or sticky): give dojang a data_dir of its \
+             own"
+            .into(),
+        ));
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+        refuse(format!(
+            "it could not be changed ({e}): run `chmod 700 {}` as its owner",
+            dir.display()
+        ))
+    })?;
+    tracing::warn!(
+        path = %dir.display(),
+        was = format!("{mode:04o}"),
+        "data directory was readable by others; its mode is now 0700"
+    );
+    Ok(())
 }
 
 /// Create `path` with `contents` and `mode`, failing if it exists.

@@ -27,6 +27,7 @@ pub mod demo;
 pub mod http;
 pub mod instance;
 pub mod pages;
+pub mod proxy;
 pub mod push;
 pub mod server;
 pub mod service;

@@ -164,6 +164,8 @@ impl Server {
                 .filter(|h| !h.expose().is_empty()),
             self_url: self_url(addr),
             console: config.console.clone(),
+            trusted_proxies: crate::proxy::TrustedProxies::parse(&config.trusted_proxies)
+                .map_err(ConfigError)?,
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());

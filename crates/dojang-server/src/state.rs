@@ -71,6 +71,8 @@ pub struct Inner {
     pub self_url: String,
     /// The test console's sandbox people (in memory only).
     pub sandbox: crate::pages::console::sandbox::Sandbox,
+    /// Reverse proxies whose `X-Forwarded-For` is believed ([`crate::proxy`]).
+    pub trusted_proxies: crate::proxy::TrustedProxies,
     parties: TtlCache<String, RelyingParty>,
     members_by_lookup: TtlCache<(String, String), Member>,
     members: TtlCache<MemberId, Member>,
@@ -114,6 +116,8 @@ pub struct Parts {
     pub self_url: String,
     /// `[console]`.
     pub console: crate::config::ConsoleConfig,
+    /// `trusted_proxies`, parsed.
+    pub trusted_proxies: crate::proxy::TrustedProxies,
 }
 
 /// Why the state could not be assembled.
@@ -150,6 +154,7 @@ impl AppState {
             crl: tokio::sync::Mutex::new(None),
             self_url: p.self_url,
             sandbox: crate::pages::console::sandbox::Sandbox::new(&p.console),
+            trusted_proxies: p.trusted_proxies,
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
             members: TtlCache::new(MEMBER_TTL),

@@ -243,6 +243,10 @@ pub struct CreateGuard {
     pub idempotency: Option<IdempotencyCheck>,
     /// At most this many requests for the person since this time (across relying parties).
     pub per_person: Option<(u32, OffsetDateTime)>,
+    /// The signed call was seen before ([`Store::remember_request_signature`]): it may only
+    /// replay the request its `Idempotency-Key` made, never insert one
+    /// ([`Created::SignatureReused`]).
+    pub replay_only: bool,
 }
 
 /// What [`Store::create_request`] did.
@@ -254,6 +258,8 @@ pub enum Created {
     Replayed(Box<Request>),
     /// The idempotency key was used with a different body.
     KeyReused,
+    /// A signed call seen before ([`CreateGuard::replay_only`]) matched no request to replay.
+    SignatureReused,
     /// The person already has a waiting request from this relying party.
     InProgress,
     /// The person received too many requests recently; the oldest counted was at this time.
@@ -528,6 +534,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// refuse beyond the per-person limit.
     async fn create_request(&self, r: &Request, guard: &CreateGuard)
     -> Result<Created, StoreError>;
+    /// Remember a signed create call by `hash` until `expires_at`: `true` if it is new, `false`
+    /// if this hash was remembered before (a repeat, from any instance). One statement.
+    async fn remember_request_signature(
+        &self,
+        hash: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Forget remembered calls that expired before `now`; how many.
+    async fn purge_request_signatures(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
     /// A request by receipt id.
     async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError>;
     /// A request by its app-to-app transaction id.

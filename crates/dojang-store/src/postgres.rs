@@ -834,6 +834,10 @@ impl Store for SqlStore {
                 };
             }
         }
+        if guard.replay_only {
+            tx.rollback().await?;
+            return Ok(Created::SignatureReused);
+        }
         let waiting = sqlx::query_as::<Db, ReceiptRow>(q::WAITING_FOR_PARTY)
             .bind(&v.member_id)
             .bind(&v.client_code)
@@ -1312,6 +1316,28 @@ impl Store for SqlStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn remember_request_signature(
+        &self,
+        hash: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::REMEMBER_REQUEST_SIGNATURE)
+            .bind(hash)
+            .bind(ms(expires_at))
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn purge_request_signatures(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(sqlx::query(q::PURGE_REQUEST_SIGNATURES)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     async fn rotate_relying_party_secret(

@@ -315,6 +315,13 @@ pub const ADMIN_LOGIN_FAILURES_SINCE: &str =
 /// Failures older than any window are of no use.
 pub const PURGE_ADMIN_LOGIN_FAILURES: &str = "DELETE FROM admin_login_failures WHERE at <= $1";
 
+/// Remember a signed create call: one statement, which inserts a row only if the call is new
+/// (1 row affected) and does nothing for a repeat (0).
+pub const REMEMBER_REQUEST_SIGNATURE: &str = "INSERT INTO request_signatures \
+    (signature_hash, expires_at) VALUES ($1, $2) ON CONFLICT (signature_hash) DO NOTHING";
+/// Calls whose date has left the window cannot be sent again anyway.
+pub const PURGE_REQUEST_SIGNATURES: &str = "DELETE FROM request_signatures WHERE expires_at < $1";
+
 pub const ROTATE_RP_SECRET: &str =
     "UPDATE relying_parties SET secret_enc = $1 WHERE client_code = $2";
 pub const SET_RP_CALL_CENTER: &str =

@@ -33,7 +33,8 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::extract::read_body;
-use super::linkhub::{bearer, check_date, dialect_lang as lang, peer_ip};
+use super::linkhub::{bearer, check_date, client_ip, dialect_lang as lang};
+use crate::service::replay::SignedCall;
 use crate::service::requests;
 use crate::state::AppState;
 
@@ -82,6 +83,8 @@ struct Call {
     body: Bytes,
     /// How the encrypted fields were encrypted (`x-bc-encryptionmode`).
     mode: FieldMode,
+    /// A signed call (POST), for the replay check of requests.
+    signed: Option<SignedCall>,
 }
 
 async fn authenticate(
@@ -101,7 +104,7 @@ async fn authenticate(
     let body = read_body(&parts.headers, body, state.max_body_bytes)
         .await
         .map_err(refuse(scope))?;
-    let peer = peer_ip(&parts.extensions);
+    let peer = client_ip(state, &parts.extensions, &parts.headers);
     let (rp, _) = bearer(
         state,
         &parts.headers,
@@ -118,6 +121,7 @@ async fn authenticate(
         }));
     }
     let mut mode = FieldMode::Gcm;
+    let mut signed_call = None;
     if signed {
         let header = |name: &str| {
             parts
@@ -133,19 +137,17 @@ async fn authenticate(
             .ok_or_else(|| refuse(scope)(ErrorCode::AuthorizationMissing.into()))?;
         let path = parts.uri.path();
         let key = rp.secret.as_bytes();
-        let ok = linkhub::verify(
-            key,
-            &linkhub::barocert_string_to_sign(&body, date, path, false),
-            auth,
-        ) || (body.is_empty()
-            && linkhub::verify(
-                key,
-                &linkhub::barocert_string_to_sign(&body, date, path, true),
-                auth,
-            ));
-        if !ok {
+        let text = [false, true]
+            .into_iter()
+            .filter(|&empty| !empty || body.is_empty())
+            .map(|empty| linkhub::barocert_string_to_sign(&body, date, path, empty))
+            .find(|text| linkhub::verify(key, text, auth));
+        let Some(text) = text else {
             return Err(refuse(scope)(ErrorCode::SignatureMismatch.into()));
-        }
+        };
+        // `check_date` above accepted the date, so it parses.
+        let when = linkhub::parse_date(date).unwrap_or_else(|| state.clock.now());
+        signed_call = Some(SignedCall::new(state, "barocert", &rp.link_id, &text, when));
         mode = FieldMode::from_header(header("x-bc-encryptionmode"))
             .ok_or_else(|| refuse(scope)(ErrorCode::EncryptionModeUnsupported.into()))?;
     }
@@ -154,6 +156,7 @@ async fn authenticate(
         service,
         body,
         mode,
+        signed: signed_call,
     })
 }
 
@@ -281,9 +284,16 @@ async fn request(
         return Err(refuse(ErrorCode::MethodNotAllowed.into()));
     }
     let wire = decrypt_body(&call).map_err(refuse)?;
-    let receipt = requests::create(&state, &call.rp, native_kind(call.service), &wire, None)
-        .await
-        .map_err(refuse)?;
+    let receipt = requests::create(
+        &state,
+        &call.rp,
+        native_kind(call.service),
+        &wire,
+        None,
+        call.signed.as_ref(),
+    )
+    .await
+    .map_err(refuse)?;
     Ok(axum::Json(Receipt {
         receipt_id: receipt.receipt_id,
         scheme: receipt.scheme,

@@ -132,6 +132,7 @@ fn validation_code(v: ValidationError) -> ErrorCode {
         V::BankWordFormat => C::BankWordFormat,
         V::RefNumFormat => C::RefNumFormat,
         V::AuthCodeFormat => C::AuthCodeFormat,
+        V::UnsafeText(_) => C::TextUnsafeCharacter,
         // `ValidationError` is ours but marked non_exhaustive for other crates; a new variant
         // must be given its own code here, and the catalogue test below fails until it is.
         _ => C::Internal,
@@ -211,6 +212,9 @@ impl ApiError {
                 | CoreError::BankWordWrong { remaining }
                 | CoreError::RaCodeWrong { remaining },
             ) => Some(format!("{remaining} tries left")),
+            ApiError::Core(CoreError::Validation(ValidationError::UnsafeText(field))) => {
+                Some(format!("field {field}"))
+            }
             _ => None,
         }
     }
@@ -306,6 +310,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::RefNumFormat
         | C::AuthCodeFormat
         | C::CallCenterNumMissing
+        | C::TextUnsafeCharacter
         | C::OtpWrong
         | C::BankWordWrong
         | C::RaCodeWrong
@@ -333,6 +338,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::RaNotFound
         | C::DeviceRequestNotFound
         | C::RouteNotFound => StatusCode::NOT_FOUND,
+        C::RequestReplayed => StatusCode::CONFLICT,
         C::NotSignedYet
         | C::AlreadyVerified
         | C::RequestDeclined
@@ -628,6 +634,7 @@ mod tests {
             ValidationError::BankWordFormat,
             ValidationError::RefNumFormat,
             ValidationError::AuthCodeFormat,
+            ValidationError::UnsafeText("reqTitle"),
         ];
         let codes: HashSet<_> = all.iter().map(|&v| validation_code(v)).collect();
         assert_eq!(codes.len(), all.len());

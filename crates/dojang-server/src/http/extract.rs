@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
+use crate::service::replay::SignedCall;
 use crate::state::AppState;
 
 /// How long a client may take to send its body.
@@ -81,6 +82,8 @@ pub struct RpCall<T> {
     pub body: T,
     /// The `Idempotency-Key` header and the SHA-256 of the raw body, when the header is sent.
     pub idempotency: Option<(String, Vec<u8>)>,
+    /// The signed call, for the replay check of creates.
+    pub signed: SignedCall,
 }
 
 /// The `Idempotency-Key` header: 1–64 visible ASCII characters.
@@ -106,7 +109,7 @@ async fn authenticate(
     state: &AppState,
     parts: &Parts,
     body: &[u8],
-) -> Result<Arc<RelyingParty>, ApiError> {
+) -> Result<(Arc<RelyingParty>, SignedCall), ApiError> {
     let value = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -145,7 +148,9 @@ async fn authenticate(
         return Err(ErrorCode::SignatureMismatch.into());
     }
     tracing::Span::current().record("client_code", rp.client_code.as_str());
-    Ok(rp)
+    let text = auth::string_to_sign(parts.method.as_str(), path, date, body);
+    let signed = SignedCall::new(state, "native", &rp.link_id, &text, when);
+    Ok((rp, signed))
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for RpCall<T> {
@@ -154,7 +159,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for RpCall<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
         let bytes = read_body(&parts.headers, body, state.max_body_bytes).await?;
-        let rp = authenticate(state, &parts, &bytes).await?;
+        let (rp, signed) = authenticate(state, &parts, &bytes).await?;
         let idempotency = idempotency_key(&parts.headers)?.map(|key| {
             let hash = ring::digest::digest(&ring::digest::SHA256, &bytes);
             (key, hash.as_ref().to_vec())
@@ -164,6 +169,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for RpCall<T> {
             rp,
             body,
             idempotency,
+            signed,
         })
     }
 }

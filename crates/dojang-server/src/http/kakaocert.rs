@@ -41,7 +41,7 @@ use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use dojang_core::ValidationError;
+use dojang_core::{CoreError, ValidationError};
 use dojang_core::{Dialect, ReceiptId, RelyingParty, RequestKind};
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_kst;
@@ -54,7 +54,8 @@ use dojang_proto::rp::{CreateRequest, DebitAccount, TokenType};
 
 use super::error::ApiError;
 use super::extract::{parse_json, read_body};
-use super::linkhub::{bearer, check_date, dialect_lang as lang, peer_ip};
+use super::linkhub::{bearer, check_date, client_ip, dialect_lang as lang};
+use crate::service::replay::SignedCall;
 use crate::service::requests;
 use crate::state::AppState;
 
@@ -183,10 +184,19 @@ struct Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let (kind, api) = (self.kind, self.api);
-        self.error
-            .into_dialect_response_worded(ErrorCode::code, self.lang, |code, lang| {
-                kc_message(kind, api, code, lang)
-            })
+        // A refused character names its field: by kakaocert's name.
+        let error = match self.error {
+            ApiError::Core(CoreError::Validation(ValidationError::UnsafeText(field))) => {
+                ApiError::Detailed {
+                    code: ErrorCode::TextUnsafeCharacter,
+                    detail: kc_field(field).to_owned(),
+                }
+            }
+            other => other,
+        };
+        error.into_dialect_response_worded(ErrorCode::code, self.lang, |code, lang| {
+            kc_message(kind, api, code, lang)
+        })
     }
 }
 
@@ -305,6 +315,18 @@ fn kc_message(kind: RequestKind, api: Api, code: ErrorCode, lang: Lang) -> Optio
     }
 }
 
+/// kakaocert's name of a native field (itself when kakaocert has no other).
+fn kc_field(native: &str) -> &str {
+    match native {
+        "reqTitle" | "signTitle" => "TMSTitle",
+        "extraMessage" => "TMSMessage",
+        other => KC_NAMES
+            .iter()
+            .find(|(_, n, _)| *n == other)
+            .map_or(other, |(_, _, k)| k),
+    }
+}
+
 /// Codes whose catalogue message names a native field, with that name and kakaocert's.
 #[rustfmt::skip]
 const KC_NAMES: &[(ErrorCode, &str, &str)] = &[
@@ -343,8 +365,10 @@ async fn authenticate(
     headers: &HeaderMap,
     extensions: &Extensions,
     body: Option<&[u8]>,
-) -> Result<Arc<RelyingParty>, ApiError> {
-    let (rp, _) = bearer(state, headers, peer_ip(extensions), KAKAOCERT, None).await?;
+) -> Result<(Arc<RelyingParty>, Option<SignedCall>), ApiError> {
+    let peer = client_ip(state, extensions, headers);
+    let (rp, _) = bearer(state, headers, peer, KAKAOCERT, None).await?;
+    let mut signed = None;
     if let Some(body) = body {
         let header = |name: &str| {
             headers
@@ -359,24 +383,23 @@ async fn authenticate(
             .split_once(' ')
             .ok_or(ErrorCode::AuthorizationMalformed)?;
         let (key, date, signature) = (rp.secret.as_bytes(), date.unwrap_or(""), signature.trim());
-        let valid = if header("x-lh-version") == Some(linkhub::KC_V1_VERSION) {
-            linkhub::verify_v1(
-                key,
-                &linkhub::kakaocert_v1_string_to_sign(body, date),
-                signature,
-            )
+        let (dialect, text, valid) = if header("x-lh-version") == Some(linkhub::KC_V1_VERSION) {
+            let text = linkhub::kakaocert_v1_string_to_sign(body, date);
+            let valid = linkhub::verify_v1(key, &text, signature);
+            ("kakaocert 1.0", text, valid)
         } else {
-            linkhub::verify(
-                key,
-                &linkhub::kakaocert_string_to_sign(body, date),
-                signature,
-            )
+            let text = linkhub::kakaocert_string_to_sign(body, date);
+            let valid = linkhub::verify(key, &text, signature);
+            ("kakaocert", text, valid)
         };
         if link_id != rp.link_id || !valid {
             return Err(ErrorCode::SignatureMismatch.into());
         }
+        // `check_date` above accepted the date, so it parses.
+        let when = linkhub::parse_date(date).unwrap_or_else(|| state.clock.now());
+        signed = Some(SignedCall::new(state, dialect, &rp.link_id, &text, when));
     }
-    Ok(rp)
+    Ok((rp, signed))
 }
 
 /// A PascalCase body as a native create body of `kind`.
@@ -445,15 +468,23 @@ async fn request(
     let bytes = read_body(&parts.headers, body, state.max_body_bytes)
         .await
         .map_err(refuse)?;
-    let rp = authenticate(&state, &parts.headers, &parts.extensions, Some(&bytes))
+    let (rp, signed) = authenticate(&state, &parts.headers, &parts.extensions, Some(&bytes))
         .await
         .map_err(refuse)?;
     let k: KcRequest = parse_json(&bytes).map_err(refuse)?;
     check_fields(kind, &k).map_err(refuse)?;
     let wire = native(kind, &rp, k);
-    let receipt = requests::create_in(&state, &rp, api.dialect(), kind, &wire, None)
-        .await
-        .map_err(refuse)?;
+    let receipt = requests::create_in(
+        &state,
+        &rp,
+        api.dialect(),
+        kind,
+        &wire,
+        None,
+        signed.as_ref(),
+    )
+    .await
+    .map_err(refuse)?;
     Ok(axum::Json(KcReceipt {
         receipt_id: receipt.receipt_id,
         tx_id: receipt.tx_id,
@@ -474,7 +505,7 @@ async fn get_call(
         api,
     };
     let refuse = |error: ApiError| wording.refuse(error);
-    let rp = authenticate(state, &req.headers, &req.extensions, None)
+    let (rp, _) = authenticate(state, &req.headers, &req.extensions, None)
         .await
         .map_err(refuse)?;
     let receipt = api.receipt(id).map_err(refuse)?;

@@ -4,14 +4,17 @@
 //!
 //! Tokens are stateless: the claims (LinkID, client code, service, scopes, expiry, bound IP)
 //! sealed with the server's data key (AES-256-GCM), so every instance accepts every other's
-//! tokens and nothing is written per token. A token stops working at its expiry or when the
-//! relying party is gone; the relying party's SecretKey signs the token request, not the token.
+//! tokens and nothing is written per token. A token stops working at its expiry, when the
+//! relying party is gone, or when its SecretKey is rotated: the claims carry the generation of
+//! the key that signed the token request (a keyed hash of it, [`key_generation`]), compared
+//! with the party's current key at every use.
 //!
 //! IP binding, as LinkHub does it: a token request without `x-lh-forwarded` (the SDKs'
 //! `IPRestrictOnOff = true`, their default) gets a token that works only from the address that
 //! asked for it; `x-lh-forwarded: *` (`IPRestrictOnOff = false`) an unbound one; any other
-//! value, a token bound to that address. The address is the TCP peer's: behind a reverse
-//! proxy it is the proxy's (docs/compat.md).
+//! value, a token bound to that address. The address is the TCP peer's, or behind a reverse
+//! proxy listed in `trusted_proxies` the client it names in `X-Forwarded-For` ([`client_ip`];
+//! without that setting, behind a proxy it is the proxy's: docs/compat.md).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -68,6 +71,25 @@ pub struct Claims {
     /// The only address the token works from; `None`: any.
     #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
+    /// The generation of the SecretKey that asked for the token ([`key_generation`]). `None`
+    /// only in tokens issued before tokens carried it: accepted until they expire (an hour at
+    /// most after the upgrade), because LinkHub's SDKs keep a token until its expiry and would
+    /// otherwise fail every call for that hour. Tokens cannot be forged without the data key,
+    /// so no new token lacks it.
+    #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
+    pub key_generation: Option<String>,
+}
+
+/// The generation of a relying party's SecretKey: 128 bits of a keyed hash (the server's lookup
+/// key) of the key, so a rotated key has another generation, and the token, although sealed,
+/// never holds anything derived from the key without the server's secret.
+pub fn key_generation(state: &AppState, rp: &RelyingParty) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    let hash = state.keys.lookup(
+        "linkhub.token_key_generation",
+        &[&rp.link_id, &STANDARD.encode(rp.secret.as_bytes())],
+    );
+    URL_SAFE_NO_PAD.encode(hash.iter().take(16).copied().collect::<Vec<u8>>())
 }
 
 /// The TCP peer's address (IPv4-mapped IPv6 as IPv4), when the server recorded it.
@@ -75,6 +97,14 @@ pub fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
     let plain = || extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let tls = || extensions.get::<ConnectInfo<TlsPeer>>().map(|c| c.0.0);
     plain().or_else(tls).map(|addr| addr.ip().to_canonical())
+}
+
+/// The client's address: the TCP peer, or behind a trusted proxy the client it names
+/// ([`crate::proxy`]). Tokens are bound to it and checked against it.
+pub fn client_ip(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+    state
+        .trusted_proxies
+        .client_ip(peer_ip(extensions), headers)
 }
 
 /// `GET /Time`: the bare UTC time, `YYYY-MM-DDTHH:MM:SSZ`, no newline.
@@ -162,7 +192,7 @@ async fn token(
                     detail: "x-lh-forwarded must be * or an IP address".into(),
                 })?,
         ),
-        None => peer_ip(&parts.extensions),
+        None => client_ip(state, &parts.extensions, &parts.headers),
     };
     let now = state.clock.now();
     let expires = now + TOKEN_TTL;
@@ -172,6 +202,7 @@ async fn token(
         scopes: scopes.clone(),
         expires_ms: i64::try_from(expires.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
         ip,
+        key_generation: Some(key_generation(state, &rp)),
     };
     let json = serde_json::to_vec(&claims).map_err(|_| ErrorCode::Internal)?;
     let sealed = state
@@ -230,7 +261,8 @@ fn grant(rp: &RelyingParty, service: &str, wanted: &TokenRequest) -> Result<Vec<
 
 /// Authenticate a barocert or kakaocert call by its `Authorization: Bearer <token>`: a token
 /// of `service`, unexpired, with `scope` (when given), used from the address it is bound to (if
-/// any; `peer` is the caller's), of a relying party that still exists.
+/// any; `peer` is the caller's), of a relying party that still exists and still has the SecretKey
+/// that asked for the token (a rotation ends every token issued before it).
 pub async fn bearer(
     state: &AppState,
     headers: &HeaderMap,
@@ -271,6 +303,14 @@ pub async fn bearer(
         .relying_party(&claims.link_id)
         .await?
         .ok_or_else(invalid)?;
+    if let Some(generation) = &claims.key_generation
+        && !crate::pages::web::ct_eq(generation, &key_generation(state, &rp))
+    {
+        return Err(ApiError::Detailed {
+            code: ErrorCode::LinkHubTokenInvalid,
+            detail: "the SecretKey was rotated after this token was issued".into(),
+        });
+    }
     tracing::Span::current().record("client_code", rp.client_code.as_str());
     Ok((rp, claims))
 }

@@ -790,6 +790,8 @@ const EVERY_CREATE: &[ErrorCode] = &[
     ErrorCode::RequestInProgress,
     ErrorCode::IdempotencyKeyReused,
     ErrorCode::PersonRateLimited,
+    ErrorCode::TextUnsafeCharacter,
+    ErrorCode::RequestReplayed,
 ];
 
 /// The codes of one call of one kind.

@@ -105,9 +105,16 @@ async fn create(
     State(s): State<AppState>,
     call: RpCall<CreateRequest>,
 ) -> Result<Json<ReceiptResponse>, ApiError> {
-    requests::create(&s, &call.rp, kind, &call.body, call.idempotency)
-        .await
-        .map(Json)
+    requests::create(
+        &s,
+        &call.rp,
+        kind,
+        &call.body,
+        call.idempotency,
+        Some(&call.signed),
+    )
+    .await
+    .map(Json)
 }
 
 async fn status(

@@ -313,7 +313,9 @@ pub async fn add_alias(
     let rp = registered(store, code).await?;
     let id = validate_sub_client_id(id.trim())?;
     let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > SUB_CLIENT_NAME_MAX_CHARS {
+    let unsafe_text = dojang_proto::text::first_unsafe(&name, dojang_proto::text::Lines::One);
+    if name.is_empty() || name.chars().count() > SUB_CLIENT_NAME_MAX_CHARS || unsafe_text.is_some()
+    {
         return Err(ValidationError::SubClientNameInvalid.into());
     }
     let a = Alias {

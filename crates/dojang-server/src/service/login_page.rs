@@ -320,7 +320,8 @@ pub async fn start(
         verify_name_yn: None,
         ..CreateRequest::default()
     };
-    let receipt = super::requests::create(state, rp, RequestKind::Identity, &wire, None).await?;
+    let receipt =
+        super::requests::create(state, rp, RequestKind::Identity, &wire, None, None).await?;
     let now = state.clock.now();
     // The request validated the person; parse again for the record (cannot fail now).
     let person = dojang_core::Person {

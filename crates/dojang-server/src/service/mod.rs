@@ -10,6 +10,7 @@ pub mod enrolment;
 pub mod login_page;
 pub mod pin;
 pub mod registration;
+pub mod replay;
 pub mod requests;
 pub mod revocation;
 
@@ -18,6 +19,8 @@ use dojang_core::{ClientCode, ReceiptId, Request, RequestState, ValidationError}
 use dojang_proto::ErrorCode;
 use dojang_proto::datetime::format_rfc3339_millis;
 use dojang_proto::device::{CardDocument, PushMessage, RequestCard};
+
+use dojang_store::DataKeys;
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -63,30 +66,40 @@ pub fn di(state: &AppState, ci: &str, client_code: &ClientCode) -> String {
         .collect()
 }
 
-/// The three codes the app offers: the right one and two others, in an order that depends on
-/// the receipt (stable across the person's devices and reloads, unknown to anyone without the
-/// right code).
-pub fn binding_choices(r: &Request) -> Vec<String> {
+/// The three codes the app offers: the right one and two decoys, in ascending order.
+///
+/// The decoys are drawn uniformly from the 99 other codes by a keyed hash (the server's lookup
+/// key) of the receipt and the code, so they are stable across the person's devices and reloads
+/// but cannot be recomputed on the device: without the key, no candidate can be checked against
+/// the other two, and since the three are a uniform draw shown sorted, neither their values nor
+/// their places say which one is right (issue 14, finding 4).
+pub fn binding_choices(keys: &DataKeys, r: &Request) -> Vec<String> {
     let Some(code) = r.binding_code.as_deref() else {
         return Vec::new();
     };
-    let seed = ring::digest::digest(
-        &ring::digest::SHA256,
-        format!("{}:{code}", r.receipt_id).as_bytes(),
-    );
+    let receipt = r.receipt_id.to_string();
     let mut choices = vec![code.to_owned()];
-    for b in seed.as_ref() {
+    // 32 bytes a round, of which 200 of 256 values are used (no modulo bias): one round
+    // practically always suffices; more rounds only for the unlucky.
+    for round in 0u8..16 {
+        let seed = keys.lookup(
+            "binding_choices",
+            &[receipt.as_str(), code, &round.to_string()],
+        );
+        for b in seed.iter().filter(|b| **b < 200) {
+            if choices.len() == 3 {
+                break;
+            }
+            let c = format!("{:02}", b % 100);
+            if !choices.contains(&c) {
+                choices.push(c);
+            }
+        }
         if choices.len() == 3 {
             break;
         }
-        let c = format!("{:02}", b % 100);
-        if !choices.contains(&c) {
-            choices.push(c);
-        }
     }
-    let last = choices.len().saturating_sub(1);
-    let at = usize::from(seed.as_ref().last().copied().unwrap_or(0) % 3).min(last);
-    choices.swap(0, at);
+    choices.sort();
     choices
 }
 
@@ -122,7 +135,7 @@ pub fn card(state: &AppState, r: &Request, party: &str) -> RequestCard {
                 token: d.token.clone(),
             })
             .collect(),
-        binding_choices: binding_choices(r),
+        binding_choices: binding_choices(&state.keys, r),
         binding_code: if state.policy.dev_reveal_binding_code {
             r.binding_code.clone()
         } else {
@@ -213,6 +226,9 @@ mod tests {
         let wire = IdentityRequest::new("홍길동", "01012345678", "19900101", "t", "x", 60);
         let new = NewRequest::identity(&wire, &Policy::default(), now).unwrap();
         let client: ClientCode = "000000000001".parse().unwrap();
+        let keys = DataKeys::from_master(&[7u8; 32]).unwrap();
+        let other_keys = DataKeys::from_master(&[8u8; 32]).unwrap();
+        let mut same_under_another_key = 0;
         for i in 0..200 {
             let mut r = Request::new(
                 ReceiptId::generate(now, &mut rand::rng()),
@@ -222,7 +238,7 @@ mod tests {
                 now,
             );
             r.binding_code = Some(format!("{:02}", i % 100));
-            let c = binding_choices(&r);
+            let c = binding_choices(&keys, &r);
             assert_eq!(c.len(), 3);
             assert!(c.contains(r.binding_code.as_ref().unwrap()));
             let mut d = c.clone();
@@ -230,7 +246,54 @@ mod tests {
             d.sort();
             d.dedup();
             assert_eq!(d.len(), 3, "{c:?}");
-            assert_eq!(binding_choices(&r), c, "stable");
+            assert_eq!(binding_choices(&keys, &r), c, "stable");
+            if binding_choices(&other_keys, &r) == c {
+                same_under_another_key += 1;
+            }
         }
+        // The decoys depend on the server's key: another key gives other decoys (two equal
+        // pairs among 200 would already be unlikely: 1 in 4851 each).
+        assert!(same_under_another_key <= 2, "{same_under_another_key}");
+    }
+
+    /// Over many requests, the right code is in each place a third of the time and the decoys
+    /// are spread over all 100 codes: neither place nor value gives the right one away.
+    #[test]
+    fn binding_choices_give_nothing_away() {
+        let now = time::OffsetDateTime::now_utc();
+        let wire = IdentityRequest::new("홍길동", "01012345678", "19900101", "t", "x", 60);
+        let new = NewRequest::identity(&wire, &Policy::default(), now).unwrap();
+        let client: ClientCode = "000000000001".parse().unwrap();
+        let keys = DataKeys::from_master(&[9u8; 32]).unwrap();
+        let mut place = [0u32; 3];
+        let mut decoy_high = 0u32; // decoys in 56..=99, which `byte % 100` used to under-draw
+        let n = 6000u32;
+        for i in 0..n {
+            let mut r = Request::new(
+                ReceiptId::generate(now, &mut rand::rng()),
+                client.clone(),
+                MemberId::generate(now, &mut rand::rng()),
+                new.clone(),
+                now,
+            );
+            let code = format!("{:02}", i % 100);
+            r.binding_code = Some(code.clone());
+            let c = binding_choices(&keys, &r);
+            let at = c.iter().position(|x| *x == code).unwrap();
+            place[at] += 1;
+            decoy_high += u32::try_from(
+                c.iter()
+                    .filter(|x| **x != code && x.as_str() >= "56")
+                    .count(),
+            )
+            .unwrap();
+        }
+        // The place of the right code among three sorted uniform draws is uniform only if the
+        // decoys are uniform; 2000 expected in each, several standard deviations allowed.
+        for p in place {
+            assert!((1800..=2200).contains(&p), "{place:?}");
+        }
+        // 44% of the decoys should lie in 56..=99 (12000 decoys: about 5280).
+        assert!((5000..=5560).contains(&decoy_high), "{decoy_high}");
     }
 }

@@ -53,8 +53,9 @@ pub async fn create(
     kind: RequestKind,
     wire: &CreateRequest,
     idempotency: Option<(String, Vec<u8>)>,
+    signed: Option<&super::replay::SignedCall>,
 ) -> Result<ReceiptResponse, ApiError> {
-    create_in(state, rp, Dialect::NATIVE, kind, wire, idempotency).await
+    create_in(state, rp, Dialect::NATIVE, kind, wire, idempotency, signed).await
 }
 
 /// [`create`] under the rules of `dialect` (its receipt-id form, its app-to-app rule).
@@ -66,7 +67,14 @@ pub async fn create_in(
     kind: RequestKind,
     wire: &CreateRequest,
     idempotency: Option<(String, Vec<u8>)>,
+    signed: Option<&super::replay::SignedCall>,
 ) -> Result<ReceiptResponse, ApiError> {
+    // First, before anything that could refuse it: a call refused today (no such person yet)
+    // must not be accepted when sent again later in the window.
+    let replay_only = match signed {
+        Some(call) => super::replay::seen_before(state, call, idempotency.is_some()).await?,
+        None => false,
+    };
     let now = state.clock.now();
     let mut new = NewRequest::from_wire_in(dialect, kind, wire, &state.policy, now)?;
     if let Some(id) = &new.options.sub_client_id {
@@ -122,6 +130,7 @@ pub async fn create_in(
                 now - Duration::from_secs(60),
             )
         }),
+        replay_only,
     };
     // 86 random bits (46 in the short form, fresh each day) make a receipt collision rare; one
     // retry covers it.
@@ -139,6 +148,7 @@ pub async fn create_in(
             return Ok(receipt(&first));
         }
         Created::KeyReused => return Err(ErrorCode::IdempotencyKeyReused.into()),
+        Created::SignatureReused => return Err(ErrorCode::RequestReplayed.into()),
         Created::InProgress => return Err(ErrorCode::RequestInProgress.into()),
         Created::RateLimited { oldest } => {
             let free_at = oldest + Duration::from_secs(60);

@@ -2,10 +2,12 @@
 //!
 //! A relying party chooses the URL, and dojang POSTs to it from inside the operator's network.
 //! Unless `insecure_allow_private_webhooks` is on, a target must be `https://`, carry no
-//! credentials, and every address its host resolves to must be public: not loopback, private
-//! (RFC 1918, unique-local), link-local (which includes cloud metadata services),
-//! carrier-grade NAT, unspecified, multicast, broadcast, documentation, benchmarking or
-//! reserved space, including IPv4 addresses embedded in IPv6 (mapped, NAT64, 6to4).
+//! credentials, and every address its host resolves to must be public: in no block of the IANA
+//! IPv4 and IPv6 Special-Purpose Address Registries (loopback, private, shared/CGNAT,
+//! link-local — which includes cloud metadata services —, documentation, benchmarking,
+//! Teredo, 6to4, local-use NAT64, ORCHID, AS112, reserved, …), not multicast, and for IPv6
+//! within global unicast 2000::/3; IPv4-mapped and NAT64 (64:ff9b::/96) addresses are judged
+//! by the IPv4 address they carry. The registries are tables below, one row per registry row.
 //!
 //! The check runs when the URL is set *and* at every delivery, inside the HTTP client's
 //! resolver ([`GuardedResolver`]): the addresses checked are the addresses connected to, so
@@ -74,7 +76,11 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<Url, TargetError> {
     Ok(parsed)
 }
 
-/// True for addresses on the public internet.
+/// True for addresses on the public internet: not in any block of the IANA IPv4 and IPv6
+/// Special-Purpose Address Registries ([`V4_SPECIAL`], [`V6_SPECIAL`]), not multicast, and for
+/// IPv6 inside global unicast (2000::/3, the only block the IPv6 Address Space registry
+/// allocates for it). IPv4 addresses carried in IPv4-mapped (`::ffff:0:0/96`) and NAT64
+/// well-known-prefix (`64:ff9b::/96`) addresses are judged as the IPv4 address they reach.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -82,58 +88,193 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// One row of a special-purpose registry: the block, its prefix length, its name and RFC.
+pub type Block<A> = (A, u8, &'static str, &'static str);
+
+/// The IANA IPv4 Special-Purpose Address Registry (iana-ipv4-special-registry, as updated
+/// 2025), every row, plus multicast (its own registry, RFC 5771), which a webhook never needs.
+/// Every row is refused, including the few marked globally reachable: they are anycast
+/// infrastructure (PCP, TURN, AS112, AMT) where no webhook receiver lives.
+pub const V4_SPECIAL: &[Block<u32>] = &[
+    (0x0000_0000, 8, "\"This network\"", "RFC 791"),
+    (0x0000_0000, 32, "\"This host on this network\"", "RFC 1122"),
+    (0x0a00_0000, 8, "Private-Use", "RFC 1918"),
+    (0x6440_0000, 10, "Shared Address Space", "RFC 6598"),
+    (0x7f00_0000, 8, "Loopback", "RFC 1122"),
+    (0xa9fe_0000, 16, "Link Local", "RFC 3927"),
+    (0xac10_0000, 12, "Private-Use", "RFC 1918"),
+    (0xc000_0000, 24, "IETF Protocol Assignments", "RFC 6890"),
+    (
+        0xc000_0000,
+        29,
+        "IPv4 Service Continuity Prefix",
+        "RFC 7335",
+    ),
+    (0xc000_0008, 32, "IPv4 dummy address", "RFC 7600"),
+    (0xc000_0009, 32, "Port Control Protocol Anycast", "RFC 7723"),
+    (
+        0xc000_000a,
+        32,
+        "Traversal Using Relays around NAT Anycast",
+        "RFC 8155",
+    ),
+    (0xc000_00aa, 32, "NAT64/DNS64 Discovery", "RFC 8880"),
+    (0xc000_00ab, 32, "NAT64/DNS64 Discovery", "RFC 8880"),
+    (0xc000_0200, 24, "Documentation (TEST-NET-1)", "RFC 5737"),
+    (0xc01f_c400, 24, "AS112-v4", "RFC 7535"),
+    (0xc034_c100, 24, "AMT", "RFC 7450"),
+    (
+        0xc058_6300,
+        24,
+        "Deprecated (6to4 Relay Anycast)",
+        "RFC 7526",
+    ),
+    (0xc058_6302, 32, "6a44-relay anycast address", "RFC 6751"),
+    (0xc0a8_0000, 16, "Private-Use", "RFC 1918"),
+    (
+        0xc0af_3000,
+        24,
+        "Direct Delegation AS112 Service",
+        "RFC 7534",
+    ),
+    (0xc612_0000, 15, "Benchmarking", "RFC 2544"),
+    (0xc633_6400, 24, "Documentation (TEST-NET-2)", "RFC 5737"),
+    (0xcb00_7100, 24, "Documentation (TEST-NET-3)", "RFC 5737"),
+    (
+        0xe000_0000,
+        4,
+        "Multicast (IPv4 Multicast Address Space registry)",
+        "RFC 5771",
+    ),
+    (0xf000_0000, 4, "Reserved", "RFC 1112"),
+    (0xffff_ffff, 32, "Limited Broadcast", "RFC 8190"),
+];
+
+/// The IANA IPv6 Special-Purpose Address Registry (iana-ipv6-special-registry, as updated
+/// 2025), every row but the two whose IPv4 address is judged instead (IPv4-mapped
+/// `::ffff:0:0/96` and the NAT64 well-known prefix `64:ff9b::/96`), plus multicast and the
+/// deprecated site-local and IPv4-compatible blocks. Addresses outside 2000::/3 are refused
+/// anyway; the rows inside it are what matter (Teredo, ORCHID, AS112, documentation, …).
+pub const V6_SPECIAL: &[Block<u128>] = &[
+    (0, 128, "Unspecified Address", "RFC 4291"),
+    (1, 128, "Loopback Address", "RFC 4291"),
+    (0, 96, "IPv4-compatible (deprecated)", "RFC 4291"),
+    (
+        0x0064_ff9b_0001 << 80,
+        48,
+        "IPv4-IPv6 Translat. (local-use)",
+        "RFC 8215",
+    ),
+    (0x0100 << 112, 64, "Discard-Only Address Block", "RFC 6666"),
+    (
+        0x0100_0000_0000_0001 << 64,
+        64,
+        "Dummy IPv6 Prefix",
+        "RFC 9780",
+    ),
+    (0x2001 << 112, 23, "IETF Protocol Assignments", "RFC 2928"),
+    (0x2001 << 112, 32, "TEREDO", "RFC 4380"),
+    (
+        0x2001_0001 << 96 | 1,
+        128,
+        "Port Control Protocol Anycast",
+        "RFC 7723",
+    ),
+    (0x2001_0001 << 96 | 2, 128, "TURN Anycast", "RFC 8155"),
+    (
+        0x2001_0001 << 96 | 3,
+        128,
+        "DNS-SD Service Registration Protocol Anycast",
+        "RFC 9665",
+    ),
+    (0x2001_0002 << 96, 48, "Benchmarking", "RFC 5180"),
+    (0x2001_0003 << 96, 32, "AMT", "RFC 7450"),
+    (0x2001_0004_0112 << 80, 48, "AS112-v6", "RFC 7535"),
+    (
+        0x2001_0010 << 96,
+        28,
+        "Deprecated (previously ORCHID)",
+        "RFC 4843",
+    ),
+    (0x2001_0020 << 96, 28, "ORCHIDv2", "RFC 7343"),
+    (
+        0x2001_0030 << 96,
+        28,
+        "Drone Remote ID Protocol Entity Tags (DETs) Prefix",
+        "RFC 9374",
+    ),
+    (0x2001_0db8 << 96, 32, "Documentation", "RFC 3849"),
+    (0x2002 << 112, 16, "6to4", "RFC 3056"),
+    (
+        0x2620_004f_8000 << 80,
+        48,
+        "Direct Delegation AS112 Service",
+        "RFC 7534",
+    ),
+    (0x3fff << 112, 20, "Documentation", "RFC 9637"),
+    (0x5f00 << 112, 16, "Segment Routing (SRv6) SIDs", "RFC 9602"),
+    (0xfc00 << 112, 7, "Unique-Local", "RFC 4193"),
+    (0xfe80 << 112, 10, "Link-Local Unicast", "RFC 4291"),
+    (0xfec0 << 112, 10, "Site-Local (deprecated)", "RFC 3879"),
+    (
+        0xff00 << 112,
+        8,
+        "Multicast (IPv6 Multicast Address Space registry)",
+        "RFC 4291",
+    ),
+];
+
+/// Whether `addr` lies in the block `net/len` (`BITS` wide).
+fn in_block<const BITS: u32>(addr: u128, net: u128, len: u8) -> bool {
+    let len = u32::from(len).min(BITS);
+    if len == 0 {
+        return true;
+    }
+    let shift = BITS - len;
+    (addr >> shift) == (net >> shift)
+}
+
+/// The registry row `ip` falls in, if any (IPv4: the most specific is not needed, any will do).
+pub fn special_v4(ip: Ipv4Addr) -> Option<&'static Block<u32>> {
+    let a = u128::from(u32::from(ip));
+    V4_SPECIAL
+        .iter()
+        .find(|(net, len, _, _)| in_block::<32>(a, u128::from(*net), *len))
+}
+
+/// The registry row `ip` falls in, if any.
+pub fn special_v6(ip: Ipv6Addr) -> Option<&'static Block<u128>> {
+    let a = u128::from(ip);
+    V6_SPECIAL
+        .iter()
+        .find(|(net, len, _, _)| in_block::<128>(a, *net, *len))
+}
+
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_multicast()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || a == 0 // "this network"
-        || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT, 100.64/10
-        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments, 192.0.0/24
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking, 198.18/15
-        || a >= 240) // reserved, 240/4
+    special_v4(ip).is_none()
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = embedded_v4(ip) {
         return is_public_v4(v4);
     }
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local, fc00::/7
-        || (first & 0xffc0) == 0xfe80 // link-local, fe80::/10
-        || (first & 0xffc0) == 0xfec0 // site-local (deprecated), fec0::/10
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation, 2001:db8::/32
-        || first == 0x0100) // discard-only, 100::/64
+    // Global unicast is 2000::/3; everything else is reserved, special or multicast.
+    let global_unicast = (ip.segments()[0] & 0xe000) == 0x2000;
+    global_unicast && special_v6(ip).is_none()
 }
 
-/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`),
-/// NAT64 (`64:ff9b::a.b.c.d`) or 6to4 (`2002:AABB:CCDD::`) address.
+/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`) or NAT64 well-known-prefix
+/// (`64:ff9b::a.b.c.d`) address: these reach that IPv4 address, so it is what is judged. 6to4
+/// and Teredo are refused whole (their relays are operated by anyone), as is the deprecated
+/// IPv4-compatible form.
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
-    let s = ip.segments();
-    let tail = || Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     if let Some(v4) = ip.to_ipv4_mapped() {
         return Some(v4);
     }
-    if s[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified() {
-        return Some(tail());
-    }
+    let s = ip.segments();
     if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-        return Some(tail());
-    }
-    if s[0] == 0x2002 {
-        return Some(Ipv4Addr::new(
-            (s[1] >> 8) as u8,
-            s[1] as u8,
-            (s[2] >> 8) as u8,
-            s[2] as u8,
-        ));
+        let [.., a, b, c, d] = ip.octets();
+        return Some(Ipv4Addr::new(a, b, c, d));
     }
     None
 }
@@ -200,6 +341,20 @@ mod tests {
             "::10.0.0.1",
             "64:ff9b::a00:1",
             "2002:c0a8:0101::1",
+            // 6to4 is refused whole now, whatever IPv4 address it names.
+            "2002:0808:0808::1",
+            // Inside 2000::/3 but special (issue 14 #6): local-use NAT64, Teredo, ORCHIDv2,
+            // AS112, the newer documentation prefix; and outside global unicast.
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1::808:808",
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:20::1",
+            "2620:4f:8000::1",
+            "3fff::1",
+            "5f00::1",
+            "4000::1",
+            "::8.8.8.8",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(!is_public(ip), "{ip} must not be public");
@@ -211,7 +366,57 @@ mod tests {
             "100.128.0.1",
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
-            "2002:0808:0808::1",
+            "64:ff9b::808:808",
+            "2001:4860:4860::8888",
+            "2400:cb00::1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(is_public(ip), "{ip} must be public");
+        }
+    }
+
+    /// Every row of both registries: its first and last address are special and not public,
+    /// and the addresses just outside it are not judged by that row.
+    #[test]
+    fn every_registry_row_is_refused_from_its_first_to_its_last_address() {
+        for &(net, len, name, rfc) in V4_SPECIAL {
+            let size = 1u64 << (32 - u32::from(len));
+            let last = u32::try_from(u64::from(net) + size - 1).unwrap();
+            for a in [net, last] {
+                let ip = Ipv4Addr::from(a);
+                assert!(special_v4(ip).is_some(), "{ip} ({name}, {rfc})");
+                assert!(!is_public(IpAddr::V4(ip)), "{ip} ({name}, {rfc})");
+                // Mapped into IPv6, the same.
+                assert!(!is_public(IpAddr::V6(ip.to_ipv6_mapped())), "{ip}");
+            }
+        }
+        for &(net, len, name, rfc) in V6_SPECIAL {
+            let host_bits = 128 - u32::from(len);
+            let last = if host_bits == 128 {
+                u128::MAX
+            } else {
+                net | ((1u128 << host_bits) - 1)
+            };
+            for a in [net, last] {
+                let ip = Ipv6Addr::from(a);
+                assert!(special_v6(ip).is_some(), "{ip} ({name}, {rfc})");
+                assert!(!is_public(IpAddr::V6(ip)), "{ip} ({name}, {rfc})");
+            }
+        }
+        // Neighbours of special blocks stay public.
+        for ip in [
+            "100.63.255.255",
+            "100.128.0.0",
+            "192.0.1.0",
+            "192.31.195.255",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+            "2001:200::1",
+            "2001:db7:ffff::1",
+            "2001:db9::1",
+            "2620:4f:8001::1",
+            "3ffe:ffff::1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(is_public(ip), "{ip} must be public");

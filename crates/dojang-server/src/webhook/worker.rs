@@ -1,6 +1,7 @@
 //! The background tasks: the delivery loop (lease due deliveries, POST them, record each
 //! attempt and schedule the next) and the expiry sweep (announce requests whose time ran out:
-//! withdraw their cards and queue their `expired` event).
+//! withdraw their cards and queue their `expired` event; and about once a minute purge the
+//! remembered signatures of create calls that can no longer be replayed).
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,8 @@ use crate::state::AppState;
 
 /// How often the loops look for work when nothing woke them.
 const IDLE: Duration = Duration::from_secs(1);
+/// Sweep rounds (about a second each when idle) between purges of old request signatures.
+const PURGE_EVERY: u32 = 60;
 /// Requests announced per sweep round.
 const SWEEP_BATCH: u32 = 500;
 /// Longest error text kept per attempt.
@@ -192,8 +195,19 @@ fn transport_error(e: &reqwest::Error) -> String {
 /// Announce expired requests: withdraw their cards and queue their `expired` event, once
 /// each (across instances too, through the store's conditional update).
 async fn sweep_expired(state: AppState) {
+    let mut rounds: u32 = 0;
     loop {
         let now = state.clock.now();
+        // About once a minute: forget signed create calls whose date left the window (they
+        // can no longer be replayed; `service::replay`).
+        if rounds.is_multiple_of(PURGE_EVERY) {
+            match state.store.purge_request_signatures(now).await {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "old request signatures purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging request signatures failed"),
+            }
+        }
+        rounds = rounds.wrapping_add(1);
         match state.store.announce_expired(now, SWEEP_BATCH).await {
             Ok(expired) => {
                 let full = expired.len() == SWEEP_BATCH as usize;

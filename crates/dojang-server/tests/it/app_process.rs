@@ -118,6 +118,8 @@ async fn every_kind_through_the_app_process() {
     // The wrong code: the request ends declined.
     approver.terminate();
     let mut phished = listen(profile, &["--auto-approve", "--wrong-code"]);
+    // The same signed bytes again would be a replay (-10300030): a real client signs anew.
+    s.clock().advance(Duration::from_secs(1));
     let r = client
         .request(Kind::Identity, &requests[0].1)
         .await
@@ -133,6 +135,7 @@ async fn every_kind_through_the_app_process() {
     phished.terminate();
 
     let mut decliner = listen(profile, &["--auto-decline"]);
+    s.clock().advance(Duration::from_secs(1));
     let r = client.request(Kind::Sign, &requests[1].1).await.unwrap();
     let st = client
         .wait_status(Kind::Sign, &r.receipt_id, 30)
@@ -142,6 +145,7 @@ async fn every_kind_through_the_app_process() {
     decliner.terminate();
 
     let mut ignorer = listen(profile, &["--auto-ignore"]);
+    s.clock().advance(Duration::from_secs(1));
     let r = client
         .request(Kind::Identity, &requests[0].1)
         .await

@@ -544,7 +544,9 @@ async fn proof_bars_refuse_sms_certificates_with_real_processes() {
     assert_eq!(state.state, 1, "{state:?}");
     let v = r.client.verify_auth(&second.receipt_id).await.unwrap();
     assert_eq!(v.token.as_deref(), Some("t-2"));
-    // And a new bank-only request goes through at once.
+    // And a new bank-only request goes through at once (a new token: the same signed body in
+    // the same second would be refused as a replay).
+    bank_only.token = Some("t-3".into());
     let third = r.client.request_verify_auth(&bank_only).await.unwrap();
     let state = r
         .client

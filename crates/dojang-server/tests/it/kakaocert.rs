@@ -657,6 +657,16 @@ async fn api_1_0_required_fields_and_limits() {
             "{path} {field}: {e}"
         );
     }
+    // A control or bidi character: refused, named by kakaocert's field name.
+    let mut b = base();
+    b["TMSTitle"] = json!("from: 도장은행\u{202e}");
+    let (status, e) = post("/SignToken/Request", b).await;
+    assert_eq!(
+        (status, e["code"].as_i64()),
+        (400, Some(ErrorCode::TextUnsafeCharacter.code())),
+        "{e}"
+    );
+    assert!(e["message"].as_str().unwrap().contains("TMSTitle"), "{e}");
     // At the limits: accepted (26 Hangul names for identity, 20 for e-sign, 500-character
     // tokens), each in its own request to another person so the one-waiting rule stays out.
     let mut b = base();

@@ -183,6 +183,8 @@ async fn multi_sign_signs_every_document_with_one_approval() {
         4
     );
 
+    // The same signed bytes again would be a replay (-10300030): a real client signs anew.
+    s.clock().advance(Duration::from_secs(1));
     let r = client.request_multi_sign(&req).await.unwrap();
     assert_eq!(
         device
@@ -551,6 +553,8 @@ async fn one_waiting_request_per_party_and_a_per_person_limit() {
     let (ca, cb) = (s.client(&a), s.client(&b));
     let new = || IdentityRequest::new(NAME, PHONE, BIRTH, "n", "x", 300);
     let first = ca.request_verify_auth(&new()).await.unwrap();
+    // The same signed bytes again would be a replay (-10300030): a real client signs anew.
+    s.clock().advance(Duration::from_secs(1));
     let e = ca.request_verify_auth(&new()).await.unwrap_err();
     assert_eq!(code_of(e), ErrorCode::RequestInProgress.code());
     // Another party may ask meanwhile; after a cancel, A may ask again.
@@ -558,12 +562,14 @@ async fn one_waiting_request_per_party_and_a_per_person_limit() {
     ca.cancel(Kind::Identity, &first.receipt_id, None)
         .await
         .unwrap();
+    s.clock().advance(Duration::from_secs(1));
     let second = ca.request_verify_auth(&new()).await.unwrap();
     ca.cancel(Kind::Identity, &second.receipt_id, None)
         .await
         .unwrap();
     // That was the third request this minute: the fourth gets 429 with Retry-After.
     let body = serde_json::to_vec(&new()).unwrap();
+    s.clock().advance(Duration::from_secs(1));
     let raw = ca
         .send_raw("POST", dojang_proto::paths::IDENTITY, &body)
         .await

@@ -77,6 +77,8 @@ async fn the_last_login_gets_the_request_and_issues_a_certificate_inside_it() {
     assert!(line.contains("\"certificate\":false"), "{line}");
 
     // One that does: a certificate is issued inside it (a new SMS code), then it is approved.
+    // (Signed anew: the same signed bytes as the refused call above would be a replay.)
+    s.clock().advance(std::time::Duration::from_secs(1));
     let r = client
         .request(Kind::Identity, &request(true))
         .await
@@ -101,6 +103,7 @@ async fn the_last_login_gets_the_request_and_issues_a_certificate_inside_it() {
     assert!(!std::path::Path::new(latest).join("login.json").exists());
     // From now on it is an ordinary app with a certificate: the next request is approved.
     tokio::task::block_in_place(|| app.wait_for("\"connected\"", WAIT));
+    s.clock().advance(std::time::Duration::from_secs(1));
     let next = client
         .request(Kind::Identity, &request(true))
         .await

@@ -17,6 +17,7 @@ mod console;
 mod device;
 mod e2e;
 mod e2e_issuance;
+mod hardening;
 mod identity;
 mod input;
 mod issuance;

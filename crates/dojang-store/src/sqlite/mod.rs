@@ -177,8 +177,60 @@ fn conflict(e: rusqlite::Error, what: &'static str) -> StoreError {
     }
 }
 
+/// The database and its companions (`-wal`, `-shm`, a rollback `-journal`) are readable by
+/// dojang's user alone: the database holds the admin password hash and sealed personal data
+/// (issue 14 #7). A new database file is created 0600 before SQLite opens it, and SQLite gives
+/// the files it makes beside it the database file's mode; existing files that group or others
+/// may read are tightened to 0600, with a warning. A file whose mode cannot be changed stops
+/// the open with a message saying what to run.
+#[cfg(unix)]
+fn private_files(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let refuse = |p: &std::path::Path, e: std::io::Error| {
+        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            format!(
+                "; the database must be readable by dojang's user only: as its owner, run \
+                 `chmod 600 {}*`",
+                path.display()
+            )
+        } else {
+            String::new()
+        };
+        StoreError::Unavailable(format!("{}: {e}{hint}", p.display()))
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(refuse(path, e)),
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| refuse(&file, e))?;
+            tracing::warn!(
+                path = %file.display(),
+                was = format!("{mode:03o}"),
+                "database file was readable by others; its mode is now 0600"
+            );
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
-    /// Create the file if needed, apply migrations, start the executor.
+    /// Create the file if needed (0600), apply migrations, start the executor.
     pub async fn open(url: &str, keys: Arc<DataKeys>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -190,6 +242,8 @@ impl SqliteStore {
                 "{url} (an in-memory SQLite database cannot be shared)"
             )));
         }
+        #[cfg(unix)]
+        private_files(&path)?;
         let mut conn = options.connect().await?;
         sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
         sqlx::Connection::close(conn).await?;
@@ -927,6 +981,9 @@ impl Store for SqliteStore {
                         return Ok(Ok(Some(found.receipt_id)));
                     }
                 }
+                if guard.replay_only {
+                    return Ok(Err(Created::SignatureReused));
+                }
                 if one::<ReceiptRow>(
                     c,
                     q::WAITING_FOR_PARTY,
@@ -1446,6 +1503,26 @@ impl Store for SqliteStore {
         let (source, since) = (source.to_vec(), ms(since));
         let n = self
             .read(move |c| Ok(count(c, q::ADMIN_LOGIN_FAILURES_SINCE, &[&source, &since])?))
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn remember_request_signature(
+        &self,
+        hash: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (hash, expires_at) = (hash.to_vec(), ms(expires_at));
+        self.write(move |c| {
+            Ok(execute(c, q::REMEMBER_REQUEST_SIGNATURE, &[&hash, &expires_at])? == 1)
+        })
+        .await
+    }
+
+    async fn purge_request_signatures(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let now = ms(now);
+        let n = self
+            .write(move |c| Ok(execute(c, q::PURGE_REQUEST_SIGNATURES, &[&now])?))
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }

@@ -314,6 +314,7 @@ async fn create_guard_replays_refuses_in_progress_and_limits_per_person() {
                 since: NOW - Duration::from_secs(600),
             }),
             per_person: None,
+            replay_only: false,
         };
         let first = request(&rp.client_code, m.id, &m.person, 300);
         assert!(matches!(
@@ -350,6 +351,7 @@ async fn create_guard_replays_refuses_in_progress_and_limits_per_person() {
         let limited = CreateGuard {
             idempotency: None,
             per_person: Some((2, NOW - Duration::from_secs(60))),
+            replay_only: false,
         };
         match s.create_request(&again, &limited).await.unwrap() {
             Created::RateLimited { oldest } => assert_eq!(oldest, NOW),
@@ -358,11 +360,106 @@ async fn create_guard_replays_refuses_in_progress_and_limits_per_person() {
         let roomy = CreateGuard {
             idempotency: None,
             per_person: Some((3, NOW - Duration::from_secs(60))),
+            replay_only: false,
         };
         assert!(matches!(
             s.create_request(&again, &roomy).await.unwrap(),
             Created::Inserted
         ));
+    })
+    .await;
+}
+
+/// Signed create calls are remembered once (across instances: in the database), a repeat is
+/// told apart in one statement, a repeat may only replay its idempotent first request, and
+/// expired calls are purged.
+#[tokio::test]
+async fn signed_calls_are_remembered_once_and_repeats_only_replay() {
+    use dojang_store::{CreateGuard, Created, IdempotencyCheck};
+    each_backend(async |db| {
+        let s = &*db.store;
+        let (rp, m) = seeded(s).await;
+        let expires = NOW + Duration::from_secs(300);
+        assert!(
+            s.remember_request_signature(b"sig-1", expires)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.remember_request_signature(b"sig-1", expires)
+                .await
+                .unwrap()
+        );
+        assert!(s.remember_request_signature(b"sig-2", NOW).await.unwrap());
+        // Twelve racing copies of one new call: exactly one is new.
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let st = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                st.remember_request_signature(b"sig-race", expires)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut fresh = 0;
+        for t in tasks {
+            fresh += usize::from(t.await.unwrap());
+        }
+        assert_eq!(fresh, 1, "{}", db.name);
+        // Purge: only what expired before now.
+        assert_eq!(
+            s.purge_request_signatures(NOW + Duration::from_secs(1))
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(
+            !s.remember_request_signature(b"sig-1", expires)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.remember_request_signature(b"sig-2", expires)
+                .await
+                .unwrap()
+        );
+
+        // A repeat carrying the key of a stored request replays it; without one, nothing.
+        let guard = |key: &str, replay_only: bool| CreateGuard {
+            idempotency: Some(IdempotencyCheck {
+                key: key.into(),
+                body_hash: b"h".to_vec(),
+                since: NOW - Duration::from_secs(600),
+            }),
+            per_person: None,
+            replay_only,
+        };
+        let first = request(&rp.client_code, m.id, &m.person, 300);
+        assert!(matches!(
+            s.create_request(&first, &guard("k", false)).await.unwrap(),
+            Created::Inserted
+        ));
+        assert!(s.mark_declined(&first.receipt_id, None, NOW).await.unwrap());
+        let again = request(&rp.client_code, m.id, &m.person, 300);
+        match s.create_request(&again, &guard("k", true)).await.unwrap() {
+            Created::Replayed(r) => assert_eq!(r.receipt_id, first.receipt_id),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            s.create_request(&again, &guard("other", true))
+                .await
+                .unwrap(),
+            Created::SignatureReused
+        ));
+        let bare = CreateGuard {
+            replay_only: true,
+            ..CreateGuard::default()
+        };
+        assert!(matches!(
+            s.create_request(&again, &bare).await.unwrap(),
+            Created::SignatureReused
+        ));
+        assert!(s.request(&again.receipt_id).await.unwrap().is_none());
     })
     .await;
 }

@@ -3,14 +3,13 @@
 //! hash is stored, with a 30-minute idle and a 12-hour absolute expiry), logout, and the CSRF
 //! check every form goes through.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -22,7 +21,6 @@ use crate::pages::i18n::{Lang, PageLang, Tr};
 use crate::pages::web::{self, PageError};
 use crate::service::admin::verify_password;
 use crate::state::AppState;
-use crate::tls::TlsPeer;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "dojang_admin";
@@ -197,14 +195,12 @@ pub(super) struct LoginForm {
     csrf: String,
 }
 
-/// The peer address, from the plain or the TLS listener.
-fn peer(parts: &axum::http::Extensions) -> String {
-    if let Some(ConnectInfo(TlsPeer(a))) = parts.get::<ConnectInfo<TlsPeer>>() {
-        return a.ip().to_string();
-    }
-    parts
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(a)| a.ip().to_string())
+/// The client's address: the peer of the plain or the TLS listener, or behind a trusted proxy
+/// the client it names ([`crate::proxy`]), so that one client's wrong guesses do not lock out
+/// every operator behind the same proxy.
+fn peer(state: &AppState, parts: &axum::http::Extensions, headers: &HeaderMap) -> String {
+    crate::http::linkhub::client_ip(state, parts, headers)
+        .map(|ip| ip.to_string())
         .unwrap_or_default()
 }
 
@@ -214,6 +210,7 @@ pub(super) async fn login(
     PageLang(lang): PageLang,
     jar: CookieJar,
     req_parts: RequestExtensions,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let binding = jar
@@ -244,7 +241,9 @@ pub(super) async fn login(
     // (Several instances may each let one attempt through at the limit.)
     let _gate = LOGIN_GATE.lock().await;
     let now = state.clock.now();
-    let source = state.keys.lookup("admin-login", &[&peer(&req_parts.0)]);
+    let source = state
+        .keys
+        .lookup("admin-login", &[&peer(&state, &req_parts.0, &headers)]);
     let failures = state
         .store
         .admin_login_failures_since(&source, now - WINDOW)
