@@ -13,6 +13,7 @@ use dojang_pki::Verifier;
 use dojang_testkit::{TestDevice, TestParty, TestServer};
 
 use crate::common::*;
+use crate::push::{Push, assert_not_pushed, expect_hello, next_push};
 
 const HASH: &str = "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg";
 
@@ -46,31 +47,10 @@ fn code_of(e: dojang_client::Error) -> i64 {
     e.code()
 }
 
-type Push = dojang_app::api::PushSocket;
-
 async fn connect_push(_s: &TestServer, device: &TestDevice) -> Push {
     let mut ws = device.api.connect_push().await.unwrap();
-    // The hello comes first.
-    assert!(matches!(
-        next_push(&mut ws, Duration::from_secs(5)).await,
-        Some(dojang_proto::device::PushMessage::Hello { .. })
-    ));
+    expect_hello(&mut ws).await;
     ws
-}
-
-/// The next push message, or `None` after `within`.
-async fn next_push(ws: &mut Push, within: Duration) -> Option<dojang_proto::device::PushMessage> {
-    use futures_util::StreamExt;
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .ok()??
-            .ok()?;
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            return serde_json::from_str(&t).ok();
-        }
-    }
 }
 
 #[tokio::test]
@@ -248,12 +228,12 @@ async fn app_to_app_login_returns_to_the_relying_party_with_a_transaction_id() {
     );
     assert!(r.binding_code.is_none(), "no number matching on one phone");
     // App-to-app is not pushed.
-    assert!(
-        next_push(&mut ws, Duration::from_millis(300))
-            .await
-            .is_none(),
-        "an app-to-app request must not be pushed"
-    );
+    assert_not_pushed(
+        &mut ws,
+        Duration::from_millis(300),
+        "an app-to-app request must not be pushed",
+    )
+    .await;
     let card = device.card(&r.receipt_id).await;
     assert!(card.app_use && card.binding_choices.is_empty());
     let answered = device
