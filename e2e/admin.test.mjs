@@ -6,17 +6,37 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { startDemo, enrol, browser, shoot, tempDir, run, bin } from "./lib.mjs";
+import { startDemo, enrol, listen, browser, shoot, tempDir, run, bin } from "./lib.mjs";
 
-let demo, chromium, page, context, receipt;
+let demo, chromium, page, context, receipt, consentId;
 const hong = { name: "홍길동", phone: "01012345678", birth: "19900101" };
 const kim = { name: "김철수", phone: "01099998888", birth: "19851212" };
 
 before(async () => {
   demo = await startDemo();
   await enrol(demo, hong, tempDir("dojang-e2e-hong-"));
-  await enrol(demo, kim, tempDir("dojang-e2e-kim-"));
-  // A request for the requests pages to show: 김철수's, left waiting.
+  const kimProfile = await enrol(demo, kim, tempDir("dojang-e2e-kim-"));
+  chromium = await browser();
+  // 김철수 logs in on the demo portal once, for the consents page to show his consent record.
+  const device = await listen(demo, kimProfile, "auto-approve");
+  const portal = await chromium.newContext();
+  const p = await portal.newPage();
+  await p.goto(demo.site);
+  await p.locator("a[href='/login']").first().click();
+  await p.waitForURL(/\/login\/\d{12}\?/);
+  await p.locator("a.provider.active").click();
+  await p.waitForURL(/\/form/);
+  await p.locator("#name").fill(kim.name);
+  await p.locator("#phone").fill(kim.phone);
+  await p.locator("#birthday").fill(kim.birth);
+  await p.locator("#consent").check();
+  await p.locator("#send").click();
+  await p.waitForURL(demo.site + "/", { timeout: 30000 });
+  consentId = (await p.locator("#who-consent").innerText()).trim();
+  assert.ok(consentId.length > 0);
+  await portal.close();
+  await device.stop();
+  // A request for the requests pages to show: 김철수's, left waiting (his app is closed now).
   receipt = JSON.parse(run(bin("dojang"), [
     "rp", "--url", demo.dojang, "--client-code", demo.party.clientCode,
     "--link-id", demo.party.linkId, "identity", "request",
@@ -24,7 +44,6 @@ before(async () => {
     "--title", "관리 화면 확인",
   ], { DOJANG_SECRET: demo.party.secret })).receiptID;
   assert.match(receipt, /^\d{32}$/);
-  chromium = await browser();
   context = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
   page = await context.newPage();
 });
@@ -133,12 +152,14 @@ test("every other page shows what it is for, then logging out ends the session",
   assert.match(await page.locator("h1").innerText(), new RegExp(receipt));
   assert.ok((await page.locator("#request-state").innerText()).trim().length > 0);
 
-  // Consents: nobody logged in through the hosted login here, so the table says there are
-  // none (the login tests show a consent record through `dojang admin rp login-page consents`).
+  // Consents: the one 김철수 gave logging in on the portal, with his name, the party and the
+  // login's request.
   shown = await open("/admin/consents", "/admin/consents", "admin-consents");
   assert.equal(shown.h1, shown.nav);
-  assert.equal(await page.locator("#consent-table tbody tr[data-consent]").count(), 0);
-  assert.equal(await page.locator("#consent-table tbody td[colspan]").count(), 1);
+  const consent = page.locator(`#consent-table tbody tr[data-consent="${consentId}"]`);
+  assert.equal(await consent.count(), 1, "the login's consent record is listed");
+  assert.match(await consent.innerText(), new RegExp(`${kim.name}[\\s\\S]*${clientCode}`));
+  assert.equal(await consent.locator('a[href^="/admin/requests/"]').count(), 1);
 
   // The SMS outbox: the one-time codes both enrolments sent, as `dojang admin outbox` lists them.
   shown = await open("/admin/outbox", "/admin/outbox", "admin-outbox");
