@@ -14,9 +14,14 @@ venv_for() {
   echo "$venv"
 }
 
-# Every program runs even when one fails, so that one failure does not hide another.
+# The count check first: compat/counted.sh must fail a judge that makes fewer or more checks than
+# it declared (an SDK call that never calls back, say), or a green run below would prove nothing.
+compat/counted-selftest.sh
+
+# Every program runs even when one fails, so that one failure does not hide another; each is
+# held to the number of checks it declares (compat/counted.sh).
 failed=()
-judge() { compat/with-server.sh "$@" || failed+=("${*: -1}"); }
+judge() { compat/with-server.sh compat/counted.sh "$@" || failed+=("${*: -1}"); }
 
 barocert="$(venv_for barocert)"
 judge "$barocert/bin/python" compat/python/barocert_kakao.py

@@ -19,6 +19,8 @@
 #   DOJANG_RECEIVER_PROFILE  홍길동's app profile, DOJANG_PIN its PIN (to open app-to-app requests)
 #
 # and stops everything afterwards. Usage: compat/with-server.sh <command> [args…]
+# One judge, held to its declared count as compat/run.sh runs each:
+#   compat/with-server.sh compat/counted.sh node compat/node/kakaocert.js
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -6,17 +6,44 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { startDemo, enrol, browser, shoot, tempDir } from "./lib.mjs";
+import { startDemo, enrol, listen, browser, shoot, tempDir, run, bin } from "./lib.mjs";
 
-let demo, chromium, page, context;
+let demo, chromium, page, context, receipt, consentId;
 const hong = { name: "홍길동", phone: "01012345678", birth: "19900101" };
 const kim = { name: "김철수", phone: "01099998888", birth: "19851212" };
 
 before(async () => {
   demo = await startDemo();
   await enrol(demo, hong, tempDir("dojang-e2e-hong-"));
-  await enrol(demo, kim, tempDir("dojang-e2e-kim-"));
+  const kimProfile = await enrol(demo, kim, tempDir("dojang-e2e-kim-"));
   chromium = await browser();
+  // 김철수 logs in on the demo portal once, for the consents page to show his consent record.
+  const device = await listen(demo, kimProfile, "auto-approve");
+  const portal = await chromium.newContext();
+  const p = await portal.newPage();
+  await p.goto(demo.site);
+  await p.locator("a[href='/login']").first().click();
+  await p.waitForURL(/\/login\/\d{12}\?/);
+  await p.locator("a.provider.active").click();
+  await p.waitForURL(/\/form/);
+  await p.locator("#name").fill(kim.name);
+  await p.locator("#phone").fill(kim.phone);
+  await p.locator("#birthday").fill(kim.birth);
+  await p.locator("#consent").check();
+  await p.locator("#send").click();
+  await p.waitForURL(demo.site + "/", { timeout: 30000 });
+  consentId = (await p.locator("#who-consent").innerText()).trim();
+  assert.ok(consentId.length > 0);
+  await portal.close();
+  await device.stop();
+  // A request for the requests pages to show: 김철수's, left waiting (his app is closed now).
+  receipt = JSON.parse(run(bin("dojang"), [
+    "rp", "--url", demo.dojang, "--client-code", demo.party.clientCode,
+    "--link-id", demo.party.linkId, "identity", "request",
+    "--name", kim.name, "--phone", kim.phone, "--birth", kim.birth, "--token", "admin e2e",
+    "--title", "관리 화면 확인",
+  ], { DOJANG_SECRET: demo.party.secret })).receiptID;
+  assert.match(receipt, /^\d{32}$/);
   context = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
   page = await context.newPage();
 });
@@ -39,6 +66,9 @@ test("an operator logs in; a wrong password is refused", async () => {
   await page.locator("#login-submit").click();
   await page.waitForURL(`${demo.dojang}/admin`);
   assert.equal(await page.locator("nav a[aria-current=page]").innerText(), "현황");
+  // The counters: the two people enrolled above, each with a live certificate.
+  assert.equal(await page.locator("#count-members").innerText(), "2");
+  assert.equal(await page.locator("#count-active").innerText(), "2");
   await shoot(page, "admin-dashboard");
 });
 
@@ -73,18 +103,78 @@ test("revoking a certificate", async () => {
   assert.match(listed, new RegExp(`${serial}[^\\n]*keyCompromise|keyCompromise[^\\n]*${serial}`));
 });
 
-test("every other page renders", async () => {
-  for (const [path, name] of [
-    ["/admin/parties", "admin-parties"],
-    [`/admin/parties/${demo.party.clientCode}`, "admin-party"],
-    ["/admin/requests", "admin-requests"],
-    ["/admin/consents", "admin-consents"],
-    ["/admin/outbox", "admin-outbox"],
-  ]) {
-    const res = await page.goto(`${demo.dojang}${path}`);
-    assert.equal(res.status(), 200, path);
-    await shoot(page, name);
+/**
+ * Open an admin page: 200, still logged in, the page's own link marked in the navigation.
+ * Returns its heading and that link's words (a list page is headed by its own name).
+ */
+async function open(pathname, navHref, name) {
+  const res = await page.goto(`${demo.dojang}${pathname}`);
+  assert.equal(res.status(), 200, pathname);
+  assert.equal(new URL(page.url()).pathname, pathname, "not sent back to the login");
+  const current = page.locator("nav a[aria-current=page]");
+  assert.equal(await current.getAttribute("href"), navHref, pathname);
+  await shoot(page, name);
+  return {
+    h1: (await page.locator("h1").innerText()).trim(),
+    nav: (await current.innerText()).trim(),
+  };
+}
+
+test("every other page shows what it is for, then logging out ends the session", async () => {
+  const { clientCode, linkId } = demo.party;
+  // Relying parties: the demo's own, with its client code and LinkID, linking to its page.
+  let shown = await open("/admin/parties", "/admin/parties", "admin-parties");
+  assert.equal(shown.h1, shown.nav);
+  const row = page.locator("table tbody tr", { hasText: clientCode });
+  assert.equal(await row.count(), 1, "the demo's relying party is listed");
+  assert.match(await row.innerText(), new RegExp(linkId));
+  const partyName = (await row.locator("td").nth(1).innerText()).trim();
+  assert.ok(partyName.length > 0);
+
+  // One relying party: its name, client code and the sections to manage it.
+  shown = await open(`/admin/parties/${clientCode}`, "/admin/parties", "admin-party");
+  assert.equal(shown.h1, partyName);
+  assert.equal(await page.locator("#party-client-code").innerText(), clientCode);
+  for (const id of ["#h-credentials", "#h-call-center", "#h-login-page", "#h-login-texts"]) {
+    assert.equal(await page.locator(id).count(), 1, id);
   }
+
+  // Requests: the one made above, its title and its party; its own page by its link.
+  shown = await open("/admin/requests", "/admin/requests", "admin-requests");
+  assert.equal(shown.h1, shown.nav);
+  const req = page.locator("table tbody tr", { hasText: receipt });
+  assert.equal(await req.count(), 1, "the request made above is listed");
+  const cells = await req.innerText();
+  assert.match(cells, /관리 화면 확인/);
+  assert.match(cells, new RegExp(clientCode));
+  await req.locator(`a[href="/admin/requests/${receipt}"]`).click();
+  await page.waitForURL(`${demo.dojang}/admin/requests/${receipt}`);
+  assert.match(await page.locator("h1").innerText(), new RegExp(receipt));
+  assert.ok((await page.locator("#request-state").innerText()).trim().length > 0);
+
+  // Consents: the one 김철수 gave logging in on the portal, with his name, the party and the
+  // login's request.
+  shown = await open("/admin/consents", "/admin/consents", "admin-consents");
+  assert.equal(shown.h1, shown.nav);
+  const consent = page.locator(`#consent-table tbody tr[data-consent="${consentId}"]`);
+  assert.equal(await consent.count(), 1, "the login's consent record is listed");
+  assert.match(await consent.innerText(), new RegExp(`${kim.name}[\\s\\S]*${clientCode}`));
+  assert.equal(await consent.locator('a[href^="/admin/requests/"]').count(), 1);
+
+  // The SMS outbox: the one-time codes both enrolments sent, as `dojang admin outbox` lists them.
+  shown = await open("/admin/outbox", "/admin/outbox", "admin-outbox");
+  assert.equal(shown.h1, shown.nav);
+  const outbox = await page.locator("table tbody").innerText();
+  for (const person of [hong, kim]) {
+    const sent = JSON.parse(demo.admin("outbox", "--phone", person.phone, "--json"));
+    assert.ok(sent.length >= 1, person.phone);
+    for (const m of sent) { assert.ok(outbox.includes(m.text), `${person.phone}: ${m.text}`); }
+  }
+
+  // Logging out: back to the login form, and the console is closed to this browser.
   await page.locator("#logout").click();
+  await page.waitForURL(/\/admin\/login/);
+  assert.equal(await page.locator("#password").count(), 1);
+  await page.goto(`${demo.dojang}/admin/outbox`);
   await page.waitForURL(/\/admin\/login/);
 });

@@ -117,8 +117,7 @@ test("a person logs in on the demo portal and is greeted by name", async () => {
   await shoot(page, "login-steps");
   device = await listen(demo, profile, "auto-approve");
   await page.waitForURL(demo.site + "/", { timeout: 30000 });
-  const greeting = await page.locator("#greeting").innerText();
-  assert.equal(greeting, "홍길동님, 환영합니다");
+  assert.equal(await page.locator("#greeting").innerText(), "홍길동님, 환영합니다");
   assert.equal(await page.locator("#who-name").innerText(), "홍길동");
   const consentId = await page.locator("#who-consent").innerText();
   await shoot(page, "demo-greeting");
@@ -131,9 +130,21 @@ test("a person logs in on the demo portal and is greeted by name", async () => {
   assert.equal(c.name, "홍길동");
   assert.match(c.noticeVersion, /^\d{4}-\d{2}-\d{2}$/);
 
-  // Logging out and in again in English.
+  // Logging out: the portal no longer knows the person.
   await page.locator("#logout").click();
   await page.waitForSelector("#login");
+  assert.equal(await page.locator("#greeting").count(), 0, "no greeting once logged out");
+  // And in again in English: the choice and the form in English, the device (still listening)
+  // approves, and the portal greets in English.
+  await toForm(page, { lang: "en" });
+  assert.equal(await page.locator("html").getAttribute("lang"), "en");
+  assert.match(await page.locator("#send").innerText(), /[A-Za-z]/);
+  assert.doesNotMatch(await page.locator("#send").innerText(), /[가-힣]/);
+  await page.locator("#send").click();
+  await page.waitForURL(demo.site + "/", { timeout: 30000 });
+  assert.equal(await page.locator("#greeting").innerText(), greeting(person, "en"));
+  assert.equal(await page.locator("#who-name").innerText(), "홍길동");
+  assert.notEqual(await page.locator("#who-consent").innerText(), consentId, "a new consent record");
   await device.stop();
   device = undefined;
   await context.close();

@@ -9,9 +9,12 @@
 'use strict';
 const barocert = require('barocert');
 const {
-  env, CLIENT_CODE, IDLE_EXPIRE_IN, check, finish, barocertConfig, promised, receiver, idlePerson,
-  expired, wrongSecretKey, opensslContent, appToAppLogin,
+  env, CLIENT_CODE, IDLE_EXPIRE_IN, check, finish, plan, barocertConfig, promised, receiver,
+  idlePerson, expired, wrongSecretKey, opensslContent, appToAppLogin,
 } = require('./judge');
+
+// Every run makes exactly this many checks (compat/counted.sh holds the program to it).
+plan(34);
 
 barocert.config(barocertConfig());
 const kakao = barocert.KakaocertService();

@@ -11,11 +11,14 @@ const env = process.env;
 const CLIENT_CODE = env.DOJANG_CLIENT_CODE;
 // expireIn of the requests to the idle person: they run out while the program goes on.
 const IDLE_EXPIRE_IN = 2;
+let planned;
 let checks = 0;
+let finished = false;
 const failed = [];
 // A check that counts. A failed one is reported and the program goes on, so that one deviation
 // does not hide the next; finish() then fails the program.
 const check = (cond, what) => {
+  if (planned === undefined) throw new Error(`check() before plan(): ${what}`);
   checks += 1;
   if (!cond) {
     failed.push(what);
@@ -30,9 +33,32 @@ module.exports = {
   IDLE_EXPIRE_IN,
   check,
   sleep,
-  // The end of a program: what passed, and exit status 1 when anything failed.
+  // How many checks the program makes, every run, declared before the first one: printed as
+  // the line `compat-judge: plan <n>` that compat/counted.sh holds the count line to.
+  plan(n) {
+    if (planned !== undefined) throw new Error('plan() called twice');
+    planned = n;
+    console.log(`compat-judge: plan ${n}`);
+    // An SDK call that never calls back leaves the program's promise pending, and Node then
+    // exits with status 0 as if all went well: a program that did not reach finish() fails
+    // here, and compat/counted.sh fails it again for the missing count line.
+    process.on('exit', (code) => {
+      if (!finished && code === 0) {
+        console.error(`judge: exited after ${checks} of ${n} checks without reaching finish()`);
+        process.exitCode = 1;
+      }
+    });
+  },
+  // The end of a program: what passed, the count line (`compat-judge: ran <n>`), and exit
+  // status 1 when anything failed or the count is not the plan.
   finish(what) {
+    finished = true;
     console.log(`${what}: ${checks - failed.length} of ${checks} checks passed`);
+    console.log(`compat-judge: ran ${checks}`);
+    if (checks !== planned) {
+      console.error(`${what}: planned ${planned} checks, ran ${checks}`);
+      process.exitCode = 1;
+    }
     if (failed.length) {
       console.error(`${what}: ${failed.length} FAILED:\n  ${failed.join('\n  ')}`);
       process.exitCode = 1;

@@ -9,6 +9,8 @@ import sys
 import tempfile
 import time
 
+from counting import check, finish, plan  # noqa: F401  (re-exported to the judges)
+
 URL = os.environ["DOJANG_URL"]
 CLIENT_CODE = os.environ["DOJANG_CLIENT_CODE"]
 NAME = os.environ["DOJANG_RECEIVER_NAME"]
@@ -20,14 +22,6 @@ IDLE_BIRTHDAY = os.environ["DOJANG_IDLE_BIRTHDAY"]
 # expireIn of the requests to the idle person: they run out while the program goes on.
 IDLE_EXPIRE_IN = 2
 
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise AssertionError(what)
-    checks += 1
 
 
 def pointed_at_dojang(service_class):

@@ -12,6 +12,9 @@ import kc_judge
 from kc_judge import (CLIENT_CODE, IDLE_BIRTHDAY, IDLE_HP, IDLE_NAME, NAME, check, expect_error,
                       signed_by_receiver, answered, person)
 
+# Every run makes exactly this many checks (compat/counted.sh holds the judge to it).
+kc_judge.plan(20)
+
 service = kc_judge.pointed_at_dojang()
 
 
@@ -67,4 +70,4 @@ expect_error(-10300005, service.verifyAuth, CLIENT_CODE, r.receiptId)
 wrong = kc_judge.pointed_at_dojang(kc_judge.WRONG_SECRET_KEY)
 expect_error(-10000004, wrong.getESignState, CLIENT_CODE, "1" * 32)
 
-print("kakaocert (Python SDK 2.52.0, over TLS): %d checks passed" % kc_judge.checks)
+kc_judge.finish("kakaocert (Python SDK 2.52.0, over TLS)")

@@ -21,6 +21,8 @@ os.environ["SSL_CERT_FILE"] = os.environ["DOJANG_TLS_CA"]
 import linkhub  # noqa: E402
 from kakaocert import KakaocertException, kakaocertService  # noqa: E402
 
+from counting import check, finish, plan  # noqa: E402,F401  (re-exported to the judges)
+
 TLS_URL = os.environ["DOJANG_TLS_URL"]
 LINK_ID = os.environ["DOJANG_LINK_ID"]
 SECRET_KEY = os.environ["DOJANG_SECRET_KEY"]
@@ -33,14 +35,6 @@ IDLE_HP = os.environ["DOJANG_IDLE_HP"]
 IDLE_BIRTHDAY = os.environ["DOJANG_IDLE_BIRTHDAY"]
 WRONG_SECRET_KEY = "U3dXeHFVKzBURXJCWHkvOVRWaklQRW5JMFZUVU1NU1E="
 
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise AssertionError(what)
-    checks += 1
 
 
 def pointed_at_dojang(secret_key=SECRET_KEY):

@@ -31,16 +31,13 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import RevokedError
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
+from counting import check, finish, plan
+
+# Every run makes exactly this many checks (compat/counted.sh holds the judge to it).
+plan(23)
+
 URL = os.environ["DOJANG_URL"]
 BIN = os.path.dirname(sys.executable)
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise AssertionError(what)
-    checks += 1
 
 
 def run(*args, **kw):
@@ -182,4 +179,4 @@ try:
 except RevokedError as e:
     check("revoked" in str(e).lower(), "refused as revoked: %s" % e)
 
-print("PKI (pkilint, pyhanko-certvalidator): %d checks passed" % checks)
+finish("PKI (pkilint, pyhanko-certvalidator)")

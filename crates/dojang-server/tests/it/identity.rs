@@ -375,11 +375,12 @@ async fn a_new_request_is_pushed_over_the_websocket() {
         ))
         .await
         .unwrap();
-    assert!(
-        tokio::time::timeout(Duration::from_millis(300), socket.next())
-            .await
-            .is_err()
-    );
+    crate::push::assert_not_pushed(
+        &mut socket,
+        Duration::from_millis(300),
+        "another person's request must not reach this socket",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use dojang_pki::Verifier;
 use dojang_testkit::{TestDevice, TestParty, TestServer};
 
 use crate::common::*;
+use crate::push::{Push, assert_not_pushed, expect_hello, next_push};
 
 const HASH: &str = "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg";
 
@@ -46,31 +47,10 @@ fn code_of(e: dojang_client::Error) -> i64 {
     e.code()
 }
 
-type Push = dojang_app::api::PushSocket;
-
 async fn connect_push(_s: &TestServer, device: &TestDevice) -> Push {
     let mut ws = device.api.connect_push().await.unwrap();
-    // The hello comes first.
-    assert!(matches!(
-        next_push(&mut ws, Duration::from_secs(5)).await,
-        Some(dojang_proto::device::PushMessage::Hello { .. })
-    ));
+    expect_hello(&mut ws).await;
     ws
-}
-
-/// The next push message, or `None` after `within`.
-async fn next_push(ws: &mut Push, within: Duration) -> Option<dojang_proto::device::PushMessage> {
-    use futures_util::StreamExt;
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .ok()??
-            .ok()?;
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            return serde_json::from_str(&t).ok();
-        }
-    }
 }
 
 #[tokio::test]
@@ -250,12 +230,12 @@ async fn app_to_app_login_returns_to_the_relying_party_with_a_transaction_id() {
     );
     assert!(r.binding_code.is_none(), "no number matching on one phone");
     // App-to-app is not pushed.
-    assert!(
-        next_push(&mut ws, Duration::from_millis(300))
-            .await
-            .is_none(),
-        "an app-to-app request must not be pushed"
-    );
+    assert_not_pushed(
+        &mut ws,
+        Duration::from_millis(300),
+        "an app-to-app request must not be pushed",
+    )
+    .await;
     let card = device.card(&r.receipt_id).await;
     assert!(card.app_use && card.binding_choices.is_empty());
     let answered = device
@@ -381,22 +361,14 @@ async fn long_poll_answers_when_the_state_changes() {
     assert_eq!(st.state, 0);
     assert!(t.elapsed() >= Duration::from_millis(900));
     // The device approves while the poll waits: it returns early with state 1.
-    let waiter = {
-        let client = s.client(&party);
-        let id = r.receipt_id.clone();
-        tokio::spawn(async move {
-            let t = std::time::Instant::now();
-            let st = client.wait_status(Kind::Identity, &id, 30).await.unwrap();
-            (st.state, t.elapsed())
-        })
-    };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    device
-        .approve(&r.receipt_id, s.clock().now())
-        .await
-        .unwrap();
-    let (state, took) = waiter.await.unwrap();
-    assert_eq!(state, 1);
+    let took = answer_during_long_poll(&s, &party, &r.receipt_id, || async {
+        device
+            .approve(&r.receipt_id, s.clock().now())
+            .await
+            .unwrap();
+    })
+    .await
+    .unwrap();
     assert!(took < Duration::from_secs(10), "returned early: {took:?}");
     // wait above 30 or not a number: refused.
     for bad in ["31", "x", "-1"] {
@@ -415,6 +387,77 @@ async fn long_poll_answers_when_the_state_changes() {
         let e = dojang_client::decode::<serde_json::Value>(raw).unwrap_err();
         assert_eq!(code_of(e), ErrorCode::WaitInvalid.code());
     }
+}
+
+/// Runs a long poll (`wait=30`) on `receipt_id` and calls `answer` while the server holds it.
+/// `Ok(time from the poll to its answer)` only if the poll was seen waiting before the answer —
+/// the server subscribed it to changes (its own signal: the change channel's receiver count),
+/// and it was still unanswered 300 ms later and when `answer` was called — and then answered
+/// with state 1; `Err(why not)` otherwise.
+async fn answer_during_long_poll<F, Fut>(
+    s: &TestServer,
+    party: &TestParty,
+    receipt_id: &str,
+    answer: F,
+) -> Result<Duration, String>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let changes = &s.state().changes;
+    let idle = changes.receiver_count();
+    let waiter = {
+        let client = s.client(party);
+        let id = receipt_id.to_owned();
+        tokio::spawn(async move {
+            let t = std::time::Instant::now();
+            let st = client.wait_status(Kind::Identity, &id, 30).await.unwrap();
+            (st.state, t.elapsed())
+        })
+    };
+    let seen = tokio::time::Instant::now() + Duration::from_secs(10);
+    while changes.receiver_count() <= idle && !waiter.is_finished() {
+        if tokio::time::Instant::now() > seen {
+            return Err("the poll never reached the server".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Held, not answered: a poll that returns at once has returned by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if waiter.is_finished() {
+        let (state, took) = waiter.await.unwrap();
+        return Err(format!(
+            "the poll did not wait: answered state {state} after {took:?}, before the answer"
+        ));
+    }
+    answer().await;
+    let (state, took) = waiter.await.unwrap();
+    if state != 1 {
+        return Err(format!(
+            "the poll answered state {state}, not the answer's 1"
+        ));
+    }
+    Ok(took)
+}
+
+#[tokio::test]
+async fn the_long_poll_check_fails_when_the_approval_comes_before_the_poll() {
+    let (s, party, device) = setup().await;
+    let r = s
+        .client(&party)
+        .request_verify_auth(&IdentityRequest::new(NAME, PHONE, BIRTH, "n", "x", 300))
+        .await
+        .unwrap();
+    // Approved first: the poll has nothing to wait for and must not count as a long poll.
+    device
+        .approve(&r.receipt_id, s.clock().now())
+        .await
+        .unwrap();
+    let got = answer_during_long_poll(&s, &party, &r.receipt_id, || async {}).await;
+    assert!(
+        got.as_ref().is_err_and(|e| e.contains("did not wait")),
+        "{got:?}"
+    );
 }
 
 #[tokio::test]

@@ -30,6 +30,7 @@ mod login_page;
 mod openapi;
 mod pin;
 mod postgres;
+mod push;
 mod revocation;
 mod tls;
 mod webhooks;
