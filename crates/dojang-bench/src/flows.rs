@@ -119,6 +119,9 @@ struct Shared {
     board: Arc<Board>,
     verifier: Option<dojang_pki::Verifier>,
     next: AtomicU64,
+    /// Random per run: tokens stay unique across runs against one server, so no two create
+    /// calls are the same signed bytes (the server refuses a replayed call, issue 14 #9).
+    run_id: u64,
     cfg: FlowConfig,
 }
 
@@ -146,7 +149,7 @@ async fn one_flow(
     s: &mut Samples,
 ) -> std::result::Result<(), String> {
     let to = sh.cfg.step_timeout;
-    let token = format!("bench-{flow_no}-{}", std::process::id());
+    let token = format!("bench-{:016x}-{flow_no}", sh.run_id);
     let request = IdentityRequest::new(
         &person.name,
         &person.phone,
@@ -306,6 +309,7 @@ pub async fn run(
         board,
         verifier,
         next: AtomicU64::new(0),
+        run_id: rand::random(),
         cfg: cfg.clone(),
     });
 
