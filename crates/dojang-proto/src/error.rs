@@ -287,6 +287,9 @@ catalogue! {
     LoginStateInvalid = -10300019, "The state parameter must be at most 256 printable ASCII characters", "state 값은 256자 이하의 출력 가능한 ASCII 문자여야 합니다";
     /// The browser's hosted-login session is unknown, expired or belongs to another browser.
     LoginSessionInvalid = -10300020, "This login has ended or belongs to another browser; start again", "로그인 세션이 끝났거나 다른 브라우저의 세션입니다. 처음부터 다시 시작하세요";
+    /// The hosted login refused for a while: too many attempts that named nobody it could send
+    /// a request to, for this phone number or from this address (issue 14 #1); see `Retry-After`.
+    LoginThrottled = -10300021, "Too many failed attempts for this phone number or from this address; try again later", "이 휴대폰번호나 이 주소에서 실패한 시도가 너무 많습니다. 잠시 후 다시 시도하세요";
     /// A signed create call was received before (its exact signature, within the date window):
     /// a replay. Sign the call again (a new date) to make a new request; a repeat carrying the
     /// first call's `Idempotency-Key` answers the first receipt instead.
@@ -311,6 +314,9 @@ catalogue! {
     EnrolmentRateLimited = -10400016, "Too many enrolment attempts for this phone; try again later", "이 휴대폰번호로 등록 시도가 너무 많습니다. 잠시 후 다시 시도하세요";
     /// A member with this phone and birth date is registered under another name.
     MemberNameMismatch = -10400017, "This phone and birth date are registered under another name", "이 휴대폰번호와 생년월일은 다른 성명으로 등록되어 있습니다";
+    /// Too many wrong one-time codes from this address, for this phone number, or across the
+    /// server in the last minute (issue 14 #2); see `Retry-After`.
+    OtpRateLimited = -10400018, "Too many wrong one-time codes; try again later", "인증번호를 너무 많이 틀렸습니다. 잠시 후 다시 시도하세요";
     /// The CSR is not a parseable PKCS#10 request.
     CsrMalformed = -10400021, "The CSR is malformed", "인증서 서명 요청(CSR) 형식이 올바르지 않습니다";
     /// The CSR is larger than allowed.

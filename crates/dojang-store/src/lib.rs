@@ -203,6 +203,31 @@ impl std::fmt::Debug for DevicePin {
     }
 }
 
+/// Failed attempts counted in a window ([`Store::failures`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Failures {
+    /// How many.
+    pub count: u64,
+    /// The first and the last of them (`None` when there are none).
+    pub first: Option<OffsetDateTime>,
+    /// The last of them.
+    pub last: Option<OffsetDateTime>,
+}
+
+impl Failures {
+    /// From `COUNT(*)`, `MIN(at)` and `MAX(at)` in Unix milliseconds.
+    pub(crate) fn from_row(count: i64, first: i64, last: i64) -> Result<Self, StoreError> {
+        if count <= 0 {
+            return Ok(Self::default());
+        }
+        Ok(Self {
+            count: u64::try_from(count).unwrap_or(0),
+            first: Some(rows::from_ms(first)?),
+            last: Some(rows::from_ms(last)?),
+        })
+    }
+}
+
 /// What one wrong PIN proof did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PinFailure {
@@ -543,6 +568,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<bool, StoreError>;
     /// Forget remembered calls that expired before `now`; how many.
     async fn purge_request_signatures(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+    /// Count one failed attempt of `scope` by `subject` (a keyed hash, or empty) at `at`.
+    async fn record_failure(
+        &self,
+        scope: &str,
+        subject: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The failures of `scope` since `since`: by `subject`, or all of the scope's (`None`).
+    async fn failures(
+        &self,
+        scope: &str,
+        subject: Option<&[u8]>,
+        since: OffsetDateTime,
+    ) -> Result<Failures, StoreError>;
+    /// Forget failures older than `before`; how many.
+    async fn purge_failures(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
     /// A request by receipt id.
     async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError>;
     /// A request by its app-to-app transaction id.

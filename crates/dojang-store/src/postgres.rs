@@ -25,7 +25,9 @@ use crate::rows::{
     ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::rows::{AdminSessionRow, DayCountRow, LoginTextsRow, ValueRow};
-use crate::{AdminSession, CertificateFilter, DayCount, LoginSession, LoginTexts, RequestFilter};
+use crate::{
+    AdminSession, CertificateFilter, DayCount, Failures, LoginSession, LoginTexts, RequestFilter,
+};
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, Consent,
     CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin,
@@ -1335,6 +1337,55 @@ impl Store for SqlStore {
     async fn purge_request_signatures(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         Ok(sqlx::query(q::PURGE_REQUEST_SIGNATURES)
             .bind(ms(now))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn record_failure(
+        &self,
+        scope: &str,
+        subject: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(q::RECORD_FAILURE)
+            .bind(scope)
+            .bind(subject)
+            .bind(ms(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn failures(
+        &self,
+        scope: &str,
+        subject: Option<&[u8]>,
+        since: OffsetDateTime,
+    ) -> Result<Failures, StoreError> {
+        let (n, first, last): (i64, i64, i64) = match subject {
+            Some(s) => {
+                sqlx::query_as(q::FAILURES_OF)
+                    .bind(scope)
+                    .bind(s)
+                    .bind(ms(since))
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(q::FAILURES_IN_SCOPE)
+                    .bind(scope)
+                    .bind(ms(since))
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Failures::from_row(n, first, last)
+    }
+
+    async fn purge_failures(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(sqlx::query(q::PURGE_FAILURES)
+            .bind(ms(before))
             .execute(&self.pool)
             .await?
             .rows_affected())

@@ -322,6 +322,18 @@ pub const REMEMBER_REQUEST_SIGNATURE: &str = "INSERT INTO request_signatures \
 /// Calls whose date has left the window cannot be sent again anyway.
 pub const PURGE_REQUEST_SIGNATURES: &str = "DELETE FROM request_signatures WHERE expires_at < $1";
 
+/// One failed attempt (issue 14 #1, #2).
+pub const RECORD_FAILURE: &str =
+    "INSERT INTO failed_attempts (scope, subject, at) VALUES ($1, $2, $3)";
+/// A subject's failures since `$3`: how many, the first and the last (0 when none).
+pub const FAILURES_OF: &str = "SELECT COUNT(*), COALESCE(MIN(at), 0), COALESCE(MAX(at), 0) \
+    FROM failed_attempts WHERE scope = $1 AND subject = $2 AND at >= $3";
+/// A scope's failures since `$2`, whatever their subject.
+pub const FAILURES_IN_SCOPE: &str = "SELECT COUNT(*), COALESCE(MIN(at), 0), COALESCE(MAX(at), 0) \
+    FROM failed_attempts WHERE scope = $1 AND at >= $2";
+/// Failures older than every window.
+pub const PURGE_FAILURES: &str = "DELETE FROM failed_attempts WHERE at < $1";
+
 pub const ROTATE_RP_SECRET: &str =
     "UPDATE relying_parties SET secret_enc = $1 WHERE client_code = $2";
 pub const SET_RP_CALL_CENTER: &str =

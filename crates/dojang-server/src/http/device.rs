@@ -23,7 +23,7 @@ use dojang_proto::{ErrorCode, paths};
 use futures_util::{SinkExt, StreamExt};
 
 use super::error::ApiError;
-use super::extract::{DeviceAuth, JsonBody, NoBody};
+use super::extract::{ClientIp, DeviceAuth, JsonBody, NoBody};
 use crate::push::Delivery;
 use crate::service::{answer, bank, certificate, enrolment, pin, registration};
 use crate::state::AppState;
@@ -79,10 +79,11 @@ async fn start_enrolment(
 
 async fn complete_enrolment(
     State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
     path: Result<Path<String>, PathRejection>,
     JsonBody(body): JsonBody<EnrolmentComplete>,
 ) -> Result<Json<EnrolmentCompleted>, ApiError> {
-    enrolment::complete(&s, &segment(path), &body)
+    enrolment::complete(&s, &segment(path), &body, ip)
         .await
         .map(Json)
 }
@@ -90,10 +91,13 @@ async fn complete_enrolment(
 /// An enrolment completed as a login: a device without a certificate.
 async fn login(
     State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
     path: Result<Path<String>, PathRejection>,
     JsonBody(body): JsonBody<LoginComplete>,
 ) -> Result<Json<LoggedIn>, ApiError> {
-    enrolment::login(&s, &segment(path), &body).await.map(Json)
+    enrolment::login(&s, &segment(path), &body, ip)
+        .await
+        .map(Json)
 }
 
 async fn start_bank_enrolment(

@@ -45,6 +45,15 @@ pub enum ApiError {
         /// Seconds until a request would be accepted again.
         retry_after_secs: u64,
     },
+    /// Too many failures from one address, for one phone number or overall (issue 14 #1, #2):
+    /// `code` (429) with `Retry-After`.
+    #[error("throttled ({code:?}), retry after {retry_after_secs} s")]
+    Throttled {
+        /// What was refused.
+        code: ErrorCode,
+        /// Seconds until an attempt would be accepted again.
+        retry_after_secs: u64,
+    },
     /// Anything else that should not happen; logged, answered as 500.
     #[error("internal: {0}")]
     Internal(String),
@@ -198,6 +207,7 @@ impl ApiError {
             },
             ApiError::Pki(e) => pki_code(e),
             ApiError::RateLimited { .. } => C::PersonRateLimited,
+            ApiError::Throttled { code, .. } => *code,
             ApiError::Store(e) if e.is_unavailable() => C::Unavailable,
             ApiError::Store(_) | ApiError::Internal(_) => C::Internal,
         }
@@ -370,9 +380,11 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::CertificateProofTooWeak
         | C::NameNotVerified => StatusCode::FORBIDDEN,
         C::PinNotRegistered | C::RenewalTooEarly | C::RenewalNotPossible => StatusCode::CONFLICT,
-        C::EnrolmentRateLimited | C::PersonRateLimited | C::BankCheckRateLimited => {
-            StatusCode::TOO_MANY_REQUESTS
-        }
+        C::EnrolmentRateLimited
+        | C::PersonRateLimited
+        | C::BankCheckRateLimited
+        | C::OtpRateLimited
+        | C::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -415,7 +427,10 @@ impl IntoResponse for ApiError {
         tracing::debug!(code = code.code(), "request refused: {self}");
         let detail = self.detail();
         let mut res = render(code, detail, Lang::En);
-        if let ApiError::RateLimited { retry_after_secs } = self
+        if let ApiError::RateLimited { retry_after_secs }
+        | ApiError::Throttled {
+            retry_after_secs, ..
+        } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -460,7 +475,10 @@ impl ApiError {
             message,
         };
         let mut res = (st, Json(body)).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self
+        if let ApiError::RateLimited { retry_after_secs }
+        | ApiError::Throttled {
+            retry_after_secs, ..
+        } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);

@@ -282,3 +282,23 @@ mod tests {
         assert!(parse_device_token("no-dot").is_none());
     }
 }
+
+/// The client's address, behind trusted proxies the client they name
+/// ([`crate::http::linkhub::client_ip`]); `None` when the listener gave no peer.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(crate::http::linkhub::client_ip(
+            state,
+            &parts.extensions,
+            &parts.headers,
+        )))
+    }
+}

@@ -282,6 +282,16 @@ pub const WORDS: Table = &[
         "This page needs cookies. Allow them and try again.",
     ),
     ("login.callcenter", "문의", "Questions"),
+    (
+        "login.unreachable",
+        "입력하신 분께 인증 요청을 보낼 수 없습니다. 이름, 휴대폰번호, 생년월일을 다시 확인해 주세요. 아직 인증서가 없다면 먼저 인증서를 발급받으세요.",
+        "We could not send a request to this person. Check the name, mobile number and birth date you typed; if you have no certificate yet, get one first.",
+    ),
+    (
+        "login.wait",
+        "실패한 시도가 너무 많아 잠시 막혔습니다. {minutes}분 뒤에 다시 시도하세요. 이름, 휴대폰번호, 생년월일을 확인하고, 인증서가 없다면 먼저 발급받으세요.",
+        "Too many attempts failed, so this is paused. Try again in {minutes} minutes. Check the name, mobile number and birth date; if you have no certificate yet, get one first.",
+    ),
 ];
 
 /// The texts a page shows where the operator may set its own (`dojang admin rp login-page
@@ -596,6 +606,7 @@ async fn submit(
     req: axum::http::Request<axum::body::Body>,
 ) -> Result<Response, PageError> {
     let secure = web::over_tls(req.extensions());
+    let client_ip = crate::http::linkhub::client_ip(&s, req.extensions(), req.headers());
     let (rp, back) = svc::party(&s, &client)
         .await
         .map_err(|e| PageError::api(lang, e))?;
@@ -644,7 +655,7 @@ async fn submit(
         sha256: texts.sha256.clone(),
         lang: tr.code().to_owned(),
     };
-    match svc::start(&s, &rp, &typed, &notice, &body.state).await {
+    match svc::start(&s, &rp, &typed, &notice, &body.state, client_ip).await {
         Ok(started) => {
             let mut c = login_cookie(SESSION_COOKIE, started.secret, secure);
             c.set_path("/login");
@@ -657,13 +668,30 @@ async fn submit(
             if crate::http::error::status(code).is_server_error() {
                 return Err(PageError::api(lang, e));
             }
-            let mut errors = FieldErrors::default();
-            let message = ApiError::from(code).code().message(lang).to_owned();
-            match code {
-                ErrorCode::ReceiverNameMismatch => errors.name = Some(message),
-                _ => errors.form = Some(message),
+            // One answer whether the number, the birth date or the name was wrong (issue 14
+            // #1): the page must not tell a stranger which.
+            let form = Some(match &e {
+                ApiError::Throttled {
+                    retry_after_secs, ..
+                } => tr
+                    .t("login.wait")
+                    .replace("{minutes}", &retry_after_secs.div_ceil(60).to_string()),
+                _ if code == ErrorCode::ReceiverNotFound => tr.t("login.unreachable").to_owned(),
+                _ => ApiError::from(code).code().message(lang).to_owned(),
+            });
+            let mut r = bad(FieldErrors {
+                form,
+                ..FieldErrors::default()
+            });
+            if let ApiError::Throttled {
+                retry_after_secs, ..
+            } = e
+                && let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string())
+            {
+                *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
-            Ok(bad(errors))
+            Ok(r)
         }
     }
 }

@@ -3,6 +3,7 @@
 //! [`issue`], the end every proof of identity shares (the bank account in [`super::bank`], the
 //! registration desk in [`super::registration`]).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -22,6 +23,7 @@ use dojang_proto::device::{
 use dojang_store::{CompletedEnrolment, CompletedLogin, MemberChoice, Proof};
 use rand::Rng;
 
+use super::throttle;
 use crate::http::error::ApiError;
 use crate::http::extract::{device_secret_hash, device_token};
 use crate::state::AppState;
@@ -48,6 +50,15 @@ pub async fn start(state: &AppState, wire: &EnrolmentStart) -> Result<EnrolmentS
     if recent >= u64::from(state.policy.enrolments_per_phone_per_hour) {
         return Err(ErrorCode::EnrolmentRateLimited.into());
     }
+    // A phone in its wrong-code back-off gets no new code either (no SMS pumped for nothing).
+    let by_phone = throttle::Subject::Phone(&person.phone);
+    throttle::check(
+        state,
+        &throttle::OTP_PHONE,
+        by_phone,
+        ErrorCode::OtpRateLimited,
+    )
+    .await?;
     // ThreadRng is not Send: keep it out of any scope that awaits.
     let (id, code) = {
         let mut rng = rand::rng();
@@ -85,6 +96,7 @@ pub async fn complete(
     state: &AppState,
     enrolment_id: &str,
     wire: &EnrolmentComplete,
+    client: Option<IpAddr>,
 ) -> Result<EnrolmentCompleted, ApiError> {
     let id: EnrolmentId = enrolment_id.parse()?;
     let code = OneTimeCode::parse(wire.code.as_deref().unwrap_or(""))?;
@@ -94,7 +106,7 @@ pub async fn complete(
     let now = state.clock.now();
     // The CSR is checked before the code is counted too: a malformed one costs no attempt.
     let mut checked = None;
-    let person = checked_code(state, id, &code, now, |stored| {
+    let person = checked_code(state, id, &code, now, client, |stored| {
         checked = Some(dojang_pki::check_csr(
             &csr_der,
             stored.person.name.as_str(),
@@ -114,12 +126,15 @@ pub(crate) fn pin_proof(wire: Option<&str>) -> Result<Option<[u8; 32]>, ApiError
 }
 
 /// The person an SMS enrolment verified: `precheck` runs on the stored enrolment before the
-/// code is counted, then the code is counted atomically and judged.
+/// code is counted, then the code is counted atomically and judged. Before that, the
+/// back-offs on wrong codes (issue 14 #2): per client address, across the server, per phone
+/// number; a wrong code counts against all three.
 async fn checked_code(
     state: &AppState,
     id: EnrolmentId,
     code: &OneTimeCode,
     now: time::OffsetDateTime,
+    client: Option<IpAddr>,
     precheck: impl FnOnce(&Enrolment) -> Result<(), ApiError>,
 ) -> Result<Person, ApiError> {
     let max = state.policy.otp_max_attempts;
@@ -130,6 +145,13 @@ async fn checked_code(
         .ok_or(ErrorCode::EnrolmentNotFound)?;
     stored.check_open(now, max)?;
     precheck(&stored)?;
+    let phone = &stored.person.phone;
+    let by_address = throttle::Subject::Address(client);
+    let limited = ErrorCode::OtpRateLimited;
+    throttle::check(state, &throttle::OTP_ADDRESS, by_address, limited).await?;
+    throttle::check(state, &throttle::OTP_ALL, throttle::Subject::All, limited).await?;
+    let by_phone = throttle::Subject::Phone(phone);
+    throttle::check(state, &throttle::OTP_PHONE, by_phone, limited).await?;
     let Some(counted) = state.store.count_code_attempt(id, max).await? else {
         // Completed or locked between the read and the count.
         let again = state
@@ -140,7 +162,12 @@ async fn checked_code(
         again.check_open(now, max)?;
         return Err(ErrorCode::OtpTooManyAttempts.into());
     };
-    counted.judge(&code_hash(state, id, code), max)?;
+    if let Err(wrong) = counted.judge(&code_hash(state, id, code), max) {
+        throttle::record(state, &throttle::OTP_ADDRESS, by_address).await?;
+        throttle::record(state, &throttle::OTP_ALL, throttle::Subject::All).await?;
+        throttle::record(state, &throttle::OTP_PHONE, by_phone).await?;
+        return Err(wrong.into());
+    }
     Ok(counted.person)
 }
 
@@ -196,11 +223,12 @@ pub async fn login(
     state: &AppState,
     enrolment_id: &str,
     wire: &LoginComplete,
+    client: Option<IpAddr>,
 ) -> Result<LoggedIn, ApiError> {
     let id: EnrolmentId = enrolment_id.parse()?;
     let code = OneTimeCode::parse(wire.code.as_deref().unwrap_or(""))?;
     let now = state.clock.now();
-    let person = checked_code(state, id, &code, now, |_| Ok(())).await?;
+    let person = checked_code(state, id, &code, now, client, |_| Ok(())).await?;
     let (member_id, choice, device_id, secret) = new_device_for(state, &person, now).await?;
     let done = CompletedLogin {
         enrolment_id: id,

@@ -17,6 +17,7 @@ use dojang_proto::ErrorCode;
 use dojang_proto::rp::{CreateRequest, LoginPageResult, RequestStatus};
 use dojang_store::{Consent, LoginSession, LoginTexts};
 
+use super::throttle;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -301,14 +302,27 @@ pub struct Started {
 
 /// Begin a login: the identity request (pushed to the person's app, name checked), then the
 /// consent record and the session together.
+///
+/// Anyone may call this without logging in, so it must not tell a wrong birth date from a
+/// wrong name (issue 14 #1): both answer [`ErrorCode::ReceiverNotFound`], and each counts as a
+/// failure against the typed phone number and the client's address; past their back-offs
+/// ([`throttle::LOGIN_PHONE`], [`throttle::LOGIN_ADDRESS`]) the call is refused with
+/// [`ErrorCode::LoginThrottled`] before anything is looked up.
 pub async fn start(
     state: &AppState,
     rp: &RelyingParty,
     typed: &Typed,
     notice: &Notice,
     rp_state: &str,
+    client: Option<std::net::IpAddr>,
 ) -> Result<Started, ApiError> {
     check_state(rp_state)?;
+    let phone = dojang_core::Phone::parse(&typed.phone)?;
+    let by_address = throttle::Subject::Address(client);
+    let by_phone = throttle::Subject::Phone(&phone);
+    let limited = ErrorCode::LoginThrottled;
+    throttle::check(state, &throttle::LOGIN_ADDRESS, by_address, limited).await?;
+    throttle::check(state, &throttle::LOGIN_PHONE, by_phone, limited).await?;
     let wire = CreateRequest {
         receiver_name: Some(typed.name.clone()),
         receiver_hp: Some(typed.phone.clone()),
@@ -321,7 +335,20 @@ pub async fn start(
         ..CreateRequest::default()
     };
     let receipt =
-        super::requests::create(state, rp, RequestKind::Identity, &wire, None, None).await?;
+        match super::requests::create(state, rp, RequestKind::Identity, &wire, None, None).await {
+            Ok(r) => r,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::ReceiverNotFound | ErrorCode::ReceiverNameMismatch
+                ) =>
+            {
+                throttle::record(state, &throttle::LOGIN_ADDRESS, by_address).await?;
+                throttle::record(state, &throttle::LOGIN_PHONE, by_phone).await?;
+                return Err(ErrorCode::ReceiverNotFound.into());
+            }
+            Err(e) => return Err(e),
+        };
     let now = state.clock.now();
     // The request validated the person; parse again for the record (cannot fail now).
     let person = dojang_core::Person {

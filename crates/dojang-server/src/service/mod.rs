@@ -13,6 +13,7 @@ pub mod registration;
 pub mod replay;
 pub mod requests;
 pub mod revocation;
+pub mod throttle;
 
 use dojang_core::settings::REASON_MAX_CHARS;
 use dojang_core::{ClientCode, ReceiptId, Request, RequestState, ValidationError};

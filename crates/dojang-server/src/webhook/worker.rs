@@ -206,6 +206,11 @@ async fn sweep_expired(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purging request signatures failed"),
             }
+            // Failed attempts older than every back-off's window (`service::throttle`).
+            let before = now - service::throttle::LONGEST_WINDOW;
+            if let Err(e) = state.store.purge_failures(before).await {
+                tracing::warn!(error = %e, "purging failed attempts failed");
+            }
         }
         rounds = rounds.wrapping_add(1);
         match state.store.announce_expired(now, SWEEP_BATCH).await {

@@ -913,3 +913,120 @@ async fn f10_linkhub_tokens_are_bound_to_the_client_behind_the_proxy() {
     );
     s.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #2: SMS codes guessed at scale. Wrong codes are limited per client address (20 an hour),
+// across the server (30 a minute) and per phone number (back-off after one enrolment's five).
+
+/// Start an SMS enrolment "from" `client` (named to dojang by this test as the trusted proxy):
+/// the enrolment id, or the refusal's status and code.
+async fn otp_start(s: &TestServer, client: &str, phone: &str) -> Result<String, (u16, i64)> {
+    let res = reqwest::Client::new()
+        .post(format!("{}/device/v1/enrolments", s.url()))
+        .header("x-forwarded-for", client)
+        .json(&json!({"name": NAME, "phone": phone, "birthday": BIRTH}))
+        .send()
+        .await
+        .unwrap();
+    let st = res.status().as_u16();
+    let b: Value = res.json().await.unwrap();
+    if st == 200 {
+        Ok(b["enrolmentID"].as_str().unwrap().to_owned())
+    } else {
+        Err((st, b["code"].as_i64().unwrap()))
+    }
+}
+
+/// Send `code` for an enrolment (as a login: no CSR needed) from `client`: the status, the
+/// code of a refusal and its `Retry-After`.
+async fn otp_try(s: &TestServer, client: &str, id: &str, code: &str) -> (u16, i64, Option<u64>) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/device/v1/enrolments/{id}/login", s.url()))
+        .header("x-forwarded-for", client)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    let st = res.status().as_u16();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    let b: Value = res.json().await.unwrap();
+    (st, b["code"].as_i64().unwrap_or(0), retry)
+}
+
+/// A code that is not the one sent to `phone`.
+async fn wrong_code(s: &TestServer, phone: &str) -> String {
+    let right: u32 = s.last_code(phone).await.parse().unwrap();
+    format!("{:06}", (right + 1) % 1_000_000)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f2_sms_codes_cannot_be_guessed_at_scale() {
+    let s = TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".into()]).await;
+    let limited = ErrorCode::OtpRateLimited.code();
+    let wrong = ErrorCode::OtpWrong.code();
+    // One address guesses across five numbers, four wrong codes each (under every per-phone
+    // limit): twenty wrong codes in the hour.
+    let attacker = "203.0.113.9";
+    for n in 0..5 {
+        let phone = format!("0109000000{n}");
+        let id = otp_start(&s, attacker, &phone).await.unwrap();
+        let guess = wrong_code(&s, &phone).await;
+        for _ in 0..4 {
+            let (st, code, _) = otp_try(&s, attacker, &id, &guess).await;
+            assert_eq!((st, code), (400, wrong));
+        }
+    }
+    // The twenty-first is not even checked, right or not, and says when to come back.
+    let id = otp_start(&s, attacker, "01090000009").await.unwrap();
+    let right = s.last_code("01090000009").await;
+    let (st, code, retry) = otp_try(&s, attacker, &id, &right).await;
+    assert_eq!((st, code), (429, limited));
+    assert_eq!(retry, Some(3600));
+    // Another address is not held back by it: an honest person's slip, then their code.
+    let honest = "198.51.100.4";
+    let id = otp_start(&s, honest, "01070000001").await.unwrap();
+    let slip = wrong_code(&s, "01070000001").await;
+    assert!(
+        matches!(otp_try(&s, honest, &id, &slip).await.1, c if c == wrong || c == ErrorCode::OtpTooManyAttempts.code())
+    );
+    let right = s.last_code("01070000001").await;
+    assert_eq!(otp_try(&s, honest, &id, &right).await.0, 200);
+
+    // Per phone: one enrolment's five wrong codes, then no new code and no check for a while.
+    let victim = "01080000001";
+    let id = otp_start(&s, "192.0.2.1", victim).await.unwrap();
+    let guess = wrong_code(&s, victim).await;
+    for _ in 0..5 {
+        assert!(
+            matches!(otp_try(&s, "192.0.2.1", &id, &guess).await.1, c if c == wrong || c == ErrorCode::OtpTooManyAttempts.code())
+        );
+    }
+    assert_eq!(
+        otp_start(&s, "192.0.2.2", victim).await,
+        Err((429, limited)),
+        "a phone in its back-off gets no new code"
+    );
+
+    // Across the server: 20 + 1 + 5 wrong codes so far this minute; four more from fresh
+    // addresses reach the ceiling of thirty, then everyone waits for the minute to pass.
+    for n in 0..4 {
+        let phone = format!("0106000000{n}");
+        let client = format!("192.0.2.{}", 10 + n);
+        let id = otp_start(&s, &client, &phone).await.unwrap();
+        let guess = wrong_code(&s, &phone).await;
+        assert!(
+            matches!(otp_try(&s, &client, &id, &guess).await.1, c if c == wrong || c == ErrorCode::OtpTooManyAttempts.code())
+        );
+    }
+    let id = otp_start(&s, "192.0.2.99", "01060000009").await.unwrap();
+    let right = s.last_code("01060000009").await;
+    let (st, code, retry) = otp_try(&s, "192.0.2.99", &id, &right).await;
+    assert_eq!((st, code), (429, limited));
+    assert!(retry.is_some_and(|r| r <= 60), "{retry:?}");
+    // Later, the honest person gets in.
+    s.clock().advance(std::time::Duration::from_secs(61));
+    assert_eq!(otp_try(&s, "192.0.2.99", &id, &right).await.0, 200);
+}

@@ -507,7 +507,10 @@ async fn the_page_refuses_what_it_must() {
         )
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    assert!(html.contains("No certificate holder"), "{html}");
+    assert!(
+        html.contains("We could not send a request to this person"),
+        "{html}"
+    );
     assert!(
         s.state()
             .store
@@ -926,4 +929,103 @@ async fn every_page_declares_an_icon_that_exists_and_the_certificate_help_is_ser
     }
     let (_, html, _) = b.get("/help/certificate?lang=en").await;
     assert!(html.contains("From 30 days before it expires"));
+}
+
+/// Issue 14 #1: the page does not tell a wrong birth date from a wrong name, and guessing is
+/// cut off per phone number and per address, while an honest person's two slips cost nothing.
+#[tokio::test]
+async fn f1_the_page_does_not_confirm_birth_dates_or_names_and_guessing_backs_off() {
+    let (s, party, _device) = setup().await;
+    s.enrol("이영희", "01055557777", "19880303").await;
+    let form = format!("/login/{}/form?lang=en", party.client_code);
+    let mut b = Browser::new(&s);
+    let mut attempt = async |name: &str, phone: &str, birthday: &str| {
+        let (_, html, _) = b.get(&form).await;
+        let token = csrf(&html);
+        let (st, html, _) = b
+            .post(
+                &form,
+                &[
+                    ("_csrf", token.as_str()),
+                    ("name", name),
+                    ("phone", phone),
+                    ("birthday", birthday),
+                    ("consent", "yes"),
+                ],
+            )
+            .await;
+        let error = html
+            .split("id=\"form-error\">")
+            .nth(1)
+            .map(|e| e.split('<').next().unwrap().to_owned());
+        let retry = b
+            .headers
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (
+            st,
+            error,
+            html + &format!("\n<!-- retry-after: {retry:?} -->"),
+        )
+    };
+    // The honest person mistypes the birth date, then the name, then gets it right.
+    let (st, _, _) = attempt("이영희", "01055557777", "19880304").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _, _) = attempt("이형희", "01055557777", "19880303").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _, _) = attempt("이영희", "01055557777", "19880303").await;
+    assert_eq!(
+        st,
+        StatusCode::SEE_OTHER,
+        "two slips must not lock the person out"
+    );
+
+    // The attacker knows the number: a wrong date and a right date with a wrong name answer
+    // exactly alike, with help for whoever mistyped, and nothing marks the name field.
+    let (st, wrong_date, html) = attempt(NAME, PHONE, "19700101").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(!html.contains("name-error"), "{html}");
+    let (st, wrong_name, html) = attempt("김아무개", PHONE, BIRTH).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(!html.contains("name-error"), "{html}");
+    assert_eq!(wrong_date, wrong_name);
+    let said = wrong_date.unwrap();
+    assert!(said.contains("We could not send a request"), "{said}");
+    assert!(
+        said.contains("birth date") && said.contains("certificate"),
+        "{said}"
+    );
+    // Walking the dates: after five failures for this number, even the right answer waits,
+    // with a clear time; nothing reaches the person.
+    for day in ["19700102", "19700103", "19700104"] {
+        let (st, said, _) = attempt(NAME, PHONE, day).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert_eq!(said.as_deref(), Some(said_text(&wrong_name)));
+    }
+    let (st, said, html) = attempt(NAME, PHONE, BIRTH).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+    assert!(said.unwrap().contains("Try again in 1 minutes"));
+    assert!(html.ends_with("retry-after: Some(\"60\") -->"), "{html}");
+    // Across numbers, the address backs off too: 2 + 5 failures so far, three more are free.
+    for phone in ["01000000001", "01000000002", "01000000003"] {
+        let (st, _, _) = attempt(NAME, phone, BIRTH).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+    }
+    let (st, said, _) = attempt(NAME, "01000000004", BIRTH).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+    assert!(said.unwrap().contains("Try again in"));
+    // Counted in the database: both back-offs are there for every instance to read.
+    let since = s.clock().now() - Duration::from_secs(3600);
+    let st = s.state();
+    let phone = st.store.failures("login-phone", None, since).await.unwrap();
+    let address = st
+        .store
+        .failures("login-address", None, since)
+        .await
+        .unwrap();
+    assert_eq!((phone.count, address.count), (10, 10));
+}
+
+fn said_text(s: &Option<String>) -> &str {
+    s.as_deref().unwrap()
 }

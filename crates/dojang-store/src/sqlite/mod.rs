@@ -34,7 +34,9 @@ use crate::rows::{
     RaCodeRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::rows::{AdminSessionRow, DayCountRow, LoginTextsRow, ValueRow};
-use crate::{AdminSession, CertificateFilter, DayCount, LoginSession, LoginTexts, RequestFilter};
+use crate::{
+    AdminSession, CertificateFilter, DayCount, Failures, LoginSession, LoginTexts, RequestFilter,
+};
 use crate::{
     AfterAttempt, Alias, Attempt, Backend, CompletedEnrolment, CompletedLogin, Consent,
     CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin,
@@ -1523,6 +1525,49 @@ impl Store for SqliteStore {
         let now = ms(now);
         let n = self
             .write(move |c| Ok(execute(c, q::PURGE_REQUEST_SIGNATURES, &[&now])?))
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn record_failure(
+        &self,
+        scope: &str,
+        subject: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (scope, subject, at) = (scope.to_owned(), subject.to_vec(), ms(at));
+        self.write(move |c| {
+            execute(c, q::RECORD_FAILURE, &[&scope, &subject, &at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn failures(
+        &self,
+        scope: &str,
+        subject: Option<&[u8]>,
+        since: OffsetDateTime,
+    ) -> Result<Failures, StoreError> {
+        let (scope, subject, since) = (scope.to_owned(), subject.map(<[u8]>::to_vec), ms(since));
+        let (n, first, last): (i64, i64, i64) = self
+            .read(move |c| {
+                let mut st = match &subject {
+                    Some(s) => bound(c, q::FAILURES_OF, &[&scope, s, &since])?,
+                    None => bound(c, q::FAILURES_IN_SCOPE, &[&scope, &since])?,
+                };
+                Ok(st.raw_query().next()?.map_or(Ok((0, 0, 0)), |r| {
+                    Ok::<_, rusqlite::Error>((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?)
+            })
+            .await?;
+        Failures::from_row(n, first, last)
+    }
+
+    async fn purge_failures(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let before = ms(before);
+        let n = self
+            .write(move |c| Ok(execute(c, q::PURGE_FAILURES, &[&before])?))
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }

@@ -525,3 +525,62 @@ async fn aliases_belong_to_one_relying_party() {
     })
     .await;
 }
+
+/// Failed attempts (issue 14 #1, #2) are counted per subject and per scope within a window,
+/// with the first and last time, across instances (in the database), and purged by age.
+#[tokio::test]
+async fn failed_attempts_are_counted_per_subject_and_scope() {
+    use dojang_store::Failures;
+    each_backend(async |db| {
+        let s = &*db.store;
+        let at = |secs: u64| NOW + Duration::from_secs(secs);
+        let none = s.failures("login-phone", Some(b"a"), NOW).await.unwrap();
+        assert_eq!(none, Failures::default(), "{}", db.name);
+        for t in [0, 60, 120] {
+            s.record_failure("login-phone", b"a", at(t)).await.unwrap();
+        }
+        s.record_failure("login-phone", b"b", at(90)).await.unwrap();
+        s.record_failure("login-address", b"a", at(30))
+            .await
+            .unwrap();
+        let a = s.failures("login-phone", Some(b"a"), NOW).await.unwrap();
+        assert_eq!(a.count, 3, "{}", db.name);
+        assert_eq!((a.first, a.last), (Some(NOW), Some(at(120))), "{}", db.name);
+        // The window starts at `since` (inclusive).
+        let a = s.failures("login-phone", Some(b"a"), at(60)).await.unwrap();
+        assert_eq!((a.count, a.first), (2, Some(at(60))), "{}", db.name);
+        // Another subject, another scope: counted apart.
+        let b = s.failures("login-phone", Some(b"b"), NOW).await.unwrap();
+        assert_eq!((b.count, b.last), (1, Some(at(90))), "{}", db.name);
+        let other = s.failures("login-address", Some(b"a"), NOW).await.unwrap();
+        assert_eq!(other.count, 1, "{}", db.name);
+        // The whole scope, whatever the subject.
+        let all = s.failures("login-phone", None, NOW).await.unwrap();
+        assert_eq!((all.count, all.last), (4, Some(at(120))), "{}", db.name);
+        // Concurrent failures are all counted.
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let st = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                st.record_failure("otp-all", b"", at(10)).await.unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(s.failures("otp-all", None, NOW).await.unwrap().count, 12);
+        // Purge by age only.
+        assert_eq!(
+            s.purge_failures(at(60)).await.unwrap(),
+            1 + 1 + 12,
+            "{}",
+            db.name
+        );
+        assert_eq!(s.failures("login-phone", None, NOW).await.unwrap().count, 3);
+        assert_eq!(
+            s.failures("login-address", None, NOW).await.unwrap().count,
+            0
+        );
+    })
+    .await;
+}
