@@ -88,58 +88,50 @@ DOJANG_RECEIVER_BIRTHDAY=19900101
 export DOJANG_URL DOJANG_TLS_URL DOJANG_TLS_CA DOJANG_SERVER_LOG DOJANG_LINK_ID DOJANG_SECRET_KEY DOJANG_CLIENT_CODE DOJANG_CA_PEM \
   DOJANG_RECEIVER_NAME DOJANG_RECEIVER_HP DOJANG_RECEIVER_BIRTHDAY
 
-# enrol <profile> <name> <phone> <birth>: dojang-app enroll, fed the code from the SMS outbox.
-enrol() {
-  local profile="$1" name="$2" phone="$3" birth="$4" pid code="" i
-  rm -f "$work/code" && mkfifo "$work/code"
-  exec 3<>"$work/code"
+# enrol_typing <profile> <name> <phone> <birth> <asks> <channel> <length> [enroll options...]:
+# dojang-app enroll, fed what the development gateway kept for the phone on <channel> (the SMS
+# code, or the 1-won deposit's word after "memo "), once the app printed <asks>.
+enrol_typing() {
+  local profile="$1" name="$2" phone="$3" birth="$4" asks="$5" channel="$6" length="$7" pid typed="" i
+  shift 7
+  rm -f "$work/typed" && mkfifo "$work/typed"
+  exec 3<>"$work/typed"
   "$app" --profile "$profile" enroll --server "$DOJANG_URL" --name "$name" --phone "$phone" \
-    --birth "$birth" <&3 >"$work/enrol.log" 2>&1 &
+    --birth "$birth" "$@" <&3 >"$work/enrol.log" 2>&1 &
   pid=$!
   pids+=("$pid")
-  wait_for "$work/enrol.log" "one-time code was sent" 60 >/dev/null
+  wait_for "$work/enrol.log" "$asks" 60 >/dev/null
   # On a busy machine the outbox has been seen empty just after the app said the code was sent
   # (not yet explained): ask again for up to five seconds.
-  for ((i = 0; i < 50 && ${#code} != 6; i++)); do
+  for ((i = 0; i < 50 && ${#typed} != length; i++)); do
     [ "$i" -eq 0 ] || sleep 0.1
-    code="$("$dojang" admin --data-dir "$data" outbox --phone "$phone" --json |
-      python3 -c 'import json,re,sys; m=json.load(sys.stdin); print(m and re.search(r"\d{6}", m[0]["text"]).group() or "")' || true)"
+    typed="$("$dojang" admin --data-dir "$data" outbox --phone "$phone" --json |
+      CHANNEL="$channel" python3 -c '
+import json, os, re, sys
+m = [x["text"] for x in json.load(sys.stdin) if x["channel"] == os.environ["CHANNEL"]]
+if not m:
+    print("")
+elif os.environ["CHANNEL"] == "bank":
+    print(m[0].rsplit("memo ", 1)[-1][:4])
+else:
+    print(re.search(r"\d{6}", m[0]).group())' || true)"
   done
-  if [ "${#code}" -ne 6 ]; then
-    say "no one-time code for $phone in the SMS outbox"
+  if [ "${#typed}" -ne "$length" ]; then
+    say "nothing for $phone on the $channel outbox"
     return 1
   fi
-  echo "$code" >&3
+  echo "$typed" >&3
   wait_for "$work/enrol.log" "enrolled: certificate" 60 >/dev/null
   wait "$pid"
   exec 3>&-
 }
-# enrol_bank <profile> <name> <phone> <birth>: dojang-app enroll --method bank, fed the word of
-# the 1-won deposit from the bank outbox: a certificate whose holder proved a bank account in
-# their real name, as kakaocert's isAllowSimpleRegistYN=false and isVerifyNameYN=true ask.
+# enrol <profile> <name> <phone> <birth>: an SMS check.
+enrol() { enrol_typing "$@" "one-time code was sent" sms 6; }
+# enrol_bank <profile> <name> <phone> <birth>: a bank-account check (a 1-won deposit whose word
+# is typed back): a certificate whose holder proved an account in their real name, as
+# kakaocert's isAllowSimpleRegistYN=false and isVerifyNameYN=true ask.
 enrol_bank() {
-  local profile="$1" name="$2" phone="$3" birth="$4" pid word="" i
-  rm -f "$work/word" && mkfifo "$work/word"
-  exec 4<>"$work/word"
-  "$app" --profile "$profile" enroll --server "$DOJANG_URL" --name "$name" --phone "$phone" \
-    --birth "$birth" --method bank --bank-code 088 --account 110-222-333444 <&4 \
-    >"$work/enrol-bank.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  wait_for "$work/enrol-bank.log" "1 won was deposited" 60 >/dev/null
-  for ((i = 0; i < 50 && ${#word} != 4; i++)); do
-    [ "$i" -eq 0 ] || sleep 0.1
-    word="$("$dojang" admin --data-dir "$data" outbox --phone "$phone" --json |
-      python3 -c 'import json,sys; m=[x for x in json.load(sys.stdin) if x["channel"]=="bank"]; print(m[0]["text"].rsplit("memo ",1)[-1][:4] if m else "")' || true)"
-  done
-  if [ "${#word}" -ne 4 ]; then
-    say "no deposit word for $phone in the bank outbox"
-    return 1
-  fi
-  echo "$word" >&4
-  wait_for "$work/enrol-bank.log" "enrolled: certificate" 60 >/dev/null
-  wait "$pid"
-  exec 4>&-
+  enrol_typing "$@" "1 won was deposited" bank 4 --method bank --bank-code 088 --account 110-222-333444
 }
 # listen <profile> <flag>: keep the app answering every request that way.
 listen() {

@@ -386,75 +386,85 @@ async fn bank_account_issuance_with_real_processes() {
     assert!(r.server.terminate().success());
 }
 
-/// `dojang-app enroll --method sms`, the code read from the SMS outbox, as a person would type it.
-fn enroll_by_sms(r: &Running, profile: &Path, (name, phone, birth): (&str, &str, &str)) {
-    let mut app = Process::start(
-        &binary("dojang-app"),
-        &[
-            "--profile",
-            profile.to_str().unwrap(),
-            "enroll",
-            "--force",
-            "--server",
-            &r.url,
-            "--name",
-            name,
-            "--phone",
-            phone,
-            "--birth",
-            birth,
-        ],
-        &[("DOJANG_PIN", PIN)],
-    );
-    app.wait_for("one-time code was sent", Duration::from_secs(30));
+/// What an enrolling person types back: what the development gateway kept on `channel` for
+/// their phone, read by `read`, once the app says `asks`.
+struct FromOutbox {
+    asks: &'static str,
+    channel: &'static str,
+    read: fn(&str) -> Option<String>,
+}
+
+/// `dojang-app enroll --force … <method args>` to completion, typing what `typed` says.
+fn enroll_from_outbox(
+    r: &Running,
+    profile: &Path,
+    (name, phone, birth): (&str, &str, &str),
+    method: &[&str],
+    typed: &FromOutbox,
+) {
+    let FromOutbox {
+        asks,
+        channel,
+        read,
+    } = typed;
+    let mut args = vec![
+        "--profile",
+        profile.to_str().unwrap(),
+        "enroll",
+        "--force",
+        "--server",
+        &r.url,
+        "--name",
+        name,
+        "--phone",
+        phone,
+        "--birth",
+        birth,
+    ];
+    args.extend_from_slice(method);
+    let mut app = Process::start(&binary("dojang-app"), &args, &[("DOJANG_PIN", PIN)]);
+    app.wait_for(asks, Duration::from_secs(30));
     let (ok, out) = admin(r, &["outbox", "--phone", phone, "--json"]);
     assert!(ok.success(), "{out}");
-    let code = dojang_testkit::six_digits(json(&out)[0]["text"].as_str().unwrap()).unwrap();
-    writeln!(app.stdin(), "{code}").unwrap();
+    let kept = json(&out);
+    let text = kept
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["channel"] == *channel)
+        .and_then(|m| m["text"].as_str())
+        .expect("a message on the channel");
+    writeln!(app.stdin(), "{}", read(text).unwrap()).unwrap();
     app.wait_for("enrolled: certificate", Duration::from_secs(60));
     assert!(app.wait(Duration::from_secs(30)).success());
 }
 
+/// `dojang-app enroll --method sms`, the code read from the SMS outbox, as a person would type it.
+fn enroll_by_sms(r: &Running, profile: &Path, person: (&str, &str, &str)) {
+    let sms = FromOutbox {
+        asks: "one-time code was sent",
+        channel: "sms",
+        read: dojang_testkit::six_digits,
+    };
+    enroll_from_outbox(r, profile, person, &[], &sms);
+}
+
 /// `dojang-app enroll --method bank`, the word read from the bank outbox.
-fn enroll_by_bank(r: &Running, profile: &Path, (name, phone, birth): (&str, &str, &str)) {
-    let mut app = Process::start(
-        &binary("dojang-app"),
-        &[
-            "--profile",
-            profile.to_str().unwrap(),
-            "enroll",
-            "--force",
-            "--server",
-            &r.url,
-            "--name",
-            name,
-            "--phone",
-            phone,
-            "--birth",
-            birth,
-            "--method",
-            "bank",
-            "--bank-code",
-            "088",
-            "--account",
-            "110-222-333444",
-        ],
-        &[("DOJANG_PIN", PIN)],
-    );
-    app.wait_for("1 won was deposited", Duration::from_secs(30));
-    let (ok, out) = admin(r, &["outbox", "--phone", phone, "--json"]);
-    assert!(ok.success(), "{out}");
-    let deposits = json(&out);
-    let deposit = deposits
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["channel"] == "bank")
-        .expect("a deposit");
-    let word = bank_word(deposit["text"].as_str().unwrap()).unwrap();
-    writeln!(app.stdin(), "{word}").unwrap();
-    app.wait_for("enrolled: certificate", Duration::from_secs(60));
-    assert!(app.wait(Duration::from_secs(30)).success());
+fn enroll_by_bank(r: &Running, profile: &Path, person: (&str, &str, &str)) {
+    let bank = FromOutbox {
+        asks: "1 won was deposited",
+        channel: "bank",
+        read: bank_word,
+    };
+    let method = [
+        "--method",
+        "bank",
+        "--bank-code",
+        "088",
+        "--account",
+        "110-222-333444",
+    ];
+    enroll_from_outbox(r, profile, person, &method, &bank);
 }
 
 fn listener(profile: &Path) -> Process {
