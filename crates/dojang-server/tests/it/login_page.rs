@@ -360,6 +360,9 @@ async fn a_person_logs_in_and_the_party_exchanges_the_code_once() {
     assert_eq!(got.result.receiver_hp, PHONE);
     assert!(!got.result.ci.is_empty());
     assert!(got.result.signed_data.is_some());
+    // The exchange was the verify: the identity request cannot be verified a second time.
+    let e = client.verify_auth(&receipt).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AlreadyVerified.code());
     let again = client
         .exchange_login_page_code(&one_time)
         .await
