@@ -700,7 +700,21 @@ async fn every_page_renders_in_both_languages() {
     assert!(p.body.contains("field-error"));
     let p = b.get("/admin/requests/not-a-receipt").await;
     assert_eq!(p.status, 404);
-    let _ = device;
+    // Signed: the evidence is on the page, whatever a dialect handed out (kakaocert's VerifyAuth
+    // answers the token); the CMS on the page verifies against the CA, over the token.
+    device.approve(&receipt, s.clock().now()).await.unwrap();
+    let p = b.get(&format!("/admin/requests/{receipt}")).await;
+    let cms = p
+        .body
+        .split(r#"<pre id="cms-1">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .expect("the CMS on the request page");
+    assert_eq!(crate::common::openssl_verify(&s, cms), "nonce-1");
+    assert!(
+        p.body.contains(r#"<pre id="ocsp">"#),
+        "the OCSP evidence too"
+    );
     s.stop().await;
 }
 

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use dojang_core::{ClientCode, MemberId, Phone, RequestState};
 use dojang_pki::RevocationReason;
 use dojang_store::{CertificateFilter, RequestFilter};
@@ -1176,6 +1176,11 @@ struct RequestPage {
     expire_at: String,
     signer: Option<String>,
     reason: Option<String>,
+    /// The evidence of a signed request, base64: one CMS SignedData per document, and the CA's
+    /// OCSP answer for the signer at signing time. Shown whatever the dialect handed out (the
+    /// kakaocert dialects answer VerifyAuth with the token; the CMS stays here).
+    signed_data: Vec<String>,
+    signer_ocsp: Option<String>,
     timeline: Vec<Event>,
     deliveries: Vec<DeliveryView>,
 }
@@ -1266,6 +1271,8 @@ async fn request(
             expire_at: when(r.expire_at),
             signer: r.signer_serial.clone(),
             reason: r.reason.clone(),
+            signed_data: r.signed_data.iter().map(|d| STANDARD.encode(d)).collect(),
+            signer_ocsp: r.signer_ocsp.as_ref().map(|d| STANDARD.encode(d)),
             r: RequestRowView {
                 id: r.receipt_id.to_string(),
                 kind: r.kind.as_str(),

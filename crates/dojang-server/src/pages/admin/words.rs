@@ -351,6 +351,14 @@ pub const ADMIN: Table = &[
     ("request.title", "제목", "Title"),
     ("request.expires", "만료 시각", "Expires"),
     ("request.signer", "서명 인증서", "Signing certificate"),
+    ("request.evidence", "서명 증거", "Evidence"),
+    (
+        "request.evidence_hint",
+        "문서마다 CMS SignedData(base64)와 서명 시점의 OCSP 응답입니다. openssl cms -verify로 확인할 수 있습니다.",
+        "One CMS SignedData (base64) per document and the OCSP answer at signing time; openssl cms -verify checks them.",
+    ),
+    ("request.cms", "CMS 서명 데이터", "CMS SignedData"),
+    ("request.ocsp", "OCSP 응답", "OCSP response"),
     ("request.timeline", "경과", "Timeline"),
     (
         "request.not_found",
