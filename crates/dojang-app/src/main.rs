@@ -830,7 +830,6 @@ async fn open(dir: &std::path::Path, url: &str) -> Result<(), AppError> {
                 .find(|c| c.tx_id.as_deref() == Some(tx))
                 .ok_or_else(|| AppError::Input(format!("no waiting request for txID {tx}")))?;
             let receipt = card.receipt_id.clone();
-            drop(auth);
             approve(dir, &receipt, None).await
         }
     }

@@ -166,9 +166,7 @@ impl Wording {
     fn refuse(self, error: ApiError) -> Refusal {
         Refusal {
             error,
-            lang: self.lang,
-            kind: self.kind,
-            api: self.api,
+            wording: self,
         }
     }
 }
@@ -176,14 +174,12 @@ impl Wording {
 /// A refusal in kakaocert's shape, fields named as kakaocert names them.
 struct Refusal {
     error: ApiError,
-    lang: Lang,
-    kind: RequestKind,
-    api: Api,
+    wording: Wording,
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let (kind, api) = (self.kind, self.api);
+        let Wording { lang, kind, api } = self.wording;
         // A refused character names its field: by kakaocert's name.
         let error = match self.error {
             ApiError::Core(CoreError::Validation(ValidationError::UnsafeText(field))) => {
@@ -194,7 +190,7 @@ impl IntoResponse for Refusal {
             }
             other => other,
         };
-        error.into_dialect_response_worded(ErrorCode::code, self.lang, |code, lang| {
+        error.into_dialect_response_worded(ErrorCode::code, lang, |code, lang| {
             kc_message(kind, api, code, lang)
         })
     }

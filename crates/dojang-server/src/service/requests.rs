@@ -378,17 +378,22 @@ pub async fn result(
     if r.state(now) != RequestState::Signed {
         return Err(ErrorCode::NotSignedYet.into());
     }
-    let window = state.policy.verify_window;
-    let r = match state
-        .store
-        .mark_verified(&r.receipt_id, &rp.client_code, kind, now, now - window)
-        .await?
-    {
-        Some(marked) => {
-            super::changed(state, &marked, super::Event::Verified).await;
-            marked
+    // Only the first answer may record verifyDT: later ones are reads, not a write each.
+    let r = if r.verified_at.is_none() {
+        let window = state.policy.verify_window;
+        match state
+            .store
+            .mark_verified(&r.receipt_id, &rp.client_code, kind, now, now - window)
+            .await?
+        {
+            Some(marked) => {
+                super::changed(state, &marked, super::Event::Verified).await;
+                marked
+            }
+            None => r,
         }
-        None => r,
+    } else {
+        r
     };
     signed_result(state, r).await
 }

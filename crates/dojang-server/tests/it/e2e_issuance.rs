@@ -103,18 +103,7 @@ fn enroll(profile: &Path, args: &[&str]) -> (bool, String, String) {
 /// The certificate in `profile` signs an identity request for `(name, phone, birth)`, answered
 /// by `dojang-app listen --auto-approve` in its own process.
 async fn signs(r: &Running, profile: &Path, (name, phone, birth): (&str, &str, &str)) {
-    let mut listener = Process::start(
-        &binary("dojang-app"),
-        &[
-            "--profile",
-            profile.to_str().unwrap(),
-            "listen",
-            "--auto-approve",
-            "--json",
-        ],
-        &[("DOJANG_PIN", PIN)],
-    );
-    tokio::task::block_in_place(|| listener.wait_for("\"connected\"", Duration::from_secs(30)));
+    let mut app = tokio::task::block_in_place(|| listener(profile));
     let token = format!("issued-{phone}");
     let receipt = r
         .client
@@ -137,7 +126,7 @@ async fn signs(r: &Running, profile: &Path, (name, phone, birth): (&str, &str, &
     let v = r.client.verify_auth(&receipt.receipt_id).await.unwrap();
     assert_eq!(v.token.as_deref(), Some(token.as_str()));
     assert_eq!(v.receiver_name, name);
-    listener.terminate();
+    app.terminate();
 }
 
 fn app_serial(profile: &Path) -> String {
