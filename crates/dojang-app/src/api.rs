@@ -316,6 +316,40 @@ impl DeviceApi {
         Ok(socket)
     }
 
+    /// Open the push WebSocket and wait for the server's `hello`. The server sends it once it
+    /// has registered the connection, so from then on every request is pushed; a listener that
+    /// fetches `pending()` after this misses nothing. (Fetching right after the handshake left a
+    /// gap: a request made before the server registered the socket was neither pushed nor, if
+    /// `pending()` ran first, listed.)
+    pub async fn connect_push_ready(&self) -> Result<PushSocket, AppError> {
+        use futures_util::StreamExt as _;
+        use tokio_tungstenite::tungstenite::Message;
+        let mut socket = self.connect_push().await?;
+        let hello = async {
+            while let Some(frame) = socket.next().await {
+                match frame.map_err(|e| AppError::Transport(e.to_string()))? {
+                    Message::Text(t) => {
+                        return match serde_json::from_str::<dojang_proto::device::PushMessage>(&t) {
+                            Ok(dojang_proto::device::PushMessage::Hello { .. }) => Ok(()),
+                            _ => Err(AppError::Transport(
+                                "the push connection did not begin with hello".into(),
+                            )),
+                        };
+                    }
+                    Message::Close(_) => break,
+                    _ => {}
+                }
+            }
+            Err(AppError::Transport(
+                "the push connection closed before hello".into(),
+            ))
+        };
+        tokio::time::timeout(Duration::from_secs(30), hello)
+            .await
+            .map_err(|_| AppError::Transport("no hello on the push connection".into()))??;
+        Ok(socket)
+    }
+
     /// Open the push WebSocket over a TCP connection the caller made to the server (bound to a
     /// chosen source address, say, as the load generator does to hold many connections);
     /// TLS is added for an `https://` server.

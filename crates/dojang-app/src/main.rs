@@ -633,7 +633,7 @@ async fn listen(auth: Authenticator, mode: Mode, json: bool) -> Result<(), AppEr
     let mut handled: HashSet<String> = HashSet::new();
     let mut backoff = Duration::from_secs(1);
     loop {
-        match auth.api().connect_push().await {
+        match auth.api().connect_push_ready().await {
             Ok(mut socket) => {
                 backoff = Duration::from_secs(1);
                 if json {
@@ -987,7 +987,7 @@ async fn login(dir: &std::path::Path, server: &str, holder: Holder) -> Result<()
 async fn listen_guest(dir: &std::path::Path, mode: Mode, json: bool) -> Result<(), AppError> {
     let guest = GuestProfile::load(dir)?;
     let api = guest.api()?;
-    let mut socket = api.connect_push().await?;
+    let mut socket = api.connect_push_ready().await?;
     if json {
         say(
             serde_json::json!({ "event": "connected", "server": guest.server, "certificate": false }),

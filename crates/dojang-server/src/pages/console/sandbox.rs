@@ -304,7 +304,7 @@ pub async fn add(state: &AppState, new: &NewPerson) -> Result<Arc<SandboxPerson>
         .submit(ra.reference.as_str(), &code.grouped())
         .await?;
     let (api, signer) = enrolment.into_device(&completed)?;
-    let socket = api.connect_push().await?;
+    let socket = api.connect_push_ready().await?;
     let entry = Arc::new(SandboxPerson {
         id: sandbox.next.fetch_add(1, Ordering::Relaxed),
         name: holder.name,
@@ -405,7 +405,7 @@ async fn listen(
                 () = state.shutdown.cancelled() => return,
                 () = tokio::time::sleep(Duration::from_secs(2)) => {}
             }
-            match api.connect_push().await {
+            match api.connect_push_ready().await {
                 Ok(s) => {
                     socket = s;
                     person.note(|a| a.connected = true);
