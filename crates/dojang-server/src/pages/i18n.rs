@@ -19,7 +19,6 @@ pub const COMMON: Table = &[
     ("brand", "도장", "dojang"),
     ("brand.tagline", "간편인증", "simple certificate"),
     ("lang.switch", "English", "한국어"),
-    ("lang.switch.label", "Switch to English", "한국어로 보기"),
     ("skip", "본문 바로가기", "Skip to content"),
     (
         "error.title",
