@@ -37,6 +37,12 @@ judge "$kakaocert20/bin/python" compat/python/kakaocert_api1.py
 # The PKI judged by independent tools: pkilint and pyhanko-certvalidator.
 pki="$(venv_for pki)"
 judge "$pki/bin/python" compat/python/pki_judge.py
+# The same with the CA's key in a PKCS#11 token (SoftHSM2), when .ci/run has made one.
+if [ -n "${DOJANG_TEST_HSM_TOKEN:-}" ]; then
+  DOJANG_COMPAT_HSM=1 judge "$pki/bin/python" compat/python/pki_judge.py
+else
+  echo "compat: no PKCS#11 test token (eval \"\$(.ci/start-softhsm.sh)\"): the PKI judge ran with a file CA key only" >&2
+fi
 
 # Node: barocert@1.8.0 and kakaocert@2.51.0, pinned in compat/node/package-lock.json.
 (cd compat/node && npm ci --no-audit --no-fund --loglevel=error)

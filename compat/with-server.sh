@@ -64,6 +64,24 @@ log = "debug"
 dev_reveal_binding_code = true
 person_requests_per_minute = 0
 TOML
+# DOJANG_COMPAT_HSM=1: the CA's key in the PKCS#11 test token (eval "$(.ci/start-softhsm.sh)"),
+# generated there under a fresh label, so that the judges see what a token-held key signs.
+if [ "${DOJANG_COMPAT_HSM:-}" = 1 ]; then
+  : "${DOJANG_TEST_HSM_TOKEN:?DOJANG_COMPAT_HSM=1 needs the test token: eval \"\$(.ci/start-softhsm.sh)\"}"
+  printf '%s\n' "$DOJANG_TEST_HSM_PIN" >"$work/hsm-pin"
+  chmod 600 "$work/hsm-pin"
+  cat >>"$work/dojang.toml" <<TOML
+[ca]
+key = "pkcs11:object=compat-ca-$$-$RANDOM"
+[hsm]
+module = "${DOJANG_TEST_HSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}"
+token = "$DOJANG_TEST_HSM_TOKEN"
+pin_file = "$work/hsm-pin"
+TOML
+  say "the CA key is in the PKCS#11 token $DOJANG_TEST_HSM_TOKEN"
+fi
+# Every `dojang admin` below and in the judges opens the instance with this configuration.
+export DOJANG_CONFIG="$work/dojang.toml"
 # A test certificate for the TLS listener: self-signed, for 127.0.0.1 and localhost.
 DOJANG_TLS_CA="$work/tls-cert.pem"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \

@@ -12,8 +12,10 @@ use der::{
     pem::LineEnding,
     referenced::OwnedToRef,
 };
+use std::sync::Arc;
+
 use p256::{
-    ecdsa::{DerSignature, SigningKey},
+    ecdsa::{DerSignature, SigningKey, VerifyingKey},
     elliptic_curve::Generate,
     pkcs8::{DecodePrivateKey, EncodePrivateKey},
 };
@@ -156,8 +158,7 @@ pub struct IssuedCertificate {
 
 /// The CA: its P-256 key and self-signed root certificate. `Debug` never prints the key.
 pub struct CertificateAuthority {
-    key: SigningKey,
-    key_pem: Zeroizing<String>,
+    key: CaKey,
     cert_der: Vec<u8>,
     subject: Name,
     /// C and O of the CA subject, copied verbatim into end-entity subjects.
@@ -186,8 +187,27 @@ impl CertificateAuthority {
     /// (critical), KeyUsage keyCertSign, cRLSign and digitalSignature (critical), SKI and AKI,
     /// a positive 16-byte random serial, ecdsa-with-SHA256.
     pub fn generate(profile: &CaProfile, now: OffsetDateTime) -> Result<Self, PkiError> {
-        profile.check()?;
         let key = SigningKey::generate_from_rng(&mut rand::rng());
+        Self::generate_with(profile, now, CaKey::file(key)?)
+    }
+
+    /// As [`CertificateAuthority::generate`], signed by a key held elsewhere (a PKCS#11 token:
+    /// `dojang_hsm::HsmKey`), which the CA never sees. [`CertificateAuthority::private_key_pem`]
+    /// is then `None`.
+    pub fn generate_external(
+        profile: &CaProfile,
+        now: OffsetDateTime,
+        key: Arc<dyn CaSigner>,
+    ) -> Result<Self, PkiError> {
+        Self::generate_with(profile, now, CaKey::External(key))
+    }
+
+    fn generate_with(
+        profile: &CaProfile,
+        now: OffsetDateTime,
+        key: CaKey,
+    ) -> Result<Self, PkiError> {
+        profile.check()?;
         let subject = name::build(&[
             (COUNTRY_NAME, Kind::Printable, &profile.country),
             (ORGANIZATION_NAME, Kind::Utf8, &profile.organization),
@@ -202,8 +222,8 @@ impl CertificateAuthority {
             times::to_asn1(not_before, "the CA's not_before")?,
             times::to_asn1(not_after, "the CA's not_after")?,
         );
-        let spki =
-            SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).map_err(PkiError::encoding)?;
+        let spki = SubjectPublicKeyInfoOwned::from_key(&key.verifying_key())
+            .map_err(PkiError::encoding)?;
         let (serial, _) = random_serial()?;
         let cert = CertificateBuilder::new(root, serial, validity, spki)
             .map_err(PkiError::encoding)?
@@ -217,27 +237,30 @@ impl CertificateAuthority {
     /// [`CertificateAuthority::certificate_pem`] and [`CertificateAuthority::private_key_pem`].
     /// Fails with [`PkiError::KeyMismatch`] if the key is not the certificate's.
     pub fn from_pem(cert_pem: &str, key_pkcs8_pem: &str) -> Result<Self, PkiError> {
-        let (label, der) = der::pem::decode_vec(cert_pem.as_bytes())
-            .map_err(|e| PkiError::MalformedCertificate(e.to_string()))?;
-        if label != "CERTIFICATE" {
-            return Err(PkiError::MalformedCertificate(format!(
-                "PEM label {label}, expected CERTIFICATE"
-            )));
-        }
+        let der = pem_certificate(cert_pem)?;
         let cert = Certificate::from_der(&der)
             .map_err(|e| PkiError::MalformedCertificate(e.to_string()))?;
         let key = SigningKey::from_pkcs8_pem(key_pkcs8_pem)
             .map_err(|e| PkiError::MalformedKey(e.to_string()))?;
-        Self::assemble(key, &cert, der)
+        Self::assemble(CaKey::file(key)?, &cert, der)
     }
 
-    fn assemble(key: SigningKey, cert: &Certificate, der: Vec<u8>) -> Result<Self, PkiError> {
+    /// Loads the CA from its PEM certificate, signing with a key held elsewhere (a PKCS#11
+    /// token). Fails with [`PkiError::KeyMismatch`] if the key is not the certificate's.
+    pub fn from_pem_external(cert_pem: &str, key: Arc<dyn CaSigner>) -> Result<Self, PkiError> {
+        let der = pem_certificate(cert_pem)?;
+        let cert = Certificate::from_der(&der)
+            .map_err(|e| PkiError::MalformedCertificate(e.to_string()))?;
+        Self::assemble(CaKey::External(key), &cert, der)
+    }
+
+    fn assemble(key: CaKey, cert: &Certificate, der: Vec<u8>) -> Result<Self, PkiError> {
         let tbs = cert.tbs_certificate();
         let cert_spki = tbs
             .subject_public_key_info()
             .to_der()
             .map_err(PkiError::encoding)?;
-        if key::spki_der(&key)? != cert_spki {
+        if key::verifying_spki_der(&key.verifying_key())? != cert_spki {
             return Err(PkiError::KeyMismatch);
         }
         require_ca(cert)?;
@@ -251,9 +274,6 @@ impl CertificateAuthority {
                 .as_bytes()
                 .to_vec(),
         };
-        let key_pem = key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(PkiError::encoding)?;
         let public_key_bits = tbs
             .subject_public_key_info()
             .subject_public_key
@@ -267,7 +287,6 @@ impl CertificateAuthority {
             .collect();
         Ok(Self {
             key,
-            key_pem,
             serial_hex: integer_hex(tbs.serial_number().as_bytes()),
             not_after: times::from_asn1(tbs.validity().not_after)?,
             cert_der: der,
@@ -286,8 +305,18 @@ impl CertificateAuthority {
         self
     }
 
-    pub(crate) fn signing_key(&self) -> &SigningKey {
-        &self.key
+    /// ECDSA P-256 with SHA-256 over `message`, by whichever key the CA has.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<DerSignature, PkiError> {
+        signature::Signer::try_sign(&self.key, message).map_err(PkiError::encoding)
+    }
+
+    /// Where the CA's key is: `"file"` or the external key's description.
+    #[must_use]
+    pub fn key_location(&self) -> String {
+        match &self.key {
+            CaKey::File { .. } => "file".to_owned(),
+            CaKey::External(k) => format!("{k:?}"),
+        }
     }
 
     pub(crate) fn subject_name(&self) -> &Name {
@@ -314,10 +343,14 @@ impl CertificateAuthority {
         crate::certificate_pem(&self.cert_der)
     }
 
-    /// The CA key as unencrypted PKCS#8 PEM ("PRIVATE KEY"). Store it as a secret.
+    /// The CA key as unencrypted PKCS#8 PEM ("PRIVATE KEY"), if it is a file key; `None`
+    /// when the key is held elsewhere (a PKCS#11 token), which never gives it out.
     #[must_use]
-    pub fn private_key_pem(&self) -> Zeroizing<String> {
-        self.key_pem.clone()
+    pub fn private_key_pem(&self) -> Option<Zeroizing<String>> {
+        match &self.key {
+            CaKey::File { pem, .. } => Some(pem.clone()),
+            CaKey::External(_) => None,
+        }
     }
 
     /// End of the root's validity.
@@ -382,6 +415,91 @@ impl CertificateAuthority {
             serial_hex,
             not_before,
             not_after,
+        })
+    }
+}
+
+/// The DER of a PEM "CERTIFICATE".
+fn pem_certificate(cert_pem: &str) -> Result<Vec<u8>, PkiError> {
+    let (label, der) = der::pem::decode_vec(cert_pem.as_bytes())
+        .map_err(|e| PkiError::MalformedCertificate(e.to_string()))?;
+    if label != "CERTIFICATE" {
+        return Err(PkiError::MalformedCertificate(format!(
+            "PEM label {label}, expected CERTIFICATE"
+        )));
+    }
+    Ok(der)
+}
+
+/// A P-256 key held outside this process's memory that signs ECDSA with SHA-256 for the CA:
+/// anything that is a [`signature::Signer`] of DER signatures and a [`signature::Keypair`]
+/// with a P-256 verifying key (`dojang_hsm::HsmKey` is one). The CA checks it matches the
+/// certificate and never asks for the key itself.
+pub trait CaSigner: signature::Signer<DerSignature> + Send + Sync + fmt::Debug {
+    /// The public half.
+    fn public_key(&self) -> VerifyingKey;
+}
+
+impl<T> CaSigner for T
+where
+    T: signature::Signer<DerSignature>
+        + signature::Keypair<VerifyingKey = VerifyingKey>
+        + Send
+        + Sync
+        + fmt::Debug,
+{
+    fn public_key(&self) -> VerifyingKey {
+        self.verifying_key()
+    }
+}
+
+/// The CA's key: in memory (loaded from the 0600 key file, or new), or external.
+#[derive(Clone)]
+enum CaKey {
+    File {
+        key: SigningKey,
+        pem: Zeroizing<String>,
+    },
+    External(Arc<dyn CaSigner>),
+}
+
+impl CaKey {
+    fn file(key: SigningKey) -> Result<Self, PkiError> {
+        let pem = key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(PkiError::encoding)?;
+        Ok(Self::File { key, pem })
+    }
+
+    fn verifying_key(&self) -> VerifyingKey {
+        match self {
+            Self::File { key, .. } => *key.verifying_key(),
+            Self::External(k) => k.public_key(),
+        }
+    }
+}
+
+impl signature::Keypair for CaKey {
+    type VerifyingKey = VerifyingKey;
+    fn verifying_key(&self) -> VerifyingKey {
+        CaKey::verifying_key(self)
+    }
+}
+
+impl signature::Signer<DerSignature> for CaKey {
+    fn try_sign(&self, msg: &[u8]) -> Result<DerSignature, signature::Error> {
+        match self {
+            Self::File { key, .. } => key.try_sign(msg),
+            Self::External(k) => k.try_sign(msg),
+        }
+    }
+}
+
+impl spki::DynSignatureAlgorithmIdentifier for CaKey {
+    fn signature_algorithm_identifier(&self) -> spki::Result<spki::AlgorithmIdentifierOwned> {
+        Ok(spki::AlgorithmIdentifierOwned {
+            oid: const_oid::db::rfc5912::ECDSA_WITH_SHA_256,
+            parameters: None,
         })
     }
 }

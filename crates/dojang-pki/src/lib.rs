@@ -21,7 +21,8 @@ mod revocation;
 mod times;
 
 pub use ca::{
-    CaProfile, CertificateAuthority, IssueRequest, IssuedCertificate, POLICY_OID, PublicationUrls,
+    CaProfile, CaSigner, CertificateAuthority, IssueRequest, IssuedCertificate, POLICY_OID,
+    PublicationUrls,
 };
 pub use cms::{VerifiedSignature, Verifier};
 pub use csr::{CheckedCsr, check_csr};

@@ -10,7 +10,6 @@ use const_oid::ObjectIdentifier;
 use der::asn1::{Any, BitString, GeneralizedTime, Null, OctetString};
 use der::{Decode, Encode, Sequence, TagMode, TagNumber, asn1::ContextSpecific};
 use p256::ecdsa::DerSignature;
-use signature::Signer as _;
 use spki::AlgorithmIdentifierOwned;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -306,10 +305,7 @@ impl CertificateAuthority {
     }
 
     fn sign_der(&self, tbs: &[u8]) -> Result<BitString, PkiError> {
-        let sig: DerSignature = self
-            .signing_key()
-            .try_sign(tbs)
-            .map_err(PkiError::encoding)?;
+        let sig: DerSignature = self.sign(tbs)?;
         BitString::from_bytes(sig.as_bytes()).map_err(PkiError::encoding)
     }
 

@@ -74,6 +74,9 @@ pub struct Config {
     pub admin: AdminConfig,
     /// The integrator test console (`/console`).
     pub console: ConsoleConfig,
+    /// A PKCS#11 token (hardware security module) holding signing keys: the CA's when
+    /// `[ca] key = "pkcs11:…"`.
+    pub hsm: HsmSection,
     /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client for
     /// every per-address decision: the admin lockout, the LinkHub token IP binding
     /// ([`crate::proxy`]). Empty (the default): the TCP peer, and the header is ignored.
@@ -100,6 +103,7 @@ impl Default for Config {
             login_page: LoginPageConfig::default(),
             admin: AdminConfig::default(),
             console: ConsoleConfig::default(),
+            hsm: HsmSection::default(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -287,6 +291,111 @@ impl Default for PolicyConfig {
     }
 }
 
+/// `[hsm]`: a PKCS#11 token. Its user PIN comes from `pin_file` (one line; keep it 0600) or,
+/// when that is empty, from the `DOJANG_HSM_PIN` environment variable; never from this file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HsmSection {
+    /// The PKCS#11 module (shared library). Default: Debian's SoftHSM2,
+    /// `/usr/lib/softhsm/libsofthsm2.so`.
+    pub module: PathBuf,
+    /// The label of the initialised token to use.
+    pub token: String,
+    /// A file holding the token's user PIN.
+    pub pin_file: PathBuf,
+}
+
+impl Default for HsmSection {
+    fn default() -> Self {
+        Self {
+            module: PathBuf::from(dojang_hsm::SOFTHSM2_MODULE),
+            token: String::new(),
+            pin_file: PathBuf::new(),
+        }
+    }
+}
+
+/// Where `[ca] key` says the CA's key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaKeySetting {
+    /// `<data_dir>/ca/ca.key`.
+    File,
+    /// A key in a PKCS#11 token.
+    Pkcs11 {
+        /// The token's label (`token=` of the URI, else `[hsm] token`).
+        token: String,
+        /// The key's label (`object=`).
+        object: String,
+    },
+}
+
+impl Config {
+    /// `[ca] key` read: empty is the file key; `pkcs11:object=<label>[;token=<label>]` (RFC 7512
+    /// path attributes, percent-encoded) a key in the `[hsm]` token.
+    pub fn ca_key(&self) -> Result<CaKeySetting, ConfigError> {
+        let k = self.ca.key.trim();
+        if k.is_empty() {
+            return Ok(CaKeySetting::File);
+        }
+        let bad = |m: &str| ConfigError(format!("ca.key: {m}"));
+        let Some(rest) = k.strip_prefix("pkcs11:") else {
+            return Err(bad("must be empty (a key file) or a pkcs11: URI"));
+        };
+        let path = rest.split('?').next().unwrap_or_default();
+        let (mut object, mut token) = (None, None);
+        for attr in path.split(';').filter(|a| !a.is_empty()) {
+            let (name, value) = attr
+                .split_once('=')
+                .ok_or_else(|| bad("each pkcs11: attribute is name=value"))?;
+            let value = percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .map_err(|_| bad("a pkcs11: attribute is not UTF-8"))?
+                .into_owned();
+            match name {
+                "object" => object = Some(value),
+                "token" => token = Some(value),
+                // Type and id narrow what a module would find; the label is what we use.
+                "type" if value == "private" => {}
+                _ => return Err(bad(&format!("unsupported pkcs11: attribute {name}"))),
+            }
+        }
+        let object = object.ok_or_else(|| bad("a pkcs11: URI needs object=<key label>"))?;
+        let token = match token {
+            Some(t) => t,
+            None if !self.hsm.token.is_empty() => self.hsm.token.clone(),
+            None => return Err(bad("no token: set [hsm] token or token= in the URI")),
+        };
+        Ok(CaKeySetting::Pkcs11 { token, object })
+    }
+
+    /// The `[hsm]` section with the PIN read from `pin_file` or `DOJANG_HSM_PIN`, for `token`.
+    pub fn hsm_config(&self, token: &str) -> Result<dojang_hsm::HsmConfig, ConfigError> {
+        let pin = if self.hsm.pin_file.as_os_str().is_empty() {
+            std::env::var("DOJANG_HSM_PIN")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| {
+                    ConfigError(
+                    "hsm: no PIN (set [hsm] pin_file or the DOJANG_HSM_PIN environment variable)"
+                        .to_owned(),
+                )
+                })?
+        } else {
+            std::fs::read_to_string(&self.hsm.pin_file)
+                .map_err(|e| {
+                    ConfigError(format!("hsm.pin_file {}: {e}", self.hsm.pin_file.display()))
+                })?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned()
+        };
+        Ok(dojang_hsm::HsmConfig {
+            module: self.hsm.module.clone(),
+            token: token.to_owned(),
+            pin: zeroize::Zeroizing::new(pin),
+        })
+    }
+}
+
 /// `[ca]`: used only when the CA is created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -303,6 +412,11 @@ pub struct CaConfig {
     /// the base of its CRL, OCSP and CA-certificate URLs (`<public_url>/pki/crl`, …). Empty:
     /// `http://<listen address>`, right for one machine only.
     pub public_url: String,
+    /// Where the CA's key lives. Empty (the default): a P-256 key file,
+    /// `<data_dir>/ca/ca.key` (0600). `pkcs11:object=<label>` (RFC 7512, optionally
+    /// `;token=<label>`): a key in the `[hsm]` token, generated there on first start and never
+    /// exported; the certificate stays `<data_dir>/ca/ca.pem`.
+    pub key: String,
 }
 
 impl Default for CaConfig {
@@ -314,6 +428,7 @@ impl Default for CaConfig {
             country: p.country,
             validity_years: p.validity_years,
             public_url: String::new(),
+            key: String::new(),
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! <data_dir>/ca/ca.pem        the root certificate (0644)
-//! <data_dir>/ca/ca.key        its P-256 key, PKCS#8 PEM (0600)
+//! <data_dir>/ca/ca.key        its P-256 key, PKCS#8 PEM (0600), unless `[ca] key` puts the
+//!                             key in a PKCS#11 token (generated there, never on disk)
 //! <data_dir>/keys/data.key    the master key for personal data at rest, base64 (0600)
 //! <data_dir>/dojang.db        the SQLite database, unless database_url points elsewhere (0600,
 //!                             as are its -wal and -shm files: see `dojang_store::sqlite`)
@@ -26,11 +27,12 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_pki::{CaProfile, CertificateAuthority, PublicationUrls};
+
 use dojang_proto::paths;
 use dojang_store::{DataKeys, PoolOptions, Store};
 use time::OffsetDateTime;
 
-use crate::config::Config;
+use crate::config::{CaKeySetting, Config};
 
 /// Why the data directory could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -93,8 +95,8 @@ pub struct Instance {
     pub ca_origin: CaOrigin,
     /// Path of the CA certificate.
     pub ca_cert_path: PathBuf,
-    /// Path of the CA key.
-    pub ca_key_path: PathBuf,
+    /// Where the CA key is.
+    pub ca_key: CaKeyPlace,
     /// The store.
     pub store: Arc<dyn Store>,
     /// The keys for personal data (also held by the store).
@@ -111,7 +113,16 @@ impl Instance {
     ) -> Result<Self, InstanceError> {
         let dir = &config.data_dir;
         create_private_dir(dir)?;
-        let (ca, ca_origin, ca_cert_path, ca_key_path) = ensure_ca(dir, config, now)?;
+        let (ca, ca_origin, ca_cert_path, ca_key) =
+            match config.ca_key().map_err(|e| InstanceError::Ca(e.0))? {
+                CaKeySetting::File => {
+                    let (ca, origin, cert, key) = ensure_ca(dir, config, now)?;
+                    (ca, origin, cert, CaKeyPlace::File(key))
+                }
+                CaKeySetting::Pkcs11 { token, object } => {
+                    ensure_ca_in_token(dir, config, now, &token, &object)?
+                }
+            };
         let ca = ca.with_urls(PublicationUrls {
             crl: format!("{public_url}{}", paths::PKI_CRL),
             ocsp: format!("{public_url}{}", paths::PKI_OCSP),
@@ -130,7 +141,7 @@ impl Instance {
             ca: Arc::new(ca),
             ca_origin,
             ca_cert_path,
-            ca_key_path,
+            ca_key,
             store,
             keys,
         })
@@ -202,6 +213,120 @@ fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), std::io::Err
     f.sync_all()
 }
 
+/// Where the CA's key lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaKeyPlace {
+    /// A PKCS#8 PEM file (0600).
+    File(PathBuf),
+    /// A key in a PKCS#11 token, by the token's and the key's labels.
+    Pkcs11 {
+        /// The token's label.
+        token: String,
+        /// The key's label.
+        object: String,
+    },
+}
+
+impl CaKeyPlace {
+    /// The key file, if the key is one.
+    #[must_use]
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Self::File(p) => Some(p),
+            Self::Pkcs11 { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for CaKeyPlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(p) => write!(f, "{} (mode 0600)", p.display()),
+            Self::Pkcs11 { token, object } => write!(
+                f,
+                "pkcs11:token={token};object={object} (made in the token, never exported)"
+            ),
+        }
+    }
+}
+
+/// The CA with its key in a PKCS#11 token. First start: the key is generated in the token and
+/// the root certificate, signed by it, written to `<data_dir>/ca/ca.pem`. Later: the certificate
+/// is read and must belong to the token's key. A `ca.key` file beside it stops start-up (two
+/// keys for one CA would be a mistake to resolve by hand, never by guessing).
+fn ensure_ca_in_token(
+    dir: &Path,
+    config: &Config,
+    now: OffsetDateTime,
+    token: &str,
+    object: &str,
+) -> Result<(CertificateAuthority, CaOrigin, PathBuf, CaKeyPlace), InstanceError> {
+    let ca_dir = dir.join("ca");
+    create_private_dir(&ca_dir)?;
+    let cert_path = ca_dir.join("ca.pem");
+    let key_path = ca_dir.join("ca.key");
+    let place = CaKeyPlace::Pkcs11 {
+        token: token.to_owned(),
+        object: object.to_owned(),
+    };
+    if key_path.exists() {
+        return Err(InstanceError::Ca(format!(
+            "[ca] key puts the CA key in the PKCS#11 token {token:?}, but {} holds a file key: a CA has one key; remove [ca] key to keep the file key, or move {} and its certificate away to start a new CA in the token",
+            key_path.display(),
+            key_path.display()
+        )));
+    }
+    let hsm_config = config
+        .hsm_config(token)
+        .map_err(|e| InstanceError::Ca(e.0))?;
+    let hsm = dojang_hsm::Hsm::open(&hsm_config).map_err(|e| InstanceError::Ca(e.to_string()))?;
+    let hsm_err = |e: dojang_hsm::HsmError| InstanceError::Ca(e.to_string());
+    if cert_path.exists() {
+        let key = hsm
+            .find(object)
+            .map_err(hsm_err)?
+            .ok_or_else(|| {
+                InstanceError::Ca(format!(
+                    "{} exists but the token {token:?} has no key labelled {object:?}; restore the token from backup (dojang never replaces an existing CA)",
+                    cert_path.display()
+                ))
+            })?;
+        let cert = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
+        let ca = CertificateAuthority::from_pem_external(&cert, Arc::new(key))
+            .map_err(|e| InstanceError::Ca(format!("{} with {place}: {e}", cert_path.display())))?;
+        return Ok((ca, CaOrigin::Loaded, cert_path, place));
+    }
+    // No certificate yet: a key made now, or one left by a start that stopped before writing
+    // the certificate (or another instance creating it at this moment: the certificate is
+    // claimed with O_EXCL, so exactly one is written).
+    let key = match hsm.find_or_generate(object) {
+        Ok((k, _)) => k,
+        Err(dojang_hsm::HsmError::KeyExists(_)) => hsm
+            .find(object)
+            .map_err(hsm_err)?
+            .ok_or_else(|| InstanceError::Ca(format!("the token lost the key {object:?}")))?,
+        Err(e) => return Err(hsm_err(e)),
+    };
+    let profile = CaProfile {
+        common_name: config.ca.common_name.clone(),
+        organization: config.ca.organization.clone(),
+        country: config.ca.country.clone(),
+        validity_years: config.ca.validity_years,
+    };
+    let ca = CertificateAuthority::generate_external(&profile, now, Arc::new(key))
+        .map_err(|e| InstanceError::Ca(e.to_string()))?;
+    match write_new(&cert_path, ca.certificate_pem().as_bytes(), 0o644) {
+        Ok(()) => Ok((ca, CaOrigin::Created, cert_path, place)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            ensure_ca_in_token(dir, config, now, token, object)
+        }
+        Err(e) => Err(InstanceError::Io {
+            path: cert_path,
+            source: e,
+        }),
+    }
+}
+
 fn ensure_ca(
     dir: &Path,
     config: &Config,
@@ -236,7 +361,10 @@ fn ensure_ca(
                 .map_err(|e| InstanceError::Ca(e.to_string()))?;
             // The key is claimed first: if another process is creating the CA at this moment,
             // exactly one of us wins and the other reads the winner's files.
-            match write_new(&key_path, ca.private_key_pem().as_bytes(), 0o600) {
+            let key_pem = ca
+                .private_key_pem()
+                .ok_or_else(|| InstanceError::Ca("a new file CA has no key to write".to_owned()))?;
+            match write_new(&key_path, key_pem.as_bytes(), 0o600) {
                 Ok(()) => {
                     write_new(&cert_path, ca.certificate_pem().as_bytes(), 0o644)
                         .map_err(io(&cert_path))?;
@@ -324,17 +452,17 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode(&a.ca_key_path), 0o600);
+            assert_eq!(mode(a.ca_key.file().unwrap()), 0o600);
             assert_eq!(mode(&config.data_dir.join("keys/data.key")), 0o600);
             assert_eq!(mode(&config.data_dir), 0o700);
         }
-        let key_before = std::fs::read(&a.ca_key_path).unwrap();
+        let key_before = std::fs::read(a.ca_key.file().unwrap()).unwrap();
         drop(a);
         let b = Instance::open(&config, now, "http://127.0.0.1:8080")
             .await
             .unwrap();
         assert_eq!(b.ca_origin, CaOrigin::Loaded);
-        assert_eq!(std::fs::read(&b.ca_key_path).unwrap(), key_before);
+        assert_eq!(std::fs::read(b.ca_key.file().unwrap()).unwrap(), key_before);
     }
 
     #[tokio::test]
@@ -348,7 +476,7 @@ mod tests {
             .await
             .unwrap();
         let pem = std::fs::read(&a.ca_cert_path).unwrap();
-        std::fs::remove_file(&a.ca_key_path).unwrap();
+        std::fs::remove_file(a.ca_key.file().unwrap()).unwrap();
         drop(a);
         let e = Instance::open(&config, OffsetDateTime::now_utc(), "http://127.0.0.1:8080")
             .await

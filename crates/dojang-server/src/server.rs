@@ -106,7 +106,7 @@ pub struct RunningServer {
     state: AppState,
     ca_origin: CaOrigin,
     ca_cert_path: PathBuf,
-    ca_key_path: PathBuf,
+    ca_key: crate::instance::CaKeyPlace,
     task: JoinHandle<std::io::Result<()>>,
     tls_task: Option<JoinHandle<std::io::Result<()>>>,
     background: [JoinHandle<()>; 2],
@@ -206,7 +206,7 @@ impl Server {
             state,
             ca_origin: instance.ca_origin,
             ca_cert_path: instance.ca_cert_path,
-            ca_key_path: instance.ca_key_path,
+            ca_key: instance.ca_key,
             task,
             tls_task,
             background,
@@ -236,8 +236,8 @@ impl RunningServer {
     }
 
     /// Whether the CA was created at this start, and where it lives.
-    pub fn ca_files(&self) -> (CaOrigin, &PathBuf, &PathBuf) {
-        (self.ca_origin, &self.ca_cert_path, &self.ca_key_path)
+    pub fn ca_files(&self) -> (CaOrigin, &PathBuf, &crate::instance::CaKeyPlace) {
+        (self.ca_origin, &self.ca_cert_path, &self.ca_key)
     }
 
     /// Ask the server to stop: no new connections, push sockets closed, in-flight requests

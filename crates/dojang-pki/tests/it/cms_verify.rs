@@ -345,7 +345,7 @@ fn signer_found_by_subject_key_identifier() {
 #[test]
 fn ca_certificate_as_signer_is_untrusted() {
     let f = fixture();
-    let ca_key = p256::ecdsa::SigningKey::from_pkcs8_pem(&f.ca.private_key_pem()).unwrap();
+    let ca_key = p256::ecdsa::SigningKey::from_pkcs8_pem(&f.ca.private_key_pem().unwrap()).unwrap();
     let cms = craft(
         &ca_key,
         f.ca.certificate_der(),

@@ -127,11 +127,13 @@ fn root_profile() {
 fn ca_pem_round_trip() {
     let ca = CertificateAuthority::generate(&CaProfile::default(), T0).unwrap();
     let loaded =
-        CertificateAuthority::from_pem(&ca.certificate_pem(), &ca.private_key_pem()).unwrap();
+        CertificateAuthority::from_pem(&ca.certificate_pem(), &ca.private_key_pem().unwrap())
+            .unwrap();
     assert_eq!(loaded.certificate_der(), ca.certificate_der());
     assert_eq!(loaded.not_after(), ca.not_after());
     assert!(
         ca.private_key_pem()
+            .unwrap()
             .starts_with("-----BEGIN PRIVATE KEY-----\n")
     );
 
@@ -150,8 +152,8 @@ fn ca_pem_round_trip() {
 fn ca_pem_with_wrong_key_is_rejected() {
     let a = CertificateAuthority::generate(&CaProfile::default(), T0).unwrap();
     let b = CertificateAuthority::generate(&CaProfile::default(), T0).unwrap();
-    let err =
-        CertificateAuthority::from_pem(&a.certificate_pem(), &b.private_key_pem()).unwrap_err();
+    let err = CertificateAuthority::from_pem(&a.certificate_pem(), &b.private_key_pem().unwrap())
+        .unwrap_err();
     assert!(matches!(err, PkiError::KeyMismatch), "{err:?}");
 }
 
@@ -159,7 +161,7 @@ fn ca_pem_with_wrong_key_is_rejected() {
 fn ca_pem_garbage_is_rejected() {
     let a = CertificateAuthority::generate(&CaProfile::default(), T0).unwrap();
     assert!(matches!(
-        CertificateAuthority::from_pem("not pem", &a.private_key_pem()),
+        CertificateAuthority::from_pem("not pem", &a.private_key_pem().unwrap()),
         Err(PkiError::MalformedCertificate(_))
     ));
     assert!(matches!(
@@ -180,7 +182,7 @@ fn ca_pem_garbage_is_rejected() {
 fn debug_output_has_no_key_material() {
     let ca = CertificateAuthority::generate(&CaProfile::default(), T0).unwrap();
     let debug = format!("{ca:?}");
-    let key_pem = ca.private_key_pem();
+    let key_pem = ca.private_key_pem().unwrap();
     let key_body: Vec<&str> = key_pem
         .lines()
         .filter(|l| !l.starts_with("-----"))

@@ -147,9 +147,9 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?;
     if instance.ca_origin == CaOrigin::Created {
         eprintln!(
-            "created the CA: certificate {} and key {} (mode 0600)",
+            "created the CA: certificate {} and key {}",
             instance.ca_cert_path.display(),
-            instance.ca_key_path.display()
+            instance.ca_key
         );
     }
     match args.command {

@@ -79,9 +79,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     let (origin, cert, key) = server.ca_files();
     match origin {
         CaOrigin::Created => say(format!(
-            "created the CA: certificate {} and key {} (mode 0600; back it up, it is never overwritten)",
-            cert.display(),
-            key.display()
+            "created the CA: certificate {} and key {key} (back it up; it is never overwritten)",
+            cert.display()
         )),
         CaOrigin::Loaded => say(format!("CA: {}", cert.display())),
     }

@@ -18,6 +18,7 @@ mod device;
 mod e2e;
 mod e2e_issuance;
 mod hardening;
+mod hsm;
 mod identity;
 mod input;
 mod issuance;

@@ -44,6 +44,16 @@ fn pem(label: &str, der: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_by_the_operator_refused_by_crl_ocsp_openssl_and_dojang() {
     let s = TestServer::start().await;
+    let data = s.data_dir();
+    revocation_round(&s, &["--data-dir", data.to_str().unwrap()]).await;
+    s.stop().await;
+}
+
+/// A signature while the certificate is good; the operator revokes it with `dojang admin cert`
+/// (its own process, opened with `instance`: the arguments that find this server's data and
+/// CA key); the CRL and OCSP say so (openssl checks both, signed by the CA's key wherever it
+/// lives), openssl refuses the earlier CMS with the CRL, dojang refuses the next approval.
+pub async fn revocation_round(s: &TestServer, instance: &[&str]) {
     let party = s.add_party("도장은행").await;
     let device = s.enrol(NAME, PHONE, BIRTH).await;
     let client = s.client(&party);
@@ -144,10 +154,10 @@ async fn revoked_by_the_operator_refused_by_crl_ocsp_openssl_and_dojang() {
 
     // The operator revokes it (a separate process on the same database).
     let dojang = binary("dojang");
-    let data = s.data_dir();
-    let data = data.to_str().unwrap();
     let admin = |args: &[&str]| {
-        let mut all = vec!["admin", "--data-dir", data, "cert"];
+        let mut all = vec!["admin"];
+        all.extend_from_slice(instance);
+        all.push("cert");
         all.extend_from_slice(args);
         tokio::task::block_in_place(|| run(&dojang, &all, &[]))
     };
@@ -249,7 +259,6 @@ async fn revoked_by_the_operator_refused_by_crl_ocsp_openssl_and_dojang() {
             .contains(&ErrorCode::SignerCertificateRevoked.code().to_string()),
         "{e}"
     );
-    s.stop().await;
 }
 
 #[tokio::test]
