@@ -4,10 +4,9 @@
 //! in-memory key only and says so.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dojang_hsm::{Hsm, HsmConfig, SOFTHSM2_MODULE};
+use dojang_hsm::Hsm;
 use p256::ecdsa::{DerSignature, SigningKey};
 use signature::Signer;
-use zeroize::Zeroizing;
 
 #[allow(clippy::expect_used)] // benchmark set-up: failing here must stop the run
 fn sign(c: &mut Criterion) {
@@ -16,21 +15,10 @@ fn sign(c: &mut Criterion) {
     c.bench_function("ecdsa-p256 sign, key in memory (RustCrypto)", |b| {
         b.iter(|| -> DerSignature { memory.sign(&msg) });
     });
-    let (Ok(token), Ok(pin)) = (
-        std::env::var("DOJANG_TEST_HSM_TOKEN"),
-        std::env::var("DOJANG_TEST_HSM_PIN"),
-    ) else {
-        eprintln!("no PKCS#11 test token: the token benchmark is skipped");
+    let Some(config) = dojang_hsm::test_token() else {
         return;
     };
-    let hsm = Hsm::open(&HsmConfig {
-        module: std::env::var("DOJANG_TEST_HSM_MODULE")
-            .unwrap_or_else(|_| SOFTHSM2_MODULE.to_owned())
-            .into(),
-        token,
-        pin: Zeroizing::new(pin),
-    })
-    .expect("token");
+    let hsm = Hsm::open(&config).expect("token");
     let label = format!("bench-{:x}", rand::random::<u32>());
     let key = hsm.generate(&label).expect("key");
     c.bench_function(

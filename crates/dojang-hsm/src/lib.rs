@@ -531,6 +531,28 @@ impl spki::DynSignatureAlgorithmIdentifier for HsmKey {
     }
 }
 
+/// The throwaway token that `.ci/start-softhsm.sh` makes for tests and benchmarks, from
+/// `DOJANG_TEST_HSM_TOKEN`, `DOJANG_TEST_HSM_PIN` and `DOJANG_TEST_HSM_MODULE` (default
+/// [`SOFTHSM2_MODULE`]). `None`, after saying so on stderr, when they are not set: the callers
+/// then skip what needs a token, as the PostgreSQL legs do without their URL.
+#[must_use]
+pub fn test_token() -> Option<HsmConfig> {
+    let (Ok(token), Ok(pin)) = (
+        std::env::var("DOJANG_TEST_HSM_TOKEN"),
+        std::env::var("DOJANG_TEST_HSM_PIN"),
+    ) else {
+        eprintln!("skipped: no PKCS#11 test token (eval \"$(.ci/start-softhsm.sh)\")");
+        return None;
+    };
+    Some(HsmConfig {
+        module: std::env::var("DOJANG_TEST_HSM_MODULE")
+            .unwrap_or_else(|_| SOFTHSM2_MODULE.to_owned())
+            .into(),
+        token,
+        pin: Zeroizing::new(pin),
+    })
+}
+
 /// Where Debian's SoftHSM2 puts its module.
 pub const SOFTHSM2_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 

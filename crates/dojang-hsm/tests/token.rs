@@ -3,26 +3,13 @@
 //! them every test here says so and passes without checking anything, like the PostgreSQL legs.
 
 use cryptoki::object::{Attribute, AttributeType};
-use dojang_hsm::{Hsm, HsmConfig, HsmError, SOFTHSM2_MODULE};
+use dojang_hsm::{Hsm, HsmConfig, HsmError};
 use p256::ecdsa::{DerSignature, signature::Verifier};
 use signature::Signer;
 use zeroize::Zeroizing;
 
 fn config() -> Option<HsmConfig> {
-    let (Ok(token), Ok(pin)) = (
-        std::env::var("DOJANG_TEST_HSM_TOKEN"),
-        std::env::var("DOJANG_TEST_HSM_PIN"),
-    ) else {
-        eprintln!("skipped: no PKCS#11 test token (eval \"$(.ci/start-softhsm.sh)\")");
-        return None;
-    };
-    Some(HsmConfig {
-        module: std::env::var("DOJANG_TEST_HSM_MODULE")
-            .unwrap_or_else(|_| SOFTHSM2_MODULE.to_owned())
-            .into(),
-        token,
-        pin: Zeroizing::new(pin),
-    })
+    dojang_hsm::test_token()
 }
 
 /// A label no other test (or earlier run) uses.

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dojang_hsm::{Hsm, HsmConfig, SOFTHSM2_MODULE};
+use dojang_hsm::{Hsm, HsmConfig};
 use dojang_testkit::{TestServer, binary};
 use zeroize::Zeroizing;
 
@@ -22,17 +22,11 @@ struct Token {
 }
 
 fn token() -> Option<Token> {
-    let (Ok(token), Ok(pin)) = (
-        std::env::var("DOJANG_TEST_HSM_TOKEN"),
-        std::env::var("DOJANG_TEST_HSM_PIN"),
-    ) else {
-        eprintln!("skipped: no PKCS#11 test token (eval \"$(.ci/start-softhsm.sh)\")");
-        return None;
-    };
+    let c = dojang_hsm::test_token()?;
     Some(Token {
-        module: std::env::var("DOJANG_TEST_HSM_MODULE").unwrap_or_else(|_| SOFTHSM2_MODULE.into()),
-        token,
-        pin,
+        module: c.module.to_string_lossy().into_owned(),
+        token: c.token.clone(),
+        pin: c.pin.to_string(),
     })
 }
 
@@ -55,6 +49,19 @@ fn dojang(args: &[&str], env: &[(&str, &str)]) -> (std::process::ExitStatus, Str
 
 fn label() -> String {
     format!("test-ca-{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff)
+}
+
+/// A server on `data` whose CA key is `object` in the test token.
+async fn start_on_token(data: &Path, t: &Token, object: &str, pin_file: &Path) -> TestServer {
+    let (data, pin_file) = (data.to_owned(), pin_file.to_owned());
+    TestServer::start_with(|c| {
+        c.data_dir = data;
+        c.ca.key = format!("pkcs11:object={object}");
+        c.hsm.module = t.module.clone().into();
+        c.hsm.token = t.token.clone();
+        c.hsm.pin_file = pin_file;
+    })
+    .await
 }
 
 /// A configuration file for `dojang admin` naming this data directory and the token key.
@@ -81,14 +88,7 @@ async fn the_ca_signs_from_the_token_and_openssl_accepts_what_it_signs() {
     std::fs::write(&pin_file, format!("{}\n", t.pin)).unwrap();
     // Our own data directory, so that it outlives the first server for the restart.
     let data = secrets.path().join("data");
-    let s = TestServer::start_with(|c| {
-        c.data_dir = data.clone();
-        c.ca.key = format!("pkcs11:object={object}");
-        c.hsm.module = t.module.clone().into();
-        c.hsm.token = t.token.clone();
-        c.hsm.pin_file = pin_file.clone();
-    })
-    .await;
+    let s = start_on_token(&data, &t, &object, &pin_file).await;
     // No key file: the only key is the token's, and it is the certificate's.
     assert!(data.join("ca/ca.pem").exists());
     assert!(
@@ -139,14 +139,7 @@ async fn the_ca_signs_from_the_token_and_openssl_accepts_what_it_signs() {
     s.stop().await;
 
     // A restart on the same directory loads the same CA from the token.
-    let again = TestServer::start_with(|c| {
-        c.data_dir = data.clone();
-        c.ca.key = format!("pkcs11:object={object}");
-        c.hsm.module = t.module.clone().into();
-        c.hsm.token = t.token.clone();
-        c.hsm.pin_file = pin_file.clone();
-    })
-    .await;
+    let again = start_on_token(&data, &t, &object, &pin_file).await;
     assert_eq!(again.state().ca.certificate_der(), ca_der.as_slice());
     again.stop().await;
 
