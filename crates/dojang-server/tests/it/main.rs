@@ -28,6 +28,7 @@ mod linkhub;
 mod login;
 mod login_page;
 mod openapi;
+mod page_headers;
 mod pin;
 mod postgres;
 mod push;
