@@ -13,6 +13,7 @@ mod admin;
 mod app_process;
 mod auth;
 mod barocert;
+mod cli;
 mod console;
 mod device;
 mod e2e;
