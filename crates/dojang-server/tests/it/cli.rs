@@ -324,9 +324,15 @@ fn every_command_of_the_dojang_binary_is_run_by_a_test() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_password_hash_prints_a_phc_string_the_server_accepts() {
+    // Run where no instance lives: it must not make one (no data directory, CA or database).
+    let cwd = tempfile::tempdir().unwrap();
     let hash = |password: &str| {
         let mut child = std::process::Command::new(binary("dojang"))
             .args(["admin", "password", "hash"])
+            .current_dir(cwd.path())
+            .env_remove("DOJANG_DATA_DIR")
+            .env_remove("DOJANG_CONFIG")
+            .env_remove("DOJANG_DATABASE_URL")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -348,6 +354,8 @@ async fn admin_password_hash_prints_a_phc_string_the_server_accepts() {
     assert!(ok, "{err}");
     assert!(phc.starts_with("$argon2id$v=19$"), "{phc}");
     assert!(!phc.contains(password));
+    let made: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().collect();
+    assert!(made.is_empty(), "hashing a password made {made:?}");
     // The line goes into `[admin] password_hash` and the console accepts that password only.
     let s = TestServer::start_with(|c| {
         c.admin.password_hash = dojang_server::config::Secret::new(phc.clone());
