@@ -38,10 +38,11 @@ after(async () => {
  * secret and the one-time code on the way back to the portal (added to the demo's secrets,
  * scanned when it stops).
  */
+const codesSeen = [];
 function keepSecrets(context, d = demo) {
   context.on("request", (r) => {
     const code = new URL(r.url()).searchParams.get("code");
-    if (code) { d.secrets.add(code); }
+    if (code) { d.secrets.add(code); codesSeen.push(code); }
   });
   context.on("response", (r) => {
     r.headersArray().then((headers) => {
@@ -148,6 +149,7 @@ test("a person logs in on the demo portal and is greeted by name", async () => {
   assert.equal(await page.locator("#greeting").innerText(), "홍길동님, 환영합니다");
   assert.equal(await page.locator("#who-name").innerText(), "홍길동");
   const consentId = await page.locator("#who-consent").innerText();
+  assert.ok(codesSeen.length > 0, "the one-time code was seen on its way back, for the log scan");
   await shoot(page, "demo-greeting");
 
   // The consent record the page stored.
