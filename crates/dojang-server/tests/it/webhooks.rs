@@ -378,6 +378,9 @@ async fn names_that_resolve_to_private_addresses_are_refused_at_delivery() {
     let (receiver, url) = Receiver::start().await;
     let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
     let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    // Written to the store on purpose: every real path (`dojang admin rp webhook set`, the
+    // console) refuses this URL at set time, which the first test shows; this one is about a
+    // name that resolves to a private address only later (DNS rebinding), at delivery.
     s.state()
         .store
         .set_webhook(&dojang_store::Webhook {
@@ -623,6 +626,9 @@ async fn webhooks_on_postgres() {
     let client = s.client(&party);
     let (receiver, url) = Receiver::start().await;
     let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    // Written to the store on purpose: every real path (`dojang admin rp webhook set`, the
+    // console) refuses this URL at set time, which the first test shows; this one is about a
+    // name that resolves to a private address only later (DNS rebinding), at delivery.
     s.state()
         .store
         .set_webhook(&dojang_store::Webhook {
