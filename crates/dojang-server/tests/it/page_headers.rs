@@ -241,6 +241,30 @@ async fn every_page_family_carries_the_promised_security_headers() {
     let done = v.get(&format!("{steps}/done")).await;
     check(&done, 200, LOGIN, "no-referrer", true);
     assert!(done.body.contains("code="), "{}", done.body);
+    // The same last page answering the "I have confirmed" button's POST.
+    let form = v.get(&format!("/login/{code}/form?state=p")).await;
+    let sent = v
+        .post(
+            &format!("/login/{code}/form"),
+            &[
+                ("_csrf", &csrf(&form.body)),
+                ("state", "p"),
+                ("name", NAME),
+                ("phone", PHONE),
+                ("birthday", BIRTH),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let steps = header(&sent, "location").to_owned();
+    let receipt2 = device.api.pending().await.unwrap().requests[0]
+        .receipt_id
+        .clone();
+    device.approve(&receipt2, s.clock().now()).await.unwrap();
+    let done = v.post(&format!("{steps}/done"), &[]).await;
+    check(&done, 200, LOGIN, "no-referrer", true);
+    assert!(done.body.contains("state=p"), "{}", done.body);
 
     // The admin console: never framed, never cached.
     let mut a = Visitor::new(&s);

@@ -479,8 +479,22 @@ async fn a_redirect_is_not_followed_and_counts_as_a_failed_attempt() {
     .await;
     let party = s.add_party("도장은행").await;
     let device = s.enrol(NAME, PHONE, BIRTH).await;
-    // The receiver the redirect points at: must see nothing, ever.
-    let (target, target_url) = Receiver::start().await;
+    // The receiver the redirect points at: must see nothing, ever, by any method (a followed
+    // 302 would arrive as a GET).
+    let reached = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = reached.clone();
+    let target_app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let seen = seen.clone();
+        async move {
+            seen.lock()
+                .unwrap()
+                .push(format!("{} {}", req.method(), req.uri()));
+            StatusCode::OK
+        }
+    });
+    let target_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target_url = format!("http://{}/hook", target_listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(target_listener, target_app).await });
     // The registered receiver answers every POST with 302 to the other, and counts them.
     let redirects = Arc::new(Mutex::new(0usize));
     let counted = redirects.clone();
@@ -531,7 +545,11 @@ async fn a_redirect_is_not_followed_and_counts_as_a_failed_attempt() {
     attempts_of_newest(&s, &code, 2).await;
     assert_eq!(*redirects.lock().unwrap(), 2);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(target.got().is_empty(), "the redirect's target got nothing");
+    assert!(
+        reached.lock().unwrap().is_empty(),
+        "the redirect's target got nothing: {:?}",
+        reached.lock().unwrap()
+    );
     s.stop().await;
 }
 
