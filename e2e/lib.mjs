@@ -7,8 +7,8 @@
 // target/e2e-screenshots/, so a test run never dirties the tree).
 
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { spawn, execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,8 @@ export const PIN = "246810";
 export class Proc {
   constructor(program, args, env = {}) {
     this.out = "";
+    // stderr alone: a server's log (its `say` lines go to stdout).
+    this.err = "";
     this.waiters = [];
     this.child = spawn(program, args, {
       env: { ...process.env, ...env },
@@ -34,7 +36,7 @@ export class Proc {
       this.waiters = this.waiters.filter((w) => !w());
     };
     this.child.stdout.on("data", take);
-    this.child.stderr.on("data", take);
+    this.child.stderr.on("data", (chunk) => { this.err += chunk.toString(); take(chunk); });
     this.exited = new Promise((resolve) => this.child.on("exit", resolve));
   }
 
@@ -64,16 +66,37 @@ export function run(program, args, env = {}) {
   return execFileSync(program, args, { env: { ...process.env, ...env }, encoding: "utf8" });
 }
 
+const scanner = path.join(root, ".ci", "scan-log.sh");
+const logDir = path.join(root, "target", "e2e-logs");
+mkdirSync(logDir, { recursive: true });
+
 /**
- * `dojang demo` on a temporary data directory and free ports. Returns the site and dojang
- * URLs, the relying party's credentials and the data directory, and `admin(...args)` that runs
- * `dojang admin` against the same instance.
+ * Scan a server's log with the scanner compat/with-server.sh uses (.ci/scan-log.sh): no panic,
+ * no internal error, none of `secrets`. Throws with the scanner's words. The scanner is first
+ * shown to catch a planted value, so a scanner that passes everything cannot pass a run.
  */
-export async function startDemo({ loginExpireIn = 300 } = {}) {
+export function scanLog(logFile, secrets) {
+  const planted = path.join(logDir, "scanner-selftest.log");
+  writeFileSync(planted, "INFO a line with planted-e2e-value in it\n");
+  const self = spawnSync(scanner, [planted, "planted-e2e-value"], { encoding: "utf8" });
+  assert.equal(self.status, 1, `the scanner must catch a planted value: ${self.stderr}`);
+  const r = spawnSync(scanner, [logFile, "-"], { input: [...secrets].join("\n") + "\n", encoding: "utf8" });
+  assert.equal(r.status, 0, `the server's log (${logFile}) failed the scan:\n${r.stderr}`);
+}
+
+/**
+ * `dojang demo` on a temporary data directory and free ports, logging at debug. Returns the
+ * site and dojang URLs, the relying party's credentials and the data directory,
+ * `admin(...args)` that runs `dojang admin` against the same instance, and `secrets`: what
+ * must never appear in the server's log (the SecretKey; `enrol` adds each person's name, number
+ * and birth date; tests add the tokens and passwords they see). `stop()` writes the log to
+ * target/e2e-logs/<name>.log and scans it (docs/security.md: at any level).
+ */
+export async function startDemo({ loginExpireIn = 300, name = "demo" } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), "dojang-e2e-"));
   const proc = new Proc(bin("dojang"), [
     "demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--site-listen", "127.0.0.1:0",
-    "--login-expire-in", String(loginExpireIn),
+    "--login-expire-in", String(loginExpireIn), "--log", "debug",
   ]);
   const out = await proc.waitFor("dojang listening on ");
   const site = out.match(/demo site:\s+(http:\/\/\S+)/)[1];
@@ -82,10 +105,14 @@ export async function startDemo({ loginExpireIn = 300 } = {}) {
   const demo = {
     proc, site, dojang, dataDir,
     party: { clientCode: m[1], linkId: m[2], secret: m[3] },
+    secrets: new Set([m[3]]),
     admin: (...args) => run(bin("dojang"), ["admin", "--data-dir", dataDir, ...args]),
     async stop() {
       await proc.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      const logFile = path.join(logDir, `${name}.log`);
+      writeFileSync(logFile, proc.err);
+      scanLog(logFile, demo.secrets);
     },
   };
   return demo;
@@ -93,6 +120,7 @@ export async function startDemo({ loginExpireIn = 300 } = {}) {
 
 /** Enrol a `dojang-app` profile for a person by SMS, reading the code from the outbox. */
 export async function enrol(demo, person, profile) {
+  for (const v of [person.name, person.phone, person.birth]) { demo.secrets.add(v); }
   const p = new Proc(bin("dojang-app"), [
     "--profile", profile, "enroll", "--server", demo.dojang,
     "--name", person.name, "--phone", person.phone, "--birth", person.birth,

@@ -26,7 +26,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_app::{DeviceApi, Enrolment, Holder, Signer};
 use dojang_client::{Client, Credentials};
-use dojang_core::{Clock, ManualClock, Phone, RelyingParty, SecretKey};
+use dojang_core::{Clock, ManualClock, Phone, RelyingParty};
 use dojang_proto::device::RequestCard;
 use dojang_server::{Config, RunningServer, Server, ServerOptions};
 
@@ -152,22 +152,20 @@ impl TestServer {
         self.state().ca.certificate_pem()
     }
 
-    /// Register a relying party directly in the store.
+    /// Register a relying party the way `dojang admin rp add` and the admin console do (their
+    /// one service function), in-process for speed; the command itself runs as a process in the
+    /// server's `e2e.rs` and `cli.rs` tests.
     pub async fn add_party(&self, name: &str) -> TestParty {
-        let mut rng = rand::rng();
-        let rp = RelyingParty {
-            client_code: dojang_core::ClientCode::generate(&mut rng),
-            link_id: dojang_core::party::generate_link_id(&mut rng),
-            name: name.to_owned(),
-            secret: SecretKey::generate(&mut rng),
-            call_center_num: Some("1600-0000".into()),
-            created_at: self.clock.now(),
-        };
-        self.state()
-            .store
-            .insert_relying_party(&rp)
-            .await
-            .expect("insert relying party");
+        let rp: RelyingParty = dojang_server::service::admin::add_relying_party(
+            self.state().store.as_ref(),
+            name,
+            None,
+            None,
+            Some("1600-0000"),
+            self.clock.now(),
+        )
+        .await
+        .expect("register the relying party");
         TestParty {
             client_code: rp.client_code.to_string(),
             link_id: rp.link_id.clone(),

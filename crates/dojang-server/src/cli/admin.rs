@@ -141,6 +141,12 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
     let config = args.instance.load()?;
     let policy = config.validate().map_err(|e| e.to_string())?;
     init_logging("warn", LogFormat::Text);
+    // `password hash` only prints a line for a configuration file: it must not create a data
+    // directory, a CA and a database where it happens to run.
+    if matches!(args.command, AdminCommand::Password(PasswordCommand::Hash)) {
+        say(read_password_hash()?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let clock = SystemClock;
     let instance = Instance::open(&config, clock.now(), &config.public_url(None))
         .await
@@ -225,13 +231,8 @@ async fn add_rp(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `dojang admin password set|hash`: the password is one line of stdin.
-async fn password(
-    instance: &Instance,
-    config: &crate::config::Config,
-    clock: &dyn Clock,
-    command: PasswordCommand,
-) -> Result<ExitCode, String> {
+/// The Argon2id PHC string of a password read as one line of stdin.
+fn read_password_hash() -> Result<String, String> {
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         eprint!(
             "new admin password (at least {} characters): ",
@@ -244,7 +245,17 @@ async fn password(
         .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
     let line = zeroize::Zeroizing::new(line);
     let password = line.trim_end_matches(['\r', '\n']);
-    let phc = admin::hash_password(password).map_err(|e| e.to_string())?;
+    admin::hash_password(password).map_err(|e| e.to_string())
+}
+
+/// `dojang admin password set|hash`: the password is one line of stdin.
+async fn password(
+    instance: &Instance,
+    config: &crate::config::Config,
+    clock: &dyn Clock,
+    command: PasswordCommand,
+) -> Result<ExitCode, String> {
+    let phc = read_password_hash()?;
     match command {
         PasswordCommand::Hash => say(phc),
         PasswordCommand::Set => {

@@ -74,11 +74,15 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         .map_err(|e| format!("site address: {e}"))?;
     let rp = demo_party(&state).await?;
     let back = format!("http://{site_addr}/auth/callback");
-    state
-        .store
-        .set_login_return_url(&rp.client_code, Some(&back), state.clock.now())
-        .await
-        .map_err(|e| e.to_string())?;
+    // Through the one path every operator's tool takes (the URL is checked like theirs).
+    crate::service::login_page::set_return_url(
+        state.store.as_ref(),
+        &rp.client_code,
+        Some(&back),
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let secret = STANDARD.encode(rp.secret.as_bytes());
     let credentials =
         dojang_client::Credentials::new(rp.client_code.as_str(), &rp.link_id, &secret);

@@ -50,6 +50,8 @@ pub fn router() -> Router<AppState> {
     let doc = document_json();
     let json = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
     let html = Bytes::from(reference::render(&doc));
+    let csp = HeaderValue::from_str(&reference::content_security_policy())
+        .unwrap_or(HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .route(
             paths::OPENAPI,
@@ -67,16 +69,22 @@ pub fn router() -> Router<AppState> {
             paths::API_REFERENCE,
             get(move || {
                 let body = html.clone();
+                let csp = csp.clone();
                 async move {
                     (
-                        [(
-                            header::CONTENT_TYPE,
-                            HeaderValue::from_static("text/html; charset=utf-8"),
-                        )],
+                        [
+                            (
+                                header::CONTENT_TYPE,
+                                HeaderValue::from_static("text/html; charset=utf-8"),
+                            ),
+                            (header::CONTENT_SECURITY_POLICY, csp),
+                        ],
                         body,
                     )
                 }
-            }),
+            })
+            // A page like the others: nosniff, Referrer-Policy (and this policy kept).
+            .layer(axum::middleware::from_fn(crate::pages::web::page_headers)),
         )
 }
 

@@ -670,10 +670,13 @@ async fn submit(
             }
             // One answer whether the number, the birth date or the name was wrong (issue 14
             // #1): the page must not tell a stranger which.
+            // A back-off (guessing) and the person's rate limit (push bombing) alike: how long
+            // to wait, as 429 with `Retry-After`, as the API answers.
             let form = Some(match &e {
                 ApiError::Throttled {
                     retry_after_secs, ..
-                } => tr
+                }
+                | ApiError::RateLimited { retry_after_secs } => tr
                     .t("login.wait")
                     .replace("{minutes}", &retry_after_secs.div_ceil(60).to_string()),
                 _ if code == ErrorCode::ReceiverNotFound => tr.t("login.unreachable").to_owned(),
@@ -685,7 +688,8 @@ async fn submit(
             });
             if let ApiError::Throttled {
                 retry_after_secs, ..
-            } = e
+            }
+            | ApiError::RateLimited { retry_after_secs } = e
                 && let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string())
             {
                 *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;

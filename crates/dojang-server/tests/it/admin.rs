@@ -1039,11 +1039,15 @@ async fn the_console_sets_login_page_texts_per_language_and_the_page_shows_them(
     let s = server().await;
     let party = s.add_party("햇살복지포털").await;
     let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
-    s.state()
-        .store
-        .set_login_return_url(&code, Some("https://rp.example/cb"), s.clock().now())
-        .await
-        .unwrap();
+    // Set up through the service function the console's own form uses (tested further down).
+    dojang_server::service::login_page::set_return_url(
+        s.state().store.as_ref(),
+        &code,
+        Some("https://rp.example/cb"),
+        s.clock().now(),
+    )
+    .await
+    .unwrap();
     let path = format!("/admin/parties/{}", party.client_code);
     let mut b = Browser::new(&s);
     b.login().await;

@@ -35,6 +35,30 @@ impl Browser {
         }
     }
 
+    /// A browser talking to the TLS listener, trusting its test certificate.
+    fn over_tls(s: &TestServer, cert: &std::path::Path) -> Self {
+        let pem = std::fs::read(cert).unwrap();
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+                .build()
+                .unwrap(),
+            base: s.tls_url().unwrap(),
+            cookies: Vec::new(),
+            headers: reqwest::header::HeaderMap::new(),
+        }
+    }
+
+    /// The `Set-Cookie` header of the last answer that sets `name`, if any.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with(&format!("{name}=")))
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies
             .iter()
@@ -122,14 +146,26 @@ fn csrf(html: &str) -> String {
 async fn setup() -> (TestServer, TestParty, TestDevice) {
     let s = TestServer::start().await;
     let party = s.add_party("서울시 복지포털").await;
-    let code = party.client_code.parse().unwrap();
-    s.state()
-        .store
-        .set_login_return_url(&code, Some(BACK), s.clock().now())
-        .await
-        .unwrap();
+    register(&s, &party, BACK).await;
     let device = s.enrol(NAME, PHONE, BIRTH).await;
     (s, party, device)
+}
+
+/// Register the return URL through the one path every operator's tool takes (the service
+/// function behind `dojang admin rp login-page set` and the admin console), in-process for
+/// speed: the command itself runs as a process in
+/// `the_operator_sets_shows_and_clears_the_return_url_from_the_command_line`.
+async fn register(s: &TestServer, party: &TestParty, url: &str) {
+    let code = party.client_code.parse().unwrap();
+    let set = dojang_server::service::login_page::set_return_url(
+        s.state().store.as_ref(),
+        &code,
+        Some(url),
+        s.clock().now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(set.map(String::from).as_deref(), Some(url));
 }
 
 /// Fill in the form and agree: the session's path.
@@ -162,7 +198,7 @@ fn receipt_of(device_pending: &dojang_proto::device::PendingRequests) -> String 
     device_pending.requests.first().unwrap().receipt_id.clone()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_logs_in_and_the_party_exchanges_the_code_once() {
     let (s, party, device) = setup().await;
     let mut b = Browser::new(&s);
@@ -270,6 +306,32 @@ async fn a_person_logs_in_and_the_party_exchanges_the_code_once() {
     );
     assert_eq!(c.client_code.as_str(), party.client_code);
     assert_eq!(c.notice_sha256.len(), 32);
+    // The operator sees the same record with `dojang admin rp login-page consents` (a process):
+    // one JSON line each, and a text line naming the person and the notice's version.
+    let (ok, out) = admin(
+        &s,
+        &[
+            "rp",
+            "login-page",
+            "consents",
+            "--client-code",
+            &party.client_code,
+            "--json",
+        ],
+    );
+    assert!(ok, "{out}");
+    let lines: Vec<serde_json::Value> = out.lines().map(dojang_testkit::json).collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines[0]["id"], c.id.as_str());
+    assert_eq!(lines[0]["name"], NAME);
+    assert_eq!(lines[0]["receiptID"], receipt.as_str());
+    assert_eq!(lines[0]["noticeVersion"], c.notice_version.as_str());
+    let (ok, out) = admin(&s, &["rp", "login-page", "consents"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(receipt.as_str()) && out.contains(NAME) && out.contains(&c.notice_version),
+        "{out}"
+    );
 
     // The steps page shows the number the app shows.
     let (st, html, _) = b.get(&steps).await;
@@ -542,16 +604,7 @@ async fn the_demo_site_checks_state_and_exchanges_the_code_for_a_greeting() {
     // The demo site on its own listener, as `dojang demo` serves it.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let site_url = format!("http://{}", listener.local_addr().unwrap());
-    let code = party.client_code.parse().unwrap();
-    s.state()
-        .store
-        .set_login_return_url(
-            &code,
-            Some(&format!("{site_url}/auth/callback")),
-            s.clock().now(),
-        )
-        .await
-        .unwrap();
+    register(&s, &party, &format!("{site_url}/auth/callback")).await;
     let site = dojang_server::demo::Site::new(s.client(&party), s.url(), party.client_code.clone());
     tokio::spawn(async move {
         axum::serve(listener, dojang_server::demo::router(site))
@@ -627,6 +680,20 @@ fn admin(s: &TestServer, args: &[&str]) -> (bool, String) {
     all.extend_from_slice(args);
     let (st, out) = tokio::task::block_in_place(|| run(&binary("dojang"), &all, &[]));
     (st.success(), out)
+}
+
+/// `dojang admin …` that must fail: whether it succeeded, and what it said on stderr.
+fn admin_refused(s: &TestServer, args: &[&str]) -> (bool, String) {
+    let dir = s.data_dir();
+    let out = std::process::Command::new(binary("dojang"))
+        .args(["admin", "--data-dir", dir.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A built-in Korean word of the hosted login.
@@ -1031,4 +1098,342 @@ async fn f1_the_page_does_not_confirm_birth_dates_or_names_and_guessing_backs_of
 
 fn said_text(s: &Option<String>) -> &str {
     s.as_deref().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_sets_shows_and_clears_the_return_url_from_the_command_line() {
+    let s = TestServer::start().await;
+    let party = s.add_party("서울시 복지포털").await;
+    let code = party.client_code.as_str();
+    let mut b = Browser::new(&s);
+    let choose = format!("/login/{code}");
+
+    // Nothing registered: the page refuses the relying party, and `show` says so.
+    let (st, _, _) = b.get(&choose).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (ok, out) = admin(&s, &["rp", "login-page", "show", "--client-code", code]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "no return URL for {code}: the hosted login is off"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("texts: the built-in ones"), "{out}");
+
+    // Refused: plain http off loopback, a fragment, credentials, an unknown relying party;
+    // each exits non-zero, says why, and registers nothing.
+    for (url, why) in [
+        ("http://welfare.example/cb", "must be https://"),
+        (
+            "https://welfare.example/cb#top",
+            "must not have a #fragment",
+        ),
+        (
+            "https://u:p@welfare.example/cb",
+            "must not carry credentials",
+        ),
+        ("/relative", "not an absolute URL"),
+    ] {
+        let (ok, out) = admin_refused(
+            &s,
+            &[
+                "rp",
+                "login-page",
+                "set",
+                "--client-code",
+                code,
+                "--return-url",
+                url,
+            ],
+        );
+        assert!(!ok, "{url} refused: {out}");
+        assert!(out.contains(why), "{url}: {out}");
+    }
+    let (ok, out) = admin_refused(
+        &s,
+        &[
+            "rp",
+            "login-page",
+            "set",
+            "--client-code",
+            "999999999999",
+            "--return-url",
+            BACK,
+        ],
+    );
+    assert!(!ok, "unknown relying party: {out}");
+    let (st, _, _) = b.get(&choose).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "still nothing registered");
+
+    // Set: the page now serves this relying party and may be framed by its return URL's origin.
+    let (ok, out) = admin(
+        &s,
+        &[
+            "rp",
+            "login-page",
+            "set",
+            "--client-code",
+            code,
+            "--return-url",
+            BACK,
+        ],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        format!("hosted login of {code}: /login/{code} → {BACK}")
+    );
+    let (ok, out) = admin(&s, &["rp", "login-page", "show", "--client-code", code]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("/login/{code} → {BACK}")), "{out}");
+    let (st, html, _) = b.get(&choose).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("서울시 복지포털"));
+    let csp = b.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'self' https://welfare.example;"),
+        "{csp}"
+    );
+
+    // Clear: the page refuses again, at once (no restart).
+    let (ok, out) = admin(&s, &["rp", "login-page", "clear", "--client-code", code]);
+    assert!(ok, "{out}");
+    assert_eq!(out.trim(), format!("hosted login of {code} is off"));
+    let (st, _, _) = b.get(&choose).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _, _) = b.get(&format!("{choose}/form")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (ok, out) = admin(&s, &["rp", "login-page", "show", "--client-code", code]);
+    assert!(ok && out.contains("the hosted login is off"), "{out}");
+    s.stop().await;
+}
+
+/// The attributes of a `Set-Cookie` value, lower-cased, without the name=value pair.
+fn cookie_attributes(set_cookie: &str) -> Vec<String> {
+    let mut attrs: Vec<String> = set_cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
+    attrs.sort();
+    attrs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_login_cookies_are_partitioned_and_removed_when_the_login_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = crate::tls::test_certificate(dir.path());
+    let s = TestServer::start_with(|c| {
+        c.tls = dojang_server::config::TlsConfig {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            cert: Some(cert.clone()),
+            key: Some(key.clone()),
+        };
+    })
+    .await;
+    let party = s.add_party("서울시 복지포털").await;
+    register(&s, &party, BACK).await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+
+    // Over TLS: the browser cookie (the form's CSRF binding) and the session cookie work inside
+    // the relying party's frame: SameSite=None, Secure, Partitioned (CHIPS), HttpOnly.
+    let mut b = Browser::over_tls(&s, &cert);
+    let (st, html, _) = b
+        .get(&format!(
+            "/login/{}/form?state=tls&lang=en",
+            party.client_code
+        ))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let browser_cookie = b.set_cookie("dojang_browser").expect("a browser cookie");
+    assert_eq!(
+        cookie_attributes(&browser_cookie),
+        [
+            "httponly",
+            "partitioned",
+            "path=/",
+            "samesite=none",
+            "secure"
+        ],
+        "{browser_cookie}"
+    );
+    // The language cookie is Secure over TLS too.
+    let lang = b.set_cookie("dojang_lang").expect("a language cookie");
+    assert!(
+        cookie_attributes(&lang).contains(&"secure".to_owned()),
+        "{lang}"
+    );
+    let token = csrf(&html);
+    let form = format!("/login/{}/form", party.client_code);
+    let (st, _, loc) = b
+        .post(
+            &form,
+            &[
+                ("_csrf", &token),
+                ("state", "tls"),
+                ("name", NAME),
+                ("phone", PHONE),
+                ("birthday", BIRTH),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let steps = loc.unwrap();
+    let session = b.set_cookie("dojang_login").expect("a session cookie");
+    assert_eq!(
+        cookie_attributes(&session),
+        [
+            "httponly",
+            "partitioned",
+            "path=/login",
+            "samesite=none",
+            "secure"
+        ],
+        "{session}"
+    );
+    let (st, _, _) = b.get(&steps).await;
+    assert_eq!(st, StatusCode::OK);
+    // Another browser with the URL but not the cookie gets nothing, over TLS as well.
+    let (st, _, _) = Browser::over_tls(&s, &cert).get(&steps).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // The login ends: the session cookie is removed with the attributes it was set with (a
+    // partitioned cookie is only removed by a partitioned removal), and expires now.
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    assert_eq!(device.approve(&receipt, s.clock().now()).await.unwrap(), 1);
+    let (st, html, _) = b.get(&format!("{steps}/done")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(return_link(&html).starts_with(BACK));
+    let removal = b
+        .set_cookie("dojang_login")
+        .expect("the session cookie removed");
+    assert!(removal.starts_with("dojang_login=;"), "{removal}");
+    let attrs = cookie_attributes(&removal);
+    assert!(attrs.contains(&"max-age=0".to_owned()), "{removal}");
+    let expires = attrs
+        .iter()
+        .find_map(|a| a.strip_prefix("expires="))
+        .expect("an Expires in the past");
+    let expires =
+        time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc2822)
+            .unwrap_or_else(|e| panic!("{expires}: {e}"));
+    assert!(expires < time::OffsetDateTime::now_utc(), "{removal}");
+    for a in ["partitioned", "secure", "samesite=none", "path=/login"] {
+        assert!(attrs.contains(&a.to_owned()), "{a} in {removal}");
+    }
+    assert!(
+        !b.cookies.iter().any(|(k, _)| k == "dojang_login"),
+        "the session cookie is gone"
+    );
+    // Without it, the session's pages answer nothing any more.
+    let (st, _, _) = b.get(&steps).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Over plain HTTP (development) the same cookies are SameSite=Lax and neither Secure nor
+    // Partitioned: a page that only works at the top level.
+    let mut plain = Browser::new(&s);
+    plain
+        .get(&format!("/login/{}/form", party.client_code))
+        .await;
+    let browser_cookie = plain.set_cookie("dojang_browser").unwrap();
+    assert_eq!(
+        cookie_attributes(&browser_cookie),
+        ["httponly", "path=/", "samesite=lax"],
+        "{browser_cookie}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_checks_the_name_and_keeps_the_push_bombing_guards() {
+    // The production limit (the test server turns it off for the other tests).
+    let s = TestServer::start_with(|c| c.policy.person_requests_per_minute = 5).await;
+    let party = s.add_party("서울시 복지포털").await;
+    register(&s, &party, BACK).await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let form = format!("/login/{}/form?lang=en", party.client_code);
+    let submit = async |b: &mut Browser, name: &str| {
+        let (_, html, _) = b.get(&form).await;
+        let token = csrf(&html);
+        let (st, html, loc) = b
+            .post(
+                &form,
+                &[
+                    ("_csrf", token.as_str()),
+                    ("name", name),
+                    ("phone", PHONE),
+                    ("birthday", BIRTH),
+                    ("consent", "yes"),
+                ],
+            )
+            .await;
+        let error = html
+            .split("id=\"form-error\">")
+            .nth(1)
+            .map(|e| e.split('<').next().unwrap().to_owned());
+        let retry = b
+            .headers
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (st, loc, error, retry)
+    };
+    let pending = async || device.api.pending().await.unwrap().requests.len();
+
+    // The name must be the certificate holder's: another name reaches no phone.
+    let mut b = Browser::new(&s);
+    let (st, loc, error, _) = submit(&mut b, "김아무개").await;
+    assert_eq!((st, loc), (StatusCode::BAD_REQUEST, None));
+    assert!(error.unwrap().contains("We could not send a request"));
+    assert_eq!(pending().await, 0, "nothing pushed for a wrong name");
+
+    // One waiting request per person and relying party: a second browser (or a second tab)
+    // cannot stack another card on the phone while the first waits.
+    let (st, first, _, _) = submit(&mut b, NAME).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "the right name is sent");
+    assert!(first.unwrap().starts_with("/login/s/"));
+    assert_eq!(pending().await, 1);
+    let mut other = Browser::new(&s);
+    let (st, loc, error, _) = submit(&mut other, NAME).await;
+    assert_eq!(loc, None, "no second session");
+    assert!(st.is_client_error(), "{st}");
+    assert_eq!(
+        error.as_deref(),
+        Some(ErrorCode::RequestInProgress.message(dojang_proto::error::Lang::En)),
+        "{st}"
+    );
+    assert_eq!(pending().await, 1, "still one card on the phone");
+
+    // At most `person_requests_per_minute` (5) requests to a person per minute across all
+    // relying parties: the page's counts with the API's.
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    device.api.decline(&receipt, None).await.unwrap();
+    let elsewhere = s.add_party("다른 기관").await;
+    let api = s.client(&elsewhere);
+    for i in 0..3 {
+        let r = api
+            .request(
+                dojang_client::Kind::Identity,
+                &dojang_client::CreateRequest::new(NAME, PHONE, BIRTH, format!("n{i}"), "x", 300),
+            )
+            .await
+            .unwrap();
+        device.api.decline(&r.receipt_id, None).await.unwrap();
+    }
+    let (st, _, _, _) = submit(&mut b, NAME).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "the fifth request of the minute");
+    let receipt = receipt_of(&device.api.pending().await.unwrap());
+    device.api.decline(&receipt, None).await.unwrap();
+    let (st, loc, error, retry) = submit(&mut b, NAME).await;
+    assert_eq!((st, loc), (StatusCode::TOO_MANY_REQUESTS, None));
+    assert!(retry.is_some_and(|r| r.parse::<u64>().unwrap() <= 60));
+    assert!(error.unwrap().contains("Try again in"));
+    assert_eq!(pending().await, 0, "the sixth reached no phone");
+    // A minute later the person can be asked again.
+    s.clock().advance(Duration::from_secs(61));
+    let (st, _, _, _) = submit(&mut b, NAME).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(pending().await, 1);
+    s.stop().await;
 }

@@ -16,7 +16,7 @@ use dojang_testkit::TestServer;
 use crate::common::*;
 
 /// A self-signed P-256 certificate for 127.0.0.1 and localhost: (cert.pem, key.pem).
-fn test_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn test_certificate(dir: &Path) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let out = Command::new("openssl")
         .args([

@@ -378,6 +378,9 @@ async fn names_that_resolve_to_private_addresses_are_refused_at_delivery() {
     let (receiver, url) = Receiver::start().await;
     let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
     let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    // Written to the store on purpose: every real path (`dojang admin rp webhook set`, the
+    // console) refuses this URL at set time, which the first test shows; this one is about a
+    // name that resolves to a private address only later (DNS rebinding), at delivery.
     s.state()
         .store
         .set_webhook(&dojang_store::Webhook {
@@ -423,6 +426,208 @@ async fn names_that_resolve_to_private_addresses_are_refused_at_delivery() {
     s.stop().await;
 }
 
+/// Register `url` as the party's webhook the operator's way (`dojang admin rp webhook set`, its
+/// own process), with private targets allowed for the loopback receivers; the secret.
+fn set_by_cli(
+    s: &TestServer,
+    dir: &std::path::Path,
+    party: &dojang_testkit::TestParty,
+    url: &str,
+) -> String {
+    let config = config_file(dir, &s.data_dir(), true);
+    let (ok, out) = webhook_cli(
+        &config,
+        &[
+            "set",
+            "--client-code",
+            &party.client_code,
+            "--url",
+            url,
+            "--json",
+        ],
+    );
+    assert!(ok, "{out}");
+    json(&out)["secret"].as_str().unwrap().to_owned()
+}
+
+/// The attempts of the party's newest delivery once `n` were recorded (real time: the worker
+/// records an attempt after the POST ends).
+async fn attempts_of_newest(
+    s: &TestServer,
+    code: &dojang_core::ClientCode,
+    n: usize,
+) -> (dojang_store::Delivery, Vec<dojang_store::Attempt>) {
+    for _ in 0..200 {
+        let d = s.state().store.deliveries(code, 10).await.unwrap();
+        if let Some(d) = d.into_iter().next() {
+            let tries = s.state().store.attempts(d.id).await.unwrap();
+            if tries.len() >= n {
+                return (d, tries);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no {n} attempt(s) recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_not_followed_and_counts_as_a_failed_attempt() {
+    let s = TestServer::start_with(|c| {
+        c.insecure_allow_private_webhooks = true;
+        c.webhooks.retry_base_ms = 1000;
+    })
+    .await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    // The receiver the redirect points at: must see nothing, ever, by any method (a followed
+    // 302 would arrive as a GET).
+    let reached = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = reached.clone();
+    let target_app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let seen = seen.clone();
+        async move {
+            seen.lock()
+                .unwrap()
+                .push(format!("{} {}", req.method(), req.uri()));
+            StatusCode::OK
+        }
+    });
+    let target_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target_url = format!("http://{}/hook", target_listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(target_listener, target_app).await });
+    // The registered receiver answers every POST with 302 to the other, and counts them.
+    let redirects = Arc::new(Mutex::new(0usize));
+    let counted = redirects.clone();
+    let to = target_url.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let counted = counted.clone();
+            let to = to.clone();
+            async move {
+                *counted.lock().unwrap() += 1;
+                (StatusCode::FOUND, [(axum::http::header::LOCATION, to)])
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let tmp = tempfile::tempdir().unwrap();
+    set_by_cli(&s, tmp.path(), &party, &url);
+
+    let r = s
+        .client(&party)
+        .request(
+            Kind::Identity,
+            &CreateRequest::new(NAME, PHONE, BIRTH, "nonce", "본인확인", 300),
+        )
+        .await
+        .unwrap();
+    device
+        .approve(&r.receipt_id, s.clock().now())
+        .await
+        .unwrap();
+    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    let (d, tries) = attempts_of_newest(&s, &code, 1).await;
+    assert_eq!(tries[0].status, Some(302));
+    assert_eq!(tries[0].error.as_deref(), Some("HTTP 302 Found"));
+    assert_eq!(tries[0].url, url);
+    assert_eq!(
+        d.state,
+        dojang_store::DeliveryState::Pending,
+        "retried later"
+    );
+    assert!(d.next_attempt_at > tries[0].at);
+    // The retry is redirected too, and still not followed.
+    s.clock().advance(Duration::from_secs(2));
+    s.state().webhooks.wake();
+    attempts_of_newest(&s, &code, 2).await;
+    assert_eq!(*redirects.lock().unwrap(), 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        reached.lock().unwrap().is_empty(),
+        "the redirect's target got nothing: {:?}",
+        reached.lock().unwrap()
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_never_answers_is_cut_off_at_the_time_limit_and_retried() {
+    // The documented limit (docs/security.md, examples/dojang.toml) is the default.
+    assert_eq!(
+        dojang_server::Config::default().webhooks.timeout_secs,
+        10,
+        "docs/security.md: each POST is limited to 10 seconds"
+    );
+    // Tested at one second: the same setting, shorter.
+    let s = TestServer::start_with(|c| {
+        c.insecure_allow_private_webhooks = true;
+        c.webhooks.retry_base_ms = 1000;
+        c.webhooks.timeout_secs = 1;
+    })
+    .await;
+    let party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    // A receiver that accepts the connection, reads, and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            keep.lock().unwrap().push(socket);
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    set_by_cli(&s, tmp.path(), &party, &url);
+
+    let r = s
+        .client(&party)
+        .request(
+            Kind::Identity,
+            &CreateRequest::new(NAME, PHONE, BIRTH, "nonce", "본인확인", 300),
+        )
+        .await
+        .unwrap();
+    device
+        .approve(&r.receipt_id, s.clock().now())
+        .await
+        .unwrap();
+    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    let (d, tries) = attempts_of_newest(&s, &code, 1).await;
+    let t = &tries[0];
+    assert_eq!(t.status, None);
+    assert_eq!(t.error.as_deref(), Some("timed out"));
+    assert!(
+        (1000..4000).contains(&t.duration_ms),
+        "cut off at the limit: {} ms",
+        t.duration_ms
+    );
+    assert_eq!(
+        d.state,
+        dojang_store::DeliveryState::Pending,
+        "retried later"
+    );
+    assert_eq!(d.last_error.as_deref(), Some("timed out"));
+    assert_eq!(held.lock().unwrap().len(), 1, "one connection");
+    // The operator's log says so.
+    let config = config_file(tmp.path(), &s.data_dir(), true);
+    let (ok, out) = webhook_cli(&config, &["log", "--client-code", &party.client_code]);
+    assert!(ok, "{out}");
+    assert!(out.contains("timed out"), "{out}");
+    // Not before its time; then the retry is made, and cut off alike.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(held.lock().unwrap().len(), 1);
+    s.clock().advance(Duration::from_secs(2));
+    s.state().webhooks.wake();
+    let (_, tries) = attempts_of_newest(&s, &code, 2).await;
+    assert_eq!(tries[1].error.as_deref(), Some("timed out"));
+    assert_eq!(held.lock().unwrap().len(), 2, "a second connection");
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_on_postgres() {
     let Some(pg) = dojang_testkit::pg_url() else {
@@ -439,6 +644,9 @@ async fn webhooks_on_postgres() {
     let client = s.client(&party);
     let (receiver, url) = Receiver::start().await;
     let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    // Written to the store on purpose: every real path (`dojang admin rp webhook set`, the
+    // console) refuses this URL at set time, which the first test shows; this one is about a
+    // name that resolves to a private address only later (DNS rebinding), at delivery.
     s.state()
         .store
         .set_webhook(&dojang_store::Webhook {
