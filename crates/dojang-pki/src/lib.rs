@@ -22,6 +22,7 @@ mod times;
 
 pub use ca::{
     CaProfile, CertificateAuthority, IssueRequest, IssuedCertificate, POLICY_OID, PublicationUrls,
+    SANDBOX_POLICY_OID, is_sandbox_certificate, sandbox_profile,
 };
 pub use cms::{VerifiedSignature, Verifier};
 pub use csr::{CheckedCsr, check_csr};
