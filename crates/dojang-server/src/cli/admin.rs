@@ -98,6 +98,17 @@ enum RpCommand {
     /// The hosted login: its return URL and consent records.
     #[command(subcommand)]
     LoginPage(super::login_page::LoginPageCommand),
+    /// Mark a relying party as a test party, inside the test console's sandbox: its requests
+    /// may reach sandbox people and it accepts their sandbox certificates. Every other party is
+    /// outside: to it sandbox people do not exist and their signatures are refused (-10500012).
+    Sandbox {
+        /// The relying party's client code.
+        #[arg(long)]
+        client_code: String,
+        /// Unmark it instead.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,6 +189,22 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         }
         AdminCommand::Rp(RpCommand::LoginPage(l)) => {
             super::login_page::run(&instance, &clock, l).await
+        }
+        AdminCommand::Rp(RpCommand::Sandbox { client_code, off }) => {
+            let code = registered(&instance, &client_code).await?;
+            instance
+                .store
+                .set_sandbox_party(&code, !off)
+                .await
+                .map_err(|e| e.to_string())?;
+            say(if off {
+                format!("{code} is a real relying party: sandbox people do not exist for it")
+            } else {
+                format!(
+                    "{code} is a test party: its requests may reach sandbox people and it accepts sandbox certificates"
+                )
+            });
+            Ok(ExitCode::SUCCESS)
         }
         AdminCommand::Password(p) => password(&instance, &config, &clock, p).await,
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
