@@ -1342,6 +1342,56 @@ async fn f8_a_sandbox_signature_is_refused_outside_the_sandbox_in_every_dialect(
         )
     );
 
+    // The hosted login's code exchange.
+    store.set_sandbox_party(&code, true).await.unwrap();
+    let back = "https://test-party.example/auth/callback";
+    store
+        .set_login_return_url(&code, Some(back), s.clock().now())
+        .await
+        .unwrap();
+    let mut browser = crate::login_page::Browser::new(&s);
+    let (st, html, _) = browser.get(&format!("/login/{cc}/form?state=sb-1")).await;
+    assert_eq!(st, 200);
+    let token = crate::login_page::csrf(&html);
+    let (st, html, steps) = browser
+        .post(
+            &format!("/login/{cc}/form"),
+            &[
+                ("_csrf", &token),
+                ("state", "sb-1"),
+                ("name", NAME),
+                ("phone", x),
+                ("birthday", BIRTH),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 303, "{html}");
+    let steps = steps.unwrap();
+    let mut done = None;
+    for _ in 0..100 {
+        let (st, html, _) = browser.get(&format!("{steps}/done")).await;
+        if st == 200 {
+            done = Some(html);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let link = crate::login_page::return_link(&done.expect("the sandbox person signed"));
+    let one_time = url::Url::parse(&link)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    store.set_sandbox_party(&code, false).await.unwrap();
+    let e = s
+        .client(&party)
+        .exchange_login_page_code(&one_time)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::SandboxCertificate.code(), "{e}");
+
     // Approval itself: a request made while the party was a test party and answered after it
     // stopped being one fails with the code as its reason, and never reaches state 1.
     let y = "01055558005";
