@@ -297,16 +297,28 @@ async fn list_rps(instance: &Instance, json: bool) -> Result<ExitCode, String> {
         .relying_parties()
         .await
         .map_err(|e| e.to_string())?;
+    let mut test = Vec::with_capacity(all.len());
+    for rp in &all {
+        test.push(
+            instance
+                .store
+                .is_sandbox_party(&rp.client_code)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+    }
     if json {
         let list: Vec<_> = all
             .iter()
-            .map(|rp| {
+            .zip(&test)
+            .map(|(rp, test)| {
                 json!({
                     "clientCode": rp.client_code.as_str(),
                     "name": rp.name,
                     "linkID": rp.link_id,
                     "callCenterNum": rp.call_center_num,
                     "createdDT": dojang_proto::datetime::format_kst(rp.created_at),
+                    "testParty": test,
                 })
             })
             .collect();
@@ -318,13 +330,14 @@ async fn list_rps(instance: &Instance, json: bool) -> Result<ExitCode, String> {
             "{:<12}  {:<32}  {:<20}  NAME",
             "CLIENT CODE", "LINKID", "CALL CENTRE"
         ));
-        for rp in all {
+        for (rp, test) in all.iter().zip(&test) {
             say(format!(
-                "{:<12}  {:<32}  {:<20}  {}",
+                "{:<12}  {:<32}  {:<20}  {}{}",
                 rp.client_code,
                 rp.link_id,
                 rp.call_center_num.as_deref().unwrap_or("-"),
-                rp.name
+                rp.name,
+                if *test { "  (test party: sandbox)" } else { "" }
             ));
         }
     }

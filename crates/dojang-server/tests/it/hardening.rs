@@ -1276,6 +1276,22 @@ async fn f8_a_sandbox_signature_is_refused_outside_the_sandbox_in_every_dialect(
     assert!(ok.success(), "{out}");
     assert!(out.contains("real relying party"), "{out}");
     assert!(!store.is_sandbox_party(&code).await.unwrap());
+    let (ok, out) = tokio::task::block_in_place(|| {
+        dojang_testkit::run(
+            &dojang_testkit::binary("dojang"),
+            &[
+                "admin",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "rp",
+                "list",
+                "--json",
+            ],
+            &[],
+        )
+    });
+    assert!(ok.success(), "{out}");
+    assert_eq!(dojang_testkit::json(&out)[0]["testParty"], false, "{out}");
     let v = signed(
         &s,
         &party,
