@@ -164,6 +164,8 @@ struct IndexPage {
     calls: Vec<KindRow>,
     sandbox_on: bool,
     sandbox_max: usize,
+    /// Everyone's sandbox people (the limit counts them all); the list shows this browser's.
+    sandbox_running: usize,
     people: Vec<PersonRow>,
     outcomes: Vec<(&'static str, &'static str)>,
     flash: Option<String>,
@@ -199,6 +201,7 @@ fn index_page(
         calls: all_calls(&tr),
         sandbox_on: state.sandbox.enabled(),
         sandbox_max: state.sandbox.max(),
+        sandbox_running: state.sandbox.running(),
         people: person_rows(state, &tr, browser),
         outcomes: sandbox::Outcome::ALL
             .iter()
