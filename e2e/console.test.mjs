@@ -1,6 +1,7 @@
 // The test console in Chromium: add a sandbox person whose built-in app approves after a
 // second, fire an identity call with the demo relying party's credentials, see the raw signed
 // request and the receipt, watch the timeline reach "signed" live, then verify. Screenshots.
+// A second browser context neither sees nor removes the first one's sandbox person.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -33,11 +34,34 @@ test("a console call returns a receipt and a sandbox person signs it", async () 
   await page.selectOption("#sb-outcome", "approve");
   await page.locator("#sb-delay").fill("1");
   await page.locator("#sb-add").click();
-  await page.waitForSelector("#person-1");
-  assert.equal(await page.locator("#person-1").getAttribute("data-outcome"), "approve");
+  const row = page.locator('tr[id^="person-"]');
+  await row.first().waitFor();
+  assert.equal(await row.count(), 1);
+  const id = (await row.first().getAttribute("id")).slice("person-".length);
+  assert.match(id, /^[0-9a-f]{24}$/, "a random public id, not a sequence number");
+  assert.equal(await row.first().getAttribute("data-outcome"), "approve");
+
+  // Another browser (its own context, its own console cookie) sees none of them, and removing
+  // this one by its id answers 404 (issue 14 #8).
+  const other = await chromium.newContext();
+  try {
+    const theirs = await other.newPage();
+    await theirs.goto(`${demo.dojang}/console`);
+    assert.equal(await theirs.locator('tr[id^="person-"]').count(), 0);
+    assert.ok(!(await theirs.content()).includes(id));
+    const csrf = await theirs.locator('#sandbox-form input[name="_csrf"]').getAttribute("value");
+    const res = await theirs.request.post(`${demo.dojang}/console/sandbox/${id}/remove`, {
+      form: { _csrf: csrf }, maxRedirects: 0,
+    });
+    assert.equal(res.status(), 404);
+  } finally {
+    await other.close();
+  }
+  await page.reload();
+  assert.equal(await page.locator(`#person-${id}`).count(), 1, "still there for its owner");
 
   // An identity call to them, signed with the demo relying party's credentials.
-  await page.locator("#use-1").click();
+  await page.locator(`#use-${id}`).click();
   await page.waitForURL(/\/console\/identity\/create/);
   await shoot(page, "console-call");
   await page.locator("#link_id").fill(demo.party.linkId);

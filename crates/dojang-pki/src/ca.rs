@@ -65,6 +65,45 @@ pub const POLICY_OID: &str =
 
 const POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap(POLICY_OID);
 
+/// The certificate policy of the test console's sandbox certificates (docs/pki.md): made by a
+/// virtual authenticator for a person nobody checked, accepted only by relying parties marked
+/// as test parties. Under the same arc as [`POLICY_OID`], from its own GUID
+/// (327b5455-7268-4451-a3b5-6e2bc948a7b6), so no prefix of one is the other.
+pub const SANDBOX_POLICY_OID: &str =
+    "1.2.840.113556.1.8000.2554.12923.21589.29288.17489.41909.7220169.4761526";
+
+const SANDBOX_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap(SANDBOX_POLICY_OID);
+
+/// The root profile of the sandbox CA: a subject that says what it is wherever it is shown.
+#[must_use]
+pub fn sandbox_profile(country: &str) -> CaProfile {
+    CaProfile {
+        common_name: "dojang SANDBOX CA - NOT FOR PRODUCTION".to_owned(),
+        organization: "dojang SANDBOX - NOT FOR PRODUCTION".to_owned(),
+        country: country.to_owned(),
+        validity_years: 20,
+    }
+}
+
+/// Whether a certificate (DER) carries the sandbox policy. `false` for anything that does not
+/// parse: the caller refuses it on other grounds.
+#[must_use]
+pub fn is_sandbox_certificate(der: &[u8]) -> bool {
+    let Ok(cert) = Certificate::from_der(der) else {
+        return false;
+    };
+    match cert
+        .tbs_certificate()
+        .get_extension::<CertificatePolicies>()
+    {
+        Ok(Some((_, policies))) => policies
+            .0
+            .iter()
+            .any(|p| p.policy_identifier == SANDBOX_POLICY),
+        _ => false,
+    }
+}
+
 /// Where relying parties fetch revocation data and the CA certificate: written into every
 /// end-entity certificate (CRL distribution point; authority information access with OCSP
 /// and caIssuers).
@@ -169,6 +208,8 @@ pub struct CertificateAuthority {
     serial_hex: String,
     not_after: OffsetDateTime,
     urls: Option<PublicationUrls>,
+    /// The policy written into issued certificates: [`POLICY_OID`], or [`SANDBOX_POLICY_OID`].
+    policy: ObjectIdentifier,
 }
 
 impl fmt::Debug for CertificateAuthority {
@@ -295,6 +336,7 @@ impl CertificateAuthority {
             key_id,
             public_key_bits,
             urls: None,
+            policy: POLICY,
         })
     }
 
@@ -317,6 +359,13 @@ impl CertificateAuthority {
             CaKey::File { .. } => "file".to_owned(),
             CaKey::External(k) => format!("{k:?}"),
         }
+    }
+
+    /// Issue sandbox certificates: the sandbox policy instead of dojang's.
+    #[must_use]
+    pub fn for_sandbox(mut self) -> Self {
+        self.policy = SANDBOX_POLICY;
+        self
     }
 
     pub(crate) fn subject_name(&self) -> &Name {
@@ -404,6 +453,7 @@ impl CertificateAuthority {
             subject,
             authority_key_id: &self.key_id,
             urls: self.urls.as_ref(),
+            policy: self.policy,
         };
         let (serial, serial_hex) = random_serial()?;
         let cert = CertificateBuilder::new(profile, serial, validity, req.csr.spki().clone())
@@ -520,6 +570,7 @@ struct EndEntityProfile<'a> {
     subject: Name,
     authority_key_id: &'a [u8],
     urls: Option<&'a PublicationUrls>,
+    policy: ObjectIdentifier,
 }
 
 impl BuilderProfile for EndEntityProfile<'_> {
@@ -554,7 +605,7 @@ impl BuilderProfile for EndEntityProfile<'_> {
         };
         extensions.push(aki.to_extension(subject, &extensions)?);
         let policy = CertificatePolicies(vec![PolicyInformation {
-            policy_identifier: POLICY,
+            policy_identifier: self.policy,
             policy_qualifiers: None,
         }]);
         extensions.push(policy.to_extension(subject, &extensions)?);

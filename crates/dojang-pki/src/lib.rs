@@ -22,7 +22,7 @@ mod times;
 
 pub use ca::{
     CaProfile, CaSigner, CertificateAuthority, IssueRequest, IssuedCertificate, POLICY_OID,
-    PublicationUrls,
+    PublicationUrls, SANDBOX_POLICY_OID, is_sandbox_certificate, sandbox_profile,
 };
 pub use cms::{VerifiedSignature, Verifier};
 pub use csr::{CheckedCsr, check_csr};

@@ -391,6 +391,10 @@ catalogue! {
     CertificateProofTooWeak = -10500010, "This request needs a certificate issued with a bank-account check or at a registration desk (isAllowSimpleRegistYN = false); re-issue yours with a bank-account check and approve again", "이 요청은 계좌 인증 또는 등록 창구에서 발급한 인증서가 필요합니다 (isAllowSimpleRegistYN = false). 계좌 인증으로 인증서를 재발급한 뒤 다시 승인하세요";
     /// The request said `isVerifyNameYN = true` and the signer certificate's name was never checked against a real-name record (an SMS check proves a phone, not a name): refused, the request keeps waiting.
     NameNotVerified = -10500011, "This request asks for a verified real name (isVerifyNameYN = true) and this certificate's name was not verified; re-issue it with a bank-account check and approve again", "이 요청은 실명이 확인된 인증서가 필요합니다 (isVerifyNameYN = true). 이 인증서의 성명은 실명 확인되지 않았습니다. 계좌 인증으로 재발급한 뒤 다시 승인하세요";
+    /// The signature was made with a sandbox certificate (the test console's virtual
+    /// authenticator, issued by the sandbox CA) for a relying party that is not a test party:
+    /// refused by approval and by every verify, in every dialect (issue 14 #8).
+    SandboxCertificate = -10500012, "This signature was made with a test-console sandbox certificate, which only relying parties marked as test parties accept", "테스트 콘솔 샌드박스 인증서로 만든 서명입니다. 테스트 이용기관으로 지정된 이용기관만 받을 수 있습니다";
 
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.

@@ -5,6 +5,8 @@
 //! <data_dir>/ca/ca.pem        the root certificate (0644)
 //! <data_dir>/ca/ca.key        its P-256 key, PKCS#8 PEM (0600), unless `[ca] key` puts the
 //!                             key in a PKCS#11 token (generated there, never on disk)
+//! <data_dir>/ca/sandbox.pem   the test console's sandbox CA (only with `[console] sandbox`)
+//! <data_dir>/ca/sandbox.key   its key (0600)
 //! <data_dir>/keys/data.key    the master key for personal data at rest, base64 (0600)
 //! <data_dir>/dojang.db        the SQLite database, unless database_url points elsewhere (0600,
 //!                             as are its -wal and -shm files: see `dojang_store::sqlite`)
@@ -97,6 +99,9 @@ pub struct Instance {
     pub ca_cert_path: PathBuf,
     /// Where the CA key is.
     pub ca_key: CaKeyPlace,
+    /// The test console's sandbox CA (`ca/sandbox.pem`, `ca/sandbox.key`), made and loaded
+    /// only while `[console] sandbox` is on: it issues the sandbox people's certificates.
+    pub sandbox_ca: Option<Arc<CertificateAuthority>>,
     /// The store.
     pub store: Arc<dyn Store>,
     /// The keys for personal data (also held by the store).
@@ -128,6 +133,15 @@ impl Instance {
             ocsp: format!("{public_url}{}", paths::PKI_OCSP),
             ca_issuers: format!("{public_url}{}", paths::PKI_CA_DER),
         });
+        // The sandbox CA publishes no CRL or OCSP: its certificates carry no URLs, and the
+        // main CA's responder answers `unknown` for them.
+        let sandbox_ca = if config.console.sandbox {
+            let profile = dojang_pki::sandbox_profile(&config.ca.country);
+            let (ca, _, _, _) = ensure_ca_files(dir, "sandbox", &profile, now)?;
+            Some(Arc::new(ca.for_sandbox()))
+        } else {
+            None
+        };
         let keys = Arc::new(ensure_data_key(dir)?);
         let store = dojang_store::open(
             &config.database_url(),
@@ -139,6 +153,7 @@ impl Instance {
         .await?;
         Ok(Self {
             ca: Arc::new(ca),
+            sandbox_ca,
             ca_origin,
             ca_cert_path,
             ca_key,
@@ -332,10 +347,26 @@ fn ensure_ca(
     config: &Config,
     now: OffsetDateTime,
 ) -> Result<(CertificateAuthority, CaOrigin, PathBuf, PathBuf), InstanceError> {
+    let profile = CaProfile {
+        common_name: config.ca.common_name.clone(),
+        organization: config.ca.organization.clone(),
+        country: config.ca.country.clone(),
+        validity_years: config.ca.validity_years,
+    };
+    ensure_ca_files(dir, "ca", &profile, now)
+}
+
+/// Load `<dir>/ca/<name>.pem` and `.key`, or create them with `profile` if neither exists.
+fn ensure_ca_files(
+    dir: &Path,
+    name: &str,
+    profile: &CaProfile,
+    now: OffsetDateTime,
+) -> Result<(CertificateAuthority, CaOrigin, PathBuf, PathBuf), InstanceError> {
     let ca_dir = dir.join("ca");
     create_private_dir(&ca_dir)?;
-    let cert_path = ca_dir.join("ca.pem");
-    let key_path = ca_dir.join("ca.key");
+    let cert_path = ca_dir.join(format!("{name}.pem"));
+    let key_path = ca_dir.join(format!("{name}.key"));
     match (cert_path.exists(), key_path.exists()) {
         (true, true) => {
             let cert = std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?;
@@ -351,13 +382,7 @@ fn ensure_ca(
             Ok((ca, CaOrigin::Loaded, cert_path, key_path))
         }
         (false, false) => {
-            let profile = CaProfile {
-                common_name: config.ca.common_name.clone(),
-                organization: config.ca.organization.clone(),
-                country: config.ca.country.clone(),
-                validity_years: config.ca.validity_years,
-            };
-            let ca = CertificateAuthority::generate(&profile, now)
+            let ca = CertificateAuthority::generate(profile, now)
                 .map_err(|e| InstanceError::Ca(e.to_string()))?;
             // The key is claimed first: if another process is creating the CA at this moment,
             // exactly one of us wins and the other reads the winner's files.
@@ -372,7 +397,7 @@ fn ensure_ca(
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     wait_for(&cert_path)?;
-                    ensure_ca(dir, config, now)
+                    ensure_ca_files(dir, name, profile, now)
                 }
                 Err(e) => Err(InstanceError::Io {
                     path: key_path,
@@ -388,7 +413,7 @@ fn ensure_ca(
         (false, true) => {
             // Possibly another process between writing the key and the certificate.
             wait_for(&cert_path)?;
-            ensure_ca(dir, config, now)
+            ensure_ca_files(dir, name, profile, now)
         }
     }
 }

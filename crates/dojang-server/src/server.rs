@@ -155,6 +155,7 @@ impl Server {
             clock: options.clock,
             policy,
             ca: instance.ca.clone(),
+            sandbox_ca: instance.sandbox_ca.clone(),
             sms,
             bank,
             max_body_bytes: config.max_body_bytes,

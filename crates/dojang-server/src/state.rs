@@ -45,6 +45,9 @@ pub struct Inner {
     pub ca: Arc<CertificateAuthority>,
     /// CMS verification against the CA.
     pub verifier: Verifier,
+    /// The test console's sandbox CA and verification against it, while `[console] sandbox`
+    /// is on: sandbox people's certificates, accepted for test relying parties only.
+    pub sandbox_ca: Option<(Arc<CertificateAuthority>, Verifier)>,
     /// Live device connections.
     pub push: PushHub,
     /// One-time codes out.
@@ -100,6 +103,8 @@ pub struct Parts {
     pub policy: Policy,
     /// CA.
     pub ca: Arc<CertificateAuthority>,
+    /// The sandbox CA, with `[console] sandbox`.
+    pub sandbox_ca: Option<Arc<CertificateAuthority>>,
     /// SMS gateway.
     pub sms: Arc<dyn SmsGateway>,
     /// Bank gateway.
@@ -135,6 +140,13 @@ impl AppState {
     /// Assemble the state.
     pub fn new(p: Parts) -> Result<Self, StateError> {
         let verifier = Verifier::new(p.ca.certificate_der())?;
+        let sandbox_ca = match p.sandbox_ca {
+            Some(ca) => {
+                let v = Verifier::new(ca.certificate_der())?;
+                Some((ca, v))
+            }
+            None => None,
+        };
         Ok(Self(Arc::new(Inner {
             store: p.store,
             keys: p.keys,
@@ -142,6 +154,7 @@ impl AppState {
             policy: p.policy,
             ca: p.ca,
             verifier,
+            sandbox_ca,
             push: PushHub::default(),
             sms: p.sms,
             bank: p.bank,

@@ -552,6 +552,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The members with this phone number, whatever their birth date.
     async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError>;
 
+    /// Record that the registration-desk code `reference` was issued for a test-console sandbox
+    /// person, owned by `owner` (a keyed hash of the console browser's cookie).
+    async fn insert_sandbox_person(
+        &self,
+        reference: &str,
+        owner: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Before the code `reference` is redeemed for `member`: `true` (and the member noted) if
+    /// it is a sandbox code, `false` if it is a real one.
+    async fn claim_sandbox_member(
+        &self,
+        reference: &str,
+        member: MemberId,
+    ) -> Result<bool, StoreError>;
+    /// The owner of a sandbox member; `None` for a real member.
+    async fn sandbox_owner(&self, member: MemberId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A real enrolment of this member: they are no longer a sandbox member.
+    async fn release_sandbox_member(&self, member: MemberId) -> Result<(), StoreError>;
+    /// Mark (`true`) or unmark a relying party as a test party, inside the sandbox.
+    async fn set_sandbox_party(&self, code: &ClientCode, on: bool) -> Result<(), StoreError>;
+    /// Whether a relying party is a test party.
+    async fn is_sandbox_party(&self, code: &ClientCode) -> Result<bool, StoreError>;
+
     /// Record a new request.
     async fn insert_request(&self, r: &Request) -> Result<(), StoreError>;
     /// Record a new request after the guard's checks, atomically for the person: replay an

@@ -785,6 +785,73 @@ impl Store for SqlStore {
         )
     }
 
+    async fn insert_sandbox_person(
+        &self,
+        reference: &str,
+        owner: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(q::INSERT_SANDBOX_PERSON)
+            .bind(reference)
+            .bind(owner)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "reference number"))?;
+        Ok(())
+    }
+
+    async fn claim_sandbox_member(
+        &self,
+        reference: &str,
+        member: MemberId,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::CLAIM_SANDBOX_MEMBER)
+            .bind(member.to_string())
+            .bind(reference)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn sandbox_owner(&self, member: MemberId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(sqlx::query_as::<Db, rows::OwnerRow>(q::SANDBOX_OWNER)
+            .bind(member.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.owner))
+    }
+
+    async fn release_sandbox_member(&self, member: MemberId) -> Result<(), StoreError> {
+        sqlx::query(q::RELEASE_SANDBOX_MEMBER)
+            .bind(member.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_sandbox_party(&self, code: &ClientCode, on: bool) -> Result<(), StoreError> {
+        let sql = if on {
+            q::ADD_SANDBOX_PARTY
+        } else {
+            q::REMOVE_SANDBOX_PARTY
+        };
+        sqlx::query(sql)
+            .bind(code.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn is_sandbox_party(&self, code: &ClientCode) -> Result<bool, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(q::SANDBOX_PARTY)
+            .bind(code.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
     async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError> {
         sqlx::query_as::<Db, MemberRow>(q::MEMBERS_BY_PHONE)
             .bind(rows::phone_lookup(&self.keys, phone))

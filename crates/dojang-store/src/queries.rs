@@ -422,3 +422,21 @@ pub const CONSENTS: &str = "SELECT id, client_code, receipt_id, name_enc, phone_
      birthday_enc, notice_version, notice_sha256, lang, accepted_at FROM consents \
      WHERE ($1 IS NULL OR client_code = $1) AND ($2 IS NULL OR phone_lookup = $2) \
      ORDER BY accepted_at DESC, id DESC LIMIT $3";
+
+/// A sandbox person's registration-desk code (schema v15).
+pub const INSERT_SANDBOX_PERSON: &str =
+    "INSERT INTO sandbox_people (ref_num, owner, created_at) VALUES ($1, $2, $3)";
+/// The member a sandbox code is redeemed for; answers one row only for a sandbox code.
+pub const CLAIM_SANDBOX_MEMBER: &str =
+    "UPDATE sandbox_people SET member_id = $1 WHERE ref_num = $2";
+/// The owner of a sandbox member.
+pub const SANDBOX_OWNER: &str = "SELECT owner FROM sandbox_people WHERE member_id = $1 LIMIT 1";
+/// A real enrolment of a sandbox member makes them real.
+pub const RELEASE_SANDBOX_MEMBER: &str = "DELETE FROM sandbox_people WHERE member_id = $1";
+/// Mark a relying party as a test party.
+pub const ADD_SANDBOX_PARTY: &str =
+    "INSERT INTO sandbox_parties (client_code) VALUES ($1) ON CONFLICT DO NOTHING";
+/// Unmark it.
+pub const REMOVE_SANDBOX_PARTY: &str = "DELETE FROM sandbox_parties WHERE client_code = $1";
+/// Whether it is marked.
+pub const SANDBOX_PARTY: &str = "SELECT COUNT(*) AS n FROM sandbox_parties WHERE client_code = $1";

@@ -1440,6 +1440,13 @@ impl AdminSessionRow {
     }
 }
 
+/// `SELECT owner` of a sandbox person.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OwnerRow {
+    pub owner: Vec<u8>,
+}
+from_sqlite!(OwnerRow { owner });
+
 /// `SELECT value` of a setting.
 #[derive(sqlx::FromRow)]
 pub(crate) struct ValueRow {

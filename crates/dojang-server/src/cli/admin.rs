@@ -98,6 +98,17 @@ enum RpCommand {
     /// The hosted login: its return URL and consent records.
     #[command(subcommand)]
     LoginPage(super::login_page::LoginPageCommand),
+    /// Mark a relying party as a test party, inside the test console's sandbox: its requests
+    /// may reach sandbox people and it accepts their sandbox certificates. Every other party is
+    /// outside: to it sandbox people do not exist and their signatures are refused (-10500012).
+    Sandbox {
+        /// The relying party's client code.
+        #[arg(long)]
+        client_code: String,
+        /// Unmark it instead.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +195,22 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         }
         AdminCommand::Rp(RpCommand::LoginPage(l)) => {
             super::login_page::run(&instance, &clock, l).await
+        }
+        AdminCommand::Rp(RpCommand::Sandbox { client_code, off }) => {
+            let code = registered(&instance, &client_code).await?;
+            instance
+                .store
+                .set_sandbox_party(&code, !off)
+                .await
+                .map_err(|e| e.to_string())?;
+            say(if off {
+                format!("{code} is a real relying party: sandbox people do not exist for it")
+            } else {
+                format!(
+                    "{code} is a test party: its requests may reach sandbox people and it accepts sandbox certificates"
+                )
+            });
+            Ok(ExitCode::SUCCESS)
         }
         AdminCommand::Password(p) => password(&instance, &config, &clock, p).await,
         AdminCommand::Outbox { phone, limit, json } => outbox(&instance, phone, limit, json).await,
@@ -281,16 +308,28 @@ async fn list_rps(instance: &Instance, json: bool) -> Result<ExitCode, String> {
         .relying_parties()
         .await
         .map_err(|e| e.to_string())?;
+    let mut test = Vec::with_capacity(all.len());
+    for rp in &all {
+        test.push(
+            instance
+                .store
+                .is_sandbox_party(&rp.client_code)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+    }
     if json {
         let list: Vec<_> = all
             .iter()
-            .map(|rp| {
+            .zip(&test)
+            .map(|(rp, test)| {
                 json!({
                     "clientCode": rp.client_code.as_str(),
                     "name": rp.name,
                     "linkID": rp.link_id,
                     "callCenterNum": rp.call_center_num,
                     "createdDT": dojang_proto::datetime::format_kst(rp.created_at),
+                    "testParty": test,
                 })
             })
             .collect();
@@ -302,13 +341,14 @@ async fn list_rps(instance: &Instance, json: bool) -> Result<ExitCode, String> {
             "{:<12}  {:<32}  {:<20}  NAME",
             "CLIENT CODE", "LINKID", "CALL CENTRE"
         ));
-        for rp in all {
+        for (rp, test) in all.iter().zip(&test) {
             say(format!(
-                "{:<12}  {:<32}  {:<20}  {}",
+                "{:<12}  {:<32}  {:<20}  {}{}",
                 rp.client_code,
                 rp.link_id,
                 rp.call_center_num.as_deref().unwrap_or("-"),
-                rp.name
+                rp.name,
+                if *test { "  (test party: sandbox)" } else { "" }
             ));
         }
     }

@@ -73,6 +73,12 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         .local_addr()
         .map_err(|e| format!("site address: {e}"))?;
     let rp = demo_party(&state).await?;
+    // The demo party is a test party: the console's sandbox people may answer it (issue 14 #8).
+    state
+        .store
+        .set_sandbox_party(&rp.client_code, true)
+        .await
+        .map_err(|e| e.to_string())?;
     let back = format!("http://{site_addr}/auth/callback");
     // Through the one path every operator's tool takes (the URL is checked like theirs).
     crate::service::login_page::set_return_url(

@@ -378,7 +378,8 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::PinWrong
         | C::DeviceLocked
         | C::CertificateProofTooWeak
-        | C::NameNotVerified => StatusCode::FORBIDDEN,
+        | C::NameNotVerified
+        | C::SandboxCertificate => StatusCode::FORBIDDEN,
         C::PinNotRegistered | C::RenewalTooEarly | C::RenewalNotPossible => StatusCode::CONFLICT,
         C::EnrolmentRateLimited
         | C::PersonRateLimited

@@ -260,6 +260,7 @@ pub fn exchange_codes() -> Vec<ErrorCode> {
         C::LoginCodeInvalid,
         C::VerifyWindowPassed,
         C::AlreadyVerified,
+        C::SandboxCertificate,
         C::Internal,
     ]
 }
@@ -871,6 +872,7 @@ pub fn codes(kind: Kind, call: Call) -> Vec<ErrorCode> {
                 C::RequestFailed,
                 C::RequestExpired,
                 C::VerifyWindowPassed,
+                C::SandboxCertificate,
             ]);
             if kind == Kind::Login {
                 out.push(C::TxIdInvalid);

@@ -149,6 +149,15 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `n` random bytes as lower-case hex: an id that is safe in a URL path, an HTML id and a CSS
+/// selector, and cannot be guessed from another.
+pub fn random_hex(n: usize) -> String {
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
+}
+
 /// The CSRF token for a form of the browser holding `binding` (a session or browser cookie's
 /// value): a keyed hash, so it needs no storage and cannot be made without the data key.
 pub fn csrf_token(state: &AppState, purpose: &str, binding: &str) -> String {

@@ -148,7 +148,22 @@ pub async fn approve(
         }
     }
     let cms = submitted(&r, wire)?;
-    let (serial, certificate, proof) = match check_signatures(state, device, &r, &cms, now).await {
+    // Whose CA vouches for the receiver: a sandbox person's signature is checked against the
+    // sandbox CA alone, and only for a test party; anyone else's against dojang's CA alone.
+    let checked = match super::issuer_of(state, r.member_id).await {
+        Ok(issuer) if issuer.sandbox => match super::sandbox_allowed(state, &r.client_code).await {
+            Ok(()) => Ok(issuer),
+            Err(e) => Err(e),
+        },
+        other => other,
+    };
+    let checked = match checked {
+        Ok(issuer) => check_signatures(state, issuer.verifier, device, &r, &cms, now)
+            .await
+            .map(|signer| (signer, issuer)),
+        Err(e) => Err(e),
+    };
+    let ((serial, certificate, proof), issuer) = match checked {
         Ok(signer) => signer,
         Err(e) => {
             let code = e.code();
@@ -165,7 +180,7 @@ pub async fn approve(
     check_proof(&r, proof)?;
     // The evidence a relying party can keep: the CA's word that this certificate was good
     // when it signed (as BankID returns its OCSP response with every signature).
-    let ocsp = state
+    let ocsp = issuer
         .ca
         .ocsp_response_for(
             &certificate,
@@ -202,6 +217,7 @@ pub(crate) fn check_proof(r: &Request, proof: IdentityProof) -> Result<(), ApiEr
 /// Returns the signer's serial, certificate (DER) and proof of identity.
 async fn check_signatures(
     state: &AppState,
+    verifier: &dojang_pki::Verifier,
     device: &Device,
     r: &Request,
     cms: &[Vec<u8>],
@@ -209,7 +225,8 @@ async fn check_signatures(
 ) -> Result<(String, Vec<u8>, IdentityProof), ApiError> {
     let mut signer: Option<(String, Vec<u8>, IdentityProof)> = None;
     for (one, doc) in cms.iter().zip(&r.documents) {
-        let this = check_signature(state, device, r, one, doc.token.as_bytes(), now).await?;
+        let this =
+            check_signature(state, verifier, device, r, one, doc.token.as_bytes(), now).await?;
         match &signer {
             Some((s, _, _)) if *s != this.0 => return Err(ErrorCode::SignerNotReceiver.into()),
             _ => signer = Some(this),
@@ -221,13 +238,14 @@ async fn check_signatures(
 /// One CMS over `content`. Returns the signer's serial, certificate and proof of identity.
 async fn check_signature(
     state: &AppState,
+    verifier: &dojang_pki::Verifier,
     device: &Device,
     r: &Request,
     cms: &[u8],
     content: &[u8],
     now: OffsetDateTime,
 ) -> Result<(String, Vec<u8>, IdentityProof), ApiError> {
-    let v = state.verifier.verify_attached(cms, now)?;
+    let v = verifier.verify_attached(cms, now)?;
     if v.content != content {
         return Err(ErrorCode::ContentMismatch.into());
     }

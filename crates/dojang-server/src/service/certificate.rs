@@ -148,8 +148,10 @@ pub async fn renew(
             ApiError::Internal(format!("member of device {} is missing", device.id))
         })?;
     let csr = dojang_pki::check_csr(&csr_der, member.person.name.as_str())?;
-    let not_after = (now + state.policy.certificate_validity).min(state.ca.not_after());
-    let issued = state.ca.issue(&IssueRequest {
+    // A sandbox person's certificate is renewed by the sandbox CA, never by dojang's.
+    let issuer = super::issuer_of(state, member.id).await?;
+    let not_after = (now + state.policy.certificate_validity).min(issuer.ca.not_after());
+    let issued = issuer.ca.issue(&IssueRequest {
         csr: &csr,
         holder_name: member.person.name.as_str(),
         holder_id: &member.id.to_string(),

@@ -290,10 +290,35 @@ pub(crate) async fn issue(
     now: time::OffsetDateTime,
 ) -> Result<Option<EnrolmentCompleted>, ApiError> {
     let (member_id, choice, device_id, secret) = new_device_for(state, person, now).await?;
+    // A test-console sandbox person's desk code (issue 14 #8): noted with the member before the
+    // enrolment's transaction, issued by the sandbox CA, and never someone who exists already
+    // (the console checked; this closes the race).
+    let sandbox = match &proof {
+        Proof::Desk(reference) => {
+            state
+                .store
+                .claim_sandbox_member(reference.as_str(), member_id)
+                .await?
+        }
+        _ => false,
+    };
+    let existing = matches!(choice, MemberChoice::Existing(_));
+    if sandbox && existing {
+        return Err(ErrorCode::RaUsed.into());
+    }
+    let was_sandbox = existing && state.store.sandbox_owner(member_id).await?.is_some();
+    let ca: &dojang_pki::CertificateAuthority = if sandbox {
+        match &state.sandbox_ca {
+            Some((ca, _)) => ca,
+            None => return Err(ErrorCode::RaCancelled.into()),
+        }
+    } else {
+        &state.ca
+    };
     // The app's PIN proof, when sent: the server keeps the unlock secret behind it.
     let pin = pin_proof.map(|p| super::pin::new_pin(state, device_id, &p));
-    let not_after = (now + state.policy.certificate_validity).min(state.ca.not_after());
-    let issued = state.ca.issue(&IssueRequest {
+    let not_after = (now + state.policy.certificate_validity).min(ca.not_after());
+    let issued = ca.issue(&IssueRequest {
         csr,
         holder_name: person.name.as_str(),
         holder_id: &member_id.to_string(),
@@ -328,6 +353,11 @@ pub(crate) async fn issue(
     if !state.store.complete_enrolment(&completed).await? {
         return Ok(None);
     }
+    // A real enrolment of a sandbox person makes them real: their sandbox device and
+    // certificate were superseded just now, and they stop being a sandbox member.
+    if was_sandbox {
+        state.store.release_sandbox_member(member_id).await?;
+    }
     // The member's earlier devices were superseded: forget them and close their connections.
     state.forget_devices_of(member_id);
     state.push.disconnect_others(member_id, device_id);
@@ -336,7 +366,7 @@ pub(crate) async fn issue(
         device_id: device_id.to_string(),
         device_token: device_token(device_id, secret.as_ref()),
         certificate: dojang_pki::certificate_pem(&issued.der),
-        ca_certificate: state.ca.certificate_pem(),
+        ca_certificate: ca.certificate_pem(),
         serial: issued.serial_hex,
         not_after: format_rfc3339(issued.not_after),
         unlock_secret: pin.map(|p| STANDARD.encode(&p.unlock_secret)),

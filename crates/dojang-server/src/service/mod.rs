@@ -26,6 +26,51 @@ use dojang_store::DataKeys;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
+/// The CA that issues a member's certificates and the verifier their signatures are checked
+/// with (issue 14 #8).
+pub(crate) struct Issuer<'a> {
+    /// The CA.
+    pub ca: &'a dojang_pki::CertificateAuthority,
+    /// CMS verification against it alone.
+    pub verifier: &'a dojang_pki::Verifier,
+    /// Whether it is the test console's sandbox CA.
+    pub sandbox: bool,
+}
+
+/// The issuer of `member`'s certificates: the sandbox CA for a test-console sandbox person,
+/// dojang's CA for everyone else. A sandbox person while the sandbox is off has none: their
+/// certificates are refused everywhere ([`ErrorCode::SandboxCertificate`]).
+pub(crate) async fn issuer_of(
+    state: &AppState,
+    member: dojang_core::MemberId,
+) -> Result<Issuer<'_>, ApiError> {
+    if state.store.sandbox_owner(member).await?.is_none() {
+        return Ok(Issuer {
+            ca: &state.ca,
+            verifier: &state.verifier,
+            sandbox: false,
+        });
+    }
+    match &state.sandbox_ca {
+        Some((ca, verifier)) => Ok(Issuer {
+            ca,
+            verifier,
+            sandbox: true,
+        }),
+        None => Err(ErrorCode::SandboxCertificate.into()),
+    }
+}
+
+/// Inside the sandbox: a sandbox person's signature counts only for a relying party marked as
+/// a test party (`dojang admin rp sandbox`); for every other party it is refused.
+pub(crate) async fn sandbox_allowed(state: &AppState, rp: &ClientCode) -> Result<(), ApiError> {
+    if state.sandbox_ca.is_some() && state.store.is_sandbox_party(rp).await? {
+        Ok(())
+    } else {
+        Err(ErrorCode::SandboxCertificate.into())
+    }
+}
+
 /// The request with this receipt, if `visible` says the caller may see it. A request the caller
 /// may not see answers `missing`, exactly like one that does not exist, so receipts cannot be
 /// probed.

@@ -89,6 +89,15 @@ pub async fn create_in(
         .member_by_phone_birthday(&new.receiver.phone, &new.receiver.birthday)
         .await?
         .ok_or(ErrorCode::ReceiverNotFound)?;
+    // A test-console sandbox person exists only for test parties: to every other relying
+    // party they answer exactly like nobody (issue 14 #8).
+    if state.store.sandbox_owner(member.id).await?.is_some()
+        && super::sandbox_allowed(state, &rp.client_code)
+            .await
+            .is_err()
+    {
+        return Err(ErrorCode::ReceiverNotFound.into());
+    }
     if new.options.verify_name && member.person.name != new.receiver.name {
         return Err(ErrorCode::ReceiverNameMismatch.into());
     }
@@ -359,7 +368,7 @@ pub async fn verify(
     };
     super::changed(state, &r, super::Event::Verified).await;
     tracing::info!(receipt = %r.receipt_id, "verified");
-    signed_result(state, r).await
+    signed_result(state, rp, r).await
 }
 
 /// kakaocert 1.x's result check (GetESignResult, GetCMSResult): a signed request's signatures
@@ -395,15 +404,33 @@ pub async fn result(
     } else {
         r
     };
-    signed_result(state, r).await
+    signed_result(state, rp, r).await
 }
 
 /// A signed request's signatures and the person who signed, as verify answers them.
-async fn signed_result(state: &AppState, r: Request) -> Result<VerifyResult, ApiError> {
+/// A signature made with a sandbox certificate is refused here for every relying party that is
+/// not a test party (issue 14 #8), whatever the approval let through: every dialect's verify
+/// and result, and the hosted login's exchange, end here.
+async fn signed_result(
+    state: &AppState,
+    rp: &RelyingParty,
+    r: Request,
+) -> Result<VerifyResult, ApiError> {
     let member = state
         .member(r.member_id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("member of {} is missing", r.receipt_id)))?;
+    let sandbox_member = state.store.sandbox_owner(r.member_id).await?.is_some();
+    let sandbox_signer = match r.signer_serial.as_deref() {
+        Some(serial) => state
+            .certificate(serial)
+            .await?
+            .is_some_and(|c| dojang_pki::is_sandbox_certificate(&c.der)),
+        None => false,
+    };
+    if sandbox_member || sandbox_signer {
+        super::sandbox_allowed(state, &rp.client_code).await?;
+    }
     if r.signed_data.len() != r.documents.len() {
         return Err(ApiError::Internal(format!(
             "signed request {} has {} signatures for {} documents",

@@ -98,7 +98,9 @@ pub async fn ocsp(state: &AppState, request: &[u8]) -> Vec<u8> {
     for q in &asked {
         let record = if q.ours {
             match state.store.certificate(&q.serial_hex).await {
-                Ok(r) => r,
+                // A sandbox certificate was not issued by this CA: `unknown`, never `good`,
+                // whichever serial a relying party asks about (issue 14 #8).
+                Ok(r) => r.filter(|c| !dojang_pki::is_sandbox_certificate(&c.der)),
                 Err(e) => {
                     tracing::error!(error = %e, "OCSP: store unavailable");
                     return OcspFailure::TryLater.response();

@@ -9,17 +9,17 @@ use futures_util::StreamExt;
 use crate::common::*;
 
 /// A browser: the console cookie and the CSRF token of its forms.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
+pub(crate) struct Browser {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 /// An answer: status and page.
-struct Page {
-    status: u16,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) html: String,
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
@@ -45,7 +45,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// The text of the element with this id (`<tag id="…" …>text</tag>`), unescaped.
-fn by_id(html: &str, id: &str) -> Option<String> {
+pub(crate) fn by_id(html: &str, id: &str) -> Option<String> {
     let start = html.find(&format!("id=\"{id}\""))?;
     let rest = &html[start..];
     let open_end = rest.find('>')? + 1;
@@ -56,7 +56,7 @@ fn by_id(html: &str, id: &str) -> Option<String> {
 
 impl Page {
     /// The raw response shown: status line and JSON body.
-    fn response(&self) -> (String, serde_json::Value) {
+    pub(crate) fn response(&self) -> (String, serde_json::Value) {
         let text = by_id(&self.html, "raw-response").expect("a raw response on the page");
         let status = text.lines().next().unwrap().to_owned();
         let body = text.split_once("\n\n").map(|(_, b)| b).unwrap_or("");
@@ -72,7 +72,7 @@ impl Page {
 }
 
 impl Browser {
-    async fn open(server: &TestServer) -> Self {
+    pub(crate) async fn open(server: &TestServer) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -118,7 +118,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         let res = self
             .http
             .get(format!("{}{path}", self.base))
@@ -133,7 +133,7 @@ impl Browser {
         }
     }
 
-    async fn post_raw(&self, path: &str, fields: &[(&str, &str)], cookie: bool) -> Page {
+    pub(crate) async fn post_raw(&self, path: &str, fields: &[(&str, &str)], cookie: bool) -> Page {
         let body = fields
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
@@ -156,7 +156,12 @@ impl Browser {
     }
 
     /// A console form, with the CSRF token and the party's credentials.
-    async fn call(&self, party: &TestParty, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn call(
+        &self,
+        party: &TestParty,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
         let mut all = vec![
             ("_csrf", self.csrf.as_str()),
             ("link_id", party.link_id.as_str()),
@@ -166,7 +171,7 @@ impl Browser {
         self.post_raw(path, &all, true).await
     }
 
-    async fn add_person(&self, phone: &str, outcome: &str) -> Page {
+    pub(crate) async fn add_person(&self, phone: &str, outcome: &str) -> Page {
         let fields = [
             ("_csrf", self.csrf.as_str()),
             ("name", NAME),
@@ -192,7 +197,28 @@ fn identity_fields<'a>(phone: &'a str, token: &'a str) -> Vec<(&'a str, &'a str)
     ]
 }
 
-async fn sandbox_server() -> TestServer {
+/// A relying party marked as a test party (`dojang admin rp sandbox`): inside the sandbox.
+pub(crate) async fn test_party(s: &TestServer) -> TestParty {
+    let party = s.add_party("콘솔 시험").await;
+    mark_test_party(s, &party, true).await;
+    party
+}
+
+pub(crate) async fn mark_test_party(s: &TestServer, party: &TestParty, on: bool) {
+    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    s.state().store.set_sandbox_party(&code, on).await.unwrap();
+}
+
+/// The public ids of the sandbox people a page lists (`id="person-<id>"`).
+pub(crate) fn person_ids(html: &str) -> Vec<String> {
+    html.split("<tr id=\"person-")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(crate) async fn sandbox_server() -> TestServer {
     TestServer::start_with(|c| {
         c.console.sandbox = true;
         // Sandbox people read the binding code from the server's own record, not the card.
@@ -202,7 +228,7 @@ async fn sandbox_server() -> TestServer {
 }
 
 /// Create an identity request through the console; the receipt.
-async fn create(b: &Browser, party: &TestParty, phone: &str) -> String {
+pub(crate) async fn create(b: &Browser, party: &TestParty, phone: &str) -> String {
     let page = b
         .call(
             party,
@@ -217,7 +243,7 @@ async fn create(b: &Browser, party: &TestParty, phone: &str) -> String {
 }
 
 /// Long-poll the status through the console until it leaves 0.
-async fn settled(b: &Browser, party: &TestParty, receipt: &str) -> serde_json::Value {
+pub(crate) async fn settled(b: &Browser, party: &TestParty, receipt: &str) -> serde_json::Value {
     for _ in 0..3 {
         let page = b
             .call(
@@ -238,7 +264,7 @@ async fn settled(b: &Browser, party: &TestParty, receipt: &str) -> serde_json::V
 #[tokio::test]
 async fn an_identity_call_returns_a_receipt_and_shows_the_signed_request() {
     let s = TestServer::start().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let _device = s.enrol(NAME, PHONE, BIRTH).await;
     let b = Browser::open(&s).await;
 
@@ -342,7 +368,7 @@ async fn an_identity_call_returns_a_receipt_and_shows_the_signed_request() {
 #[tokio::test]
 async fn a_wrong_secret_shows_the_apis_auth_error() {
     let s = TestServer::start().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
     let wrong = TestParty {
         secret: "c2VjcmV0LXRoYXQtaXMtd3Jvbmc=".into(),
@@ -368,7 +394,7 @@ async fn a_wrong_secret_shows_the_apis_auth_error() {
 #[tokio::test]
 async fn bad_input_is_a_message_on_the_page() {
     let s = TestServer::start().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
 
     // No secret.
@@ -440,7 +466,7 @@ async fn bad_input_is_a_message_on_the_page() {
 #[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
     let s = sandbox_server().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
     let fields = [
         ("link_id", party.link_id.as_str()),
@@ -471,7 +497,7 @@ async fn forms_without_the_csrf_token_are_refused() {
         b.post_raw("/console/sandbox", &theirs, true).await.status,
         403
     );
-    assert!(s.state().sandbox.list().is_empty());
+    assert!(s.state().sandbox.running() == 0);
 }
 
 #[tokio::test]
@@ -484,19 +510,22 @@ async fn the_sandbox_is_refused_when_it_is_off() {
     let page = b.add_person("01055550001", "approve").await;
     assert_eq!(page.status, 403);
     assert!(by_id(&page.html, "sandbox-error").is_some());
-    assert!(s.state().sandbox.list().is_empty());
+    assert!(s.state().sandbox.running() == 0);
 }
 
 #[tokio::test]
 async fn a_sandbox_person_who_approves_is_signed_and_verifies() {
     let s = sandbox_server().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
     let phone = "01055550002";
     let added = b.add_person(phone, "approve").await;
     assert_eq!(added.status, 303, "{}", added.html);
     let index = b.get("/console?added=1").await;
-    assert!(index.html.contains("id=\"person-1\""), "{}", index.html);
+    let ids = person_ids(&index.html);
+    assert_eq!(ids.len(), 1, "{}", index.html);
+    let id = ids[0].clone();
+    assert_eq!(id.len(), 24, "a random public id, not a sequence number");
     assert!(index.html.contains("data-outcome=\"approve\""));
     // The same person twice is refused.
     assert_eq!(b.add_person(phone, "decline").await.status, 409);
@@ -581,18 +610,18 @@ async fn a_sandbox_person_who_approves_is_signed_and_verifies() {
     // Removing the person stops the virtual device.
     let fields = [("_csrf", b.csrf.as_str())];
     assert_eq!(
-        b.post_raw("/console/sandbox/1/remove", &fields, true)
+        b.post_raw(&format!("/console/sandbox/{id}/remove"), &fields, true)
             .await
             .status,
         303
     );
-    assert!(s.state().sandbox.list().is_empty());
+    assert!(s.state().sandbox.running() == 0);
 }
 
 #[tokio::test]
 async fn a_sandbox_person_who_declines_ends_declined() {
     let s = sandbox_server().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
     assert_eq!(b.add_person("01055550003", "decline").await.status, 303);
     let receipt = create(&b, &party, "01055550003").await;
@@ -603,7 +632,7 @@ async fn a_sandbox_person_who_declines_ends_declined() {
 #[tokio::test]
 async fn a_sandbox_person_who_picks_a_wrong_binding_code_is_declined() {
     let s = sandbox_server().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
     assert_eq!(b.add_person("01055550004", "wrong-code").await.status, 303);
     let receipt = create(&b, &party, "01055550004").await;
@@ -647,7 +676,7 @@ fn form_value(html: &str, name: &str) -> Option<String> {
 #[tokio::test]
 async fn every_kind_with_its_example_values_is_signed_by_a_sandbox_person() {
     let s = sandbox_server().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
     let phone = "01055550005";
     assert_eq!(b.add_person(phone, "approve").await.status, 303);
@@ -715,7 +744,7 @@ async fn every_kind_with_its_example_values_is_signed_by_a_sandbox_person() {
 #[tokio::test]
 async fn a_waiting_request_is_cancelled_through_the_console() {
     let s = sandbox_server().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
     assert_eq!(b.add_person("01055550006", "expire").await.status, 303);
     let receipt = create(&b, &party, "01055550006").await;
@@ -740,7 +769,7 @@ async fn a_waiting_request_is_cancelled_through_the_console() {
 #[tokio::test]
 async fn a_sandbox_person_who_lets_it_expire_ends_expired() {
     let s = sandbox_server().await;
-    let party = s.add_party("콘솔 시험").await;
+    let party = test_party(&s).await;
     let b = Browser::open(&s).await;
     assert_eq!(b.add_person("01055550007", "expire").await.status, 303);
     let receipt = create(&b, &party, "01055550007").await;

@@ -1030,3 +1030,591 @@ async fn f2_sms_codes_cannot_be_guessed_at_scale() {
     s.clock().advance(std::time::Duration::from_secs(61));
     assert_eq!(otp_try(&s, "192.0.2.99", &id, &right).await.0, 200);
 }
+
+// ---------------------------------------------------------------------------------------------
+// #8: the sandbox, when on, was everyone's: any browser listed and removed every sandbox person
+// (by a sequential id), could make a self-approving person on a real member's number, and the
+// person's certificate came from the production CA. Now: sandbox people belong to the browser
+// that made them, real members' numbers are refused, and sandbox certificates come from the
+// sandbox CA with their own policy, refused by every relying party that is not a test party.
+
+use crate::console::{Browser, create, person_ids, sandbox_server, settled, test_party};
+
+/// Add a sandbox person with any birth date: the status and page.
+async fn add_sandbox(b: &Browser, phone: &str, birthday: &str, outcome: &str, delay: &str) -> u16 {
+    let fields = [
+        ("_csrf", b.csrf.as_str()),
+        ("name", NAME),
+        ("phone", phone),
+        ("birthday", birthday),
+        ("outcome", outcome),
+        ("delay", delay),
+    ];
+    let page = b.post_raw("/console/sandbox", &fields, true).await;
+    assert!(
+        page.status == 303 || page.status >= 400,
+        "{}: {}",
+        page.status,
+        page.html
+    );
+    page.status
+}
+
+async fn sandbox_member(s: &TestServer, phone: &str) -> dojang_core::Member {
+    let phone = dojang_core::Phone::parse(phone).unwrap();
+    let mut all = s.state().store.members_by_phone(&phone).await.unwrap();
+    assert_eq!(all.len(), 1);
+    all.remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f8_a_browser_sees_and_removes_only_its_own_sandbox_people() {
+    let s = sandbox_server().await;
+    let (a, b) = (Browser::open(&s).await, Browser::open(&s).await);
+    assert_eq!(
+        add_sandbox(&a, "01055558001", BIRTH, "approve", "0").await,
+        303
+    );
+    assert_eq!(
+        add_sandbox(&b, "01055558002", BIRTH, "approve", "0").await,
+        303
+    );
+    let (page_a, page_b) = (a.get("/console").await, b.get("/console").await);
+    let (ids_a, ids_b) = (person_ids(&page_a.html), person_ids(&page_b.html));
+    assert_eq!(ids_a.len(), 1, "{}", page_a.html);
+    assert_eq!(ids_b.len(), 1, "{}", page_b.html);
+    assert_ne!(ids_a, ids_b);
+    assert!(!page_a.html.contains("01055558002"), "a sees only its own");
+    assert!(!page_b.html.contains("01055558001"), "b sees only its own");
+    assert!(ids_a[0].len() == 24 && ids_a[0].bytes().all(|c| c.is_ascii_hexdigit()));
+
+    // b removes a's person: 404, exactly like an id that never was; a's person keeps running.
+    let b_form = [("_csrf", b.csrf.as_str())];
+    let path_a = format!("/console/sandbox/{}/remove", ids_a[0]);
+    assert_eq!(b.post_raw(&path_a, &b_form, true).await.status, 404);
+    assert_eq!(
+        b.post_raw("/console/sandbox/1/remove", &b_form, true)
+            .await
+            .status,
+        404,
+        "no sequential ids"
+    );
+    assert_eq!(
+        b.post_raw(
+            "/console/sandbox/0123456789abcdef01234567/remove",
+            &b_form,
+            true
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(person_ids(&a.get("/console").await.html), ids_a);
+    assert_eq!(s.state().sandbox.running(), 2);
+
+    // The owner is kept with the member as a keyed hash of the cookie, never the cookie.
+    let member = sandbox_member(&s, "01055558001").await;
+    let owner = s
+        .state()
+        .store
+        .sandbox_owner(member.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let cookie_a = a.cookie.trim_start_matches("dojang_console=");
+    assert_ne!(owner, cookie_a.as_bytes());
+    let theirs = sandbox_member(&s, "01055558002").await;
+    assert_ne!(
+        s.state()
+            .store
+            .sandbox_owner(theirs.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        owner
+    );
+
+    // a removes its own.
+    let a_form = [("_csrf", a.csrf.as_str())];
+    assert_eq!(a.post_raw(&path_a, &a_form, true).await.status, 303);
+    assert!(person_ids(&a.get("/console").await.html).is_empty());
+    assert_eq!(person_ids(&b.get("/console").await.html), ids_b);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f8_a_real_members_number_is_refused_and_never_reached_through_the_sandbox() {
+    let s = sandbox_server().await;
+    let _real = s.enrol(NAME, PHONE, BIRTH).await;
+    let a = Browser::open(&s).await;
+    // A real member's number, whatever the birth date (and whatever the name).
+    for birthday in [BIRTH, "19850505", "20000229"] {
+        let fields = [
+            ("_csrf", a.csrf.as_str()),
+            ("name", "김샌드"),
+            ("phone", PHONE),
+            ("birthday", birthday),
+            ("outcome", "approve"),
+            ("delay", "0"),
+        ];
+        let page = a.post_raw("/console/sandbox", &fields, true).await;
+        assert_eq!(page.status, 409, "{birthday}");
+        let said = crate::console::by_id(&page.html, "sandbox-error").unwrap();
+        assert!(said.contains("실제 회원"), "{said}");
+    }
+    assert_eq!(s.state().sandbox.running(), 0);
+
+    // A sandbox person does not exist for a real relying party: exactly like nobody.
+    let real_party = s.add_party("도장은행").await;
+    let test = test_party(&s).await;
+    let x = "01055558003";
+    assert_eq!(add_sandbox(&a, x, BIRTH, "expire", "0").await, 303);
+    let r = sandbox_create(&s, &real_party, x, "to-sandbox").await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert_eq!(r.code(), ErrorCode::ReceiverNotFound.code());
+    let r = sandbox_create(&s, &test, x, "to-sandbox").await;
+    assert_eq!(r.status, 200, "a test party reaches them: {:?}", r.body);
+
+    // The real person with that number enrols later: their enrolment supersedes the sandbox
+    // person, who stops being one; the real party's request reaches the real device.
+    let device = s.enrol(NAME, x, BIRTH).await;
+    let member = sandbox_member(&s, x).await;
+    assert!(
+        s.state()
+            .store
+            .sandbox_owner(member.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let r = sandbox_create(&s, &real_party, x, "to-real").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let id = r.body["receiptID"].as_str().unwrap().to_owned();
+    approve_as_the_person(&s, &device, &id, &r.body).await;
+    let v = signed(
+        &s,
+        &real_party,
+        "POST",
+        &format!("/v1/identity/{id}/verify"),
+        b"",
+        None,
+    )
+    .await;
+    assert_eq!(v.status, 200, "{:?}", v.body);
+    assert_eq!(
+        openssl_verify(&s, v.body["signedData"].as_str().unwrap()),
+        "to-real"
+    );
+    s.stop().await;
+}
+
+async fn sandbox_create(
+    s: &TestServer,
+    party: &TestParty,
+    phone: &str,
+    token: &str,
+) -> crate::common::Answer {
+    let body = serde_json::to_vec(&json!({
+        "receiverName": NAME, "receiverHP": phone, "receiverBirthday": BIRTH,
+        "token": token, "reqTitle": "본인확인", "expireIn": 300
+    }))
+    .unwrap();
+    signed(s, party, "POST", "/v1/identity", &body, None).await
+}
+
+/// Wait until the sandbox person answered `id` (state leaves 0), through the native status.
+async fn answered(s: &TestServer, party: &TestParty, id: &str) -> Value {
+    for _ in 0..4 {
+        let st = signed(
+            s,
+            party,
+            "GET",
+            &format!("/v1/identity/{id}?wait=30"),
+            b"",
+            None,
+        )
+        .await;
+        assert_eq!(st.status, 200, "{:?}", st.body);
+        if st.body["state"] != 0 {
+            return st.body;
+        }
+    }
+    panic!("{id} stayed waiting");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f8_a_sandbox_signature_is_refused_outside_the_sandbox_in_every_dialect() {
+    let s = sandbox_server().await;
+    let party = test_party(&s).await;
+    let a = Browser::open(&s).await;
+    let x = "01055558004";
+    assert_eq!(add_sandbox(&a, x, BIRTH, "approve", "0").await, 303);
+    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
+    let store = &s.state().store;
+
+    // Native: signed inside the sandbox, then the operator says the party is a real one
+    // (`dojang admin rp sandbox --off`, a separate process on the same database).
+    let receipt = create(&a, &party, x).await;
+    assert_eq!(settled(&a, &party, &receipt).await["state"], 1);
+    let data = s.data_dir();
+    let (ok, out) = tokio::task::block_in_place(|| {
+        dojang_testkit::run(
+            &dojang_testkit::binary("dojang"),
+            &[
+                "admin",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "rp",
+                "sandbox",
+                "--client-code",
+                &party.client_code,
+                "--off",
+            ],
+            &[],
+        )
+    });
+    assert!(ok.success(), "{out}");
+    assert!(out.contains("real relying party"), "{out}");
+    assert!(!store.is_sandbox_party(&code).await.unwrap());
+    let (ok, out) = tokio::task::block_in_place(|| {
+        dojang_testkit::run(
+            &dojang_testkit::binary("dojang"),
+            &[
+                "admin",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "rp",
+                "list",
+                "--json",
+            ],
+            &[],
+        )
+    });
+    assert!(ok.success(), "{out}");
+    assert_eq!(dojang_testkit::json(&out)[0]["testParty"], false, "{out}");
+    let v = signed(
+        &s,
+        &party,
+        "POST",
+        &format!("/v1/identity/{receipt}/verify"),
+        b"",
+        None,
+    )
+    .await;
+    assert_eq!(v.status, 403, "{:?}", v.body);
+    assert_eq!(v.code(), ErrorCode::SandboxCertificate.code());
+    assert!(v.body.get("signedData").is_none());
+
+    // kakaocert 2.0 VerifyAuth.
+    store.set_sandbox_party(&code, true).await.unwrap();
+    let kc =
+        dojang_client::kakaocert::Kakaocert::new(&s.url(), &s.url(), &party.link_id, &party.secret)
+            .unwrap();
+    let cc = party.client_code.as_str();
+    let req = dojang_client::kakaocert::KcRequest {
+        call_center_num: Some("1600-8536".into()),
+        receiver_name: Some(NAME.into()),
+        receiver_hp: Some(x.into()),
+        receiver_birthday: Some(BIRTH.into()),
+        tms_title: Some("본인인증".into()),
+        token: Some("kc-sandbox".into()),
+        expires_in: Some(300),
+        allow_simple_regist: Some(true),
+        verify_name: Some(false),
+        ..dojang_client::kakaocert::KcRequest::default()
+    };
+    let r = kc.request_verify_auth(cc, &req).await.unwrap();
+    assert_eq!(answered(&s, &party, &r.receipt_id).await["state"], 1);
+    store.set_sandbox_party(&code, false).await.unwrap();
+    let e = kc.verify_auth(cc, &r.receipt_id).await.unwrap_err();
+    assert_eq!(e.error_code(), Some(ErrorCode::SandboxCertificate), "{e}");
+
+    // barocert (KAKAO Identity).
+    store.set_sandbox_party(&code, true).await.unwrap();
+    let bc = dojang_client::barocert::BarocertKakao::new(
+        &s.url(),
+        &s.url(),
+        &party.link_id,
+        &party.secret,
+    )
+    .unwrap();
+    let req = dojang_client::CreateRequest::new(
+        bc.encrypt(NAME).unwrap(),
+        bc.encrypt(x).unwrap(),
+        bc.encrypt(BIRTH).unwrap(),
+        bc.encrypt("bc-sandbox").unwrap(),
+        "본인확인",
+        300,
+    );
+    let r = bc.request_identity(cc, &req).await.unwrap();
+    assert_eq!(answered(&s, &party, &r.receipt_id).await["state"], 1);
+    store.set_sandbox_party(&code, false).await.unwrap();
+    let e = bc.verify_identity(cc, &r.receipt_id).await.unwrap_err();
+    assert_eq!(
+        e.code(),
+        dojang_proto::barocert::error_code(
+            dojang_proto::barocert::KakaoService::Identity.scope(),
+            ErrorCode::SandboxCertificate
+        )
+    );
+
+    // The hosted login's code exchange.
+    store.set_sandbox_party(&code, true).await.unwrap();
+    let back = "https://test-party.example/auth/callback";
+    store
+        .set_login_return_url(&code, Some(back), s.clock().now())
+        .await
+        .unwrap();
+    let mut browser = crate::login_page::Browser::new(&s);
+    let (st, html, _) = browser.get(&format!("/login/{cc}/form?state=sb-1")).await;
+    assert_eq!(st, 200);
+    let token = crate::login_page::csrf(&html);
+    let (st, html, steps) = browser
+        .post(
+            &format!("/login/{cc}/form"),
+            &[
+                ("_csrf", &token),
+                ("state", "sb-1"),
+                ("name", NAME),
+                ("phone", x),
+                ("birthday", BIRTH),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 303, "{html}");
+    let steps = steps.unwrap();
+    let mut done = None;
+    for _ in 0..100 {
+        let (st, html, _) = browser.get(&format!("{steps}/done")).await;
+        if st == 200 {
+            done = Some(html);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let link = crate::login_page::return_link(&done.expect("the sandbox person signed"));
+    let one_time = url::Url::parse(&link)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    store.set_sandbox_party(&code, false).await.unwrap();
+    let e = s
+        .client(&party)
+        .exchange_login_page_code(&one_time)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::SandboxCertificate.code(), "{e}");
+
+    // Approval itself: a request made while the party was a test party and answered after it
+    // stopped being one fails with the code as its reason, and never reaches state 1.
+    let y = "01055558005";
+    assert_eq!(add_sandbox(&a, y, BIRTH, "approve", "2").await, 303);
+    store.set_sandbox_party(&code, true).await.unwrap();
+    let r = sandbox_create(&s, &party, y, "late").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let id = r.body["receiptID"].as_str().unwrap().to_owned();
+    store.set_sandbox_party(&code, false).await.unwrap();
+    let st = answered(&s, &party, &id).await;
+    assert_eq!(st["state"], 4, "{st}");
+    assert!(
+        st["stateReason"].as_str().unwrap().contains("-10500012"),
+        "{st}"
+    );
+
+    // And outside the sandbox nobody can even ask them.
+    let r = sandbox_create(&s, &party, x, "again").await;
+    assert_eq!(r.code(), ErrorCode::ReceiverNotFound.code());
+    s.stop().await;
+}
+
+fn openssl_in(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl is installed");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f8_sandbox_certificates_name_their_own_ca_and_policy_and_real_ones_still_verify() {
+    let s = sandbox_server().await;
+    let party = test_party(&s).await;
+    let a = Browser::open(&s).await;
+    let x = "01055558006";
+    assert_eq!(add_sandbox(&a, x, BIRTH, "approve", "0").await, 303);
+    let receipt = create(&a, &party, x).await;
+    assert_eq!(settled(&a, &party, &receipt).await["state"], 1);
+    let v = signed(
+        &s,
+        &party,
+        "POST",
+        &format!("/v1/identity/{receipt}/verify"),
+        b"",
+        None,
+    )
+    .await;
+    assert_eq!(v.status, 200, "inside the sandbox it works: {:?}", v.body);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cms = base64::engine::general_purpose::STANDARD
+        .decode(v.body["signedData"].as_str().unwrap())
+        .unwrap();
+    std::fs::write(dir.join("s.der"), &cms).unwrap();
+    std::fs::write(dir.join("ca.pem"), s.ca_pem()).unwrap();
+    let (sandbox_ca, _) = s.state().sandbox_ca.as_ref().unwrap();
+    std::fs::write(dir.join("sandbox.pem"), sandbox_ca.certificate_pem()).unwrap();
+    let (ok, t) = openssl_in(
+        dir,
+        &[
+            "pkcs7",
+            "-inform",
+            "DER",
+            "-in",
+            "s.der",
+            "-print_certs",
+            "-out",
+            "ee.pem",
+        ],
+    );
+    assert!(ok, "{t}");
+    let (ok, t) = openssl_in(dir, &["x509", "-in", "ee.pem", "-noout", "-text"]);
+    assert!(ok, "{t}");
+    assert!(
+        t.contains(
+            "Issuer: C = KR, O = dojang SANDBOX - NOT FOR PRODUCTION, CN = dojang SANDBOX CA - NOT FOR PRODUCTION"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains("Subject: C = KR, O = dojang SANDBOX - NOT FOR PRODUCTION"),
+        "{t}"
+    );
+    assert!(t.contains(dojang_pki::SANDBOX_POLICY_OID), "{t}");
+    assert!(!t.contains(dojang_pki::POLICY_OID), "{t}");
+    // Against dojang's CA the signature does not verify; against the sandbox CA it does.
+    let (ok, t) = openssl_in(
+        dir,
+        &[
+            "cms", "-verify", "-inform", "DER", "-in", "s.der", "-CAfile", "ca.pem", "-out", "o",
+        ],
+    );
+    assert!(!ok, "{t}");
+    let (ok, t) = openssl_in(
+        dir,
+        &[
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            "s.der",
+            "-CAfile",
+            "sandbox.pem",
+            "-out",
+            "o",
+        ],
+    );
+    assert!(ok, "{t}");
+
+    // The OCSP responder never says `good` for a sandbox serial, even asked as dojang's.
+    let (ok, t) = openssl_in(dir, &["x509", "-in", "ee.pem", "-noout", "-serial"]);
+    assert!(ok, "{t}");
+    let hex = t.trim().trim_start_matches("serial=").to_owned();
+    let (ok, t) = openssl_in(
+        dir,
+        &[
+            "ocsp",
+            "-issuer",
+            "ca.pem",
+            "-serial",
+            &format!("0x{hex}"),
+            "-no_nonce",
+            "-reqout",
+            "req.der",
+        ],
+    );
+    assert!(ok, "{t}");
+    let res = reqwest::Client::new()
+        .post(format!("{}/pki/ocsp", s.url()))
+        .header("content-type", "application/ocsp-request")
+        .body(std::fs::read(dir.join("req.der")).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    std::fs::write(dir.join("resp.der"), res.bytes().await.unwrap()).unwrap();
+    let (_, t) = openssl_in(
+        dir,
+        &[
+            "ocsp",
+            "-respin",
+            "resp.der",
+            "-CAfile",
+            "ca.pem",
+            "-verify_other",
+            "ca.pem",
+            "-resp_text",
+            "-no_nonce",
+        ],
+    );
+    assert!(t.contains("Response verify OK"), "{t}");
+    assert!(t.contains("Cert Status: unknown"), "{t}");
+    assert!(!t.contains("Cert Status: good"), "{t}");
+
+    // A real certificate, on the same server, still verifies for a real party.
+    let real_party = s.add_party("도장은행").await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let body = serde_json::to_vec(&json!({
+        "receiverName": NAME, "receiverHP": PHONE, "receiverBirthday": BIRTH,
+        "token": "real-one", "reqTitle": "본인확인", "expireIn": 300
+    }))
+    .unwrap();
+    let r = signed(&s, &real_party, "POST", "/v1/identity", &body, None).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let id = r.body["receiptID"].as_str().unwrap().to_owned();
+    approve_as_the_person(&s, &device, &id, &r.body).await;
+    let v = signed(
+        &s,
+        &real_party,
+        "POST",
+        &format!("/v1/identity/{id}/verify"),
+        b"",
+        None,
+    )
+    .await;
+    assert_eq!(v.status, 200, "{:?}", v.body);
+    assert_eq!(
+        openssl_verify(&s, v.body["signedData"].as_str().unwrap()),
+        "real-one"
+    );
+    s.stop().await;
+}
+
+/// The real person approves on their device, picking the binding code the relying party's page
+/// shows (the sandbox server keeps `dev_reveal_binding_code` off).
+async fn approve_as_the_person(
+    s: &TestServer,
+    device: &dojang_testkit::TestDevice,
+    id: &str,
+    created: &Value,
+) {
+    let card = device.card(id).await;
+    let code = created["bindingCode"].as_str().map(str::to_owned);
+    assert!(code.is_some(), "{created}");
+    device
+        .approve_card(&card, code, s.clock().now())
+        .await
+        .unwrap();
+}

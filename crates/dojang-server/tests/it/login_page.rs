@@ -14,7 +14,7 @@ use crate::common::*;
 
 const BACK: &str = "https://welfare.example/auth/callback";
 
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
@@ -23,7 +23,7 @@ struct Browser {
 }
 
 impl Browser {
-    fn new(s: &TestServer) -> Self {
+    pub(crate) fn new(s: &TestServer) -> Self {
         Self {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -79,7 +79,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, String, Option<String>) {
+    pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, String, Option<String>) {
         let res = self
             .http
             .get(format!("{}{path}", self.base))
@@ -96,7 +96,7 @@ impl Browser {
         (st, res.text().await.unwrap(), loc)
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         path: &str,
         form: &[(&str, &str)],
@@ -125,7 +125,7 @@ impl Browser {
 
 /// Where the login's last page sends the browser: its link, which its meta refresh repeats
 /// (HTML-escaped in both).
-fn return_link(html: &str) -> String {
+pub(crate) fn return_link(html: &str) -> String {
     let needle = "id=\"return-link\" href=\"";
     let at = html.find(needle).unwrap() + needle.len();
     let raw = html[at..].split('"').next().unwrap();
@@ -138,7 +138,7 @@ fn return_link(html: &str) -> String {
     raw.replace("&#38;", "&").replace("&amp;", "&")
 }
 
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     let at = html.find("name=\"_csrf\" value=\"").unwrap() + 20;
     html[at..].split('"').next().unwrap().to_owned()
 }

@@ -944,6 +944,70 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn insert_sandbox_person(
+        &self,
+        reference: &str,
+        owner: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (r, o, now) = (reference.to_owned(), owner.to_vec(), ms(now));
+        self.write(move |c| {
+            execute(c, q::INSERT_SANDBOX_PERSON, &[&r, &o, &now])
+                .map_err(|e| conflict(e, "reference number"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn claim_sandbox_member(
+        &self,
+        reference: &str,
+        member: MemberId,
+    ) -> Result<bool, StoreError> {
+        let (r, m) = (reference.to_owned(), member.to_string());
+        self.write(move |c| Ok(execute(c, q::CLAIM_SANDBOX_MEMBER, &[&m, &r])? == 1))
+            .await
+    }
+
+    async fn sandbox_owner(&self, member: MemberId) -> Result<Option<Vec<u8>>, StoreError> {
+        let m = member.to_string();
+        Ok(self
+            .read(move |c| Ok(one::<rows::OwnerRow>(c, q::SANDBOX_OWNER, &[&m])?))
+            .await?
+            .map(|r| r.owner))
+    }
+
+    async fn release_sandbox_member(&self, member: MemberId) -> Result<(), StoreError> {
+        let m = member.to_string();
+        self.write(move |c| {
+            execute(c, q::RELEASE_SANDBOX_MEMBER, &[&m])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_sandbox_party(&self, code: &ClientCode, on: bool) -> Result<(), StoreError> {
+        let code = code.to_string();
+        let sql = if on {
+            q::ADD_SANDBOX_PARTY
+        } else {
+            q::REMOVE_SANDBOX_PARTY
+        };
+        self.write(move |c| {
+            execute(c, sql, &[&code])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn is_sandbox_party(&self, code: &ClientCode) -> Result<bool, StoreError> {
+        let code = code.to_string();
+        Ok(self
+            .read(move |c| Ok(count(c, q::SANDBOX_PARTY, &[&code])?))
+            .await?
+            > 0)
+    }
+
     async fn members_by_phone(&self, phone: &Phone) -> Result<Vec<Member>, StoreError> {
         let lookup = rows::phone_lookup(&self.keys, phone);
         self.read(move |c| Ok(all::<MemberRow>(c, q::MEMBERS_BY_PHONE, &[&lookup])?))

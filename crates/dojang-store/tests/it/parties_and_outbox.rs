@@ -142,3 +142,50 @@ async fn unsupported_urls_are_refused() {
         "{e}"
     );
 }
+
+/// Issue 14 #8 (schema v15): sandbox people and test parties.
+#[tokio::test]
+async fn sandbox_people_and_test_parties() {
+    each_backend(async |db| {
+        let s = &*db.store;
+        let a = party("000000000001", "LINK_A");
+        s.insert_relying_party(&a).await.unwrap();
+        assert!(!s.is_sandbox_party(&a.client_code).await.unwrap());
+        s.set_sandbox_party(&a.client_code, true).await.unwrap();
+        s.set_sandbox_party(&a.client_code, true).await.unwrap();
+        assert!(
+            s.is_sandbox_party(&a.client_code).await.unwrap(),
+            "{}",
+            db.name
+        );
+        s.set_sandbox_party(&a.client_code, false).await.unwrap();
+        assert!(!s.is_sandbox_party(&a.client_code).await.unwrap());
+
+        let member = dojang_core::MemberId::generate(NOW, &mut rand::rng());
+        let other = dojang_core::MemberId::generate(NOW, &mut rand::rng());
+        s.insert_sandbox_person("1000000001", b"owner-a", NOW)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.insert_sandbox_person("1000000001", b"owner-b", NOW).await,
+            Err(StoreError::Conflict(_))
+        ));
+        // A code that is not a sandbox code claims nothing.
+        assert!(!s.claim_sandbox_member("1000000002", other).await.unwrap());
+        assert!(s.claim_sandbox_member("1000000001", member).await.unwrap());
+        // Claimed again (a retried redemption): still a sandbox code.
+        assert!(s.claim_sandbox_member("1000000001", member).await.unwrap());
+        assert_eq!(
+            s.sandbox_owner(member).await.unwrap().as_deref(),
+            Some(&b"owner-a"[..])
+        );
+        assert!(s.sandbox_owner(other).await.unwrap().is_none());
+        s.release_sandbox_member(member).await.unwrap();
+        assert!(
+            s.sandbox_owner(member).await.unwrap().is_none(),
+            "{}",
+            db.name
+        );
+    })
+    .await;
+}

@@ -121,7 +121,7 @@ fn all_calls(tr: &Tr) -> Vec<KindRow> {
 
 /// A sandbox person as the page lists them.
 struct PersonRow {
-    id: u32,
+    id: String,
     name: String,
     phone: String,
     birthday: String,
@@ -133,15 +133,15 @@ struct PersonRow {
     last: String,
 }
 
-fn person_rows(state: &AppState, tr: &Tr) -> Vec<PersonRow> {
+fn person_rows(state: &AppState, tr: &Tr, browser: &str) -> Vec<PersonRow> {
     state
         .sandbox
-        .list()
+        .list(state, browser)
         .iter()
         .map(|p| {
             let a = p.snapshot();
             PersonRow {
-                id: p.id,
+                id: p.id.clone(),
                 name: p.name.clone(),
                 phone: p.phone.clone(),
                 birthday: p.birthday.clone(),
@@ -164,6 +164,8 @@ struct IndexPage {
     calls: Vec<KindRow>,
     sandbox_on: bool,
     sandbox_max: usize,
+    /// Everyone's sandbox people (the limit counts them all); the list shows this browser's.
+    sandbox_running: usize,
     people: Vec<PersonRow>,
     outcomes: Vec<(&'static str, &'static str)>,
     flash: Option<String>,
@@ -199,7 +201,8 @@ fn index_page(
         calls: all_calls(&tr),
         sandbox_on: state.sandbox.enabled(),
         sandbox_max: state.sandbox.max(),
-        people: person_rows(state, &tr),
+        sandbox_running: state.sandbox.running(),
+        people: person_rows(state, &tr, browser),
         outcomes: sandbox::Outcome::ALL
             .iter()
             .map(|o| (o.as_str(), tr.t(&format!("console.outcome.{}", o.as_str()))))
@@ -650,7 +653,7 @@ async fn add_person(
         outcome: get("outcome"),
         delay: get("delay"),
     };
-    let (status, message) = match sandbox::add(&state, &new).await {
+    let (status, message) = match sandbox::add(&state, &b, &new).await {
         Ok(_) => return Ok(Redirect::to("/console?added=1#sandbox").into_response()),
         Err(sandbox::AddError::Disabled) => (
             StatusCode::FORBIDDEN,
@@ -663,6 +666,10 @@ async fn add_person(
         Err(sandbox::AddError::Taken) => (
             StatusCode::CONFLICT,
             tr.t("console.sandbox.taken").to_owned(),
+        ),
+        Err(sandbox::AddError::RealMember) => (
+            StatusCode::CONFLICT,
+            tr.t("console.sandbox.real").to_owned(),
         ),
         Err(sandbox::AddError::BadChoice) => (
             StatusCode::BAD_REQUEST,
@@ -692,7 +699,7 @@ async fn remove_person(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     jar: CookieJar,
-    Path(id): Path<u32>,
+    Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, PageError> {
     let tr = Tr::new(lang, CONSOLE);
@@ -704,7 +711,14 @@ async fn remove_person(
             PageError::new(lang, StatusCode::FORBIDDEN, tr.t("console.err.csrf")).back("/console"),
         );
     }
-    state.sandbox.remove(id);
+    let browser = jar
+        .get(BROWSER_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    // Another browser's person answers exactly like one that never was: 404, not 403.
+    if !state.sandbox.remove(&state, &browser, &id) {
+        return Err(not_found(lang).back("/console#sandbox"));
+    }
     Ok(Redirect::to("/console#sandbox").into_response())
 }
 

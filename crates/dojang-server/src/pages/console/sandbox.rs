@@ -12,9 +12,15 @@
 //! stay in the database). Only `[console] sandbox = true` lets anyone add one, and at most
 //! `sandbox_max_people` run at once. A sandbox person never replaces a person who already holds
 //! a certificate.
+//!
+//! Issue 14 #8: each person belongs to the console browser that made them (a keyed hash of its
+//! `dojang_console` cookie, kept with them here and in `sandbox_people`): a browser lists and
+//! removes only its own, by a random public id. A phone number that belongs to a real member
+//! is refused whatever the birth date. The certificate comes from the sandbox CA
+//! (`crate::instance`), and only relying parties marked as test parties may send a sandbox
+//! person requests or accept their signatures (`service::issuer_of`, `sandbox_allowed`).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -27,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::ConsoleConfig;
 use crate::http::error::ApiError;
+use crate::pages::web;
 use crate::state::AppState;
 
 /// The longest answer delay, seconds.
@@ -84,8 +91,10 @@ pub struct Activity {
 /// One running sandbox person.
 #[derive(Debug)]
 pub struct SandboxPerson {
-    /// Number in this process's registry.
-    pub id: u32,
+    /// Random public id (24 hex digits): what the page and the remove form name them by.
+    pub id: String,
+    /// Keyed hash of the console cookie of the browser that made them.
+    owner: Vec<u8>,
     /// Name.
     pub name: String,
     /// Mobile number.
@@ -121,7 +130,6 @@ impl SandboxPerson {
 pub struct Sandbox {
     enabled: bool,
     max: usize,
-    next: AtomicU32,
     people: Mutex<Vec<Arc<SandboxPerson>>>,
     /// Phone and birth date of people being enrolled right now, so two adds of the same
     /// person cannot both enrol (the second would supersede the first's certificate).
@@ -155,6 +163,9 @@ pub enum AddError {
     /// This phone number and birth date already belong to someone.
     #[error("this person already exists")]
     Taken,
+    /// This phone number belongs to a real (non-sandbox) member, whatever the birth date.
+    #[error("this phone number belongs to a real member")]
+    RealMember,
     /// The person's details, or a server step, failed.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -169,7 +180,6 @@ impl Sandbox {
         Self {
             enabled: config.sandbox,
             max: usize::try_from(config.sandbox_max_people).unwrap_or(20),
-            next: AtomicU32::new(1),
             people: Mutex::new(Vec::new()),
             enrolling: Mutex::new(HashSet::new()),
         }
@@ -216,15 +226,27 @@ impl Sandbox {
         self.people.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Everyone running, oldest first.
-    pub fn list(&self) -> Vec<Arc<SandboxPerson>> {
-        self.people().clone()
+    /// The people the browser with this console cookie made, oldest first.
+    pub fn list(&self, state: &AppState, browser: &str) -> Vec<Arc<SandboxPerson>> {
+        let owner = owner_of(state, browser);
+        self.people()
+            .iter()
+            .filter(|p| p.owner == owner)
+            .cloned()
+            .collect()
     }
 
-    /// Stop and forget one; whether they were there.
-    pub fn remove(&self, id: u32) -> bool {
+    /// How many run, whoever made them.
+    pub fn running(&self) -> usize {
+        self.people().len()
+    }
+
+    /// Stop and forget one of this browser's people; whether they were there. Another
+    /// browser's person is not there, exactly like one that never was.
+    pub fn remove(&self, state: &AppState, browser: &str, id: &str) -> bool {
+        let owner = owner_of(state, browser);
         let mut people = self.people();
-        match people.iter().position(|p| p.id == id) {
+        match people.iter().position(|p| p.id == id && p.owner == owner) {
             Some(at) => {
                 let p = people.remove(at);
                 p.stop.cancel();
@@ -233,6 +255,11 @@ impl Sandbox {
             None => false,
         }
     }
+}
+
+/// The owner of what the browser with this console cookie makes: a keyed hash of the cookie.
+fn owner_of(state: &AppState, browser: &str) -> Vec<u8> {
+    state.keys.lookup("console-sandbox-owner", &[browser])
 }
 
 /// What the add form asks.
@@ -252,9 +279,13 @@ pub struct NewPerson {
 
 /// Enrol a sandbox person through the device API and start their virtual authenticator.
 /// Returns when the push connection is open, so a request made next reaches it.
-pub async fn add(state: &AppState, new: &NewPerson) -> Result<Arc<SandboxPerson>, AddError> {
+pub async fn add(
+    state: &AppState,
+    browser: &str,
+    new: &NewPerson,
+) -> Result<Arc<SandboxPerson>, AddError> {
     let sandbox = &state.sandbox;
-    if !sandbox.enabled {
+    if !sandbox.enabled || state.sandbox_ca.is_none() {
         return Err(AddError::Disabled);
     }
     if sandbox.people().len() >= sandbox.max {
@@ -275,7 +306,25 @@ pub async fn add(state: &AppState, new: &NewPerson) -> Result<Arc<SandboxPerson>
         birthday: Birthday::parse(new.birthday.trim(), now).map_err(ApiError::from)?,
     };
     let _reservation = sandbox.reserve(person.phone.as_str(), &person.birthday.to_compact())?;
-    // Never take over a real person's certificate (enrolment would supersede it).
+    // Never a real member's phone number, whatever the birth date: a sandbox person must not
+    // be mistaken for them, nor receive what is meant for them.
+    for m in state
+        .store
+        .members_by_phone(&person.phone)
+        .await
+        .map_err(ApiError::from)?
+    {
+        if state
+            .store
+            .sandbox_owner(m.id)
+            .await
+            .map_err(ApiError::from)?
+            .is_none()
+        {
+            return Err(AddError::RealMember);
+        }
+    }
+    // Nor another sandbox person's (enrolment would supersede their certificate).
     if state
         .store
         .member_by_phone_birthday(&person.phone, &person.birthday)
@@ -285,6 +334,7 @@ pub async fn add(state: &AppState, new: &NewPerson) -> Result<Arc<SandboxPerson>
     {
         return Err(AddError::Taken);
     }
+    let owner = owner_of(state, browser);
     let (ra, code) = crate::service::registration::issue_code(
         &*state.store,
         &state.keys,
@@ -294,6 +344,12 @@ pub async fn add(state: &AppState, new: &NewPerson) -> Result<Arc<SandboxPerson>
     )
     .await
     .map_err(ApiError::from)?;
+    // Noted before the code is redeemed: the redemption issues from the sandbox CA.
+    state
+        .store
+        .insert_sandbox_person(ra.reference.as_str(), &owner, now)
+        .await
+        .map_err(ApiError::from)?;
     let holder = Holder {
         name: person.name.as_str().to_owned(),
         phone: person.phone.as_str().to_owned(),
@@ -306,7 +362,8 @@ pub async fn add(state: &AppState, new: &NewPerson) -> Result<Arc<SandboxPerson>
     let (api, signer) = enrolment.into_device(&completed)?;
     let socket = api.connect_push_ready().await?;
     let entry = Arc::new(SandboxPerson {
-        id: sandbox.next.fetch_add(1, Ordering::Relaxed),
+        id: web::random_hex(12),
+        owner,
         name: holder.name,
         phone: holder.phone,
         birthday: holder.birthday,
@@ -326,7 +383,7 @@ pub async fn add(state: &AppState, new: &NewPerson) -> Result<Arc<SandboxPerson>
         people.push(entry.clone());
     }
     tracing::info!(
-        id = entry.id,
+        id = %entry.id,
         outcome = outcome.as_str(),
         "sandbox person added"
     );

@@ -176,6 +176,11 @@ pub const CONSOLE: Table = &[
         "This phone number and birth date already hold a certificate: use another number (the sandbox never replaces a real person's certificate).",
     ),
     (
+        "console.sandbox.real",
+        "이 휴대폰 번호는 실제 회원의 번호입니다. 샌드박스 사용자는 실제 회원의 번호를 쓸 수 없습니다 (생년월일과 관계없이). 다른 번호를 쓰세요.",
+        "This mobile number belongs to a real member: a sandbox person may not use a real member's number (whatever the birth date). Use another number.",
+    ),
+    (
         "console.sandbox.choice",
         "응답과 시간(0–600초)을 목록에서 고르세요.",
         "Pick an outcome and a delay of 0–600 seconds.",
