@@ -66,6 +66,11 @@ const COVERED: &[(&str, &str, &str)] = &[
         "every_state_change_is_posted_signed_retried_and_logged",
     ),
     (
+        "admin rp sandbox",
+        "hardening.rs",
+        "f8_a_sandbox_signature_is_refused_outside_the_sandbox_in_every_dialect",
+    ),
+    (
         "admin rp login-page set",
         "login_page.rs",
         "the_operator_sets_shows_and_clears_the_return_url_from_the_command_line",
