@@ -29,7 +29,6 @@ mod login;
 mod login_page;
 mod openapi;
 mod pin;
-mod postgres;
 mod push;
 mod revocation;
 mod tls;
