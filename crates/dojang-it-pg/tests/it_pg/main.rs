@@ -32,6 +32,9 @@ mod app_process;
 #[path = "../../../dojang-server/tests/it/auth.rs"]
 mod auth;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/backend.rs"]
+mod backend;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/barocert.rs"]
 mod barocert;
 #[cfg(not(pg_url_unset))]

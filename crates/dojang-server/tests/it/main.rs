@@ -12,6 +12,7 @@ mod common;
 mod admin;
 mod app_process;
 mod auth;
+mod backend;
 mod barocert;
 mod console;
 mod device;
