@@ -7,6 +7,12 @@
 //!   in memory.
 //! * [`Process`] starts the built `dojang` and `dojang-app` binaries as separate processes.
 //!
+//! The backend is the test binary's: SQLite, except in a binary whose name ends in `_pg`
+//! (`it_pg`, the server's integration suite compiled a second time by `crates/dojang-it-pg`),
+//! where every server gets a fresh PostgreSQL database under `DOJANG_TEST_PG_URL` — one per data
+//! directory, so a server restarted on the same directory, or a `dojang` process given
+//! `--data-dir`, finds the same data ([`pg_database_for`]).
+//!
 //! Test code: failures here panic with a message, which is what a test wants.
 #![allow(
     clippy::panic,
@@ -15,11 +21,12 @@
     clippy::indexing_slicing
 )]
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -58,7 +65,7 @@ pub struct TestServer {
     server: Option<RunningServer>,
     clock: Arc<ManualClock>,
     dir: tempfile::TempDir,
-    _pg: Option<PgDatabase>,
+    _pg: Option<Arc<PgDatabase>>,
 }
 
 impl TestServer {
@@ -72,7 +79,8 @@ impl TestServer {
         Self::boot(None, adjust).await
     }
 
-    /// On a fresh PostgreSQL database under `admin_url` (dropped afterwards).
+    /// On a fresh PostgreSQL database under `admin_url` (dropped afterwards), whatever this
+    /// binary's backend.
     pub async fn start_postgres(admin_url: &str) -> Self {
         Self::start_postgres_with(admin_url, |_| {}).await
     }
@@ -80,10 +88,10 @@ impl TestServer {
     /// Like [`TestServer::start_postgres`], adjusting the configuration first.
     pub async fn start_postgres_with(admin_url: &str, adjust: impl FnOnce(&mut Config)) -> Self {
         let pg = PgDatabase::create(admin_url).await;
-        Self::boot(Some(pg), adjust).await
+        Self::boot(Some(Arc::new(pg)), adjust).await
     }
 
-    async fn boot(pg: Option<PgDatabase>, adjust: impl FnOnce(&mut Config)) -> Self {
+    async fn boot(mut pg: Option<Arc<PgDatabase>>, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             data_dir: dir.path().join("data"),
@@ -98,6 +106,13 @@ impl TestServer {
         config.policy.dev_reveal_binding_code = true;
         config.policy.person_requests_per_minute = 0;
         adjust(&mut config);
+        // The PostgreSQL leg: the data directory's database, unless the test chose one.
+        if config.database_url.expose().is_empty()
+            && let Some(db) = pg_database_for_async(&config.data_dir).await
+        {
+            config.database_url = dojang_server::config::Secret::new(db.url.clone());
+            pg = Some(db);
+        }
         dojang_server::tls::install_crypto_provider();
         let clock = Arc::new(ManualClock::starting_now());
         let server = Server::bind(
@@ -289,6 +304,8 @@ impl Drop for TestServer {
         if let Some(s) = &self.server {
             s.shutdown();
         }
+        // The temporary data directory goes with the server, and so does its database.
+        forget_pg_database(&self.dir.path().join("data"));
     }
 }
 
@@ -394,7 +411,12 @@ impl PgDatabase {
     /// Create a uniquely named database.
     pub async fn create(admin_url: &str) -> Self {
         use sqlx::Connection as _;
-        let name = format!("dojang_t_{:016x}", rand::random::<u64>());
+        // The process id in the name lets a later run drop what a killed run left.
+        let name = format!(
+            "dojang_t_{}_{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        );
         let mut admin = sqlx::PgConnection::connect(admin_url)
             .await
             .expect("connect to PostgreSQL");
@@ -434,6 +456,154 @@ impl Drop for PgDatabase {
         })
         .join();
     }
+}
+
+/// Whether this test binary is the PostgreSQL leg: its name (cargo's `<target>-<hash>`) ends in
+/// `_pg`. The admin URL comes from [`pg_url`]; the leg's crate compiles no test without it.
+pub fn postgres_leg() -> Option<&'static str> {
+    static LEG: OnceLock<Option<String>> = OnceLock::new();
+    LEG.get_or_init(|| {
+        let exe = std::env::current_exe().ok()?;
+        let stem = exe.file_stem()?.to_str()?;
+        let target = stem.rsplit_once('-').map_or(stem, |(t, _)| t);
+        if !target.ends_with("_pg") {
+            return None;
+        }
+        let url = pg_url().unwrap_or_else(|| {
+            panic!("{target} runs on PostgreSQL: set DOJANG_TEST_PG_URL (.ci/start-postgres.sh)")
+        });
+        sweep_leftover_databases(&url);
+        Some(url)
+    })
+    .as_deref()
+}
+
+type Registry = Mutex<HashMap<PathBuf, Arc<PgDatabase>>>;
+
+fn registry() -> &'static Registry {
+    static DATABASES: OnceLock<Registry> = OnceLock::new();
+    DATABASES.get_or_init(Registry::default)
+}
+
+/// On the PostgreSQL leg, the database of a data directory (made on first use; the same for
+/// every server and `dojang` process given that directory); `None` on SQLite.
+///
+/// A database whose directory a [`TestServer`] made is dropped with that server; one for a
+/// directory the test made lives until the process ends, and the next run's first use drops it.
+pub fn pg_database_for(data_dir: &Path) -> Option<Arc<PgDatabase>> {
+    let admin = postgres_leg()?;
+    let mut map = registry().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(db) = map.get(data_dir) {
+        return Some(db.clone());
+    }
+    let admin = admin.to_owned();
+    let db = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(PgDatabase::create(&admin))
+    })
+    .join()
+    .expect("create database");
+    let db = Arc::new(db);
+    map.insert(data_dir.to_owned(), db.clone());
+    Some(db)
+}
+
+async fn pg_database_for_async(data_dir: &Path) -> Option<Arc<PgDatabase>> {
+    postgres_leg()?;
+    let dir = data_dir.to_owned();
+    tokio::task::spawn_blocking(move || pg_database_for(&dir))
+        .await
+        .expect("database for a data directory")
+}
+
+fn forget_pg_database(data_dir: &Path) {
+    if postgres_leg().is_some() {
+        let mut map = registry().lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(data_dir);
+    }
+}
+
+/// `DOJANG_DATABASE_URL` for a `dojang` process on `data_dir` on the PostgreSQL leg.
+pub fn database_env(data_dir: &Path) -> Option<(&'static str, String)> {
+    pg_database_for(data_dir).map(|db| ("DOJANG_DATABASE_URL", db.url.clone()))
+}
+
+/// The data directory a command line names (`--data-dir DIR`, `--data-dir=DIR`, or
+/// `DOJANG_DATA_DIR` in `env`).
+fn data_dir_of(args: &[&str], env: &[(&str, &str)]) -> Option<PathBuf> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if *a == "--data-dir" {
+            return it.next().map(PathBuf::from);
+        }
+        if let Some(d) = a.strip_prefix("--data-dir=") {
+            return Some(PathBuf::from(d));
+        }
+    }
+    env.iter()
+        .find(|(k, _)| *k == "DOJANG_DATA_DIR")
+        .map(|(_, v)| PathBuf::from(v))
+}
+
+/// On the PostgreSQL leg, point a `dojang` command line at its data directory's database
+/// (unless the test set `DOJANG_DATABASE_URL` itself). `dojang-app` has no database.
+fn add_database_env(cmd: &mut Command, program: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let server = program.file_stem().is_some_and(|n| n == "dojang");
+    if !server || env.iter().any(|(k, _)| *k == "DOJANG_DATABASE_URL") {
+        return;
+    }
+    if let Some(dir) = data_dir_of(args, env)
+        && let Some((k, v)) = database_env(&dir)
+    {
+        cmd.env(k, v);
+    }
+}
+
+/// Drop the test databases of processes that are gone (a run that was killed, or databases of
+/// directories a test made), so the cluster does not fill up across runs.
+fn sweep_leftover_databases(admin_url: &str) {
+    let admin_url = admin_url.to_owned();
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            let Ok(mut c) = sqlx::PgConnection::connect(&admin_url).await else {
+                return;
+            };
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'dojang\\_t\\_%'",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap_or_default();
+            for name in names {
+                let Some(pid) = name
+                    .strip_prefix("dojang_t_")
+                    .and_then(|r| r.split_once('_'))
+                    .and_then(|(p, _)| p.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                if Path::new(&format!("/proc/{pid}")).exists() {
+                    continue;
+                }
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut c)
+                .await;
+            }
+        });
+    })
+    .join();
 }
 
 /// `postgres://u:p@h:port/<db>?params` with the database replaced.
@@ -492,6 +662,7 @@ impl Process {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        add_database_env(&mut cmd, program, args, env);
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
@@ -596,6 +767,7 @@ pub fn run(
     for (k, v) in env {
         cmd.env(k, v);
     }
+    add_database_env(&mut cmd, program, args, env);
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));

@@ -63,8 +63,11 @@ async fn ocsp_post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
 
 /// `GET /pki/ocsp/{request}`: the DER request in base64 (standard, URL-escaped as clients
 /// do; URL-safe also accepted), as RFC 6960 appendix A.1 allows for small requests.
+///
+/// Only leading slashes are dropped: `/` is a base64 character, so a trailing one is data (a
+/// DER request's base64 starts with `M`, never `/`).
 async fn ocsp_get(State(s): State<AppState>, Path(request): Path<String>) -> Response {
-    let text = request.trim_matches('/');
+    let text = request.trim_start_matches('/');
     let der = base64::engine::general_purpose::STANDARD
         .decode(text)
         .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(text))

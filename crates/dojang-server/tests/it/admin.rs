@@ -766,6 +766,8 @@ async fn the_cli_sets_the_password_from_stdin_and_ends_sessions() {
                     "password",
                     "set",
                 ])
+                // On the PostgreSQL leg, the server's database.
+                .envs(dojang_testkit::database_env(&data))
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
@@ -801,23 +803,17 @@ async fn the_cli_sets_the_password_from_stdin_and_ends_sessions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_and_the_rate_limit_are_shared_by_instances_on_postgresql() {
-    let Some(url) = dojang_testkit::pg_url() else {
-        eprintln!("DOJANG_TEST_PG_URL not set: PostgreSQL leg skipped");
-        return;
-    };
-    let db = dojang_testkit::PgDatabase::create(&url).await;
+async fn sessions_and_the_rate_limit_are_shared_by_instances() {
     let phc = ops::hash_password(PASSWORD).unwrap();
-    let on_db = |c: &mut dojang_server::Config| {
-        c.database_url = dojang_server::config::Secret::new(db.url.clone());
+    let a = TestServer::start_with(|c| {
         c.admin.password_hash = dojang_server::config::Secret::new(phc.clone());
-    };
-    let a = TestServer::start_with(on_db).await;
+    })
+    .await;
     // The second instance shares the database and the data directory's keys, as a deployment
-    // of several instances does.
+    // of several instances does (on the PostgreSQL leg, the directory's database).
     let shared = a.data_dir();
     let b_server = TestServer::start_with(|c| {
-        on_db(c);
+        c.admin.password_hash = dojang_server::config::Secret::new(phc.clone());
         c.data_dir = shared;
     })
     .await;
@@ -840,7 +836,6 @@ async fn sessions_and_the_rate_limit_are_shared_by_instances_on_postgresql() {
     assert_eq!(on_b.try_login(PASSWORD).await.status, 429);
     b_server.stop().await;
     a.stop().await;
-    drop(db);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -936,6 +931,8 @@ impl Serve {
                 "127.0.0.1:0",
             ])
             .env("RUST_LOG", "info")
+            // On the PostgreSQL leg, the data directory's database.
+            .envs(dojang_testkit::database_env(data))
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()

@@ -748,6 +748,26 @@ async fn a_waiting_request_is_cancelled_through_the_console() {
     let b = Browser::open(&s).await;
     assert_eq!(b.add_person("01055550006", "expire").await.status, 303);
     let receipt = create(&b, &party, "01055550006").await;
+    // The sandbox device opens the card on its own task: cancel only once it has (on a loaded
+    // machine the cancel could otherwise come first, and the card would rightly stay unopened).
+    let mut opened = false;
+    for _ in 0..100 {
+        let page = b
+            .call(
+                &party,
+                "/console/identity/status",
+                &[("receiptID", receipt.as_str())],
+            )
+            .await;
+        let body = page.response().1;
+        assert_eq!(body["state"], 0, "{body}");
+        if body["viewDT"].is_string() {
+            opened = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(opened, "the sandbox device opened the card within 10 s");
     let page = b
         .call(
             &party,

@@ -494,6 +494,10 @@ fn database_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[cfg(unix)]
 #[tokio::test]
+#[cfg_attr(
+    backend_postgres,
+    ignore = "SQLite-only: the modes of the SQLite database files (PostgreSQL keeps its own)"
+)]
 async fn f7_the_database_and_its_directory_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();

@@ -261,6 +261,83 @@ pub async fn revocation_round(s: &TestServer, instance: &[&str]) {
     );
 }
 
+/// `/` is a base64 character: a GET request whose base64 ends in one (about one request in 64
+/// with openssl's random nonce, so this test once failed now and then) is answered, not refused
+/// as malformed. The serial asked beside ours is varied until the base64 ends in `/`.
+#[tokio::test]
+async fn ocsp_by_get_takes_a_request_whose_base64_ends_in_a_slash() {
+    let s = TestServer::start().await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("ca.pem"), s.ca_pem()).unwrap();
+    let cert = s
+        .state()
+        .store
+        .certificate(&device.serial)
+        .await
+        .unwrap()
+        .unwrap();
+    std::fs::write(dir.join("ee.pem"), pem("CERTIFICATE", &cert.der)).unwrap();
+    // Serials of 2, 3 and 4 bytes give three request lengths, one of them a multiple of 3 (no
+    // padding); among 256 last bytes, some end the base64 in `/`.
+    let b64 = (0..256u32)
+        .flat_map(|v| (2..=4u32).map(move |k| (0x40u32 << (8 * (k - 1))) + v))
+        .find_map(|n| {
+            let serial = format!("0x{n:x}");
+            let out = openssl(
+                dir,
+                &[
+                    "ocsp",
+                    "-issuer",
+                    "ca.pem",
+                    "-cert",
+                    "ee.pem",
+                    "-serial",
+                    &serial,
+                    "-no_nonce",
+                    "-reqout",
+                    "req.der",
+                ],
+            );
+            assert!(out.status.success(), "{}", text(&out));
+            let req = std::fs::read(dir.join("req.der")).unwrap();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&req);
+            b64.ends_with('/').then_some(b64)
+        })
+        .expect("a request whose base64 ends in /");
+    let escaped = b64
+        .replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D");
+    let res = reqwest::get(format!("{}/pki/ocsp/{escaped}", s.url()))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    std::fs::write(dir.join("resp.der"), res.bytes().await.unwrap()).unwrap();
+    let out = openssl(
+        dir,
+        &[
+            "ocsp",
+            "-respin",
+            "resp.der",
+            "-reqin",
+            "req.der",
+            "-CAfile",
+            "ca.pem",
+            "-verify_other",
+            "ca.pem",
+            "-resp_text",
+        ],
+    );
+    let t = text(&out);
+    assert!(
+        t.contains("Response verify OK") && t.contains("Cert Status: good"),
+        "{t}"
+    );
+    assert!(t.contains("Cert Status: unknown"), "the other serial: {t}");
+}
+
 #[tokio::test]
 async fn ocsp_by_get_and_what_the_responder_refuses() {
     let s = TestServer::start().await;

@@ -86,14 +86,15 @@ impl Receiver {
 
 fn config_file(dir: &std::path::Path, data: &std::path::Path, allow_private: bool) -> String {
     let path = dir.join("admin.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "data_dir = {:?}\ninsecure_allow_private_webhooks = {allow_private}\n",
-            data.to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    let mut text = format!(
+        "data_dir = {:?}\ninsecure_allow_private_webhooks = {allow_private}\n",
+        data.to_str().unwrap()
+    );
+    // On the PostgreSQL leg, the server's database.
+    if let Some((_, url)) = dojang_testkit::database_env(data) {
+        text.push_str(&format!("database_url = {url:?}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_owned()
 }
 
@@ -628,65 +629,3 @@ async fn a_receiver_that_never_answers_is_cut_off_at_the_time_limit_and_retried(
     s.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn webhooks_on_postgres() {
-    let Some(pg) = dojang_testkit::pg_url() else {
-        eprintln!("DOJANG_TEST_PG_URL not set: PostgreSQL leg skipped");
-        return;
-    };
-    let s = TestServer::start_postgres_with(&pg, |c| {
-        c.insecure_allow_private_webhooks = true;
-        c.webhooks.retry_base_ms = 1000;
-    })
-    .await;
-    let party = s.add_party("도장은행").await;
-    let device = s.enrol(NAME, PHONE, BIRTH).await;
-    let client = s.client(&party);
-    let (receiver, url) = Receiver::start().await;
-    let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
-    // Written to the store on purpose: every real path (`dojang admin rp webhook set`, the
-    // console) refuses this URL at set time, which the first test shows; this one is about a
-    // name that resolves to a private address only later (DNS rebinding), at delivery.
-    s.state()
-        .store
-        .set_webhook(&dojang_store::Webhook {
-            client_code: code.clone(),
-            url,
-            secret: "whsec_pg".into(),
-            created_at: s.clock().now(),
-            updated_at: s.clock().now(),
-        })
-        .await
-        .unwrap();
-    receiver.answer(&[500]);
-    let r = client
-        .request(
-            Kind::Identity,
-            &CreateRequest::new(NAME, PHONE, BIRTH, "pg", "본인확인", 10),
-        )
-        .await
-        .unwrap();
-    device
-        .approve(&r.receipt_id, s.clock().now())
-        .await
-        .unwrap();
-    receiver.wait_for(1).await;
-    s.clock().advance(Duration::from_secs(2));
-    s.state().webhooks.wake();
-    let got = receiver.wait_for(2).await;
-    assert_eq!(checked(&s, "whsec_pg", &got[1]).event, "signed");
-    let x = client
-        .request(
-            Kind::Identity,
-            &CreateRequest::new(NAME, PHONE, BIRTH, "pg-2", "본인확인", 10),
-        )
-        .await
-        .unwrap();
-    s.clock().advance(Duration::from_secs(11));
-    let e = checked(&s, "whsec_pg", &receiver.wait_for(3).await[2]);
-    assert_eq!((e.event.as_str(), e.receipt_id), ("expired", x.receipt_id));
-    let log = s.state().store.deliveries(&code, 10).await.unwrap();
-    assert_eq!(log.len(), 2);
-    assert_eq!(log[1].attempts, 2);
-    s.stop().await;
-}
