@@ -38,6 +38,9 @@ mod backend;
 #[path = "../../../dojang-server/tests/it/barocert.rs"]
 mod barocert;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/cli.rs"]
+mod cli;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/common.rs"]
 mod common;
 #[cfg(not(pg_url_unset))]
@@ -55,6 +58,9 @@ mod e2e_issuance;
 #[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/hardening.rs"]
 mod hardening;
+#[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/hsm.rs"]
+mod hsm;
 #[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/identity.rs"]
 mod identity;
@@ -86,6 +92,9 @@ mod login_page;
 #[path = "../../../dojang-server/tests/it/openapi.rs"]
 mod openapi;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/page_headers.rs"]
+mod page_headers;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/pin.rs"]
 mod pin;
 #[cfg(not(pg_url_unset))]
@@ -100,3 +109,22 @@ mod tls;
 #[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/webhooks.rs"]
 mod webhooks;
+
+/// Every module of the SQLite suite is compiled here too: a module added to
+/// `crates/dojang-server/tests/it/main.rs` and not to this file would silently skip PostgreSQL.
+#[test]
+fn every_module_of_the_suite_runs_here_too() {
+    let mods = |text: &str| -> std::collections::BTreeSet<String> {
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix("mod "))
+            .map(|m| m.trim_end_matches(';').trim().to_owned())
+            .collect()
+    };
+    let sqlite = mods(include_str!("../../../dojang-server/tests/it/main.rs"));
+    let here = mods(include_str!("main.rs"));
+    let missing: Vec<_> = sqlite.difference(&here).collect();
+    assert!(
+        missing.is_empty(),
+        "not compiled for PostgreSQL: {missing:?}"
+    );
+}

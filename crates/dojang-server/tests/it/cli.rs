@@ -289,7 +289,9 @@ fn leaves(path: Vec<String>, out: &mut BTreeSet<String>) {
 
 /// The source of a test file named in [`COVERED`].
 fn source(file: &str) -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    // Through the crates folder, so the PostgreSQL leg (compiled in crates/dojang-it-pg) finds
+    // the same files.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dojang-server/tests/it");
     std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 

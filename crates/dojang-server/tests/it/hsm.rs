@@ -135,7 +135,16 @@ async fn the_ca_signs_from_the_token_and_openssl_accepts_what_it_signs() {
     // Issuance, a signature, revocation by `dojang admin` from its own process (which opens
     // the token too), the CRL and OCSP: all as with a file key, checked by openssl.
     let config = config_file(secrets.path(), &data, &t, &object, &pin_file);
-    revocation_round(&s, &["--config", config.to_str().unwrap()]).await;
+    revocation_round(
+        &s,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+    )
+    .await;
     s.stop().await;
 
     // A restart on the same directory loads the same CA from the token.
@@ -145,11 +154,14 @@ async fn the_ca_signs_from_the_token_and_openssl_accepts_what_it_signs() {
 
     // What stops start-up, each with its reason, checked through `dojang admin` (which opens
     // the data directory as `dojang serve` does) so nothing keeps running.
+    // On the PostgreSQL leg the data directory's database is named by the environment.
+    let database: Vec<(&str, String)> = dojang_testkit::database_env(&data).into_iter().collect();
+    let database: Vec<(&str, &str)> = database.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let admin = |config: &Path| {
         tokio::task::block_in_place(|| {
             dojang(
                 &["admin", "--config", config.to_str().unwrap(), "rp", "list"],
-                &[],
+                &database,
             )
         })
     };

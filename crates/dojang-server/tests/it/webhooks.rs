@@ -628,4 +628,3 @@ async fn a_receiver_that_never_answers_is_cut_off_at_the_time_limit_and_retried(
     assert_eq!(held.lock().unwrap().len(), 2, "a second connection");
     s.stop().await;
 }
-
