@@ -688,6 +688,8 @@ fn admin_refused(s: &TestServer, args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new(binary("dojang"))
         .args(["admin", "--data-dir", dir.to_str().unwrap()])
         .args(args)
+        // On the PostgreSQL leg, the data directory's database.
+        .envs(dojang_testkit::database_env(&dir))
         .output()
         .unwrap();
     (
