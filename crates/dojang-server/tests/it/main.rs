@@ -28,6 +28,7 @@ mod linkhub;
 mod login;
 mod login_page;
 mod openapi;
+mod operators;
 mod pin;
 mod postgres;
 mod push;
