@@ -620,3 +620,69 @@ async fn admin_secret_of(s: &TestServer) -> String {
         .unwrap();
     totp_rs::Secret::from(op.totp_secret.unwrap()).to_base32()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_audit_log_is_append_only_and_a_disabled_operator_is_out_everywhere() {
+    let Some(url) = dojang_testkit::pg_url() else {
+        eprintln!("DOJANG_TEST_PG_URL not set: PostgreSQL leg skipped");
+        return;
+    };
+    let db = dojang_testkit::PgDatabase::create(&url).await;
+    let phc = dojang_server::service::admin::hash_password(PASSWORD).unwrap();
+    let on_db = |c: &mut dojang_server::Config| {
+        c.database_url = dojang_server::config::Secret::new(db.url.clone());
+        c.admin.password_hash = dojang_server::config::Secret::new(phc.clone());
+    };
+    let a = TestServer::start_with(on_db).await;
+    let shared = a.data_dir();
+    let b = TestServer::start_with(|c| {
+        on_db(c);
+        c.data_dir = shared;
+    })
+    .await;
+    let mut on_a = Browser::new(&a);
+    on_a.login().await;
+    let csrf = on_a.csrf().await;
+    let p = on_a
+        .post(
+            "/admin/operators",
+            &[("login", "kim"), ("role", "support"), ("_csrf", &csrf)],
+        )
+        .await;
+    let password = between(&p.body, r#"<code id="new-password">"#, "</code>");
+    // kim logs in on instance b; a disables kim; b ends the session at its next request.
+    let mut kim = Browser::new(&b);
+    kim.login_as("kim", &password).await;
+    assert_eq!(kim.get("/admin/audit").await.status, 200);
+    let p = on_a
+        .post("/admin/operators/kim/disable", &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, 303);
+    assert!(to_login(&kim.get("/admin/audit").await));
+    // Both instances wrote to one log, which PostgreSQL refuses to change.
+    let all = entries(&a, AuditFilter::default()).await;
+    assert!(all.iter().any(|e| e.action == "operator.disable"));
+    assert!(
+        all.iter()
+            .any(|e| e.action == "totp.enrol" && e.operator_login == "kim")
+    );
+    for sql in [
+        "UPDATE audit_log SET outcome = 'ok'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let out = std::process::Command::new("psql")
+            .args([db.url.as_str(), "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{sql}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("append-only"),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(entries(&a, AuditFilter::default()).await.len(), all.len());
+    b.stop().await;
+    a.stop().await;
+}
