@@ -2,7 +2,7 @@
 //! append-only audit log: shared by `dojang admin operator …` and the console's Operators page.
 //!
 //! Roles: `administrator` may do everything; `desk` (the registration desk) reads people and
-//! certificates; `support` reads every page and the audit log and changes nothing.
+//! certificates and issues registration-desk codes; `support` reads every page and the audit log and changes nothing.
 //! [`permits`] is the one table the console checks every route against.
 
 use std::path::{Path, PathBuf};
@@ -25,14 +25,14 @@ const TOTP_SECRET_LEN: usize = 20;
 
 /// Whether `role` may do `action` (a stable name: `page.*` to read a page, anything else a
 /// change). Administrators may do everything; support reads every page; the desk reads the
-/// pages about people and certificates.
+/// pages about people and certificates and issues registration-desk codes.
 pub fn permits(role: OperatorRole, action: &str) -> bool {
     match role {
         OperatorRole::Administrator => true,
         OperatorRole::Support => action.starts_with("page.") || action == "audit.export",
         OperatorRole::Desk => matches!(
             action,
-            "page.dashboard" | "page.members" | "page.certificates"
+            "page.dashboard" | "page.members" | "page.certificates" | "page.desk" | "ra.issue"
         ),
     }
 }
@@ -460,6 +460,8 @@ mod tests {
         assert!(!permits(Desk, "page.audit"));
         assert!(!permits(Desk, "rp.rotate_key"));
         assert!(!permits(Desk, "operator.add"));
+        assert!(permits(Desk, "ra.issue"));
+        assert!(!permits(Support, "ra.issue"));
     }
 
     #[test]

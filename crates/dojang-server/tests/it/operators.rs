@@ -251,6 +251,46 @@ async fn roles_are_enforced_by_the_server_and_refusals_are_audited() {
         .await;
     assert_eq!(p.status, 403, "the desk cannot rotate a key");
     assert!(p.body.contains("이 역할로는 할 수 없는"), "{}", p.body);
+    // The desk's own work: a registration-desk code, shown once, audited without the name.
+    assert_eq!(desk.get("/admin/desk").await.status, 200);
+    let p = desk
+        .post(
+            "/admin/desk",
+            &[
+                ("name", "박민수"),
+                ("phone", "01077778888"),
+                ("birth", "19700707"),
+                ("_csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let reference = between(&p.body, r#"<code id="desk-reference">"#, "</code>");
+    assert!(p.body.contains(r#"<code id="desk-code">"#));
+    let issued = &entries(&s, by_action("ra.issue")).await[0];
+    assert_eq!(
+        (issued.operator_login.as_str(), issued.target.as_str()),
+        ("desk1", reference.as_str())
+    );
+    assert!(
+        !issued.after.as_deref().unwrap().contains("박민수"),
+        "no name in the log"
+    );
+    let p = desk
+        .post(
+            "/admin/desk",
+            &[
+                ("name", "박민수"),
+                ("phone", "0107777"),
+                ("birth", "19700707"),
+                ("_csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(
+        p.body.contains(r#"id="desk-error""#),
+        "a malformed phone is refused"
+    );
 
     // Support reads everything and posts nothing.
     let mut help = Browser::new(&s);
@@ -297,6 +337,14 @@ async fn roles_are_enforced_by_the_server_and_refusals_are_audited() {
             vec![("role", "administrator")],
         ),
         ("/admin/operators/admin/disable".to_owned(), vec![]),
+        (
+            "/admin/desk".to_owned(),
+            vec![
+                ("name", "박민수"),
+                ("phone", "01077778888"),
+                ("birth", "19700707"),
+            ],
+        ),
     ] {
         let mut f: Vec<(&str, &str)> = form;
         f.push(("_csrf", &csrf));
@@ -355,6 +403,7 @@ async fn roles_are_enforced_by_the_server_and_refusals_are_audited() {
         "operator.add",
         "operator.set_role",
         "operator.disable",
+        "ra.issue",
     ] {
         assert!(
             refused

@@ -9,6 +9,7 @@
 //! The work is `service::admin`'s, shared with `dojang admin …`.
 
 mod auth;
+mod desk;
 mod operators;
 mod words;
 
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
             post(operators::reset_password),
         )
         .route("/admin/audit", get(operators::audit))
+        .route("/admin/desk", get(desk::form).post(desk::issue))
         .route("/admin/audit/export", get(operators::export))
         .route("/admin/parties", get(parties).post(add_party))
         .route("/admin/parties/{code}", get(party))
@@ -155,6 +157,8 @@ pub struct Chrome {
     pub admin: bool,
     /// Whether the role may read the pages beyond people and certificates.
     pub reads_all: bool,
+    /// Whether the role may issue registration-desk codes.
+    pub desk: bool,
 }
 
 impl Chrome {
@@ -173,6 +177,7 @@ fn chrome(state: &AppState, op: &Operator, flash: Option<Flash>, nav: &'static s
         role: op.role.as_str(),
         admin: op.may("operator.add"),
         reads_all: op.may("page.audit"),
+        desk: op.may("ra.issue"),
     }
 }
 
