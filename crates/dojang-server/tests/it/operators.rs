@@ -96,7 +96,10 @@ async fn an_operator_made_by_the_cli_logs_in_with_password_and_a_code_used_once(
     assert_eq!(list[1]["totp"], false);
     assert!(!out.contains("argon2"), "no hash in the list");
 
-    // First login: the password opens only the enrolment page.
+    // First login: the password opens only the enrolment page (twice, in two browsers).
+    let mut half = Browser::new(&s);
+    let p = half.try_login_as("kim", KIM_PASSWORD, "").await;
+    assert_eq!(p.location.as_deref(), Some("/admin/totp"));
     let mut b = Browser::new(&s);
     let p = b.try_login_as("kim", KIM_PASSWORD, "").await;
     assert_eq!(p.location.as_deref(), Some("/admin/totp"));
@@ -129,6 +132,22 @@ async fn an_operator_made_by_the_cli_logs_in_with_password_and_a_code_used_once(
         .await;
     assert_eq!(p.location.as_deref(), Some("/admin"), "{}", p.body);
     assert_eq!(b.get("/admin").await.status, 200);
+    // A second half session of the same operator, opened before the enrolment finished, cannot
+    // replace the confirmed secret afterwards: it ends.
+    let mut late = Browser::new(&s);
+    late.cookies = half.cookies.clone();
+    let p = late.get("/admin/totp").await;
+    assert_eq!(p.location.as_deref(), Some("/admin/login"));
+    assert!(to_login(&late.get("/admin").await));
+    let kept = s
+        .state()
+        .store
+        .operator_by_login("kim")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.totp_secret.as_deref(), Some(raw.as_slice()));
+    assert!(kept.totp_confirmed_at.is_some());
     // The secret is stored sealed: the database file does not hold it.
     let db = std::fs::read(s.data_dir().join("dojang.db")).unwrap();
     assert!(!db.windows(raw.len()).any(|w| w == raw.as_slice()));

@@ -574,6 +574,20 @@ struct TotpPage {
     error: Option<String>,
 }
 
+/// A half session whose operator has meanwhile confirmed a secret (in another browser) may not
+/// replace it: the half session ends and the login starts again.
+async fn stale_half_session(state: &AppState, l: &Live) -> Option<Response> {
+    l.operator.totp_confirmed_at?;
+    if let Err(e) = state
+        .store
+        .delete_admin_session(&session_hash(state, &l.token))
+        .await
+    {
+        return Some(PageError::api(l.lang, e).into_response());
+    }
+    Some(Redirect::to("/admin/login").into_response())
+}
+
 /// The secret being enrolled: the stored unconfirmed one, or a new one stored now.
 async fn enrolling_secret(state: &AppState, l: &Live) -> Result<Vec<u8>, PageError> {
     if let (Some(secret), None) = (&l.operator.totp_secret, l.operator.totp_confirmed_at) {
@@ -612,6 +626,9 @@ pub(super) async fn totp_form(
     if !l.session.pending_totp {
         return Ok(Redirect::to("/admin").into_response());
     }
+    if let Some(r) = stale_half_session(&state, &l).await {
+        return Ok(r);
+    }
     let secret = enrolling_secret(&state, &l)
         .await
         .map_err(IntoResponse::into_response)?;
@@ -639,6 +656,9 @@ pub(super) async fn totp_confirm(
     }
     if !web::csrf_ok(&state, "admin", &l.token, &form.csrf) {
         return Err(csrf_refused(l.lang).into_response());
+    }
+    if let Some(r) = stale_half_session(&state, &l).await {
+        return Ok(r);
     }
     let tr = Tr::new(l.lang, ADMIN);
     let now = state.clock.now();
