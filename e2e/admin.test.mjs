@@ -1,16 +1,58 @@
-// The admin console in Chromium: log in with the password the first start wrote, rename a
+// The admin console in Chromium: log in as `admin` with the password the first start wrote and
+// enrol a TOTP authenticator (codes computed here with node's crypto, as an app would), rename a
 // member (their certificate is revoked, affiliationChanged), revoke another person's
-// certificate, and look at every page. Screenshots of each.
+// certificate, create a support operator who logs in in a second browser, reads the audit log,
+// is refused a change, and is logged out at once when disabled; look at every page.
+// Screenshots of each.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createHmac } from "node:crypto";
 import path from "node:path";
 import { startDemo, enrol, listen, browser, shoot, tempDir, run, bin } from "./lib.mjs";
 
 let demo, chromium, page, context, receipt, consentId;
 const hong = { name: "홍길동", phone: "01012345678", birth: "19900101" };
 const kim = { name: "김철수", phone: "01099998888", birth: "19851212" };
+
+/** RFC 4648 base32 → bytes. */
+function base32(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0, value = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, "").toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits) of a base32 secret at `step`. */
+function totp(secret, step = Math.floor(Date.now() / 30000)) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const at = mac[19] & 15;
+  const n = (mac.readUInt32BE(at) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, "0");
+}
+
+/** On the enrolment page: read the secret, type the current code; the console opens. */
+async function enrolTotp(p, base) {
+  await p.waitForURL(/\/admin\/totp/);
+  assert.match(await p.locator("#totp-uri").innerText(), /^otpauth:\/\/totp\/dojang:/);
+  assert.equal(await p.locator(".qr svg").count(), 1, "the QR code");
+  const secret = (await p.locator("#totp-secret").innerText()).trim();
+  await p.locator("#totp-code").fill("000000");
+  await p.locator("#totp-submit").click();
+  await p.waitForSelector("#totp-error");
+  await p.locator("#totp-code").fill(totp(secret));
+  await p.locator("#totp-submit").click();
+  await p.waitForURL(`${base}/admin`);
+  return secret;
+}
 
 before(async () => {
   demo = await startDemo({ name: "admin" });
@@ -54,18 +96,22 @@ after(async () => {
   if (demo) { await demo.stop(); }
 });
 
-test("an operator logs in; a wrong password is refused", async () => {
+test("the first administrator logs in and enrols TOTP; a wrong password is refused", async () => {
   const password = readFileSync(path.join(demo.dataDir, "admin-initial-password"), "utf8").trim();
   demo.secrets.add(password); // never in the server's log (scanned when the demo stops)
   await page.goto(`${demo.dojang}/admin`);
   await page.waitForURL(/\/admin\/login/);
   await shoot(page, "admin-login");
+  await page.locator("#login").fill("admin");
   await page.locator("#password").fill("not the password");
   await page.locator("#login-submit").click();
   await page.waitForSelector("#login-error");
+  await page.locator("#login").fill("admin");
   await page.locator("#password").fill(password);
   await page.locator("#login-submit").click();
-  await page.waitForURL(`${demo.dojang}/admin`);
+  await page.waitForURL(/\/admin\/totp/);
+  await shoot(page, "admin-totp");
+  await enrolTotp(page, demo.dojang);
   assert.equal(await page.locator("nav a[aria-current=page]").innerText(), "현황");
   // The counters: the two people enrolled above, each with a live certificate.
   assert.equal(await page.locator("#count-members").innerText(), "2");
@@ -102,6 +148,69 @@ test("revoking a certificate", async () => {
   assert.equal(await page.locator('span.badge[data-state="revoked"]').count(), 1);
   const listed = demo.admin("cert", "list", "--json");
   assert.match(listed, new RegExp(`${serial}[^\\n]*keyCompromise|keyCompromise[^\\n]*${serial}`));
+});
+
+test("a support operator made in the console reads the audit log, is refused a change, and is logged out when disabled", async () => {
+  await page.goto(`${demo.dojang}/admin/operators`);
+  await page.locator("#op-login").fill("support1");
+  await page.locator("#op-name").fill("상담 1");
+  await page.selectOption("#op-role", "support");
+  await page.locator("#operator-add-submit").click();
+  await page.waitForSelector("#new-password");
+  const password = (await page.locator("#new-password").innerText()).trim();
+  assert.ok(password.length >= 20);
+  await page.goto(`${demo.dojang}/admin/operators`);
+  assert.match(await page.locator("#operator-support1 .role").innerText(), /support/);
+  await shoot(page, "admin-operators");
+
+  // The support operator, in a browser of its own.
+  const other = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
+  const p2 = await other.newPage();
+  await p2.goto(`${demo.dojang}/admin/login`);
+  await p2.locator("#login").fill("support1");
+  await p2.locator("#password").fill(password);
+  await p2.locator("#login-submit").click();
+  await enrolTotp(p2, demo.dojang);
+  assert.match(await p2.locator("#who").innerText(), /상담 1 \(support1\) · support/);
+  const res = await p2.goto(`${demo.dojang}/admin/audit`);
+  assert.equal(res.status(), 200);
+  const added = p2.locator('tr.audit-entry[data-action="operator.add"][data-outcome="ok"]');
+  assert.equal(await added.count(), 1);
+  assert.match(await added.innerText(), /admin[\s\S]*support1/);
+  assert.equal(await p2.locator('tr.audit-entry[data-action="login.ok"], tr.audit-entry[data-action="totp.enrol"]').count() >= 2, true);
+  // Support sees no change forms; a change posted anyway (with its own CSRF token) is refused.
+  await p2.goto(`${demo.dojang}/admin/parties/${demo.party.clientCode}`);
+  const csrf = await p2.locator("form.logout input[name=_csrf]").getAttribute("value");
+  const [refused] = await Promise.all([
+    p2.waitForNavigation(),
+    p2.evaluate(([code, token]) => {
+      const f = document.createElement("form");
+      f.method = "post";
+      f.action = `/admin/parties/${code}/rotate`;
+      const i = document.createElement("input");
+      i.type = "hidden"; i.name = "_csrf"; i.value = token;
+      f.appendChild(i);
+      document.body.appendChild(f);
+      f.submit();
+    }, [demo.party.clientCode, csrf]),
+  ]);
+  assert.equal(refused.status(), 403);
+  // The administrator sees the refusal in the log, filtered by operator.
+  await page.goto(`${demo.dojang}/admin/audit?operator=support1`);
+  assert.equal(await page.locator('tr.audit-entry[data-action="rp.rotate_key"][data-outcome="refused"]').count(), 1);
+  await shoot(page, "admin-audit");
+  const exported = await page.request.get(`${demo.dojang}/admin/audit/export?format=jsonl&operator=support1`);
+  assert.equal(exported.status(), 200);
+  const lines = (await exported.text()).trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(lines.some((e) => e.action === "rp.rotate_key" && e.outcome === "refused" && e.role === "support"));
+
+  // Disabled: the support operator's open session ends at once.
+  await page.goto(`${demo.dojang}/admin/operators`);
+  await page.locator("#disable-support1").click();
+  await page.waitForSelector("#flash");
+  await p2.goto(`${demo.dojang}/admin/audit`);
+  await p2.waitForURL(/\/admin\/login/);
+  await other.close();
 });
 
 /**

@@ -188,9 +188,10 @@ pub struct LoginProvider {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
-    /// The console's password as an Argon2id PHC string (`$argon2id$v=19$…`). Empty: the
-    /// password stored in the database (`dojang admin password set`, or the one generated at
-    /// first start into `<data_dir>/admin-initial-password`).
+    /// The password of the operator `admin` as an Argon2id PHC string (`$argon2id$v=19$…`),
+    /// given to that account at every start. Empty: the stored one (`dojang admin operator
+    /// reset-password`, or the one generated at first start into
+    /// `<data_dir>/admin-initial-password`).
     pub password_hash: Secret,
 }
 

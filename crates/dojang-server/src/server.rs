@@ -149,6 +149,15 @@ impl Server {
             Some(g) => g,
             None => bank::from_config(&config.bank, instance.store.clone(), options.clock.clone())?,
         };
+        if !config.admin.password_hash.expose().is_empty() {
+            crate::service::operators::sync_configured_admin(
+                instance.store.as_ref(),
+                config.admin.password_hash.expose(),
+                options.clock.now(),
+            )
+            .await
+            .map_err(|e| ConfigError(format!("[admin] password_hash: {e}")))?;
+        }
         let state = AppState::new(Parts {
             store: instance.store.clone(),
             keys: instance.keys.clone(),

@@ -314,6 +314,10 @@ pub struct Alias {
 pub struct AdminSession {
     /// Keyed hash of the session token.
     pub token_hash: Vec<u8>,
+    /// The operator it belongs to.
+    pub operator_id: i64,
+    /// Half a session: the password was right, the second factor is still to come.
+    pub pending_totp: bool,
     /// When the operator logged in.
     pub created_at: OffsetDateTime,
     /// The last request made with it (the idle expiry counts from here).
@@ -325,11 +329,145 @@ pub struct AdminSession {
 impl std::fmt::Debug for AdminSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdminSession")
+            .field("operator_id", &self.operator_id)
+            .field("pending_totp", &self.pending_totp)
             .field("created_at", &self.created_at)
             .field("last_seen_at", &self.last_seen_at)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
+}
+
+/// What an operator may do in the admin console (docs/admin.md has the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperatorRole {
+    /// Everything, operators included.
+    Administrator,
+    /// The registration desk: people and certificates to read, desk codes to issue.
+    Desk,
+    /// Read-only support: every page and the audit log, no change.
+    Support,
+}
+
+impl OperatorRole {
+    /// Every role.
+    pub const ALL: [Self; 3] = [Self::Administrator, Self::Desk, Self::Support];
+
+    /// The stored and typed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Administrator => "administrator",
+            Self::Desk => "desk",
+            Self::Support => "support",
+        }
+    }
+
+    /// The role of a name, if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A named operator account of the admin console.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OperatorRecord {
+    /// Its id (never reused: operators are disabled, not deleted).
+    pub id: i64,
+    /// The login name, unique.
+    pub login: String,
+    /// The name shown in the console and the audit log.
+    pub display_name: String,
+    /// What it may do.
+    pub role: OperatorRole,
+    /// The password as an Argon2id PHC string.
+    pub password_hash: String,
+    /// The TOTP secret (stored sealed), if one was made.
+    pub totp_secret: Option<Vec<u8>>,
+    /// When the operator confirmed the TOTP secret with a code; before that it is not active.
+    pub totp_confirmed_at: Option<OffsetDateTime>,
+    /// The last TOTP time step accepted (a code is accepted once).
+    pub totp_last_step: i64,
+    /// When it was disabled; `None`: enabled.
+    pub disabled_at: Option<OffsetDateTime>,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for OperatorRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorRecord")
+            .field("id", &self.id)
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .field("totp_confirmed_at", &self.totp_confirmed_at)
+            .field("disabled_at", &self.disabled_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new operator account.
+#[derive(Clone)]
+pub struct NewOperator {
+    /// The login name.
+    pub login: String,
+    /// The name shown.
+    pub display_name: String,
+    /// What it may do.
+    pub role: OperatorRole,
+    /// The password as an Argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for NewOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewOperator")
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One entry of the append-only audit log. `before`/`after` are JSON texts that never hold a
+/// secret (the callers build them from what is safe to show).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Its id (assigned by the store; 0 in a new entry).
+    pub id: i64,
+    /// When.
+    pub at: OffsetDateTime,
+    /// The operator's id; `None` for the command line or an unknown login name.
+    pub operator_id: Option<i64>,
+    /// The operator's login name at that moment (`cli:<user>` for the command line).
+    pub operator_login: String,
+    /// The operator's role at that moment (empty when there was none).
+    pub role: String,
+    /// Where from: the client address, or `cli`.
+    pub source: String,
+    /// What: a stable name such as `rp.rotate_key`.
+    pub action: String,
+    /// On what: a client code, a serial, a login name… (may be empty).
+    pub target: String,
+    /// The state before, as JSON.
+    pub before: Option<String>,
+    /// The state after, as JSON.
+    pub after: Option<String>,
+    /// `ok` or `refused`.
+    pub outcome: String,
+}
+
+/// Which audit entries to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this operator login.
+    pub operator: Option<String>,
+    /// Only actions starting with this.
+    pub action_prefix: Option<String>,
+    /// Only at or after this.
+    pub since: Option<OffsetDateTime>,
+    /// Only before this.
+    pub until: Option<OffsetDateTime>,
 }
 
 /// Certificates of one state, for the admin console's list.
@@ -733,8 +871,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         s: &AdminSession,
         idle_since: OffsetDateTime,
     ) -> Result<(), StoreError>;
-    /// Use a session: unless it ended (absolute expiry at or before `now`, or last used at or
-    /// before `idle_since`), it is marked used at `now` and returned, in one statement.
+    /// Use a session: unless it ended (absolute expiry at or before `now`, last used at or
+    /// before `idle_since`, or its operator disabled), it is marked used at `now` and returned,
+    /// in one statement.
     async fn touch_admin_session(
         &self,
         token_hash: &[u8],
@@ -757,6 +896,70 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         source: &[u8],
         since: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+
+    // ----- operators and the audit log ---------------------------------------------------------
+
+    /// Create an operator. [`StoreError::Conflict`] if the login name exists.
+    async fn insert_operator(
+        &self,
+        op: &NewOperator,
+        now: OffsetDateTime,
+    ) -> Result<OperatorRecord, StoreError>;
+    /// An operator by id.
+    async fn operator(&self, id: i64) -> Result<Option<OperatorRecord>, StoreError>;
+    /// An operator by login name.
+    async fn operator_by_login(&self, login: &str) -> Result<Option<OperatorRecord>, StoreError>;
+    /// Every operator, by login name.
+    async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
+    /// Change an operator's role; `false` if unknown.
+    async fn set_operator_role(
+        &self,
+        id: i64,
+        role: OperatorRole,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Replace an operator's password hash and end its sessions; `false` if unknown.
+    async fn set_operator_password(
+        &self,
+        id: i64,
+        phc: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Disable (and end every session of) or enable an operator; `false` if unknown.
+    async fn set_operator_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Store a new, unconfirmed TOTP secret (sealed), or none (`reset-totp`: the operator enrols
+    /// again at the next login, and its sessions end); `false` if unknown.
+    async fn set_operator_totp(
+        &self,
+        id: i64,
+        secret: Option<&[u8]>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Accept TOTP time step `step` for an enabled operator, confirming its secret if it was not
+    /// yet: one conditional update, `false` if the step is not after the last one accepted
+    /// (a replayed code) or the operator is disabled or has no secret.
+    async fn use_operator_totp_step(
+        &self,
+        id: i64,
+        step: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// The second factor is done: the half session becomes a whole one; `false` if none.
+    async fn complete_admin_session(&self, token_hash: &[u8]) -> Result<bool, StoreError>;
+    /// Append an entry to the audit log; its id. There is no way to change or remove one.
+    async fn append_audit(&self, e: &AuditEntry) -> Result<i64, StoreError>;
+    /// Audit entries matching `filter`, newest first, skipping `offset`, at most `limit`.
+    async fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Replace a relying party's SecretKey (the old one stops working); `false` if unknown.
     async fn rotate_relying_party_secret(

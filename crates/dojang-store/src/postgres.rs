@@ -25,6 +25,7 @@ use crate::rows::{
     ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::rows::{AdminSessionRow, DayCountRow, LoginTextsRow, ValueRow};
+use crate::rows::{AuditRow, OperatorRow};
 use crate::{
     AdminSession, CertificateFilter, DayCount, Failures, LoginSession, LoginTexts, RequestFilter,
 };
@@ -33,6 +34,7 @@ use crate::{
     CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin,
     PinFailure, PoolOptions, Store, StoreError, WaitingRequest, Webhook,
 };
+use crate::{AuditEntry, AuditFilter, NewOperator, OperatorRecord, OperatorRole};
 
 /// Insert a new member's sealed row inside a transaction.
 async fn insert_member(
@@ -1325,6 +1327,8 @@ impl Store for SqlStore {
             .bind(ms(s.created_at))
             .bind(ms(s.last_seen_at))
             .bind(ms(s.expires_at))
+            .bind(s.operator_id)
+            .bind(i64::from(s.pending_totp))
             .execute(&self.pool)
             .await
             .map_err(|e| unique_to_conflict(e, "admin session"))?;
@@ -1385,6 +1389,207 @@ impl Store for SqlStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn insert_operator(
+        &self,
+        op: &NewOperator,
+        now: OffsetDateTime,
+    ) -> Result<OperatorRecord, StoreError> {
+        let row = sqlx::query_as::<Db, IdRow>(q::INSERT_OPERATOR)
+            .bind(&op.login)
+            .bind(&op.display_name)
+            .bind(op.role.as_str())
+            .bind(&op.password_hash)
+            .bind(ms(now))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "operator"))?;
+        self.operator(row.id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("operator vanished".into()))
+    }
+
+    async fn operator(&self, id: i64) -> Result<Option<OperatorRecord>, StoreError> {
+        sqlx::query_as::<Db, OperatorRow>(q::OPERATOR_BY_ID)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn operator_by_login(&self, login: &str) -> Result<Option<OperatorRecord>, StoreError> {
+        sqlx::query_as::<Db, OperatorRow>(q::OPERATOR_BY_LOGIN)
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError> {
+        sqlx::query_as::<Db, OperatorRow>(q::OPERATORS)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn set_operator_role(
+        &self,
+        id: i64,
+        role: OperatorRole,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::SET_OPERATOR_ROLE)
+            .bind(role.as_str())
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn set_operator_password(
+        &self,
+        id: i64,
+        phc: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(q::SET_OPERATOR_PASSWORD)
+            .bind(phc)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(q::DELETE_OPERATOR_SESSIONS)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn set_operator_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let sql = if disabled {
+            q::DISABLE_OPERATOR
+        } else {
+            q::ENABLE_OPERATOR
+        };
+        let n = sqlx::query(sql)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if disabled {
+            sqlx::query(q::DELETE_OPERATOR_SESSIONS)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn set_operator_totp(
+        &self,
+        id: i64,
+        secret: Option<&[u8]>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let sealed = rows::seal_totp(&self.keys, secret)?;
+        let clear = sealed.is_none();
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(q::SET_OPERATOR_TOTP)
+            .bind(sealed)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if clear {
+            sqlx::query(q::DELETE_OPERATOR_SESSIONS)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn use_operator_totp_step(
+        &self,
+        id: i64,
+        step: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::USE_OPERATOR_TOTP_STEP)
+            .bind(step)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn complete_admin_session(&self, token_hash: &[u8]) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::COMPLETE_ADMIN_SESSION)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn append_audit(&self, e: &AuditEntry) -> Result<i64, StoreError> {
+        Ok(sqlx::query_as::<Db, IdRow>(q::INSERT_AUDIT)
+            .bind(ms(e.at))
+            .bind(e.operator_id)
+            .bind(&e.operator_login)
+            .bind(&e.role)
+            .bind(&e.source)
+            .bind(&e.action)
+            .bind(&e.target)
+            .bind(&e.before)
+            .bind(&e.after)
+            .bind(&e.outcome)
+            .fetch_one(&self.pool)
+            .await?
+            .id)
+    }
+
+    async fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let p = rows::audit_params(filter);
+        sqlx::query_as::<Db, AuditRow>(q::AUDIT_LOG)
+            .bind(p.0)
+            .bind(p.1)
+            .bind(p.2)
+            .bind(p.3)
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(AuditRow::into_domain)
+            .collect()
     }
 
     async fn remember_request_signature(

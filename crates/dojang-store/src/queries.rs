@@ -298,11 +298,61 @@ pub const UPSERT_ADMIN_SETTING: &str = "INSERT INTO admin_settings (name, value,
 pub const INIT_ADMIN_SETTING: &str = "INSERT INTO admin_settings (name, value, updated_at) \
     VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING";
 pub const INSERT_ADMIN_SESSION: &str = "INSERT INTO admin_sessions \
-    (token_hash, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4)";
-/// A session still within both expiries is used now: one conditional update.
+    (token_hash, created_at, last_seen_at, expires_at, operator_id, pending_totp) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+/// A session still within both expiries, whose operator is enabled, is used now: one
+/// conditional update (so a disabled operator's session ends on every instance at once).
 pub const TOUCH_ADMIN_SESSION: &str = "UPDATE admin_sessions SET last_seen_at = $1 \
     WHERE token_hash = $2 AND expires_at > $1 AND last_seen_at > $3 \
-    RETURNING token_hash, created_at, last_seen_at, expires_at";
+    AND operator_id IN (SELECT id FROM operators WHERE disabled_at IS NULL) \
+    RETURNING token_hash, created_at, last_seen_at, expires_at, operator_id, pending_totp";
+pub const COMPLETE_ADMIN_SESSION: &str =
+    "UPDATE admin_sessions SET pending_totp = 0 WHERE token_hash = $1";
+pub const DELETE_OPERATOR_SESSIONS: &str = "DELETE FROM admin_sessions WHERE operator_id = $1";
+
+// ----- operators and the audit log ------------------------------------------------------------
+
+pub const INSERT_OPERATOR: &str = "INSERT INTO operators \
+    (login, display_name, role, password_hash, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+/// The columns every operator read returns.
+macro_rules! operator_select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, login, display_name, role, password_hash, totp_enc, totp_confirmed_at, \
+             totp_last_step, disabled_at, created_at, updated_at FROM operators ",
+            $rest
+        )
+    };
+}
+pub const OPERATOR_BY_ID: &str = operator_select!("WHERE id = $1");
+pub const OPERATOR_BY_LOGIN: &str = operator_select!("WHERE login = $1");
+pub const OPERATORS: &str = operator_select!("ORDER BY login");
+pub const SET_OPERATOR_ROLE: &str = "UPDATE operators SET role = $1, updated_at = $2 WHERE id = $3";
+pub const SET_OPERATOR_PASSWORD: &str =
+    "UPDATE operators SET password_hash = $1, updated_at = $2 WHERE id = $3";
+pub const DISABLE_OPERATOR: &str =
+    "UPDATE operators SET disabled_at = $1, updated_at = $1 WHERE id = $2";
+pub const ENABLE_OPERATOR: &str =
+    "UPDATE operators SET disabled_at = NULL, updated_at = $1 WHERE id = $2";
+pub const SET_OPERATOR_TOTP: &str = "UPDATE operators SET totp_enc = $1, \
+    totp_confirmed_at = NULL, totp_last_step = 0, updated_at = $2 WHERE id = $3";
+/// A TOTP step is accepted once: only a step after the last accepted one, of an enabled
+/// operator with a secret, moves the mark (and confirms the secret if it was not yet).
+pub const USE_OPERATOR_TOTP_STEP: &str = "UPDATE operators SET totp_last_step = $1, \
+    totp_confirmed_at = COALESCE(totp_confirmed_at, $2) \
+    WHERE id = $3 AND totp_last_step < $1 AND totp_enc IS NOT NULL AND disabled_at IS NULL";
+pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, operator_id, operator_login, role, \
+    source, action, target, before_json, after_json, outcome) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+/// Newest first, each filter optional (a NULL parameter matches everything).
+pub const AUDIT_LOG: &str = "SELECT id, at, operator_id, operator_login, role, source, action, \
+    target, before_json, after_json, outcome FROM audit_log \
+    WHERE (CAST($1 AS TEXT) IS NULL OR operator_login = $1) \
+    AND (CAST($2 AS TEXT) IS NULL OR substr(action, 1, length($2)) = $2) \
+    AND (CAST($3 AS BIGINT) IS NULL OR at >= $3) \
+    AND (CAST($4 AS BIGINT) IS NULL OR at < $4) \
+    ORDER BY id DESC LIMIT $5 OFFSET $6";
 pub const DELETE_ADMIN_SESSION: &str = "DELETE FROM admin_sessions WHERE token_hash = $1";
 pub const DELETE_ADMIN_SESSIONS: &str = "DELETE FROM admin_sessions";
 /// Sessions past either expiry.

@@ -46,6 +46,7 @@ pub(crate) mod col {
     pub const CONSENT_NAME: &str = "consents.name";
     pub const CONSENT_PHONE: &str = "consents.phone";
     pub const CONSENT_BIRTHDAY: &str = "consents.birthday";
+    pub const OPERATOR_TOTP: &str = "operators.totp";
     /// Lookup labels.
     pub const LOOKUP_MEMBER: &str = "member";
     pub const LOOKUP_PHONE: &str = "phone";
@@ -1421,18 +1422,24 @@ pub(crate) struct AdminSessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    pub operator_id: i64,
+    pub pending_totp: i64,
 }
 from_sqlite!(AdminSessionRow {
     token_hash,
     created_at,
     last_seen_at,
-    expires_at
+    expires_at,
+    operator_id,
+    pending_totp
 });
 
 impl AdminSessionRow {
     pub fn into_domain(self) -> Result<crate::AdminSession, StoreError> {
         Ok(crate::AdminSession {
             token_hash: self.token_hash,
+            operator_id: self.operator_id,
+            pending_totp: self.pending_totp != 0,
             created_at: from_ms(self.created_at)?,
             last_seen_at: from_ms(self.last_seen_at)?,
             expires_at: from_ms(self.expires_at)?,
@@ -1602,3 +1609,120 @@ from_sqlite!(LoginSessionRow {
     code_expire_at,
     exchanged_at
 });
+
+// ----- operators and the audit log ---------------------------------------------------------------
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OperatorRow {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub totp_enc: Option<Vec<u8>>,
+    pub totp_confirmed_at: Option<i64>,
+    pub totp_last_step: i64,
+    pub disabled_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+from_sqlite!(OperatorRow {
+    id,
+    login,
+    display_name,
+    role,
+    password_hash,
+    totp_enc,
+    totp_confirmed_at,
+    totp_last_step,
+    disabled_at,
+    created_at,
+    updated_at
+});
+
+impl OperatorRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<crate::OperatorRecord, StoreError> {
+        Ok(crate::OperatorRecord {
+            id: self.id,
+            login: self.login,
+            display_name: self.display_name,
+            role: crate::OperatorRole::parse(&self.role).ok_or_else(|| corrupt("operator role"))?,
+            password_hash: self.password_hash,
+            totp_secret: self
+                .totp_enc
+                .map(|v| keys.open(col::OPERATOR_TOTP, &v))
+                .transpose()?,
+            totp_confirmed_at: opt_ms(self.totp_confirmed_at)?,
+            totp_last_step: self.totp_last_step,
+            disabled_at: opt_ms(self.disabled_at)?,
+            created_at: from_ms(self.created_at)?,
+            updated_at: from_ms(self.updated_at)?,
+        })
+    }
+}
+
+/// Seal a TOTP secret for `operators.totp_enc`.
+pub(crate) fn seal_totp(
+    keys: &DataKeys,
+    secret: Option<&[u8]>,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    secret.map(|s| keys.seal(col::OPERATOR_TOTP, s)).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub operator_id: Option<i64>,
+    pub operator_login: String,
+    pub role: String,
+    pub source: String,
+    pub action: String,
+    pub target: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub outcome: String,
+}
+from_sqlite!(AuditRow {
+    id,
+    at,
+    operator_id,
+    operator_login,
+    role,
+    source,
+    action,
+    target,
+    before_json,
+    after_json,
+    outcome
+});
+
+impl AuditRow {
+    pub fn into_domain(self) -> Result<crate::AuditEntry, StoreError> {
+        Ok(crate::AuditEntry {
+            id: self.id,
+            at: from_ms(self.at)?,
+            operator_id: self.operator_id,
+            operator_login: self.operator_login,
+            role: self.role,
+            source: self.source,
+            action: self.action,
+            target: self.target,
+            before: self.before_json,
+            after: self.after_json,
+            outcome: self.outcome,
+        })
+    }
+}
+
+/// The audit filter's parameters: login, action prefix, since, until (each NULL when unset).
+pub(crate) fn audit_params(
+    f: &crate::AuditFilter,
+) -> (Option<String>, Option<String>, Option<i64>, Option<i64>) {
+    (
+        f.operator.clone(),
+        f.action_prefix.clone(),
+        f.since.map(ms),
+        f.until.map(ms),
+    )
+}

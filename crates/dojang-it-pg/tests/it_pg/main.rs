@@ -92,6 +92,9 @@ mod login_page;
 #[path = "../../../dojang-server/tests/it/openapi.rs"]
 mod openapi;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/operators.rs"]
+mod operators;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/page_headers.rs"]
 mod page_headers;
 #[cfg(not(pg_url_unset))]

@@ -36,9 +36,13 @@ enum AdminCommand {
     /// whose identity the desk checked get a certificate without SMS.
     #[command(subcommand)]
     Ra(super::ra::RaCommand),
-    /// The admin console's password (`/admin`).
+    /// The password of the admin console's first administrator, `admin`.
     #[command(subcommand)]
     Password(PasswordCommand),
+    /// Named operator accounts of the admin console: add, list, disable, enable,
+    /// reset-password, reset-totp, set-role.
+    #[command(subcommand)]
+    Operator(super::operator::OperatorCommand),
     /// What the development gateways kept, newest first: SMS codes (channel `sms`) and 1-won
     /// deposits (channel `bank`, filed under the enrolling person's phone number).
     Outbox {
@@ -56,8 +60,9 @@ enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 enum PasswordCommand {
-    /// Store a new admin password, read from stdin (one line), and end every admin session.
-    /// A `[admin] password_hash` in the configuration wins over it.
+    /// Store a new password of the operator `admin`, read from stdin (one line), and end its
+    /// sessions (`dojang admin operator reset-password --login admin --password-stdin`).
+    /// A `[admin] password_hash` in the configuration wins over it at the next start.
     Set,
     /// Print the Argon2id PHC string of a password read from stdin, for `[admin] password_hash`.
     Hash,
@@ -169,7 +174,13 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
             instance.ca_key
         );
     }
-    match args.command {
+    let action = action_name(&args.command);
+    let target = match &args.command {
+        AdminCommand::Operator(o) => o.target().to_owned(),
+        _ => String::new(),
+    };
+    let mut after = None;
+    let result = match args.command {
         AdminCommand::Rp(RpCommand::Add {
             name,
             client_code,
@@ -217,7 +228,63 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         AdminCommand::Cert(c) => super::cert::run(&instance, &clock, c).await,
         AdminCommand::Member(m) => super::member::run(&instance, &clock, m).await,
         AdminCommand::Ra(c) => super::ra::run(&instance, &policy, &clock, c).await,
+        AdminCommand::Operator(o) => super::operator::run(&instance, &clock, o).await.map(|a| {
+            after = a;
+            ExitCode::SUCCESS
+        }),
+    };
+    // Every command is in the audit log, as the OS user who ran it.
+    let ok = result.is_ok();
+    let after = match &result {
+        Ok(_) => after,
+        Err(e) => Some(json!({ "error": e })),
+    };
+    crate::service::operators::record(
+        instance.store.as_ref(),
+        &crate::service::operators::Actor::cli(),
+        clock.now(),
+        &action,
+        &target,
+        None,
+        after,
+        ok,
+    )
+    .await;
+    result
+}
+
+/// The command as a stable action name: `cli.` and its subcommand path in snake case, from the
+/// parsed command's variant names (never its arguments), e.g. `cli.rp.webhook.set`.
+fn action_name(command: &AdminCommand) -> String {
+    let debug = format!("{command:?}");
+    let mut parts = Vec::new();
+    let mut rest = debug.as_str();
+    loop {
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let word = &rest[..end];
+        if word.is_empty() {
+            break;
+        }
+        let mut snake = String::new();
+        for (i, c) in word.chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            } else {
+                snake.push(c);
+            }
+        }
+        parts.push(snake);
+        match rest[end..].strip_prefix('(') {
+            Some(next) => rest = next,
+            None => break,
+        }
     }
+    format!("cli.{}", parts.join("."))
 }
 
 async fn add_rp(
@@ -286,15 +353,29 @@ async fn password(
     match command {
         PasswordCommand::Hash => say(phc),
         PasswordCommand::Set => {
-            instance
-                .store
-                .set_admin_password(&phc, clock.now())
+            let store = instance.store.as_ref();
+            let admin = crate::service::operators::FIRST_ADMIN;
+            match store
+                .operator_by_login(admin)
                 .await
-                .map_err(|e| e.to_string())?;
-            say("admin password set; every admin session has ended");
+                .map_err(|e| e.to_string())?
+            {
+                Some(op) => {
+                    store
+                        .set_operator_password(op.id, &phc, clock.now())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                None => {
+                    crate::service::operators::sync_configured_admin(store, &phc, clock.now())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            say("password of the operator admin set; its sessions have ended");
             if !config.admin.password_hash.expose().is_empty() {
                 eprintln!(
-                    "note: [admin] password_hash in the configuration wins over the stored password"
+                    "note: [admin] password_hash in the configuration replaces it at the next start"
                 );
             }
         }

@@ -124,23 +124,22 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         server.base_url(),
         config.data_dir.display()
     ));
-    match crate::service::admin::ensure_password(
+    match crate::service::operators::ensure_first_admin(
         state.store.as_ref(),
-        state.admin_password_hash.is_some(),
         &config.data_dir,
         state.clock.now(),
     )
     .await
     {
         Ok(Some(path)) => say(format!(
-            "admin console:  {}/admin (password in {})",
+            "admin console:  {}/admin (login: admin, password in {}; enrol a TOTP app at the first login)",
             server.base_url(),
             path.display()
         )),
         Ok(None) => say(format!(
-            "admin console:  {}/admin (password: {}, or `dojang admin password set`)",
+            "admin console:  {}/admin (login: admin, password: {}, or `dojang admin operator reset-password --login admin`)",
             server.base_url(),
-            crate::service::admin::initial_password_path(&config.data_dir).display()
+            crate::service::operators::initial_password_path(&config.data_dir).display()
         )),
         Err(e) => return Err(e),
     }

@@ -6,6 +6,7 @@ mod cert;
 mod demo;
 mod login_page;
 mod member;
+mod operator;
 mod ra;
 mod rp;
 mod serve;

@@ -88,9 +88,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         "database: {}",
         dojang_store::redact_url(&config.database_url())
     ));
-    match crate::service::admin::ensure_password(
+    match crate::service::operators::ensure_first_admin(
         server.state().store.as_ref(),
-        server.state().admin_password_hash.is_some(),
         &config.data_dir,
         dojang_core::Clock::now(server.state().clock.as_ref()),
     )
@@ -99,13 +98,17 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         Ok(Some(path)) => {
             tracing::warn!(
                 path = %path.display(),
-                "no admin password was set: generated one and wrote it to this file (mode 0600); \
-                 log in at /admin, then change it with `dojang admin password set` and delete the file"
+                "no operator existed: made the administrator `admin` and wrote its password to this \
+                 file (mode 0600); log in at /admin (you enrol a TOTP authenticator then), change it \
+                 with `dojang admin operator reset-password --login admin` and delete the file"
             );
-            say(format!("admin password written to {}", path.display()));
+            say(format!(
+                "admin console: log in as `admin` with the password in {}",
+                path.display()
+            ));
         }
         Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "cannot set up the admin password"),
+        Err(e) => tracing::error!(error = %e, "cannot set up the first operator"),
     }
     say(format!("dojang listening on {}", server.base_url()));
     if let Some(url) = server.tls_base_url() {

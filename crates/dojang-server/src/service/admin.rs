@@ -4,12 +4,12 @@
 //! Each function checks its input, calls the store once where it can, and says what happened;
 //! the caller prints or renders it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Argon2, PasswordHash};
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use dojang_core::party::{generate_link_id, validate_link_id, validate_party_name};
 use dojang_core::request::{validate_call_center, validate_sub_client_id};
 use dojang_core::settings::SUB_CLIENT_NAME_MAX_CHARS;
@@ -159,47 +159,7 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
     }
 }
 
-/// The file a first start writes the generated admin password to.
-pub fn initial_password_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("admin-initial-password")
-}
-
-/// First start: when no password is configured and none is stored, make a random one, store
-/// its hash, and write it once to `<data_dir>/admin-initial-password` (mode 0600, never
-/// overwritten). Returns the file's path when it did.
-pub async fn ensure_password(
-    store: &dyn Store,
-    configured: bool,
-    data_dir: &Path,
-    now: OffsetDateTime,
-) -> Result<Option<PathBuf>, String> {
-    if configured
-        || store
-            .admin_password()
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some()
-    {
-        return Ok(None);
-    }
-    let bytes: [u8; 18] = rand::rng().random();
-    let password = URL_SAFE_NO_PAD.encode(bytes);
-    let phc = hash_password(&password).map_err(|e| e.to_string())?;
-    if !store
-        .init_admin_password(&phc, now)
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        // Another instance stored one first.
-        return Ok(None);
-    }
-    let path = initial_password_path(data_dir);
-    write_new_secret_file(&path, &format!("{password}\n"))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Some(path))
-}
-
-fn write_new_secret_file(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_new_secret_file(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -8,6 +8,7 @@ pub mod bank;
 pub mod certificate;
 pub mod enrolment;
 pub mod login_page;
+pub mod operators;
 pub mod pin;
 pub mod registration;
 pub mod replay;

@@ -13,9 +13,9 @@ use dojang_testkit::TestServer;
 
 use crate::common::*;
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-async fn server() -> TestServer {
+pub(crate) async fn server() -> TestServer {
     let phc = ops::hash_password(PASSWORD).unwrap();
     TestServer::start_with(|c| {
         c.admin.password_hash = dojang_server::config::Secret::new(phc);
@@ -23,22 +23,25 @@ async fn server() -> TestServer {
     .await
 }
 
-/// A browser: cookies, no redirects followed, forms posted url-encoded.
-struct Browser {
+/// A browser: cookies, no redirects followed, forms posted url-encoded. It logs in as
+/// `admin` with [`PASSWORD`] and a TOTP code computed from the stored secret, as an
+/// authenticator app would (enrolling it at the first login).
+pub(crate) struct Browser<'a> {
+    server: &'a TestServer,
     base: String,
     http: reqwest::Client,
-    cookies: HashMap<String, String>,
+    pub(crate) cookies: HashMap<String, String>,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
 }
 
 impl Page {
     /// The first CSRF token on the page.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self
             .body
             .find(r#"name="_csrf" value=""#)
@@ -67,9 +70,10 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-impl Browser {
-    fn new(s: &TestServer) -> Self {
+impl<'a> Browser<'a> {
+    pub(crate) fn new(s: &'a TestServer) -> Self {
         Self {
+            server: s,
             base: s.url(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -115,12 +119,12 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let req = self.http.get(format!("{}{path}", self.base));
         self.send(req).await
     }
 
-    async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Page {
         let req = self
             .http
             .post(format!("{}{path}", self.base))
@@ -129,33 +133,112 @@ impl Browser {
         self.send(req).await
     }
 
+    /// A login as `admin`, with the current code if `admin` enrolled one.
     async fn try_login(&mut self, password: &str) -> Page {
+        let code = self.code_for("admin").await.unwrap_or_default();
+        self.try_login_as("admin", password, &code).await
+    }
+
+    pub(crate) async fn try_login_as(&mut self, login: &str, password: &str, code: &str) -> Page {
         let form = self.get("/admin/login").await;
         assert_eq!(form.status, 200);
         let csrf = form.csrf();
         self.post(
             "/admin/login",
-            &[("password", password), ("next", "/admin"), ("_csrf", &csrf)],
+            &[
+                ("login", login),
+                ("password", password),
+                ("code", code),
+                ("next", "/admin"),
+                ("_csrf", &csrf),
+            ],
         )
         .await
     }
 
-    async fn login(&mut self) {
-        let p = self.try_login(PASSWORD).await;
+    /// The current TOTP code of an operator with a confirmed secret, after moving the clock
+    /// past the last step it used (a code is accepted once per step).
+    pub(crate) async fn code_for(&self, login: &str) -> Option<String> {
+        let store = &self.server.state().store;
+        let op = store.operator_by_login(login).await.unwrap()?;
+        op.totp_confirmed_at?;
+        let secret = op.totp_secret?;
+        let step = |now: time::OffsetDateTime| now.unix_timestamp() / 30;
+        if step(self.server.clock().now()) <= op.totp_last_step {
+            let now = self.server.clock().now();
+            self.server
+                .clock()
+                .advance(Duration::from_secs((30 - now.unix_timestamp() % 30) as u64));
+        }
+        Some(totp_code(&secret, self.server.clock().now()))
+    }
+
+    pub(crate) async fn login(&mut self) {
+        self.login_as("admin", PASSWORD).await;
+    }
+
+    /// Log in (enrolling the second factor at the first login): the session is whole.
+    pub(crate) async fn login_as(&mut self, login: &str, password: &str) {
+        let code = self.code_for(login).await.unwrap_or_default();
+        let p = self.try_login_as(login, password, &code).await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        assert!(self.cookies.contains_key(SESSION_COOKIE));
+        if p.location.as_deref() == Some("/admin/totp") {
+            self.enrol_totp().await;
+        } else {
+            assert_eq!(p.location.as_deref(), Some("/admin"));
+        }
+    }
+
+    /// On the enrolment page: read the secret as a person would, type the current code.
+    pub(crate) async fn enrol_totp(&mut self) -> String {
+        let p = self.get("/admin/totp").await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        let secret = between(&p.body, r#"<code id="totp-secret">"#, "</code>");
+        assert!(p.body.contains("otpauth://totp/dojang:"), "{}", p.body);
+        assert!(p.body.contains("<svg"), "the QR code");
+        let raw = totp_rs::Secret::try_from_base32(&secret)
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        let code = totp_code(&raw, self.server.clock().now());
+        let csrf = p.csrf();
+        let p = self
+            .post("/admin/totp", &[("code", &code), ("_csrf", &csrf)])
+            .await;
         assert_eq!(p.status, 303, "{}", p.body);
         assert_eq!(p.location.as_deref(), Some("/admin"));
-        assert!(self.cookies.contains_key(SESSION_COOKIE));
+        secret
     }
 
     /// The CSRF token of the session's forms.
-    async fn csrf(&mut self) -> String {
+    pub(crate) async fn csrf(&mut self) -> String {
         let p = self.get("/admin").await;
         assert_eq!(p.status, 200);
         p.csrf()
     }
 }
 
-fn to_login(p: &Page) -> bool {
+/// The text between two markers.
+pub(crate) fn between(body: &str, start: &str, end: &str) -> String {
+    let at = body
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {body}"))
+        + start.len();
+    body[at..at + body[at..].find(end).unwrap()].to_owned()
+}
+
+/// The RFC 6238 code of `secret` at `now` (SHA-1, 6 digits, 30 s), as an authenticator app.
+pub(crate) fn totp_code(secret: &[u8], now: time::OffsetDateTime) -> String {
+    totp_rs::Builder::new()
+        .with_secret(secret.to_vec())
+        .build()
+        .unwrap()
+        .generate(now.unix_timestamp() as u64)
+        .to_string()
+}
+
+pub(crate) fn to_login(p: &Page) -> bool {
     p.status == 303
         && p.location
             .as_deref()
@@ -723,7 +806,7 @@ async fn first_start_writes_a_generated_password_once() {
     let s = TestServer::start().await;
     let store = s.state().store.as_ref();
     let dir = s.data_dir();
-    let path = ops::ensure_password(store, false, &dir, s.clock().now())
+    let path = dojang_server::service::operators::ensure_first_admin(store, &dir, s.clock().now())
         .await
         .unwrap()
         .unwrap();
@@ -738,15 +821,15 @@ async fn first_start_writes_a_generated_password_once() {
     assert!(password.len() >= 20);
     // Once: a second start keeps it and writes nothing.
     assert_eq!(
-        ops::ensure_password(store, false, &dir, s.clock().now())
+        dojang_server::service::operators::ensure_first_admin(store, &dir, s.clock().now())
             .await
             .unwrap(),
         None
     );
     let mut b = Browser::new(&s);
     assert_eq!(b.try_login("wrong password!!").await.status, 401);
-    let p = b.try_login(&password).await;
-    assert_eq!(p.status, 303, "{}", p.body);
+    b.login_as("admin", &password).await;
+    assert_eq!(b.get("/admin").await.status, 200);
     s.stop().await;
 }
 
@@ -788,7 +871,14 @@ async fn the_cli_sets_the_password_from_stdin_and_ends_sessions() {
     let (ok, text) = set("short");
     assert!(!ok, "{text}");
     assert!(text.contains("12 to 256"), "{text}");
-    assert_eq!(s.state().store.admin_password().await.unwrap(), None);
+    assert!(
+        s.state()
+            .store
+            .operator_by_login("admin")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let (ok, text) = set(PASSWORD);
     assert!(ok, "{text}");
     let mut b = Browser::new(&s);

@@ -66,6 +66,41 @@ const COVERED: &[(&str, &str, &str)] = &[
         "every_state_change_is_posted_signed_retried_and_logged",
     ),
     (
+        "admin operator add",
+        "operators.rs",
+        "an_operator_made_by_the_cli_logs_in_with_password_and_a_code_used_once",
+    ),
+    (
+        "admin operator list",
+        "operators.rs",
+        "an_operator_made_by_the_cli_logs_in_with_password_and_a_code_used_once",
+    ),
+    (
+        "admin operator disable",
+        "operators.rs",
+        "disabling_an_operator_ends_its_live_session_at_once",
+    ),
+    (
+        "admin operator enable",
+        "operators.rs",
+        "disabling_an_operator_ends_its_live_session_at_once",
+    ),
+    (
+        "admin operator reset-totp",
+        "operators.rs",
+        "disabling_an_operator_ends_its_live_session_at_once",
+    ),
+    (
+        "admin operator set-role",
+        "operators.rs",
+        "the_cli_changes_a_role_and_a_password_and_the_console_follows",
+    ),
+    (
+        "admin operator reset-password",
+        "operators.rs",
+        "the_cli_changes_a_role_and_a_password_and_the_console_follows",
+    ),
+    (
         "admin rp sandbox",
         "hardening.rs",
         "f8_a_sandbox_signature_is_refused_outside_the_sandbox_in_every_dialect",

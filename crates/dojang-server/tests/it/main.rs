@@ -31,6 +31,7 @@ mod linkhub;
 mod login;
 mod login_page;
 mod openapi;
+mod operators;
 mod page_headers;
 mod pin;
 mod push;

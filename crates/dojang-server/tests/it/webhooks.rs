@@ -533,13 +533,25 @@ async fn a_redirect_is_not_followed_and_counts_as_a_failed_attempt() {
     let (_, tries) = attempts_of_newest(&s, &code, 1).await;
     // The worker records the attempt, then schedules the retry: read the delivery once both are
     // written (seen on the PostgreSQL leg: the attempt visible before the new schedule).
-    let mut d = s.state().store.deliveries(&code, 10).await.unwrap().remove(0);
+    let mut d = s
+        .state()
+        .store
+        .deliveries(&code, 10)
+        .await
+        .unwrap()
+        .remove(0);
     for _ in 0..100 {
         if d.next_attempt_at > tries[0].at {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        d = s.state().store.deliveries(&code, 10).await.unwrap().remove(0);
+        d = s
+            .state()
+            .store
+            .deliveries(&code, 10)
+            .await
+            .unwrap()
+            .remove(0);
     }
     assert_eq!(tries[0].status, Some(302));
     assert_eq!(tries[0].error.as_deref(), Some("HTTP 302 Found"));

@@ -34,6 +34,7 @@ use crate::rows::{
     RaCodeRow, ReceiptRow, RecentRow, RelyingPartyRow, RequestRow, WaitingRow, WebhookRow, col, ms,
 };
 use crate::rows::{AdminSessionRow, DayCountRow, LoginTextsRow, ValueRow};
+use crate::rows::{AuditRow, OperatorRow};
 use crate::{
     AdminSession, CertificateFilter, DayCount, Failures, LoginSession, LoginTexts, RequestFilter,
 };
@@ -42,6 +43,7 @@ use crate::{
     CreateGuard, Created, DataKeys, Delivery, DeliveryState, DevicePin, NewDelivery, NewDevicePin,
     PinFailure, Store, StoreError, WaitingRequest, Webhook,
 };
+use crate::{AuditEntry, AuditFilter, NewOperator, OperatorRecord, OperatorRole};
 
 /// A store on a SQLite file.
 #[derive(Debug, Clone)]
@@ -1511,11 +1513,17 @@ impl Store for SqliteStore {
             ms(s.last_seen_at),
             ms(s.expires_at),
             ms(idle_since),
+            s.operator_id,
+            i64::from(s.pending_totp),
         );
         self.write(move |c| {
             execute(c, q::PURGE_ADMIN_SESSIONS, &[&v.1, &v.4])?;
-            execute(c, q::INSERT_ADMIN_SESSION, &[&v.0, &v.1, &v.2, &v.3])
-                .map_err(|e| conflict(e, "admin session"))?;
+            execute(
+                c,
+                q::INSERT_ADMIN_SESSION,
+                &[&v.0, &v.1, &v.2, &v.3, &v.5, &v.6],
+            )
+            .map_err(|e| conflict(e, "admin session"))?;
             Ok(())
         })
         .await
@@ -1571,6 +1579,181 @@ impl Store for SqliteStore {
             .read(move |c| Ok(count(c, q::ADMIN_LOGIN_FAILURES_SINCE, &[&source, &since])?))
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn insert_operator(
+        &self,
+        op: &NewOperator,
+        now: OffsetDateTime,
+    ) -> Result<OperatorRecord, StoreError> {
+        let v = (
+            op.login.clone(),
+            op.display_name.clone(),
+            op.role.as_str(),
+            op.password_hash.clone(),
+            ms(now),
+        );
+        let id = self
+            .write(move |c| {
+                let row = one::<IdRow>(c, q::INSERT_OPERATOR, &[&v.0, &v.1, &v.2, &v.3, &v.4])
+                    .map_err(|e| conflict(e, "operator"))?;
+                row.map(|r| r.id)
+                    .ok_or_else(|| StoreError::Corrupt("operator insert returned no id".into()))
+            })
+            .await?;
+        self.operator(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("operator vanished".into()))
+    }
+
+    async fn operator(&self, id: i64) -> Result<Option<OperatorRecord>, StoreError> {
+        self.read(move |c| Ok(one::<OperatorRow>(c, q::OPERATOR_BY_ID, &[&id])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn operator_by_login(&self, login: &str) -> Result<Option<OperatorRecord>, StoreError> {
+        let login = login.to_owned();
+        self.read(move |c| Ok(one::<OperatorRow>(c, q::OPERATOR_BY_LOGIN, &[&login])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError> {
+        self.read(|c| Ok(all::<OperatorRow>(c, q::OPERATORS, &[])?))
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn set_operator_role(
+        &self,
+        id: i64,
+        role: OperatorRole,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (role, now) = (role.as_str(), ms(now));
+        self.write(move |c| Ok(execute(c, q::SET_OPERATOR_ROLE, &[&role, &now, &id])? == 1))
+            .await
+    }
+
+    async fn set_operator_password(
+        &self,
+        id: i64,
+        phc: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (phc, now) = (phc.to_owned(), ms(now));
+        self.write(move |c| {
+            let n = execute(c, q::SET_OPERATOR_PASSWORD, &[&phc, &now, &id])?;
+            execute(c, q::DELETE_OPERATOR_SESSIONS, &[&id])?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn set_operator_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let now = ms(now);
+        self.write(move |c| {
+            if disabled {
+                let n = execute(c, q::DISABLE_OPERATOR, &[&now, &id])?;
+                execute(c, q::DELETE_OPERATOR_SESSIONS, &[&id])?;
+                Ok(n == 1)
+            } else {
+                Ok(execute(c, q::ENABLE_OPERATOR, &[&now, &id])? == 1)
+            }
+        })
+        .await
+    }
+
+    async fn set_operator_totp(
+        &self,
+        id: i64,
+        secret: Option<&[u8]>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let sealed = rows::seal_totp(&self.keys, secret)?;
+        let clear = sealed.is_none();
+        let now = ms(now);
+        self.write(move |c| {
+            let n = execute(c, q::SET_OPERATOR_TOTP, &[&sealed, &now, &id])?;
+            if clear {
+                execute(c, q::DELETE_OPERATOR_SESSIONS, &[&id])?;
+            }
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn use_operator_totp_step(
+        &self,
+        id: i64,
+        step: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let now = ms(now);
+        self.write(move |c| Ok(execute(c, q::USE_OPERATOR_TOTP_STEP, &[&step, &now, &id])? == 1))
+            .await
+    }
+
+    async fn complete_admin_session(&self, token_hash: &[u8]) -> Result<bool, StoreError> {
+        let hash = token_hash.to_vec();
+        self.write(move |c| Ok(execute(c, q::COMPLETE_ADMIN_SESSION, &[&hash])? == 1))
+            .await
+    }
+
+    async fn append_audit(&self, e: &AuditEntry) -> Result<i64, StoreError> {
+        let e = e.clone();
+        self.write(move |c| {
+            one::<IdRow>(
+                c,
+                q::INSERT_AUDIT,
+                &[
+                    &ms(e.at),
+                    &e.operator_id,
+                    &e.operator_login,
+                    &e.role,
+                    &e.source,
+                    &e.action,
+                    &e.target,
+                    &e.before,
+                    &e.after,
+                    &e.outcome,
+                ],
+            )?
+            .map(|r| r.id)
+            .ok_or_else(|| StoreError::Corrupt("audit insert returned no id".into()))
+        })
+        .await
+    }
+
+    async fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let p = rows::audit_params(filter);
+        let (offset, limit) = (i64::from(offset), i64::from(limit));
+        self.read(move |c| {
+            Ok(all::<AuditRow>(
+                c,
+                q::AUDIT_LOG,
+                &[&p.0, &p.1, &p.2, &p.3, &limit, &offset],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(AuditRow::into_domain)
+        .collect()
     }
 
     async fn remember_request_signature(

@@ -29,6 +29,8 @@ async fn admin_password_is_set_once_at_first_start_and_replaced_on_purpose() {
         // Replacing it ends every session.
         let session = AdminSession {
             token_hash: vec![9; 32],
+            operator_id: 0,
+            pending_totp: false,
             created_at: NOW,
             last_seen_at: NOW,
             expires_at: NOW + 12 * 60 * MIN,
@@ -58,8 +60,22 @@ async fn admin_sessions_end_when_idle_absolute_or_deleted() {
     each_backend(async |db| {
         let s = &*db.store;
         let idle = 30 * MIN;
+        let op = s
+            .insert_operator(
+                &dojang_store::NewOperator {
+                    login: "admin".into(),
+                    display_name: "admin".into(),
+                    role: dojang_store::OperatorRole::Administrator,
+                    password_hash: "$argon2id$x".into(),
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
         let new = |b: u8, at| AdminSession {
             token_hash: vec![b; 32],
+            operator_id: op.id,
+            pending_totp: false,
             created_at: at,
             last_seen_at: at,
             expires_at: at + 12 * 60 * MIN,

@@ -13,6 +13,7 @@ mod admin;
 mod enrolments;
 mod issuance;
 mod login_page;
+mod operators;
 mod parties_and_outbox;
 mod requests;
 mod revocation;

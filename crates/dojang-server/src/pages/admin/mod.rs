@@ -9,6 +9,8 @@
 //! The work is `service::admin`'s, shared with `dojang admin …`.
 
 mod auth;
+mod desk;
+mod operators;
 mod words;
 
 use std::collections::HashMap;
@@ -48,6 +50,25 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(dashboard))
         .route("/admin/login", get(auth::login_page).post(auth::login))
         .route("/admin/logout", post(auth::logout))
+        .route("/admin/totp", get(auth::totp_form).post(auth::totp_confirm))
+        .route(
+            "/admin/operators",
+            get(operators::list).post(operators::add),
+        )
+        .route("/admin/operators/{login}/role", post(operators::set_role))
+        .route("/admin/operators/{login}/disable", post(operators::disable))
+        .route("/admin/operators/{login}/enable", post(operators::enable))
+        .route(
+            "/admin/operators/{login}/reset-totp",
+            post(operators::reset_totp),
+        )
+        .route(
+            "/admin/operators/{login}/reset-password",
+            post(operators::reset_password),
+        )
+        .route("/admin/audit", get(operators::audit))
+        .route("/admin/desk", get(desk::form).post(desk::issue))
+        .route("/admin/audit/export", get(operators::export))
         .route("/admin/parties", get(parties).post(add_party))
         .route("/admin/parties/{code}", get(party))
         .route("/admin/parties/{code}/rotate", post(rotate))
@@ -127,6 +148,17 @@ pub struct Chrome {
     pub flash: Option<Flash>,
     /// Which navigation entry is this page's.
     pub nav: &'static str,
+    /// Who is logged in (display name and role).
+    pub who: String,
+    /// The logged-in operator's role.
+    pub role: &'static str,
+    /// Whether the role may change things (administrators): forms are shown only then; the
+    /// server checks every POST anyway.
+    pub admin: bool,
+    /// Whether the role may read the pages beyond people and certificates.
+    pub reads_all: bool,
+    /// Whether the role may issue registration-desk codes.
+    pub desk: bool,
 }
 
 impl Chrome {
@@ -141,6 +173,11 @@ fn chrome(state: &AppState, op: &Operator, flash: Option<Flash>, nav: &'static s
         csrf: op.csrf(state),
         flash,
         nav,
+        who: format!("{} ({})", op.display_name, op.login),
+        role: op.role.as_str(),
+        admin: op.may("operator.add"),
+        reads_all: op.may("page.audit"),
+        desk: op.may("ra.issue"),
     }
 }
 
@@ -161,6 +198,18 @@ fn refused(jar: CookieJar, to: &str, lang: Lang, e: &AdminError) -> Response {
         Redirect::to(to),
     )
         .into_response()
+}
+
+/// A refusal's reason for the audit log.
+fn failed(e: &AdminError) -> Option<serde_json::Value> {
+    Some(serde_json::json!({"error": e.message(Lang::En)}))
+}
+
+/// A relying party's webhook URL, for the audit log's before.
+async fn webhook_url(state: &AppState, code: &str) -> Option<serde_json::Value> {
+    let code: ClientCode = code.parse().ok()?;
+    let hook = state.store.webhook(&code).await.ok()?;
+    Some(serde_json::json!({"url": hook.map(|h| h.url)}))
 }
 
 fn store_error(lang: Lang, e: impl Into<crate::http::error::ApiError>) -> PageError {
@@ -244,6 +293,7 @@ async fn dashboard(
     op: Operator,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.dashboard", "").await?;
     let lang = op.lang;
     let tr = Tr::new(lang, ADMIN);
     let now = state.clock.now();
@@ -321,6 +371,7 @@ async fn parties(
     op: Operator,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.parties", "").await?;
     let parties = state
         .store
         .relying_parties()
@@ -370,7 +421,7 @@ async fn add_party(
     jar: CookieJar,
     Form(f): Form<NewParty>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.add", &f.client_code).await?;
     let tr = Tr::new(op.lang, ADMIN);
     match ops::add_relying_party(
         state.store.as_ref(),
@@ -384,6 +435,20 @@ async fn add_party(
     {
         Ok(rp) => {
             tracing::info!(client_code = %rp.client_code, "admin registered a relying party");
+            op.audit(
+                &state,
+                "rp.add",
+                rp.client_code.as_str(),
+                None,
+                Some(serde_json::json!({
+                    "name": rp.name,
+                    "link_id": rp.link_id,
+                    "call_center": rp.call_center_num,
+                    "secret_key": "issued (not recorded)",
+                })),
+                true,
+            )
+            .await;
             Ok(page(
                 jar,
                 &SecretPage {
@@ -397,7 +462,11 @@ async fn add_party(
                 },
             ))
         }
-        Err(e) => Ok(refused(jar, "/admin/parties", op.lang, &e)),
+        Err(e) => {
+            op.audit(&state, "rp.add", &f.client_code, None, failed(&e), false)
+                .await;
+            Ok(refused(jar, "/admin/parties", op.lang, &e))
+        }
     }
 }
 
@@ -462,6 +531,7 @@ async fn party(
     jar: CookieJar,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.parties", "").await?;
     let lang = op.lang;
     let rp = match ops::registered(state.store.as_ref(), &code).await {
         Ok(rp) => rp,
@@ -551,11 +621,20 @@ async fn rotate(
     Path(code): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.rotate_key", &code).await?;
     let tr = Tr::new(op.lang, ADMIN);
     match ops::rotate_secret(state.store.as_ref(), &code).await {
         Ok(rp) => {
             state.forget_party(&rp.link_id);
+            op.audit(
+                &state,
+                "rp.rotate_key",
+                &code,
+                Some(serde_json::json!({"secret_key": "old (not recorded)"})),
+                Some(serde_json::json!({"secret_key": "new (not recorded)"})),
+                true,
+            )
+            .await;
             tracing::info!(client_code = %rp.client_code, "admin rotated a SecretKey");
             Ok(page(
                 jar,
@@ -570,7 +649,11 @@ async fn rotate(
                 },
             ))
         }
-        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+        Err(e) => {
+            op.audit(&state, "rp.rotate_key", &code, None, failed(&e), false)
+                .await;
+            Ok(refused(jar, &party_path(&code), op.lang, &e))
+        }
     }
 }
 
@@ -589,14 +672,25 @@ async fn call_center(
     Path(code): Path<String>,
     Form(f): Form<CallCenterForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.call_center", &code).await?;
     let tr = Tr::new(op.lang, ADMIN);
+    let before = ops::registered(state.store.as_ref(), &code)
+        .await
+        .ok()
+        .map(|rp| serde_json::json!({"call_center": rp.call_center_num}));
     match ops::set_call_center(state.store.as_ref(), &code, &f.call_center).await {
         Ok(rp) => {
             state.forget_party(&rp.link_id);
+            let after = serde_json::json!({"call_center": rp.call_center_num});
+            op.audit(&state, "rp.call_center", &code, before, Some(after), true)
+                .await;
             Ok(done(jar, &party_path(&code), tr.t("flash.call_center")))
         }
-        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+        Err(e) => {
+            op.audit(&state, "rp.call_center", &code, before, failed(&e), false)
+                .await;
+            Ok(refused(jar, &party_path(&code), op.lang, &e))
+        }
     }
 }
 
@@ -617,8 +711,9 @@ async fn add_alias(
     Path(code): Path<String>,
     Form(f): Form<AliasForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.alias_add", &code).await?;
     let tr = Tr::new(op.lang, ADMIN);
+    let after = serde_json::json!({"sub_client_id": f.sub_client_id, "name": f.alias_name});
     match ops::add_alias(
         state.store.as_ref(),
         &code,
@@ -628,8 +723,16 @@ async fn add_alias(
     )
     .await
     {
-        Ok(_) => Ok(done(jar, &party_path(&code), tr.t("flash.alias_added"))),
-        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+        Ok(_) => {
+            op.audit(&state, "rp.alias_add", &code, None, Some(after), true)
+                .await;
+            Ok(done(jar, &party_path(&code), tr.t("flash.alias_added")))
+        }
+        Err(e) => {
+            op.audit(&state, "rp.alias_add", &code, None, failed(&e), false)
+                .await;
+            Ok(refused(jar, &party_path(&code), op.lang, &e))
+        }
     }
 }
 
@@ -640,11 +743,20 @@ async fn remove_alias(
     Path(code): Path<String>,
     Form(f): Form<AliasForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.alias_remove", &code).await?;
     let tr = Tr::new(op.lang, ADMIN);
+    let before = Some(serde_json::json!({"sub_client_id": f.sub_client_id}));
     match ops::remove_alias(state.store.as_ref(), &code, &f.sub_client_id).await {
-        Ok(()) => Ok(done(jar, &party_path(&code), tr.t("flash.alias_removed"))),
-        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+        Ok(()) => {
+            op.audit(&state, "rp.alias_remove", &code, before, None, true)
+                .await;
+            Ok(done(jar, &party_path(&code), tr.t("flash.alias_removed")))
+        }
+        Err(e) => {
+            op.audit(&state, "rp.alias_remove", &code, before, failed(&e), false)
+                .await;
+            Ok(refused(jar, &party_path(&code), op.lang, &e))
+        }
     }
 }
 
@@ -665,9 +777,11 @@ async fn set_webhook(
     Path(code): Path<String>,
     Form(f): Form<WebhookForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.webhook_set", &code).await?;
     let tr = Tr::new(op.lang, ADMIN);
-    match ops::set_webhook(
+    let before = webhook_url(&state, &code).await;
+    let after = serde_json::json!({"url": f.url, "new_secret": f.new_secret.is_some()});
+    let result = ops::set_webhook(
         state.store.as_ref(),
         &code,
         &f.url,
@@ -675,8 +789,18 @@ async fn set_webhook(
         state.webhooks.settings.allow_private,
         state.clock.now(),
     )
-    .await
-    {
+    .await;
+    match &result {
+        Ok(_) => {
+            op.audit(&state, "rp.webhook_set", &code, before, Some(after), true)
+                .await;
+        }
+        Err(e) => {
+            op.audit(&state, "rp.webhook_set", &code, before, failed(e), false)
+                .await;
+        }
+    }
+    match result {
         Ok((hook, true)) => Ok(page(
             jar,
             &SecretPage {
@@ -701,11 +825,20 @@ async fn clear_webhook(
     Path(code): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.webhook_clear", &code).await?;
     let tr = Tr::new(op.lang, ADMIN);
+    let before = webhook_url(&state, &code).await;
     match ops::clear_webhook(state.store.as_ref(), &code, state.clock.now()).await {
-        Ok(_) => Ok(done(jar, &party_path(&code), tr.t("flash.webhook_cleared"))),
-        Err(e) => Ok(refused(jar, &party_path(&code), op.lang, &e)),
+        Ok(_) => {
+            op.audit(&state, "rp.webhook_clear", &code, before, None, true)
+                .await;
+            Ok(done(jar, &party_path(&code), tr.t("flash.webhook_cleared")))
+        }
+        Err(e) => {
+            op.audit(&state, "rp.webhook_clear", &code, before, failed(&e), false)
+                .await;
+            Ok(refused(jar, &party_path(&code), op.lang, &e))
+        }
     }
 }
 
@@ -788,6 +921,7 @@ async fn members(
     jar: CookieJar,
     Query(q): Query<PhoneQuery>,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.members", "").await?;
     let lang = op.lang;
     let now = state.clock.now();
     let phone = q.phone.trim().to_owned();
@@ -852,7 +986,7 @@ async fn rename(
     jar: CookieJar,
     Form(f): Form<RenameForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "member.rename", "").await?;
     let lang = op.lang;
     let back = format!("/admin/members?phone={}", web::pct_encode(f.phone.trim()));
     match ops::rename_member(
@@ -870,6 +1004,19 @@ async fn rename(
                 state.forget_certificate(s);
             }
             tracing::info!(member = %r.member.id, revoked = r.revoked.len(), "admin renamed a member");
+            // Personal data minimised: the member's id and what changed, not the names.
+            op.audit(
+                &state,
+                "member.rename",
+                &r.member.id.to_string(),
+                Some(serde_json::json!({"name": "previous (not recorded)"})),
+                Some(serde_json::json!({
+                    "name": "changed (not recorded)",
+                    "revoked": r.revoked.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                })),
+                true,
+            )
+            .await;
             let text = match lang {
                 Lang::Ko => format!(
                     "이름을 {}(으)로 바꾸었습니다. 인증서 {}개를 폐지했습니다(affiliationChanged). 새 인증서를 발급받아야 합니다.",
@@ -884,7 +1031,11 @@ async fn rename(
             };
             Ok(done(jar, &back, &text))
         }
-        Err(e) => Ok(refused(jar, &back, lang, &e)),
+        Err(e) => {
+            op.audit(&state, "member.rename", "", None, failed(&e), false)
+                .await;
+            Ok(refused(jar, &back, lang, &e))
+        }
     }
 }
 
@@ -933,6 +1084,7 @@ async fn certificates(
     jar: CookieJar,
     Query(q): Query<CertQuery>,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.certificates", "").await?;
     let lang = op.lang;
     let tr = Tr::new(lang, ADMIN);
     let now = state.clock.now();
@@ -1005,7 +1157,7 @@ async fn revoke(
     jar: CookieJar,
     Form(f): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "cert.revoke", &f.serial).await?;
     let lang = op.lang;
     let tr = Tr::new(lang, ADMIN);
     let Some(serial) = ops::parse_serial(&f.serial) else {
@@ -1028,6 +1180,15 @@ async fn revoke(
         Ok(c) => {
             state.forget_certificate(&c.serial);
             tracing::info!(serial = %c.serial, reason = reason.as_str(), "admin revoked a certificate");
+            op.audit(
+                &state,
+                "cert.revoke",
+                &c.serial.to_string(),
+                Some(serde_json::json!({"state": "active"})),
+                Some(serde_json::json!({"state": "revoked", "reason": reason.as_str()})),
+                true,
+            )
+            .await;
             let text = format!(
                 "{} {} ({})",
                 tr.t("flash.revoked"),
@@ -1036,7 +1197,18 @@ async fn revoke(
             );
             Ok(done(jar, &back, &text))
         }
-        Err(e) => Ok(refused(jar, &back, lang, &e)),
+        Err(e) => {
+            op.audit(
+                &state,
+                "cert.revoke",
+                &serial.to_string(),
+                None,
+                failed(&e),
+                false,
+            )
+            .await;
+            Ok(refused(jar, &back, lang, &e))
+        }
     }
 }
 
@@ -1083,6 +1255,7 @@ async fn requests(
     jar: CookieJar,
     Query(q): Query<RequestQuery>,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.requests", "").await?;
     let lang = op.lang;
     let tr = Tr::new(lang, ADMIN);
     let now = state.clock.now();
@@ -1191,6 +1364,7 @@ async fn request(
     jar: CookieJar,
     Path(receipt): Path<String>,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.requests", "").await?;
     let lang = op.lang;
     let tr = Tr::new(lang, ADMIN);
     let now = state.clock.now();
@@ -1306,6 +1480,7 @@ async fn outbox(
     op: Operator,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.outbox", "").await?;
     let messages = state
         .store
         .outbox(None, 100)
@@ -1338,13 +1513,19 @@ async fn set_login_page(
     Path(code): Path<String>,
     Form(f): Form<LoginPageForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.login_page", &code).await?;
     let tr = Tr::new(op.lang, ADMIN);
     let rp = match ops::registered(state.store.as_ref(), &code).await {
         Ok(rp) => rp,
         Err(e) => return Ok(refused(jar, "/admin/parties", op.lang, &e)),
     };
     let to = party_path(&code);
+    let before = state
+        .store
+        .login_return_url(&rp.client_code)
+        .await
+        .ok()
+        .map(|u| serde_json::json!({"return_url": u}));
     let value = match crate::service::login_page::set_return_url(
         state.store.as_ref(),
         &rp.client_code,
@@ -1355,6 +1536,15 @@ async fn set_login_page(
     {
         Ok(v) => v,
         Err(crate::service::login_page::ReturnUrlError::Refused(why)) => {
+            op.audit(
+                &state,
+                "rp.login_page",
+                &code,
+                before,
+                Some(serde_json::json!({"error": why.to_string()})),
+                false,
+            )
+            .await;
             let msg = format!("{}: {why}", tr.t("party.login_page.url"));
             return Ok((jar.add(flash_kind("bad", &msg)), Redirect::to(&to)).into_response());
         }
@@ -1368,6 +1558,15 @@ async fn set_login_page(
         tr.t("flash.login_page_off")
     };
     tracing::info!(client_code = %rp.client_code, on = value.is_some(), "admin: hosted login return URL");
+    op.audit(
+        &state,
+        "rp.login_page",
+        &code,
+        before,
+        Some(serde_json::json!({"return_url": value.as_ref().map(ToString::to_string)})),
+        true,
+    )
+    .await;
     Ok(done(jar, &to, text))
 }
 
@@ -1399,13 +1598,22 @@ async fn set_login_texts(
     Path(code): Path<String>,
     Form(f): Form<LoginTextsForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf)?;
+    op.check(&state, &f.csrf, "rp.login_texts", &code).await?;
     let tr = Tr::new(op.lang, ADMIN);
     let rp = match ops::registered(state.store.as_ref(), &code).await {
         Ok(rp) => rp,
         Err(e) => return Ok(refused(jar, "/admin/parties", op.lang, &e)),
     };
     let to = party_path(&code);
+    let after = serde_json::json!({
+        "lang": f.lang,
+        "recipient": f.recipient,
+        "purpose": f.purpose,
+        "items": f.items,
+        "retention": f.retention,
+        "help": f.help,
+        "support": f.support,
+    });
     let update = crate::service::login_page::TextsUpdate {
         recipient: Some(f.recipient),
         purpose: Some(f.purpose),
@@ -1428,11 +1636,22 @@ async fn set_login_texts(
             return Err(store_error(op.lang, e));
         }
         Err(e) => {
+            op.audit(
+                &state,
+                "rp.login_texts",
+                &code,
+                None,
+                Some(serde_json::json!({"error": e.to_string()})),
+                false,
+            )
+            .await;
             let msg = format!("{}: {e}", tr.t("party.texts"));
             return Ok((jar.add(flash_kind("bad", &msg)), Redirect::to(&to)).into_response());
         }
     }
     tracing::info!(client_code = %rp.client_code, lang = %f.lang, "admin: hosted login texts");
+    op.audit(&state, "rp.login_texts", &code, None, Some(after), true)
+        .await;
     Ok(done(jar, &to, tr.t("flash.texts")))
 }
 
@@ -1461,6 +1680,7 @@ async fn consents(
     jar: CookieJar,
     q: Result<Query<ConsentQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
+    op.allow(&state, "page.consents", "").await?;
     let lang = op.lang;
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let code: Option<ClientCode> = match q.client.trim() {
