@@ -6,7 +6,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { startDemo, enrol, listen, browser, tempDir, DESKTOP, PHONE } from "./lib.mjs";
+import path from "node:path";
+import { startDemo, enrol, listen, browser, tempDir, enrolTotp, DESKTOP, PHONE } from "./lib.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const person = { name: "홍길동", phone: "01012345678", birth: "19900101" };
@@ -114,6 +115,32 @@ test("every page passes axe-core's WCAG 2.1 AA rules in both languages and width
   found.push(...await checkEverywhere(page, "test console: an identity call", (l) => withLang(`${demo.dojang}/console/identity/create`, l)));
   found.push(...await checkEverywhere(page, "admin sign-in", (l) => withLang(`${demo.dojang}/admin/login`, l)));
 
+  await context.close();
+  assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
+});
+
+test("every admin console page passes the same rules, signed in as the administrator", async () => {
+  const context = await chromium.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  const found = [];
+  const password = readFileSync(path.join(demo.dataDir, "admin-initial-password"), "utf8").trim();
+  demo.secrets.add(password);
+  await page.goto(`${demo.dojang}/admin/login`);
+  await page.locator("#login").fill("admin");
+  await page.locator("#password").fill(password);
+  await page.locator("#login-submit").click();
+  await page.waitForURL(/\/admin\/totp/);
+  const v = await axe(page);
+  if (v.length) { found.push(`admin: TOTP enrolment:\n  ${v.join("\n  ")}`); }
+  await enrolTotp(page, demo.dojang);
+  // Every page the navigation leads to, and one relying party's page.
+  const pages = await page.locator("nav a[href^='/admin']").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+  pages.push(`/admin/parties/${demo.party.clientCode}`);
+  assert.ok(pages.length >= 6, `the navigation was read: ${pages}`);
+  for (const href of [...new Set(pages)]) {
+    found.push(...await checkEverywhere(page, `admin ${href}`, (l) => withLang(`${demo.dojang}${href}`, l)));
+    assert.ok(new URL(page.url()).pathname.startsWith("/admin") && !page.url().includes("/admin/login"), `still signed in at ${href}`);
+  }
   await context.close();
   assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
 });

@@ -8,51 +8,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createHmac } from "node:crypto";
 import path from "node:path";
-import { startDemo, enrol, listen, browser, shoot, tempDir, run, bin } from "./lib.mjs";
+import { startDemo, enrol, listen, browser, shoot, tempDir, run, bin, totp, enrolTotp } from "./lib.mjs";
 
 let demo, chromium, page, context, receipt, consentId;
 const hong = { name: "홍길동", phone: "01012345678", birth: "19900101" };
 const kim = { name: "김철수", phone: "01099998888", birth: "19851212" };
-
-/** RFC 4648 base32 → bytes. */
-function base32(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0, value = 0;
-  const out = [];
-  for (const c of text.replace(/=+$/, "").toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits) of a base32 secret at `step`. */
-function totp(secret, step = Math.floor(Date.now() / 30000)) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const at = mac[19] & 15;
-  const n = (mac.readUInt32BE(at) & 0x7fffffff) % 1000000;
-  return String(n).padStart(6, "0");
-}
-
-/** On the enrolment page: read the secret, type the current code; the console opens. */
-async function enrolTotp(p, base) {
-  await p.waitForURL(/\/admin\/totp/);
-  assert.match(await p.locator("#totp-uri").innerText(), /^otpauth:\/\/totp\/dojang:/);
-  assert.equal(await p.locator(".qr svg").count(), 1, "the QR code");
-  const secret = (await p.locator("#totp-secret").innerText()).trim();
-  await p.locator("#totp-code").fill("000000");
-  await p.locator("#totp-submit").click();
-  await p.waitForSelector("#totp-error");
-  await p.locator("#totp-code").fill(totp(secret));
-  await p.locator("#totp-submit").click();
-  await p.waitForURL(`${base}/admin`);
-  return secret;
-}
 
 before(async () => {
   demo = await startDemo({ name: "admin" });

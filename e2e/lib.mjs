@@ -7,6 +7,7 @@
 // target/e2e-screenshots/, so a test run never dirties the tree).
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { spawn, execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -188,4 +189,42 @@ export async function shoot(page, name, reload, langs = ["ko", "en"]) {
   }
   await page.setViewportSize(DESKTOP);
   if (langs.length > 1) { await again("ko"); }
+}
+
+/** RFC 4648 base32 → bytes. */
+export function base32(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0, value = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, "").toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits) of a base32 secret at `step`. */
+export function totp(secret, step = Math.floor(Date.now() / 30000)) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const at = mac[19] & 15;
+  const n = (mac.readUInt32BE(at) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, "0");
+}
+
+/** On the enrolment page: read the secret, type the current code; the console opens. */
+export async function enrolTotp(p, base) {
+  await p.waitForURL(/\/admin\/totp/);
+  assert.match(await p.locator("#totp-uri").innerText(), /^otpauth:\/\/totp\/dojang:/);
+  assert.equal(await p.locator(".qr svg").count(), 1, "the QR code");
+  const secret = (await p.locator("#totp-secret").innerText()).trim();
+  await p.locator("#totp-code").fill("000000");
+  await p.locator("#totp-submit").click();
+  await p.waitForSelector("#totp-error");
+  await p.locator("#totp-code").fill(totp(secret));
+  await p.locator("#totp-submit").click();
+  await p.waitForURL(`${base}/admin`);
+  return secret;
 }
