@@ -524,3 +524,21 @@ impl CertificateAuthority {
         self.ocsp_response(&questions, &[state], now, next_update)
     }
 }
+/// The DER request of a `GET /pki/ocsp/{request}` path segment (already percent-decoded, as
+/// the router does): base64, standard as RFC 6960 appendix A.1 says, URL-safe with or without
+/// padding also accepted; leading and trailing `/` ignored. `None` when it does not decode or
+/// decodes to more than [`MAX_OCSP_REQUEST_LEN`] bytes (answer `malformedRequest`).
+pub fn ocsp_get_request(segment: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+    let text = segment.trim_matches('/');
+    if text.len() > MAX_OCSP_REQUEST_LEN.saturating_mul(4) / 3 + 4 {
+        return None;
+    }
+    STANDARD
+        .decode(text)
+        .or_else(|_| URL_SAFE.decode(text))
+        .or_else(|_| URL_SAFE_NO_PAD.decode(text))
+        .ok()
+        .filter(|der| der.len() <= MAX_OCSP_REQUEST_LEN)
+}

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
+use crate::linkhub::{FieldError, FieldMode};
 use crate::rp::Kind;
 
 /// A barocert product (the first path segment).
@@ -200,6 +201,38 @@ pub fn service(product: Product, segment: &str) -> Option<&'static Service> {
     SERVICES
         .iter()
         .find(|s| s.product == product && s.segment == segment)
+}
+
+/// Decrypts, in place, the encrypted fields of a barocert request body: the service's
+/// [`Service::encrypted`] members and every `tokens[].token`, where they are strings (other
+/// types are left for the type check that follows). The error names the field that did not
+/// decrypt (`EncryptedFieldInvalid`).
+pub fn open_fields(
+    service: &Service,
+    mode: FieldMode,
+    key: &[u8],
+    body: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), (&'static str, FieldError)> {
+    use serde_json::Value;
+    let open = |field: &'static str, value: &mut Value| {
+        if let Value::String(s) = value {
+            *s = mode.decrypt(key, s).map_err(|e| (field, e))?;
+        }
+        Ok(())
+    };
+    for field in service.encrypted {
+        if let Some(value) = body.get_mut(*field) {
+            open(field, value)?;
+        }
+    }
+    if let Some(Value::Array(tokens)) = body.get_mut("tokens") {
+        for t in tokens.iter_mut() {
+            if let Some(value) = t.get_mut("token") {
+                open("tokens[].token", value)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A barocert service of the KAKAO product, with its path segment and LinkHub scope.
