@@ -524,6 +524,7 @@ impl CertificateAuthority {
         self.ocsp_response(&questions, &[state], now, next_update)
     }
 }
+
 /// The DER request of a `GET /pki/ocsp/{request}` path segment (already percent-decoded, as
 /// the router does): base64, standard as RFC 6960 appendix A.1 says, URL-safe with or without
 /// padding also accepted; leading and trailing `/` ignored. `None` when it does not decode or
@@ -541,4 +542,30 @@ pub fn ocsp_get_request(segment: &str) -> Option<Vec<u8>> {
         .or_else(|_| URL_SAFE_NO_PAD.decode(text))
         .ok()
         .filter(|der| der.len() <= MAX_OCSP_REQUEST_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+    #[test]
+    fn the_get_form_decodes_standard_and_url_safe_base64_within_the_limit() {
+        let der = [0x30, 0x03, 0xfb, 0xff, 0xfe];
+        assert_eq!(ocsp_get_request(&STANDARD.encode(der)), Some(der.to_vec()));
+        assert_eq!(
+            ocsp_get_request(&format!("/{}/", STANDARD.encode(der))),
+            Some(der.to_vec())
+        );
+        assert_eq!(
+            ocsp_get_request(&URL_SAFE_NO_PAD.encode(der)),
+            Some(der.to_vec())
+        );
+        assert_eq!(ocsp_get_request("not base64!"), None);
+        let big = vec![0u8; MAX_OCSP_REQUEST_LEN + 1];
+        assert_eq!(ocsp_get_request(&STANDARD.encode(&big)), None);
+        let max = vec![0u8; MAX_OCSP_REQUEST_LEN];
+        assert_eq!(ocsp_get_request(&STANDARD.encode(&max)), Some(max));
+    }
 }

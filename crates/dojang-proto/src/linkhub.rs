@@ -531,4 +531,39 @@ mod tests {
         assert_eq!(FieldMode::from_header(Some("cbc")), Some(FieldMode::Cbc));
         assert_eq!(FieldMode::from_header(Some("ECB")), None);
     }
+
+    #[test]
+    fn the_header_parsers_take_what_the_sdks_send_and_refuse_the_rest() {
+        assert_eq!(
+            parse_token_authorization("LINKHUB  TESTER  c2ln"),
+            Some(("TESTER", "c2ln"))
+        );
+        for bad in [
+            "",
+            "LINKHUB",
+            "LINKHUB a",
+            "Bearer a b",
+            "LINKHUB a b c",
+            "linkhub a b",
+        ] {
+            assert_eq!(parse_token_authorization(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_bearer("Bearer  tok "), Some("tok"));
+        assert_eq!(parse_bearer("bearer tok"), Some("tok"));
+        for bad in ["Bearer ", "Bearer    ", "Basic tok", "Bearertok", ""] {
+            assert_eq!(parse_bearer(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_kc_auth("TESTER  c2ln "), Some(("TESTER", "c2ln")));
+        assert_eq!(parse_kc_auth("TESTER"), None);
+        assert!(is_kc_v1(Some(" 1.0 ")));
+        assert!(!is_kc_v1(Some("2.0")) && !is_kc_v1(None) && !is_kc_v1(Some("1.00")));
+        assert_eq!(parse_forwarded("*"), Some(Forwarded::Any));
+        assert_eq!(
+            parse_forwarded("::ffff:192.0.2.1"),
+            Some(Forwarded::Ip("192.0.2.1".parse().unwrap()))
+        );
+        for bad in ["", "**", "192.0.2.1:80", "localhost", "192.0.2.256"] {
+            assert_eq!(parse_forwarded(bad), None, "{bad:?}");
+        }
+    }
 }
