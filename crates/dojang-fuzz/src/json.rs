@@ -160,9 +160,21 @@ pub fn barocert_json(data: &[u8]) {
         }
         // Encrypt the string fields the service encrypts, then open them: the plaintexts.
         let mut sealed = body.clone();
-        for field in service.encrypted {
-            if let Some(Value::String(s)) = sealed.get_mut(*field) {
+        let seal = |v: &mut Value| {
+            if let Value::String(s) = v {
                 *s = linkhub::encrypt_gcm(&KEY, [7; 12], s).expect("32-byte key");
+            }
+        };
+        for field in service.encrypted {
+            if let Some(v) = sealed.get_mut(*field) {
+                seal(v);
+            }
+        }
+        if let Some(Value::Array(tokens)) = sealed.get_mut("tokens") {
+            for t in tokens.iter_mut() {
+                if let Some(v) = t.get_mut("token") {
+                    seal(v);
+                }
             }
         }
         barocert::open_fields(service, linkhub::FieldMode::Gcm, &KEY, &mut sealed)

@@ -23,9 +23,12 @@ pub mod linkhub;
 pub mod pki;
 pub mod validators;
 
+/// A target's body: one input, a panic if it broke something.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (the directory under `fuzz/corpus/` and the cargo-fuzz binary) and
 /// its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("rp_json", json::rp_json),
     ("barocert_json", json::barocert_json),
     ("kakaocert_json", json::kakaocert_json),
@@ -40,7 +43,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The body of target `name`.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Body> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 

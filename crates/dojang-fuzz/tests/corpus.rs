@@ -17,17 +17,23 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn replay(kind: &str) -> usize {
-    let mut count = 0;
+/// Runs every input of `kind` through its target: how many ran, and which failed (and why).
+fn replay(kind: &str) -> (usize, Vec<String>) {
+    let (mut count, mut failures) = (0, Vec::new());
     for (name, body) in dojang_fuzz::TARGETS {
         for file in inputs(&fuzz_dir().join(kind).join(name)) {
-            let data = std::fs::read(&file).unwrap();
-            let outcome = std::panic::catch_unwind(|| body(&data));
-            assert!(outcome.is_ok(), "{name}: {} fails", file.display());
+            let outcome = std::fs::read(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|data| {
+                    std::panic::catch_unwind(|| body(&data)).map_err(|_| "panicked".to_owned())
+                });
+            if let Err(why) = outcome {
+                failures.push(format!("{name}: {}: {why}", file.display()));
+            }
             count += 1;
         }
     }
-    count
+    (count, failures)
 }
 
 #[test]
@@ -36,13 +42,15 @@ fn every_target_has_a_seed_corpus_and_it_replays() {
         let dir = fuzz_dir().join("corpus").join(name);
         assert!(!inputs(&dir).is_empty(), "no seeds in {}", dir.display());
     }
-    let n = replay("corpus");
+    let (n, failures) = replay("corpus");
+    assert_eq!(failures, Vec::<String>::new());
     assert!(n >= dojang_fuzz::TARGETS.len());
 }
 
 #[test]
 fn the_regressions_replay() {
-    replay("regressions");
+    let (_, failures) = replay("regressions");
+    assert_eq!(failures, Vec::<String>::new());
 }
 
 #[test]
