@@ -9,7 +9,9 @@ use crate::error::ValidationError;
 /// Longest accepted name, in characters (as barocert allows).
 pub const NAME_MAX_CHARS: usize = 80;
 
-/// A legal name: 1–80 characters, no control characters, outer whitespace removed.
+/// A legal name: 1–80 characters, none that may not be shown (controls, and format characters
+/// such as bidi overrides and zero-width spaces: `dojang_proto::text::is_unsafe`), outer
+/// whitespace removed.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PersonName(String);
 
@@ -23,7 +25,9 @@ impl PersonName {
         if s.chars().count() > NAME_MAX_CHARS {
             return Err(ValidationError::NameTooLong);
         }
-        if s.chars().any(char::is_control) {
+        // Found by fuzzing: a check on controls alone let U+202E (right-to-left override) and
+        // other format characters into names typed on the hosted login and the enrolment.
+        if s.chars().any(dojang_proto::text::is_unsafe) {
             return Err(ValidationError::NameInvalid);
         }
         Ok(Self(s.to_owned()))
@@ -159,6 +163,26 @@ mod tests {
             PersonName::parse("a\u{0}b"),
             Err(ValidationError::NameInvalid)
         );
+    }
+
+    /// Found by the `validators` fuzz target: names with format characters were accepted.
+    #[test]
+    fn names_with_bidi_overrides_or_invisible_characters_are_refused() {
+        for bad in [
+            "\u{202e}홍길동",
+            "홍\u{200b}길동",
+            "홍길\u{2028}동",
+            "\u{feff}Kim",
+            "a\u{2066}b",
+        ] {
+            assert_eq!(
+                PersonName::parse(bad),
+                Err(ValidationError::NameInvalid),
+                "{bad:?}"
+            );
+        }
+        // Joiners are part of some scripts' spelling and stay accepted.
+        assert!(PersonName::parse("a\u{200d}b").is_ok());
     }
 
     #[test]

@@ -291,8 +291,12 @@ fn document(
         let rest = token
             .strip_prefix("https://")
             .or_else(|| token.strip_prefix("http://"));
-        let address =
-            |r: &str| !r.is_empty() && !r.chars().any(|c| c.is_whitespace() || c.is_control());
+        let address = |r: &str| {
+            !r.is_empty()
+                && !r
+                    .chars()
+                    .any(|c| c.is_whitespace() || dojang_proto::text::is_unsafe(c))
+        };
         if !rest.is_some_and(address) {
             return Err(ValidationError::TokenUrlInvalid);
         }
@@ -321,8 +325,9 @@ fn title(v: Option<&str>) -> Result<String, ValidationError> {
     )
 }
 
-/// A `returnURL`: `https://`, `http://` or an app scheme (`myapp://…`), no spaces or control
-/// characters; never `javascript:`, `data:` or `file:`.
+/// A `returnURL`: `https://`, `http://` or an app scheme (`myapp://…`), no spaces, control or
+/// format characters (bidi overrides, zero-width spaces: `dojang_proto::text::is_unsafe`);
+/// never `javascript:`, `data:` or `file:`.
 pub fn validate_return_url(v: &str) -> Result<String, ValidationError> {
     let v = v.trim();
     if char_len(v) > RETURN_URL_MAX_CHARS {
@@ -337,7 +342,9 @@ pub fn validate_return_url(v: &str) -> Result<String, ValidationError> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
         && !matches!(scheme, "javascript" | "data" | "file" | "vbscript");
-    if !scheme_ok || rest.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // Found by fuzzing: `is_control` alone let U+202E (right-to-left override) into the URL.
+    let bad_char = |c: char| c.is_whitespace() || dojang_proto::text::is_unsafe(c);
+    if !scheme_ok || rest.is_empty() || v.chars().any(bad_char) {
         return Err(ValidationError::ReturnUrlInvalid);
     }
     Ok(v.to_owned())
@@ -1024,7 +1031,15 @@ mod tests {
             v(RequestKind::Login, &app),
             Err(ValidationError::ReturnUrlMissing)
         );
-        for url in ["javascript://x", "https://", "not a url", "https://a b"] {
+        for url in [
+            "javascript://x",
+            "https://",
+            "not a url",
+            "https://a b",
+            // Found by the `validators` fuzz target: format characters were accepted.
+            "https://rp.example/\u{202e}gpj.exe",
+            "myapp://\u{200b}done",
+        ] {
             app.return_url = Some(url.into());
             assert_eq!(
                 v(RequestKind::Login, &app),

@@ -30,7 +30,7 @@ pub use error::PkiError;
 pub use key::DeviceKey;
 pub use revocation::{
     CertState, MAX_OCSP_QUESTIONS, MAX_OCSP_REQUEST_LEN, OcspFailure, OcspQuestion, OcspQuestions,
-    RevocationReason, Revoked,
+    RevocationReason, Revoked, ocsp_get_request,
 };
 
 use base64::Engine as _;

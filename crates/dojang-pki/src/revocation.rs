@@ -520,3 +520,64 @@ impl CertificateAuthority {
         self.ocsp_response(&questions, &[state], now, next_update)
     }
 }
+
+/// The DER request of a `GET /pki/ocsp/{request}` path segment (already percent-decoded, as
+/// the router does): base64, standard as RFC 6960 appendix A.1 says, URL-safe with or without
+/// padding also accepted. A `/` is a base64 digit, so the segment is read as it is first, and
+/// only then without leading and trailing `/` (clients that write `ocsp//…` or end with `/`).
+/// `None` when it does not decode or decodes to more than [`MAX_OCSP_REQUEST_LEN`] bytes
+/// (answer `malformedRequest`).
+pub fn ocsp_get_request(segment: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+    let decode = |text: &str| {
+        if text.len() > MAX_OCSP_REQUEST_LEN.saturating_mul(4) / 3 + 4 {
+            return None;
+        }
+        STANDARD
+            .decode(text)
+            .or_else(|_| URL_SAFE.decode(text))
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text))
+            .ok()
+            .filter(|der| der.len() <= MAX_OCSP_REQUEST_LEN)
+    };
+    // Found by fuzzing: trimming `/` first refused every request whose base64 ends in `/`
+    // (one in 64 of those whose length is a multiple of 3).
+    [
+        segment,
+        segment.trim_start_matches('/'),
+        segment.trim_matches('/'),
+    ]
+    .into_iter()
+    .find_map(decode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+    #[test]
+    fn the_get_form_decodes_standard_and_url_safe_base64_within_the_limit() {
+        let der = [0x30, 0x03, 0xfb, 0xff, 0xfe];
+        assert_eq!(ocsp_get_request(&STANDARD.encode(der)), Some(der.to_vec()));
+        assert_eq!(
+            ocsp_get_request(&format!("/{}/", STANDARD.encode(der))),
+            Some(der.to_vec())
+        );
+        assert_eq!(
+            ocsp_get_request(&URL_SAFE_NO_PAD.encode(der)),
+            Some(der.to_vec())
+        );
+        assert_eq!(ocsp_get_request("not base64!"), None);
+        // Found by the `ocsp` fuzz target: a request whose base64 ends in `/`.
+        assert_eq!(STANDARD.encode([0x30, 0x03, 0xff]), "MAP/");
+        assert_eq!(ocsp_get_request("MAP/"), Some(vec![0x30, 0x03, 0xff]));
+        assert_eq!(ocsp_get_request("/MAP/"), Some(vec![0x30, 0x03, 0xff]));
+        let big = vec![0u8; MAX_OCSP_REQUEST_LEN + 1];
+        assert_eq!(ocsp_get_request(&STANDARD.encode(&big)), None);
+        let max = vec![0u8; MAX_OCSP_REQUEST_LEN];
+        assert_eq!(ocsp_get_request(&STANDARD.encode(&max)), Some(max));
+    }
+}

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
+use crate::linkhub::{FieldError, FieldMode};
 use crate::rp::Kind;
 
 /// A barocert product (the first path segment).
@@ -200,6 +201,38 @@ pub fn service(product: Product, segment: &str) -> Option<&'static Service> {
     SERVICES
         .iter()
         .find(|s| s.product == product && s.segment == segment)
+}
+
+/// Decrypts, in place, the encrypted fields of a barocert request body: the service's
+/// [`Service::encrypted`] members and every `tokens[].token`, where they are strings (other
+/// types are left for the type check that follows). The error names the field that did not
+/// decrypt (`EncryptedFieldInvalid`).
+pub fn open_fields(
+    service: &Service,
+    mode: FieldMode,
+    key: &[u8],
+    body: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), (&'static str, FieldError)> {
+    use serde_json::Value;
+    let open = |field: &'static str, value: &mut Value| {
+        if let Value::String(s) = value {
+            *s = mode.decrypt(key, s).map_err(|e| (field, e))?;
+        }
+        Ok(())
+    };
+    for field in service.encrypted {
+        if let Some(value) = body.get_mut(*field) {
+            open(field, value)?;
+        }
+    }
+    if let Some(Value::Array(tokens)) = body.get_mut("tokens") {
+        for t in tokens.iter_mut() {
+            if let Some(value) = t.get_mut("token") {
+                open("tokens[].token", value)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A barocert service of the KAKAO product, with its path segment and LinkHub scope.
@@ -446,5 +479,40 @@ mod tests {
         assert_eq!(KakaoService::from_segment("identity"), None);
         assert_eq!(KakaoService::Cms.kind(), Kind::DebitConsent);
         assert_eq!(KakaoService::MultiSign.scope(), 403);
+    }
+
+    #[test]
+    fn open_fields_decrypts_the_service_fields_and_names_the_one_that_fails() {
+        use crate::linkhub::{encrypt_cbc, encrypt_gcm};
+        let key = [9u8; 32];
+        let svc = service(Product::Kakao, "MultiSign").unwrap();
+        let mut body = serde_json::json!({
+            "receiverHP": encrypt_gcm(&key, [1; 12], "01012345678").unwrap(),
+            "reqTitle": "계약",
+            "tokens": [{"token": encrypt_gcm(&key, [2; 12], "본문").unwrap()}, {"token": 5}],
+        });
+        let obj = body.as_object_mut().unwrap();
+        open_fields(svc, FieldMode::Gcm, &key, obj).unwrap();
+        assert_eq!(obj["receiverHP"], "01012345678");
+        assert_eq!(obj["tokens"][0]["token"], "본문");
+        assert_eq!(
+            obj["tokens"][1]["token"], 5,
+            "non-strings are left for the type check"
+        );
+        assert_eq!(obj["reqTitle"], "계약", "not an encrypted field");
+
+        let cbc = encrypt_cbc(&key, [3; 16], "홍길동").unwrap();
+        let mut body = serde_json::json!({"receiverName": cbc});
+        let obj = body.as_object_mut().unwrap();
+        // In the wrong mode, or under another party's key, the field is refused by name.
+        assert_eq!(
+            open_fields(svc, FieldMode::Gcm, &key, &mut obj.clone())
+                .unwrap_err()
+                .0,
+            "receiverName"
+        );
+        assert!(open_fields(svc, FieldMode::Cbc, &[8u8; 32], &mut obj.clone()).is_err());
+        open_fields(svc, FieldMode::Cbc, &key, obj).unwrap();
+        assert_eq!(obj["receiverName"], "홍길동");
     }
 }

@@ -97,6 +97,62 @@ pub fn parse_date(s: &str) -> Option<OffsetDateTime> {
         .map(PrimitiveDateTime::assume_utc)
 }
 
+/// `Authorization: LINKHUB <LinkID> <signature>` of a token request: exactly three words
+/// (separated by one or more spaces), the first `LINKHUB`. `None` for anything else
+/// (`AuthorizationMalformed`).
+pub fn parse_token_authorization(value: &str) -> Option<(&str, &str)> {
+    let mut words = value.split(' ').filter(|w| !w.is_empty());
+    match (words.next(), words.next(), words.next(), words.next()) {
+        (Some("LINKHUB"), Some(link_id), Some(signature), None) => Some((link_id, signature)),
+        _ => None,
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (or `bearer`), trimmed; `None` without one
+/// (`LinkHubTokenMissing`).
+pub fn parse_bearer(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// `x-kc-auth: <LinkID> <signature>`: the LinkID before the first space, the signature after
+/// it trimmed; `None` without a space (`AuthorizationMalformed`).
+pub fn parse_kc_auth(value: &str) -> Option<(&str, &str)> {
+    value
+        .split_once(' ')
+        .map(|(link_id, signature)| (link_id, signature.trim()))
+}
+
+/// Whether a kakaocert call speaks API 1.0: its `x-lh-version` (POST) or `x-pb-version` (GET)
+/// is `1.0`, after trimming. Anything else, or no header, is API 2.0.
+pub fn is_kc_v1(version: Option<&str>) -> bool {
+    version.map(str::trim) == Some(KC_V1_VERSION)
+}
+
+/// What a token request's `x-lh-forwarded` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forwarded {
+    /// `*`: a token usable from any address.
+    Any,
+    /// A token bound to this address (IPv4-mapped IPv6 as IPv4).
+    Ip(std::net::IpAddr),
+}
+
+/// Reads `x-lh-forwarded` (already trimmed): `*` or an IP address; `None` for anything else
+/// (`LinkHubTokenRefused`).
+pub fn parse_forwarded(value: &str) -> Option<Forwarded> {
+    if value == "*" {
+        return Some(Forwarded::Any);
+    }
+    value
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| Forwarded::Ip(ip.to_canonical()))
+}
+
 /// What `POST /{ServiceID}/Token` signs.
 pub fn token_string_to_sign(
     body: &[u8],
@@ -474,5 +530,40 @@ mod tests {
         assert_eq!(FieldMode::from_header(None), Some(FieldMode::Gcm));
         assert_eq!(FieldMode::from_header(Some("cbc")), Some(FieldMode::Cbc));
         assert_eq!(FieldMode::from_header(Some("ECB")), None);
+    }
+
+    #[test]
+    fn the_header_parsers_take_what_the_sdks_send_and_refuse_the_rest() {
+        assert_eq!(
+            parse_token_authorization("LINKHUB  TESTER  c2ln"),
+            Some(("TESTER", "c2ln"))
+        );
+        for bad in [
+            "",
+            "LINKHUB",
+            "LINKHUB a",
+            "Bearer a b",
+            "LINKHUB a b c",
+            "linkhub a b",
+        ] {
+            assert_eq!(parse_token_authorization(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_bearer("Bearer  tok "), Some("tok"));
+        assert_eq!(parse_bearer("bearer tok"), Some("tok"));
+        for bad in ["Bearer ", "Bearer    ", "Basic tok", "Bearertok", ""] {
+            assert_eq!(parse_bearer(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_kc_auth("TESTER  c2ln "), Some(("TESTER", "c2ln")));
+        assert_eq!(parse_kc_auth("TESTER"), None);
+        assert!(is_kc_v1(Some(" 1.0 ")));
+        assert!(!is_kc_v1(Some("2.0")) && !is_kc_v1(None) && !is_kc_v1(Some("1.00")));
+        assert_eq!(parse_forwarded("*"), Some(Forwarded::Any));
+        assert_eq!(
+            parse_forwarded("::ffff:192.0.2.1"),
+            Some(Forwarded::Ip("192.0.2.1".parse().unwrap()))
+        );
+        for bad in ["", "**", "192.0.2.1:80", "localhost", "192.0.2.256"] {
+            assert_eq!(parse_forwarded(bad), None, "{bad:?}");
+        }
     }
 }

@@ -168,28 +168,12 @@ fn decrypt_body(call: &Call) -> Result<CreateRequest, ApiError> {
     let obj = v.as_object_mut().ok_or(ErrorCode::MalformedJson)?;
     // .NET and PHP send every member, unset ones as null: the same as absent.
     obj.retain(|_, value| !value.is_null());
-    let key = call.rp.secret.as_bytes();
-    let open = |field: &str, value: &mut Value| -> Result<(), ApiError> {
-        if let Value::String(s) = value {
-            *s = call.mode.decrypt(key, s).map_err(|e| ApiError::Detailed {
-                code: ErrorCode::EncryptedFieldInvalid,
-                detail: format!("{field}: {e}"),
-            })?;
-        }
-        Ok(())
-    };
-    for field in call.service.encrypted {
-        if let Some(value) = obj.get_mut(*field) {
-            open(field, value)?;
-        }
-    }
-    if let Some(Value::Array(tokens)) = obj.get_mut("tokens") {
-        for t in tokens.iter_mut() {
-            if let Some(value) = t.get_mut("token") {
-                open("tokens[].token", value)?;
-            }
-        }
-    }
+    barocert::open_fields(call.service, call.mode, call.rp.secret.as_bytes(), obj).map_err(
+        |(field, e)| ApiError::Detailed {
+            code: ErrorCode::EncryptedFieldInvalid,
+            detail: format!("{field}: {e}"),
+        },
+    )?;
     normalize(call.service, &call.rp, obj);
     serde_json::from_value(v).map_err(|e| ApiError::Detailed {
         code: ErrorCode::FieldType,

@@ -120,13 +120,10 @@ impl Api {
     }
 
     fn of(headers: &HeaderMap, name: &str) -> Self {
-        match headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-        {
-            Some(linkhub::KC_V1_VERSION) => Self::V1,
-            _ => Self::V2,
+        if linkhub::is_kc_v1(headers.get(name).and_then(|v| v.to_str().ok())) {
+            Self::V1
+        } else {
+            Self::V2
         }
     }
 
@@ -375,11 +372,10 @@ async fn authenticate(
         let date = header("x-lh-date");
         check_date(state, date)?;
         let auth = header("x-kc-auth").ok_or(ErrorCode::AuthorizationMissing)?;
-        let (link_id, signature) = auth
-            .split_once(' ')
-            .ok_or(ErrorCode::AuthorizationMalformed)?;
-        let (key, date, signature) = (rp.secret.as_bytes(), date.unwrap_or(""), signature.trim());
-        let (dialect, text, valid) = if header("x-lh-version") == Some(linkhub::KC_V1_VERSION) {
+        let (link_id, signature) =
+            linkhub::parse_kc_auth(auth).ok_or(ErrorCode::AuthorizationMalformed)?;
+        let (key, date) = (rp.secret.as_bytes(), date.unwrap_or(""));
+        let (dialect, text, valid) = if linkhub::is_kc_v1(header("x-lh-version")) {
             let text = linkhub::kakaocert_v1_string_to_sign(body, date);
             let valid = linkhub::verify_v1(key, &text, signature);
             ("kakaocert 1.0", text, valid)

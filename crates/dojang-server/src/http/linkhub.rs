@@ -162,12 +162,8 @@ async fn token(
     let bytes = read_body(&parts.headers, body, state.max_body_bytes).await?;
     let authorization =
         header_str(&parts.headers, "authorization").ok_or(ErrorCode::AuthorizationMissing)?;
-    let mut words = authorization.split(' ').filter(|w| !w.is_empty());
-    let (Some("LINKHUB"), Some(link_id), Some(signature), None) =
-        (words.next(), words.next(), words.next(), words.next())
-    else {
-        return Err(ErrorCode::AuthorizationMalformed.into());
-    };
+    let (link_id, signature) = linkhub::parse_token_authorization(authorization)
+        .ok_or(ErrorCode::AuthorizationMalformed)?;
     let date = header_str(&parts.headers, "x-lh-date");
     check_date(state, date)?;
     let forwarded = header_str(&parts.headers, "x-lh-forwarded");
@@ -182,16 +178,15 @@ async fn token(
     tracing::Span::current().record("client_code", rp.client_code.as_str());
     let wanted: TokenRequest = parse_json(&bytes)?;
     let scopes = grant(&rp, service, &wanted)?;
-    let ip = match forwarded {
-        Some("*") => None,
-        Some(f) => Some(
-            f.parse::<IpAddr>()
-                .map(|ip| ip.to_canonical())
-                .map_err(|_| ApiError::Detailed {
-                    code: ErrorCode::LinkHubTokenRefused,
-                    detail: "x-lh-forwarded must be * or an IP address".into(),
-                })?,
-        ),
+    let ip = match forwarded.map(linkhub::parse_forwarded) {
+        Some(Some(linkhub::Forwarded::Any)) => None,
+        Some(Some(linkhub::Forwarded::Ip(ip))) => Some(ip),
+        Some(None) => {
+            return Err(ApiError::Detailed {
+                code: ErrorCode::LinkHubTokenRefused,
+                detail: "x-lh-forwarded must be * or an IP address".into(),
+            });
+        }
         None => client_ip(state, &parts.extensions, &parts.headers),
     };
     let now = state.clock.now();
@@ -271,12 +266,7 @@ pub async fn bearer(
     scope: Option<&str>,
 ) -> Result<(Arc<RelyingParty>, Claims), ApiError> {
     let value = header_str(headers, "authorization").ok_or(ErrorCode::LinkHubTokenMissing)?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(ErrorCode::LinkHubTokenMissing)?;
+    let token = linkhub::parse_bearer(value).ok_or(ErrorCode::LinkHubTokenMissing)?;
     let invalid = || ApiError::Code(ErrorCode::LinkHubTokenInvalid);
     let sealed = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let json = state

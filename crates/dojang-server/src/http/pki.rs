@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
 use dojang_pki::MAX_OCSP_REQUEST_LEN;
 use dojang_proto::{ErrorCode, paths};
 
@@ -67,16 +66,9 @@ async fn ocsp_post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
 /// Only leading slashes are dropped: `/` is a base64 character, so a trailing one is data (a
 /// DER request's base64 starts with `M`, never `/`).
 async fn ocsp_get(State(s): State<AppState>, Path(request): Path<String>) -> Response {
-    let text = request.trim_start_matches('/');
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(text))
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text));
-    match der {
-        Ok(der) if der.len() <= MAX_OCSP_REQUEST_LEN => {
-            ocsp_answer(revocation::ocsp(&s, &der).await)
-        }
-        _ => ocsp_answer(dojang_pki::OcspFailure::MalformedRequest.response()),
+    match dojang_pki::ocsp_get_request(&request) {
+        Some(der) => ocsp_answer(revocation::ocsp(&s, &der).await),
+        None => ocsp_answer(dojang_pki::OcspFailure::MalformedRequest.response()),
     }
 }
 
