@@ -462,7 +462,12 @@ async fn attempts_of_newest(
         let d = s.state().store.deliveries(code, 10).await.unwrap();
         if let Some(d) = d.into_iter().next() {
             let tries = s.state().store.attempts(d.id).await.unwrap();
-            if tries.len() >= n {
+            // The worker records the attempt, then updates the delivery: wait for both (seen on
+            // the PostgreSQL leg: the attempt row visible before the delivery's new state).
+            let settled = tries.iter().max_by_key(|t| t.at).is_some_and(|t| {
+                d.last_error == t.error && d.last_status == t.status && d.next_attempt_at > t.at
+            });
+            if tries.len() >= n && settled {
                 return (d, tries);
             }
         }
@@ -530,29 +535,7 @@ async fn a_redirect_is_not_followed_and_counts_as_a_failed_attempt() {
         .await
         .unwrap();
     let code: dojang_core::ClientCode = party.client_code.parse().unwrap();
-    let (_, tries) = attempts_of_newest(&s, &code, 1).await;
-    // The worker records the attempt, then schedules the retry: read the delivery once both are
-    // written (seen on the PostgreSQL leg: the attempt visible before the new schedule).
-    let mut d = s
-        .state()
-        .store
-        .deliveries(&code, 10)
-        .await
-        .unwrap()
-        .remove(0);
-    for _ in 0..100 {
-        if d.next_attempt_at > tries[0].at {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        d = s
-            .state()
-            .store
-            .deliveries(&code, 10)
-            .await
-            .unwrap()
-            .remove(0);
-    }
+    let (d, tries) = attempts_of_newest(&s, &code, 1).await;
     assert_eq!(tries[0].status, Some(302));
     assert_eq!(tries[0].error.as_deref(), Some("HTTP 302 Found"));
     assert_eq!(tries[0].url, url);
