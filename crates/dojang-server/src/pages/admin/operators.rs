@@ -171,6 +171,38 @@ async fn before(state: &AppState, login: &str) -> Option<serde_json::Value> {
         .map(|o| ops::operator_json(&o))
 }
 
+/// One operator change from the console: the role and CSRF check, the state before, the change
+/// (`run`), then [`change`]'s audit and message.
+async fn operator_change<F, Fut>(
+    state: &AppState,
+    op: &Operator,
+    jar: CookieJar,
+    csrf: &str,
+    action: &'static str,
+    login: &str,
+    run: F,
+) -> Result<Response, PageError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<OperatorRecord, OperatorError>>,
+{
+    op.check(state, csrf, action, login).await?;
+    let was = before(state, login).await;
+    let result = run().await;
+    let tr = Tr::new(op.lang, ADMIN);
+    Ok(change(
+        state,
+        op,
+        jar,
+        action,
+        login,
+        result,
+        was,
+        tr.t("flash.operator"),
+    )
+    .await)
+}
+
 /// Run a change, audit it (before/after), and come back to the list with a message.
 #[allow(clippy::too_many_arguments)] // the request's parts and the change's
 async fn change(
@@ -205,25 +237,23 @@ pub(super) async fn set_role(
     Path(login): Path<String>,
     Form(f): Form<RoleForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf, "operator.set_role", &login)
-        .await?;
-    let was = before(&state, &login).await;
-    let result = match ops::parse_role(&f.role) {
-        Ok(role) => ops::set_role(state.store.as_ref(), &login, role, state.clock.now()).await,
-        Err(e) => Err(e),
-    };
-    let tr = Tr::new(op.lang, ADMIN);
-    Ok(change(
+    operator_change(
         &state,
         &op,
         jar,
+        &f.csrf,
         "operator.set_role",
         &login,
-        result,
-        was,
-        tr.t("flash.operator"),
+        || async {
+            match ops::parse_role(&f.role) {
+                Ok(role) => {
+                    ops::set_role(state.store.as_ref(), &login, role, state.clock.now()).await
+                }
+                Err(e) => Err(e),
+            }
+        },
     )
-    .await)
+    .await
 }
 
 /// `POST /admin/operators/{login}/disable`: its sessions end at once.
@@ -234,22 +264,16 @@ pub(super) async fn disable(
     Path(login): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf, "operator.disable", &login)
-        .await?;
-    let was = before(&state, &login).await;
-    let result = ops::set_disabled(state.store.as_ref(), &login, true, state.clock.now()).await;
-    let tr = Tr::new(op.lang, ADMIN);
-    Ok(change(
+    operator_change(
         &state,
         &op,
         jar,
+        &f.csrf,
         "operator.disable",
         &login,
-        result,
-        was,
-        tr.t("flash.operator"),
+        || async { ops::set_disabled(state.store.as_ref(), &login, true, state.clock.now()).await },
     )
-    .await)
+    .await
 }
 
 /// `POST /admin/operators/{login}/enable`.
@@ -260,21 +284,18 @@ pub(super) async fn enable(
     Path(login): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf, "operator.enable", &login).await?;
-    let was = before(&state, &login).await;
-    let result = ops::set_disabled(state.store.as_ref(), &login, false, state.clock.now()).await;
-    let tr = Tr::new(op.lang, ADMIN);
-    Ok(change(
+    operator_change(
         &state,
         &op,
         jar,
+        &f.csrf,
         "operator.enable",
         &login,
-        result,
-        was,
-        tr.t("flash.operator"),
+        || async {
+            ops::set_disabled(state.store.as_ref(), &login, false, state.clock.now()).await
+        },
     )
-    .await)
+    .await
 }
 
 /// `POST /admin/operators/{login}/reset-totp`: enrols again at the next login.
@@ -285,22 +306,16 @@ pub(super) async fn reset_totp(
     Path(login): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check(&state, &f.csrf, "operator.reset_totp", &login)
-        .await?;
-    let was = before(&state, &login).await;
-    let result = ops::reset_totp(state.store.as_ref(), &login, state.clock.now()).await;
-    let tr = Tr::new(op.lang, ADMIN);
-    Ok(change(
+    operator_change(
         &state,
         &op,
         jar,
+        &f.csrf,
         "operator.reset_totp",
         &login,
-        result,
-        was,
-        tr.t("flash.operator"),
+        || async { ops::reset_totp(state.store.as_ref(), &login, state.clock.now()).await },
     )
-    .await)
+    .await
 }
 
 /// `POST /admin/operators/{login}/reset-password`: a new random password, shown once.
