@@ -176,6 +176,22 @@ async fn cloud_records_round_trip_on_both_backends() {
             ["approve", "issue"]
         );
         assert_eq!(uses[0].address, "192.0.2.1");
+        // Evidence is append-only (PostgreSQL: the same triggers, migrations/postgres/0016).
+        if let Some(path) = &db.sqlite_path {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            for sql in [
+                "UPDATE cloud_uses SET action = 'x'",
+                "DELETE FROM cloud_uses",
+            ] {
+                let r = conn.execute(sql, []);
+                assert!(
+                    r.as_ref()
+                        .is_err_and(|e| e.to_string().contains("append-only")),
+                    "{sql}: {r:?}"
+                );
+            }
+        }
+        assert_eq!(s.cloud_uses(d.id, 10).await.unwrap().len(), 2);
 
         // Codes: once, by their own party, before they expire.
         let other = party("000000000002", "LINK_TWO");
