@@ -386,6 +386,31 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::BankCheckRateLimited
         | C::OtpRateLimited
         | C::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
+        C::CloudBrowserKeyInvalid
+        | C::CloudLabelInvalid
+        | C::CloudBrowserProofMissing
+        | C::CloudPinFormat
+        | C::CloudPinTrivial
+        | C::CloudKindInvalid
+        | C::CloudDocumentsInvalid
+        | C::CloudPublishableKeyMissing
+        | C::CloudOriginInvalid
+        | C::CloudStylesheetInvalid
+        | C::CloudPinUnchanged => StatusCode::BAD_REQUEST,
+        C::CloudBrowserUnknown
+        | C::CloudChallengeInvalid
+        | C::CloudBrowserSignatureInvalid
+        | C::CloudPinWrong => StatusCode::UNAUTHORIZED,
+        C::CloudLocked => StatusCode::LOCKED,
+        C::CloudRevoked | C::CloudExpired => StatusCode::GONE,
+        C::CloudTooManyBrowsers | C::CloudNotRenewable => StatusCode::CONFLICT,
+        C::CloudPublishableKeyUnknown
+        | C::CloudCodeInvalid
+        | C::CloudAltInvalid
+        | C::CloudProofNotFound
+        | C::CloudNoCertificate => StatusCode::NOT_FOUND,
+        C::CloudRateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::CloudHsmMissing => StatusCode::SERVICE_UNAVAILABLE,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -535,6 +560,7 @@ pub fn catalogue_markdown() -> String {
         (3, "Receipts and their state"),
         (4, "Devices and enrolment"),
         (5, "Signatures submitted by a device"),
+        (6, "The cloud certificate"),
         (9, "The server itself"),
     ];
     for (group, title) in groups {
@@ -579,6 +605,11 @@ mod tests {
                 0 => assert_eq!(s, StatusCode::UNAUTHORIZED, "{c:?}"),
                 1 | 2 => assert!(s.is_client_error() && s != StatusCode::NOT_FOUND, "{c:?}"),
                 3..=5 => assert!(s.is_client_error(), "{c:?}"),
+                // The cloud certificate: refusals, and 503 when no HSM is configured.
+                6 => assert!(
+                    s.is_client_error() || c == ErrorCode::CloudHsmMissing,
+                    "{c:?}"
+                ),
                 9 => assert!(s.is_client_error() || s.is_server_error(), "{c:?}"),
                 _ => panic!("{c:?} has no group"),
             }
