@@ -321,15 +321,46 @@ async fn every_page_family_carries_the_promised_security_headers() {
     check(&secret, 200, NONE, "same-origin", true);
     assert!(secret.body.contains("SecretKey"), "{}", secret.body);
 
-    // The test console.
+    // The test console, and its cloud certificate test page.
     let mut c = Visitor::new(&s);
     for path in [
         "/console",
         "/console/identity/create",
         "/console/sign/status",
         "/console/login/verify",
+        "/console/cloud",
+        "/console/cloud?lang=en",
     ] {
         check(&c.get(path).await, 200, NONE, "same-origin", true);
     }
+
+    // The cloud certificate: the person's own page is never framed; dojang's frame without a
+    // publishable key only by dojang itself; an unknown key is an error page nobody frames.
+    check(&c.get("/cloud").await, 200, NONE, "same-origin", true);
+    check(
+        &c.get("/cloud/frame?lang=en").await,
+        200,
+        "frame-ancestors 'self'",
+        "same-origin",
+        true,
+    );
+    check(
+        &c.get("/cloud/frame?pk=pk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await,
+        404,
+        NONE,
+        "same-origin",
+        true,
+    );
+    // The SDK: any site loads it; cached for a year, immutable (a new SDK is a new path).
+    let sdk = c.get("/sdk/v1/dojang.js").await;
+    check(&sdk, 200, NONE, "same-origin", false);
+    assert_eq!(
+        header(&sdk, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(header(&sdk, "access-control-allow-origin"), "*");
+    assert!(header(&sdk, "content-type").starts_with("text/javascript"));
+    assert!(sdk.body.contains("Dojang"), "{}", &sdk.body[..200]);
     s.stop().await;
 }

@@ -1,0 +1,343 @@
+// The cloud certificate in Chromium, as a relying party uses it: a page on another origin
+// (e2e/rp.mjs) embeds /sdk/v1/dojang.js; the person gets a certificate with a registration-desk
+// code, sets the PIN and signs inside dojang's frame; the relying party's server exchanges the
+// one-time code over the HMAC API and verifies the CMS with `openssl cms -verify` against the
+// CA. A second browser must register first (SMS code from the outbox); five wrong PINs lock; the
+// CSS path and the language apply; the completion page can be skipped; the simple-auth token
+// works once; a page of an unregistered origin can neither embed nor talk to the frame.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startDemo, browser, shoot, PHONE, DESKTOP } from "./lib.mjs";
+import { startRp, RP_CSS } from "./rp.mjs";
+
+const PIN = "135790";
+const person = { name: "김구름", phone: "01055501234", birth: "19880515" };
+const second = { name: "이하늘", phone: "01055505678", birth: "19930303" };
+let demo, rp, evil, chromium, pk;
+
+before(async () => {
+  demo = await startDemo({ name: "cloud" });
+  for (const p of [person, second]) { for (const v of Object.values(p)) { demo.secrets.add(v); } }
+  rp = await startRp(demo.dojang, demo.party);
+  evil = await startRp(demo.dojang, demo.party, { title: "Not registered" });
+  const out = demo.admin("rp", "cloud", "set", demo.party.clientCode,
+    "--origin", rp.origin, "--stylesheet", `${rp.origin}/rp.css`);
+  pk = out.match(/pk_[A-Za-z0-9_-]{32}/)[0];
+  chromium = await browser();
+});
+
+after(async () => {
+  if (chromium) { await chromium.close(); }
+  if (rp) { await rp.stop(); }
+  if (evil) { await evil.stop(); }
+  if (demo) { await demo.stop(); }
+});
+
+/** A desk code for `p` (dojang admin ra issue). */
+function deskCode(p) {
+  const r = JSON.parse(demo.admin("ra", "issue", "--name", p.name, "--phone", p.phone, "--birth", p.birth, "--json"));
+  return { referenceNumber: r.refNum, authCode: r.authCode };
+}
+
+/** The newest 6-digit code sent to `phone` (the SMS outbox), newer than `after` codes seen. */
+async function smsCode(phone, seen = new Set()) {
+  for (let i = 0; i < 50; i++) {
+    const outbox = JSON.parse(demo.admin("outbox", "--phone", phone, "--json"));
+    const codes = outbox.map((m) => m.text.match(/\d{6}/)?.[0]).filter(Boolean);
+    const fresh = codes.find((c) => !seen.has(c));
+    if (fresh) { seen.add(fresh); return fresh; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no new code for ${phone}`);
+}
+
+/** Start an SDK call on the relying party's page; `await done(page)` gives its outcome. */
+async function call(page, init, op, params) {
+  await page.evaluate(({ init, op, params }) => {
+    window.Dojang.init(init);
+    const p = op === "answer" ? window.Dojang.answer(params) : window.Dojang[op](params);
+    window.__outcome = p.then((result) => ({ ok: true, result }), (error) => ({ ok: false, error }));
+  }, { init, op, params });
+}
+const done = (page) => page.evaluate(() => window.__outcome);
+const frame = (page) => page.frameLocator("iframe[data-dojang=frame]");
+
+async function exchange(page, code) {
+  return page.evaluate(async (code) => {
+    const r = await fetch("/server/exchange", { method: "POST", body: JSON.stringify({ code }) });
+    return r.json();
+  }, code);
+}
+
+const base = () => ({ publishableKey: pk, person });
+
+test("issue with a desk code, set the PIN, sign; the relying party verifies the CMS against the CA", async () => {
+  const context = await chromium.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(rp.origin);
+  const codes = deskCode(person);
+  await call(page, base(), "issue", { method: "desk", ...codes, policy: "dojang 금융인증서 개인" });
+  const f = frame(page);
+  await f.locator("#scr-newpin").waitFor();
+  assert.equal(await f.locator("html").getAttribute("lang"), "ko");
+  // A trivial PIN and a mismatch are refused on the form.
+  await f.locator("#new-pin").fill("111111");
+  await f.locator("#new-pin2").fill("111111");
+  await f.locator("#newpin-submit").click();
+  await f.locator("#newpin-error").waitFor();
+  assert.equal(await f.locator("#new-pin").getAttribute("aria-invalid"), "true");
+  await f.locator("#new-pin").fill(PIN);
+  await f.locator("#new-pin2").fill("135791");
+  await f.locator("#newpin-submit").click();
+  assert.equal(await f.locator("#new-pin2").getAttribute("aria-invalid"), "true");
+  await f.locator("#new-pin").fill(PIN);
+  await f.locator("#new-pin2").fill(PIN);
+  await f.locator("#newpin-submit").click();
+  await f.locator("#scr-done").waitFor();
+  await shoot(page, "cloud-issued", null, ["ko"]);
+  await f.locator("#done-ok").click();
+  const issued = await done(page);
+  assert.deepEqual(issued, { ok: true, result: {} }, JSON.stringify(issued));
+  assert.equal(await page.locator("iframe[data-dojang=frame]").count(), 0, "the frame is gone");
+
+  // The same desk code again: refused, and the person is told in the frame.
+  await call(page, base(), "issue", { method: "desk", ...codes });
+  await f.locator("#new-pin").fill(PIN);
+  await f.locator("#new-pin2").fill(PIN);
+  await f.locator("#newpin-submit").click();
+  await f.locator("#newpin-error").waitFor();
+  await f.locator("#cloud-close").click();
+  const again = await done(page);
+  assert.equal(again.ok, false);
+  assert.equal(again.error.code, -10600052, "closing the frame is a cancel");
+
+  // Sign: the frame shows who asks and what is signed, then takes the PIN.
+  const text = "전자계약서 제1조: 갑과 을은 성실히 계약을 이행한다.";
+  await call(page, base(), "sign", { kind: "sign", title: "전자계약서", documents: [{ text }] });
+  await f.locator("#scr-confirm").waitFor();
+  assert.ok((await f.locator("#c-party").innerText()).length > 0, "the requester is named");
+  assert.equal(await f.locator("#c-title").innerText(), "전자계약서");
+  assert.equal(await f.locator("#c-docs li").innerText(), text);
+  await shoot(page, "cloud-sign", null, ["ko"]);
+  await f.locator("#sign-pin").fill(PIN);
+  await f.locator("#sign-submit").click();
+  await f.locator("#scr-done").waitFor();
+  await f.locator("#done-ok").click();
+  const signed = await done(page);
+  assert.equal(signed.ok, true, JSON.stringify(signed));
+  assert.match(signed.result.code, /\S{16,}/);
+  assert.deepEqual(Object.keys(signed.result), ["code"], "the page receives the code only");
+
+  const v = await exchange(page, signed.result.code);
+  assert.equal(v.exchange.status, 200, JSON.stringify(v));
+  assert.equal(v.exchange.body.kind, "sign");
+  assert.equal(v.verify.status, 200, JSON.stringify(v.verify));
+  assert.equal(v.verify.body.receiverName, person.name);
+  assert.equal(v.openssl.ok, true, v.openssl.error);
+  assert.equal(v.openssl.content, v.verify.body.token);
+  assert.ok(v.openssl.policies.length > 0, "the signer certificate names its policy");
+  // The code works once.
+  const replay = await exchange(page, signed.result.code);
+  assert.notEqual(replay.exchange.status, 200, JSON.stringify(replay));
+  await context.close();
+});
+
+test("a second browser must register first (SMS code), then signs; five wrong PINs lock", async () => {
+  const context = await chromium.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  await page.goto(rp.origin);
+  await call(page, base(), "sign", { kind: "identity", title: "본인확인", documents: [{ text: "nonce-1" }] });
+  const f = frame(page);
+  await f.locator("#scr-person").waitFor();
+  assert.equal(await f.locator("#p-name").inputValue(), person.name, "prefilled from init()");
+  await f.locator("#person-submit").click();
+  await f.locator("#scr-code").waitFor();
+  await f.locator("#sms-code").fill("000000");
+  await f.locator("#code-submit").click();
+  await f.locator("#code-error").waitFor();
+  await f.locator("#sms-code").fill(await smsCode(person.phone));
+  await f.locator("#code-submit").click();
+  await f.locator("#scr-confirm").waitFor();
+  // Phone width: nothing wider than the screen.
+  const overflow = await f.locator("body").evaluate((b) => b.scrollWidth - b.clientWidth);
+  assert.ok(overflow <= 0, `the frame overflows by ${overflow}px at phone width`);
+  await shoot(page, "cloud-confirm-phone", null, ["ko"]);
+  for (let i = 1; i <= 5; i++) {
+    await f.locator("#sign-pin").fill(i === 5 ? "999999" : "000000".slice(0, 5) + String(i));
+    await f.locator("#sign-submit").click();
+    await f.locator("#sign-error").waitFor();
+    await page.waitForFunction(() => true);
+  }
+  const locked = await f.locator("#sign-error").innerText();
+  // Even the right PIN is refused now.
+  await f.locator("#sign-pin").fill(PIN);
+  await f.locator("#sign-submit").click();
+  await f.locator("#sign-error").waitFor();
+  assert.ok((await f.locator("#sign-error").innerText()).length > 0, locked);
+  await f.locator("#cloud-close").click();
+  const out = await done(page);
+  assert.equal(out.ok, false);
+  assert.equal(out.error.code, -10600052);
+  await context.close();
+});
+
+test("the person's own page resets a locked PIN with an SMS code, lists browsers and history", async () => {
+  const context = await chromium.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(`${demo.dojang}/cloud`);
+  await page.locator("#scr-start").waitFor();
+  await page.locator("#go-reset").click();
+  await page.locator("#p-name").fill(person.name);
+  await page.locator("#p-phone").fill(person.phone);
+  await page.locator("#p-birth").fill(person.birth);
+  await page.locator("#person-submit").click();
+  await page.locator("#sms-code").fill(await smsCode(person.phone, new Set()));
+  await page.locator("#code-submit").click();
+  await page.locator("#new-pin").fill(PIN);
+  await page.locator("#new-pin2").fill(PIN);
+  await page.locator("#newpin-submit").click();
+  await page.locator("#scr-done").waitFor();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-manage").waitFor();
+  assert.match(await page.locator("#m-state").getAttribute("data-state"), /active/);
+  assert.ok(await page.locator("#m-browsers tbody tr").count() >= 2, "every registered browser is listed");
+  assert.ok(await page.locator("#m-uses tbody tr").count() >= 1, "the use history is shown");
+  await shoot(page, "cloud-manage", null);
+  await context.close();
+});
+
+test("alternative authentication, a simple-auth token that works once, English, the CSS path, no completion page", async () => {
+  const context = await chromium.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(rp.origin);
+  const alt = await page.evaluate(async (p) => {
+    const r = await fetch("/server/alt-auth", { method: "POST", body: JSON.stringify({ name: p.name, phone: p.phone, birth: p.birth }) });
+    return r.json();
+  }, second);
+  assert.equal(alt.status, 200, JSON.stringify(alt));
+  await call(page, {
+    publishableKey: pk, person: second, lang: "en", cssPath: `${rp.origin}/rp.css`,
+    completionPage: false, simpleAuthToken: true,
+    altAuth: { txId: alt.body.txId, permissionCode: alt.body.permissionCode },
+  }, "issue", { method: "alt" });
+  const f = frame(page);
+  await f.locator("#scr-newpin").waitFor();
+  assert.equal(await f.locator("html").getAttribute("lang"), "en");
+  assert.equal(await f.locator("#newpin-h").innerText(), "Choose your PIN");
+  assert.ok(await f.locator("#alt-note").isVisible());
+  assert.ok(RP_CSS.includes("rgb(10, 90, 160)"));
+  assert.equal(await f.locator(".top").evaluate((e) => getComputedStyle(e).backgroundColor), "rgb(10, 90, 160)");
+  await f.locator("#new-pin").fill(PIN);
+  await f.locator("#new-pin2").fill(PIN);
+  await f.locator("#newpin-submit").click();
+  const issued = await done(page);
+  assert.equal(issued.ok, true, JSON.stringify(issued));
+  assert.ok(issued.result.code, "a simple-auth token's code");
+  const first = await exchange(page, issued.result.code);
+  assert.equal(first.exchange.status, 200, JSON.stringify(first));
+  assert.equal(first.exchange.body.kind, "issue");
+  assert.equal(first.exchange.body.person.name, second.name);
+  const twice = await exchange(page, issued.result.code);
+  assert.notEqual(twice.exchange.status, 200, "the token works once");
+  // A stylesheet that is not registered is not applied.
+  await call(page, { publishableKey: pk, person: second, cssPath: `${evil.origin}/rp.css` }, "manage", {});
+  await f.locator("#scr-manage").waitFor();
+  assert.equal(await f.locator("#party-css").count(), 0);
+  assert.notEqual(await f.locator(".top").evaluate((e) => getComputedStyle(e).backgroundColor), "rgb(10, 90, 160)");
+  await f.locator("#cloud-close").click();
+  await done(page);
+  await context.close();
+});
+
+test("sign from the keyboard alone", async () => {
+  const context = await chromium.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(rp.origin);
+  // The second person's browser: issue was in another context, so register first, by keyboard.
+  await call(page, { publishableKey: pk, person: second, completionPage: true }, "sign",
+    { kind: "sign", title: "Keyboard", documents: [{ text: "typed" }] });
+  const f = frame(page);
+  /** Press Tab until the frame's focused element has this id (at most 20 times). */
+  async function tabTo(id) {
+    for (let i = 0; i < 20; i++) {
+      if (await f.locator(`#${id}:focus`).count()) { return; }
+      await page.keyboard.press("Tab");
+    }
+    assert.fail(`Tab never reached #${id}`);
+  }
+  await f.locator("#scr-person").waitFor();
+  assert.equal(await f.locator("#person-h:focus").count(), 1, "the screen's heading has the focus");
+  await tabTo("person-submit");
+  await page.keyboard.press("Enter");
+  await f.locator("#scr-code").waitFor();
+  await tabTo("sms-code");
+  await page.keyboard.type(await smsCode(second.phone));
+  await page.keyboard.press("Enter");
+  await f.locator("#scr-confirm").waitFor();
+  await tabTo("sign-pin");
+  await page.keyboard.type(PIN);
+  await page.keyboard.press("Enter");
+  await f.locator("#scr-done").waitFor();
+  assert.equal(await f.locator(":focus").getAttribute("id"), "done-h");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  const r = await done(page);
+  assert.equal(r.ok, true, JSON.stringify(r));
+  await context.close();
+});
+
+test("a page of an unregistered origin can neither embed the frame nor talk to it", async () => {
+  const context = await chromium.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(evil.origin);
+  // Embedding: frame-ancestors refuses, the frame never says "ready", the call fails.
+  await call(page, { publishableKey: pk, person, timeout: 3000 }, "sign",
+    { kind: "sign", title: "x", documents: [{ text: "x" }] });
+  const embedded = await done(page);
+  assert.equal(embedded.ok, false);
+  assert.equal(embedded.error.code, -10600051);
+  // A popup is not framed, but the frame posts "ready" only to registered origins and takes
+  // options only from them: nothing reaches this page, and what it posts is ignored.
+  const popupSeen = context.waitForEvent("page");
+  await call(page, { publishableKey: pk, person, timeout: 3000, mode: "popup" }, "sign",
+    { kind: "sign", title: "x", documents: [{ text: "x" }] });
+  const popup = await popupSeen;
+  await popup.waitForLoadState();
+  const out = await done(page);
+  assert.equal(out.ok, false);
+  assert.equal(out.error.code, -10600051);
+  // Posting options straight to a dojang frame from this origin is ignored.
+  const direct = await context.newPage();
+  await direct.goto(evil.origin);
+  const shown = await direct.evaluate(async ({ dojang, pk }) => {
+    const w = window.open(`${dojang}/cloud/frame?pk=${pk}`, "direct", "popup");
+    await new Promise((r) => setTimeout(r, 1500));
+    w.postMessage({ dojang: 1, type: "open", id: "x", op: "sign", init: { publishableKey: pk },
+      params: { kind: "sign", title: "stolen", documents: [{ text: "x" }] } }, dojang);
+    await new Promise((r) => setTimeout(r, 1000));
+    return true;
+  }, { dojang: demo.dojang, pk });
+  assert.ok(shown);
+  const opened = context.pages().find((p) => p.url().includes("/cloud/frame") && p !== popup);
+  assert.ok(opened, "the direct popup opened");
+  assert.ok(await opened.locator("#scr-wait").isVisible(), "the frame ignored the options");
+  assert.ok(!(await opened.locator("#scr-confirm").isVisible()));
+  await context.close();
+});
+
+test("the integrator test page: the parameter check names each missing field; issue runs", async () => {
+  const context = await chromium.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(`${demo.dojang}/console`);
+  await page.locator("#console-cloud-link").click();
+  await page.waitForURL(/\/console\/cloud/);
+  await page.locator("#cc-run-check").click();
+  await page.waitForFunction(() => document.getElementById("cc-result").textContent.includes("-10600050"));
+  const text = await page.locator("#cc-result").innerText();
+  for (const field of ["publishableKey", "person.name", "person.phone", "person.birth", "referenceNumber", "authCode"]) {
+    assert.ok(text.includes(field), `${field} is named: ${text}`);
+  }
+  await shoot(page, "cloud-console", null);
+  await context.close();
+});
