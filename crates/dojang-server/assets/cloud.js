@@ -840,11 +840,12 @@
       } else if (RECEIPT) {
         answerRequest({}, RECEIPT, false).then(null, showError);
       } else {
+        $("scr-wait").hidden = true;
         showError({ code: 0, message: w("toplevel") });
       }
       return;
     }
-    if (!peer) { showError({ code: 0, message: w("toplevel") }); return; }
+    if (!peer) { $("scr-wait").hidden = true; showError({ code: 0, message: w("toplevel") }); return; }
 
     window.addEventListener("message", function (ev) {
       if (ev.source !== peer || allowed.indexOf(ev.origin) < 0) { return; }
