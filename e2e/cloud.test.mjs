@@ -9,7 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startDemo, browser, shoot, PHONE, DESKTOP } from "./lib.mjs";
-import { startRp, RP_CSS } from "./rp.mjs";
+import { startRp, native, RP_CSS } from "./rp.mjs";
 
 const PIN = "135790";
 const person = { name: "김구름", phone: "01055501234", birth: "19880515" };
@@ -71,6 +71,14 @@ async function exchange(page, code) {
 }
 
 const base = () => ({ publishableKey: pk, person });
+
+/** A call to the relying party's own server side, from its page. */
+function serverPost(page, path, body) {
+  return page.evaluate(async ({ path, body }) => {
+    const r = await fetch(path, { method: "POST", body: JSON.stringify(body) });
+    return r.json();
+  }, { path, body });
+}
 
 test("issue with a desk code, set the PIN, sign; the relying party verifies the CMS against the CA", async () => {
   const context = await chromium.newContext({ viewport: DESKTOP });
@@ -140,6 +148,25 @@ test("issue with a desk code, set the PIN, sign; the relying party verifies the 
   // The code works once.
   const replay = await exchange(page, signed.result.code);
   assert.notEqual(replay.exchange.status, 200, JSON.stringify(replay));
+
+  // A request the relying party's server created with the native API, answered in the frame.
+  const created = await serverPost(page, "/server/create", { kind: "sign", request: {
+    receiverName: person.name, receiverHP: person.phone, receiverBirthday: person.birth,
+    reqTitle: "자동이체 약정", token: "약정서 본문", tokenType: "TEXT", expireIn: 300,
+  } });
+  assert.equal(created.status, 200, JSON.stringify(created));
+  const receipt = created.body.receiptID;
+  await call(page, { ...base(), completionPage: false }, "answer", receipt);
+  await f.locator("#scr-confirm").waitFor();
+  assert.equal(await f.locator("#c-title").innerText(), "자동이체 약정");
+  assert.equal(await f.locator("#c-docs li").innerText(), "약정서 본문");
+  await f.locator("#sign-pin").fill(PIN);
+  await f.locator("#sign-submit").click();
+  const answered = await done(page);
+  assert.deepEqual(answered, { ok: true, result: { state: 1 } }, JSON.stringify(answered));
+  const checked = await serverPost(page, "/server/verify", { kind: "sign", receiptID: receipt });
+  assert.equal(checked.openssl.ok, true, JSON.stringify(checked));
+  assert.equal(checked.openssl.content, "약정서 본문");
   await context.close();
 });
 
@@ -204,6 +231,31 @@ test("the person's own page resets a locked PIN with an SMS code, lists browsers
   assert.ok(await page.locator("#m-browsers tbody tr").count() >= 2, "every registered browser is listed");
   assert.ok(await page.locator("#m-uses tbody tr").count() >= 1, "the use history is shown");
   await shoot(page, "cloud-manage", null);
+
+  // A waiting request is listed and answered from here; the hosted login's way in,
+  // /cloud#receipt=<id>, opens its card at once.
+  const request = (title) => native(demo.dojang, demo.party, "POST", "/v1/sign", {
+    receiverName: person.name, receiverHP: person.phone, receiverBirthday: person.birth,
+    reqTitle: title, token: `${title} 본문`, tokenType: "TEXT", expireIn: 300,
+  });
+  const listed = await request("목록에서 서명");
+  assert.equal(listed.status, 200, JSON.stringify(listed));
+  await page.reload();
+  await page.locator(`#open-${listed.body.receiptID}`).click();
+  await page.locator("#scr-confirm").waitFor();
+  await page.locator("#sign-pin").fill(PIN);
+  await page.locator("#sign-submit").click();
+  await page.locator("#scr-done").waitFor();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-manage").waitFor();
+  const direct = await request("새 탭에서 서명");
+  await page.goto(`${demo.dojang}/cloud?lang=en#receipt=${direct.body.receiptID}`);
+  await page.locator("#scr-confirm").waitFor();
+  await page.locator("#decline").click();
+  await page.locator("#scr-done").waitFor();
+  assert.match(await page.locator("#done-text").innerText(), /previous tab/);
+  const st = await native(demo.dojang, demo.party, "GET", `/v1/sign/${direct.body.receiptID}`);
+  assert.equal(st.body.state, 3, JSON.stringify(st));
   await context.close();
 });
 

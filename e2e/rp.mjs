@@ -114,6 +114,20 @@ export async function startRp(dojang, party, { title = "복지포털 (RP)" } = {
         log.push({ what: "alt-auth", status: r.status });
         return send(200, "application/json", JSON.stringify(r));
       }
+      if (req.url === "/server/verify") {
+        const v = await native(dojang, party, "POST", `/v1/${body.kind}/${body.receiptID}/verify`);
+        log.push({ what: "verify", status: v.status });
+        const out = { verify: { status: v.status, body: v.body } };
+        const signed = v.body.signedData || (v.body.multiSignedData || [])[0];
+        if (v.status === 200 && signed) {
+          try {
+            out.openssl = { ok: true, ...opensslVerify(signed, caPem) };
+          } catch (e) {
+            out.openssl = { ok: false, error: String(e.stderr || e.message) };
+          }
+        }
+        return send(200, "application/json", JSON.stringify(out));
+      }
       if (req.url === "/server/create") {
         const r = await native(dojang, party, "POST", `/v1/${body.kind || "sign"}`, body.request);
         log.push({ what: "create", status: r.status });
