@@ -176,7 +176,9 @@
       var win = null, frame = null, overlay = null, timer = null, poll = null, opened = false;
       var before = document.activeElement;
 
+      var inerted = [];
       function finish(ok, value) {
+        inerted.forEach(function (el) { el.inert = false; });
         global.removeEventListener("message", onMessage);
         clearTimeout(timer);
         clearInterval(poll);
@@ -230,6 +232,10 @@
         f.border = "0"; f.width = "100%"; f.height = "100%"; f.maxWidth = "30rem"; f.maxHeight = "48rem";
         f.background = "#fff"; f.borderRadius = "10px"; f.colorScheme = "normal";
         overlay.appendChild(frame);
+        // A modal: the page behind cannot be reached by Tab or a screen reader meanwhile.
+        Array.prototype.forEach.call(document.body.children, function (el) {
+          if (!el.inert && el.tagName !== "SCRIPT") { el.inert = true; inerted.push(el); }
+        });
         document.body.appendChild(overlay);
         win = frame.contentWindow;
         frame.focus();
