@@ -8,10 +8,15 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { startDemo, browser, shoot, PHONE, DESKTOP } from "./lib.mjs";
 import { startRp, native, RP_CSS } from "./rp.mjs";
 
 const PIN = "135790";
+// dojang_pki::CLOUD_POLICY_OID (docs/pki.md): what tells a cloud signature from an app one.
+const CLOUD_POLICY_OID = "1.2.840.113556.1.8000.2554.51678.4861.16154.17302.39106.15395578.390386";
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const person = { name: "김구름", phone: "01055501234", birth: "19880515" };
 const second = { name: "이하늘", phone: "01055505678", birth: "19930303" };
 let demo, rp, evil, chromium, pk;
@@ -72,6 +77,34 @@ async function exchange(page, code) {
 
 const base = () => ({ publishableKey: pk, person });
 
+/** Wait until `locator`'s text matches `re` (the same element may already show older text). */
+async function waitText(locator, re, ms = 10000) {
+  const end = Date.now() + ms;
+  let text = "";
+  while (Date.now() < end) {
+    text = await locator.innerText().catch(() => "");
+    if (re.test(text)) { return text; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`${re} never matched; last text: ${text}`);
+}
+
+/**
+ * axe-core's WCAG 2.1 A/AA rules inside dojang's frame as it shows now (evaluated over the
+ * DevTools protocol, so the frame's CSP stays as it is); violations pushed to `found`.
+ */
+async function axeFrame(page, label, found) {
+  const fr = page.frames().find((f) => f.url().includes("/cloud/frame"));
+  assert.ok(fr, "dojang's frame is open");
+  await fr.evaluate(axeSource);
+  const v = await fr.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((x) => `${x.id}: ${x.help} — ${x.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  if (v.length) { found.push(`${label}:\n  ${v.join("\n  ")}`); }
+}
+
 /** A call to the relying party's own server side, from its page. */
 function serverPost(page, path, body) {
   return page.evaluate(async ({ path, body }) => {
@@ -87,14 +120,17 @@ test("issue with a desk code, set the PIN, sign; the relying party verifies the 
   const codes = deskCode(person);
   await call(page, base(), "issue", { method: "desk", ...codes, policy: "dojang 금융인증서 개인" });
   const f = frame(page);
+  const found = [];
   await f.locator("#scr-newpin").waitFor();
   assert.equal(await f.locator("html").getAttribute("lang"), "ko");
+  await axeFrame(page, "frame: choose the PIN (ko)", found);
   // A trivial PIN and a mismatch are refused on the form.
   await f.locator("#new-pin").fill("111111");
   await f.locator("#new-pin2").fill("111111");
   await f.locator("#newpin-submit").click();
   await f.locator("#newpin-error").waitFor();
   assert.equal(await f.locator("#new-pin").getAttribute("aria-invalid"), "true");
+  await axeFrame(page, "frame: a refused PIN (ko)", found);
   await f.locator("#new-pin").fill(PIN);
   await f.locator("#new-pin2").fill("135791");
   await f.locator("#newpin-submit").click();
@@ -103,6 +139,7 @@ test("issue with a desk code, set the PIN, sign; the relying party verifies the 
   await f.locator("#new-pin2").fill(PIN);
   await f.locator("#newpin-submit").click();
   await f.locator("#scr-done").waitFor();
+  await axeFrame(page, "frame: done (ko)", found);
   await shoot(page, "cloud-issued", null, ["ko"]);
   await f.locator("#done-ok").click();
   const issued = await done(page);
@@ -126,7 +163,8 @@ test("issue with a desk code, set the PIN, sign; the relying party verifies the 
   await f.locator("#scr-confirm").waitFor();
   assert.ok((await f.locator("#c-party").innerText()).length > 0, "the requester is named");
   assert.equal(await f.locator("#c-title").innerText(), "전자계약서");
-  assert.equal(await f.locator("#c-docs li").innerText(), text);
+  assert.equal(await f.locator("#c-docs li .text").innerText(), text);
+  await axeFrame(page, "frame: check and sign (ko)", found);
   await shoot(page, "cloud-sign", null, ["ko"]);
   await f.locator("#sign-pin").fill(PIN);
   await f.locator("#sign-submit").click();
@@ -144,7 +182,7 @@ test("issue with a desk code, set the PIN, sign; the relying party verifies the 
   assert.equal(v.verify.body.receiverName, person.name);
   assert.equal(v.openssl.ok, true, v.openssl.error);
   assert.equal(v.openssl.content, v.verify.body.token);
-  assert.ok(v.openssl.policies.length > 0, "the signer certificate names its policy");
+  assert.deepEqual(v.openssl.policies, [CLOUD_POLICY_OID], "the signer certificate is a cloud certificate");
   // The code works once.
   const replay = await exchange(page, signed.result.code);
   assert.notEqual(replay.exchange.status, 200, JSON.stringify(replay));
@@ -159,7 +197,7 @@ test("issue with a desk code, set the PIN, sign; the relying party verifies the 
   await call(page, { ...base(), completionPage: false }, "answer", receipt);
   await f.locator("#scr-confirm").waitFor();
   assert.equal(await f.locator("#c-title").innerText(), "자동이체 약정");
-  assert.equal(await f.locator("#c-docs li").innerText(), "약정서 본문");
+  assert.equal(await f.locator("#c-docs li .text").innerText(), "약정서 본문");
   await f.locator("#sign-pin").fill(PIN);
   await f.locator("#sign-submit").click();
   const answered = await done(page);
@@ -167,7 +205,9 @@ test("issue with a desk code, set the PIN, sign; the relying party verifies the 
   const checked = await serverPost(page, "/server/verify", { kind: "sign", receiptID: receipt });
   assert.equal(checked.openssl.ok, true, JSON.stringify(checked));
   assert.equal(checked.openssl.content, "약정서 본문");
+  assert.deepEqual(checked.openssl.policies, [CLOUD_POLICY_OID]);
   await context.close();
+  assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
 });
 
 test("a second browser must register first (SMS code), then signs; five wrong PINs lock", async () => {
@@ -183,6 +223,9 @@ test("a second browser must register first (SMS code), then signs; five wrong PI
   await f.locator("#sms-code").fill("000000");
   await f.locator("#code-submit").click();
   await f.locator("#code-error").waitFor();
+  const codeFound = [];
+  await axeFrame(page, "frame: a wrong SMS code (ko, phone)", codeFound);
+  assert.deepEqual(codeFound, [], codeFound.join("\n"));
   await f.locator("#sms-code").fill(await smsCode(person.phone));
   await f.locator("#code-submit").click();
   await f.locator("#scr-confirm").waitFor();
@@ -190,23 +233,29 @@ test("a second browser must register first (SMS code), then signs; five wrong PI
   const overflow = await f.locator("body").evaluate((b) => b.scrollWidth - b.clientWidth);
   assert.ok(overflow <= 0, `the frame overflows by ${overflow}px at phone width`);
   await shoot(page, "cloud-confirm-phone", null, ["ko"]);
+  const found = [];
+  await axeFrame(page, "frame: check and sign (ko, phone)", found);
+  // Four wrong PINs are counted; the fifth locks the certificate (CloudPinWrong, CloudLocked).
   for (let i = 1; i <= 5; i++) {
-    await f.locator("#sign-pin").fill(i === 5 ? "999999" : "000000".slice(0, 5) + String(i));
+    await f.locator("#sign-pin").fill(`00000${i}`);
     await f.locator("#sign-submit").click();
-    await f.locator("#sign-error").waitFor();
-    await page.waitForFunction(() => true);
+    const want = i < 5 ? /\(-10600011\)/ : /\(-10600012\)/;
+    await waitText(f.locator("#sign-error"), want);
+    assert.equal(await f.locator("#sign-pin").getAttribute("aria-invalid"), "true");
+    if (i < 5) { await f.locator("#sign-error").evaluate((e) => { e.textContent = ""; }); }
   }
-  const locked = await f.locator("#sign-error").innerText();
+  await axeFrame(page, "frame: a locked certificate (ko, phone)", found);
   // Even the right PIN is refused now.
+  await f.locator("#sign-error").evaluate((e) => { e.textContent = ""; });
   await f.locator("#sign-pin").fill(PIN);
   await f.locator("#sign-submit").click();
-  await f.locator("#sign-error").waitFor();
-  assert.ok((await f.locator("#sign-error").innerText()).length > 0, locked);
+  await waitText(f.locator("#sign-error"), /\(-10600012\)/);
   await f.locator("#cloud-close").click();
   const out = await done(page);
   assert.equal(out.ok, false);
   assert.equal(out.error.code, -10600052);
   await context.close();
+  assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
 });
 
 test("the person's own page resets a locked PIN with an SMS code, lists browsers and history", async () => {
@@ -277,6 +326,8 @@ test("alternative authentication, a simple-auth token that works once, English, 
   await f.locator("#scr-newpin").waitFor();
   assert.equal(await f.locator("html").getAttribute("lang"), "en");
   assert.equal(await f.locator("#newpin-h").innerText(), "Choose your PIN");
+  const found = [];
+  await axeFrame(page, "frame: choose the PIN (en, the party's stylesheet)", found);
   assert.ok(await f.locator("#alt-note").isVisible());
   assert.ok(RP_CSS.includes("rgb(10, 90, 160)"));
   assert.equal(await f.locator(".top").evaluate((e) => getComputedStyle(e).backgroundColor), "rgb(10, 90, 160)");
@@ -295,11 +346,13 @@ test("alternative authentication, a simple-auth token that works once, English, 
   // A stylesheet that is not registered is not applied.
   await call(page, { publishableKey: pk, person: second, cssPath: `${evil.origin}/rp.css` }, "manage", {});
   await f.locator("#scr-manage").waitFor();
+  await axeFrame(page, "frame: manage (ko)", found);
   assert.equal(await f.locator("#party-css").count(), 0);
   assert.notEqual(await f.locator(".top").evaluate((e) => getComputedStyle(e).backgroundColor), "rgb(10, 90, 160)");
   await f.locator("#cloud-close").click();
   await done(page);
   await context.close();
+  assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
 });
 
 test("sign from the keyboard alone", async () => {
@@ -346,6 +399,9 @@ test("a page of an unregistered origin can neither embed the frame nor talk to i
   // Embedding: frame-ancestors refuses, the frame never says "ready", the call fails.
   await call(page, { publishableKey: pk, person, timeout: 3000 }, "sign",
     { kind: "sign", title: "x", documents: [{ text: "x" }] });
+  await page.waitForTimeout(1000);
+  assert.equal(await page.locator("iframe[data-dojang=frame]").count(), 1, "the SDK tried");
+  assert.equal(await frame(page).locator("#cloud-app").count(), 0, "the browser refused to show dojang's frame");
   const embedded = await done(page);
   assert.equal(embedded.ok, false);
   assert.equal(embedded.error.code, -10600051);

@@ -32,10 +32,9 @@ pub async fn lookup(state: &AppState, key: &str) -> Option<Framing> {
     if !well_formed(key) {
         return None;
     }
-    // MERGE: service::cloud::publishable (cloud-core) is wired here once merged.
-    let _ = state;
-    None::<Framing>.map(|p| Framing {
-        name: p.name,
+    let p = crate::service::cloud::publishable(state, key).await?;
+    Some(Framing {
+        name: p.party.name.clone(),
         origins: p.origins.iter().filter_map(|o| origin(o)).collect(),
         stylesheets: p.stylesheets.iter().filter_map(|s| url(s)).collect(),
     })
