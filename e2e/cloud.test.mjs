@@ -447,5 +447,35 @@ test("the integrator test page: the parameter check names each missing field; is
     assert.ok(text.includes(field), `${field} is named: ${text}`);
   }
   await shoot(page, "cloud-console", null);
+
+  // Every seed field filled: init() + issue() with a desk code, then a sign() call, through the
+  // real SDK on this page (dojang's own origin may always frame it).
+  const third = { name: "박콘솔", phone: "01055509012", birth: "19770707" };
+  for (const v of Object.values(third)) { demo.secrets.add(v); }
+  const codes = deskCode(third);
+  await page.locator("#cc-org").fill(demo.party.clientCode);
+  await page.locator("#cc-pk").fill(pk);
+  await page.locator("#cc-lang").selectOption("ko");
+  await page.locator("#cc-phone").fill(third.phone);
+  await page.locator("#cc-name").fill(third.name);
+  await page.locator("#cc-birth").fill(third.birth);
+  await page.locator("#cc-ref").fill(codes.referenceNumber);
+  await page.locator("#cc-auth").fill(codes.authCode);
+  await page.locator("#cc-simple").selectOption("true");
+  await page.locator("#cc-complete").selectOption("false");
+  await page.locator("#cc-run-issue").click();
+  const f = frame(page);
+  await f.locator("#new-pin").fill(PIN);
+  await f.locator("#new-pin2").fill(PIN);
+  await f.locator("#newpin-submit").click();
+  const issued = await waitText(page.locator("#cc-result"), /Dojang\.issue → /);
+  assert.match(issued, /"code"/, issued);
+  assert.ok((await page.locator("#cc-code").innerText()).length > 16, "the code is shown apart");
+  await page.locator("#cc-run-sign").click();
+  await f.locator("#scr-confirm").waitFor();
+  await f.locator("#sign-pin").fill(PIN);
+  await f.locator("#sign-submit").click();
+  const signed = await waitText(page.locator("#cc-result"), /Dojang\.sign → /);
+  assert.match(signed, /"code": "/, signed);
   await context.close();
 });
