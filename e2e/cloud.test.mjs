@@ -45,8 +45,13 @@ function deskCode(p) {
   return { referenceNumber: r.refNum, authCode: r.authCode };
 }
 
-/** The newest 6-digit code sent to `phone` (the SMS outbox), newer than `after` codes seen. */
-async function smsCode(phone, seen = new Set()) {
+// Every code already read from the outbox, per phone: a new one is waited for.
+const seenCodes = new Map();
+
+/** The 6-digit code sent to `phone` (the SMS outbox) that no earlier call returned. */
+async function smsCode(phone) {
+  if (!seenCodes.has(phone)) { seenCodes.set(phone, new Set()); }
+  const seen = seenCodes.get(phone);
   for (let i = 0; i < 50; i++) {
     const outbox = JSON.parse(demo.admin("outbox", "--phone", phone, "--json"));
     const codes = outbox.map((m) => m.text.match(/\d{6}/)?.[0]).filter(Boolean);
@@ -268,7 +273,16 @@ test("the person's own page resets a locked PIN with an SMS code, lists browsers
   await page.locator("#p-phone").fill(person.phone);
   await page.locator("#p-birth").fill(person.birth);
   await page.locator("#person-submit").click();
-  await page.locator("#sms-code").fill(await smsCode(person.phone, new Set()));
+  const resetCode = await smsCode(person.phone);
+  // A wrong code is found out with the new PIN; the page goes back to the code and says so.
+  await page.locator("#sms-code").fill(resetCode === "000000" ? "111111" : "000000");
+  await page.locator("#code-submit").click();
+  await page.locator("#new-pin").fill(PIN);
+  await page.locator("#new-pin2").fill(PIN);
+  await page.locator("#newpin-submit").click();
+  await page.locator("#scr-code").waitFor();
+  await page.locator("#code-error").waitFor();
+  await page.locator("#sms-code").fill(resetCode);
   await page.locator("#code-submit").click();
   await page.locator("#new-pin").fill(PIN);
   await page.locator("#new-pin2").fill(PIN);
@@ -306,6 +320,79 @@ test("the person's own page resets a locked PIN with an SMS code, lists browsers
   const st = await native(demo.dojang, demo.party, "GET", `/v1/sign/${direct.body.receiptID}`);
   assert.equal(st.body.state, 3, JSON.stringify(st));
   await context.close();
+});
+
+test("the own page: issue by SMS, change the PIN, remove another browser, revoke", async () => {
+  const fourth = { name: "최문자", phone: "01055503456", birth: "19850808" };
+  for (const v of Object.values(fourth)) { demo.secrets.add(v); }
+  const x = await chromium.newContext({ viewport: DESKTOP });
+  const page = await x.newPage();
+  await page.goto(`${demo.dojang}/cloud`);
+  await page.locator("#go-issue-sms").click();
+  await page.locator("#p-name").fill(fourth.name);
+  await page.locator("#p-phone").fill(fourth.phone);
+  await page.locator("#p-birth").fill(fourth.birth);
+  await page.locator("#person-submit").click();
+  await page.locator("#scr-code").waitFor();
+  await page.locator("#sms-code").fill(await smsCode(fourth.phone));
+  await page.locator("#code-submit").click();
+  await page.locator("#new-pin").fill(PIN);
+  await page.locator("#new-pin2").fill(PIN);
+  await page.locator("#newpin-submit").click();
+  await page.locator("#scr-done").waitFor();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-manage").waitFor();
+  assert.equal(await page.locator("#m-state").getAttribute("data-state"), "active");
+
+  // PIN change: a wrong current PIN is counted and said; the right one changes it.
+  await page.locator("#pc-old").fill("000001");
+  await page.locator("#pc-new").fill("246813");
+  await page.locator("#pc-new2").fill("246813");
+  await page.locator("#pc-submit").click();
+  await waitText(page.locator("#pc-error"), /\(-10600011\)/);
+  await page.locator("#pc-old").fill(PIN);
+  await page.locator("#pc-submit").click();
+  await page.locator("#scr-done").waitFor();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-manage").waitFor();
+
+  // A second browser registers; the first removes it; the second must register again.
+  const y = await chromium.newContext({ viewport: PHONE });
+  const other = await y.newPage();
+  await other.goto(`${demo.dojang}/cloud?lang=en`);
+  await other.locator("#go-register").click();
+  await other.locator("#p-name").fill(fourth.name);
+  await other.locator("#p-phone").fill(fourth.phone);
+  await other.locator("#p-birth").fill(fourth.birth);
+  await other.locator("#person-submit").click();
+  await other.locator("#sms-code").fill(await smsCode(fourth.phone));
+  await other.locator("#code-submit").click();
+  await other.locator("#scr-done").waitFor();
+  await other.locator("#done-ok").click();
+  await other.locator("#scr-manage").waitFor();
+  await page.reload();
+  await page.locator("#scr-manage").waitFor();
+  assert.equal(await page.locator("#m-browsers tbody tr").count(), 2);
+  await page.locator("#m-browsers button[data-browser]").click();
+  await page.locator("#scr-done").waitFor();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-manage").waitFor();
+  assert.equal(await page.locator("#m-browsers tbody tr").count(), 1);
+  await other.reload();
+  await other.locator("#scr-person").waitFor();
+  assert.equal(await other.locator("#person-h").innerText(), "Register this browser");
+  await y.close();
+
+  // Revocation, with the new PIN; this browser then holds nothing.
+  await page.locator("#revoke-pin").fill("246813");
+  await page.locator("#revoke-submit").click();
+  await page.locator("#revoke-error").waitFor();
+  await page.locator("#revoke-sure").check();
+  await page.locator("#revoke-submit").click();
+  await page.locator("#scr-done").waitFor();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-start").waitFor();
+  await x.close();
 });
 
 test("alternative authentication, a simple-auth token that works once, English, the CSS path, no completion page", async () => {

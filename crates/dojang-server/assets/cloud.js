@@ -21,7 +21,7 @@
   var RECEIPT = app.dataset.receipt || "";
   var PROTOCOL = "dojang-cloud/v1";
   var ERR = { cancelled: -10600052, unsupported: -10600055, network: -10600056,
-    browserUnknown: -10600006 };
+    browserUnknown: -10600006, pinFormat: -10600009, pinTrivial: -10600010 };
 
   var WORDS = {};
   Array.prototype.forEach.call(document.querySelectorAll("#cloud-words li"), function (li) {
@@ -212,8 +212,8 @@
   // Run `attempt(value)` with what the form gives until it succeeds; a refusal (wrong code,
   // wrong PIN, …) is said on the form, which stays open for another try. An error marked
   // `fatal` ends the flow.
-  async function until(screen, errorId, read, attempt, inputId) {
-    var last = null;
+  async function until(screen, errorId, read, attempt, inputId, first) {
+    var last = first || null;
     for (;;) {
       var value = await ask(screen, errorId, read, last, inputId);
       var button = $(screen).querySelector("button[type=submit]");
@@ -282,6 +282,30 @@
     return until("scr-code", "code-error", readCode, complete, "sms-code");
   }
 
+  // The SMS code, then a new PIN twice, then `complete(code, pin)`. A refusal other than of
+  // the PIN itself (a wrong or expired code) goes back to the code, with the message.
+  async function codeThenPin(complete) {
+    var last = null;
+    for (;;) {
+      $("sms-code").value = "";
+      var code = await until("scr-code", "code-error", readCode,
+        function (c) { return Promise.resolve(c); }, "sms-code", last);
+      try {
+        return await askNewPin(async function (pin) {
+          try {
+            return await complete(code, pin);
+          } catch (e) {
+            if (e && (e.code === ERR.pinFormat || e.code === ERR.pinTrivial || e.code === ERR.network)) { throw e; }
+            throw Object.assign({}, e, { fatal: true, again: true });
+          }
+        });
+      } catch (e) {
+        if (e && e.again) { last = { code: e.code, message: e.message }; continue; }
+        throw e;
+      }
+    }
+  }
+
   // A new PIN twice, then `complete(pin)`.
   function askNewPin(complete, altNote) {
     resetPinFields();
@@ -320,8 +344,7 @@
       prefillPerson("issue", person, null);
       var got = await until("scr-person", "person-error", readPerson,
         function (p) { return api("issue/sms", p); }, null);
-      var code = await askCode(function (c) { return Promise.resolve(c); });
-      answer = await askNewPin(async function (pin) {
+      answer = await codeThenPin(async function (code, pin) {
         var made = await newKey();
         var a = await api("issue/sms/" + encodeURIComponent(got.proofId) + "/complete", Object.assign(common(init), {
           code: code, pin: pin, browserKey: made.browserKey,
@@ -391,8 +414,7 @@
     prefillPerson("reset", (init && init.person) || {}, null);
     var started = await until("scr-person", "person-error", readPerson,
       function (p) { return api("pin/reset/start", p); }, null);
-    var code = await askCode(function (c) { return Promise.resolve(c); });
-    return askNewPin(async function (pin) {
+    return codeThenPin(async function (code, pin) {
       var made = await newKey();
       var a = await api("pin/reset/" + encodeURIComponent(started.proofId) + "/complete", {
         code: code, newPin: pin, browserKey: made.browserKey, label: label(),
