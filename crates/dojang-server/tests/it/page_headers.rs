@@ -378,7 +378,10 @@ async fn every_page_family_carries_the_promised_security_headers() {
         header(&plain, "content-security-policy")
     );
     assert!(!plain.body.contains("party-css"));
-    assert!(plain.body.contains("서울시 복지포털"), "the requester is named");
+    assert!(
+        plain.body.contains("서울시 복지포털"),
+        "the requester is named"
+    );
     let styled = c
         .get(&format!(
             "/cloud/frame?pk={pk}&css=https%3A%2F%2Fwelfare.example%2Fdojang.css"

@@ -344,6 +344,14 @@ pub const CLOUD: Table = &[
         "브라우저 삭제",
         "removed a browser",
     ),
+    ("cloud.js.action.issue", "발급", "issued"),
+    (
+        "cloud.js.action.register",
+        "브라우저 등록",
+        "registered a browser",
+    ),
+    ("cloud.js.action.pin-reset", "PIN 재설정", "reset the PIN"),
+    ("cloud.js.action.pin-wrong", "틀린 PIN", "wrong PIN"),
     ("cloud.js.hash", "해시", "hash"),
     // The integrator test page.
     (
