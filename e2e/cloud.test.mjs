@@ -479,6 +479,34 @@ test("sign from the keyboard alone", async () => {
   await context.close();
 });
 
+test("popup mode: dojang's screen in its own window, the result back to the page that opened it", async () => {
+  const context = await chromium.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(rp.origin);
+  const opened = context.waitForEvent("page");
+  await call(page, { publishableKey: pk, person: second, mode: "popup", completionPage: false }, "sign",
+    { kind: "identity", title: "팝업 본인확인", documents: [{ text: "popup-nonce-1" }] });
+  const popup = await opened;
+  await popup.locator("#scr-person").waitFor();
+  assert.equal(await page.locator("iframe[data-dojang=frame]").count(), 0, "no frame in popup mode");
+  await popup.locator("#person-submit").click();
+  await popup.locator("#sms-code").fill(await smsCode(second.phone));
+  await popup.locator("#code-submit").click();
+  await popup.locator("#scr-confirm").waitFor();
+  await popup.locator("#sign-pin").fill(PIN);
+  await popup.locator("#sign-submit").click();
+  const r = await done(page);
+  assert.equal(r.ok, true, JSON.stringify(r));
+  await popup.waitForEvent("close", { timeout: 5000 }).catch(() => {});
+  assert.ok(popup.isClosed(), "the SDK closes its popup");
+  const v = await exchange(page, r.result.code);
+  assert.equal(v.exchange.body.kind, "identity", JSON.stringify(v));
+  assert.equal(v.openssl.ok, true, JSON.stringify(v.openssl));
+  assert.equal(v.openssl.content, v.verify.body.token);
+  assert.equal(v.verify.body.receiverName, second.name);
+  await context.close();
+});
+
 test("a page of an unregistered origin can neither embed the frame nor talk to it", async () => {
   const context = await chromium.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
