@@ -237,7 +237,7 @@ test("a second browser must register first (SMS code), then signs; five wrong PI
   // Phone width: nothing wider than the screen.
   const overflow = await f.locator("body").evaluate((b) => b.scrollWidth - b.clientWidth);
   assert.ok(overflow <= 0, `the frame overflows by ${overflow}px at phone width`);
-  await shoot(page, "cloud-confirm-phone", null, ["ko"]);
+  await shoot(page, "cloud-second-browser", null, ["ko"]);
   const found = [];
   await axeFrame(page, "frame: check and sign (ko, phone)", found);
   // Four wrong PINs are counted; the fifth locks the certificate (CloudPinWrong, CloudLocked).
