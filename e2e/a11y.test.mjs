@@ -114,6 +114,31 @@ test("every page passes axe-core's WCAG 2.1 AA rules in both languages and width
   found.push(...await checkEverywhere(page, "test console", (l) => withLang(`${demo.dojang}/console`, l)));
   found.push(...await checkEverywhere(page, "test console: an identity call", (l) => withLang(`${demo.dojang}/console/identity/create`, l)));
   found.push(...await checkEverywhere(page, "admin sign-in", (l) => withLang(`${demo.dojang}/admin/login`, l)));
+  // The cloud certificate: the integrator test page (its parameter check answered), the
+  // person's own page (its start, and the person form), dojang's frame opened by itself.
+  // (The frame's other screens are checked inside a relying party's page by cloud.test.mjs.)
+  found.push(...await checkEverywhere(page, "cloud test page", (l) => withLang(`${demo.dojang}/console/cloud`, l)));
+  for (const lang of ["ko", "en"]) {
+    await page.goto(withLang(`${demo.dojang}/console/cloud`, lang));
+    await page.locator("#cc-run-check").click();
+    await page.waitForFunction(() => document.getElementById("cc-result").textContent.includes("-10600050"));
+    const v = await axe(page);
+    if (v.length) { found.push(`cloud test page, parameter check (${lang}):\n  ${v.join("\n  ")}`); }
+  }
+  found.push(...await checkEverywhere(page, "cloud: own page", (l) => withLang(`${demo.dojang}/cloud`, l)));
+  for (const lang of ["ko", "en"]) {
+    for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]]) {
+      await page.setViewportSize(size);
+      await page.goto(withLang(`${demo.dojang}/cloud`, lang));
+      await page.locator("#go-register").click();
+      await page.locator("#person-submit").click();
+      await page.waitForSelector("#person-error:not([hidden])");
+      const v = await axe(page);
+      if (v.length) { found.push(`cloud: register form with an error (${lang}, ${label}):\n  ${v.join("\n  ")}`); }
+    }
+  }
+  await page.setViewportSize(DESKTOP);
+  found.push(...await checkEverywhere(page, "cloud: frame opened alone", (l) => withLang(`${demo.dojang}/cloud/frame`, l)));
 
   await context.close();
   assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);

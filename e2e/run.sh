@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || { echo "e2e: Chromium not found (apt-get install chromium)"; exit 1; }
 (cd .. && cargo build --bins --locked)
+# The cloud certificate's keys live in a PKCS#11 token: the demo uses SoftHSM2 (cloud.test.mjs).
+eval "$(../.ci/start-softhsm.sh)"
 npm ci --no-audit --no-fund --silent
 npm test

@@ -37,6 +37,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../assets/console.js"),
     ),
+    (
+        "cloud.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/cloud.js"),
+    ),
+    (
+        "cloud-console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/cloud-console.js"),
+    ),
 ];
 
 /// The URL prefix of this build's assets.

@@ -35,6 +35,7 @@ pub const COMMON: Table = &[
     ("nav.console", "테스트 콘솔", "Test console"),
     ("nav.admin", "관리자", "Admin"),
     ("nav.api", "API 문서", "API reference"),
+    ("cloud.nav", "금융인증서", "Cloud certificate"),
     ("submit", "확인", "Submit"),
     ("cancel", "취소", "Cancel"),
 ];
@@ -48,6 +49,7 @@ pub const TABLES: &[Table] = &[
     crate::demo::WORDS,
     super::admin::ADMIN,
     super::console::CONSOLE,
+    super::cloud::CLOUD,
 ];
 
 /// The page's language and words.

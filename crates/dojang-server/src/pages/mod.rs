@@ -1,6 +1,7 @@
 //! The pages people see, served by the `dojang` binary itself: the hosted login a relying party
-//! sends a browser to (`/login`), the integrator test console (`/console`) and the admin console
-//! (`/admin`). Server-rendered with askama (`templates/`, checked at compile time, escaped by the
+//! sends a browser to (`/login`), the integrator test console (`/console`), the admin console
+//! (`/admin`) and the cloud certificate's SDK, frame and pages (`/sdk/v1/dojang.js`,
+//! `/cloud`). Server-rendered with askama (`templates/`, checked at compile time, escaped by the
 //! `.html` extension), Korean by default with an English switch (`?lang=en`, remembered in a
 //! cookie), small dependency-free scripts and one stylesheet under `/assets`; no build step.
 //!
@@ -10,6 +11,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod cloud;
 pub mod console;
 pub mod i18n;
 pub mod login;
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(login::router())
         .merge(admin::router())
         .merge(console::router())
+        .merge(cloud::router())
         .layer(middleware::from_fn(web::page_headers))
 }
 
@@ -59,6 +62,11 @@ pub const HOME: Table = &[
         "relying parties, members and certificates",
     ),
     ("home.api", "OpenAPI 문서", "the OpenAPI reference"),
+    (
+        "home.cloud",
+        "내 금융인증서(클라우드): 발급, 브라우저 등록, PIN, 이용 내역",
+        "my cloud certificate: issue, register a browser, PIN, history",
+    ),
 ];
 
 /// The words of the certificate help page (the hosted login links to it: certificates are

@@ -321,15 +321,105 @@ async fn every_page_family_carries_the_promised_security_headers() {
     check(&secret, 200, NONE, "same-origin", true);
     assert!(secret.body.contains("SecretKey"), "{}", secret.body);
 
-    // The test console.
+    // The test console, and its cloud certificate test page.
     let mut c = Visitor::new(&s);
     for path in [
         "/console",
         "/console/identity/create",
         "/console/sign/status",
         "/console/login/verify",
+        "/console/cloud",
+        "/console/cloud?lang=en",
     ] {
         check(&c.get(path).await, 200, NONE, "same-origin", true);
     }
+
+    // The cloud certificate: the person's own page is never framed; dojang's frame without a
+    // publishable key only by dojang itself; an unknown key is an error page nobody frames.
+    check(&c.get("/cloud").await, 200, NONE, "same-origin", true);
+    check(
+        &c.get("/cloud/frame?lang=en").await,
+        200,
+        "frame-ancestors 'self'",
+        "same-origin",
+        true,
+    );
+    check(
+        &c.get("/cloud/frame?pk=pk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await,
+        404,
+        NONE,
+        "same-origin",
+        true,
+    );
+    // dojang's frame for a publishable key: framable by dojang and the key's registered
+    // origins only; the registered stylesheet linked and allowed only when named.
+    let pk = dojang_server::service::cloud::new_publishable_key();
+    s.state()
+        .store
+        .set_cloud_party(&dojang_store::CloudParty {
+            client_code: code.parse().unwrap(),
+            publishable_key: pk.clone(),
+            origins: vec![
+                "https://welfare.example".into(),
+                "http://127.0.0.1:9999".into(),
+            ],
+            stylesheets: vec!["https://welfare.example/dojang.css".into()],
+            updated_at: s.clock().now(),
+        })
+        .await
+        .unwrap();
+    let framed = "frame-ancestors 'self' https://welfare.example http://127.0.0.1:9999";
+    let plain = c.get(&format!("/cloud/frame?pk={pk}&lang=en")).await;
+    check(&plain, 200, framed, "same-origin", true);
+    assert!(
+        header(&plain, "content-security-policy").contains("style-src 'self';"),
+        "{}",
+        header(&plain, "content-security-policy")
+    );
+    assert!(!plain.body.contains("party-css"));
+    assert!(
+        plain.body.contains("서울시 복지포털"),
+        "the requester is named"
+    );
+    let styled = c
+        .get(&format!(
+            "/cloud/frame?pk={pk}&css=https%3A%2F%2Fwelfare.example%2Fdojang.css"
+        ))
+        .await;
+    check(&styled, 200, framed, "same-origin", true);
+    assert!(
+        header(&styled, "content-security-policy")
+            .contains("style-src 'self' https://welfare.example/dojang.css;"),
+        "{}",
+        header(&styled, "content-security-policy")
+    );
+    assert!(
+        styled
+            .body
+            .contains(r#"href="https://welfare.example/dojang.css" id="party-css""#),
+        "{}",
+        styled.body
+    );
+    // A stylesheet that was not registered is neither linked nor allowed.
+    let other = c
+        .get(&format!(
+            "/cloud/frame?pk={pk}&css=https%3A%2F%2Fevil.example%2Fx.css"
+        ))
+        .await;
+    check(&other, 200, framed, "same-origin", true);
+    assert!(!header(&other, "content-security-policy").contains("evil.example"));
+    assert!(!other.body.contains("evil.example"));
+
+    // The SDK: any site loads it; cached for a year, immutable (a new SDK is a new path).
+    let sdk = c.get("/sdk/v1/dojang.js").await;
+    check(&sdk, 200, NONE, "same-origin", false);
+    assert_eq!(
+        header(&sdk, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(header(&sdk, "access-control-allow-origin"), "*");
+    assert!(header(&sdk, "content-type").starts_with("text/javascript"));
+    assert!(sdk.body.contains("Dojang"), "{}", &sdk.body[..200]);
     s.stop().await;
 }

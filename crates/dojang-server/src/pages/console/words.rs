@@ -10,6 +10,11 @@ pub const CONSOLE: Table = &[
         "Integration test console",
     ),
     (
+        "console.cloud",
+        "금융인증서(클라우드) SDK 연동 테스트: init(), issue(), sign(), 파라미터 체크",
+        "Cloud certificate SDK test page: init(), issue(), sign(), the parameter check",
+    ),
+    (
         "console.lead",
         "네이티브 API의 모든 호출을 폼으로 보내고, 서명된 원본 요청과 응답, 상태의 흐름을 확인합니다.",
         "Send every native API call from a form and see the raw signed request, the raw response and the states over time.",
