@@ -28,7 +28,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, ValidationError};
 pub use ids::{ClientCode, DeviceId, EnrolmentId, MemberId, ReceiptForm, ReceiptId};
 pub use member::{
-    CertificateRecord, Device, IdentityProof, Member, OutboxMessage, RevokedCertificate,
+    CertificateRecord, Device, DeviceKind, IdentityProof, Member, OutboxMessage, RevokedCertificate,
 };
 pub use party::{RelyingParty, SecretKey};
 pub use person::{Birthday, Person, PersonName, Phone};

@@ -31,6 +31,39 @@ pub struct Device {
     pub created_at: OffsetDateTime,
     /// Set when superseded or revoked; the credential stops working.
     pub revoked_at: Option<OffsetDateTime>,
+    /// An authenticator app, or a cloud certificate (its key in the server's token). An app
+    /// enrolment supersedes only the member's app devices; a cloud issuance only cloud ones.
+    pub kind: DeviceKind,
+}
+
+/// What a device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DeviceKind {
+    /// The authenticator app: the key on the person's phone.
+    #[default]
+    App,
+    /// A cloud certificate (issue 15): the key in the server's PKCS#11 token, used from
+    /// registered browsers with a PIN.
+    Cloud,
+}
+
+impl DeviceKind {
+    /// The stored name: `app` or `cloud`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Cloud => "cloud",
+        }
+    }
+
+    /// The stored name back.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "app" => Some(Self::App),
+            "cloud" => Some(Self::Cloud),
+            _ => None,
+        }
+    }
 }
 
 /// A certificate dojang issued.
@@ -68,6 +101,9 @@ pub enum IdentityProof {
     Bank,
     /// A registration desk that saw an identity document: proves the person and the name.
     Desk,
+    /// The relying party's alternative authentication (a cloud certificate issued on the
+    /// party's word that it proved the person, `POST /v1/cloud/alt-auth`): treated like SMS.
+    Alt,
     /// Issued before dojang recorded proofs (schema v9 and earlier): treated like SMS, the
     /// weakest, until renewed or re-issued.
     Unknown,
@@ -80,6 +116,7 @@ impl IdentityProof {
             Self::Sms => "sms",
             Self::Bank => "bank",
             Self::Desk => "desk",
+            Self::Alt => "alt",
             Self::Unknown => "unknown",
         }
     }
@@ -90,6 +127,7 @@ impl IdentityProof {
             "sms" => Self::Sms,
             "bank" => Self::Bank,
             "desk" => Self::Desk,
+            "alt" => Self::Alt,
             "unknown" => Self::Unknown,
             _ => return None,
         })

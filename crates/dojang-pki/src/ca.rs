@@ -74,6 +74,34 @@ pub const SANDBOX_POLICY_OID: &str =
 
 const SANDBOX_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap(SANDBOX_POLICY_OID);
 
+/// The certificate policy of dojang's cloud certificates (issue 15, docs/pki.md): the key is
+/// P-256, generated inside dojang's PKCS#11 token and never exported; the holder uses it from
+/// registered browsers with a PIN that the server checks. Under the same arc as [`POLICY_OID`],
+/// from its own GUID (c9de12fd-3f1a-4396-98c2-eaeafa05f4f2).
+pub const CLOUD_POLICY_OID: &str =
+    "1.2.840.113556.1.8000.2554.51678.4861.16154.17302.39106.15395578.390386";
+
+const CLOUD_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap(CLOUD_POLICY_OID);
+
+/// Whether a certificate (DER) carries the cloud policy. `false` for anything that does not
+/// parse.
+#[must_use]
+pub fn is_cloud_certificate(der: &[u8]) -> bool {
+    let Ok(cert) = Certificate::from_der(der) else {
+        return false;
+    };
+    match cert
+        .tbs_certificate()
+        .get_extension::<CertificatePolicies>()
+    {
+        Ok(Some((_, policies))) => policies
+            .0
+            .iter()
+            .any(|p| p.policy_identifier == CLOUD_POLICY),
+        _ => false,
+    }
+}
+
 /// The root profile of the sandbox CA: a subject that says what it is wherever it is shown.
 #[must_use]
 pub fn sandbox_profile(country: &str) -> CaProfile {
@@ -179,6 +207,22 @@ pub struct IssueRequest<'a> {
     /// Start of validity (truncated to whole seconds).
     pub not_before: OffsetDateTime,
     /// End of validity (truncated to whole seconds); at most the CA's own not_after.
+    pub not_after: OffsetDateTime,
+}
+
+/// What to put into a cloud certificate: like [`IssueRequest`], for a key the server's token
+/// holds (no CSR: the key never left the token, and the token is dojang's own).
+#[derive(Clone, Copy, Debug)]
+pub struct CloudIssueRequest<'a> {
+    /// The token key's public half.
+    pub public_key: &'a VerifyingKey,
+    /// The holder's display name, the subject CN.
+    pub holder_name: &'a str,
+    /// The opaque member id, the subject serialNumber.
+    pub holder_id: &'a str,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity; at most the CA's own not_after.
     pub not_after: OffsetDateTime,
 }
 
@@ -415,6 +459,46 @@ impl CertificateAuthority {
     /// random serial; BasicConstraints CA:FALSE and KeyUsage digitalSignature +
     /// nonRepudiation, both critical; SKI; AKI = the CA's SKI; no EKU.
     pub fn issue(&self, req: &IssueRequest<'_>) -> Result<IssuedCertificate, PkiError> {
+        self.issue_for(
+            req.csr.spki().clone(),
+            req.holder_name,
+            req.holder_id,
+            req.not_before,
+            req.not_after,
+            self.policy,
+        )
+    }
+
+    /// Issues a cloud certificate (the same profile as [`Self::issue`], with
+    /// [`CLOUD_POLICY_OID`]) for a P-256 key held by the server's token.
+    pub fn issue_cloud(&self, req: &CloudIssueRequest<'_>) -> Result<IssuedCertificate, PkiError> {
+        let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_key(req.public_key)
+            .map_err(PkiError::encoding)?;
+        self.issue_for(
+            spki,
+            req.holder_name,
+            req.holder_id,
+            req.not_before,
+            req.not_after,
+            CLOUD_POLICY,
+        )
+    }
+
+    fn issue_for(
+        &self,
+        spki: x509_cert::spki::SubjectPublicKeyInfoOwned,
+        holder_name: &str,
+        holder_id: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+        policy: ObjectIdentifier,
+    ) -> Result<IssuedCertificate, PkiError> {
+        let req = IssueFields {
+            holder_name,
+            holder_id,
+            not_before,
+            not_after,
+        };
         if !is_display_text(req.holder_name) {
             return Err(PkiError::InvalidHolderName);
         }
@@ -453,10 +537,10 @@ impl CertificateAuthority {
             subject,
             authority_key_id: &self.key_id,
             urls: self.urls.as_ref(),
-            policy: self.policy,
+            policy,
         };
         let (serial, serial_hex) = random_serial()?;
-        let cert = CertificateBuilder::new(profile, serial, validity, req.csr.spki().clone())
+        let cert = CertificateBuilder::new(profile, serial, validity, spki)
             .map_err(PkiError::encoding)?
             .build::<_, DerSignature>(&self.key)
             .map_err(PkiError::encoding)?;
@@ -467,6 +551,14 @@ impl CertificateAuthority {
             not_after,
         })
     }
+}
+
+/// The fields [`CertificateAuthority::issue_for`] checks.
+struct IssueFields<'a> {
+    holder_name: &'a str,
+    holder_id: &'a str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
 }
 
 /// The DER of a PEM "CERTIFICATE".

@@ -48,8 +48,12 @@ const P256_SHA256: &dyn rustls_pki_types::SignatureVerificationAlgorithm =
 
 // ----- signing ------------------------------------------------------------------------------
 
-/// See [`crate::DeviceKey::sign_cms`].
-pub(crate) fn sign<S>(
+/// Attached CMS SignedData over `content` by any P-256 signer whose public key is the one
+/// `signer_certificate_der` certifies: a [`crate::DeviceKey`] (see
+/// [`crate::DeviceKey::sign_cms`]), or a key held elsewhere such as `dojang_hsm::HsmKey` (the
+/// cloud certificate's key in the server's token). Signed attributes: contentType,
+/// messageDigest, signingTime (`signing_time`); the certificate is included.
+pub fn sign<S>(
     key: &S,
     signer_certificate_der: &[u8],
     content: &[u8],

@@ -21,9 +21,11 @@ mod revocation;
 mod times;
 
 pub use ca::{
-    CaProfile, CaSigner, CertificateAuthority, IssueRequest, IssuedCertificate, POLICY_OID,
-    PublicationUrls, SANDBOX_POLICY_OID, is_sandbox_certificate, sandbox_profile,
+    CLOUD_POLICY_OID, CaProfile, CaSigner, CertificateAuthority, CloudIssueRequest, IssueRequest,
+    IssuedCertificate, POLICY_OID, PublicationUrls, SANDBOX_POLICY_OID, is_cloud_certificate,
+    is_sandbox_certificate, sandbox_profile,
 };
+pub use cms::sign as sign_cms;
 pub use cms::{VerifiedSignature, Verifier};
 pub use csr::{CheckedCsr, check_csr};
 pub use error::PkiError;

@@ -11,6 +11,7 @@
 //! | 03 | receipts and their state |
 //! | 04 | devices and enrolment |
 //! | 05 | signatures submitted by a device |
+//! | 06 | the cloud certificate (`/cloud/v1/*`, `/v1/cloud/*`) |
 //! | 09 | the server itself |
 //!
 //! Once published a code never changes meaning; `docs/errors.md` is generated from this table.
@@ -395,6 +396,66 @@ catalogue! {
     /// authenticator, issued by the sandbox CA) for a relying party that is not a test party:
     /// refused by approval and by every verify, in every dialect (issue 14 #8).
     SandboxCertificate = -10500012, "This signature was made with a test-console sandbox certificate, which only relying parties marked as test parties accept", "테스트 콘솔 샌드박스 인증서로 만든 서명입니다. 테스트 이용기관으로 지정된 이용기관만 받을 수 있습니다";
+
+    // 06 — the cloud certificate (issue 15)
+    /// The server has no PKCS#11 token configured, so it cannot keep cloud certificates' keys.
+    CloudHsmMissing = -10600001, "Cloud certificates need an HSM (`[hsm]` in the configuration)", "클라우드 인증서를 쓰려면 HSM이 필요합니다 (설정의 `[hsm]`)";
+    /// `publishableKey` is not a key an operator registered (`dojang admin rp cloud set`).
+    CloudPublishableKeyUnknown = -10600002, "Unknown publishable key", "등록되지 않은 publishable key입니다";
+    /// `browserKey` is missing or not the base64url SPKI DER of an ECDSA P-256 public key.
+    CloudBrowserKeyInvalid = -10600003, "browserKey must be the base64url SPKI of a WebCrypto ECDSA P-256 public key", "browserKey는 WebCrypto ECDSA P-256 공개키의 SPKI(base64url)여야 합니다";
+    /// `label` is empty, longer than 64 characters, or holds control characters.
+    CloudLabelInvalid = -10600004, "label must be 1 to 64 characters without control characters", "label은 제어 문자 없이 1~64자여야 합니다";
+    /// `browserId`, `challenge` or `signature` is missing.
+    CloudBrowserProofMissing = -10600005, "This call needs browserId, challenge and signature (a registered browser's proof)", "이 호출에는 browserId, challenge, signature(등록된 브라우저의 증명)가 필요합니다";
+    /// The browser is unknown or was removed: it must register again with a fresh SMS code.
+    CloudBrowserUnknown = -10600006, "This browser is not registered (or was removed); register it with a fresh SMS code", "등록되지 않았거나 삭제된 브라우저입니다. SMS 인증으로 다시 등록하세요";
+    /// The challenge is unknown, used, expired, or was issued to another browser.
+    CloudChallengeInvalid = -10600007, "The challenge is unknown, already used, expired, or not this browser's; ask for a new one", "챌린지가 없거나 이미 사용되었거나 만료되었거나 이 브라우저의 것이 아닙니다. 새로 받으세요";
+    /// The browser's signature over the challenge does not verify with its registered key.
+    CloudBrowserSignatureInvalid = -10600008, "The browser's signature does not verify", "브라우저 서명이 올바르지 않습니다";
+    /// The PIN is not exactly 6 digits.
+    CloudPinFormat = -10600009, "The PIN must be exactly 6 digits", "PIN은 숫자 6자리여야 합니다";
+    /// The new PIN is trivial: one digit six times, 123456 or 654321.
+    CloudPinTrivial = -10600010, "This PIN is too easy to guess (one digit repeated, 123456 or 654321); choose another", "추측하기 쉬운 PIN입니다 (같은 숫자 반복, 123456, 654321). 다른 PIN을 정하세요";
+    /// A wrong PIN, counted: the 5th in a row locks the cloud certificate.
+    CloudPinWrong = -10600011, "The PIN is wrong; the 5th wrong PIN in a row locks the certificate", "PIN이 올바르지 않습니다. 연속 5회 틀리면 인증서가 잠깁니다";
+    /// The cloud certificate is locked after 5 wrong PINs (not revoked): reset the PIN.
+    CloudLocked = -10600012, "The cloud certificate is locked after 5 wrong PINs; reset the PIN with a fresh SMS code", "PIN을 5회 틀려 클라우드 인증서가 잠겼습니다. SMS 인증 후 PIN을 재설정하세요";
+    /// The cloud certificate was revoked (by its holder, by renewal, or by the operator).
+    CloudRevoked = -10600013, "The cloud certificate has been revoked; issue a new one", "클라우드 인증서가 폐지되었습니다. 새로 발급받으세요";
+    /// The cloud certificate is past its validity.
+    CloudExpired = -10600014, "The cloud certificate has expired; issue a new one", "클라우드 인증서가 만료되었습니다. 새로 발급받으세요";
+    /// A cloud certificate has at most 10 registered browsers.
+    CloudTooManyBrowsers = -10600015, "At most 10 browsers may be registered; remove one first", "브라우저는 최대 10개까지 등록할 수 있습니다. 먼저 하나를 삭제하세요";
+    /// Renewal is open only in the last 30 days of validity.
+    CloudNotRenewable = -10600016, "The cloud certificate can be renewed only in its last 30 days", "클라우드 인증서는 만료 30일 전부터 갱신할 수 있습니다";
+    /// The one-time code is unknown, used, expired, or belongs to another relying party.
+    CloudCodeInvalid = -10600017, "The code is unknown, already used, expired, or not yours", "코드가 없거나 이미 사용되었거나 만료되었거나 이용기관의 것이 아닙니다";
+    /// The alternative-authentication transaction is unknown, used, expired, its permission
+    /// code is wrong, or it belongs to another relying party.
+    CloudAltInvalid = -10600018, "The alternative-authentication txId or permissionCode is unknown, used, expired, wrong, or of another relying party", "대체인증 txId 또는 permissionCode가 없거나 사용되었거나 만료되었거나 틀렸거나 다른 이용기관의 것입니다";
+    /// `kind` of a cloud sign call is not `identity`, `sign` or `multi-sign`.
+    CloudKindInvalid = -10600019, "kind must be identity, sign or multi-sign", "kind는 identity, sign, multi-sign 중 하나여야 합니다";
+    /// `documents` of a cloud sign call is missing, empty, or longer than 20 (identity and
+    /// sign take exactly one).
+    CloudDocumentsInvalid = -10600020, "documents must hold 1 to 20 documents (exactly one for identity and sign)", "documents에는 문서가 1~20개 있어야 합니다 (identity와 sign은 정확히 1개)";
+    /// `simpleAuthToken` or `sign` without a publishable key.
+    CloudPublishableKeyMissing = -10600021, "This call needs a publishableKey", "이 호출에는 publishableKey가 필요합니다";
+    /// The SMS proof id is unknown, or was made for another purpose.
+    CloudProofNotFound = -10600022, "No such proof; start again", "인증 요청을 찾을 수 없습니다. 처음부터 다시 시도하세요";
+    /// The person proved by SMS holds no active or locked cloud certificate.
+    CloudNoCertificate = -10600023, "This person holds no cloud certificate; issue one", "클라우드 인증서가 없습니다. 먼저 발급받으세요";
+    /// Too many failed browser proofs or PINs from this address: wait.
+    CloudRateLimited = -10600024, "Too many failed attempts from this address; try again later", "이 주소에서 실패한 시도가 너무 많습니다. 잠시 후 다시 시도하세요";
+    /// An origin given to `dojang admin rp cloud set` is not `https://host[:port]` (or
+    /// `http://localhost`/`127.0.0.1` for development).
+    CloudOriginInvalid = -10600025, "An origin is https://host[:port] (http only for localhost)", "origin은 https://host[:port] 형식이어야 합니다 (http는 localhost만)";
+    /// A stylesheet given to `dojang admin rp cloud set` is not an `https://` URL on one of the
+    /// party's origins.
+    CloudStylesheetInvalid = -10600026, "A stylesheet must be a URL on one of the registered origins", "스타일시트는 등록된 origin의 URL이어야 합니다";
+    /// The new PIN equals the current one.
+    CloudPinUnchanged = -10600027, "The new PIN is the same as the current one", "새 PIN이 현재 PIN과 같습니다";
 
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.

@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod barocert;
+pub mod cloud;
 pub mod datetime;
 pub mod device;
 pub mod error;

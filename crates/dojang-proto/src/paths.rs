@@ -14,6 +14,63 @@ pub const IDENTITY_VERIFY: &str = "/v1/identity/{receipt_id}/verify";
 /// `POST` — a relying party exchanges the hosted login's one-time code for the verified person.
 pub const LOGIN_PAGE_EXCHANGE: &str = "/v1/login-page/exchange";
 
+/// `POST` — a relying party exchanges a cloud certificate's one-time code (from the SDK's
+/// `sign` or a simple-auth token) for what it names, once (HMAC).
+pub const CLOUD_EXCHANGE: &str = "/v1/cloud/exchange";
+/// `POST` — a relying party that proved a person itself asks for an alternative-authentication
+/// transaction (`txId`, `permissionCode`) to issue them a cloud certificate (HMAC).
+pub const CLOUD_ALT_AUTH: &str = "/v1/cloud/alt-auth";
+
+/// The cloud certificate's JSON API for dojang's own frame and page (`/cloud/v1/*`).
+/// `POST` — issue with a registration desk's reference number and authorisation code.
+pub const CLOUD_ISSUE_DESK: &str = "/cloud/v1/issue/desk";
+/// `POST` — start an SMS proof for issuance.
+pub const CLOUD_ISSUE_SMS: &str = "/cloud/v1/issue/sms";
+/// `POST` — complete an SMS issuance.
+pub const CLOUD_ISSUE_SMS_COMPLETE: &str = "/cloud/v1/issue/sms/{proof_id}/complete";
+/// `POST` — issue with an alternative-authentication transaction of the relying party.
+pub const CLOUD_ISSUE_ALT: &str = "/cloud/v1/issue/alt";
+/// `POST` — start registering another browser (SMS to the holder).
+pub const CLOUD_BROWSERS_START: &str = "/cloud/v1/browsers/start";
+/// `POST` — complete registering a browser with the SMS code.
+pub const CLOUD_BROWSERS_COMPLETE: &str = "/cloud/v1/browsers/{proof_id}/complete";
+/// `POST` — a one-time challenge for a registered browser.
+pub const CLOUD_CHALLENGE: &str = "/cloud/v1/challenge";
+/// `POST` — the certificate, holder, browsers, uses and pending requests.
+pub const CLOUD_ME: &str = "/cloud/v1/me";
+/// `POST` — one request's card.
+pub const CLOUD_REQUEST: &str = "/cloud/v1/requests/{receipt_id}";
+/// `POST` — approve a request with the PIN (the HSM signs).
+pub const CLOUD_REQUEST_APPROVE: &str = "/cloud/v1/requests/{receipt_id}/approve";
+/// `POST` — decline a request.
+pub const CLOUD_REQUEST_DECLINE: &str = "/cloud/v1/requests/{receipt_id}/decline";
+/// `POST` — create and answer at once a request of the publishable key's party.
+pub const CLOUD_SIGN: &str = "/cloud/v1/sign";
+/// `POST` — change the PIN.
+pub const CLOUD_PIN: &str = "/cloud/v1/pin";
+/// `POST` — start a PIN reset (SMS to the holder).
+pub const CLOUD_PIN_RESET_START: &str = "/cloud/v1/pin/reset/start";
+/// `POST` — complete a PIN reset (also unlocks and registers this browser).
+pub const CLOUD_PIN_RESET_COMPLETE: &str = "/cloud/v1/pin/reset/{proof_id}/complete";
+/// `POST` — renew in the last 30 days (a new key in the token).
+pub const CLOUD_RENEW: &str = "/cloud/v1/renew";
+/// `POST` — the holder revokes the cloud certificate.
+pub const CLOUD_REVOKE: &str = "/cloud/v1/revoke";
+/// `POST` — remove a registered browser.
+pub const CLOUD_BROWSER_REMOVE: &str = "/cloud/v1/browsers/{browser_id}/remove";
+
+/// `/cloud/v1/issue/sms/{proof_id}/complete`, `/cloud/v1/browsers/{proof_id}/complete`, … with
+/// the parameter filled in.
+pub fn fill(template: &str, value: &str) -> String {
+    match template.split_once('{') {
+        Some((head, rest)) => match rest.split_once('}') {
+            Some((_, tail)) => format!("{head}{value}{tail}"),
+            None => template.to_owned(),
+        },
+        None => template.to_owned(),
+    }
+}
+
 /// `POST` — start enrolment: name, phone and birth date; a one-time code goes out by SMS.
 pub const DEVICE_ENROLMENTS: &str = "/device/v1/enrolments";
 /// `POST` — complete enrolment with the one-time code and a CSR.

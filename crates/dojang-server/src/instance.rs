@@ -106,6 +106,9 @@ pub struct Instance {
     pub store: Arc<dyn Store>,
     /// The keys for personal data (also held by the store).
     pub keys: Arc<DataKeys>,
+    /// The `[hsm]` token, when `[hsm] token` is set: it holds the cloud certificates' keys
+    /// (issue 15). `None`: cloud certificates are refused (`CloudHsmMissing`).
+    pub hsm: Option<dojang_hsm::Hsm>,
 }
 
 impl Instance {
@@ -142,6 +145,14 @@ impl Instance {
         } else {
             None
         };
+        let hsm = if config.hsm.token.is_empty() {
+            None
+        } else {
+            let c = config
+                .hsm_config(&config.hsm.token)
+                .map_err(|e| InstanceError::Ca(e.0))?;
+            Some(dojang_hsm::Hsm::open(&c).map_err(|e| InstanceError::Ca(format!("[hsm]: {e}")))?)
+        };
         let keys = Arc::new(ensure_data_key(dir)?);
         let store = dojang_store::open(
             &config.database_url(),
@@ -159,6 +170,7 @@ impl Instance {
             ca_key,
             store,
             keys,
+            hsm,
         })
     }
 }

@@ -176,6 +176,7 @@ impl Server {
             console: config.console.clone(),
             trusted_proxies: crate::proxy::TrustedProxies::parse(&config.trusted_proxies)
                 .map_err(ConfigError)?,
+            hsm: instance.hsm.clone(),
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());

@@ -76,6 +76,9 @@ pub struct Inner {
     pub sandbox: crate::pages::console::sandbox::Sandbox,
     /// Reverse proxies whose `X-Forwarded-For` is believed ([`crate::proxy`]).
     pub trusted_proxies: crate::proxy::TrustedProxies,
+    /// The PKCS#11 token holding the cloud certificates' keys (`[hsm]`); `None`: no cloud
+    /// certificates.
+    pub hsm: Option<dojang_hsm::Hsm>,
     parties: TtlCache<String, RelyingParty>,
     members_by_lookup: TtlCache<(String, String), Member>,
     members: TtlCache<MemberId, Member>,
@@ -123,6 +126,8 @@ pub struct Parts {
     pub console: crate::config::ConsoleConfig,
     /// `trusted_proxies`, parsed.
     pub trusted_proxies: crate::proxy::TrustedProxies,
+    /// The `[hsm]` token, if configured.
+    pub hsm: Option<dojang_hsm::Hsm>,
 }
 
 /// Why the state could not be assembled.
@@ -168,6 +173,7 @@ impl AppState {
             self_url: p.self_url,
             sandbox: crate::pages::console::sandbox::Sandbox::new(&p.console),
             trusted_proxies: p.trusted_proxies,
+            hsm: p.hsm,
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
             members: TtlCache::new(MEMBER_TTL),

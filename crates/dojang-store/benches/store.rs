@@ -78,6 +78,7 @@ fn store(c: &mut Criterion) {
                     token_hash: vec![0; 32],
                     created_at: now,
                     revoked_at: None,
+                    kind: dojang_core::DeviceKind::App,
                 },
                 certificate: CertificateRecord {
                     serial: "01".into(),
@@ -91,6 +92,7 @@ fn store(c: &mut Criterion) {
                     proof: dojang_core::IdentityProof::Sms,
                 },
                 pin: None,
+                cloud: None,
                 now,
             })
             .await

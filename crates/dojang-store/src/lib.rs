@@ -30,6 +30,7 @@ use dojang_core::{
 };
 use time::OffsetDateTime;
 
+mod cloud;
 mod keys;
 mod login_page;
 mod postgres;
@@ -38,6 +39,10 @@ mod rows;
 mod sqlite;
 mod webhook;
 
+pub use cloud::{
+    BrowserAdded, CloudAlt, CloudBrowser, CloudCode, CloudDevice, CloudParty, CloudPinFailure,
+    CloudUse, NewCloud,
+};
 pub use keys::DataKeys;
 pub use login_page::{Consent, LoginSession, LoginTexts};
 pub use webhook::{AfterAttempt, Attempt, Delivery, DeliveryState, NewDelivery, Webhook};
@@ -121,6 +126,9 @@ pub enum Proof {
     /// A registration-desk code: its reference number. Closed only while neither used,
     /// cancelled nor expired; it records the certificate's serial.
     Desk(ReferenceNumber),
+    /// A relying party's alternative authentication (cloud certificates only): its
+    /// transaction id. Closed only while unused and unexpired.
+    Alt(String),
 }
 
 impl Proof {
@@ -131,6 +139,7 @@ impl Proof {
             Proof::Sms(_) => IdentityProof::Sms,
             Proof::Bank(_) => IdentityProof::Bank,
             Proof::Desk(_) => IdentityProof::Desk,
+            Proof::Alt(_) => IdentityProof::Alt,
         }
     }
 }
@@ -148,6 +157,8 @@ pub struct CompletedEnrolment {
     pub certificate: CertificateRecord,
     /// The device's PIN check, when the app registered one.
     pub pin: Option<NewDevicePin>,
+    /// A cloud certificate's parts (the device is then of kind `cloud`).
+    pub cloud: Option<NewCloud>,
     /// When.
     pub now: OffsetDateTime,
 }
@@ -1057,6 +1068,118 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         phone: Option<&Phone>,
         limit: u32,
     ) -> Result<Vec<Consent>, StoreError>;
+
+    // ----- the cloud certificate (issue 15, schema v16) -----
+
+    /// The server-side half of a cloud device.
+    async fn cloud_device(&self, device: DeviceId) -> Result<Option<CloudDevice>, StoreError>;
+    /// The member's newest cloud device that is not revoked.
+    async fn active_cloud_device(&self, member: MemberId) -> Result<Option<Device>, StoreError>;
+    /// A wrong PIN, counted atomically; the `max`-th in a row locks the certificate.
+    async fn cloud_pin_failed(
+        &self,
+        device: DeviceId,
+        max: u32,
+        now: OffsetDateTime,
+    ) -> Result<CloudPinFailure, StoreError>;
+    /// A right PIN: the count starts again (unless locked). `false` if locked.
+    async fn cloud_pin_succeeded(
+        &self,
+        device: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// A new PIN hash, unless locked. `false` if locked.
+    async fn change_cloud_pin(
+        &self,
+        device: DeviceId,
+        pin_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// After a fresh SMS proof, at once: close the proof, set the new PIN, unlock, and register
+    /// the browser (unless the certificate has `max_browsers` already).
+    async fn reset_cloud_pin(
+        &self,
+        proof: EnrolmentId,
+        pin_hash: &str,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError>;
+    /// After a fresh SMS proof, at once: close the proof and register the browser (unless the
+    /// certificate has `max_browsers` already).
+    async fn add_cloud_browser(
+        &self,
+        proof: EnrolmentId,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError>;
+    /// A browser by id (removed ones too).
+    async fn cloud_browser(&self, id: &str) -> Result<Option<CloudBrowser>, StoreError>;
+    /// A cloud device's browsers that are not removed, first registered first.
+    async fn cloud_browsers(&self, device: DeviceId) -> Result<Vec<CloudBrowser>, StoreError>;
+    /// Remove a browser of this device; `false` if there is none (or it was removed).
+    async fn remove_cloud_browser(
+        &self,
+        device: DeviceId,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Record a challenge for a browser (and forget those expired an hour before `now`).
+    async fn insert_cloud_challenge(
+        &self,
+        challenge: &str,
+        browser_id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Use a challenge: once, by its own browser, before it expires; the browser's last use
+    /// is noted. `false` if any of that does not hold.
+    async fn use_cloud_challenge(
+        &self,
+        challenge: &str,
+        browser_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Append a use (evidence).
+    async fn append_cloud_use(&self, u: &CloudUse) -> Result<(), StoreError>;
+    /// A device's latest uses, newest first.
+    async fn cloud_uses(&self, device: DeviceId, limit: u32) -> Result<Vec<CloudUse>, StoreError>;
+    /// Record a one-time code.
+    async fn insert_cloud_code(&self, c: &CloudCode) -> Result<(), StoreError>;
+    /// Exchange a code: once, by its own party, before it expires.
+    async fn exchange_cloud_code(
+        &self,
+        code_hash: &[u8],
+        client_code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<Option<CloudCode>, StoreError>;
+    /// Record an alternative-authentication transaction.
+    async fn insert_cloud_alt(&self, a: &CloudAlt) -> Result<(), StoreError>;
+    /// An alternative-authentication transaction by id.
+    async fn cloud_alt(&self, tx_id: &str) -> Result<Option<CloudAlt>, StoreError>;
+    /// Note what an SMS proof started by the cloud API is for.
+    async fn insert_cloud_proof(&self, id: EnrolmentId, purpose: &str) -> Result<(), StoreError>;
+    /// What an SMS proof is for; `None` if the cloud API did not start it.
+    async fn cloud_proof(&self, id: EnrolmentId) -> Result<Option<String>, StoreError>;
+    /// Renewal of a cloud certificate: `old` superseded, `new` inserted and the device's key
+    /// label set, at once. `false` (nothing written) if `old` was revoked meanwhile.
+    async fn renew_cloud_certificate(
+        &self,
+        old: &str,
+        new: &CertificateRecord,
+        key_label: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Set a party's origins and stylesheets, keeping its publishable key if it has one (the
+    /// given key is used for a new one): the stored record.
+    async fn set_cloud_party(&self, p: &CloudParty) -> Result<CloudParty, StoreError>;
+    /// A party's publishable key record.
+    async fn cloud_party(&self, code: &ClientCode) -> Result<Option<CloudParty>, StoreError>;
+    /// The record of a publishable key.
+    async fn cloud_party_by_key(&self, key: &str) -> Result<Option<CloudParty>, StoreError>;
+    /// Remove a party's publishable key; `false` if it had none.
+    async fn remove_cloud_party(&self, code: &ClientCode) -> Result<bool, StoreError>;
 }
 
 /// Tuning of the connection pool.

@@ -35,6 +35,61 @@ use crate::{
     PinFailure, PoolOptions, Store, StoreError, WaitingRequest, Webhook,
 };
 use crate::{AuditEntry, AuditFilter, NewOperator, OperatorRecord, OperatorRole};
+use crate::{
+    BrowserAdded, CloudAlt, CloudBrowser, CloudCode, CloudDevice, CloudParty, CloudPinFailure,
+    CloudUse,
+};
+
+/// Insert a registered browser's row inside a transaction.
+async fn insert_cloud_browser(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    b: &rows::CloudBrowserValues,
+) -> Result<(), StoreError> {
+    sqlx::query(q::INSERT_CLOUD_BROWSER)
+        .bind(&b.id)
+        .bind(&b.device_id)
+        .bind(&b.spki)
+        .bind(&b.label)
+        .bind(b.created_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| unique_to_conflict(e, "browser id"))?;
+    Ok(())
+}
+
+/// Close a cloud SMS proof and register a browser, unless the device has `max` browsers; the
+/// caller commits on [`crate::BrowserAdded::Added`] and rolls back otherwise.
+async fn close_and_add_browser(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    proof: &str,
+    b: &rows::CloudBrowserValues,
+    max: i64,
+    now: i64,
+) -> Result<crate::BrowserAdded, StoreError> {
+    sqlx::query(q::LOCK_CLOUD_DEVICE)
+        .bind(now)
+        .bind(&b.device_id)
+        .execute(&mut **tx)
+        .await?;
+    let (n,): (i64,) = sqlx::query_as(q::CLOUD_BROWSER_COUNT)
+        .bind(&b.device_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if n >= max {
+        return Ok(crate::BrowserAdded::TooMany);
+    }
+    let closed = sqlx::query(q::CLOSE_ENROLMENT)
+        .bind(now)
+        .bind(proof)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if closed != 1 {
+        return Ok(crate::BrowserAdded::ProofClosed);
+    }
+    insert_cloud_browser(tx, b).await?;
+    Ok(crate::BrowserAdded::Added)
+}
 
 /// Insert a new member's sealed row inside a transaction.
 async fn insert_member(
@@ -308,6 +363,7 @@ impl Store for SqlStore {
                 .bind(v.now)
                 .bind(&v.serial)
                 .bind(r),
+            Close::Alt(tx_id) => sqlx::query(q::CLOSE_CLOUD_ALT).bind(v.now).bind(tx_id),
         };
         let closed = close.execute(&mut *tx).await?.rows_affected();
         if closed != 1 {
@@ -321,6 +377,7 @@ impl Store for SqlStore {
             sqlx::query(statement)
                 .bind(v.now)
                 .bind(&v.member_id)
+                .bind(v.kind)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -329,6 +386,7 @@ impl Store for SqlStore {
             .bind(&v.member_id)
             .bind(&v.token_hash)
             .bind(v.device_created_at)
+            .bind(v.kind)
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_to_conflict(e, "device"))?;
@@ -352,6 +410,16 @@ impl Store for SqlStore {
                 .bind(v.now)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if let Some(cloud) = &v.cloud {
+            sqlx::query(q::INSERT_CLOUD_DEVICE)
+                .bind(&v.device_id)
+                .bind(&cloud.key_label)
+                .bind(&cloud.pin_hash)
+                .bind(v.now)
+                .execute(&mut *tx)
+                .await?;
+            insert_cloud_browser(&mut tx, &cloud.browser).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -536,6 +604,7 @@ impl Store for SqlStore {
             .bind(&member_id)
             .bind(&done.device.token_hash)
             .bind(ms(done.device.created_at))
+            .bind("app")
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_to_conflict(e, "device"))?;
@@ -1963,5 +2032,399 @@ impl Store for SqlStore {
             .into_iter()
             .map(|r| r.into_domain(&self.keys))
             .collect()
+    }
+
+    async fn cloud_device(&self, device: DeviceId) -> Result<Option<CloudDevice>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudDeviceRow>(q::CLOUD_DEVICE)
+            .bind(device.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::CloudDeviceRow::into_domain)
+            .transpose()
+    }
+
+    async fn active_cloud_device(&self, member: MemberId) -> Result<Option<Device>, StoreError> {
+        sqlx::query_as::<Db, DeviceRow>(q::ACTIVE_CLOUD_DEVICE)
+            .bind(member.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(DeviceRow::into_domain)
+            .transpose()
+    }
+
+    async fn cloud_pin_failed(
+        &self,
+        device: DeviceId,
+        max: u32,
+        now: OffsetDateTime,
+    ) -> Result<CloudPinFailure, StoreError> {
+        let row = sqlx::query_as::<Db, rows::CloudPinRow>(q::CLOUD_PIN_FAILED)
+            .bind(ms(now))
+            .bind(i32::try_from(max).unwrap_or(i32::MAX))
+            .bind(device.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            None => CloudPinFailure::Unchanged,
+            Some(r) if r.locked_at.is_some() => CloudPinFailure::LockedNow,
+            Some(r) => CloudPinFailure::Counted(u32::try_from(r.pin_failures).unwrap_or(u32::MAX)),
+        })
+    }
+
+    async fn cloud_pin_succeeded(
+        &self,
+        device: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::CLOUD_PIN_SUCCEEDED)
+            .bind(ms(now))
+            .bind(device.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn change_cloud_pin(
+        &self,
+        device: DeviceId,
+        pin_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::CHANGE_CLOUD_PIN)
+            .bind(pin_hash)
+            .bind(ms(now))
+            .bind(device.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn reset_cloud_pin(
+        &self,
+        proof: EnrolmentId,
+        pin_hash: &str,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError> {
+        let b = rows::CloudBrowserValues::of(browser);
+        let now = ms(now);
+        let mut tx = self.pool.begin().await?;
+        let added = close_and_add_browser(
+            &mut tx,
+            &proof.to_string(),
+            &b,
+            i64::from(max_browsers),
+            now,
+        )
+        .await?;
+        if added != BrowserAdded::Added {
+            tx.rollback().await?;
+            return Ok(added);
+        }
+        sqlx::query(q::RESET_CLOUD_PIN)
+            .bind(pin_hash)
+            .bind(now)
+            .bind(&b.device_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn add_cloud_browser(
+        &self,
+        proof: EnrolmentId,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError> {
+        let b = rows::CloudBrowserValues::of(browser);
+        let mut tx = self.pool.begin().await?;
+        let added = close_and_add_browser(
+            &mut tx,
+            &proof.to_string(),
+            &b,
+            i64::from(max_browsers),
+            ms(now),
+        )
+        .await?;
+        if added == BrowserAdded::Added {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(added)
+    }
+
+    async fn cloud_browser(&self, id: &str) -> Result<Option<CloudBrowser>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudBrowserRow>(q::CLOUD_BROWSER)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::CloudBrowserRow::into_domain)
+            .transpose()
+    }
+
+    async fn cloud_browsers(&self, device: DeviceId) -> Result<Vec<CloudBrowser>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudBrowserRow>(q::CLOUD_BROWSERS)
+            .bind(device.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(rows::CloudBrowserRow::into_domain)
+            .collect()
+    }
+
+    async fn remove_cloud_browser(
+        &self,
+        device: DeviceId,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::REMOVE_CLOUD_BROWSER)
+            .bind(ms(now))
+            .bind(id)
+            .bind(device.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn insert_cloud_challenge(
+        &self,
+        challenge: &str,
+        browser_id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(q::PURGE_CLOUD_CHALLENGES)
+            .bind(ms(now - std::time::Duration::from_secs(3600)))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(q::INSERT_CLOUD_CHALLENGE)
+            .bind(challenge)
+            .bind(browser_id)
+            .bind(ms(expires_at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "challenge"))?;
+        Ok(())
+    }
+
+    async fn use_cloud_challenge(
+        &self,
+        challenge: &str,
+        browser_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let used = sqlx::query(q::USE_CLOUD_CHALLENGE)
+            .bind(ms(now))
+            .bind(challenge)
+            .bind(browser_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1;
+        if used {
+            sqlx::query(q::TOUCH_CLOUD_BROWSER)
+                .bind(ms(now))
+                .bind(browser_id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(used)
+    }
+
+    async fn append_cloud_use(&self, u: &CloudUse) -> Result<(), StoreError> {
+        let v = rows::CloudUseValues::seal(&self.keys, u)?;
+        sqlx::query(q::INSERT_CLOUD_USE)
+            .bind(v.device_id)
+            .bind(v.browser_id)
+            .bind(v.at)
+            .bind(v.action)
+            .bind(v.client_code)
+            .bind(v.receipt_id)
+            .bind(v.digest)
+            .bind(v.address_enc)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn cloud_uses(&self, device: DeviceId, limit: u32) -> Result<Vec<CloudUse>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudUseRow>(q::CLOUD_USES)
+            .bind(device.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn insert_cloud_code(&self, code: &CloudCode) -> Result<(), StoreError> {
+        sqlx::query(q::INSERT_CLOUD_CODE)
+            .bind(&code.code_hash)
+            .bind(code.client_code.to_string())
+            .bind(&code.kind)
+            .bind(&code.receipt_id)
+            .bind(code.device_id.map(|d| d.to_string()))
+            .bind(&code.serial)
+            .bind(ms(code.created_at))
+            .bind(ms(code.expires_at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "code"))?;
+        Ok(())
+    }
+
+    async fn exchange_cloud_code(
+        &self,
+        code_hash: &[u8],
+        client_code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<Option<CloudCode>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudCodeRow>(q::EXCHANGE_CLOUD_CODE)
+            .bind(ms(now))
+            .bind(code_hash)
+            .bind(client_code.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::CloudCodeRow::into_domain)
+            .transpose()
+    }
+
+    async fn insert_cloud_alt(&self, a: &CloudAlt) -> Result<(), StoreError> {
+        let v = rows::CloudAltValues::seal(&self.keys, a)?;
+        sqlx::query(q::INSERT_CLOUD_ALT)
+            .bind(v.tx_id)
+            .bind(v.client_code)
+            .bind(v.permission_hash)
+            .bind(v.name_enc)
+            .bind(v.phone_enc)
+            .bind(v.birthday_enc)
+            .bind(v.created_at)
+            .bind(v.expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "tx id"))?;
+        Ok(())
+    }
+
+    async fn cloud_alt(&self, tx_id: &str) -> Result<Option<CloudAlt>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudAltRow>(q::CLOUD_ALT)
+            .bind(tx_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_cloud_proof(&self, id: EnrolmentId, purpose: &str) -> Result<(), StoreError> {
+        sqlx::query(q::INSERT_CLOUD_PROOF)
+            .bind(id.to_string())
+            .bind(purpose)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "proof"))?;
+        Ok(())
+    }
+
+    async fn cloud_proof(&self, id: EnrolmentId) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_as::<Db, ValueRow>(q::CLOUD_PROOF)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.value))
+    }
+
+    async fn renew_cloud_certificate(
+        &self,
+        old: &str,
+        new: &CertificateRecord,
+        key_label: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(q::SUPERSEDE_CERTIFICATE)
+            .bind(ms(now))
+            .bind(old)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(q::INSERT_CERTIFICATE)
+            .bind(&new.serial)
+            .bind(new.member_id.to_string())
+            .bind(new.device_id.to_string())
+            .bind(self.keys.seal(rows::col::CERT_DER, &new.der)?)
+            .bind(ms(new.not_before))
+            .bind(ms(new.not_after))
+            .bind(ms(now))
+            .bind(new.proof.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_to_conflict(e, "certificate serial"))?;
+        sqlx::query(q::SET_CLOUD_KEY_LABEL)
+            .bind(key_label)
+            .bind(ms(now))
+            .bind(new.device_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_cloud_party(&self, p: &CloudParty) -> Result<CloudParty, StoreError> {
+        let v = rows::CloudPartyValues::of(p)?;
+        sqlx::query(q::SET_CLOUD_PARTY)
+            .bind(&v.client_code)
+            .bind(&v.publishable_key)
+            .bind(&v.origins)
+            .bind(&v.stylesheets)
+            .bind(v.updated_at)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "publishable key"))?;
+        sqlx::query_as::<Db, rows::CloudPartyRow>(q::CLOUD_PARTY)
+            .bind(&v.client_code)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("cloud party vanished".into()))?
+            .into_domain()
+    }
+
+    async fn cloud_party(&self, code: &ClientCode) -> Result<Option<CloudParty>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudPartyRow>(q::CLOUD_PARTY)
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::CloudPartyRow::into_domain)
+            .transpose()
+    }
+
+    async fn cloud_party_by_key(&self, key: &str) -> Result<Option<CloudParty>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudPartyRow>(q::CLOUD_PARTY_BY_KEY)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::CloudPartyRow::into_domain)
+            .transpose()
+    }
+
+    async fn remove_cloud_party(&self, code: &ClientCode) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::REMOVE_CLOUD_PARTY)
+            .bind(code.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
     }
 }

@@ -33,7 +33,7 @@ pub const SUPERSEDE_CERTIFICATE: &str = "UPDATE certificates SET revoked_at = $1
 /// A login replaces the member's earlier devices that hold no active certificate (the latest
 /// login is where requests go before a certificate exists); devices with one stay.
 pub const SUPERSEDE_UNCERTIFIED_DEVICES: &str = "UPDATE devices SET revoked_at = $1 \
-    WHERE member_id = $2 AND revoked_at IS NULL AND id NOT IN \
+    WHERE member_id = $2 AND revoked_at IS NULL AND kind = 'app' AND id NOT IN \
     (SELECT device_id FROM certificates WHERE member_id = $2 AND revoked_at IS NULL)";
 /// Whether a member holds an active certificate (validity aside).
 pub const HAS_ACTIVE_CERTIFICATE: &str = "SELECT COUNT(*) AS n FROM certificates \
@@ -59,12 +59,15 @@ pub const CLOSE_BANK_CHECK: &str =
 /// A registration-desk code ends in a certificate once, and only while it is still valid.
 pub const CLOSE_RA_CODE: &str = "UPDATE ra_codes SET used_at = $1, serial = $2 \
     WHERE ref_num = $3 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $1";
+/// An enrolment supersedes the member's certificates held by devices of its own kind (`app` or
+/// `cloud`, schema v16): a person may hold an app certificate and a cloud one.
 pub const SUPERSEDE_CERTIFICATES: &str = "UPDATE certificates SET revoked_at = $1, \
-    revocation_reason = 4 WHERE member_id = $2 AND revoked_at IS NULL";
-pub const SUPERSEDE_DEVICES: &str =
-    "UPDATE devices SET revoked_at = $1 WHERE member_id = $2 AND revoked_at IS NULL";
-pub const INSERT_DEVICE: &str = "INSERT INTO devices (id, member_id, token_hash, created_at, revoked_at) \
-    VALUES ($1, $2, $3, $4, NULL)";
+    revocation_reason = 4 WHERE member_id = $2 AND revoked_at IS NULL AND device_id IN \
+    (SELECT id FROM devices WHERE member_id = $2 AND kind = $3)";
+pub const SUPERSEDE_DEVICES: &str = "UPDATE devices SET revoked_at = $1 \
+    WHERE member_id = $2 AND revoked_at IS NULL AND kind = $3";
+pub const INSERT_DEVICE: &str = "INSERT INTO devices (id, member_id, token_hash, created_at, revoked_at, kind) \
+    VALUES ($1, $2, $3, $4, NULL, $5)";
 pub const INSERT_CERTIFICATE: &str = "INSERT INTO certificates \
     (serial, member_id, device_id, der_enc, not_before, not_after, revoked_at, created_at, proof) \
     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)";
@@ -153,7 +156,7 @@ pub const CANCEL_RA_CODE: &str = concat!(
 );
 
 pub const DEVICE: &str =
-    "SELECT id, member_id, token_hash, created_at, revoked_at FROM devices WHERE id = $1";
+    "SELECT id, member_id, token_hash, created_at, revoked_at, kind FROM devices WHERE id = $1";
 pub const CERTIFICATE: &str = "SELECT serial, member_id, device_id, der_enc, not_before, not_after, \
     revoked_at, revocation_reason, proof FROM certificates WHERE serial = $1";
 pub const CERTIFICATES_OF_MEMBER: &str = "SELECT serial, member_id, device_id, der_enc, not_before, \
@@ -388,7 +391,7 @@ pub const ROTATE_RP_SECRET: &str =
     "UPDATE relying_parties SET secret_enc = $1 WHERE client_code = $2";
 pub const SET_RP_CALL_CENTER: &str =
     "UPDATE relying_parties SET call_center_num = $1 WHERE client_code = $2";
-pub const DEVICES_OF_MEMBER: &str = "SELECT id, member_id, token_hash, created_at, revoked_at \
+pub const DEVICES_OF_MEMBER: &str = "SELECT id, member_id, token_hash, created_at, revoked_at, kind \
     FROM devices WHERE member_id = $1 ORDER BY created_at DESC, id";
 /// Certificates by state: `$1` 0 any, 1 active, 2 revoked, 3 expired (at `$2`).
 pub const CERTIFICATES_IN_STATE: &str = "SELECT serial, member_id, device_id, der_enc, not_before, \
@@ -490,3 +493,83 @@ pub const ADD_SANDBOX_PARTY: &str =
 pub const REMOVE_SANDBOX_PARTY: &str = "DELETE FROM sandbox_parties WHERE client_code = $1";
 /// Whether it is marked.
 pub const SANDBOX_PARTY: &str = "SELECT COUNT(*) AS n FROM sandbox_parties WHERE client_code = $1";
+
+// ----- the cloud certificate (schema v16) ----------------------------------------------------
+
+/// The member's newest cloud device that is not revoked.
+pub const ACTIVE_CLOUD_DEVICE: &str = "SELECT id, member_id, token_hash, created_at, revoked_at, kind \
+    FROM devices WHERE member_id = $1 AND kind = 'cloud' AND revoked_at IS NULL \
+    ORDER BY created_at DESC, id LIMIT 1";
+pub const INSERT_CLOUD_DEVICE: &str = "INSERT INTO cloud_devices \
+    (device_id, key_label, pin_hash, pin_failures, locked_at, created_at, updated_at) \
+    VALUES ($1, $2, $3, 0, NULL, $4, $4)";
+pub const CLOUD_DEVICE: &str = "SELECT device_id, key_label, pin_hash, pin_failures, locked_at \
+    FROM cloud_devices WHERE device_id = $1";
+/// Count one wrong PIN; the `$2`-th in a row locks (not revokes) the certificate.
+pub const CLOUD_PIN_FAILED: &str = "UPDATE cloud_devices SET updated_at = $1, \
+    locked_at = CASE WHEN pin_failures + 1 >= $2 THEN $1 ELSE NULL END, \
+    pin_failures = pin_failures + 1 \
+    WHERE device_id = $3 AND locked_at IS NULL RETURNING pin_failures, locked_at";
+pub const CLOUD_PIN_SUCCEEDED: &str = "UPDATE cloud_devices SET pin_failures = 0, updated_at = $1 \
+    WHERE device_id = $2 AND locked_at IS NULL";
+/// A PIN change, only while unlocked.
+pub const CHANGE_CLOUD_PIN: &str = "UPDATE cloud_devices SET pin_hash = $1, pin_failures = 0, \
+    updated_at = $2 WHERE device_id = $3 AND locked_at IS NULL";
+/// A PIN reset after a fresh proof: also unlocks.
+pub const RESET_CLOUD_PIN: &str = "UPDATE cloud_devices SET pin_hash = $1, pin_failures = 0, \
+    locked_at = NULL, updated_at = $2 WHERE device_id = $3";
+/// A renewal's new key.
+pub const SET_CLOUD_KEY_LABEL: &str =
+    "UPDATE cloud_devices SET key_label = $1, updated_at = $2 WHERE device_id = $3";
+/// Taken first by every browser registration: on PostgreSQL the row lock serialises them, so
+/// the count of browsers that follows holds until commit.
+pub const LOCK_CLOUD_DEVICE: &str = "UPDATE cloud_devices SET updated_at = $1 WHERE device_id = $2";
+pub const INSERT_CLOUD_BROWSER: &str = "INSERT INTO cloud_browsers \
+    (id, device_id, spki, label, created_at, last_used_at, removed_at) VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
+pub const CLOUD_BROWSER_COUNT: &str =
+    "SELECT COUNT(*) AS n FROM cloud_browsers WHERE device_id = $1 AND removed_at IS NULL";
+pub const CLOUD_BROWSER: &str = "SELECT id, device_id, spki, label, created_at, last_used_at, removed_at \
+    FROM cloud_browsers WHERE id = $1";
+pub const CLOUD_BROWSERS: &str = "SELECT id, device_id, spki, label, created_at, last_used_at, removed_at \
+    FROM cloud_browsers WHERE device_id = $1 AND removed_at IS NULL ORDER BY created_at, id";
+pub const REMOVE_CLOUD_BROWSER: &str = "UPDATE cloud_browsers SET removed_at = $1 \
+    WHERE id = $2 AND device_id = $3 AND removed_at IS NULL";
+pub const TOUCH_CLOUD_BROWSER: &str = "UPDATE cloud_browsers SET last_used_at = $1 WHERE id = $2";
+pub const INSERT_CLOUD_CHALLENGE: &str = "INSERT INTO cloud_challenges \
+    (challenge, browser_id, expires_at, used_at) VALUES ($1, $2, $3, NULL)";
+/// Challenges that expired more than an hour ago are of no use to anyone.
+pub const PURGE_CLOUD_CHALLENGES: &str = "DELETE FROM cloud_challenges WHERE expires_at < $1";
+/// A challenge is used once, by its own browser, before it expires.
+pub const USE_CLOUD_CHALLENGE: &str = "UPDATE cloud_challenges SET used_at = $1 \
+    WHERE challenge = $2 AND browser_id = $3 AND used_at IS NULL AND expires_at > $1";
+pub const INSERT_CLOUD_USE: &str = "INSERT INTO cloud_uses (device_id, browser_id, at, action, \
+    client_code, receipt_id, digest, address_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub const CLOUD_USES: &str = "SELECT device_id, browser_id, at, action, client_code, receipt_id, \
+    digest, address_enc FROM cloud_uses WHERE device_id = $1 ORDER BY at DESC, id DESC LIMIT $2";
+pub const INSERT_CLOUD_CODE: &str = "INSERT INTO cloud_codes (code_hash, client_code, kind, \
+    receipt_id, device_id, serial, created_at, expires_at, used_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)";
+/// A one-time code, exchanged once, by its own relying party, before it expires.
+pub const EXCHANGE_CLOUD_CODE: &str = "UPDATE cloud_codes SET used_at = $1 \
+    WHERE code_hash = $2 AND client_code = $3 AND used_at IS NULL AND expires_at > $1 \
+    RETURNING code_hash, client_code, kind, receipt_id, device_id, serial, created_at, expires_at";
+pub const INSERT_CLOUD_ALT: &str = "INSERT INTO cloud_alt (tx_id, client_code, permission_hash, \
+    name_enc, phone_enc, birthday_enc, created_at, expires_at, used_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)";
+pub const CLOUD_ALT: &str = "SELECT tx_id, client_code, permission_hash, name_enc, phone_enc, \
+    birthday_enc, created_at, expires_at, used_at FROM cloud_alt WHERE tx_id = $1";
+/// An alternative-authentication transaction ends in a certificate once, while valid.
+pub const CLOSE_CLOUD_ALT: &str =
+    "UPDATE cloud_alt SET used_at = $1 WHERE tx_id = $2 AND used_at IS NULL AND expires_at > $1";
+pub const INSERT_CLOUD_PROOF: &str =
+    "INSERT INTO cloud_proofs (enrolment_id, purpose) VALUES ($1, $2)";
+pub const CLOUD_PROOF: &str = "SELECT purpose AS value FROM cloud_proofs WHERE enrolment_id = $1";
+/// A party's publishable key stays when its origins or stylesheets change.
+pub const SET_CLOUD_PARTY: &str = "INSERT INTO cloud_parties \
+    (client_code, publishable_key, origins, stylesheets, updated_at) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (client_code) DO UPDATE SET origins = $3, stylesheets = $4, updated_at = $5";
+pub const CLOUD_PARTY: &str = "SELECT client_code, publishable_key, origins, stylesheets, updated_at \
+    FROM cloud_parties WHERE client_code = $1";
+pub const CLOUD_PARTY_BY_KEY: &str = "SELECT client_code, publishable_key, origins, stylesheets, \
+    updated_at FROM cloud_parties WHERE publishable_key = $1";
+pub const REMOVE_CLOUD_PARTY: &str = "DELETE FROM cloud_parties WHERE client_code = $1";

@@ -145,6 +145,7 @@ pub(crate) struct DeviceRow {
     pub token_hash: Vec<u8>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub kind: String,
 }
 
 impl DeviceRow {
@@ -155,6 +156,8 @@ impl DeviceRow {
             token_hash: self.token_hash,
             created_at: from_ms(self.created_at)?,
             revoked_at: opt_ms(self.revoked_at)?,
+            kind: dojang_core::DeviceKind::parse(&self.kind)
+                .ok_or_else(|| corrupt("device kind"))?,
         })
     }
 }
@@ -1052,6 +1055,36 @@ pub(crate) enum Close {
     BankCheck(String),
     /// `ra_codes.ref_num` (`queries::CLOSE_RA_CODE`), recording the certificate's serial.
     RaCode(String),
+    /// `cloud_alt.tx_id` (`queries::CLOSE_CLOUD_ALT`).
+    Alt(String),
+}
+
+/// A cloud issuance's extra rows, sealed.
+pub(crate) struct CloudValues {
+    pub key_label: String,
+    pub pin_hash: String,
+    pub browser: CloudBrowserValues,
+}
+
+/// A browser's row.
+pub(crate) struct CloudBrowserValues {
+    pub id: String,
+    pub device_id: String,
+    pub spki: Vec<u8>,
+    pub label: String,
+    pub created_at: i64,
+}
+
+impl CloudBrowserValues {
+    pub fn of(b: &crate::CloudBrowser) -> Self {
+        Self {
+            id: b.id.clone(),
+            device_id: b.device_id.to_string(),
+            spki: b.spki.clone(),
+            label: b.label.clone(),
+            created_at: ms(b.created_at),
+        }
+    }
 }
 
 /// Everything a completed enrolment writes, sealed.
@@ -1071,6 +1104,10 @@ pub(crate) struct CompletionValues {
     pub proof: &'static str,
     /// The device's PIN check: verifier and sealed secret.
     pub pin: Option<(Vec<u8>, Vec<u8>)>,
+    /// `app` or `cloud`: which of the member's devices it supersedes.
+    pub kind: &'static str,
+    /// A cloud certificate's rows.
+    pub cloud: Option<CloudValues>,
 }
 
 impl MemberValues {
@@ -1108,6 +1145,7 @@ impl CompletionValues {
                 Proof::Sms(id) => Close::Enrolment(id.to_string()),
                 Proof::Bank(id) => Close::BankCheck(id.to_string()),
                 Proof::Desk(r) => Close::RaCode(r.as_str().to_owned()),
+                Proof::Alt(tx) => Close::Alt(tx.clone()),
             },
             new_member,
             member_id: member_id.to_string(),
@@ -1129,6 +1167,12 @@ impl CompletionValues {
                     ))
                 })
                 .transpose()?,
+            kind: c.device.kind.as_str(),
+            cloud: c.cloud.as_ref().map(|n| CloudValues {
+                key_label: n.key_label.clone(),
+                pin_hash: n.pin_hash.clone(),
+                browser: CloudBrowserValues::of(&n.browser),
+            }),
         })
     }
 }
@@ -1248,7 +1292,8 @@ from_sqlite!(DeviceRow {
     member_id,
     token_hash,
     created_at,
-    revoked_at
+    revoked_at,
+    kind
 });
 from_sqlite!(CertificateRow {
     serial,
@@ -1725,4 +1770,318 @@ pub(crate) fn audit_params(
         f.since.map(ms),
         f.until.map(ms),
     )
+}
+
+// ----- the cloud certificate (schema v16) ----------------------------------------------------
+
+pub const CLOUD_USE_ADDRESS: &str = "cloud_uses.address";
+pub const CLOUD_ALT_NAME: &str = "cloud_alt.name";
+pub const CLOUD_ALT_PHONE: &str = "cloud_alt.phone";
+pub const CLOUD_ALT_BIRTHDAY: &str = "cloud_alt.birthday";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CloudDeviceRow {
+    pub device_id: String,
+    pub key_label: String,
+    pub pin_hash: String,
+    pub pin_failures: i32,
+    pub locked_at: Option<i64>,
+}
+from_sqlite!(CloudDeviceRow {
+    device_id,
+    key_label,
+    pin_hash,
+    pin_failures,
+    locked_at
+});
+
+impl CloudDeviceRow {
+    pub fn into_domain(self) -> Result<crate::CloudDevice, StoreError> {
+        Ok(crate::CloudDevice {
+            device_id: self.device_id.parse().map_err(|_| corrupt("device id"))?,
+            key_label: self.key_label,
+            pin_hash: self.pin_hash,
+            pin_failures: u32::try_from(self.pin_failures).map_err(|_| corrupt("pin failures"))?,
+            locked_at: opt_ms(self.locked_at)?,
+        })
+    }
+}
+
+/// `RETURNING pin_failures, locked_at` of a wrong PIN.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CloudPinRow {
+    pub pin_failures: i32,
+    pub locked_at: Option<i64>,
+}
+from_sqlite!(CloudPinRow {
+    pin_failures,
+    locked_at
+});
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CloudBrowserRow {
+    pub id: String,
+    pub device_id: String,
+    pub spki: Vec<u8>,
+    pub label: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub removed_at: Option<i64>,
+}
+from_sqlite!(CloudBrowserRow {
+    id,
+    device_id,
+    spki,
+    label,
+    created_at,
+    last_used_at,
+    removed_at
+});
+
+impl CloudBrowserRow {
+    pub fn into_domain(self) -> Result<crate::CloudBrowser, StoreError> {
+        Ok(crate::CloudBrowser {
+            id: self.id,
+            device_id: self.device_id.parse().map_err(|_| corrupt("device id"))?,
+            spki: self.spki,
+            label: self.label,
+            created_at: from_ms(self.created_at)?,
+            last_used_at: opt_ms(self.last_used_at)?,
+            removed_at: opt_ms(self.removed_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CloudUseRow {
+    pub device_id: String,
+    pub browser_id: String,
+    pub at: i64,
+    pub action: String,
+    pub client_code: String,
+    pub receipt_id: String,
+    pub digest: Vec<u8>,
+    pub address_enc: Vec<u8>,
+}
+from_sqlite!(CloudUseRow {
+    device_id,
+    browser_id,
+    at,
+    action,
+    client_code,
+    receipt_id,
+    digest,
+    address_enc
+});
+
+impl CloudUseRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<crate::CloudUse, StoreError> {
+        Ok(crate::CloudUse {
+            device_id: self.device_id.parse().map_err(|_| corrupt("device id"))?,
+            browser_id: self.browser_id,
+            at: from_ms(self.at)?,
+            action: self.action,
+            client_code: self.client_code,
+            receipt_id: self.receipt_id,
+            digest: self.digest,
+            address: keys.open_string(CLOUD_USE_ADDRESS, &self.address_enc)?,
+        })
+    }
+}
+
+/// A use's columns, sealed, in the order of `queries::INSERT_CLOUD_USE`.
+pub(crate) struct CloudUseValues {
+    pub device_id: String,
+    pub browser_id: String,
+    pub at: i64,
+    pub action: String,
+    pub client_code: String,
+    pub receipt_id: String,
+    pub digest: Vec<u8>,
+    pub address_enc: Vec<u8>,
+}
+
+impl CloudUseValues {
+    pub fn seal(keys: &DataKeys, u: &crate::CloudUse) -> Result<Self, StoreError> {
+        Ok(Self {
+            device_id: u.device_id.to_string(),
+            browser_id: u.browser_id.clone(),
+            at: ms(u.at),
+            action: u.action.clone(),
+            client_code: u.client_code.clone(),
+            receipt_id: u.receipt_id.clone(),
+            digest: u.digest.clone(),
+            address_enc: keys.seal_str(CLOUD_USE_ADDRESS, &u.address)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CloudCodeRow {
+    pub code_hash: Vec<u8>,
+    pub client_code: String,
+    pub kind: String,
+    pub receipt_id: Option<String>,
+    pub device_id: Option<String>,
+    pub serial: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+from_sqlite!(CloudCodeRow {
+    code_hash,
+    client_code,
+    kind,
+    receipt_id,
+    device_id,
+    serial,
+    created_at,
+    expires_at
+});
+
+impl CloudCodeRow {
+    pub fn into_domain(self) -> Result<crate::CloudCode, StoreError> {
+        Ok(crate::CloudCode {
+            code_hash: self.code_hash,
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            kind: self.kind,
+            receipt_id: self.receipt_id,
+            device_id: self
+                .device_id
+                .map(|d| d.parse().map_err(|_| corrupt("device id")))
+                .transpose()?,
+            serial: self.serial,
+            created_at: from_ms(self.created_at)?,
+            expires_at: from_ms(self.expires_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CloudAltRow {
+    pub tx_id: String,
+    pub client_code: String,
+    pub permission_hash: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+from_sqlite!(CloudAltRow {
+    tx_id,
+    client_code,
+    permission_hash,
+    name_enc,
+    phone_enc,
+    birthday_enc,
+    created_at,
+    expires_at,
+    used_at
+});
+
+impl CloudAltRow {
+    pub fn into_domain(self, keys: &DataKeys) -> Result<crate::CloudAlt, StoreError> {
+        Ok(crate::CloudAlt {
+            tx_id: self.tx_id,
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            permission_hash: self.permission_hash,
+            person: person(
+                keys.open_string(CLOUD_ALT_NAME, &self.name_enc)?,
+                keys.open_string(CLOUD_ALT_PHONE, &self.phone_enc)?,
+                keys.open_string(CLOUD_ALT_BIRTHDAY, &self.birthday_enc)?,
+            )?,
+            created_at: from_ms(self.created_at)?,
+            expires_at: from_ms(self.expires_at)?,
+            used_at: opt_ms(self.used_at)?,
+        })
+    }
+}
+
+/// An alternative-authentication transaction's columns, sealed.
+pub(crate) struct CloudAltValues {
+    pub tx_id: String,
+    pub client_code: String,
+    pub permission_hash: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub birthday_enc: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl CloudAltValues {
+    pub fn seal(keys: &DataKeys, a: &crate::CloudAlt) -> Result<Self, StoreError> {
+        Ok(Self {
+            tx_id: a.tx_id.clone(),
+            client_code: a.client_code.to_string(),
+            permission_hash: a.permission_hash.clone(),
+            name_enc: keys.seal_str(CLOUD_ALT_NAME, a.person.name.as_str())?,
+            phone_enc: keys.seal_str(CLOUD_ALT_PHONE, a.person.phone.as_str())?,
+            birthday_enc: keys.seal_str(CLOUD_ALT_BIRTHDAY, &a.person.birthday.to_compact())?,
+            created_at: ms(a.created_at),
+            expires_at: ms(a.expires_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CloudPartyRow {
+    pub client_code: String,
+    pub publishable_key: String,
+    pub origins: String,
+    pub stylesheets: String,
+    pub updated_at: i64,
+}
+from_sqlite!(CloudPartyRow {
+    client_code,
+    publishable_key,
+    origins,
+    stylesheets,
+    updated_at
+});
+
+impl CloudPartyRow {
+    pub fn into_domain(self) -> Result<crate::CloudParty, StoreError> {
+        Ok(crate::CloudParty {
+            client_code: self
+                .client_code
+                .parse()
+                .map_err(|_| corrupt("client code"))?,
+            publishable_key: self.publishable_key,
+            origins: serde_json::from_str(&self.origins).map_err(|_| corrupt("cloud origins"))?,
+            stylesheets: serde_json::from_str(&self.stylesheets)
+                .map_err(|_| corrupt("cloud stylesheets"))?,
+            updated_at: from_ms(self.updated_at)?,
+        })
+    }
+}
+
+/// A party's columns, in the order of `queries::SET_CLOUD_PARTY`.
+pub(crate) struct CloudPartyValues {
+    pub client_code: String,
+    pub publishable_key: String,
+    pub origins: String,
+    pub stylesheets: String,
+    pub updated_at: i64,
+}
+
+impl CloudPartyValues {
+    pub fn of(p: &crate::CloudParty) -> Result<Self, StoreError> {
+        Ok(Self {
+            client_code: p.client_code.to_string(),
+            publishable_key: p.publishable_key.clone(),
+            origins: serde_json::to_string(&p.origins)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            stylesheets: serde_json::to_string(&p.stylesheets)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            updated_at: ms(p.updated_at),
+        })
+    }
 }

@@ -41,6 +41,9 @@ mod barocert;
 #[path = "../../../dojang-server/tests/it/cli.rs"]
 mod cli;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/cloud.rs"]
+mod cloud;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/common.rs"]
 mod common;
 #[cfg(not(pg_url_unset))]

@@ -103,6 +103,9 @@ enum RpCommand {
     /// The hosted login: its return URL and consent records.
     #[command(subcommand)]
     LoginPage(super::login_page::LoginPageCommand),
+    /// The cloud certificate's SDK: the publishable key, origins and stylesheets.
+    #[command(subcommand)]
+    Cloud(super::cloud::CloudCommand),
     /// Mark a relying party as a test party, inside the test console's sandbox: its requests
     /// may reach sandbox people and it accepts their sandbox certificates. Every other party is
     /// outside: to it sandbox people do not exist and their signatures are refused (-10500012).
@@ -207,6 +210,7 @@ pub async fn run(args: AdminArgs) -> Result<ExitCode, String> {
         AdminCommand::Rp(RpCommand::LoginPage(l)) => {
             super::login_page::run(&instance, &clock, l).await
         }
+        AdminCommand::Rp(RpCommand::Cloud(c)) => super::cloud::run(&instance, &clock, c).await,
         AdminCommand::Rp(RpCommand::Sandbox { client_code, off }) => {
             let code = registered(&instance, &client_code).await?;
             instance

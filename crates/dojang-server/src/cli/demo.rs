@@ -60,6 +60,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     config.policy.dev_reveal_binding_code = true;
     // The test console's sandbox people (their virtual apps answer by themselves).
     config.console.sandbox = true;
+    // Cloud certificates need a PKCS#11 token: the throwaway one `.ci/start-softhsm.sh` makes,
+    // when its variables are set; otherwise the cloud API answers -10600001.
+    let cloud = demo_hsm(&mut config)?;
     init_logging(&config.log, config.log_format);
     let signals = super::serve::Signals::register().map_err(|e| format!("signals: {e}"))?;
     let server = Server::bind(&config, ServerOptions::default())
@@ -89,6 +92,24 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     )
     .await
     .map_err(|e| e.to_string())?;
+    let cloud_key = if cloud && state.hsm.is_some() {
+        let origin = crate::service::cloud::check_origin(&format!("http://{site_addr}"))
+            .map_err(|e| e.to_string())?;
+        let p = state
+            .store
+            .set_cloud_party(&dojang_store::CloudParty {
+                client_code: rp.client_code.clone(),
+                publishable_key: crate::service::cloud::new_publishable_key(),
+                origins: vec![origin.clone()],
+                stylesheets: Vec::new(),
+                updated_at: state.clock.now(),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        Some((p.publishable_key, origin))
+    } else {
+        None
+    };
     let secret = STANDARD.encode(rp.secret.as_bytes());
     let credentials =
         dojang_client::Credentials::new(rp.client_code.as_str(), &rp.link_id, &secret);
@@ -108,6 +129,14 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         "test console:   {}/console (sandbox people on)",
         server.base_url()
     ));
+    match &cloud_key {
+        Some((key, origin)) => say(format!(
+            "cloud certs:    on (SoftHSM token); publishable key {key} for {origin}"
+        )),
+        None => {
+            say("cloud certs:    off (no PKCS#11 token: eval \"$(.ci/start-softhsm.sh)\" first)")
+        }
+    }
     say(format!(
         "relying party:  {} (client code {}, LinkID {}, SecretKey {secret})",
         rp.name, rp.client_code, rp.link_id
@@ -184,4 +213,35 @@ async fn demo_party(state: &crate::state::AppState) -> Result<RelyingParty, Stri
         .await
         .map_err(|e| e.to_string())?;
     Ok(rp)
+}
+
+/// `[hsm]` for the demo from the test token's variables (`DOJANG_TEST_HSM_TOKEN`, `_PIN`,
+/// `_MODULE`), its PIN in `<data_dir>/hsm.pin` (0600). `false`: no token, cloud certificates off.
+fn demo_hsm(config: &mut Config) -> Result<bool, String> {
+    let (Ok(token), Ok(pin)) = (
+        std::env::var("DOJANG_TEST_HSM_TOKEN"),
+        std::env::var("DOJANG_TEST_HSM_PIN"),
+    ) else {
+        return Ok(false);
+    };
+    let module = std::env::var("DOJANG_TEST_HSM_MODULE")
+        .unwrap_or_else(|_| dojang_hsm::SOFTHSM2_MODULE.to_owned());
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
+    let pin_file = config.data_dir.join("hsm.pin");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(
+        &mut options
+            .open(&pin_file)
+            .map_err(|e| format!("{}: {e}", pin_file.display()))?,
+        pin.as_bytes(),
+    )
+    .map_err(|e| format!("{}: {e}", pin_file.display()))?;
+    config.hsm.module = module.into();
+    config.hsm.token = token;
+    config.hsm.pin_file = pin_file;
+    Ok(true)
 }

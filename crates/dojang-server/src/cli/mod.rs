@@ -3,6 +3,7 @@
 
 mod admin;
 mod cert;
+mod cloud;
 mod demo;
 mod login_page;
 mod member;

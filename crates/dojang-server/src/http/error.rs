@@ -386,6 +386,31 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::BankCheckRateLimited
         | C::OtpRateLimited
         | C::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
+        C::CloudBrowserKeyInvalid
+        | C::CloudLabelInvalid
+        | C::CloudBrowserProofMissing
+        | C::CloudPinFormat
+        | C::CloudPinTrivial
+        | C::CloudKindInvalid
+        | C::CloudDocumentsInvalid
+        | C::CloudPublishableKeyMissing
+        | C::CloudOriginInvalid
+        | C::CloudStylesheetInvalid
+        | C::CloudPinUnchanged => StatusCode::BAD_REQUEST,
+        C::CloudBrowserUnknown
+        | C::CloudChallengeInvalid
+        | C::CloudBrowserSignatureInvalid
+        | C::CloudPinWrong => StatusCode::UNAUTHORIZED,
+        C::CloudLocked => StatusCode::LOCKED,
+        C::CloudRevoked | C::CloudExpired => StatusCode::GONE,
+        C::CloudTooManyBrowsers | C::CloudNotRenewable => StatusCode::CONFLICT,
+        C::CloudPublishableKeyUnknown
+        | C::CloudCodeInvalid
+        | C::CloudAltInvalid
+        | C::CloudProofNotFound
+        | C::CloudNoCertificate => StatusCode::NOT_FOUND,
+        C::CloudRateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::CloudHsmMissing => StatusCode::SERVICE_UNAVAILABLE,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

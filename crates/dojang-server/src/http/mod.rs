@@ -2,6 +2,7 @@
 //! tracing span, localised errors) and the JSON fallbacks for unknown paths and methods.
 
 pub mod barocert;
+pub mod cloud;
 pub mod device;
 pub mod error;
 pub mod extract;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(rp::router())
         .merge(device::router())
+        .merge(cloud::router())
         .merge(pki::router())
         .merge(linkhub::router())
         .merge(barocert::router())

@@ -243,6 +243,110 @@ fn exchange_item() -> PathItem {
     PathItem::new(HttpMethod::Post, op.build())
 }
 
+/// One of the native API's calls outside `/v1/{kind}`: HMAC-signed, a JSON body in and out.
+struct Extra {
+    id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    request: RefOr<Schema>,
+    answer: (&'static str, RefOr<Schema>),
+    codes: Vec<ErrorCode>,
+}
+
+fn extra_item(e: Extra) -> PathItem {
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(e.id))
+        .tag(e.tag)
+        .summary(Some(e.summary))
+        .description(Some(e.description))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .content(JSON, ContentBuilder::new().schema(Some(e.request)).build())
+                .required(Some(Required::True))
+                .build(),
+        ))
+        .response("200", json_response(e.answer.0, e.answer.1));
+    let mut by_status: BTreeMap<StatusCode, Vec<ErrorCode>> = BTreeMap::new();
+    for c in e.codes {
+        by_status.entry(status(c)).or_default().push(c);
+    }
+    for (st, codes) in by_status {
+        let list = codes
+            .iter()
+            .map(|c| format!("`{}` {}", c.code(), c.message_en()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        op = op.response(st.as_str(), json_response(&list, schema_ref::<ErrorBody>()));
+    }
+    PathItem::new(HttpMethod::Post, op.build())
+}
+
+/// What every HMAC call can answer before it looks at its body.
+fn signed_call_codes() -> Vec<ErrorCode> {
+    use ErrorCode as C;
+    vec![
+        C::AuthorizationMissing,
+        C::AuthorizationMalformed,
+        C::UnknownLinkId,
+        C::SignatureMismatch,
+        C::DateMissing,
+        C::DateMalformed,
+        C::DateOutOfWindow,
+        C::BodyTooLarge,
+        C::MalformedJson,
+        C::FieldType,
+    ]
+}
+
+/// `POST /v1/cloud/exchange`.
+fn cloud_exchange_item() -> PathItem {
+    let mut codes = signed_call_codes();
+    codes.extend([ErrorCode::CloudCodeInvalid, ErrorCode::Internal]);
+    extra_item(Extra {
+        id: "exchangeCloudCode",
+        tag: "cloud",
+        summary: "Cloud certificate: exchange the SDK's one-time code",
+        description: "The SDK (`/sdk/v1/dojang.js`) hands your page a one-time `code` after              `Dojang.sign()` or, with `simpleAuthToken`, after `Dojang.issue()`. Exchange it              here, server to server, within five minutes, once: a sign code answers the              request's `kind` and `receiptID` (then call `POST /v1/{kind}/{receiptID}/verify`              for the CMS and the person); an issue code (`kind` = `issue`) answers the person              who was issued a cloud certificate. A code of another relying party answers like              an unknown one.",
+        request: schema_ref::<dojang_proto::cloud::CloudExchange>(),
+        answer: (
+            "What the code stood for.",
+            schema_ref::<dojang_proto::cloud::CloudExchanged>(),
+        ),
+        codes,
+    })
+}
+
+/// `POST /v1/cloud/alt-auth`.
+fn cloud_alt_item() -> PathItem {
+    use ErrorCode as C;
+    let mut codes = signed_call_codes();
+    codes.extend([
+        C::NameMissing,
+        C::NameTooLong,
+        C::NameInvalid,
+        C::PhoneMissing,
+        C::PhoneNotDigits,
+        C::PhoneLength,
+        C::BirthdayMissing,
+        C::BirthdayFormat,
+        C::BirthdayInvalid,
+        C::Internal,
+    ]);
+    extra_item(Extra {
+        id: "cloudAltAuth",
+        tag: "cloud",
+        summary: "Cloud certificate: alternative authentication (MO 생략)",
+        description: "You proved the person yourself (your own identity check) and want them              issued a dojang cloud certificate without a second check: send the person here and              pass the answer's `txId` and `permissionCode` to `Dojang.init({altAuth})`. They are              valid for ten minutes, once, and only with your own publishable key. The              certificate records the proof as `alt` (treated like an SMS check: requests with              `allowSimpleRegistYN = false` refuse it).",
+        request: schema_ref::<dojang_proto::cloud::AltAuth>(),
+        answer: (
+            "The transaction.",
+            schema_ref::<dojang_proto::cloud::AltAuthorized>(),
+        ),
+        codes,
+    })
+}
+
 /// What the exchange can answer besides success.
 pub fn exchange_codes() -> Vec<ErrorCode> {
     use ErrorCode as C;
@@ -275,6 +379,8 @@ pub fn document() -> OpenApi {
         );
     }
     builder = builder.path(paths::LOGIN_PAGE_EXCHANGE, exchange_item());
+    builder = builder.path(paths::CLOUD_EXCHANGE, cloud_exchange_item());
+    builder = builder.path(paths::CLOUD_ALT_AUTH, cloud_alt_item());
     let paths = builder.build();
     OpenApiBuilder::new()
         .info(
@@ -287,12 +393,22 @@ pub fn document() -> OpenApi {
         .paths(paths)
         .components(Some(components()))
         .security(Some([security()]))
-        .tags(Some(Kind::ALL.map(|k| {
-            TagBuilder::new()
-                .name(k.as_str())
-                .description(Some(kind_label(k)))
-                .build()
-        })))
+        .tags(Some(
+            Kind::ALL
+                .map(|k| {
+                    TagBuilder::new()
+                        .name(k.as_str())
+                        .description(Some(kind_label(k)))
+                        .build()
+                })
+                .into_iter()
+                .chain([TagBuilder::new()
+                    .name("cloud")
+                    .description(Some(
+                        "The cloud certificate's server-to-server calls (docs/cloud-api.md)",
+                    ))
+                    .build()]),
+        ))
         .build()
 }
 
@@ -352,6 +468,11 @@ fn components() -> utoipa::openapi::Components {
     add::<WebhookEvent>(&mut schemas);
     add::<LoginPageExchange>(&mut schemas);
     add::<LoginPageResult>(&mut schemas);
+    add::<dojang_proto::cloud::CloudExchange>(&mut schemas);
+    add::<dojang_proto::cloud::CloudExchanged>(&mut schemas);
+    add::<dojang_proto::cloud::CloudExchangePerson>(&mut schemas);
+    add::<dojang_proto::cloud::AltAuth>(&mut schemas);
+    add::<dojang_proto::cloud::AltAuthorized>(&mut schemas);
     for kind in Kind::ALL {
         schemas.push((create_schema_name(kind), create_schema(kind).into()));
     }

@@ -129,7 +129,7 @@ pub(crate) fn pin_proof(wire: Option<&str>) -> Result<Option<[u8; 32]>, ApiError
 /// code is counted, then the code is counted atomically and judged. Before that, the
 /// back-offs on wrong codes (issue 14 #2): per client address, across the server, per phone
 /// number; a wrong code counts against all three.
-async fn checked_code(
+pub(crate) async fn checked_code(
     state: &AppState,
     id: EnrolmentId,
     code: &OneTimeCode,
@@ -173,7 +173,7 @@ async fn checked_code(
 
 /// The member a verified person is (existing, with the same name; or new, with a fresh CI),
 /// and a new device id and credential secret for them.
-async fn new_device_for(
+pub(crate) async fn new_device_for(
     state: &AppState,
     person: &Person,
     now: time::OffsetDateTime,
@@ -239,6 +239,7 @@ pub async fn login(
             token_hash: device_secret_hash(secret.as_ref()),
             created_at: now,
             revoked_at: None,
+            kind: dojang_core::DeviceKind::App,
         },
         now,
     };
@@ -335,6 +336,7 @@ pub(crate) async fn issue(
             token_hash: device_secret_hash(secret.as_ref()),
             created_at: now,
             revoked_at: None,
+            kind: dojang_core::DeviceKind::App,
         },
         certificate: CertificateRecord {
             serial: issued.serial_hex.clone(),
@@ -348,6 +350,7 @@ pub(crate) async fn issue(
             proof: identity,
         },
         pin: pin.clone(),
+        cloud: None,
         now,
     };
     if !state.store.complete_enrolment(&completed).await? {

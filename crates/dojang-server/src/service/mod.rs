@@ -6,6 +6,7 @@ pub mod admin;
 pub mod answer;
 pub mod bank;
 pub mod certificate;
+pub mod cloud;
 pub mod enrolment;
 pub mod login_page;
 pub mod operators;

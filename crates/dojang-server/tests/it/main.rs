@@ -15,6 +15,7 @@ mod auth;
 mod backend;
 mod barocert;
 mod cli;
+mod cloud;
 mod console;
 mod device;
 mod e2e;

@@ -22,7 +22,11 @@ fn native_routes() -> Vec<(&'static str, String)> {
                 ("post", paths::cancel_template(k)),
             ]
         })
-        .chain([("post", paths::LOGIN_PAGE_EXCHANGE.to_owned())])
+        .chain([
+            ("post", paths::LOGIN_PAGE_EXCHANGE.to_owned()),
+            ("post", paths::CLOUD_EXCHANGE.to_owned()),
+            ("post", paths::CLOUD_ALT_AUTH.to_owned()),
+        ])
         .collect()
 }
 

@@ -44,6 +44,10 @@ use crate::{
     PinFailure, Store, StoreError, WaitingRequest, Webhook,
 };
 use crate::{AuditEntry, AuditFilter, NewOperator, OperatorRecord, OperatorRole};
+use crate::{
+    BrowserAdded, CloudAlt, CloudBrowser, CloudCode, CloudDevice, CloudParty, CloudPinFailure,
+    CloudUse,
+};
 
 /// A store on a SQLite file.
 #[derive(Debug, Clone)]
@@ -101,6 +105,36 @@ fn all<T: FromSqlite>(
         out.push(T::read(r)?);
     }
     Ok(out)
+}
+
+/// Insert a registered browser's row.
+fn insert_cloud_browser(c: &Connection, b: &rows::CloudBrowserValues) -> Result<(), StoreError> {
+    execute(
+        c,
+        q::INSERT_CLOUD_BROWSER,
+        &[&b.id, &b.device_id, &b.spki, &b.label, &b.created_at],
+    )
+    .map_err(|e| conflict(e, "browser id"))?;
+    Ok(())
+}
+
+/// Close a cloud SMS proof and register a browser, unless the device has `max` browsers.
+fn close_and_add_browser(
+    c: &Connection,
+    proof: &str,
+    b: &rows::CloudBrowserValues,
+    max: i64,
+    now: i64,
+) -> Result<crate::BrowserAdded, StoreError> {
+    execute(c, q::LOCK_CLOUD_DEVICE, &[&now, &b.device_id])?;
+    if count(c, q::CLOUD_BROWSER_COUNT, &[&b.device_id])? >= max {
+        return Ok(crate::BrowserAdded::TooMany);
+    }
+    if execute(c, q::CLOSE_ENROLMENT, &[&now, &proof])? != 1 {
+        return Ok(crate::BrowserAdded::ProofClosed);
+    }
+    insert_cloud_browser(c, b)?;
+    Ok(crate::BrowserAdded::Added)
 }
 
 /// Insert a new member's sealed row.
@@ -496,6 +530,7 @@ impl Store for SqliteStore {
                 Close::Enrolment(id) => execute(c, q::CLOSE_ENROLMENT, &[&v.now, id])?,
                 Close::BankCheck(id) => execute(c, q::CLOSE_BANK_CHECK, &[&v.now, id])?,
                 Close::RaCode(r) => execute(c, q::CLOSE_RA_CODE, &[&v.now, &v.serial, r])?,
+                Close::Alt(tx) => execute(c, q::CLOSE_CLOUD_ALT, &[&v.now, tx])?,
             };
             if closed != 1 {
                 return Ok(false);
@@ -503,8 +538,12 @@ impl Store for SqliteStore {
             if let Some(m) = &v.new_member {
                 insert_member(c, m)?;
             }
-            execute(c, q::SUPERSEDE_CERTIFICATES, &[&v.now, &v.member_id])?;
-            execute(c, q::SUPERSEDE_DEVICES, &[&v.now, &v.member_id])?;
+            execute(
+                c,
+                q::SUPERSEDE_CERTIFICATES,
+                &[&v.now, &v.member_id, &v.kind],
+            )?;
+            execute(c, q::SUPERSEDE_DEVICES, &[&v.now, &v.member_id, &v.kind])?;
             execute(
                 c,
                 q::INSERT_DEVICE,
@@ -513,6 +552,7 @@ impl Store for SqliteStore {
                     &v.member_id,
                     &v.token_hash,
                     &v.device_created_at,
+                    &v.kind,
                 ],
             )
             .map_err(|e| conflict(e, "device"))?;
@@ -537,6 +577,14 @@ impl Store for SqliteStore {
                     q::INSERT_DEVICE_PIN,
                     &[&v.device_id, verifier, secret, &v.now],
                 )?;
+            }
+            if let Some(cloud) = &v.cloud {
+                execute(
+                    c,
+                    q::INSERT_CLOUD_DEVICE,
+                    &[&v.device_id, &cloud.key_label, &cloud.pin_hash, &v.now],
+                )?;
+                insert_cloud_browser(c, &cloud.browser)?;
             }
             Ok(true)
         })
@@ -722,7 +770,7 @@ impl Store for SqliteStore {
             execute(
                 c,
                 q::INSERT_DEVICE,
-                &[&device_id, &member_id, &token_hash, &created_at],
+                &[&device_id, &member_id, &token_hash, &created_at, &"app"],
             )
             .map_err(|e| conflict(e, "device"))?;
             Ok(true)
@@ -2122,5 +2170,385 @@ impl Store for SqliteStore {
         .into_iter()
         .map(|r| r.into_domain(&self.keys))
         .collect()
+    }
+
+    async fn cloud_device(&self, device: DeviceId) -> Result<Option<CloudDevice>, StoreError> {
+        let id = device.to_string();
+        self.read(move |c| Ok(one::<rows::CloudDeviceRow>(c, q::CLOUD_DEVICE, &[&id])?))
+            .await?
+            .map(rows::CloudDeviceRow::into_domain)
+            .transpose()
+    }
+
+    async fn active_cloud_device(&self, member: MemberId) -> Result<Option<Device>, StoreError> {
+        let id = member.to_string();
+        self.read(move |c| Ok(one::<DeviceRow>(c, q::ACTIVE_CLOUD_DEVICE, &[&id])?))
+            .await?
+            .map(DeviceRow::into_domain)
+            .transpose()
+    }
+
+    async fn cloud_pin_failed(
+        &self,
+        device: DeviceId,
+        max: u32,
+        now: OffsetDateTime,
+    ) -> Result<CloudPinFailure, StoreError> {
+        let (id, now, max) = (device.to_string(), ms(now), i64::from(max));
+        let row = self
+            .write(move |c| {
+                Ok(one::<rows::CloudPinRow>(
+                    c,
+                    q::CLOUD_PIN_FAILED,
+                    &[&now, &max, &id],
+                )?)
+            })
+            .await?;
+        Ok(match row {
+            None => CloudPinFailure::Unchanged,
+            Some(r) if r.locked_at.is_some() => CloudPinFailure::LockedNow,
+            Some(r) => CloudPinFailure::Counted(u32::try_from(r.pin_failures).unwrap_or(u32::MAX)),
+        })
+    }
+
+    async fn cloud_pin_succeeded(
+        &self,
+        device: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (id, now) = (device.to_string(), ms(now));
+        self.write(move |c| Ok(execute(c, q::CLOUD_PIN_SUCCEEDED, &[&now, &id])? == 1))
+            .await
+    }
+
+    async fn change_cloud_pin(
+        &self,
+        device: DeviceId,
+        pin_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (id, now, hash) = (device.to_string(), ms(now), pin_hash.to_owned());
+        self.write(move |c| Ok(execute(c, q::CHANGE_CLOUD_PIN, &[&hash, &now, &id])? == 1))
+            .await
+    }
+
+    async fn reset_cloud_pin(
+        &self,
+        proof: EnrolmentId,
+        pin_hash: &str,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError> {
+        let b = rows::CloudBrowserValues::of(browser);
+        let (proof, hash, now, max) = (
+            proof.to_string(),
+            pin_hash.to_owned(),
+            ms(now),
+            i64::from(max_browsers),
+        );
+        self.write(move |c| {
+            let added = close_and_add_browser(c, &proof, &b, max, now)?;
+            if added == BrowserAdded::Added {
+                execute(c, q::RESET_CLOUD_PIN, &[&hash, &now, &b.device_id])?;
+            }
+            Ok(added)
+        })
+        .await
+    }
+
+    async fn add_cloud_browser(
+        &self,
+        proof: EnrolmentId,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError> {
+        let b = rows::CloudBrowserValues::of(browser);
+        let (proof, now, max) = (proof.to_string(), ms(now), i64::from(max_browsers));
+        self.write(move |c| close_and_add_browser(c, &proof, &b, max, now))
+            .await
+    }
+
+    async fn cloud_browser(&self, id: &str) -> Result<Option<CloudBrowser>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| Ok(one::<rows::CloudBrowserRow>(c, q::CLOUD_BROWSER, &[&id])?))
+            .await?
+            .map(rows::CloudBrowserRow::into_domain)
+            .transpose()
+    }
+
+    async fn cloud_browsers(&self, device: DeviceId) -> Result<Vec<CloudBrowser>, StoreError> {
+        let id = device.to_string();
+        self.read(move |c| Ok(all::<rows::CloudBrowserRow>(c, q::CLOUD_BROWSERS, &[&id])?))
+            .await?
+            .into_iter()
+            .map(rows::CloudBrowserRow::into_domain)
+            .collect()
+    }
+
+    async fn remove_cloud_browser(
+        &self,
+        device: DeviceId,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (device, id, now) = (device.to_string(), id.to_owned(), ms(now));
+        self.write(move |c| Ok(execute(c, q::REMOVE_CLOUD_BROWSER, &[&now, &id, &device])? == 1))
+            .await
+    }
+
+    async fn insert_cloud_challenge(
+        &self,
+        challenge: &str,
+        browser_id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (ch, b, exp) = (challenge.to_owned(), browser_id.to_owned(), ms(expires_at));
+        let old = ms(now - std::time::Duration::from_secs(3600));
+        self.write(move |c| {
+            execute(c, q::PURGE_CLOUD_CHALLENGES, &[&old])?;
+            execute(c, q::INSERT_CLOUD_CHALLENGE, &[&ch, &b, &exp])
+                .map_err(|e| conflict(e, "challenge"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn use_cloud_challenge(
+        &self,
+        challenge: &str,
+        browser_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (ch, b, now) = (challenge.to_owned(), browser_id.to_owned(), ms(now));
+        self.write(move |c| {
+            if execute(c, q::USE_CLOUD_CHALLENGE, &[&now, &ch, &b])? != 1 {
+                return Ok(false);
+            }
+            execute(c, q::TOUCH_CLOUD_BROWSER, &[&now, &b])?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn append_cloud_use(&self, u: &CloudUse) -> Result<(), StoreError> {
+        let v = rows::CloudUseValues::seal(&self.keys, u)?;
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_CLOUD_USE,
+                &[
+                    &v.device_id,
+                    &v.browser_id,
+                    &v.at,
+                    &v.action,
+                    &v.client_code,
+                    &v.receipt_id,
+                    &v.digest,
+                    &v.address_enc,
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn cloud_uses(&self, device: DeviceId, limit: u32) -> Result<Vec<CloudUse>, StoreError> {
+        let (id, limit) = (device.to_string(), i64::from(limit));
+        self.read(move |c| Ok(all::<rows::CloudUseRow>(c, q::CLOUD_USES, &[&id, &limit])?))
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn insert_cloud_code(&self, code: &CloudCode) -> Result<(), StoreError> {
+        let (hash, client, kind, receipt, device, serial, created, expires) = (
+            code.code_hash.clone(),
+            code.client_code.to_string(),
+            code.kind.clone(),
+            code.receipt_id.clone(),
+            code.device_id.map(|d| d.to_string()),
+            code.serial.clone(),
+            ms(code.created_at),
+            ms(code.expires_at),
+        );
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_CLOUD_CODE,
+                &[
+                    &hash, &client, &kind, &receipt, &device, &serial, &created, &expires,
+                ],
+            )
+            .map_err(|e| conflict(e, "code"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn exchange_cloud_code(
+        &self,
+        code_hash: &[u8],
+        client_code: &ClientCode,
+        now: OffsetDateTime,
+    ) -> Result<Option<CloudCode>, StoreError> {
+        let (hash, client, now) = (code_hash.to_vec(), client_code.to_string(), ms(now));
+        self.write(move |c| {
+            Ok(one::<rows::CloudCodeRow>(
+                c,
+                q::EXCHANGE_CLOUD_CODE,
+                &[&now, &hash, &client],
+            )?)
+        })
+        .await?
+        .map(rows::CloudCodeRow::into_domain)
+        .transpose()
+    }
+
+    async fn insert_cloud_alt(&self, a: &CloudAlt) -> Result<(), StoreError> {
+        let v = rows::CloudAltValues::seal(&self.keys, a)?;
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_CLOUD_ALT,
+                &[
+                    &v.tx_id,
+                    &v.client_code,
+                    &v.permission_hash,
+                    &v.name_enc,
+                    &v.phone_enc,
+                    &v.birthday_enc,
+                    &v.created_at,
+                    &v.expires_at,
+                ],
+            )
+            .map_err(|e| conflict(e, "tx id"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn cloud_alt(&self, tx_id: &str) -> Result<Option<CloudAlt>, StoreError> {
+        let id = tx_id.to_owned();
+        self.read(move |c| Ok(one::<rows::CloudAltRow>(c, q::CLOUD_ALT, &[&id])?))
+            .await?
+            .map(|r| r.into_domain(&self.keys))
+            .transpose()
+    }
+
+    async fn insert_cloud_proof(&self, id: EnrolmentId, purpose: &str) -> Result<(), StoreError> {
+        let (id, purpose) = (id.to_string(), purpose.to_owned());
+        self.write(move |c| {
+            execute(c, q::INSERT_CLOUD_PROOF, &[&id, &purpose])
+                .map_err(|e| conflict(e, "proof"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn cloud_proof(&self, id: EnrolmentId) -> Result<Option<String>, StoreError> {
+        let id = id.to_string();
+        Ok(self
+            .read(move |c| Ok(one::<rows::ValueRow>(c, q::CLOUD_PROOF, &[&id])?))
+            .await?
+            .map(|r| r.value))
+    }
+
+    async fn renew_cloud_certificate(
+        &self,
+        old: &str,
+        new: &CertificateRecord,
+        key_label: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let der = self.keys.seal(rows::col::CERT_DER, &new.der)?;
+        let (old, now, label) = (old.to_owned(), ms(now), key_label.to_owned());
+        let (serial, member, device) = (
+            new.serial.clone(),
+            new.member_id.to_string(),
+            new.device_id.to_string(),
+        );
+        let (not_before, not_after) = (ms(new.not_before), ms(new.not_after));
+        let proof = new.proof.as_str();
+        self.write(move |c| {
+            if execute(c, q::SUPERSEDE_CERTIFICATE, &[&now, &old])? != 1 {
+                return Ok(false);
+            }
+            execute(
+                c,
+                q::INSERT_CERTIFICATE,
+                &[
+                    &serial,
+                    &member,
+                    &device,
+                    &der,
+                    &not_before,
+                    &not_after,
+                    &now,
+                    &proof,
+                ],
+            )
+            .map_err(|e| conflict(e, "certificate serial"))?;
+            execute(c, q::SET_CLOUD_KEY_LABEL, &[&label, &now, &device])?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn set_cloud_party(&self, p: &CloudParty) -> Result<CloudParty, StoreError> {
+        let v = rows::CloudPartyValues::of(p)?;
+        self.write(move |c| {
+            execute(
+                c,
+                q::SET_CLOUD_PARTY,
+                &[
+                    &v.client_code,
+                    &v.publishable_key,
+                    &v.origins,
+                    &v.stylesheets,
+                    &v.updated_at,
+                ],
+            )
+            .map_err(|e| conflict(e, "publishable key"))?;
+            Ok(one::<rows::CloudPartyRow>(
+                c,
+                q::CLOUD_PARTY,
+                &[&v.client_code],
+            )?)
+        })
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("cloud party vanished".into()))?
+        .into_domain()
+    }
+
+    async fn cloud_party(&self, code: &ClientCode) -> Result<Option<CloudParty>, StoreError> {
+        let code = code.to_string();
+        self.read(move |c| Ok(one::<rows::CloudPartyRow>(c, q::CLOUD_PARTY, &[&code])?))
+            .await?
+            .map(rows::CloudPartyRow::into_domain)
+            .transpose()
+    }
+
+    async fn cloud_party_by_key(&self, key: &str) -> Result<Option<CloudParty>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            Ok(one::<rows::CloudPartyRow>(
+                c,
+                q::CLOUD_PARTY_BY_KEY,
+                &[&key],
+            )?)
+        })
+        .await?
+        .map(rows::CloudPartyRow::into_domain)
+        .transpose()
+    }
+
+    async fn remove_cloud_party(&self, code: &ClientCode) -> Result<bool, StoreError> {
+        let code = code.to_string();
+        self.write(move |c| Ok(execute(c, q::REMOVE_CLOUD_PARTY, &[&code])? == 1))
+            .await
     }
 }

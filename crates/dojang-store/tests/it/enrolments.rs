@@ -63,6 +63,7 @@ async fn completing_creates_member_device_certificate_once() {
             device: d1.clone(),
             certificate: c1.clone(),
             pin: None,
+            cloud: None,
             now: NOW,
         };
         assert!(s.complete_enrolment(&done).await.unwrap());
@@ -110,6 +111,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
                 device: d1.clone(),
                 certificate: c1.clone(),
                 pin: None,
+                cloud: None,
                 now: NOW
             })
             .await
@@ -130,6 +132,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
                 device: d2.clone(),
                 certificate: c2.clone(),
                 pin: None,
+                cloud: None,
                 now: later
             })
             .await
@@ -161,6 +164,7 @@ async fn a_new_enrolment_supersedes_the_old_device_and_certificate() {
                 device: d3.clone(),
                 certificate: certificate(m2.id, d3.id),
                 pin: None,
+                cloud: None,
                 now: later,
             })
             .await;

@@ -50,6 +50,7 @@ fn completion(p: &Person, proof: Proof, now: time::OffsetDateTime) -> (Completed
             device: d,
             certificate: c,
             pin: None,
+            cloud: None,
             now,
         },
         serial,

@@ -28,6 +28,7 @@ async fn enrolled(
             device: d,
             certificate: c.clone(),
             pin: None,
+            cloud: None,
             now,
         })
         .await
@@ -187,6 +188,7 @@ async fn pin_failures_race_to_exactly_one_lock() {
                 device: d.clone(),
                 certificate: c.clone(),
                 pin: Some(pin.clone()),
+                cloud: None,
                 now: NOW,
             })
             .await

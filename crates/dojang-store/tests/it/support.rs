@@ -169,6 +169,7 @@ pub fn device(member: MemberId) -> Device {
         token_hash: vec![1; 32],
         created_at: NOW,
         revoked_at: None,
+        kind: dojang_core::DeviceKind::App,
     }
 }
 
@@ -224,6 +225,7 @@ pub async fn seeded(store: &dyn Store) -> (RelyingParty, Member) {
                 device: d,
                 certificate: c,
                 pin: None,
+                cloud: None,
                 now: NOW,
             })
             .await

@@ -889,6 +889,7 @@ impl CertView {
             dojang_core::IdentityProof::Sms => "proof.sms",
             dojang_core::IdentityProof::Bank => "proof.bank",
             dojang_core::IdentityProof::Desk => "proof.desk",
+            dojang_core::IdentityProof::Alt => "proof.alt",
             dojang_core::IdentityProof::Unknown => "proof.unknown",
         }
     }

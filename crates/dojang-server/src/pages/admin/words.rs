@@ -416,6 +416,11 @@ pub const ADMIN: Table = &[
     ("proof.bank", "본인계좌", "Bank account"),
     ("proof.desk", "등록 창구", "Registration desk"),
     (
+        "proof.alt",
+        "이용기관 대체인증",
+        "Relying party's own check",
+    ),
+    (
         "proof.unknown",
         "기록 없음 (SMS로 간주)",
         "Not recorded (counts as SMS)",
