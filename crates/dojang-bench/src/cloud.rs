@@ -103,7 +103,11 @@ pub struct CloudBrowser {
 impl CloudBrowser {
     /// A browser for the server at `url` (one connection pool shared by all holders).
     pub fn new(url: &str, timeout: Duration) -> Result<Self> {
+        // The app's client installs the process's TLS crypto provider, which reqwest needs
+        // before any client is built.
+        dojang_app::DeviceApi::http_client()?;
         let http = reqwest::Client::builder()
+            .user_agent("dojang-bench (cloud browser)")
             .timeout(timeout)
             .pool_max_idle_per_host(256)
             .build()

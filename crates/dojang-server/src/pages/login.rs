@@ -502,9 +502,8 @@ impl Via {
 }
 
 /// Whether this server can offer the cloud certificate (it needs an HSM).
-fn cloud_offered(_s: &AppState) -> bool {
-    // Until cloud-core's `service::cloud::enabled` is merged in.
-    false
+fn cloud_offered(s: &AppState) -> bool {
+    s.hsm.is_some()
 }
 
 /// A provider on the choice page.
