@@ -128,6 +128,29 @@ pub fn rp_json(data: &[u8]) {
         let text = rp::debit_consent_text(&a);
         assert!(!text.is_empty());
     }
+    cloud_json(data);
+}
+
+/// The cloud certificate's bodies (`/cloud/v1/*` and `/v1/cloud/*`), several with flattened
+/// browser-proof or person fields.
+fn cloud_json(data: &[u8]) {
+    use dojang_proto::cloud as c;
+    round_trip::<c::IssueDesk>(data);
+    round_trip::<c::IssueSmsComplete>(data);
+    round_trip::<c::IssueAlt>(data);
+    round_trip::<c::CloudPerson>(data);
+    round_trip::<c::BrowserComplete>(data);
+    round_trip::<c::PinResetComplete>(data);
+    round_trip::<c::ChallengeAsk>(data);
+    round_trip::<c::Proved>(data);
+    round_trip::<c::ProvedWithPin>(data);
+    round_trip::<c::PinChange>(data);
+    round_trip::<c::SignAsk>(data);
+    round_trip::<c::CloudExchange>(data);
+    round_trip::<c::AltAuth>(data);
+    round_trip::<c::Issued>(data);
+    round_trip::<c::Me>(data);
+    round_trip::<c::CloudExchanged>(data);
 }
 
 /// barocert: the body as the server reads it (a JSON object, `null` members dropped), its

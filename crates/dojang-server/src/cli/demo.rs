@@ -226,7 +226,11 @@ fn demo_hsm(config: &mut Config) -> Result<bool, String> {
     };
     let module = std::env::var("DOJANG_TEST_HSM_MODULE")
         .unwrap_or_else(|_| dojang_hsm::SOFTHSM2_MODULE.to_owned());
-    std::fs::create_dir_all(&config.data_dir)
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(&config.data_dir)
         .map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
     let pin_file = config.data_dir.join("hsm.pin");
     let mut options = std::fs::OpenOptions::new();

@@ -560,6 +560,7 @@ pub fn catalogue_markdown() -> String {
         (3, "Receipts and their state"),
         (4, "Devices and enrolment"),
         (5, "Signatures submitted by a device"),
+        (6, "The cloud certificate"),
         (9, "The server itself"),
     ];
     for (group, title) in groups {
@@ -604,6 +605,11 @@ mod tests {
                 0 => assert_eq!(s, StatusCode::UNAUTHORIZED, "{c:?}"),
                 1 | 2 => assert!(s.is_client_error() && s != StatusCode::NOT_FOUND, "{c:?}"),
                 3..=5 => assert!(s.is_client_error(), "{c:?}"),
+                // The cloud certificate: refusals, and 503 when no HSM is configured.
+                6 => assert!(
+                    s.is_client_error() || c == ErrorCode::CloudHsmMissing,
+                    "{c:?}"
+                ),
                 9 => assert!(s.is_client_error() || s.is_server_error(), "{c:?}"),
                 _ => panic!("{c:?} has no group"),
             }

@@ -480,10 +480,10 @@ async fn issue(
         return Ok(None);
     }
     state.forget_devices_of(member_id);
-    if let Some(old) = previous {
-        if let Some(c) = state.store.cloud_device(old.id).await? {
-            destroy_key(state, c.key_label).await;
-        }
+    if let Some(old) = previous
+        && let Some(c) = state.store.cloud_device(old.id).await?
+    {
+        destroy_key(state, c.key_label).await;
     }
     record_use(
         state,

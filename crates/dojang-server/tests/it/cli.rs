@@ -51,6 +51,21 @@ const COVERED: &[(&str, &str, &str)] = &[
         "the_operator_and_relying_party_command_lines",
     ),
     (
+        "admin rp cloud set",
+        "cloud.rs",
+        "publishable_keys_are_set_shown_and_cleared_by_the_command_line",
+    ),
+    (
+        "admin rp cloud show",
+        "cloud.rs",
+        "publishable_keys_are_set_shown_and_cleared_by_the_command_line",
+    ),
+    (
+        "admin rp cloud clear",
+        "cloud.rs",
+        "publishable_keys_are_set_shown_and_cleared_by_the_command_line",
+    ),
+    (
         "admin rp webhook set",
         "webhooks.rs",
         "every_state_change_is_posted_signed_retried_and_logged",

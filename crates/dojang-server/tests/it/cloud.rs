@@ -863,3 +863,69 @@ async fn without_an_hsm_cloud_issuance_says_so() {
     assert_eq!(a.code(), ErrorCode::CloudHsmMissing.code());
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishable_keys_are_set_shown_and_cleared_by_the_command_line() {
+    let s = TestServer::start().await;
+    let party = s.add_party("도장은행").await;
+    let data = s.data_dir();
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--data-dir", data.to_str().unwrap(), "rp", "cloud"];
+        all.extend_from_slice(args);
+        tokio::task::block_in_place(|| {
+            dojang_testkit::run(&dojang_testkit::binary("dojang"), &all, &[])
+        })
+    };
+    let cc = party.client_code.as_str();
+    let (ok, out) = admin(&[
+        "set",
+        cc,
+        "--origin",
+        "https://rp.example",
+        "--stylesheet",
+        "https://rp.example/dojang.css",
+        "--json",
+    ]);
+    assert!(ok.success(), "{out}");
+    let set = dojang_testkit::json(&out);
+    let key = set["publishableKey"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("pk_") && key.len() == 35, "{key}");
+    assert_eq!(set["origins"], json!(["https://rp.example"]));
+    // The pages find the party by the key.
+    let found = dojang_server::service::cloud::publishable(s.state(), &key)
+        .await
+        .unwrap();
+    assert_eq!(found.party.client_code.to_string(), party.client_code);
+    assert_eq!(found.stylesheets, ["https://rp.example/dojang.css"]);
+    // New origins keep the key; bad origins and foreign stylesheets are refused.
+    let (ok, out) = admin(&["set", cc, "--origin", "https://shop.example:8443", "--json"]);
+    assert!(ok.success(), "{out}");
+    assert_eq!(dojang_testkit::json(&out)["publishableKey"], key.as_str());
+    let (ok, _) = admin(&["set", cc, "--origin", "http://rp.example"]);
+    assert!(!ok.success());
+    let (ok, _) = admin(&[
+        "set",
+        cc,
+        "--origin",
+        "https://rp.example",
+        "--stylesheet",
+        "https://evil.example/x.css",
+    ]);
+    assert!(!ok.success());
+    let (ok, out) = admin(&["show", cc, "--json"]);
+    assert!(ok.success(), "{out}");
+    assert_eq!(
+        dojang_testkit::json(&out)["origins"],
+        json!(["https://shop.example:8443"])
+    );
+    let (ok, out) = admin(&["clear", cc]);
+    assert!(ok.success(), "{out}");
+    assert!(
+        dojang_server::service::cloud::publishable(s.state(), &key)
+            .await
+            .is_none()
+    );
+    let (ok, _) = admin(&["show", cc]);
+    assert!(!ok.success());
+    s.stop().await;
+}

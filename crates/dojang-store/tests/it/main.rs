@@ -10,6 +10,7 @@
 mod support;
 
 mod admin;
+mod cloud;
 mod enrolments;
 mod issuance;
 mod login_page;
