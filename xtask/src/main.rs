@@ -4,7 +4,8 @@
 //!   A test fails when a generated document and the code disagree.
 //! * `bench <dojang-bench arguments>` — build the server and the load generator in release mode,
 //!   then run `dojang-bench` (e.g. `cargo xtask bench flows -c 1,16,64 -n 2000`). See
-//!   docs/performance.md.
+//!   docs/performance.md. `bench cloud …` first makes the SoftHSM2 token the cloud flow needs
+//!   (`.ci/start-softhsm.sh`) unless `DOJANG_TEST_HSM_TOKEN` is already set.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -60,11 +61,45 @@ fn bench(args: Vec<String>) -> ExitCode {
     let target =
         std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), PathBuf::from);
     let bin = target.join("release").join("dojang-bench");
-    match Command::new(&bin).args(&args).status() {
+    let mut cmd = Command::new(&bin);
+    cmd.args(&args);
+    if args.first().is_some_and(|a| a == "cloud")
+        && std::env::var_os("DOJANG_TEST_HSM_TOKEN").is_none()
+    {
+        match softhsm_env() {
+            Ok(vars) => {
+                cmd.envs(vars);
+            }
+            Err(e) => {
+                eprintln!("xtask: .ci/start-softhsm.sh: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    match cmd.status() {
         Ok(s) => ExitCode::from(u8::try_from(s.code().unwrap_or(1)).unwrap_or(1)),
         Err(e) => {
             eprintln!("xtask: {}: {e}", bin.display());
             ExitCode::FAILURE
         }
     }
+}
+
+/// The `export NAME='value'` lines `.ci/start-softhsm.sh` prints (it installs SoftHSM2 if
+/// missing and makes a throwaway test token).
+fn softhsm_env() -> Result<Vec<(String, String)>, String> {
+    let out = Command::new(root().join(".ci/start-softhsm.sh"))
+        .current_dir(root())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.strip_prefix("export ")?.split_once('=')?;
+            Some((k.to_owned(), v.trim_matches('\'').to_owned()))
+        })
+        .collect())
 }

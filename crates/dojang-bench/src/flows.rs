@@ -7,6 +7,10 @@
 //! 5. the relying party verifies (once) and checks the token and the person.
 //!
 //! Every flow is checked; a flow counts only if all five steps succeeded.
+//!
+//! The cloud flow ([`Answerer::Cloud`]) differs in steps 2–3: no push; the person's registered
+//! browser asks a challenge, reads the card, asks another and approves with the PIN and its
+//! signature, and the server's HSM signs the CMS (`crate::cloud`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +22,7 @@ use dojang_app::Holder;
 use dojang_client::{Client, Credentials, IdentityRequest};
 use serde::Serialize;
 
+use crate::cloud::CloudBrowsers;
 use crate::fleet::Board;
 use crate::procstat::{self, ProcSample};
 use crate::stats::{Summary, summarize};
@@ -46,9 +51,39 @@ pub struct FlowConfig {
     pub rate: Option<f64>,
 }
 
+/// Who answers the requests of a run.
+#[derive(Debug, Clone)]
+pub enum Answerer {
+    /// The people's app devices, pushed to over their WebSockets, reporting to the board.
+    App(Arc<Board>),
+    /// The people's cloud certificates, answered from their registered browsers.
+    Cloud(Arc<CloudBrowsers>),
+}
+
+impl Answerer {
+    /// HTTP calls per flow: create, approve, status, verify; the cloud browser makes four
+    /// calls instead of the app's one (challenge, view, challenge, approve).
+    fn http_calls(&self) -> f64 {
+        match self {
+            Self::App(_) => 4.0,
+            Self::Cloud(_) => 7.0,
+        }
+    }
+
+    /// `app` or `cloud`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::App(_) => "app",
+            Self::Cloud(_) => "cloud",
+        }
+    }
+}
+
 /// What one run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowReport {
+    /// `app` or `cloud`: who answered.
+    pub flow: &'static str,
     /// Concurrency.
     pub concurrency: usize,
     /// Distinct people (devices).
@@ -86,9 +121,10 @@ pub struct FlowReport {
 pub struct Latencies {
     /// `POST /v1/identity`.
     pub create: Summary,
-    /// Server acceptance → device holds the card.
+    /// Server acceptance → device holds the card (app flow only).
     pub push: Summary,
-    /// Device: sign + approve call.
+    /// App: device signs + approve call. Cloud: the browser's challenge, view, challenge and
+    /// approve calls, the HSM's signature included.
     pub approve: Summary,
     /// `GET /v1/identity/{id}`.
     pub status: Summary,
@@ -116,7 +152,7 @@ struct Shared {
     pacer: Option<tokio::sync::Mutex<tokio::time::Interval>>,
     client: Client,
     people: Vec<Holder>,
-    board: Arc<Board>,
+    answerer: Answerer,
     verifier: Option<dojang_pki::Verifier>,
     next: AtomicU64,
     /// Random per run: tokens stay unique across runs against one server, so no two create
@@ -163,10 +199,15 @@ async fn one_flow(
         .await?
         .receipt_id;
     let create = t0.elapsed();
-    let outcome = tokio::time::timeout(to, sh.board.expect(&receipt))
-        .await
-        .map_err(|_| "device: no push within the step timeout".to_owned())?
-        .map_err(|_| "device: gone".to_owned())?;
+    let outcome = match &sh.answerer {
+        Answerer::App(board) => tokio::time::timeout(to, board.expect(&receipt))
+            .await
+            .map_err(|_| "device: no push within the step timeout".to_owned())?
+            .map_err(|_| "device: gone".to_owned())?,
+        Answerer::Cloud(browsers) => tokio::time::timeout(to, browsers.answer(person, &receipt))
+            .await
+            .map_err(|_| "browser: no answer within the step timeout".to_owned())?,
+    };
     outcome.result.map_err(|e| format!("approve: {e}"))?;
     let t = Instant::now();
     let state = step(to, "status", sh.client.get_verify_auth_state(&receipt)).await?;
@@ -284,6 +325,28 @@ pub async fn run(
     ca_der: Option<&[u8]>,
     cfg: FlowConfig,
 ) -> Result<FlowReport> {
+    run_answered(
+        url,
+        credentials,
+        people,
+        Answerer::App(board),
+        server_pid,
+        ca_der,
+        cfg,
+    )
+    .await
+}
+
+/// [`run`] with the requests answered by `answerer` (the app devices or the cloud browsers).
+pub async fn run_answered(
+    url: &str,
+    credentials: Credentials,
+    people: Vec<Holder>,
+    answerer: Answerer,
+    server_pid: Option<u32>,
+    ca_der: Option<&[u8]>,
+    cfg: FlowConfig,
+) -> Result<FlowReport> {
     if people.len() < cfg.concurrency {
         return Err(BenchError(format!(
             "{} devices for concurrency {}: need at least one person per worker",
@@ -306,7 +369,7 @@ pub async fn run(
         pacer,
         client,
         people,
-        board,
+        answerer: answerer.clone(),
         verifier,
         next: AtomicU64::new(0),
         run_id: rand::random(),
@@ -367,6 +430,7 @@ pub async fn run(
     let failed: u64 = s.failures.values().sum();
     let round2 = |x: f64| (x * 100.0).round() / 100.0;
     Ok(FlowReport {
+        flow: answerer.name(),
         concurrency: cfg.concurrency,
         devices,
         flows_started: s.ok + failed,
@@ -374,7 +438,7 @@ pub async fn run(
         failures: std::mem::take(&mut s.failures),
         wall_seconds: round2(wall),
         flows_per_second: round2(s.ok as f64 / wall),
-        requests_per_second: round2(4.0 * s.ok as f64 / wall),
+        requests_per_second: round2(answerer.http_calls() * s.ok as f64 / wall),
         latency_ms: Latencies {
             create: summarize(&mut s.create),
             push: summarize(&mut s.push),
@@ -403,7 +467,8 @@ impl FlowReport {
             )
         };
         let mut out = format!(
-            "C={} devices={}  {} / {} flows verified in {:.2} s  →  {:.1} flows/s ({:.0} HTTP req/s)\n",
+            "{} C={} devices={}  {} / {} flows verified in {:.2} s  →  {:.1} flows/s ({:.0} HTTP req/s)\n",
+            self.flow,
             self.concurrency,
             self.devices,
             self.flows_ok,
@@ -449,4 +514,30 @@ impl FlowReport {
         }
         out
     }
+}
+
+/// The runs as a Markdown table, one row per run: what docs/performance.md shows for the app and
+/// the cloud flow side by side.
+pub fn markdown(reports: &[FlowReport]) -> String {
+    let mut out = String::from(
+        "| flow | C | flows/s | server CPU-ms/flow | flow p50 ms | flow p99 ms | answer p50 ms | answer p99 ms | failed |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in reports {
+        let l = &r.latency_ms;
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} |\n",
+            r.flow,
+            r.concurrency,
+            r.flows_per_second,
+            r.server_cpu_ms_per_flow
+                .map_or_else(|| "–".to_owned(), |c| format!("{c:.3}")),
+            l.flow.p50,
+            l.flow.p99,
+            l.approve.p50,
+            l.approve.p99,
+            r.failures.values().sum::<u64>(),
+        ));
+    }
+    out
 }

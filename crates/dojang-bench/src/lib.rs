@@ -3,6 +3,9 @@
 //! * [`flows`] drives complete identity flows — relying-party request, push to the device over
 //!   its WebSocket, a real CMS signature and approval, status, verify — at a fixed concurrency,
 //!   bounded in count and time, and checks that every flow really ended verified.
+//! * [`cloud`] issues cloud certificates (SMS proof, PIN, a P-256 browser key) and answers
+//!   requests as dojang's cloud page does; [`flows`] drives the same flows answered that way,
+//!   the HSM's signature included (`dojang-bench cloud`).
 //! * [`fleet`] enrols the simulated devices for real (keys made here, CSRs, certificates from
 //!   the server's CA, one WebSocket each); one-time codes arrive through the server's real HTTP
 //!   SMS gateway at [`sms::SmsReceiver`].
@@ -16,6 +19,7 @@
 //! Numbers go to `docs/performance.md`. Nothing here asserts a speed; the crate's tests only
 //! smoke-run a few flows so the generator cannot rot.
 
+pub mod cloud;
 pub mod compare;
 pub mod connections;
 pub mod fleet;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use dojang_bench::cloud::{self, CloudBrowsers};
 use dojang_bench::compare::{self, CompareConfig, Dojang, Peer};
 use dojang_bench::connections::{self, ConnectionsConfig};
 use dojang_bench::fleet::{self, Board};
@@ -34,6 +35,58 @@ enum Command {
     /// The peer benchmark (../shared/peers/oidc-ciba) and dojang's flows, alternately in one
     /// run, with the ratio.
     Compare(CompareArgs),
+    /// Cloud-certificate flows (the browser's PIN and signature, the HSM's CMS signature) next
+    /// to app flows, on one server started with SoftHSM2 (`[hsm]`).
+    Cloud(CloudArgs),
+}
+
+#[derive(Debug, Args)]
+struct CloudArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Concurrencies to run, one after the other on the same server (each: app, then cloud).
+    #[arg(long, short = 'c', value_delimiter = ',', default_values_t = vec![1, 16])]
+    concurrency: Vec<usize>,
+    /// Flows per concurrency and kind.
+    #[arg(long, short = 'n', default_value_t = 1000)]
+    flows: u64,
+    /// At most this many seconds per concurrency and kind.
+    #[arg(long, default_value_t = 60.0)]
+    seconds: f64,
+    /// Untimed warm-up flows before each run.
+    #[arg(long, default_value_t = 100)]
+    warmup: u64,
+    /// People of each kind [default: 2 × the largest concurrency, at least 16].
+    #[arg(long)]
+    people: Option<usize>,
+    /// Also verify every k-th signature here against the CA (0 = never).
+    #[arg(long, default_value_t = 50)]
+    verify_sample: u64,
+    /// A step slower than this fails its flow, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    step_timeout: f64,
+    /// Only the cloud flow (no app devices).
+    #[arg(long)]
+    cloud_only: bool,
+    /// The PKCS#11 module the started server uses.
+    #[arg(
+        long,
+        env = "DOJANG_TEST_HSM_MODULE",
+        default_value = "/usr/lib/softhsm/libsofthsm2.so"
+    )]
+    hsm_module: String,
+    /// The token's label (`eval "$(.ci/start-softhsm.sh)"` sets it; `cargo xtask bench cloud` does that).
+    #[arg(long, env = "DOJANG_TEST_HSM_TOKEN")]
+    hsm_token: Option<String>,
+    /// The token's user PIN.
+    #[arg(long, env = "DOJANG_TEST_HSM_PIN", hide_env_values = true)]
+    hsm_pin: Option<String>,
+    /// Write the results as JSON to this file (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +250,11 @@ fn server_bin_of(t: &TargetArgs) -> Result<PathBuf> {
 }
 
 async fn prepare(t: &TargetArgs) -> Result<Prepared> {
+    prepare_with(t, "").await
+}
+
+/// [`prepare`], a started server getting `extra_config` in its TOML.
+async fn prepare_with(t: &TargetArgs, extra_config: &str) -> Result<Prepared> {
     let sms = SmsReceiver::start(&t.sms_listen).await?;
     match &t.url {
         Some(url) => {
@@ -215,7 +273,9 @@ async fn prepare(t: &TargetArgs) -> Result<Prepared> {
         }
         None => {
             let bin = server_bin_of(t)?;
-            let server = LocalServer::start(&bin, sms.url(), t.database_url.as_deref(), "").await?;
+            let server =
+                LocalServer::start(&bin, sms.url(), t.database_url.as_deref(), extra_config)
+                    .await?;
             eprintln!(
                 "started {} at {} (pid {})",
                 bin.display(),
@@ -449,6 +509,106 @@ async fn flows_cmd(a: FlowsArgs) -> Result<bool> {
         .all(|r| r.failures.is_empty() && r.flows_ok > 0))
 }
 
+async fn cloud_cmd(a: CloudArgs) -> Result<bool> {
+    // The started server's `[hsm]`: the token's PIN in a file only this run can read.
+    let pin_dir = tempfile::tempdir()?;
+    let extra = match (&a.target.url, &a.hsm_token, &a.hsm_pin) {
+        (Some(_), _, _) => String::new(),
+        (None, Some(token), Some(pin)) => {
+            let pin_file = pin_dir.path().join("hsm-pin");
+            std::fs::write(&pin_file, pin)?;
+            dojang_bench::target::hsm_config(&a.hsm_module, token, &pin_file)
+        }
+        _ => {
+            return Err(BenchError(
+                "the cloud flow needs an HSM: set DOJANG_TEST_HSM_TOKEN and DOJANG_TEST_HSM_PIN \
+                 (eval \"$(.ci/start-softhsm.sh)\"), or pass --hsm-token and --hsm-pin"
+                    .into(),
+            ));
+        }
+    };
+    let p = prepare_with(&a.target, &extra).await?;
+    let max_c = a.concurrency.iter().copied().max().unwrap_or(1);
+    let n = a.people.unwrap_or((2 * max_c).max(16));
+    let timeout = Duration::from_secs_f64(a.step_timeout);
+    let app = if a.cloud_only {
+        None
+    } else {
+        let enrolled = fleet::enrol(&p.url, &p.sms, 0, n, 16, || {}).await?;
+        let people: Vec<_> = enrolled.iter().map(|d| d.holder.clone()).collect();
+        let board = Arc::new(Board::default());
+        fleet::listen(enrolled, board.clone(), 64).await?;
+        Some((people, flows::Answerer::App(board)))
+    };
+    let started = std::time::Instant::now();
+    let holders = cloud::issue(&p.url, &p.sms, cloud::FIRST_PERSON, n, 8, || {}).await?;
+    let issue_seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{n} cloud certificates issued in {issue_seconds:.1} s (SMS proof, PIN, browser key, HSM key)"
+    );
+    let browsers = Arc::new(CloudBrowsers::new(&p.url, holders, timeout)?);
+    let cloud_people = browsers.people();
+    let ca = reqwest::get(format!("{}{}", p.url, dojang_proto::paths::PKI_CA_DER))
+        .await
+        .map_err(|e| BenchError(e.to_string()))?
+        .bytes()
+        .await
+        .map_err(|e| BenchError(e.to_string()))?;
+    let mut reports: Vec<FlowReport> = Vec::new();
+    for &c in &a.concurrency {
+        let cfg = FlowConfig {
+            concurrency: c,
+            flows: a.flows,
+            max_time: Duration::from_secs_f64(a.seconds),
+            warmup: a.warmup,
+            verify_sample: a.verify_sample,
+            step_timeout: timeout,
+            progress: !a.quiet,
+            rate: None,
+        };
+        let mut runs = Vec::new();
+        if let Some((people, answerer)) = &app {
+            runs.push((people.clone(), answerer.clone()));
+        }
+        runs.push((
+            cloud_people.clone(),
+            flows::Answerer::Cloud(browsers.clone()),
+        ));
+        for (people, answerer) in runs {
+            let r = flows::run_answered(
+                &p.url,
+                p.credentials.clone(),
+                people,
+                answerer,
+                p.server_pid,
+                Some(&ca),
+                cfg.clone(),
+            )
+            .await?;
+            say(a.json.as_ref(), &r.text());
+            reports.push(r);
+        }
+    }
+    say(a.json.as_ref(), &flows::markdown(&reports));
+    if let Some(path) = &a.json {
+        write_json(
+            path,
+            &serde_json::json!({
+                "date": now_rfc3339(),
+                "cpus": dojang_bench::procstat::cpus(),
+                "cloud_issue_seconds": (issue_seconds * 100.0).round() / 100.0,
+                "runs": reports,
+            }),
+        )?;
+    }
+    if let Some(server) = p.local {
+        server.stop().await?;
+    }
+    Ok(reports
+        .iter()
+        .all(|r| r.failures.is_empty() && r.flows_ok > 0))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -460,6 +620,7 @@ async fn main() -> ExitCode {
         Command::Flows(a) => flows_cmd(a).await,
         Command::Connections(a) => connections_cmd(a).await,
         Command::Compare(a) => compare_cmd(a).await,
+        Command::Cloud(a) => cloud_cmd(a).await,
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -38,6 +38,15 @@ pub fn default_server_bin() -> Option<PathBuf> {
 const BENCH_POLICY: &str =
     "[policy]\nperson_requests_per_minute = 0\ndev_reveal_binding_code = true\n";
 
+/// The `[hsm]` section for a started server: SoftHSM2 or any PKCS#11 `module`, the token's
+/// label and a file holding its user PIN (cloud certificates need it, docs/cloud.md).
+pub fn hsm_config(module: &str, token: &str, pin_file: &Path) -> String {
+    format!(
+        "[hsm]\nmodule = {module:?}\ntoken = {token:?}\npin_file = {:?}\n",
+        pin_file.display().to_string()
+    )
+}
+
 impl LocalServer {
     /// Start `server_bin serve` on 127.0.0.1 with a temporary SQLite database (or
     /// `database_url`), sending SMS to `sms_url`; `extra_config` is appended to the TOML.

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )] // test helpers fail the test
 
+mod cloud;
 mod compare;
 mod connections;
 

@@ -89,6 +89,9 @@ mod linkhub;
 #[path = "../../../dojang-server/tests/it/login.rs"]
 mod login;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/login_cloud.rs"]
+mod login_cloud;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/login_page.rs"]
 mod login_page;
 #[cfg(not(pg_url_unset))]

@@ -63,6 +63,11 @@ pub const WORDS: Table = &[
     ),
     ("login.provider.dojang", "도장 인증서", "dojang certificate"),
     (
+        "login.provider.cloud",
+        "dojang 금융인증서(클라우드)",
+        "dojang cloud certificate",
+    ),
+    (
         "login.provider.kakao",
         "카카오톡 인증서",
         "Kakao certificate",
@@ -283,6 +288,76 @@ pub const WORDS: Table = &[
     ),
     ("login.callcenter", "문의", "Questions"),
     (
+        "login.cloud.lead",
+        "설치 없이 이 브라우저에서 금융인증서(클라우드)와 6자리 PIN으로 본인을 확인합니다.",
+        "You confirm who you are in this browser, with your cloud certificate and its 6-digit PIN: nothing to install.",
+    ),
+    (
+        "login.cloud.title",
+        "클라우드 인증서로 인증을 완료하세요",
+        "Finish with your cloud certificate",
+    ),
+    (
+        "login.cloud.step1",
+        "아래 버튼을 눌러 dojang 금융인증서 창을 여세요 (새 탭).",
+        "Press the button below to open the dojang cloud certificate (a new tab).",
+    ),
+    (
+        "login.cloud.step2",
+        "요청 내용을 확인하고 6자리 PIN을 입력하세요. 처음 쓰는 브라우저라면 먼저 이용기기로 등록합니다.",
+        "Check the request and enter your 6-digit PIN. In a browser you have not used before, you register it first.",
+    ),
+    (
+        "login.cloud.step3",
+        "'인증하기'를 누르면 이 화면이 자동으로 넘어갑니다.",
+        "Press 'Confirm': this page then moves on by itself.",
+    ),
+    (
+        "login.cloud.open",
+        "dojang 금융인증서 열기",
+        "Open dojang cloud certificate",
+    ),
+    (
+        "login.cloud.waiting",
+        "클라우드 인증서 창에서 인증을 기다리고 있습니다…",
+        "Waiting for you to confirm in the cloud certificate window…",
+    ),
+    (
+        "login.cloud.noscript",
+        "금융인증서(클라우드)는 자바스크립트가 필요합니다. 자바스크립트를 켜거나 인증 앱을 이용하세요. 다른 곳에서 인증을 마쳤다면 아래 버튼을 누르세요.",
+        "The cloud certificate needs JavaScript. Turn it on, or use the authenticator app. If you have confirmed elsewhere, press the button below.",
+    ),
+    (
+        "login.cloud.continue",
+        "인증을 마쳤습니다",
+        "I have confirmed",
+    ),
+    (
+        "login.cloud.help.title",
+        "창이 열리지 않거나 인증서가 없나요?",
+        "The window did not open, or no certificate?",
+    ),
+    (
+        "login.cloud.help.text",
+        "팝업이 막혔다면 버튼을 다시 누르세요. 이 브라우저가 등록되지 않았다면 휴대폰 문자 인증으로 등록합니다. PIN을 5번 틀리면 인증서가 잠기며, 문자 인증 후 PIN을 다시 설정하면 풀립니다. 아직 금융인증서가 없다면 dojang에서 먼저 발급받으세요.",
+        "If a pop-up blocker stopped it, press the button again. A browser that is not registered yet is registered with a code sent to your phone. Five wrong PINs lock the certificate; resetting the PIN after a text-message code unlocks it. No cloud certificate yet? Get one from dojang first.",
+    ),
+    (
+        "login.cloud.manage",
+        "금융인증서 발급·관리",
+        "Get or manage a cloud certificate",
+    ),
+    (
+        "login.use.cloud",
+        "금융인증서(클라우드)로 인증하기",
+        "Use the cloud certificate instead",
+    ),
+    (
+        "login.use.app",
+        "인증 앱으로 인증하기",
+        "Use the app instead",
+    ),
+    (
         "login.unreachable",
         "입력하신 분께 인증 요청을 보낼 수 없습니다. 이름, 휴대폰번호, 생년월일을 다시 확인해 주세요. 아직 인증서가 없다면 먼저 인증서를 발급받으세요.",
         "We could not send a request to this person. Check the name, mobile number and birth date you typed; if you have no certificate yet, get one first.",
@@ -372,10 +447,63 @@ pub(super) fn router() -> Router<AppState> {
 struct StateQuery {
     #[serde(default)]
     state: String,
+    /// `cloud` when the person chose the cloud certificate; anything else is the app.
+    #[serde(default)]
+    via: String,
 }
 
 fn state_query(q: Result<Query<StateQuery>, axum::extract::rejection::QueryRejection>) -> String {
     q.map(|Query(q)| q.state).unwrap_or_default()
+}
+
+fn query_of(
+    q: Result<Query<StateQuery>, axum::extract::rejection::QueryRejection>,
+) -> (String, Via) {
+    q.map(|Query(q)| (q.state, Via::parse(&q.via)))
+        .unwrap_or_default()
+}
+
+/// How the person answers the login's request: in the app (pushed to the phone), or in this
+/// browser with the cloud certificate (dojang's own page `/cloud`, the key in the HSM). Both
+/// answer the same identity request; the choice only changes what the pages say and offer, so
+/// it travels in the URL (`?via=cloud`) and in the form, never in the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Via {
+    /// The authenticator app.
+    #[default]
+    App,
+    /// The cloud certificate.
+    Cloud,
+}
+
+impl Via {
+    fn parse(raw: &str) -> Self {
+        if raw == "cloud" {
+            Self::Cloud
+        } else {
+            Self::App
+        }
+    }
+
+    fn is_cloud(self) -> bool {
+        self == Self::Cloud
+    }
+
+    /// `path` with `via=cloud` added for the cloud choice.
+    fn on(self, path: &str) -> String {
+        match self {
+            Self::App => path.to_owned(),
+            Self::Cloud => format!(
+                "{path}{}via=cloud",
+                if path.contains('?') { "&" } else { "?" }
+            ),
+        }
+    }
+}
+
+/// Whether this server can offer the cloud certificate (it needs an HSM).
+fn cloud_offered(s: &AppState) -> bool {
+    s.hsm.is_some()
 }
 
 /// A provider on the choice page.
@@ -403,13 +531,17 @@ async fn choose(
     let (rp, back) = svc::party(&s, &client)
         .await
         .map_err(|e| PageError::api(lang, e))?;
-    let mut providers = vec![Provider {
-        key: "login.provider.dojang",
-        href: Some(with_state(
-            &format!("/login/{}/form", rp.client_code),
-            &rp_state,
-        )),
-    }];
+    let form = format!("/login/{}/form", rp.client_code);
+    let mut providers = vec![
+        Provider {
+            key: "login.provider.dojang",
+            href: Some(with_state(&form, &rp_state)),
+        },
+        Provider {
+            key: "login.provider.cloud",
+            href: cloud_offered(&s).then(|| with_state(&Via::Cloud.on(&form), &rp_state)),
+        },
+    ];
     for id in OTHER_PROVIDERS {
         let href = s
             .pages
@@ -492,6 +624,7 @@ struct FormPage<'a> {
     rp: &'a RelyingParty,
     texts: &'a PageTexts,
     rp_state: &'a str,
+    via: Via,
     csrf: String,
     typed: &'a Typed,
     errors: FieldErrors,
@@ -519,7 +652,8 @@ async fn form(
     jar: CookieJar,
     req: axum::http::Request<axum::body::Body>,
 ) -> Result<Response, PageError> {
-    let rp_state = state_query(q);
+    let (rp_state, via) = query_of(q);
+    let via = if cloud_offered(&s) { via } else { Via::App };
     svc::check_state(&rp_state).map_err(|e| PageError::api(lang, e))?;
     let (rp, back) = svc::party(&s, &client)
         .await
@@ -539,6 +673,7 @@ async fn form(
         &rp,
         &texts,
         &rp_state,
+        via,
         &browser,
         &Typed::default(),
         FieldErrors::default(),
@@ -553,6 +688,7 @@ fn render_form(
     rp: &RelyingParty,
     texts: &PageTexts,
     rp_state: &str,
+    via: Via,
     browser: &str,
     typed: &Typed,
     errors: FieldErrors,
@@ -562,6 +698,7 @@ fn render_form(
         rp,
         texts,
         rp_state,
+        via,
         csrf: web::csrf_token(s, "login", browser),
         typed,
         errors,
@@ -576,6 +713,7 @@ struct FormBody {
     birthday: String,
     consent: Option<String>,
     state: String,
+    via: Via,
     csrf: String,
 }
 
@@ -642,7 +780,17 @@ async fn submit(
     }
     let texts = PageTexts::load(&s, lang, &rp).await?;
     let bad = |errors| {
-        let mut r = render_form(&s, lang, &rp, &texts, &body.state, &browser, &typed, errors);
+        let mut r = render_form(
+            &s,
+            lang,
+            &rp,
+            &texts,
+            &body.state,
+            body.via,
+            &browser,
+            &typed,
+            errors,
+        );
         *r.status_mut() = StatusCode::BAD_REQUEST;
         framable(r, &back)
     };
@@ -660,7 +808,7 @@ async fn submit(
             let mut c = login_cookie(SESSION_COOKIE, started.secret, secure);
             c.set_path("/login");
             let jar = jar.add(c);
-            let to = format!("/login/s/{}", started.session_id);
+            let to = body.via.on(&format!("/login/s/{}", started.session_id));
             Ok((jar, Redirect::to(&to)).into_response())
         }
         Err(e) => {
@@ -711,6 +859,7 @@ fn parse_form(bytes: &[u8]) -> FormBody {
             "birthday" => body.birthday = v,
             "consent" => body.consent = Some(v),
             "state" => body.state = v,
+            "via" => body.via = Via::parse(&v),
             "_csrf" => body.csrf = v,
             _ => {}
         }
@@ -752,6 +901,12 @@ struct StepsPage<'a> {
     texts: PageTexts,
     ended: Option<&'static str>,
     retry: String,
+    /// The cloud choice: dojang's cloud page for this request (opened in a new tab).
+    cloud: Option<String>,
+    /// The same steps page for the other way of answering, when the server offers both.
+    switch: Option<String>,
+    /// Where the no-script "continue" button posts.
+    done: String,
 }
 
 fn session_cookie(jar: &CookieJar) -> Option<String> {
@@ -776,11 +931,14 @@ async fn steps(
     State(s): State<AppState>,
     PageLang(lang): PageLang,
     Path(session): Path<String>,
+    q: Result<Query<StateQuery>, axum::extract::rejection::QueryRejection>,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
     let (sess, rp) = svc::session(&s, &session, session_cookie(&jar).as_deref())
         .await
         .map_err(|e| PageError::api(lang, e))?;
+    let offered = cloud_offered(&s);
+    let via = if offered { query_of(q).1 } else { Via::App };
     let st = svc::status(&s, &sess, &rp, Duration::ZERO)
         .await
         .map_err(|e| PageError::api(lang, e))?;
@@ -801,11 +959,31 @@ async fn steps(
         texts: PageTexts::load(&s, lang, &rp).await?,
         ended,
         retry: retry_url(&rp, &sess.state),
+        cloud: via.is_cloud().then(|| cloud_url(lang, &sess.receipt_id)),
+        switch: offered.then(|| {
+            let here = format!("/login/s/{session}");
+            match via {
+                Via::App => Via::Cloud.on(&here),
+                Via::Cloud => here,
+            }
+        }),
+        done: via.on(&format!("/login/s/{session}/done")),
     });
     Ok(match svc::party(&s, rp.client_code.as_str()).await {
         Ok((_, back)) => framable(page, &back),
         Err(_) => page,
     })
+}
+
+/// dojang's own cloud page, opened on the login's request: `/cloud#receipt=<id>` (the receipt in
+/// the fragment, so it reaches no log), in the page's language.
+fn cloud_url(lang: Lang, receipt: &str) -> String {
+    let tr = Tr::new(lang, WORDS);
+    format!(
+        "/cloud?lang={}#receipt={}",
+        tr.code(),
+        web::pct_encode(receipt)
+    )
 }
 
 /// The request's state as the page's script sees it: one `state` event now and one at every
@@ -856,6 +1034,7 @@ async fn done(
     State(s): State<AppState>,
     PageLang(lang): PageLang,
     Path(session): Path<String>,
+    q: Result<Query<StateQuery>, axum::extract::rejection::QueryRejection>,
     extensions: axum::http::Extensions,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
@@ -894,7 +1073,10 @@ async fn done(
                 Err(_) => res,
             })
         }
-        Finish::Waiting => Ok(Redirect::to(&format!("/login/s/{session}")).into_response()),
+        Finish::Waiting => {
+            let via = query_of(q).1;
+            Ok(Redirect::to(&via.on(&format!("/login/s/{session}"))).into_response())
+        }
         Finish::Ended(code) => Err(PageError::code(lang, code)),
     }
 }

@@ -30,6 +30,7 @@ mod kinds;
 mod lifecycle;
 mod linkhub;
 mod login;
+mod login_cloud;
 mod login_page;
 mod openapi;
 mod operators;
