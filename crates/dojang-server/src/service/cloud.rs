@@ -1093,7 +1093,13 @@ async fn check_pin(state: &AppState, p: &Proved, pin: Option<&str>) -> Result<()
     )
     .await?;
     match failure {
-        CloudPinFailure::Counted(_) => Err(ErrorCode::CloudPinWrong.into()),
+        CloudPinFailure::Counted(n) => Err(ApiError::Detailed {
+            code: ErrorCode::CloudPinWrong,
+            detail: format!(
+                "{} of {MAX_PIN_FAILURES} tries left",
+                MAX_PIN_FAILURES.saturating_sub(n)
+            ),
+        }),
         CloudPinFailure::LockedNow => {
             tracing::warn!(device = %p.device.id, "cloud certificate locked after wrong PINs");
             Err(ErrorCode::CloudLocked.into())
