@@ -59,6 +59,21 @@ impl TestParty {
     }
 }
 
+/// The servers' warnings and errors go to the test's captured output, so a failing test shows
+/// why the server answered as it did (a 500's cause is never in its body). `DOJANG_TEST_LOG`
+/// sets another filter (e.g. `debug`). Once per process; shown by libtest only for failures.
+fn log_to_test_output() {
+    let filter = std::env::var("DOJANG_TEST_LOG").unwrap_or_else(|_| "warn".to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_ansi(false)
+        .with_test_writer()
+        .try_init();
+}
+
 /// A server in this process.
 #[derive(Debug)]
 pub struct TestServer {
@@ -114,6 +129,7 @@ impl TestServer {
             pg = Some(db);
         }
         dojang_server::tls::install_crypto_provider();
+        log_to_test_output();
         let clock = Arc::new(ManualClock::starting_now());
         let server = Server::bind(
             &config,

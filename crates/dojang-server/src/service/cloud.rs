@@ -19,7 +19,7 @@ use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Argon2, PasswordHash};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
-use dojang_core::enrolment::{Enrolment, OneTimeCode};
+use dojang_core::enrolment::OneTimeCode;
 use dojang_core::registration::{AuthorizationCode, ReferenceNumber};
 use dojang_core::{
     CertificateRecord, Device, DeviceId, DeviceKind, EnrolmentId, Person, RelyingParty,
@@ -543,27 +543,7 @@ pub async fn issue_desk(
         w.label.as_deref(),
     )
     .await?;
-    let max = state.policy.ra_code_max_attempts;
-    let stored = state
-        .store
-        .ra_code(&reference)
-        .await?
-        .ok_or(ErrorCode::RaNotFound)?;
-    stored.check_open(now, max)?;
-    let Some(counted) = state.store.count_ra_attempt(&reference, max).await? else {
-        let again = state
-            .store
-            .ra_code(&reference)
-            .await?
-            .ok_or(ErrorCode::RaNotFound)?;
-        again.check_open(now, max)?;
-        return Err(ErrorCode::RaTooManyAttempts.into());
-    };
-    counted.judge(
-        &super::registration::code_hash(&state.keys, &reference, &code),
-        &person,
-        max,
-    )?;
+    super::registration::redeem(state, &reference, &code, &person, now).await?;
     match issue(
         state,
         &person,
@@ -575,15 +555,7 @@ pub async fn issue_desk(
     .await?
     {
         Some(done) => Ok(done),
-        None => {
-            let again = state
-                .store
-                .ra_code(&reference)
-                .await?
-                .ok_or(ErrorCode::RaNotFound)?;
-            again.check_open(now, max)?;
-            Err(ErrorCode::RaUsed.into())
-        }
+        None => Err(super::registration::not_issued(state, &reference, now).await),
     }
 }
 
@@ -605,44 +577,10 @@ async fn start_proof(
     purpose: &str,
     send: bool,
 ) -> Result<wire::ProofStarted, ApiError> {
-    let now = state.clock.now();
-    let recent = state
-        .store
-        .enrolments_since(&person.phone, now - Duration::from_secs(3600))
-        .await?;
-    if recent >= u64::from(state.policy.enrolments_per_phone_per_hour) {
-        return Err(ErrorCode::EnrolmentRateLimited.into());
-    }
-    throttle::check(
-        state,
-        &throttle::OTP_PHONE,
-        throttle::Subject::Phone(&person.phone),
-        ErrorCode::OtpRateLimited,
-    )
-    .await?;
-    let (id, code) = {
-        let mut rng = rand::rng();
-        (
-            EnrolmentId::generate(now, &mut rng),
-            OneTimeCode::generate(&mut rng),
-        )
-    };
-    let enrolment = Enrolment {
-        id,
-        person: person.clone(),
-        code_hash: state.keys.lookup("otp", &[&id.to_string(), code.as_str()]),
-        attempts: 0,
-        expires_at: now + state.policy.otp_ttl,
-        completed_at: None,
-    };
-    state.store.insert_enrolment(&enrolment, now).await?;
+    let (id, code) = super::enrolment::new_code(state, &person, state.clock.now()).await?;
     state.store.insert_cloud_proof(id, purpose).await?;
     if send {
-        let minutes = state.policy.otp_ttl.as_secs().div_ceil(60);
-        if let Err(e) = state.sms.send(&person.phone, &code.sms_text(minutes)).await {
-            tracing::error!(error = %e, "SMS gateway failed");
-            return Err(ErrorCode::Unavailable.into());
-        }
+        super::enrolment::send_code(state, &person, &code).await?;
     }
     Ok(wire::ProofStarted {
         proof_id: id.to_string(),
@@ -864,26 +802,47 @@ pub async fn browsers_complete(
         .await?
         .ok_or(ErrorCode::CloudNoCertificate)?;
     let now = state.clock.now();
-    let browser = CloudBrowser {
-        id: random_id(16),
-        device_id: device.id,
-        spki,
-        label,
-        created_at: now,
-        last_used_at: None,
-        removed_at: None,
-    };
+    let browser = new_browser(device.id, spki, label, now);
     added(
         state
             .store
             .add_cloud_browser(id, &browser, MAX_BROWSERS, now)
             .await?,
     )?;
+    registered(state, &device, browser, "register", client).await
+}
+
+/// A browser about to be registered to `device`'s certificate.
+fn new_browser(
+    device: DeviceId,
+    spki: Vec<u8>,
+    label: String,
+    now: OffsetDateTime,
+) -> CloudBrowser {
+    CloudBrowser {
+        id: random_id(16),
+        device_id: device,
+        spki,
+        label,
+        created_at: now,
+        last_used_at: None,
+        removed_at: None,
+    }
+}
+
+/// A browser just registered (by `action`): its evidence row, and the answer.
+async fn registered(
+    state: &AppState,
+    device: &Device,
+    browser: CloudBrowser,
+    action: &str,
+    client: Option<IpAddr>,
+) -> Result<wire::BrowserRegistered, ApiError> {
     record_use(
         state,
         device.id,
         &browser.id,
-        "register",
+        action,
         "",
         "",
         &sha256(&browser.spki),
@@ -928,37 +887,15 @@ pub async fn pin_reset_complete(
         .await?
         .ok_or(ErrorCode::CloudNoCertificate)?;
     let now = state.clock.now();
-    let browser = CloudBrowser {
-        id: random_id(16),
-        device_id: device.id,
-        spki,
-        label,
-        created_at: now,
-        last_used_at: None,
-        removed_at: None,
-    };
+    let browser = new_browser(device.id, spki, label, now);
     added(
         state
             .store
             .reset_cloud_pin(id, &pin_hash, &browser, MAX_BROWSERS, now)
             .await?,
     )?;
-    record_use(
-        state,
-        device.id,
-        &browser.id,
-        "pin-reset",
-        "",
-        "",
-        &sha256(&browser.spki),
-        client,
-    )
-    .await?;
     tracing::info!(device = %device.id, "cloud PIN reset");
-    Ok(wire::BrowserRegistered {
-        certificate_id: device.id.to_string(),
-        browser_id: browser.id,
-    })
+    registered(state, &device, browser, "pin-reset", client).await
 }
 
 // ----- challenges and the browser proof ----------------------------------------------------
@@ -1156,7 +1093,13 @@ async fn check_pin(state: &AppState, p: &Proved, pin: Option<&str>) -> Result<()
     )
     .await?;
     match failure {
-        CloudPinFailure::Counted(_) => Err(ErrorCode::CloudPinWrong.into()),
+        CloudPinFailure::Counted(n) => Err(ApiError::Detailed {
+            code: ErrorCode::CloudPinWrong,
+            detail: format!(
+                "{} of {MAX_PIN_FAILURES} tries left",
+                MAX_PIN_FAILURES.saturating_sub(n)
+            ),
+        }),
         CloudPinFailure::LockedNow => {
             tracing::warn!(device = %p.device.id, "cloud certificate locked after wrong PINs");
             Err(ErrorCode::CloudLocked.into())

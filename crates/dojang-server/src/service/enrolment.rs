@@ -6,6 +6,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use time::OffsetDateTime;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use dojang_core::enrolment::{Enrolment, OneTimeCode};
@@ -43,6 +45,26 @@ pub async fn start(state: &AppState, wire: &EnrolmentStart) -> Result<EnrolmentS
         wire.birthday.as_deref(),
         now,
     )?;
+    let (id, code) = new_code(state, &person, now).await?;
+    send_code(state, &person, &code).await?;
+    tracing::info!(enrolment = %id, "enrolment started");
+    Ok(EnrolmentStarted {
+        enrolment_id: id.to_string(),
+        expire_in: i64::try_from(state.policy.otp_ttl.as_secs()).unwrap_or(i64::MAX),
+        max_attempts: state.policy.otp_max_attempts,
+        masked_phone: person.phone.masked(),
+    })
+}
+
+/// A new SMS proof for `person`: the limits (enrolments per phone per hour, the phone's
+/// wrong-code back-off), then an enrolment row with the code's keyed hash. The code is not sent
+/// yet ([`send_code`]). Shared by the app's enrolment and the cloud certificate's SMS proofs
+/// (`service::cloud`), so both count and check codes alike.
+pub(crate) async fn new_code(
+    state: &AppState,
+    person: &Person,
+    now: OffsetDateTime,
+) -> Result<(EnrolmentId, OneTimeCode), ApiError> {
     let recent = state
         .store
         .enrolments_since(&person.phone, now - Duration::from_secs(3600))
@@ -51,11 +73,10 @@ pub async fn start(state: &AppState, wire: &EnrolmentStart) -> Result<EnrolmentS
         return Err(ErrorCode::EnrolmentRateLimited.into());
     }
     // A phone in its wrong-code back-off gets no new code either (no SMS pumped for nothing).
-    let by_phone = throttle::Subject::Phone(&person.phone);
     throttle::check(
         state,
         &throttle::OTP_PHONE,
-        by_phone,
+        throttle::Subject::Phone(&person.phone),
         ErrorCode::OtpRateLimited,
     )
     .await?;
@@ -76,18 +97,21 @@ pub async fn start(state: &AppState, wire: &EnrolmentStart) -> Result<EnrolmentS
         completed_at: None,
     };
     state.store.insert_enrolment(&enrolment, now).await?;
+    Ok((id, code))
+}
+
+/// Send a proof's code to `person`'s phone.
+pub(crate) async fn send_code(
+    state: &AppState,
+    person: &Person,
+    code: &OneTimeCode,
+) -> Result<(), ApiError> {
     let minutes = state.policy.otp_ttl.as_secs().div_ceil(60);
     if let Err(e) = state.sms.send(&person.phone, &code.sms_text(minutes)).await {
         tracing::error!(error = %e, "SMS gateway failed");
         return Err(ErrorCode::Unavailable.into());
     }
-    tracing::info!(enrolment = %id, "enrolment started");
-    Ok(EnrolmentStarted {
-        enrolment_id: id.to_string(),
-        expire_in: i64::try_from(state.policy.otp_ttl.as_secs()).unwrap_or(i64::MAX),
-        max_attempts: state.policy.otp_max_attempts,
-        masked_phone: person.phone.masked(),
-    })
+    Ok(())
 }
 
 /// Check the code and the CSR; issue the certificate; register the device.

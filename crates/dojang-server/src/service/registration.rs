@@ -85,24 +85,7 @@ pub async fn complete(
     // The CSR must name the person who claims the code; checked before a try is counted, so a
     // broken CSR does not burn one.
     let csr = dojang_pki::check_csr(&csr_der, person.name.as_str())?;
-    let max = state.policy.ra_code_max_attempts;
-    let stored = state
-        .store
-        .ra_code(&reference)
-        .await?
-        .ok_or(ErrorCode::RaNotFound)?;
-    stored.check_open(now, max)?;
-    let Some(counted) = state.store.count_ra_attempt(&reference, max).await? else {
-        // Used, cancelled or burnt between the read and the count.
-        let again = state
-            .store
-            .ra_code(&reference)
-            .await?
-            .ok_or(ErrorCode::RaNotFound)?;
-        again.check_open(now, max)?;
-        return Err(ErrorCode::RaTooManyAttempts.into());
-    };
-    counted.judge(&code_hash(&state.keys, &reference, &code), &person, max)?;
+    redeem(state, &reference, &code, &person, now).await?;
     match issue(
         state,
         &person,
@@ -117,15 +100,55 @@ pub async fn complete(
             tracing::info!(reference = %reference, "registration-desk code used");
             Ok(done)
         }
-        None => {
-            // Used, cancelled or expired since it was judged: say which.
-            let again = state
-                .store
-                .ra_code(&reference)
-                .await?
-                .ok_or(ErrorCode::RaNotFound)?;
-            again.check_open(now, max)?;
-            Err(ErrorCode::RaUsed.into())
-        }
+        None => Err(not_issued(state, &reference, now).await),
+    }
+}
+
+/// Try a reference number's authorisation code for `person`: read, checked open, one try
+/// counted, then judged (code and person). `Ok` when the code may be used now; the caller
+/// then closes it in the same transaction as what it issues. Shared by the app's enrolment and
+/// the cloud certificate's (`service::cloud`), so both count tries alike.
+pub(crate) async fn redeem(
+    state: &AppState,
+    reference: &ReferenceNumber,
+    code: &AuthorizationCode,
+    person: &Person,
+    now: OffsetDateTime,
+) -> Result<(), ApiError> {
+    let max = state.policy.ra_code_max_attempts;
+    let stored = state
+        .store
+        .ra_code(reference)
+        .await?
+        .ok_or(ErrorCode::RaNotFound)?;
+    stored.check_open(now, max)?;
+    let Some(counted) = state.store.count_ra_attempt(reference, max).await? else {
+        // Used, cancelled or burnt between the read and the count.
+        let again = state
+            .store
+            .ra_code(reference)
+            .await?
+            .ok_or(ErrorCode::RaNotFound)?;
+        again.check_open(now, max)?;
+        return Err(ErrorCode::RaTooManyAttempts.into());
+    };
+    counted.judge(&code_hash(&state.keys, reference, code), person, max)?;
+    Ok(())
+}
+
+/// Why a judged code closed nothing: used, cancelled or expired since it was judged.
+pub(crate) async fn not_issued(
+    state: &AppState,
+    reference: &ReferenceNumber,
+    now: OffsetDateTime,
+) -> ApiError {
+    let max = state.policy.ra_code_max_attempts;
+    match state.store.ra_code(reference).await {
+        Ok(Some(again)) => match again.check_open(now, max) {
+            Ok(()) => ErrorCode::RaUsed.into(),
+            Err(e) => e.into(),
+        },
+        Ok(None) => ErrorCode::RaNotFound.into(),
+        Err(e) => e.into(),
     }
 }

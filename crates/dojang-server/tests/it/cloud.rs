@@ -474,10 +474,14 @@ async fn wrong_pins_lock_at_the_fifth_and_an_sms_reset_unlocks() {
         approve(s, &browser, &receipt, "12345").await.code(),
         ErrorCode::CloudPinFormat.code()
     );
-    for _ in 0..4 {
-        assert_eq!(
-            approve(s, &browser, &receipt, "999999").await.code(),
-            ErrorCode::CloudPinWrong.code()
+    for left in (1..=4).rev() {
+        let wrong = approve(s, &browser, &receipt, "999999").await;
+        assert_eq!(wrong.code(), ErrorCode::CloudPinWrong.code());
+        // The person is told how many tries are left before the lock.
+        let message = wrong.body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.ends_with(&format!("({left} of 5 tries left)")),
+            "{message}"
         );
     }
     assert_eq!(
