@@ -133,11 +133,23 @@ pub fn hash_password(password: &str) -> Result<String, AdminError> {
     if !(PASSWORD_MIN_CHARS..=256).contains(&n) {
         return Err(AdminError::PasswordLength);
     }
+    argon2id_hash(password.as_bytes()).map_err(AdminError::Hash)
+}
+
+/// Argon2id with the `argon2` crate's defaults (m = 19 MiB, t = 2, p = 1) and a fresh 16-byte
+/// salt, as a PHC string: the one hashing of operator passwords and cloud-certificate PINs.
+pub(crate) fn argon2id_hash(secret: &[u8]) -> Result<String, String> {
     let salt: [u8; 16] = rand::rng().random();
     Argon2::default()
-        .hash_password_with_salt(password.as_bytes(), &salt)
+        .hash_password_with_salt(secret, &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AdminError::Hash(e.to_string()))
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `secret` matches the PHC string `phc` (Argon2's own verification compares in
+/// constant time). A malformed hash matches nothing.
+pub(crate) fn argon2id_matches(phc: &str, secret: &[u8]) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(secret, &h).is_ok())
 }
 
 /// Whether `phc` is an Argon2 PHC string (checked once, when configuration is read).
@@ -148,15 +160,11 @@ pub fn is_password_hash(phc: &str) -> bool {
 /// Whether `password` matches `phc` (Argon2's own verification compares in constant time).
 /// A malformed hash matches nothing.
 pub fn verify_password(phc: &str, password: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok(),
-        Err(e) => {
-            tracing::error!(error = %e, "the admin password hash is malformed");
-            false
-        }
+    if let Err(e) = PasswordHash::new(phc) {
+        tracing::error!(error = %e, "the admin password hash is malformed");
+        return false;
     }
+    argon2id_matches(phc, password.as_bytes())
 }
 
 pub(crate) fn write_new_secret_file(path: &Path, text: &str) -> std::io::Result<()> {

@@ -15,8 +15,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Argon2, PasswordHash};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use dojang_core::enrolment::OneTimeCode;
@@ -194,10 +192,7 @@ pub fn new_pin(pin: Option<&str>) -> Result<&str, ApiError> {
 async fn hash_pin(pin: &str) -> Result<String, ApiError> {
     let pin = zeroize::Zeroizing::new(pin.to_owned());
     tokio::task::spawn_blocking(move || {
-        let salt: [u8; 16] = rand::rng().random();
-        Argon2::default()
-            .hash_password_with_salt(pin.as_bytes(), &salt)
-            .map(|h| h.to_string())
+        super::admin::argon2id_hash(pin.as_bytes())
             .map_err(|e| ApiError::Internal(format!("hashing a PIN: {e}")))
     })
     .await
@@ -207,14 +202,9 @@ async fn hash_pin(pin: &str) -> Result<String, ApiError> {
 /// Whether `pin` matches the Argon2id PHC string, off the runtime.
 async fn pin_matches(phc: &str, pin: &str) -> Result<bool, ApiError> {
     let (phc, pin) = (phc.to_owned(), zeroize::Zeroizing::new(pin.to_owned()));
-    tokio::task::spawn_blocking(move || match PasswordHash::new(&phc) {
-        Ok(h) => Argon2::default()
-            .verify_password(pin.as_bytes(), &h)
-            .is_ok(),
-        Err(_) => false,
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("PIN check task: {e}")))
+    tokio::task::spawn_blocking(move || super::admin::argon2id_matches(&phc, pin.as_bytes()))
+        .await
+        .map_err(|e| ApiError::Internal(format!("PIN check task: {e}")))
 }
 
 /// base64url, with or without padding.
