@@ -238,6 +238,14 @@ impl Hsm {
             Attribute::Label(label_bytes),
             Attribute::Id(id.to_vec()),
         ];
+        // SoftHSM2 answered CKR_GENERAL_ERROR to one of two key generations running at once
+        // in one process (seen in CI: tests/it/cloud.rs); one generation at a time per process
+        // costs nothing that matters (issuance, not signing) and keeps the token's object files
+        // written by one thread.
+        static GENERATING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = GENERATING
+            .lock()
+            .map_err(|_| HsmError::Pkcs11("key generation lock poisoned".to_owned()))?;
         let (public, private) = session
             .generate_key_pair(
                 &Mechanism::EccKeyPairGen,
