@@ -442,6 +442,58 @@ test("alternative authentication, a simple-auth token that works once, English, 
   assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
 });
 
+test("issue by bank-account proof through the SDK at phone width: a wrong memo is counted and said", async () => {
+  const holder = { name: "정계좌", phone: "01055507777", birth: "19790707" };
+  for (const v of Object.values(holder)) { demo.secrets.add(v); }
+  const context = await chromium.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  await page.goto(rp.origin);
+  await call(page, { publishableKey: pk, person: holder, simpleAuthToken: true }, "issue", { method: "bank" });
+  const f = frame(page);
+  const found = [];
+  await f.locator("#scr-person").waitFor();
+  assert.ok(await f.locator("#bank-fields").isVisible());
+  assert.equal(await f.locator("#p-name").inputValue(), holder.name);
+  // The bank must be chosen; the account checked on the form.
+  await f.locator("#person-submit").click();
+  await waitText(f.locator("#person-error"), /은행을 고르세요/);
+  await f.locator("#p-bank").selectOption("088");
+  await f.locator("#p-account").fill("110-222-333444");
+  await axeFrame(page, "frame: bank account (ko, phone)", found);
+  await f.locator("#person-submit").click();
+  await f.locator("#scr-word").waitFor();
+  assert.match(await f.locator("#word-lead").innerText(), /신한은행 110-\*+-\*+444/);
+  let word = "";
+  for (let i = 0; i < 50 && !word; i++) {
+    const outbox = JSON.parse(demo.admin("outbox", "--phone", holder.phone, "--json"));
+    word = outbox.map((m) => m.text.match(/memo (\S{4})/)?.[1]).find(Boolean) || "";
+    if (!word) { await new Promise((r) => setTimeout(r, 100)); }
+  }
+  assert.ok(word, "the deposit's memo is in the outbox");
+  await f.locator("#bank-word").fill(word === "하늘바다" ? "바다하늘" : "하늘바다");
+  await f.locator("#word-submit").click();
+  await f.locator("#new-pin").fill(PIN);
+  await f.locator("#new-pin2").fill(PIN);
+  await f.locator("#newpin-submit").click();
+  // The wrong word comes back to the word screen, with the tries left.
+  await waitText(f.locator("#word-error"), /-10400041/);
+  await axeFrame(page, "frame: a wrong memo (ko, phone)", found);
+  await f.locator("#bank-word").fill(word);
+  await f.locator("#word-submit").click();
+  await f.locator("#new-pin").fill(PIN);
+  await f.locator("#new-pin2").fill(PIN);
+  await f.locator("#newpin-submit").click();
+  await f.locator("#scr-done").waitFor();
+  await f.locator("#done-ok").click();
+  const issued = await done(page);
+  assert.equal(issued.ok, true, JSON.stringify(issued));
+  const x = await exchange(page, issued.result.code);
+  assert.equal(x.exchange.status, 200, JSON.stringify(x));
+  assert.equal(x.exchange.body.person.name, holder.name);
+  await context.close();
+  assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
+});
+
 test("sign from the keyboard alone", async () => {
   const context = await chromium.newContext({ viewport: DESKTOP });
   const page = await context.newPage();

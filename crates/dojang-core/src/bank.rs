@@ -61,6 +61,11 @@ impl BankCode {
         &self.0
     }
 
+    /// Every code dojang can name, with the name, in code order (what a form offers).
+    pub fn known() -> &'static [(&'static str, &'static str)] {
+        BANK_NAMES
+    }
+
     /// The bank's name, when the code is one dojang knows.
     pub fn name(&self) -> Option<&'static str> {
         BANK_NAMES

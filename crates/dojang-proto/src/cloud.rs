@@ -128,6 +128,65 @@ pub struct IssueSmsComplete {
     pub simple_auth_token: Option<bool>,
 }
 
+/// `POST /cloud/v1/issue/bank`: the person and the account a 1-won deposit goes to; the
+/// deposit's memo is the word [`IssueBankComplete`] carries back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueBankStart {
+    /// The person (the account holder).
+    #[serde(flatten)]
+    pub person: CloudPerson,
+    /// The bank's 3-digit code (금융기관 코드), e.g. `004`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_code: Option<String>,
+    /// Account number: digits and `-`, at most 31 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_account_num: Option<String>,
+}
+
+/// The answer to [`IssueBankStart`]: the deposit is on its way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BankProofStarted {
+    /// Handle for the completion call.
+    pub proof_id: String,
+    /// Seconds the word stays valid.
+    pub expire_in: i64,
+    /// Tries allowed.
+    pub max_attempts: u32,
+    /// The bank code.
+    pub bank_code: String,
+    /// The bank's name, when dojang knows the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_name: Option<String>,
+    /// The account the deposit went to, masked (`123-***-789`).
+    pub masked_account: String,
+}
+
+/// `POST /cloud/v1/issue/bank/{proofId}/complete`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueBankComplete {
+    /// The 4 Hangul syllables the deposit's memo showed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub word: Option<String>,
+    /// The new PIN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    /// This browser's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_key: Option<String>,
+    /// This browser's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The relying party's publishable key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publishable_key: Option<String>,
+    /// See [`IssueDesk::simple_auth_token`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simple_auth_token: Option<bool>,
+}
+
 /// `POST /cloud/v1/issue/alt`: the relying party proved the person (`POST /v1/cloud/alt-auth`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

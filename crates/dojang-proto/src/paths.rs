@@ -28,6 +28,10 @@ pub const CLOUD_ISSUE_DESK: &str = "/cloud/v1/issue/desk";
 pub const CLOUD_ISSUE_SMS: &str = "/cloud/v1/issue/sms";
 /// `POST` — complete an SMS issuance.
 pub const CLOUD_ISSUE_SMS_COMPLETE: &str = "/cloud/v1/issue/sms/{proof_id}/complete";
+/// `POST` — start a bank-account proof for issuance (the 1-won deposit).
+pub const CLOUD_ISSUE_BANK: &str = "/cloud/v1/issue/bank";
+/// `POST` — complete a bank-account issuance with the deposit's word.
+pub const CLOUD_ISSUE_BANK_COMPLETE: &str = "/cloud/v1/issue/bank/{proof_id}/complete";
 /// `POST` — issue with an alternative-authentication transaction of the relying party.
 pub const CLOUD_ISSUE_ALT: &str = "/cloud/v1/issue/alt";
 /// `POST` — start registering another browser (SMS to the holder).

@@ -32,7 +32,7 @@
 
   // ---------------------------------------------------------------- screens and messages
 
-  var SCREENS = ["scr-wait", "scr-start", "scr-person", "scr-code", "scr-newpin", "scr-confirm",
+  var SCREENS = ["scr-wait", "scr-start", "scr-person", "scr-code", "scr-word", "scr-newpin", "scr-confirm",
     "scr-manage", "scr-done"];
   function show(id, focus) {
     SCREENS.forEach(function (s) { $(s).hidden = s !== id; });
@@ -239,6 +239,7 @@
     lead.textContent = lead.getAttribute("data-" + purpose) || "";
     lead.hidden = !lead.textContent;
     $("desk-fields").hidden = !desk;
+    $("bank-fields").hidden = true;
     $("person-back").hidden = MODE !== "page";
     person = person || {};
     $("p-name").value = person.name || $("p-name").value;
@@ -260,6 +261,22 @@
       }
       return { value: { person: p } };
     });
+  }
+
+  function readWord() {
+    var word = $("bank-word").value.trim();
+    if (!/^[\uAC00-\uD7A3]{4}$/.test(word)) { return { problem: ["word.format", "bank-word"] }; }
+    return { value: word };
+  }
+  function readBankPerson() {
+    var r = readPerson();
+    if (r.problem) { return r; }
+    var bank = $("p-bank").value, account = $("p-account").value.trim();
+    if (!/^[0-9]{3}$/.test(bank)) { return { problem: ["bank.choose", "p-bank"] }; }
+    if (!/^[0-9-]{1,31}$/.test(account) || !/[0-9]/.test(account)) { return { problem: ["account.format", "p-account"] }; }
+    r.value.bankCode = bank;
+    r.value.bankAccountNum = account;
+    return r;
   }
 
   function readCode() {
@@ -284,12 +301,17 @@
 
   // The SMS code, then a new PIN twice, then `complete(code, pin)`. A refusal other than of
   // the PIN itself (a wrong or expired code) goes back to the code, with the message.
-  async function codeThenPin(complete) {
+  function codeThenPin(complete) {
+    return proofThenPin("scr-code", "code-error", readCode, "sms-code", complete);
+  }
+
+  // The same for any proof screen: the SMS code, or the bank deposit's word.
+  async function proofThenPin(screen, errorId, read, inputId, complete) {
     var last = null;
     for (;;) {
-      $("sms-code").value = "";
-      var code = await until("scr-code", "code-error", readCode,
-        function (c) { return Promise.resolve(c); }, "sms-code", last);
+      $(inputId).value = "";
+      var code = await until(screen, errorId, read,
+        function (c) { return Promise.resolve(c); }, inputId, last);
       try {
         return await askNewPin(async function (pin) {
           try {
@@ -340,6 +362,21 @@
         await keep(made, a);
         return a;
       }, true);
+    } else if (method === "bank") {
+      prefillPerson("issue", person, null, true);
+      var started = await until("scr-person", "person-error", readBankPerson,
+        function (p) { return api("issue/bank", p); }, null);
+      var lead = $("word-lead");
+      lead.textContent = lead.getAttribute("data-template")
+        .replace("{account}", (started.bankName || started.bankCode) + " " + started.maskedAccount);
+      answer = await proofThenPin("scr-word", "word-error", readWord, "bank-word", async function (word, pin) {
+        var made = await newKey();
+        var a = await api("issue/bank/" + encodeURIComponent(started.proofId) + "/complete", Object.assign(common(init), {
+          word: word, pin: pin, browserKey: made.browserKey,
+        }));
+        await keep(made, a);
+        return a;
+      });
     } else if (method === "sms") {
       prefillPerson("issue", person, null);
       var got = await until("scr-person", "person-error", readPerson,
@@ -374,13 +411,14 @@
   }
 
   // Fill the person form and its words before `until` shows it; returns nothing.
-  function prefillPerson(purpose, person, desk) {
+  function prefillPerson(purpose, person, desk, bank) {
     var h = $("person-h");
     h.textContent = h.getAttribute("data-" + purpose);
     var lead = $("person-lead");
     lead.textContent = lead.getAttribute("data-" + purpose) || "";
     lead.hidden = !lead.textContent;
     $("desk-fields").hidden = !desk;
+    $("bank-fields").hidden = !bank;
     $("person-back").hidden = true;
     person = person || {};
     if (person.name) { $("p-name").value = person.name; }
@@ -800,6 +838,7 @@
         .then(start, function (e) { if (!(e && e.back)) { showError(e); } start(); });
     }
     $("go-issue-sms").addEventListener("click", function () { go(function () { return issue({}, { method: "sms" }); }, "done.issue"); });
+    $("go-issue-bank").addEventListener("click", function () { go(function () { return issue({}, { method: "bank" }); }, "done.issue"); });
     $("go-issue-desk").addEventListener("click", function () {
       go(async function () {
         var d = await askPerson("issue", {}, {});

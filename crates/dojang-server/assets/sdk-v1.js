@@ -92,7 +92,7 @@
     var person = o.person || {};
     if (op === "issue") {
       var method = blank(p.method) ? "desk" : p.method;
-      if (method !== "desk" && method !== "sms" && method !== "alt") { bad.push("method"); }
+      if (method !== "desk" && method !== "sms" && method !== "bank" && method !== "alt") { bad.push("method"); }
       if (method === "desk") {
         ["name", "phone", "birth"].forEach(function (k) {
           if (blank(person[k]) && bad.indexOf("person." + k) < 0) { bad.push("person." + k); }

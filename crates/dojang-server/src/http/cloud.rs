@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route(paths::CLOUD_ISSUE_DESK, post(issue_desk))
         .route(paths::CLOUD_ISSUE_SMS, post(issue_sms))
         .route(paths::CLOUD_ISSUE_SMS_COMPLETE, post(issue_sms_complete))
+        .route(paths::CLOUD_ISSUE_BANK, post(issue_bank))
+        .route(paths::CLOUD_ISSUE_BANK_COMPLETE, post(issue_bank_complete))
         .route(paths::CLOUD_ISSUE_ALT, post(issue_alt))
         .route(paths::CLOUD_BROWSERS_START, post(browsers_start))
         .route(paths::CLOUD_BROWSERS_COMPLETE, post(browsers_complete))
@@ -84,6 +86,24 @@ async fn issue_sms_complete(
     JsonBody(body): JsonBody<wire::IssueSmsComplete>,
 ) -> Result<Json<wire::Issued>, ApiError> {
     cloud::issue_sms_complete(&s, &segment(path), &body, ip)
+        .await
+        .map(Json)
+}
+
+async fn issue_bank(
+    State(s): State<AppState>,
+    JsonBody(body): JsonBody<wire::IssueBankStart>,
+) -> Result<Json<wire::BankProofStarted>, ApiError> {
+    cloud::issue_bank_start(&s, &body).await.map(Json)
+}
+
+async fn issue_bank_complete(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<wire::IssueBankComplete>,
+) -> Result<Json<wire::Issued>, ApiError> {
+    cloud::issue_bank_complete(&s, &segment(path), &body, ip)
         .await
         .map(Json)
 }

@@ -1,11 +1,12 @@
 //! Enrolment by bank-account ownership: start (check the limits, deposit 1 won whose memo is a
 //! word), complete (word + CSR → certificate and device credential, through
-//! [`super::enrolment::issue`]).
+//! [`super::enrolment::issue`]). The check itself ([`start_check`], [`checked_word`]) also
+//! proves the holder of a cloud certificate ([`super::cloud::issue_bank_complete`]).
 
 use std::time::Duration;
 
-use dojang_core::EnrolmentId;
 use dojang_core::bank::{AccountNumber, BankCheck, BankCode, TransferWord};
+use dojang_core::{EnrolmentId, Person};
 use dojang_proto::ErrorCode;
 use dojang_proto::device::{
     BankEnrolmentComplete, BankEnrolmentStart, BankEnrolmentStarted, EnrolmentCompleted,
@@ -30,15 +31,32 @@ pub async fn start(
     state: &AppState,
     wire: &BankEnrolmentStart,
 ) -> Result<BankEnrolmentStarted, ApiError> {
-    let now = state.clock.now();
     let person = person_of(
         wire.name.as_deref(),
         wire.phone.as_deref(),
         wire.birthday.as_deref(),
-        now,
+        state.clock.now(),
     )?;
-    let bank = BankCode::parse(wire.bank_code.as_deref().unwrap_or(""))?;
-    let account = AccountNumber::parse(wire.bank_account_num.as_deref().unwrap_or(""))?;
+    start_check(
+        state,
+        person,
+        wire.bank_code.as_deref(),
+        wire.bank_account_num.as_deref(),
+    )
+    .await
+}
+
+/// The account check itself, shared by the app's enrolment and the cloud certificate's
+/// issuance: the daily limits per phone and per account, a check row, and the deposit.
+pub async fn start_check(
+    state: &AppState,
+    person: Person,
+    bank_code: Option<&str>,
+    account_number: Option<&str>,
+) -> Result<BankEnrolmentStarted, ApiError> {
+    let now = state.clock.now();
+    let bank = BankCode::parse(bank_code.unwrap_or(""))?;
+    let account = AccountNumber::parse(account_number.unwrap_or(""))?;
     let (by_phone, by_account) = state
         .store
         .bank_checks_since(
@@ -106,10 +124,32 @@ pub async fn complete(
     enrolment_id: &str,
     wire: &BankEnrolmentComplete,
 ) -> Result<EnrolmentCompleted, ApiError> {
-    let id: EnrolmentId = enrolment_id.parse()?;
-    let word = TransferWord::parse(wire.word.as_deref().unwrap_or(""))?;
     let csr_der = csr_der(wire.csr.as_deref())?;
     let pin_proof = pin_proof(wire.pin_proof.as_deref())?;
+    let (id, person) = checked_word(state, enrolment_id, wire.word.as_deref()).await?;
+    let csr = dojang_pki::check_csr(&csr_der, person.name.as_str())?;
+    issue(
+        state,
+        &person,
+        &csr,
+        Proof::Bank(id),
+        pin_proof,
+        state.clock.now(),
+    )
+    .await?
+    .ok_or_else(|| ErrorCode::EnrolmentCompleted.into())
+}
+
+/// Count and judge a try at an open check's word; the person the account check proved.
+/// Shared by the app's enrolment and the cloud certificate's issuance; the caller validates
+/// the rest of its input first, so a malformed request does not use up a try.
+pub async fn checked_word(
+    state: &AppState,
+    enrolment_id: &str,
+    word: Option<&str>,
+) -> Result<(EnrolmentId, Person), ApiError> {
+    let id: EnrolmentId = enrolment_id.parse()?;
+    let word = TransferWord::parse(word.unwrap_or(""))?;
     let now = state.clock.now();
     let max = state.policy.bank_word_max_attempts;
     let stored = state
@@ -129,9 +169,5 @@ pub async fn complete(
         return Err(ErrorCode::BankWordTooManyAttempts.into());
     };
     counted.judge(&word_hash(state, id, &word), max)?;
-    let person = counted.person;
-    let csr = dojang_pki::check_csr(&csr_der, person.name.as_str())?;
-    issue(state, &person, &csr, Proof::Bank(id), pin_proof, now)
-        .await?
-        .ok_or_else(|| ErrorCode::EnrolmentCompleted.into())
+    Ok((id, counted.person))
 }

@@ -637,6 +637,62 @@ pub async fn issue_sms_complete(
     .ok_or_else(|| ErrorCode::EnrolmentCompleted.into())
 }
 
+/// `POST /cloud/v1/issue/bank`: the person's account gets a 1-won deposit whose memo is a
+/// word ([`super::bank::start_check`], the app's enrolment check with its limits).
+pub async fn issue_bank_start(
+    state: &AppState,
+    w: &wire::IssueBankStart,
+) -> Result<wire::BankProofStarted, ApiError> {
+    hsm(state)?;
+    let person = person_of(&w.person, state.clock.now())?;
+    let started = super::bank::start_check(
+        state,
+        person,
+        w.bank_code.as_deref(),
+        w.bank_account_num.as_deref(),
+    )
+    .await?;
+    Ok(wire::BankProofStarted {
+        proof_id: started.enrolment_id,
+        expire_in: started.expire_in,
+        max_attempts: started.max_attempts,
+        bank_code: started.bank_code,
+        bank_name: started.bank_name,
+        masked_account: started.masked_account,
+    })
+}
+
+/// `POST /cloud/v1/issue/bank/{proofId}/complete`: the deposit's word (tried and counted as
+/// the app's, [`super::bank::checked_word`]), then the certificate, as for the SMS proof. The
+/// certificate records the proof `bank`, so parties that refuse SMS-only certificates
+/// (`isAllowSimpleRegistYN = false`) accept it.
+pub async fn issue_bank_complete(
+    state: &AppState,
+    proof_id: &str,
+    w: &wire::IssueBankComplete,
+    client: Option<IpAddr>,
+) -> Result<wire::Issued, ApiError> {
+    hsm(state)?;
+    let token_for = simple_auth(state, w.publishable_key.as_deref(), w.simple_auth_token).await?;
+    let e = enrolling(
+        w.pin.as_deref(),
+        w.browser_key.as_deref(),
+        w.label.as_deref(),
+    )
+    .await?;
+    let (id, person) = super::bank::checked_word(state, proof_id, w.word.as_deref()).await?;
+    issue(
+        state,
+        &person,
+        Proof::Bank(id),
+        e,
+        token_for.as_ref(),
+        client,
+    )
+    .await?
+    .ok_or_else(|| ErrorCode::EnrolmentCompleted.into())
+}
+
 /// `POST /cloud/v1/issue/alt`: the relying party's alternative authentication, bound to its
 /// publishable key, once.
 pub async fn issue_alt(

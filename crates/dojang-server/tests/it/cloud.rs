@@ -370,6 +370,136 @@ async fn sms_issuance_with_a_simple_auth_token_exchanged_once_by_its_party() {
     c.s.stop().await;
 }
 
+/// Issue by SMS code for `NAME`, from a new browser.
+async fn issue_sms(s: &TestServer) -> Browser {
+    let start = post(
+        s,
+        paths::CLOUD_ISSUE_SMS,
+        &json!({"name": NAME, "phone": PHONE, "birth": BIRTH}),
+    )
+    .await;
+    assert_eq!(start.status, 200, "{:?}", start.body);
+    let path = paths::fill(
+        paths::CLOUD_ISSUE_SMS_COMPLETE,
+        start.body["proofId"].as_str().unwrap(),
+    );
+    let key = new_key();
+    let code = s.last_code(PHONE).await;
+    let a = post(
+        s,
+        &path,
+        &json!({"code": code, "pin": PIN, "browserKey": spki(&key), "label": "Laptop"}),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    Browser {
+        key,
+        id: a.body["browserId"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A bank-account issuance: the 1-won deposit's word, tried and counted as the app's; the
+/// certificate records the proof `bank`, so a request with `isAllowSimpleRegistYN = false`
+/// that refused the same person's SMS-issued cloud certificate is answered by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_account_issuance_satisfies_a_party_that_refuses_sms_certificates() {
+    let Some(c) = cloud().await else { return };
+    let s = &c.s;
+    let party = s.add_party("도장은행").await;
+    let laptop = issue_sms(s).await;
+    let mut bank_only =
+        dojang_client::CreateRequest::new(NAME, PHONE, BIRTH, "nonce-bank", "계좌 인증 필요", 300);
+    bank_only.allow_simple_regist_yn = Some(false);
+    let receipt = s
+        .client(&party)
+        .request_verify_auth(&bank_only)
+        .await
+        .unwrap()
+        .receipt_id;
+    let a = approve(s, &laptop, &receipt, PIN).await;
+    assert_eq!(a.code(), ErrorCode::CertificateProofTooWeak.code());
+
+    // Bad input is refused with its code, before any deposit.
+    for (body, code) in [
+        (
+            json!({"name": NAME, "phone": PHONE, "birth": BIRTH, "bankAccountNum": "123-456-789"}),
+            ErrorCode::BankCodeMissing,
+        ),
+        (
+            json!({"name": NAME, "phone": PHONE, "birth": BIRTH, "bankCode": "04", "bankAccountNum": "123-456-789"}),
+            ErrorCode::BankCodeInvalid,
+        ),
+        (
+            json!({"name": NAME, "phone": "0101", "birth": BIRTH, "bankCode": "004", "bankAccountNum": "123-456-789"}),
+            ErrorCode::PhoneLength,
+        ),
+    ] {
+        let r = post(s, paths::CLOUD_ISSUE_BANK, &body).await;
+        assert_eq!(r.code(), code.code(), "{:?}", r.body);
+    }
+    let start = post(
+        s,
+        paths::CLOUD_ISSUE_BANK,
+        &json!({"name": NAME, "phone": PHONE, "birth": BIRTH,
+                "bankCode": "004", "bankAccountNum": "123-456-789"}),
+    )
+    .await;
+    assert_eq!(start.status, 200, "{:?}", start.body);
+    assert_eq!(start.body["maskedAccount"], "123-***-789");
+    assert_eq!(start.body["maxAttempts"], 3);
+    let path = paths::fill(
+        paths::CLOUD_ISSUE_BANK_COMPLETE,
+        start.body["proofId"].as_str().unwrap(),
+    );
+    let word = s.last_bank_word(PHONE).await;
+    let key = new_key();
+    let body = |word: &str, pin: &str| json!({"word": word, "pin": pin, "browserKey": spki(&key), "label": "Phone"});
+    // A trivial PIN is refused before the word is tried; a wrong word is counted.
+    let r = post(s, &path, &body(&word, "111111")).await;
+    assert_eq!(r.code(), ErrorCode::CloudPinTrivial.code());
+    let wrong = if word == "하늘바다" {
+        "바다하늘"
+    } else {
+        "하늘바다"
+    };
+    let r = post(s, &path, &body(wrong, PIN)).await;
+    assert_eq!(r.code(), ErrorCode::BankWordWrong.code(), "{:?}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("2 tries left"),
+        "{:?}",
+        r.body
+    );
+    let r = post(s, &path, &body(&word, PIN)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let cert = s
+        .state()
+        .store
+        .certificate(r.body["serial"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cert.proof, dojang_core::IdentityProof::Bank);
+    // Once only.
+    let again = post(s, &path, &body(&word, PIN)).await;
+    assert_eq!(again.code(), ErrorCode::EnrolmentCompleted.code());
+
+    // The new certificate superseded the SMS one: the laptop is not registered to it.
+    let a = approve(s, &laptop, &receipt, PIN).await;
+    assert_ne!(a.status, 200);
+    let phone = Browser {
+        key,
+        id: r.body["browserId"].as_str().unwrap().to_owned(),
+    };
+    let a = approve(s, &phone, &receipt, PIN).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let v = s.client(&party).verify_auth(&receipt).await.unwrap();
+    assert_eq!(
+        openssl_verify(s, v.signed_data.as_deref().unwrap()),
+        "nonce-bank"
+    );
+    c.s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_proof_refuses_every_forgery() {
     let Some(c) = cloud().await else { return };

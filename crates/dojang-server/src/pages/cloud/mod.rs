@@ -27,8 +27,9 @@ use crate::state::AppState;
 pub use party::Framing;
 pub use words::CLOUD;
 
-/// The SDK's path. A later, incompatible SDK gets a new path (`/sdk/v2/…`); this one is cached
-/// for a year.
+/// The SDK's path. v1 changes only compatibly (new options, such as `method: "bank"`), so it
+/// is cached for an hour, not pinned: like other hosted payment and identity SDKs it is not
+/// meant for Subresource Integrity. An incompatible SDK gets a new path (`/sdk/v2/…`).
 pub const SDK_PATH: &str = "/sdk/v1/dojang.js";
 /// The SDK itself.
 const SDK: &str = include_str!("../../../assets/sdk-v1.js");
@@ -46,8 +47,8 @@ async fn sdk() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-            // Any site may load it, with Subresource Integrity too (`crossorigin="anonymous"`).
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            // Any site may load it.
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
             (
                 header::HeaderName::from_static("cross-origin-resource-policy"),
@@ -91,6 +92,7 @@ struct FramePage {
     receipt: String,
     css: Option<String>,
     words: Vec<(&'static str, &'static str)>,
+    banks: &'static [(&'static str, &'static str)],
 }
 
 async fn frame(
@@ -133,6 +135,7 @@ async fn frame(
         receipt,
         css: css.clone(),
         words: script_words(&tr),
+        banks: dojang_core::bank::BankCode::known(),
     };
     let mut res = web::render(&page);
     let ancestors = framing
@@ -171,6 +174,7 @@ struct OwnPage {
     origins: String,
     receipt: String,
     words: Vec<(&'static str, &'static str)>,
+    banks: &'static [(&'static str, &'static str)],
 }
 
 async fn own_page(PageLang(lang): PageLang) -> Response {
@@ -183,6 +187,7 @@ async fn own_page(PageLang(lang): PageLang) -> Response {
         origins: String::new(),
         receipt: String::new(),
         words: script_words(&tr),
+        banks: dojang_core::bank::BankCode::known(),
     })
 }
 

@@ -43,6 +43,11 @@ pub const CLOUD: Table = &[
         "Get one with a text message",
     ),
     (
+        "cloud.start.issue.bank",
+        "계좌 인증으로 발급",
+        "Get one with a bank-account check",
+    ),
+    (
         "cloud.start.issue.desk",
         "참조번호·인가코드로 발급",
         "Get one with a reference number and authorisation code",
@@ -108,6 +113,27 @@ pub const CLOUD: Table = &[
         "Enter the 6-digit code we sent to your phone, within 3 minutes.",
     ),
     ("cloud.code", "인증번호", "Code"),
+    // The bank-account check.
+    ("cloud.bank", "은행", "Bank"),
+    ("cloud.bank.choose", "은행을 고르세요", "Choose your bank"),
+    ("cloud.account", "계좌번호", "Account number"),
+    (
+        "cloud.account.hint",
+        "본인 명의 계좌, 숫자와 - 만",
+        "an account in your own name; digits and - only",
+    ),
+    (
+        "cloud.word.title",
+        "입금자명 확인",
+        "Enter the deposit's memo",
+    ),
+    (
+        "cloud.word.lead",
+        "{account} 계좌로 1원을 보냈습니다. 입금내역에 보이는 입금자명(한글 4글자)을 입력하세요.",
+        "We deposited 1 won to {account}. Enter the memo (4 Hangul letters) your statement shows for it.",
+    ),
+    ("cloud.word", "입금자명", "Memo"),
+    ("cloud.word.hint", "한글 4글자", "4 Hangul letters"),
     ("cloud.send", "인증번호 받기", "Send the code"),
     // PINs.
     ("cloud.newpin.title", "PIN 설정", "Choose your PIN"),
@@ -221,6 +247,21 @@ pub const CLOUD: Table = &[
         "cloud.js.pin.trivial",
         "같은 숫자 반복, 123456, 654321은 PIN으로 쓸 수 없습니다.",
         "All the same digit, 123456 and 654321 cannot be a PIN.",
+    ),
+    (
+        "cloud.js.bank.choose",
+        "은행을 고르세요.",
+        "Choose your bank.",
+    ),
+    (
+        "cloud.js.account.format",
+        "계좌번호는 숫자와 - 로 31자까지 입력하세요.",
+        "The account number is digits and -, at most 31 characters.",
+    ),
+    (
+        "cloud.js.word.format",
+        "입금자명은 한글 4글자입니다.",
+        "The memo is 4 Hangul letters.",
     ),
     (
         "cloud.js.code.format",
