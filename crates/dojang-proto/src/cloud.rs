@@ -41,6 +41,10 @@ pub mod action {
     pub const REVOKE: &str = "revoke";
     /// `POST /cloud/v1/browsers/{browserId}/remove` (target: the browser id removed).
     pub const REMOVE: &str = "remove";
+    /// `POST /cloud/v1/browsers/asks/{askId}/approve` (target: the ask id).
+    pub const ASK_APPROVE: &str = "ask-approve";
+    /// `POST /cloud/v1/browsers/asks/{askId}/decline` (target: the ask id).
+    pub const ASK_DECLINE: &str = "ask-decline";
 }
 
 /// The person, as the enrolment API validates them.
@@ -469,6 +473,80 @@ pub struct Me {
     pub uses: Vec<CloudUse>,
     /// Requests waiting for the holder (cards, oldest first; no binding choices).
     pub pending: Vec<RequestCard>,
+    /// New browsers asking to be registered, oldest first (the number is not shown: the
+    /// holder reads it on the new browser).
+    #[serde(default)]
+    pub asks: Vec<CloudAskShown>,
+}
+
+/// A new browser's open ask, as a registered browser sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudAskShown {
+    /// The ask.
+    pub ask_id: String,
+    /// The label the new browser gave.
+    pub label: String,
+    /// When it asked, RFC 3339 UTC.
+    pub created_at: String,
+    /// Until when it can be answered.
+    pub expires_at: String,
+}
+
+/// `POST /cloud/v1/browsers/ask`: register this browser by approval on a registered one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrowserAsk {
+    /// The holder.
+    #[serde(flatten)]
+    pub person: CloudPerson,
+    /// This browser's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_key: Option<String>,
+    /// This browser's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// The answer to [`BrowserAsk`] (the same whether or not the person holds a certificate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrowserAsked {
+    /// Poll `POST /cloud/v1/browsers/asks/{askId}`; the browser's id once approved.
+    pub ask_id: String,
+    /// Two digits to show; the holder types them on the registered browser.
+    pub number: String,
+    /// Until when it can be answered, RFC 3339 UTC.
+    pub expires_at: String,
+}
+
+/// `POST /cloud/v1/browsers/asks/{askId}`: where the ask stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AskState {
+    /// `pending`, `approved`, `declined` or `expired`.
+    pub state: String,
+    /// Once approved: this browser's id (the ask's) and the certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_id: Option<String>,
+    /// Once approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_id: Option<String>,
+}
+
+/// `POST /cloud/v1/browsers/asks/{askId}/approve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AskApprove {
+    /// The registered browser's proof (action `ask-approve`, target the ask id).
+    #[serde(flatten)]
+    pub proof: BrowserProof,
+    /// The PIN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    /// The two digits the new browser shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 // ----- the native API (HMAC) -----------------------------------------------------------------

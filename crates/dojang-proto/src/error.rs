@@ -456,6 +456,15 @@ catalogue! {
     CloudStylesheetInvalid = -10600026, "A stylesheet must be a URL on one of the registered origins", "스타일시트는 등록된 origin의 URL이어야 합니다";
     /// The new PIN equals the current one.
     CloudPinUnchanged = -10600027, "The new PIN is the same as the current one", "새 PIN이 현재 PIN과 같습니다";
+    /// The number typed on the registered browser is not the one the new browser shows: the
+    /// ask is declined (ask again from the new browser).
+    CloudAskNumberWrong = -10600028, "That is not the number the new browser shows; the request was declined, ask again from the new browser", "새 브라우저에 보이는 숫자가 아닙니다. 요청이 거절되었으니 새 브라우저에서 다시 요청하세요";
+    /// The ask was answered already, expired, or is not for this certificate.
+    CloudAskClosed = -10600029, "This registration request was answered already or has expired", "이미 처리되었거나 만료된 등록 요청입니다";
+    /// The ask id is unknown.
+    CloudAskNotFound = -10600030, "No such registration request", "등록 요청을 찾을 수 없습니다";
+    /// Three asks are open for this person already (or this address asked too often): wait.
+    CloudAskRateLimited = -10600031, "Too many open registration requests; wait a few minutes", "열린 등록 요청이 너무 많습니다. 몇 분 뒤 다시 시도하세요";
 
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.

@@ -34,6 +34,14 @@ pub const CLOUD_ISSUE_BANK: &str = "/cloud/v1/issue/bank";
 pub const CLOUD_ISSUE_BANK_COMPLETE: &str = "/cloud/v1/issue/bank/{proof_id}/complete";
 /// `POST` — issue with an alternative-authentication transaction of the relying party.
 pub const CLOUD_ISSUE_ALT: &str = "/cloud/v1/issue/alt";
+/// `POST` — ask a registered browser to register this one (no SMS).
+pub const CLOUD_BROWSERS_ASK: &str = "/cloud/v1/browsers/ask";
+/// `POST` — where an ask stands (the new browser polls).
+pub const CLOUD_BROWSERS_ASK_STATE: &str = "/cloud/v1/browsers/asks/{ask_id}";
+/// `POST` — a registered browser approves an ask (proof, PIN, the number).
+pub const CLOUD_BROWSERS_ASK_APPROVE: &str = "/cloud/v1/browsers/asks/{ask_id}/approve";
+/// `POST` — a registered browser declines an ask (proof).
+pub const CLOUD_BROWSERS_ASK_DECLINE: &str = "/cloud/v1/browsers/asks/{ask_id}/decline";
 /// `POST` — start registering another browser (SMS to the holder).
 pub const CLOUD_BROWSERS_START: &str = "/cloud/v1/browsers/start";
 /// `POST` — complete registering a browser with the SMS code.

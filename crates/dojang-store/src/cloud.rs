@@ -195,3 +195,26 @@ pub struct CloudParty {
     /// Last change.
     pub updated_at: OffsetDateTime,
 }
+
+/// A new browser's request to be registered by an already registered one (schema v19).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudAsk {
+    /// Random id; the new browser's id once approved.
+    pub id: String,
+    /// The cloud device asked; `None` when the person holds none (the ask just expires).
+    pub device_id: Option<DeviceId>,
+    /// The new browser's SPKI DER.
+    pub spki: Vec<u8>,
+    /// The new browser's label.
+    pub label: String,
+    /// The 2-digit number the new browser shows and the holder types.
+    pub number: u32,
+    /// When.
+    pub created_at: OffsetDateTime,
+    /// Until when it can be answered.
+    pub expires_at: OffsetDateTime,
+    /// When it was answered.
+    pub answered_at: Option<OffsetDateTime>,
+    /// `pending`, `approved` or `declined`.
+    pub state: String,
+}

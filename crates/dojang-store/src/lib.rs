@@ -40,8 +40,8 @@ mod sqlite;
 mod webhook;
 
 pub use cloud::{
-    BrowserAdded, CloudAlt, CloudBrowser, CloudCode, CloudDevice, CloudParty, CloudPinFailure,
-    CloudUse, NewCloud,
+    BrowserAdded, CloudAlt, CloudAsk, CloudBrowser, CloudCode, CloudDevice, CloudParty,
+    CloudPinFailure, CloudUse, NewCloud,
 };
 pub use keys::DataKeys;
 pub use login_page::{Consent, LoginSession, LoginTexts};
@@ -1158,6 +1158,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_cloud_alt(&self, a: &CloudAlt) -> Result<(), StoreError>;
     /// An alternative-authentication transaction by id.
     async fn cloud_alt(&self, tx_id: &str) -> Result<Option<CloudAlt>, StoreError>;
+    /// Record a new browser's ask to be registered.
+    async fn insert_cloud_ask(&self, a: &CloudAsk) -> Result<(), StoreError>;
+    /// An ask by id.
+    async fn cloud_ask(&self, id: &str) -> Result<Option<CloudAsk>, StoreError>;
+    /// A device's asks still open at `now`, oldest first.
+    async fn open_cloud_asks(
+        &self,
+        device: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<CloudAsk>, StoreError>;
+    /// Decline an open ask; `false` if it was answered or expired.
+    async fn decline_cloud_ask(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError>;
+    /// Approve an open ask and register its browser (`browser.id` = the ask's id), at once,
+    /// unless the certificate has `max_browsers` already (`ProofClosed`: answered or expired).
+    async fn approve_cloud_ask(
+        &self,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError>;
     /// Note what an SMS proof started by the cloud API is for.
     async fn insert_cloud_proof(&self, id: EnrolmentId, purpose: &str) -> Result<(), StoreError>;
     /// What an SMS proof is for; `None` if the cloud API did not start it.

@@ -36,8 +36,8 @@ use crate::{
 };
 use crate::{AuditEntry, AuditFilter, NewOperator, OperatorRecord, OperatorRole};
 use crate::{
-    BrowserAdded, CloudAlt, CloudBrowser, CloudCode, CloudDevice, CloudParty, CloudPinFailure,
-    CloudUse,
+    BrowserAdded, CloudAlt, CloudAsk, CloudBrowser, CloudCode, CloudDevice, CloudParty,
+    CloudPinFailure, CloudUse,
 };
 
 /// Insert a registered browser's row inside a transaction.
@@ -66,6 +66,19 @@ async fn close_and_add_browser(
     max: i64,
     now: i64,
 ) -> Result<crate::BrowserAdded, StoreError> {
+    close_with_and_add_browser(tx, q::CLOSE_ENROLMENT, proof, b, max, now).await
+}
+
+/// Close what proved the browser (`close`: `$1` now, `$2` its id; an SMS proof or an ask)
+/// and register it, unless the device has `max` browsers.
+async fn close_with_and_add_browser(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    close: &'static str,
+    proof: &str,
+    b: &rows::CloudBrowserValues,
+    max: i64,
+    now: i64,
+) -> Result<crate::BrowserAdded, StoreError> {
     sqlx::query(q::LOCK_CLOUD_DEVICE)
         .bind(now)
         .bind(&b.device_id)
@@ -78,7 +91,7 @@ async fn close_and_add_browser(
     if n >= max {
         return Ok(crate::BrowserAdded::TooMany);
     }
-    let closed = sqlx::query(q::CLOSE_ENROLMENT)
+    let closed = sqlx::query(close)
         .bind(now)
         .bind(proof)
         .execute(&mut **tx)
@@ -2322,6 +2335,80 @@ impl Store for SqlStore {
             .await?
             .map(|r| r.into_domain(&self.keys))
             .transpose()
+    }
+
+    async fn insert_cloud_ask(&self, a: &CloudAsk) -> Result<(), StoreError> {
+        sqlx::query(q::INSERT_CLOUD_ASK)
+            .bind(&a.id)
+            .bind(a.device_id.map(|d| d.to_string()))
+            .bind(&a.spki)
+            .bind(&a.label)
+            .bind(i64::from(a.number))
+            .bind(ms(a.created_at))
+            .bind(ms(a.expires_at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "ask id"))?;
+        Ok(())
+    }
+
+    async fn cloud_ask(&self, id: &str) -> Result<Option<CloudAsk>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudAskRow>(q::CLOUD_ASK)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::CloudAskRow::into_domain)
+            .transpose()
+    }
+
+    async fn open_cloud_asks(
+        &self,
+        device: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<CloudAsk>, StoreError> {
+        sqlx::query_as::<Db, rows::CloudAskRow>(q::OPEN_CLOUD_ASKS)
+            .bind(device.to_string())
+            .bind(ms(now))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(rows::CloudAskRow::into_domain)
+            .collect()
+    }
+
+    async fn decline_cloud_ask(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::DECLINE_CLOUD_ASK)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn approve_cloud_ask(
+        &self,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError> {
+        let b = rows::CloudBrowserValues::of(browser);
+        let mut tx = self.pool.begin().await?;
+        let added = close_with_and_add_browser(
+            &mut tx,
+            q::APPROVE_CLOUD_ASK,
+            &b.id,
+            &b,
+            i64::from(max_browsers),
+            ms(now),
+        )
+        .await?;
+        if added == BrowserAdded::Added {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(added)
     }
 
     async fn insert_cloud_proof(&self, id: EnrolmentId, purpose: &str) -> Result<(), StoreError> {

@@ -573,3 +573,16 @@ pub const CLOUD_PARTY: &str = "SELECT client_code, publishable_key, origins, sty
 pub const CLOUD_PARTY_BY_KEY: &str = "SELECT client_code, publishable_key, origins, stylesheets, \
     updated_at FROM cloud_parties WHERE publishable_key = $1";
 pub const REMOVE_CLOUD_PARTY: &str = "DELETE FROM cloud_parties WHERE client_code = $1";
+
+pub const INSERT_CLOUD_ASK: &str = "INSERT INTO cloud_asks \
+    (id, device_id, spki, label, number, created_at, expires_at, answered_at, state) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 'pending')";
+pub const CLOUD_ASK: &str = "SELECT id, device_id, spki, label, number, created_at, expires_at, answered_at, state \
+    FROM cloud_asks WHERE id = $1";
+pub const OPEN_CLOUD_ASKS: &str = "SELECT id, device_id, spki, label, number, created_at, expires_at, answered_at, state \
+    FROM cloud_asks WHERE device_id = $1 AND answered_at IS NULL AND expires_at > $2 ORDER BY created_at, id";
+/// An ask is answered once, while it is open (approval: with the browser insert, at once).
+pub const APPROVE_CLOUD_ASK: &str = "UPDATE cloud_asks SET answered_at = $1, state = 'approved' \
+    WHERE id = $2 AND answered_at IS NULL AND expires_at > $1";
+pub const DECLINE_CLOUD_ASK: &str = "UPDATE cloud_asks SET answered_at = $1, state = 'declined' \
+    WHERE id = $2 AND answered_at IS NULL AND expires_at > $1";

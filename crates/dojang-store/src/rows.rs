@@ -2085,3 +2085,46 @@ impl CloudPartyValues {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CloudAskRow {
+    pub id: String,
+    pub device_id: Option<String>,
+    pub spki: Vec<u8>,
+    pub label: String,
+    pub number: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub answered_at: Option<i64>,
+    pub state: String,
+}
+from_sqlite!(CloudAskRow {
+    id,
+    device_id,
+    spki,
+    label,
+    number,
+    created_at,
+    expires_at,
+    answered_at,
+    state
+});
+
+impl CloudAskRow {
+    pub fn into_domain(self) -> Result<crate::CloudAsk, StoreError> {
+        Ok(crate::CloudAsk {
+            id: self.id,
+            device_id: self
+                .device_id
+                .map(|d| d.parse().map_err(|_| corrupt("device id")))
+                .transpose()?,
+            spki: self.spki,
+            label: self.label,
+            number: u32::try_from(self.number).map_err(|_| corrupt("ask number"))?,
+            created_at: from_ms(self.created_at)?,
+            expires_at: from_ms(self.expires_at)?,
+            answered_at: opt_ms(self.answered_at)?,
+            state: self.state,
+        })
+    }
+}

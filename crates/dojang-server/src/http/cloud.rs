@@ -28,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route(paths::CLOUD_ISSUE_BANK, post(issue_bank))
         .route(paths::CLOUD_ISSUE_BANK_COMPLETE, post(issue_bank_complete))
         .route(paths::CLOUD_ISSUE_ALT, post(issue_alt))
+        .route(paths::CLOUD_BROWSERS_ASK, post(browsers_ask))
+        .route(paths::CLOUD_BROWSERS_ASK_STATE, post(ask_state))
+        .route(paths::CLOUD_BROWSERS_ASK_APPROVE, post(ask_approve))
+        .route(paths::CLOUD_BROWSERS_ASK_DECLINE, post(ask_decline))
         .route(paths::CLOUD_BROWSERS_START, post(browsers_start))
         .route(paths::CLOUD_BROWSERS_COMPLETE, post(browsers_complete))
         .route(paths::CLOUD_CHALLENGE, post(challenge))
@@ -114,6 +118,43 @@ async fn issue_alt(
     JsonBody(body): JsonBody<wire::IssueAlt>,
 ) -> Result<Json<wire::Issued>, ApiError> {
     cloud::issue_alt(&s, &body, ip).await.map(Json)
+}
+
+async fn browsers_ask(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<wire::BrowserAsk>,
+) -> Result<Json<wire::BrowserAsked>, ApiError> {
+    cloud::browsers_ask(&s, &body, ip).await.map(Json)
+}
+
+async fn ask_state(
+    State(s): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<wire::AskState>, ApiError> {
+    cloud::ask_state(&s, &segment(path)).await.map(Json)
+}
+
+async fn ask_approve(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<wire::AskApprove>,
+) -> Result<Json<wire::Empty>, ApiError> {
+    cloud::ask_approve(&s, &segment(path), &body, ip)
+        .await
+        .map(Json)
+}
+
+async fn ask_decline(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(body): JsonBody<wire::Proved>,
+) -> Result<Json<wire::Empty>, ApiError> {
+    cloud::ask_decline(&s, &segment(path), &body, ip)
+        .await
+        .map(Json)
 }
 
 async fn browsers_start(

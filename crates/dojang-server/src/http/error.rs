@@ -396,7 +396,11 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::CloudPublishableKeyMissing
         | C::CloudOriginInvalid
         | C::CloudStylesheetInvalid
-        | C::CloudPinUnchanged => StatusCode::BAD_REQUEST,
+        | C::CloudPinUnchanged
+        | C::CloudAskNumberWrong => StatusCode::BAD_REQUEST,
+        C::CloudAskClosed => StatusCode::CONFLICT,
+        C::CloudAskNotFound => StatusCode::NOT_FOUND,
+        C::CloudAskRateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::CloudBrowserUnknown
         | C::CloudChallengeInvalid
         | C::CloudBrowserSignatureInvalid

@@ -29,7 +29,9 @@ use dojang_proto::cloud::{self as wire, action};
 use dojang_proto::datetime::format_rfc3339;
 use dojang_proto::device::{Approve, Decline, RequestCard};
 use dojang_proto::rp::CreateRequest;
-use dojang_store::{BrowserAdded, CloudBrowser, CloudCode, CloudDevice, CloudPinFailure, Proof};
+use dojang_store::{
+    BrowserAdded, CloudAsk, CloudBrowser, CloudCode, CloudDevice, CloudPinFailure, Proof,
+};
 use rand::{Rng as _, RngExt as _};
 use time::OffsetDateTime;
 
@@ -52,6 +54,10 @@ pub const ALT_TTL: Duration = Duration::from_secs(600);
 pub const MAX_PIN_FAILURES: u32 = 5;
 /// Browsers per certificate.
 pub const MAX_BROWSERS: u32 = 10;
+/// How long a new browser's ask can be answered by a registered one.
+pub const ASK_TTL: Duration = Duration::from_secs(180);
+/// Asks open at once per certificate.
+pub const MAX_OPEN_ASKS: usize = 3;
 /// Uses `me` shows.
 pub const USES_SHOWN: u32 = 50;
 /// Documents a `sign` call may carry.
@@ -858,6 +864,190 @@ pub async fn browsers_complete(
     registered(state, &device, browser, "register", client).await
 }
 
+// ----- a new browser registered by a registered one (no SMS) --------------------------------
+
+/// `POST /cloud/v1/browsers/ask`: this browser asks to be registered to the person's cloud
+/// certificate by one of its registered browsers, where the holder types the 2-digit number
+/// this browser shows, and the PIN. The answer is the same whether or not the person holds a
+/// certificate (an ask for nobody is stored and expires). Each ask counts against the
+/// address as a failed try does: an ask reaches someone's registered browsers.
+pub async fn browsers_ask(
+    state: &AppState,
+    w: &wire::BrowserAsk,
+    client: Option<IpAddr>,
+) -> Result<wire::BrowserAsked, ApiError> {
+    let spki = browser_key(w.browser_key.as_deref())?;
+    let label = label_of(w.label.as_deref())?;
+    let now = state.clock.now();
+    let person = person_of(&w.person, now)?;
+    let by_address = throttle::Subject::Address(client);
+    throttle::check(
+        state,
+        &CLOUD_ADDRESS,
+        by_address,
+        ErrorCode::CloudRateLimited,
+    )
+    .await?;
+    throttle::record(state, &CLOUD_ADDRESS, by_address).await?;
+    let device = holder_device(state, &person).await?;
+    if let Some(d) = &device
+        && state.store.open_cloud_asks(d.id, now).await?.len() >= MAX_OPEN_ASKS
+    {
+        return Err(ErrorCode::CloudAskRateLimited.into());
+    }
+    let number: u32 = rand::rng().random_range(10..100);
+    let ask = CloudAsk {
+        id: random_id(16),
+        device_id: device.map(|d| d.id),
+        spki,
+        label,
+        number,
+        created_at: now,
+        expires_at: now + ASK_TTL,
+        answered_at: None,
+        state: "pending".into(),
+    };
+    state.store.insert_cloud_ask(&ask).await?;
+    Ok(wire::BrowserAsked {
+        ask_id: ask.id,
+        number: format!("{number:02}"),
+        expires_at: format_rfc3339(ask.expires_at),
+    })
+}
+
+/// `POST /cloud/v1/browsers/asks/{askId}`: where an ask stands; once approved, the new
+/// browser's id (the ask's) and the certificate's.
+pub async fn ask_state(state: &AppState, ask_id: &str) -> Result<wire::AskState, ApiError> {
+    let ask = find_ask(state, ask_id).await?;
+    let now = state.clock.now();
+    let st = match ask.state.as_str() {
+        "approved" => "approved",
+        "declined" => "declined",
+        _ if ask.expires_at <= now => "expired",
+        _ => "pending",
+    };
+    let approved = st == "approved";
+    Ok(wire::AskState {
+        state: st.to_owned(),
+        browser_id: approved.then(|| ask.id.clone()),
+        certificate_id: ask.device_id.filter(|_| approved).map(|d| d.to_string()),
+    })
+}
+
+async fn find_ask(state: &AppState, ask_id: &str) -> Result<CloudAsk, ApiError> {
+    if ask_id.is_empty() || ask_id.len() > 64 {
+        return Err(ErrorCode::CloudAskNotFound.into());
+    }
+    Ok(state
+        .store
+        .cloud_ask(ask_id)
+        .await?
+        .ok_or(ErrorCode::CloudAskNotFound)?)
+}
+
+/// An ask a proved browser may answer: for its own certificate, open.
+async fn open_ask(state: &AppState, p: &Proved, ask_id: &str) -> Result<CloudAsk, ApiError> {
+    let ask = find_ask(state, ask_id).await?;
+    if ask.device_id != Some(p.device.id)
+        || ask.answered_at.is_some()
+        || ask.expires_at <= state.clock.now()
+    {
+        return Err(ErrorCode::CloudAskClosed.into());
+    }
+    Ok(ask)
+}
+
+/// `POST /cloud/v1/browsers/asks/{askId}/approve`: a registered browser's proof, the PIN, and
+/// the number the new browser shows (a wrong number declines the ask: no second guess).
+pub async fn ask_approve(
+    state: &AppState,
+    ask_id: &str,
+    w: &wire::AskApprove,
+    client: Option<IpAddr>,
+) -> Result<wire::Empty, ApiError> {
+    let p = prove(state, &w.proof, action::ASK_APPROVE, ask_id, client).await?;
+    usable(state, &p).await?;
+    let ask = open_ask(state, &p, ask_id).await?;
+    check_pin(state, &p, w.pin.as_deref()).await?;
+    let now = state.clock.now();
+    if w.number.as_deref().map(str::trim) != Some(format!("{:02}", ask.number).as_str()) {
+        state.store.decline_cloud_ask(&ask.id, now).await?;
+        record_use(
+            state,
+            p.device.id,
+            &p.browser.id,
+            "ask-decline",
+            "",
+            &ask.id,
+            &p.digest,
+            client,
+        )
+        .await?;
+        return Err(ErrorCode::CloudAskNumberWrong.into());
+    }
+    let browser = CloudBrowser {
+        id: ask.id.clone(),
+        device_id: p.device.id,
+        spki: ask.spki,
+        label: ask.label,
+        created_at: now,
+        last_used_at: None,
+        removed_at: None,
+    };
+    match state
+        .store
+        .approve_cloud_ask(&browser, MAX_BROWSERS, now)
+        .await?
+    {
+        BrowserAdded::Added => {}
+        BrowserAdded::TooMany => return Err(ErrorCode::CloudTooManyBrowsers.into()),
+        BrowserAdded::ProofClosed => return Err(ErrorCode::CloudAskClosed.into()),
+    }
+    record_use(
+        state,
+        p.device.id,
+        &p.browser.id,
+        "ask-approve",
+        "",
+        &browser.id,
+        &sha256(&browser.spki),
+        client,
+    )
+    .await?;
+    tracing::info!(device = %p.device.id, "browser registered by a registered browser");
+    Ok(wire::Empty {})
+}
+
+/// `POST /cloud/v1/browsers/asks/{askId}/decline`: a registered browser's proof.
+pub async fn ask_decline(
+    state: &AppState,
+    ask_id: &str,
+    w: &wire::Proved,
+    client: Option<IpAddr>,
+) -> Result<wire::Empty, ApiError> {
+    let p = prove(state, &w.proof, action::ASK_DECLINE, ask_id, client).await?;
+    let ask = open_ask(state, &p, ask_id).await?;
+    if !state
+        .store
+        .decline_cloud_ask(&ask.id, state.clock.now())
+        .await?
+    {
+        return Err(ErrorCode::CloudAskClosed.into());
+    }
+    record_use(
+        state,
+        p.device.id,
+        &p.browser.id,
+        "ask-decline",
+        "",
+        &ask.id,
+        &p.digest,
+        client,
+    )
+    .await?;
+    Ok(wire::Empty {})
+}
+
 /// A browser about to be registered to `device`'s certificate.
 fn new_browser(
     device: DeviceId,
@@ -1241,6 +1431,22 @@ pub async fn me(
             .map(|w| cloud_card(state, &w.request, &w.requester))
             .collect()
     };
+    let asks = if st == "revoked" || st == "expired" {
+        Vec::new()
+    } else {
+        state
+            .store
+            .open_cloud_asks(p.device.id, now)
+            .await?
+            .into_iter()
+            .map(|a| wire::CloudAskShown {
+                ask_id: a.id,
+                label: a.label,
+                created_at: format_rfc3339(a.created_at),
+                expires_at: format_rfc3339(a.expires_at),
+            })
+            .collect()
+    };
     Ok(wire::Me {
         certificate: wire::CloudCertificate {
             serial: cert.serial.clone(),
@@ -1265,6 +1471,7 @@ pub async fn me(
             .collect(),
         uses,
         pending,
+        asks,
     })
 }
 

@@ -500,6 +500,166 @@ async fn bank_account_issuance_satisfies_a_party_that_refuses_sms_certificates()
     c.s.stop().await;
 }
 
+/// A new browser asks to be registered (as `NAME`).
+async fn ask(s: &TestServer, key: &SigningKey) -> Value {
+    let a = post(
+        s,
+        paths::CLOUD_BROWSERS_ASK,
+        &json!({"name": NAME, "phone": PHONE, "birth": BIRTH,
+                "browserKey": spki(key), "label": "Phone"}),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_eq!(a.body["number"].as_str().unwrap().len(), 2, "{:?}", a.body);
+    a.body
+}
+
+async fn ask_state(s: &TestServer, id: &str) -> Answer {
+    post(
+        s,
+        &paths::fill(paths::CLOUD_BROWSERS_ASK_STATE, id),
+        &json!({}),
+    )
+    .await
+}
+
+/// A registered browser's approval of ask `id` with `pin` and `number`.
+async fn approve_ask(s: &TestServer, b: &Browser, id: &str, pin: &str, number: &str) -> Answer {
+    let body = proved(
+        s,
+        b,
+        action::ASK_APPROVE,
+        id,
+        json!({"pin": pin, "number": number}),
+    )
+    .await;
+    post(
+        s,
+        &paths::fill(paths::CLOUD_BROWSERS_ASK_APPROVE, id),
+        &body,
+    )
+    .await
+}
+
+/// A new browser registered without an SMS: a registered browser of the same certificate
+/// approves with the PIN and the number the new one shows. Another member's browser, a proof
+/// for another action, a wrong PIN, a wrong number, a replay and an expired ask are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_browser_registers_a_new_one_with_the_number_and_the_pin() {
+    let Some(c) = cloud().await else { return };
+    let s = &c.s;
+    let party = s.add_party("도장은행").await;
+    let (_, laptop) = issue_desk(s, NAME, PHONE).await;
+    let (_, stranger) = issue_desk(s, "김철수", "01098765432").await;
+    let phone_key = new_key();
+
+    // The same answer for a person without a certificate (nothing tells them apart).
+    let nobody = post(
+        s,
+        paths::CLOUD_BROWSERS_ASK,
+        &json!({"name": "박없음", "phone": "01011112222", "birth": BIRTH,
+                "browserKey": spki(&phone_key), "label": "Phone"}),
+    )
+    .await;
+    assert_eq!(nobody.status, 200, "{:?}", nobody.body);
+    assert_eq!(
+        ask_state(s, nobody.body["askId"].as_str().unwrap())
+            .await
+            .body["state"],
+        "pending"
+    );
+    let bad = post(
+        s,
+        paths::CLOUD_BROWSERS_ASK,
+        &json!({"name": NAME, "phone": PHONE, "birth": BIRTH, "browserKey": "AAAA", "label": "x"}),
+    )
+    .await;
+    assert_eq!(bad.code(), ErrorCode::CloudBrowserKeyInvalid.code());
+
+    let first = ask(s, &phone_key).await;
+    let id = first["askId"].as_str().unwrap();
+    let number = first["number"].as_str().unwrap();
+    let wrong = if number == "10" { "11" } else { "10" };
+    assert_eq!(ask_state(s, id).await.body["state"], "pending");
+    // The registered browser sees it (label, not the number).
+    let me = post(
+        s,
+        paths::CLOUD_ME,
+        &proved(s, &laptop, action::ME, "", json!({})).await,
+    )
+    .await;
+    assert_eq!(me.body["asks"][0]["askId"], id, "{:?}", me.body);
+    assert_eq!(me.body["asks"][0]["label"], "Phone");
+    assert!(me.body["asks"][0].get("number").is_none());
+
+    // Another member's browser cannot answer it.
+    let a = approve_ask(s, &stranger, id, PIN, number).await;
+    assert_eq!(a.code(), ErrorCode::CloudAskClosed.code());
+    // A proof signed for declining does not approve.
+    let ch = challenge(s, &laptop).await;
+    let forged = json!({"browserId": laptop.id, "challenge": ch,
+        "signature": sign(&laptop.key, action::ASK_DECLINE, &ch, id), "pin": PIN, "number": number});
+    let a = post(
+        s,
+        &paths::fill(paths::CLOUD_BROWSERS_ASK_APPROVE, id),
+        &forged,
+    )
+    .await;
+    assert_eq!(a.code(), ErrorCode::CloudBrowserSignatureInvalid.code());
+    // A wrong PIN is counted and the ask stays open.
+    let a = approve_ask(s, &laptop, id, "975310", number).await;
+    assert_eq!(a.code(), ErrorCode::CloudPinWrong.code());
+    assert_eq!(ask_state(s, id).await.body["state"], "pending");
+    // A wrong number declines it: no second guess.
+    let a = approve_ask(s, &laptop, id, PIN, wrong).await;
+    assert_eq!(a.code(), ErrorCode::CloudAskNumberWrong.code());
+    assert_eq!(ask_state(s, id).await.body["state"], "declined");
+    let a = approve_ask(s, &laptop, id, PIN, number).await;
+    assert_eq!(a.code(), ErrorCode::CloudAskClosed.code());
+
+    // Asked again: approved; the new browser's id is the ask's, and it signs.
+    let second = ask(s, &phone_key).await;
+    let id = second["askId"].as_str().unwrap();
+    let a = approve_ask(s, &laptop, id, PIN, second["number"].as_str().unwrap()).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let st = ask_state(s, id).await;
+    assert_eq!(st.body["state"], "approved");
+    assert_eq!(st.body["browserId"], id);
+    let replay = approve_ask(s, &laptop, id, PIN, second["number"].as_str().unwrap()).await;
+    assert_eq!(replay.code(), ErrorCode::CloudAskClosed.code());
+    let phone = Browser {
+        key: phone_key,
+        id: id.to_owned(),
+    };
+    let receipt = identity_request(s, &party, "nonce-ask").await;
+    let a = approve(s, &phone, &receipt, PIN).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+
+    // Declined by the holder; and an ask expires after three minutes.
+    let third = ask(s, &new_key()).await;
+    let id = third["askId"].as_str().unwrap();
+    let body = proved(s, &laptop, action::ASK_DECLINE, id, json!({})).await;
+    let d = post(
+        s,
+        &paths::fill(paths::CLOUD_BROWSERS_ASK_DECLINE, id),
+        &body,
+    )
+    .await;
+    assert_eq!(d.status, 200, "{:?}", d.body);
+    assert_eq!(ask_state(s, id).await.body["state"], "declined");
+    let fourth = ask(s, &new_key()).await;
+    let id = fourth["askId"].as_str().unwrap();
+    s.clock().advance(std::time::Duration::from_secs(181));
+    assert_eq!(ask_state(s, id).await.body["state"], "expired");
+    let a = approve_ask(s, &laptop, id, PIN, fourth["number"].as_str().unwrap()).await;
+    assert_eq!(a.code(), ErrorCode::CloudAskClosed.code());
+    assert_eq!(
+        ask_state(s, "no-such-ask").await.code(),
+        ErrorCode::CloudAskNotFound.code()
+    );
+    c.s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_proof_refuses_every_forgery() {
     let Some(c) = cloud().await else { return };

@@ -45,8 +45,8 @@ use crate::{
 };
 use crate::{AuditEntry, AuditFilter, NewOperator, OperatorRecord, OperatorRole};
 use crate::{
-    BrowserAdded, CloudAlt, CloudBrowser, CloudCode, CloudDevice, CloudParty, CloudPinFailure,
-    CloudUse,
+    BrowserAdded, CloudAlt, CloudAsk, CloudBrowser, CloudCode, CloudDevice, CloudParty,
+    CloudPinFailure, CloudUse,
 };
 
 /// A store on a SQLite file.
@@ -126,11 +126,24 @@ fn close_and_add_browser(
     max: i64,
     now: i64,
 ) -> Result<crate::BrowserAdded, StoreError> {
+    close_with_and_add_browser(c, q::CLOSE_ENROLMENT, proof, b, max, now)
+}
+
+/// Close what proved the browser (`close`: `$1` now, `$2` its id; an SMS proof or an ask)
+/// and register it, unless the device has `max` browsers.
+fn close_with_and_add_browser(
+    c: &Connection,
+    close: &str,
+    proof: &str,
+    b: &rows::CloudBrowserValues,
+    max: i64,
+    now: i64,
+) -> Result<crate::BrowserAdded, StoreError> {
     execute(c, q::LOCK_CLOUD_DEVICE, &[&now, &b.device_id])?;
     if count(c, q::CLOUD_BROWSER_COUNT, &[&b.device_id])? >= max {
         return Ok(crate::BrowserAdded::TooMany);
     }
-    if execute(c, q::CLOSE_ENROLMENT, &[&now, &proof])? != 1 {
+    if execute(c, close, &[&now, &proof])? != 1 {
         return Ok(crate::BrowserAdded::ProofClosed);
     }
     insert_cloud_browser(c, b)?;
@@ -2437,6 +2450,75 @@ impl Store for SqliteStore {
             .await?
             .map(|r| r.into_domain(&self.keys))
             .transpose()
+    }
+
+    async fn insert_cloud_ask(&self, a: &CloudAsk) -> Result<(), StoreError> {
+        let a = a.clone();
+        self.write(move |c| {
+            execute(
+                c,
+                q::INSERT_CLOUD_ASK,
+                &[
+                    &a.id,
+                    &a.device_id.map(|d| d.to_string()),
+                    &a.spki,
+                    &a.label,
+                    &i64::from(a.number),
+                    &ms(a.created_at),
+                    &ms(a.expires_at),
+                ],
+            )
+            .map_err(|e| conflict(e, "ask id"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn cloud_ask(&self, id: &str) -> Result<Option<CloudAsk>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| Ok(one::<rows::CloudAskRow>(c, q::CLOUD_ASK, &[&id])?))
+            .await?
+            .map(rows::CloudAskRow::into_domain)
+            .transpose()
+    }
+
+    async fn open_cloud_asks(
+        &self,
+        device: DeviceId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<CloudAsk>, StoreError> {
+        let (id, now) = (device.to_string(), ms(now));
+        self.read(move |c| {
+            Ok(all::<rows::CloudAskRow>(
+                c,
+                q::OPEN_CLOUD_ASKS,
+                &[&id, &now],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(rows::CloudAskRow::into_domain)
+        .collect()
+    }
+
+    async fn decline_cloud_ask(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let (id, now) = (id.to_owned(), ms(now));
+        self.write(move |c| Ok(execute(c, q::DECLINE_CLOUD_ASK, &[&now, &id])? == 1))
+            .await
+    }
+
+    async fn approve_cloud_ask(
+        &self,
+        browser: &CloudBrowser,
+        max_browsers: u32,
+        now: OffsetDateTime,
+    ) -> Result<BrowserAdded, StoreError> {
+        let b = rows::CloudBrowserValues::of(browser);
+        let (now, max) = (ms(now), i64::from(max_browsers));
+        self.write(move |c| {
+            close_with_and_add_browser(c, q::APPROVE_CLOUD_ASK, &b.id, &b, max, now)
+        })
+        .await
     }
 
     async fn insert_cloud_proof(&self, id: EnrolmentId, purpose: &str) -> Result<(), StoreError> {
