@@ -4,7 +4,8 @@
 // one-time code over the HMAC API and verifies the CMS with `openssl cms -verify` against the
 // CA. A second browser must register first (SMS code from the outbox); five wrong PINs lock; the
 // CSS path and the language apply; the completion page can be skipped; the simple-auth token
-// works once; a page of an unregistered origin can neither embed nor talk to the frame.
+// works once; a page of an unregistered origin can neither embed nor talk to the frame; issuance
+// by bank-account proof; a new browser registered by approval on a registered one.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -492,6 +493,57 @@ test("issue by bank-account proof through the SDK at phone width: a wrong memo i
   assert.equal(x.exchange.body.person.name, holder.name);
   await context.close();
   assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
+});
+
+test("a new browser is registered by approving it on a registered one (the number and the PIN, no SMS)", async () => {
+  const holder = { name: "한승인", phone: "01055508888", birth: "19820202" };
+  for (const v of Object.values(holder)) { demo.secrets.add(v); }
+  const x = await chromium.newContext({ viewport: DESKTOP });
+  const page = await x.newPage();
+  await page.goto(`${demo.dojang}/cloud`);
+  await page.locator("#go-issue-sms").click();
+  await page.locator("#p-name").fill(holder.name);
+  await page.locator("#p-phone").fill(holder.phone);
+  await page.locator("#p-birth").fill(holder.birth);
+  await page.locator("#person-submit").click();
+  await page.locator("#sms-code").fill(await smsCode(holder.phone));
+  await page.locator("#code-submit").click();
+  await page.locator("#new-pin").fill(PIN);
+  await page.locator("#new-pin2").fill(PIN);
+  await page.locator("#newpin-submit").click();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-manage").waitFor();
+  assert.ok(await page.locator("#ask-form").isHidden());
+
+  // The new browser (a phone, in English) asks and shows its number.
+  const y = await chromium.newContext({ viewport: PHONE });
+  const other = await y.newPage();
+  await other.goto(`${demo.dojang}/cloud?lang=en`);
+  await other.locator("#go-register-ask").click();
+  await other.locator("#p-name").fill(holder.name);
+  await other.locator("#p-phone").fill(holder.phone);
+  await other.locator("#p-birth").fill(holder.birth);
+  await other.locator("#person-submit").click();
+  await other.locator("#scr-ask").waitFor();
+  const number = (await other.locator("#ask-number").innerText()).trim();
+  assert.match(number, /^[0-9]{2}$/);
+
+  // The registered browser's page shows the ask by itself; the holder types number and PIN.
+  await page.locator("#ask-form").waitFor({ timeout: 15000 });
+  await page.locator("#ask-number-in").fill(number);
+  await page.locator("#ask-pin").fill(PIN);
+  await page.locator("#ask-approve").click();
+  await page.locator("#scr-done").waitFor();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-manage").waitFor();
+  assert.equal(await page.locator("#m-browsers tbody tr").count(), 2);
+  // The new browser goes on by itself, registered.
+  await other.locator("#scr-done").waitFor();
+  await other.locator("#done-ok").click();
+  await other.locator("#scr-manage").waitFor();
+  assert.equal(await other.locator("#m-state").getAttribute("data-state"), "active");
+  await x.close();
+  await y.close();
 });
 
 test("sign from the keyboard alone", async () => {

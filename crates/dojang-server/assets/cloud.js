@@ -32,7 +32,7 @@
 
   // ---------------------------------------------------------------- screens and messages
 
-  var SCREENS = ["scr-wait", "scr-start", "scr-person", "scr-code", "scr-word", "scr-newpin", "scr-confirm",
+  var SCREENS = ["scr-wait", "scr-start", "scr-person", "scr-code", "scr-word", "scr-ask", "scr-newpin", "scr-confirm",
     "scr-manage", "scr-done"];
   function show(id, focus) {
     SCREENS.forEach(function (s) { $(s).hidden = s !== id; });
@@ -447,6 +447,28 @@
     });
   }
 
+  // Register this browser by approval on a registered one: show the number, wait for it.
+  async function registerByAsk(init) {
+    prefillPerson("register", (init && init.person) || {}, null);
+    var made = await newKey();
+    var asked = await until("scr-person", "person-error", readPerson, function (p) {
+      return api("browsers/ask", Object.assign({}, p, { browserKey: made.browserKey, label: label() }));
+    }, null);
+    $("ask-number").textContent = asked.number;
+    show("scr-ask", "ask-h");
+    for (;;) {
+      await new Promise(function (r) { setTimeout(r, 1500); });
+      var st = await api("browsers/asks/" + encodeURIComponent(asked.askId), {});
+      if (st.state === "approved") {
+        await keep(made, st);
+        return st;
+      }
+      if (st.state === "declined" || st.state === "expired") {
+        throw { code: 0, message: w("ask." + st.state) };
+      }
+    }
+  }
+
   // Reset a forgotten PIN (also unlocks, and registers this browser).
   async function resetPin(init) {
     prefillPerson("reset", (init && init.person) || {}, null);
@@ -675,6 +697,14 @@
     $("m-state").setAttribute("data-state", cert.state || "");
     $("renew-form").hidden = !cert.renewable;
 
+    var ask = (me.asks || [])[0] || null;
+    var askIds = (me.asks || []).map(function (a) { return a.askId; }).join(",");
+    $("ask-form").hidden = !ask;
+    if (ask) {
+      $("ask-label").textContent = ask.label;
+      $("ask-at").textContent = fmt(ask.createdAt);
+    }
+
     var pending = $("m-pending");
     pending.textContent = "";
     (me.pending || []).forEach(function (c) {
@@ -735,9 +765,9 @@
       uses.appendChild(tr);
     });
 
-    ["pc-old", "pc-new", "pc-new2", "renew-pin", "revoke-pin"].forEach(function (id) { $(id).value = ""; });
+    ["pc-old", "pc-new", "pc-new2", "renew-pin", "revoke-pin", "ask-number-in", "ask-pin"].forEach(function (id) { $(id).value = ""; });
     $("revoke-sure").checked = false;
-    ["pc-error", "renew-error", "revoke-error"].forEach(function (id) { fieldError(id, null); });
+    ["pc-error", "renew-error", "revoke-error", "ask-error"].forEach(function (id) { fieldError(id, null); });
     show("scr-manage", "m-cert-h");
 
     return new Promise(function (resolve) {
@@ -791,6 +821,30 @@
           await forgetKey();
         }, "done.revoke");
       });
+      on($("ask-form"), "submit", function (ev) {
+        act(ev, "ask-error", async function () {
+          var n = $("ask-number-in").value.trim(), pin = $("ask-pin").value;
+          if (!/^[0-9]{2}$/.test(n)) { throw { local: ["ask.number", "ask-number-in"] }; }
+          if (!/^[0-9]{6}$/.test(pin)) { throw { local: ["pin.format", "ask-pin"] }; }
+          await withProof("browsers/asks/" + encodeURIComponent(ask.askId) + "/approve", "ask-approve", ask.askId, { number: n, pin: pin });
+        }, "done.ask");
+      });
+      on($("ask-decline"), "click", function () {
+        act(null, "ask-error", function () {
+          return withProof("browsers/asks/" + encodeURIComponent(ask.askId) + "/decline", "ask-decline", ask.askId);
+        }, "done.ask.decline");
+      });
+      // A new browser's ask shows up by itself while this page is open (checked every few
+      // seconds while the page is visible and nothing is being done).
+      var watch = setInterval(async function () {
+        if (busy || document.hidden || $("scr-manage").hidden) { return; }
+        try {
+          var again = await withProof("me", "me", "");
+          var ids = (again.asks || []).map(function (a) { return a.askId; }).join(",");
+          if (ids !== askIds && !busy) { leave(function () { return Promise.resolve(); }); }
+        } catch (e) { /* shown on the next action */ }
+      }, 4000);
+      handlers.push([{ removeEventListener: function () { clearInterval(watch); } }, "", null]);
       on($("m-browsers"), "click", function (ev) {
         var id = ev.target && ev.target.getAttribute && ev.target.getAttribute("data-browser");
         if (!id) { return; }
@@ -847,6 +901,7 @@
     });
     $("go-register").addEventListener("click", function () { go(function () { return register({}); }, "done.register"); });
     $("go-reset").addEventListener("click", function () { go(function () { return resetPin({}); }, "done.reset"); });
+    $("go-register-ask").addEventListener("click", function () { go(function () { return registerByAsk({}); }, "done.register"); });
     // The hosted login opens this page in a new tab with the request to answer:
     // /cloud#receipt=<32 digits> (registering this browser first when it is new).
     var m = /^#receipt=([0-9]{32})$/.exec(window.location.hash);

@@ -1,5 +1,5 @@
 //! The cloud certificate (issue 15) over real HTTP, with its keys in a real PKCS#11 token
-//! (SoftHSM2): issuance by desk code, SMS and the relying party's alternative authentication;
+//! (SoftHSM2): issuance by desk code, SMS, bank account and the relying party's alternative authentication;
 //! the key made in the token and not extractable; the HSM's CMS accepted by `openssl cms
 //! -verify` with the cloud policy; requests of the native API, barocert and the SDK's `sign`
 //! answered with a browser proof and the PIN; every refusal of the browser proof and the PIN;

@@ -58,6 +58,11 @@ pub const CLOUD: Table = &[
         "Register this browser",
     ),
     (
+        "cloud.start.register.ask",
+        "다른 브라우저에서 승인받아 이 브라우저 등록",
+        "Register this browser by approving it on another one",
+    ),
+    (
         "cloud.start.reset",
         "PIN을 잊었거나 잠긴 경우: PIN 재설정",
         "Forgot your PIN or locked out: reset the PIN",
@@ -113,6 +118,33 @@ pub const CLOUD: Table = &[
         "Enter the 6-digit code we sent to your phone, within 3 minutes.",
     ),
     ("cloud.code", "인증번호", "Code"),
+    // A new browser asking a registered one.
+    (
+        "cloud.ask.title",
+        "등록된 브라우저에서 승인하세요",
+        "Approve on a registered browser",
+    ),
+    (
+        "cloud.ask.lead",
+        "인증서를 이미 쓰고 있는 브라우저에서 도장 클라우드 인증서 페이지(/cloud)를 열면 이 요청이 보입니다. 거기에 아래 숫자와 PIN을 입력하세요. 3분 안에 승인해야 합니다.",
+        "Open dojang's cloud certificate page (/cloud) on a browser that already uses your certificate: this request shows there. Type the number below and your PIN. Approve within 3 minutes.",
+    ),
+    ("cloud.ask.number", "확인 숫자", "Number"),
+    (
+        "cloud.ask.waiting",
+        "승인을 기다리고 있습니다…",
+        "Waiting for the approval…",
+    ),
+    ("cloud.asks", "새 브라우저 등록 요청", "A new browser asks to be registered"),
+    (
+        "cloud.asks.lead",
+        "직접 요청한 것이 맞다면 새 브라우저 화면에 보이는 숫자 2자리와 PIN을 입력하세요. 모르는 요청이면 거절하세요.",
+        "If you asked for this yourself, type the 2-digit number the new browser shows and your PIN. If you did not, decline.",
+    ),
+    ("cloud.asks.from", "요청한 브라우저", "Browser asking"),
+    ("cloud.asks.number", "새 브라우저의 숫자", "The new browser's number"),
+    ("cloud.asks.approve", "등록 승인", "Register it"),
+    ("cloud.asks.decline", "거절", "Decline"),
     // The bank-account check.
     ("cloud.bank", "은행", "Bank"),
     ("cloud.bank.choose", "은행을 고르세요", "Choose your bank"),
@@ -263,6 +295,33 @@ pub const CLOUD: Table = &[
         "입금자명은 한글 4글자입니다.",
         "The memo is 4 Hangul letters.",
     ),
+    (
+        "cloud.js.ask.number",
+        "새 브라우저에 보이는 숫자 2자리를 입력하세요.",
+        "Type the 2 digits the new browser shows.",
+    ),
+    (
+        "cloud.js.ask.declined",
+        "등록 요청이 거절되었습니다.",
+        "The registration was declined.",
+    ),
+    (
+        "cloud.js.ask.expired",
+        "3분이 지나 등록 요청이 만료되었습니다. 다시 요청하세요.",
+        "The request expired after 3 minutes. Ask again.",
+    ),
+    (
+        "cloud.js.done.ask",
+        "새 브라우저를 등록했습니다.",
+        "The new browser is registered.",
+    ),
+    (
+        "cloud.js.done.ask.decline",
+        "등록 요청을 거절했습니다.",
+        "You declined the registration.",
+    ),
+    ("cloud.js.action.ask-approve", "새 브라우저 등록 승인", "approved a new browser"),
+    ("cloud.js.action.ask-decline", "새 브라우저 등록 거절", "declined a new browser"),
     (
         "cloud.js.code.format",
         "인증번호는 숫자 6자리입니다.",
