@@ -187,7 +187,15 @@ pub(crate) async fn run(
             };
             let mut revoked = Vec::new();
             for s in &serials {
-                match admin::revoke_certificate(store.as_ref(), s, reason.pki(), now).await {
+                match admin::revoke_certificate(
+                    store.as_ref(),
+                    instance.hsm.as_ref(),
+                    s,
+                    reason.pki(),
+                    now,
+                )
+                .await
+                {
                     Ok(c) => revoked.push(c),
                     Err(
                         e @ (admin::AdminError::RevokedBefore(_)

@@ -412,20 +412,62 @@ pub fn parse_serial(s: &str) -> Option<String> {
     (!s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_hexdigit())).then_some(s)
 }
 
-/// Revoke one certificate now; the CRL and OCSP say so from the next request on.
+/// Revoke one certificate now; the CRL and OCSP say so from the next request on. A cloud
+/// certificate's key is removed from the token (`hsm`) too, as when its holder revokes it.
 pub async fn revoke_certificate(
     store: &dyn Store,
+    hsm: Option<&dojang_hsm::Hsm>,
     serial: &str,
     reason: RevocationReason,
     now: OffsetDateTime,
 ) -> Result<CertificateRecord, AdminError> {
     match store.revoke_certificate(serial, now, reason.code()).await? {
-        Some(c) => Ok(c),
+        Some(c) => {
+            remove_cloud_key(store, hsm, &c).await?;
+            Ok(c)
+        }
         None => match store.certificate(serial).await? {
             Some(_) => Err(AdminError::RevokedBefore(serial.to_owned())),
             None => Err(AdminError::NoCertificate(serial.to_owned())),
         },
     }
+}
+
+/// The key of a revoked cloud certificate, out of the token (nothing for an app certificate).
+/// Only the current certificate's key is in use: an older, superseded certificate of the same
+/// device names no key. A failure to remove is logged; the key is unusable either way, because
+/// every use checks the certificate.
+async fn remove_cloud_key(
+    store: &dyn Store,
+    hsm: Option<&dojang_hsm::Hsm>,
+    c: &CertificateRecord,
+) -> Result<(), AdminError> {
+    let Some(cloud) = store.cloud_device(c.device_id).await? else {
+        return Ok(());
+    };
+    let current = store
+        .certificates_of(c.member_id)
+        .await?
+        .into_iter()
+        .filter(|x| x.device_id == c.device_id)
+        .max_by_key(|x| x.not_before)
+        .is_some_and(|x| x.serial == c.serial);
+    if !current {
+        return Ok(());
+    }
+    let Some(hsm) = hsm.cloned() else {
+        tracing::warn!(device = %c.device_id, "a revoked cloud certificate's key stays in the token: no [hsm] here");
+        return Ok(());
+    };
+    let label = cloud.key_label.clone();
+    match tokio::task::spawn_blocking(move || hsm.destroy(&label)).await {
+        Ok(Ok(())) | Ok(Err(dojang_hsm::HsmError::NoKey(_))) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(label = %cloud.key_label, error = %e, "a cloud key was not removed");
+        }
+        Err(e) => tracing::warn!(error = %e, "HSM task failed"),
+    }
+    Ok(())
 }
 
 /// "active", "revoked" or "expired" at `now`.

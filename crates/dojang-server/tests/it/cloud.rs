@@ -1142,6 +1142,34 @@ async fn holder_revocation_and_renewal_window() {
     c.s.stop().await;
 }
 
+/// An operator's revocation (the CLI and the admin console share it) removes the cloud key
+/// from the token, as the holder's does; an app certificate's revocation touches no key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_revocation_removes_the_cloud_key() {
+    let Some(c) = cloud().await else { return };
+    let s = &c.s;
+    let (issued, browser) = issue_desk(s, NAME, PHONE).await;
+    let device = issued["certificateId"].as_str().unwrap();
+    let hsm = dojang_hsm::Hsm::open(&c.token).unwrap();
+    let label = format!("cloud:{device}");
+    assert!(hsm.find(&label).unwrap().is_some());
+    let revoked = dojang_server::service::admin::revoke_certificate(
+        s.state().store.as_ref(),
+        s.state().hsm.as_ref(),
+        issued["serial"].as_str().unwrap(),
+        dojang_pki::RevocationReason::KeyCompromise,
+        s.clock().now(),
+    )
+    .await
+    .unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(hsm.find(&label).unwrap().is_none(), "the key left the token");
+    let body = proved(s, &browser, action::ME, "", json!({})).await;
+    let me = post(s, paths::CLOUD_ME, &body).await;
+    assert_eq!(me.body["certificate"]["state"], "revoked", "{:?}", me.body);
+    c.s.stop().await;
+}
+
 #[tokio::test]
 async fn without_an_hsm_cloud_issuance_says_so() {
     let s = TestServer::start().await;

@@ -1177,7 +1177,15 @@ async fn revoke(
         )
             .into_response());
     };
-    match ops::revoke_certificate(state.store.as_ref(), &serial, reason, state.clock.now()).await {
+    match ops::revoke_certificate(
+        state.store.as_ref(),
+        state.hsm.as_ref(),
+        &serial,
+        reason,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(c) => {
             state.forget_certificate(&c.serial);
             tracing::info!(serial = %c.serial, reason = reason.as_str(), "admin revoked a certificate");

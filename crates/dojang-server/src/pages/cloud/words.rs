@@ -135,14 +135,22 @@ pub const CLOUD: Table = &[
         "승인을 기다리고 있습니다…",
         "Waiting for the approval…",
     ),
-    ("cloud.asks", "새 브라우저 등록 요청", "A new browser asks to be registered"),
+    (
+        "cloud.asks",
+        "새 브라우저 등록 요청",
+        "A new browser asks to be registered",
+    ),
     (
         "cloud.asks.lead",
         "직접 요청한 것이 맞다면 새 브라우저 화면에 보이는 숫자 2자리와 PIN을 입력하세요. 모르는 요청이면 거절하세요.",
         "If you asked for this yourself, type the 2-digit number the new browser shows and your PIN. If you did not, decline.",
     ),
     ("cloud.asks.from", "요청한 브라우저", "Browser asking"),
-    ("cloud.asks.number", "새 브라우저의 숫자", "The new browser's number"),
+    (
+        "cloud.asks.number",
+        "새 브라우저의 숫자",
+        "The new browser's number",
+    ),
     ("cloud.asks.approve", "등록 승인", "Register it"),
     ("cloud.asks.decline", "거절", "Decline"),
     // The bank-account check.
@@ -320,8 +328,16 @@ pub const CLOUD: Table = &[
         "등록 요청을 거절했습니다.",
         "You declined the registration.",
     ),
-    ("cloud.js.action.ask-approve", "새 브라우저 등록 승인", "approved a new browser"),
-    ("cloud.js.action.ask-decline", "새 브라우저 등록 거절", "declined a new browser"),
+    (
+        "cloud.js.action.ask-approve",
+        "새 브라우저 등록 승인",
+        "approved a new browser",
+    ),
+    (
+        "cloud.js.action.ask-decline",
+        "새 브라우저 등록 거절",
+        "declined a new browser",
+    ),
     (
         "cloud.js.code.format",
         "인증번호는 숫자 6자리입니다.",
