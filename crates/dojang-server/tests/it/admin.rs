@@ -387,6 +387,7 @@ async fn renaming_a_member_revokes_their_certificate() {
     assert!(p.body.contains(NAME));
     assert!(p.body.contains(&device.serial));
     assert!(p.body.contains(&device.device_id));
+    assert!(p.body.contains("앱 (휴대폰의 키)"), "the device's kind");
     assert!(p.body.contains(r#"aria-current="page">회원"#), "{}", p.body);
     let csrf = p.csrf();
     let p = b

@@ -397,6 +397,13 @@ pub const ADMIN: Table = &[
     ("members.device", "기기 ID", "Device id"),
     ("members.enrolled", "등록일시", "Enrolled"),
     ("members.device_state", "상태", "State"),
+    ("members.device_kind", "종류", "Kind"),
+    ("members.device_app", "앱 (휴대폰의 키)", "app (key on the phone)"),
+    (
+        "members.device_cloud",
+        "클라우드 (HSM의 키)",
+        "cloud (key in the HSM)",
+    ),
     ("members.device_active", "사용 중", "in use"),
     ("members.device_revoked", "해지", "revoked"),
     ("members.new_name", "새 법적 이름", "New legal name"),
