@@ -546,6 +546,74 @@ test("a new browser is registered by approving it on a registered one (the numbe
   await y.close();
 });
 
+test("the demo portal's hosted login with the cloud certificate: a new tab signs, the portal greets; without JavaScript the STEP3 button does", async () => {
+  const holder = { name: "오로그", phone: "01055509999", birth: "19870707" };
+  for (const v of Object.values(holder)) { demo.secrets.add(v); }
+  // The person's certificate, issued on dojang's own page with a desk code.
+  const x = await chromium.newContext({ viewport: PHONE });
+  const own = await x.newPage();
+  await own.goto(`${demo.dojang}/cloud`);
+  await own.locator("#go-issue-desk").click();
+  const codes = deskCode(holder);
+  await own.locator("#p-name").fill(holder.name);
+  await own.locator("#p-phone").fill(holder.phone);
+  await own.locator("#p-birth").fill(holder.birth);
+  await own.locator("#p-ref").fill(codes.referenceNumber);
+  await own.locator("#p-auth").fill(codes.authCode);
+  await own.locator("#person-submit").click();
+  await own.locator("#new-pin").fill(PIN);
+  await own.locator("#new-pin2").fill(PIN);
+  await own.locator("#newpin-submit").click();
+  await own.locator("#done-ok").click();
+  await own.locator("#scr-manage").waitFor();
+
+  /** The portal's login, the cloud choice, the form sent: the steps page. */
+  async function toCloudSteps(page) {
+    await page.goto(demo.site);
+    await page.locator("a[href='/login']").first().click();
+    await page.waitForURL(/\/login\/\d{12}\?/);
+    await page.locator("#provider-2").click();
+    await page.waitForURL(/via=cloud/);
+    await page.locator("#name").fill(holder.name);
+    await page.locator("#phone").fill(holder.phone);
+    await page.locator("#birthday").fill(holder.birth);
+    await page.locator("#consent").check();
+    await page.locator("#send").click();
+    await page.waitForURL(/\/login\/s\//);
+  }
+
+  // With JavaScript: "open" gives a new tab of /cloud#receipt=…, which signs with the PIN;
+  // the login page follows live and reaches the portal.
+  const page = await x.newPage();
+  await toCloudSteps(page);
+  assert.ok(await page.locator("#cloud-open").isVisible());
+  const [tab] = await Promise.all([x.waitForEvent("page"), page.locator("#cloud-open").click()]);
+  await tab.locator("#scr-confirm").waitFor();
+  assert.equal(await tab.locator("#c-party").innerText(), "햇살복지포털", "who asks: the demo portal");
+  await tab.locator("#sign-pin").fill(PIN);
+  await tab.locator("#sign-submit").click();
+  await page.waitForURL(demo.site + "/", { timeout: 30000 });
+  assert.equal(await page.locator("#greeting").innerText(), `${holder.name}님, 환영합니다`);
+
+  // Without JavaScript the steps page says where to sign (the cloud page needs WebCrypto);
+  // the person signs on a registered browser's /cloud page, then presses STEP3.
+  const y = await chromium.newContext({ viewport: PHONE, javaScriptEnabled: false });
+  const nojs = await y.newPage();
+  await toCloudSteps(nojs);
+  assert.ok(await nojs.locator("#cloud-noscript").isVisible());
+  await own.reload();
+  await own.locator("#m-pending button[data-receipt]").first().click();
+  await own.locator("#scr-confirm").waitFor();
+  await own.locator("#sign-pin").fill(PIN);
+  await own.locator("#sign-submit").click();
+  await own.locator("#scr-done").waitFor();
+  await nojs.locator("#continue").click();
+  await nojs.waitForURL(demo.site + "/", { timeout: 30000 });
+  assert.equal(await nojs.locator("#greeting").innerText(), `${holder.name}님, 환영합니다`);
+  await x.close();
+  await y.close();
+});
+
 test("sign from the keyboard alone", async () => {
   const context = await chromium.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
