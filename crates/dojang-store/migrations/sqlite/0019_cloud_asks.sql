@@ -10,7 +10,7 @@ CREATE TABLE cloud_asks (
     device_id   TEXT REFERENCES devices (id),
     spki        BLOB NOT NULL,
     label       TEXT NOT NULL,
-    number      INTEGER NOT NULL,
+    number      BIGINT NOT NULL,
     created_at  BIGINT NOT NULL,
     expires_at  BIGINT NOT NULL,
     answered_at BIGINT,
