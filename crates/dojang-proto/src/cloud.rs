@@ -108,13 +108,11 @@ pub struct IssueDesk {
     pub simple_auth_token: Option<bool>,
 }
 
-/// `POST /cloud/v1/issue/sms/{proofId}/complete`.
+/// What every issuance after a proof carries besides the proof itself: the new PIN and this
+/// browser, and the SDK's options (flattened into the body).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IssueSmsComplete {
-    /// The 6-digit SMS code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+pub struct NewCertificate {
     /// The new PIN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin: Option<String>,
@@ -130,6 +128,18 @@ pub struct IssueSmsComplete {
     /// See [`IssueDesk::simple_auth_token`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simple_auth_token: Option<bool>,
+}
+
+/// `POST /cloud/v1/issue/sms/{proofId}/complete`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueSmsComplete {
+    /// The 6-digit SMS code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The PIN, the browser and the options.
+    #[serde(flatten)]
+    pub new: NewCertificate,
 }
 
 /// `POST /cloud/v1/issue/bank`: the person and the account a 1-won deposit goes to; the
@@ -174,21 +184,9 @@ pub struct IssueBankComplete {
     /// The 4 Hangul syllables the deposit's memo showed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub word: Option<String>,
-    /// The new PIN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin: Option<String>,
-    /// This browser's key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub browser_key: Option<String>,
-    /// This browser's label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The relying party's publishable key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publishable_key: Option<String>,
-    /// See [`IssueDesk::simple_auth_token`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub simple_auth_token: Option<bool>,
+    /// The PIN, the browser and the options.
+    #[serde(flatten)]
+    pub new: NewCertificate,
 }
 
 /// `POST /cloud/v1/issue/alt`: the relying party proved the person (`POST /v1/cloud/alt-auth`).

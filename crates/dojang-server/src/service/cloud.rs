@@ -605,6 +605,21 @@ async fn proven(
     Ok((id, person))
 }
 
+/// The simple-auth token's party and the new PIN and browser of an issuance after a proof.
+async fn new_certificate(
+    state: &AppState,
+    n: &wire::NewCertificate,
+) -> Result<(Option<CloudParty>, Enrolling), ApiError> {
+    let token_for = simple_auth(state, n.publishable_key.as_deref(), n.simple_auth_token).await?;
+    let e = enrolling(
+        n.pin.as_deref(),
+        n.browser_key.as_deref(),
+        n.label.as_deref(),
+    )
+    .await?;
+    Ok((token_for, e))
+}
+
 /// `POST /cloud/v1/issue/sms`.
 pub async fn issue_sms_start(
     state: &AppState,
@@ -623,13 +638,7 @@ pub async fn issue_sms_complete(
     client: Option<IpAddr>,
 ) -> Result<wire::Issued, ApiError> {
     hsm(state)?;
-    let token_for = simple_auth(state, w.publishable_key.as_deref(), w.simple_auth_token).await?;
-    let e = enrolling(
-        w.pin.as_deref(),
-        w.browser_key.as_deref(),
-        w.label.as_deref(),
-    )
-    .await?;
+    let (token_for, e) = new_certificate(state, &w.new).await?;
     let (id, person) = proven(state, proof_id, purpose::ISSUE, w.code.as_deref(), client).await?;
     issue(
         state,
@@ -679,13 +688,7 @@ pub async fn issue_bank_complete(
     client: Option<IpAddr>,
 ) -> Result<wire::Issued, ApiError> {
     hsm(state)?;
-    let token_for = simple_auth(state, w.publishable_key.as_deref(), w.simple_auth_token).await?;
-    let e = enrolling(
-        w.pin.as_deref(),
-        w.browser_key.as_deref(),
-        w.label.as_deref(),
-    )
-    .await?;
+    let (token_for, e) = new_certificate(state, &w.new).await?;
     let (id, person) = super::bank::checked_word(state, proof_id, w.word.as_deref()).await?;
     issue(
         state,

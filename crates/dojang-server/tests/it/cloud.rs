@@ -1163,7 +1163,10 @@ async fn an_operator_revocation_removes_the_cloud_key() {
     .await
     .unwrap();
     assert!(revoked.revoked_at.is_some());
-    assert!(hsm.find(&label).unwrap().is_none(), "the key left the token");
+    assert!(
+        hsm.find(&label).unwrap().is_none(),
+        "the key left the token"
+    );
     let body = proved(s, &browser, action::ME, "", json!({})).await;
     let me = post(s, paths::CLOUD_ME, &body).await;
     assert_eq!(me.body["certificate"]["state"], "revoked", "{:?}", me.body);

@@ -398,7 +398,11 @@ pub const ADMIN: Table = &[
     ("members.enrolled", "등록일시", "Enrolled"),
     ("members.device_state", "상태", "State"),
     ("members.device_kind", "종류", "Kind"),
-    ("members.device_app", "앱 (휴대폰의 키)", "app (key on the phone)"),
+    (
+        "members.device_app",
+        "앱 (휴대폰의 키)",
+        "app (key on the phone)",
+    ),
     (
         "members.device_cloud",
         "클라우드 (HSM의 키)",
