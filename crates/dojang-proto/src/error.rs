@@ -12,6 +12,7 @@
 //! | 04 | devices and enrolment |
 //! | 05 | signatures submitted by a device |
 //! | 06 | the cloud certificate (`/cloud/v1/*`, `/v1/cloud/*`) |
+//! | 07 | the phone app and push |
 //! | 09 | the server itself |
 //!
 //! Once published a code never changes meaning; `docs/errors.md` is generated from this table.
@@ -456,6 +457,11 @@ catalogue! {
     CloudStylesheetInvalid = -10600026, "A stylesheet must be a URL on one of the registered origins", "스타일시트는 등록된 origin의 URL이어야 합니다";
     /// The new PIN equals the current one.
     CloudPinUnchanged = -10600027, "The new PIN is the same as the current one", "새 PIN이 현재 PIN과 같습니다";
+
+    // 07 — the phone app and push (issue 16: -107000[0-4]x push, -107000[5-9]x the app)
+    /// A browser's push WebSocket offered its credential as a `dojang.bearer.…` subprotocol
+    /// without also offering `dojang.device.v1`.
+    PushSubprotocolMissing = -10700050, "A browser's push WebSocket must offer the subprotocol dojang.device.v1 next to its dojang.bearer.<credential>", "브라우저의 push WebSocket은 dojang.bearer.<인증정보>와 함께 dojang.device.v1 서브프로토콜을 제시해야 합니다";
 
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.

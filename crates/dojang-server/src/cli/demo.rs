@@ -147,6 +147,11 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         rp.client_code
     ));
     say(format!(
+        "phone app:      {}/app (open it in a phone's browser and add it to the home screen; the SMS code: dojang admin outbox --data-dir {} --phone <number>)",
+        server.base_url(),
+        config.data_dir.display()
+    ));
+    say(format!(
         "authenticator:  dojang-app enroll --server {0} --name 홍길동 --phone 01012345678 --birth 19900101\n\
          \x20               (the code: dojang admin outbox --data-dir {1} --phone 01012345678)\n\
          \x20               then: dojang-app listen",

@@ -248,6 +248,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::LinkHubTokenMissing
         | C::DeviceAuthMissing
         | C::DeviceAuthInvalid => StatusCode::UNAUTHORIZED,
+        C::PushSubprotocolMissing => StatusCode::BAD_REQUEST,
         C::BodyTooLarge | C::CsrTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         C::MalformedJson
