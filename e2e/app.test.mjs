@@ -22,12 +22,13 @@ const person = { name: "정다은", phone: "01066601234", birth: "19910707" };
 const other = { name: "오세훈", phone: "01066605678", birth: "19870303" };
 // One person may receive 5 requests a minute: the native-API tests use a third person's phone.
 const third = { name: "한지민", phone: "01066609012", birth: "19950505" };
+const fourth = { name: "문채원", phone: "01066603456", birth: "19860606" };
 let demo, chromium, caPem;
 let app; // the enrolled person's phone: {context, page, bad}
 
 before(async () => {
   demo = await startDemo({ name: "app" });
-  for (const p of [person, other, third]) { for (const v of Object.values(p)) { demo.secrets.add(v); } }
+  for (const p of [person, other, third, fourth]) { for (const v of Object.values(p)) { demo.secrets.add(v); } }
   caPem = await (await fetch(`${demo.dojang}/pki/ca.pem`)).text();
   chromium = await browser();
 });
@@ -225,6 +226,36 @@ test("enrol in the app; the portal's login arrives live; the number and the PIN;
   assert.deepEqual(app.bad, []);
 });
 
+test("a Web Push wake-up shows a notification that names no one and points at the card", async () => {
+  // Chromium here has no push service, so the push is handed to the worker over the DevTools
+  // protocol, as the browser would hand over one the push service delivered.
+  const { context, page } = app;
+  await context.grantPermissions(["notifications"], { origin: demo.dojang });
+  const cdp = await context.newCDPSession(page);
+  const registrations = [];
+  cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => registrations.push(...e.registrations));
+  await cdp.send("ServiceWorker.enable");
+  for (let i = 0; i < 50 && !registrations.some((r) => r.scopeURL.endsWith("/app")); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const reg = registrations.find((r) => r.scopeURL.endsWith("/app"));
+  assert.ok(reg, `the app's worker is registered: ${JSON.stringify(registrations)}`);
+  const receiptId = "12345678901234567890123456789012";
+  await cdp.send("ServiceWorker.deliverPushMessage", {
+    origin: demo.dojang, registrationId: reg.registrationId,
+    data: JSON.stringify({ type: "request", receiptId, title: "햇살복지포털 인증 요청", expiresAt: new Date(Date.now() + 60000).toISOString() }),
+  });
+  let shown = [];
+  for (let i = 0; i < 50 && !shown.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    shown = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications())
+      .map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data })));
+  }
+  assert.deepEqual(shown, [{ title: "햇살복지포털 인증 요청", body: "눌러서 요청을 확인하세요.", tag: `dojang-${receiptId}`, data: { receiptId } }]);
+  await page.evaluate(async () => { for (const n of await (await navigator.serviceWorker.ready).getNotifications()) { n.close(); } });
+  await cdp.detach();
+});
+
 test("decline: the portal's login ends declined", async () => {
   const { page } = app;
   const portal = await portalLogin(person);
@@ -261,7 +292,7 @@ test("an e-sign and a multi-sign over the native API: the cards show the documen
   const { page } = app;
   await enrolInApp(page, third);
   const text = "계약서: 월 10,000원을 12개월 납부합니다.\nContract: 10,000 won a month for 12 months.";
-  const r = await request("sign", third, { token: text, signTitle: "계약서" });
+  const r = await request("sign", third, { token: text, tokenType: "TEXT", signTitle: "계약서" });
   await visible(page, "scr-card", 20000);
   assert.equal(await page.locator("#c-docs li .text").innerText(), text);
   assert.match(await page.locator("#c-call").innerText(), /1600-0000/);
@@ -385,5 +416,80 @@ test("expiry: the card is withdrawn when the request runs out", async () => {
     assert.equal(await who.page.locator("#pending li").count(), 0);
   } finally {
     await who.context.close();
+  }
+});
+
+test("enrol by a bank deposit; re-issue on a new phone with a desk code revokes the old one; revoke", async () => {
+  const first = await phone([/\/device\/v1\//]);
+  const second = await phone();
+  try {
+    const page = first.page;
+    await visible(page, "scr-start");
+    await page.locator("#go-bank").click();
+    await page.locator("#p-name").fill(fourth.name);
+    await page.locator("#p-phone").fill(fourth.phone);
+    await page.locator("#p-birth").fill(fourth.birth);
+    await page.locator("#p-bank").fill("004");
+    await page.locator("#p-account").fill("123-456-789012");
+    await page.locator("#person-submit").click();
+    await visible(page, "scr-code");
+    let word;
+    for (let i = 0; i < 50 && !word; i++) {
+      if (i > 0) { await new Promise((r) => setTimeout(r, 100)); }
+      const outbox = JSON.parse(demo.admin("outbox", "--phone", fourth.phone, "--json"));
+      word = outbox.map((m) => m.text.match(/memo (\S+)$/)?.[1]).find(Boolean);
+    }
+    assert.ok(word, "the deposit's memo");
+    await shoot(page, "app-bank-word", null, ["ko"]);
+    await page.locator("#sms-code").fill(word);
+    await page.locator("#code-submit").click();
+    await visible(page, "scr-newpin");
+    await page.locator("#new-pin").fill(PIN);
+    await page.locator("#new-pin2").fill(PIN);
+    await page.locator("#newpin-submit").click();
+    await visible(page, "scr-done", 60000);
+    await page.locator("#done-ok").click();
+    await page.locator("#app[data-live=on]").waitFor({ timeout: 15000 });
+
+    // A new phone: a registration desk's codes.
+    const desk = JSON.parse(demo.admin("ra", "issue", "--name", fourth.name, "--phone", fourth.phone, "--birth", fourth.birth, "--json"));
+    const p2 = second.page;
+    await visible(p2, "scr-start");
+    await p2.locator("#go-desk").click();
+    await p2.locator("#p-name").fill(fourth.name);
+    await p2.locator("#p-phone").fill(fourth.phone);
+    await p2.locator("#p-birth").fill(fourth.birth);
+    await p2.locator("#p-ref").fill(desk.refNum);
+    await p2.locator("#p-auth").fill(desk.authCode);
+    await shoot(p2, "app-desk", null, ["ko"]);
+    await p2.locator("#person-submit").click();
+    await visible(p2, "scr-newpin");
+    await p2.locator("#new-pin").fill(PIN);
+    await p2.locator("#new-pin2").fill(PIN);
+    await p2.locator("#newpin-submit").click();
+    await visible(p2, "scr-done", 60000);
+    await p2.locator("#done-ok").click();
+    await visible(p2, "scr-home");
+
+    // The old phone's credential and certificate are gone: it says so.
+    await page.locator("#go-manage").click();
+    await visible(page, "app-error");
+    assert.match(await page.locator("#app-error").innerText(), /-10400002/);
+
+    // The new phone gives its certificate up with the PIN.
+    await p2.locator("#go-manage").click();
+    await visible(p2, "scr-manage");
+    await p2.locator("#revoke-pin").fill(PIN);
+    await p2.locator("#revoke-submit").click();
+    await visible(p2, "revoke-error");
+    await p2.locator("#revoke-sure").check();
+    await p2.locator("#revoke-submit").click();
+    await visible(p2, "scr-done", 30000);
+    await p2.locator("#done-ok").click();
+    await visible(p2, "scr-start");
+    assert.deepEqual(second.bad, []);
+  } finally {
+    await first.context.close();
+    await second.context.close();
   }
 });

@@ -431,6 +431,7 @@
     if (!cards.some(function (c) { return c.receiptID === card.receiptID; })) { cards.push(card); }
     renderPending();
     $("app-live").textContent = w("new");
+    setTimeout(function () { if (socket) { $("app-live").textContent = w("live.on"); } }, 5000);
     if (current === "scr-home") { showCard(card.receiptID); }
   }
 
@@ -783,7 +784,10 @@
         if (!/^[0-9]{6}$/.test(pin)) { throw { local: ["pin.format", "revoke-pin"] }; }
         var kPin = await pinKeyFor(state.key, pin);
         await dev("POST", "revoke", { pinProof: await proofOf(kPin) });
+        // The credential ends with the certificate: nothing left on this phone to keep.
         stopLive();
+        await forget("device");
+        state = null;
       }, "done.revoke");
     });
     $("forget").addEventListener("click", function () {
