@@ -266,8 +266,8 @@ async fn device_for_token(state: &AppState, token: &str) -> Result<Arc<Device>, 
 /// both are present; a bearer offered without `dojang.device.v1` is refused
 /// ([`ErrorCode::PushSubprotocolMissing`]: the browser would drop a connection whose server
 /// selected none of its offers, and selecting the bearer would echo the secret). The
-/// credential is never in the URL, so it is in no access log; the handshake is same-origin
-/// `fetch`-free and carries no cookie, so another site's page cannot ride on it.
+/// credential is never in the URL, so it is in no access log; no cookie is involved, so
+/// another site's page cannot ride on the person's browser (no cross-site WebSocket hijacking).
 #[derive(Debug, Clone)]
 pub struct PushAuth(pub Arc<Device>);
 
