@@ -493,3 +493,45 @@ test("enrol by a bank deposit; re-issue on a new phone with a desk code revokes 
     await second.context.close();
   }
 });
+
+test("renewal in the last 30 days: a new key under the same PIN, and it signs", async () => {
+  // A demo whose certificates last 20 days: in the renewal window at once.
+  const short = await startDemo({ name: "app-renewal", certificateDays: 20 });
+  const saved = demo;
+  demo = short;
+  const who = await phone();
+  try {
+    for (const v of Object.values(fourth)) { short.secrets.add(v); }
+    await enrolInApp(who.page, fourth);
+    const page = who.page;
+    await page.locator("#go-manage").click();
+    await visible(page, "scr-manage");
+    await visible(page, "renew-form");
+    const before = await page.locator("#m-serial").innerText();
+    await shoot(page, "app-renew", null, ["ko"]);
+    await page.locator("#renew-pin").fill(PIN);
+    await page.locator("#renew-submit").click();
+    await visible(page, "scr-done", 60000);
+    await page.locator("#done-ok").click();
+    await visible(page, "scr-manage");
+    await page.waitForFunction((b) => {
+      const t = document.getElementById("m-serial").textContent;
+      return t && t !== "–" && t !== b;
+    }, before);
+    await page.locator("#manage-back").click();
+    await visible(page, "scr-home");
+    // The renewed key (wrapped under the same PIN and unlock secret) signs.
+    const caPemShort = await (await fetch(`${short.dojang}/pki/ca.pem`)).text();
+    const r = await request("identity", fourth, { token: "갱신 후" });
+    await approve(page, r.bindingCode, PIN);
+    await visible(page, "scr-done", 30000);
+    const v = await native(short.dojang, short.party, "POST", `/v1/identity/${r.receiptID}/verify`);
+    assert.equal(v.status, 200, JSON.stringify(v.body));
+    assert.equal(opensslVerify(v.body.signedData, caPemShort).content, "갱신 후");
+    assert.deepEqual(who.bad, []);
+  } finally {
+    await who.context.close();
+    demo = saved;
+    await short.stop();
+  }
+});
