@@ -399,8 +399,8 @@ test("certificate status, PIN change and the old PIN refused", async () => {
   assert.deepEqual(a11y, [], `accessibility violations:\n${a11y.join("\n")}`);
 });
 
-test("expiry: the card is withdrawn when the request runs out", async () => {
-  const who = await phone();
+test("expiry: the card is withdrawn when the request runs out; five wrong PINs lock", async () => {
+  const who = await phone([/\/device\/v1\//]);
   try {
     await enrolInApp(who.page, other);
     const r = await request("identity", other, { token: "만료 시험", expireIn: 8 });
@@ -414,6 +414,22 @@ test("expiry: the card is withdrawn when the request runs out", async () => {
     await who.page.locator("#card-back").click();
     await visible(who.page, "scr-home");
     assert.equal(await who.page.locator("#pending li").count(), 0);
+
+    // Five wrong PINs in a row: the device is locked and its certificate revoked; the app
+    // says what happened and what to do.
+    const l = await request("identity", other, { token: "잠금 시험" });
+    await visible(who.page, "scr-card", 20000);
+    for (const guess of ["900001", "900002", "900003", "900004", "900005"]) {
+      await approve(who.page, l.bindingCode, guess);
+      await who.page.locator("#sign-error:not([hidden]), #app-error:not([hidden])").first().waitFor({ timeout: 30000 });
+      await who.page.waitForFunction(() => !document.getElementById("approve").disabled
+        || !document.getElementById("app-error").hidden);
+    }
+    await visible(who.page, "app-error");
+    assert.match(await who.page.locator("#app-error").innerText(), /-10400062/);
+    // Nothing of the locked device is kept: the app offers a new enrolment.
+    await visible(who.page, "scr-start");
+    await shoot(who.page, "app-locked", null, ["ko"]);
   } finally {
     await who.context.close();
   }

@@ -609,6 +609,7 @@
       if (!liveWanted) { return; }
       $("app-live").textContent = w("live.off");
       setTimeout(function () {
+        if (!liveWanted || !state) { return; }
         // Still ours? (A lock or a revocation ends the credential: say so instead.)
         dev("GET", "certificate").then(live, deviceProblem);
       }, retry);
@@ -617,13 +618,19 @@
   }
   function stopLive() {
     liveWanted = false;
+    $("app-live").textContent = "";
     if (socket) { socket.close(); socket = null; }
   }
 
   // The credential no longer works (locked by wrong PINs, revoked): say so, offer a new start.
   function deviceProblem(e) {
     if (e && e.code === ERR.locked) {
-      stopLive();
+      // Locked by wrong PINs: the credential and the certificate are gone for good. Forget
+      // them and offer a new enrolment, saying why.
+      openCard = null;
+      state = null;
+      forget("device").catch(function () { /* already gone */ });
+      start();
       showError({ code: e.code, message: w("locked") });
       return;
     }
