@@ -137,6 +137,20 @@ test("every page passes axe-core's WCAG 2.1 AA rules in both languages and width
       if (v.length) { found.push(`cloud: register form with an error (${lang}, ${label}):\n  ${v.join("\n  ")}`); }
     }
   }
+  // The phone app: its start, and the enrolment form with an error (the home, the card and
+  // the certificate screens are checked by app.test.mjs once a certificate is there).
+  found.push(...await checkEverywhere(page, "phone app: start", (l) => withLang(`${demo.dojang}/app`, l)));
+  for (const lang of ["ko", "en"]) {
+    for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]]) {
+      await page.setViewportSize(size);
+      await page.goto(withLang(`${demo.dojang}/app`, lang));
+      await page.locator("#go-bank").click();
+      await page.locator("#person-submit").click();
+      await page.waitForSelector("#person-error:not([hidden])");
+      const v = await axe(page);
+      if (v.length) { found.push(`phone app: enrolment form with an error (${lang}, ${label}):\n  ${v.join("\n  ")}`); }
+    }
+  }
   await page.setViewportSize(DESKTOP);
   found.push(...await checkEverywhere(page, "cloud: frame opened alone", (l) => withLang(`${demo.dojang}/cloud/frame`, l)));
 

@@ -93,11 +93,12 @@ export function scanLog(logFile, secrets) {
  * and birth date; tests add the tokens and passwords they see). `stop()` writes the log to
  * target/e2e-logs/<name>.log and scans it (docs/security.md: at any level).
  */
-export async function startDemo({ loginExpireIn = 300, name = "demo" } = {}) {
+export async function startDemo({ loginExpireIn = 300, name = "demo", certificateDays } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), "dojang-e2e-"));
   const proc = new Proc(bin("dojang"), [
     "demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--site-listen", "127.0.0.1:0",
     "--login-expire-in", String(loginExpireIn), "--log", "debug",
+    ...(certificateDays ? ["--certificate-validity-days", String(certificateDays)] : []),
   ]);
   const out = await proc.waitFor("dojang listening on ");
   const site = out.match(/demo site:\s+(http:\/\/\S+)/)[1];

@@ -4,6 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The subprotocol a browser's push WebSocket offers and the server selects (a browser cannot
+/// set `Authorization` on a WebSocket; it offers its credential as
+/// `dojang.bearer.<deviceID>.<secret>` next to this one, and the server never echoes that).
+pub const PUSH_SUBPROTOCOL: &str = "dojang.device.v1";
+/// The prefix of the subprotocol that carries a browser's device credential.
+pub const PUSH_BEARER_PREFIX: &str = "dojang.bearer.";
+
 /// `POST /device/v1/enrolments`: who is enrolling. A one-time code goes to the phone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

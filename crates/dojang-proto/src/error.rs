@@ -12,6 +12,7 @@
 //! | 04 | devices and enrolment |
 //! | 05 | signatures submitted by a device |
 //! | 06 | the cloud certificate (`/cloud/v1/*`, `/v1/cloud/*`) |
+//! | 07 | the phone app and push |
 //! | 09 | the server itself |
 //!
 //! Once published a code never changes meaning; `docs/errors.md` is generated from this table.
@@ -465,6 +466,11 @@ catalogue! {
     CloudAskNotFound = -10600030, "No such registration request", "등록 요청을 찾을 수 없습니다";
     /// Three asks are open for this person already (or this address asked too often): wait.
     CloudAskRateLimited = -10600031, "Too many open registration requests; wait a few minutes", "열린 등록 요청이 너무 많습니다. 몇 분 뒤 다시 시도하세요";
+
+    // 07 — the phone app and push (issue 16: -107000[0-4]x push, -107000[5-9]x the app)
+    /// A browser's push WebSocket offered its credential as a `dojang.bearer.…` subprotocol
+    /// without also offering `dojang.device.v1`.
+    PushSubprotocolMissing = -10700050, "A browser's push WebSocket must offer the subprotocol dojang.device.v1 next to its dojang.bearer.<credential>", "브라우저의 push WebSocket은 dojang.bearer.<인증정보>와 함께 dojang.device.v1 서브프로토콜을 제시해야 합니다";
 
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.

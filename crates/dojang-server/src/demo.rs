@@ -57,6 +57,11 @@ pub const WORDS: Table = &[
         "How does this demo work?",
     ),
     (
+        "demo.app",
+        "인증 앱이 없다면: 휴대폰에서 도장 인증 앱 열기",
+        "No authenticator app yet? Open dojang's phone app",
+    ),
+    (
         "demo.how.text",
         "로그인 버튼은 dojang의 로그인 페이지로 이동합니다. 인증 앱에서 확인하면 이 사이트로 돌아오고, 사이트는 받은 일회용 코드를 서버 간 호출로 dojang에 교환해 본인 정보를 받습니다.",
         "The button takes you to dojang's hosted login. Once you confirm in the authenticator app you come back here, and this site exchanges the one-time code with dojang, server to server, for who you are.",
@@ -139,13 +144,16 @@ struct Home {
     tr: Tr,
     greeting: Option<Greeting>,
     error: Option<String>,
+    /// dojang's phone app (`/app`), for people without it yet.
+    app: String,
 }
 
-fn page(lang: Lang, greeting: Option<Greeting>, error: Option<String>) -> Response {
+fn page(site: &Site, lang: Lang, greeting: Option<Greeting>, error: Option<String>) -> Response {
     web::render(&Home {
         tr: Tr::new(lang, WORDS),
         greeting,
         error,
+        app: format!("{}/app", site.dojang_url),
     })
 }
 
@@ -156,7 +164,7 @@ async fn home(State(site): State<Site>, PageLang(lang): PageLang, jar: CookieJar
             .ok()
             .and_then(|m| m.get(c.value()).cloned())
     });
-    page(lang, greeting, None)
+    page(&site, lang, greeting, None)
 }
 
 async fn login(State(site): State<Site>, PageLang(lang): PageLang, jar: CookieJar) -> Response {
@@ -194,7 +202,12 @@ async fn callback(
 ) -> Response {
     let tr = Tr::new(lang, WORDS);
     let Ok(Query(q)) = q else {
-        return page(lang, None, Some(tr.t("demo.state.mismatch").to_owned()));
+        return page(
+            &site,
+            lang,
+            None,
+            Some(tr.t("demo.state.mismatch").to_owned()),
+        );
     };
     let expected = jar.get(STATE_COOKIE).map(|c| c.value().to_owned());
     let jar = jar.remove(web::cookie(
@@ -207,7 +220,12 @@ async fn callback(
     if !same {
         return (
             jar,
-            page(lang, None, Some(tr.t("demo.state.mismatch").to_owned())),
+            page(
+                &site,
+                lang,
+                None,
+                Some(tr.t("demo.state.mismatch").to_owned()),
+            ),
         )
             .into_response();
     }
@@ -232,7 +250,7 @@ async fn callback(
         }
         Err(e) => {
             tracing::warn!(error = %e, "demo: exchange failed");
-            (jar, page(lang, None, Some(e.to_string()))).into_response()
+            (jar, page(&site, lang, None, Some(e.to_string()))).into_response()
         }
     }
 }

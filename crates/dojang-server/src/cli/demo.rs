@@ -38,6 +38,10 @@ pub struct DemoArgs {
     /// Seconds a hosted login gives the person to confirm in the app.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     login_expire_in: u32,
+    /// Days an issued certificate is valid (1–3650; the default policy's otherwise). A short
+    /// one is in its renewal window (the last 30 days) at once, for trying renewal.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    certificate_validity_days: Option<u32>,
     /// Log filter.
     #[arg(
         long,
@@ -56,6 +60,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         ..Config::default()
     };
     config.login_page.expire_in_secs = args.login_expire_in;
+    if let Some(days) = args.certificate_validity_days {
+        config.policy.certificate_validity_days = days;
+    }
     // A demo runs `dojang-app listen --auto-approve`, which picks the number the card reveals.
     config.policy.dev_reveal_binding_code = true;
     // The test console's sandbox people (their virtual apps answer by themselves).
@@ -145,6 +152,11 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         "hosted login:   {}/login/{} → {back}",
         server.base_url(),
         rp.client_code
+    ));
+    say(format!(
+        "phone app:      {}/app (open it in a phone's browser and add it to the home screen; the SMS code: dojang admin outbox --data-dir {} --phone <number>)",
+        server.base_url(),
+        config.data_dir.display()
     ));
     say(format!(
         "authenticator:  dojang-app enroll --server {0} --name 홍길동 --phone 01012345678 --birth 19900101\n\

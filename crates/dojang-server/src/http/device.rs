@@ -23,7 +23,7 @@ use dojang_proto::{ErrorCode, paths};
 use futures_util::{SinkExt, StreamExt};
 
 use super::error::ApiError;
-use super::extract::{ClientIp, DeviceAuth, JsonBody, NoBody};
+use super::extract::{ClientIp, DeviceAuth, JsonBody, NoBody, PUSH_SUBPROTOCOL, PushAuth};
 use crate::push::Delivery;
 use crate::service::{answer, bank, certificate, enrolment, pin, registration};
 use crate::state::AppState;
@@ -202,13 +202,16 @@ async fn decline(
         .map(Json)
 }
 
+/// The push WebSocket: `Authorization` (apps) or the subprotocol credential (browsers; see
+/// [`PushAuth`]), and then `dojang.device.v1` is the selected subprotocol.
 async fn push(
     State(s): State<AppState>,
-    DeviceAuth(d): DeviceAuth,
+    PushAuth(d): PushAuth,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let ws = ws.map_err(|_| ApiError::Code(ErrorCode::WebSocketRequired))?;
     Ok(ws
+        .protocols([PUSH_SUBPROTOCOL])
         .max_message_size(64 * 1024)
         // Devices send only pings and closes: a 4 KiB read buffer (tungstenite's default is
         // 128 KiB, kept for every idle connection) is what lets one server hold tens of

@@ -248,6 +248,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::LinkHubTokenMissing
         | C::DeviceAuthMissing
         | C::DeviceAuthInvalid => StatusCode::UNAUTHORIZED,
+        C::PushSubprotocolMissing => StatusCode::BAD_REQUEST,
         C::BodyTooLarge | C::CsrTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         C::MalformedJson
@@ -565,6 +566,7 @@ pub fn catalogue_markdown() -> String {
         (4, "Devices and enrolment"),
         (5, "Signatures submitted by a device"),
         (6, "The cloud certificate"),
+        (7, "The phone app and push"),
         (9, "The server itself"),
     ];
     for (group, title) in groups {
@@ -614,6 +616,8 @@ mod tests {
                     s.is_client_error() || c == ErrorCode::CloudHsmMissing,
                     "{c:?}"
                 ),
+                // The phone app and push (issue 16): refused input.
+                7 => assert!(s.is_client_error(), "{c:?}"),
                 9 => assert!(s.is_client_error() || s.is_server_error(), "{c:?}"),
                 _ => panic!("{c:?} has no group"),
             }

@@ -225,31 +225,86 @@ impl FromRequestParts<AppState> for DeviceAuth {
         let token = value
             .strip_prefix("Bearer ")
             .ok_or(ErrorCode::DeviceAuthInvalid)?;
-        let (id, secret) = parse_device_token(token.trim()).ok_or(ErrorCode::DeviceAuthInvalid)?;
-        let device = state
-            .device(id)
+        device_for_token(state, token.trim()).await.map(DeviceAuth)
+    }
+}
+
+/// The device a credential `<deviceID>.<secret>` belongs to, if it is right and the device is
+/// not revoked (a device locked by wrong PINs is told so).
+async fn device_for_token(state: &AppState, token: &str) -> Result<Arc<Device>, ApiError> {
+    let (id, secret) = parse_device_token(token).ok_or(ErrorCode::DeviceAuthInvalid)?;
+    let device = state
+        .device(id)
+        .await?
+        .ok_or(ErrorCode::DeviceAuthInvalid)?;
+    let hash = device_secret_hash(&secret);
+    if !bool::from(device.token_hash.as_slice().ct_eq(&hash)) {
+        return Err(ErrorCode::DeviceAuthInvalid.into());
+    }
+    if device.revoked_at.is_some() {
+        // The right credential of a device that is no longer valid: say why when it was
+        // locked by wrong PINs (the app tells the person to issue a new certificate).
+        let locked = state
+            .store
+            .device_pin(device.id)
             .await?
-            .ok_or(ErrorCode::DeviceAuthInvalid)?;
-        let hash = device_secret_hash(&secret);
-        if !bool::from(device.token_hash.as_slice().ct_eq(&hash)) {
-            return Err(ErrorCode::DeviceAuthInvalid.into());
+            .is_some_and(|p| p.locked_at.is_some());
+        return Err(if locked {
+            ErrorCode::DeviceLocked
+        } else {
+            ErrorCode::DeviceAuthInvalid
         }
-        if device.revoked_at.is_some() {
-            // The right credential of a device that is no longer valid: say why when it was
-            // locked by wrong PINs (the app tells the person to issue a new certificate).
-            let locked = state
-                .store
-                .device_pin(device.id)
-                .await?
-                .is_some_and(|p| p.locked_at.is_some());
-            return Err(if locked {
-                ErrorCode::DeviceLocked
-            } else {
-                ErrorCode::DeviceAuthInvalid
-            }
-            .into());
+        .into());
+    }
+    Ok(device)
+}
+
+/// The push WebSocket's device. A browser cannot set `Authorization` on a WebSocket, so besides
+/// the header (dojang-app, native apps) the credential may come as a subprotocol: the page
+/// offers `Sec-WebSocket-Protocol: dojang.device.v1, dojang.bearer.<deviceID>.<secret>` and
+/// the server selects `dojang.device.v1` (never echoing the credential). The header wins when
+/// both are present; a bearer offered without `dojang.device.v1` is refused
+/// ([`ErrorCode::PushSubprotocolMissing`]: the browser would drop a connection whose server
+/// selected none of its offers, and selecting the bearer would echo the secret). The
+/// credential is never in the URL, so it is in no access log; no cookie is involved, so
+/// another site's page cannot ride on the person's browser (no cross-site WebSocket hijacking).
+#[derive(Debug, Clone)]
+pub struct PushAuth(pub Arc<Device>);
+
+/// The subprotocol a browser's push WebSocket selects.
+pub const PUSH_SUBPROTOCOL: &str = dojang_proto::device::PUSH_SUBPROTOCOL;
+
+impl FromRequestParts<AppState> for PushAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            return DeviceAuth::from_request_parts(parts, state)
+                .await
+                .map(|DeviceAuth(d)| PushAuth(d));
         }
-        Ok(DeviceAuth(device))
+        let offered: Vec<&str> = parts
+            .headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        let bearers: Vec<&str> = offered
+            .iter()
+            .filter_map(|p| p.strip_prefix(dojang_proto::device::PUSH_BEARER_PREFIX))
+            .collect();
+        let token = match bearers.as_slice() {
+            [] => return Err(ErrorCode::DeviceAuthMissing.into()),
+            [one] => *one,
+            _ => return Err(ErrorCode::DeviceAuthInvalid.into()),
+        };
+        if !offered.contains(&PUSH_SUBPROTOCOL) {
+            return Err(ErrorCode::PushSubprotocolMissing.into());
+        }
+        device_for_token(state, token).await.map(PushAuth)
     }
 }
 

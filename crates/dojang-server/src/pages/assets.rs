@@ -43,6 +43,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../assets/cloud.js"),
     ),
     (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/app.js"),
+    ),
+    (
+        "der.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/der.js"),
+    ),
+    (
         "cloud-console.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/cloud-console.js"),

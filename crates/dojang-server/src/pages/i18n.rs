@@ -50,6 +50,7 @@ pub const TABLES: &[Table] = &[
     super::admin::ADMIN,
     super::console::CONSOLE,
     super::cloud::CLOUD,
+    super::app::APP,
 ];
 
 /// The page's language and words.

@@ -216,6 +216,16 @@ pub const WORDS: Table = &[
         "The notification (push) goes to the phone your certificate was issued on; before you have a certificate, to the phone that last logged in to the app. Check that you are logged in to the authenticator app and that it may show notifications.",
     ),
     (
+        "login.app.where",
+        "휴대폰의 인증 앱은 휴대폰 브라우저로 도장의 앱 주소를 열고 홈 화면에 추가하면 설치됩니다. 앱을 열면 대기 중인 요청이 바로 보입니다.",
+        "The authenticator app for your phone: open dojang's app address in your phone's browser and add it to the home screen. Opening it shows your waiting requests at once.",
+    ),
+    (
+        "login.app.open",
+        "인증 앱 열기 (/app)",
+        "Open the authenticator app (/app)",
+    ),
+    (
         "login.push.why",
         "알림이 10초 이상 지나도 오지 않으면 인증 앱을 직접 실행해 주세요. 알림이 오지 않는 경우는 다음과 같습니다.",
         "If no notification arrives within 10 seconds, open the authenticator app yourself. A notification does not arrive when:",

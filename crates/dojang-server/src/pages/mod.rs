@@ -1,7 +1,7 @@
 //! The pages people see, served by the `dojang` binary itself: the hosted login a relying party
 //! sends a browser to (`/login`), the integrator test console (`/console`), the admin console
 //! (`/admin`) and the cloud certificate's SDK, frame and pages (`/sdk/v1/dojang.js`,
-//! `/cloud`). Server-rendered with askama (`templates/`, checked at compile time, escaped by the
+//! `/cloud`), and the person's installable app (`/app`). Server-rendered with askama (`templates/`, checked at compile time, escaped by the
 //! `.html` extension), Korean by default with an English switch (`?lang=en`, remembered in a
 //! cookie), small dependency-free scripts and one stylesheet under `/assets`; no build step.
 //!
@@ -10,6 +10,7 @@
 //! `service` like the API handlers do.
 
 pub mod admin;
+pub mod app;
 pub mod assets;
 pub mod cloud;
 pub mod console;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(console::router())
         .merge(cloud::router())
+        .merge(app::router())
         .layer(middleware::from_fn(web::page_headers))
 }
 

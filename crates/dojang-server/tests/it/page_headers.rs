@@ -337,6 +337,13 @@ async fn every_page_family_carries_the_promised_security_headers() {
     // The cloud certificate: the person's own page is never framed; dojang's frame without a
     // publishable key only by dojang itself; an unknown key is an error page nobody frames.
     check(&c.get("/cloud").await, 200, NONE, "same-origin", true);
+    // The phone app's shell, in both languages (its worker and manifest are scripts and JSON,
+    // checked in web_app.rs; they carry the same headers).
+    check(&c.get("/app").await, 200, NONE, "same-origin", true);
+    check(&c.get("/app?lang=en").await, 200, NONE, "same-origin", true);
+    let sw = c.get("/app/sw.js").await;
+    assert_eq!(header(&sw, "x-content-type-options"), "nosniff");
+    assert!(header(&sw, "content-security-policy").contains("script-src 'self'"));
     check(
         &c.get("/cloud/frame?lang=en").await,
         200,

@@ -1,0 +1,102 @@
+// dojang app's service worker, served at /app/sw.js with scope /app (docs/app.md).
+//
+// * Offline shell: the page, its scripts, the stylesheet, the icon and the manifest are cached
+//   at install. The page is fetched network-first (a new release or language shows at once)
+//   and falls back to the cached copy offline; the versioned assets are cache-first. API calls
+//   (/device/v1/*) are never cached or intercepted.
+// * Web Push: a push is only a wake-up ({type: "request", receiptId, title, expiresAt}, no
+//   personal data); the notification opens or focuses /app#receipt=<id>, and the app fetches
+//   the card over the device API.
+"use strict";
+var ASSETS = "__ASSETS__";
+var CACHE = "dojang-app-" + ASSETS;
+var SHELL = ["/app", ASSETS + "/app.js", ASSETS + "/der.js", ASSETS + "/dojang.css",
+  ASSETS + "/icon.svg", "/app/manifest.webmanifest"];
+var BODY = {
+  ko: "눌러서 요청을 확인하세요.",
+  en: "Tap to see the request.",
+};
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(CACHE).then(function (c) { return c.addAll(SHELL); })
+    .then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (n) { return n.indexOf("dojang-app-") === 0 && n !== CACHE; })
+      .map(function (n) { return caches.delete(n); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+self.addEventListener("fetch", function (event) {
+  var req = event.request;
+  if (req.method !== "GET") { return; }
+  var url = new URL(req.url);
+  if (url.origin !== self.location.origin) { return; }
+  if (url.pathname === "/app" && req.mode === "navigate") {
+    event.respondWith(fetch(req).then(function (res) {
+      if (res.ok) {
+        var copy = res.clone();
+        caches.open(CACHE).then(function (c) { return c.put("/app", copy); });
+      }
+      return res;
+    }).catch(function () {
+      return caches.match("/app", { ignoreSearch: true }).then(function (r) { return r || Response.error(); });
+    }));
+    return;
+  }
+  if (url.pathname.indexOf(ASSETS + "/") === 0 || url.pathname === "/app/manifest.webmanifest") {
+    event.respondWith(caches.match(req, { ignoreSearch: true }).then(function (r) { return r || fetch(req); }));
+  }
+});
+
+// The language the page last showed (kept by the page in IndexedDB).
+function lang() {
+  return new Promise(function (resolve) {
+    var open = indexedDB.open("dojang-app", 1);
+    open.onupgradeneeded = function () { open.result.createObjectStore("state"); };
+    open.onerror = function () { resolve("ko"); };
+    open.onsuccess = function () {
+      var d = open.result;
+      try {
+        var get = d.transaction("state", "readonly").objectStore("state").get("lang");
+        get.onsuccess = function () { d.close(); resolve(get.result === "en" ? "en" : "ko"); };
+        get.onerror = function () { d.close(); resolve("ko"); };
+      } catch (e) { d.close(); resolve("ko"); }
+    };
+  });
+}
+
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
+  if (data.type !== "request" || typeof data.receiptId !== "string") { return; }
+  var id = data.receiptId.slice(0, 64);
+  event.waitUntil(lang().then(function (l) {
+    return self.registration.showNotification(String(data.title || "도장").slice(0, 120), {
+      body: BODY[l],
+      tag: "dojang-" + id,
+      renotify: true,
+      requireInteraction: true,
+      icon: ASSETS + "/icon.svg",
+      data: { receiptId: id },
+    });
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var id = (event.notification.data && event.notification.data.receiptId) || "";
+  var target = "/app#receipt=" + encodeURIComponent(id);
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
+    for (var i = 0; i < list.length; i++) {
+      var c = list[i];
+      if (new URL(c.url).pathname === "/app" && "focus" in c) {
+        c.postMessage({ type: "open", receiptId: id });
+        return c.focus();
+      }
+    }
+    return self.clients.openWindow(target);
+  }));
+});
