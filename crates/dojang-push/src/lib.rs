@@ -93,8 +93,10 @@ impl fmt::Debug for Message {
     }
 }
 
-/// Where a message goes.
-#[derive(Clone, PartialEq, Eq)]
+/// Where a message goes. Serialised as `{"kind":"webpush","endpoint":…,"p256dh":…,"auth":…}`,
+/// `{"kind":"fcm","token":…}` or `{"kind":"apns","token":…}`.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Target {
     /// A browser's push subscription (`PushSubscription.toJSON()`).
     WebPush {

@@ -116,6 +116,9 @@ mod revocation;
 #[path = "../../../dojang-server/tests/it/tls.rs"]
 mod tls;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/web_push.rs"]
+mod web_push;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/webhooks.rs"]
 mod webhooks;
 

@@ -39,4 +39,5 @@ mod pin;
 mod push;
 mod revocation;
 mod tls;
+mod web_push;
 mod webhooks;
