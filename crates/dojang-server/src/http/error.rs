@@ -567,6 +567,7 @@ pub fn catalogue_markdown() -> String {
         (4, "Devices and enrolment"),
         (5, "Signatures submitted by a device"),
         (6, "The cloud certificate"),
+        (7, "Push to phones and the app"),
         (9, "The server itself"),
     ];
     for (group, title) in groups {
