@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test helpers fail the test
 //! Each sender against its local receiver, over real HTTP (HTTP/2 for APNs): what is delivered,
 //! and what the receiver refuses (tampered, wrong-key and expired JWTs, gone and rate-limited
 //! subscriptions, oversize payloads).

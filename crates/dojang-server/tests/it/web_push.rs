@@ -340,3 +340,140 @@ async fn private_endpoints_are_refused_unless_allowed() {
         "https to a private address"
     );
 }
+
+fn rsa_key() -> (String, Vec<u8>) {
+    use ring::signature::KeyPair as _;
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("openssl genpkey");
+    assert!(out.status.success());
+    let pem = String::from_utf8(out.stdout).unwrap();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let kp = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    (pem, kp.public_key().as_ref().to_vec())
+}
+
+#[tokio::test]
+async fn native_apps_get_the_request_through_fcm_and_apns() {
+    use dojang_push::testing::{ApnsService, FcmService};
+    use p256::pkcs8::EncodePrivateKey as _;
+    let dir = tempfile::tempdir().unwrap();
+    let email = "push@dojang-it.iam.gserviceaccount.com";
+    let (rsa_pem, rsa_public) = rsa_key();
+    let fcm = FcmService::start("dojang-it", email, rsa_public)
+        .await
+        .unwrap();
+    let account = dir.path().join("sa.json");
+    std::fs::write(
+        &account,
+        json!({"type": "service_account", "project_id": "dojang-it", "client_email": email,
+            "private_key": rsa_pem, "token_uri": fcm.token_uri()})
+        .to_string(),
+    )
+    .unwrap();
+    let apns_key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+    let apns = ApnsService::start(
+        "TEAM123456",
+        "KEY1234567",
+        apns_key.verifying_key().to_sec1_bytes().into_vec(),
+        "dev.dojang.app",
+    )
+    .await
+    .unwrap();
+    let p8 = dir.path().join("AuthKey.p8");
+    std::fs::write(
+        &p8,
+        apns_key
+            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let (fcm_base, apns_base) = (fcm.base().to_owned(), apns.base().to_owned());
+    let s = TestServer::start_with(move |c| {
+        c.push.fcm = Some(dojang_server::config::FcmPushConfig {
+            service_account: account,
+            api_base: fcm_base,
+        });
+        c.push.apns = Some(dojang_server::config::ApnsPushConfig {
+            team_id: "TEAM123456".into(),
+            key_id: "KEY1234567".into(),
+            key: p8,
+            topic: "dev.dojang.app".into(),
+            base_url: apns_base,
+        });
+    })
+    .await;
+    let device = s.enrol(NAME, PHONE, BIRTH).await;
+    let apns_token = "ab".repeat(32);
+    fcm.register("fcm-token-1");
+    apns.register(&apns_token);
+    for b in [
+        json!({"kind": "fcm", "token": "fcm-token-1"}),
+        json!({"kind": "apns", "token": apns_token}),
+    ] {
+        let a = post_subscription(&s, Some(&device.token), &b).await;
+        assert_eq!(a.status, 204, "{:?}", a.body);
+    }
+    for (b, code) in [
+        (json!({"kind": "apns", "token": "xyz"}), -10700006),
+        (json!({"kind": "fcm", "token": ""}), -10700006),
+        (json!({"kind": "fcm"}), -10700006),
+        (
+            json!({"kind": "webpush", "endpoint": "https://push.example/x"}),
+            -10700002,
+        ),
+    ] {
+        let a = post_subscription(&s, Some(&device.token), &b).await;
+        assert_eq!((a.status, a.code()), (400, code), "{b}");
+    }
+    let party = s.add_party("네이티브은행").await;
+    let r = s
+        .client(&party)
+        .request_verify_auth(&request("n1"))
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if !fcm.received().is_empty() && !apns.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let f = fcm.received();
+    assert_eq!(f.len(), 1, "{:?}", fcm.refusals());
+    let payload: Value = serde_json::from_str(f[0]["data"]["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["receiptId"], r.receipt_id.as_str());
+    assert_eq!(f[0]["android"]["ttl"], "300s");
+    assert_eq!(f[0]["android"]["priority"], "HIGH");
+    let a = apns.received();
+    assert_eq!(a.len(), 1, "{:?}", apns.refusals());
+    assert_eq!(a[0].body["aps"]["alert"]["title"], "네이티브은행 인증 요청");
+    assert_eq!(a[0].body["dojang"]["receiptId"], r.receipt_id.as_str());
+    assert_eq!(a[0].priority, 10);
+    // an uninstalled Android app: dropped
+    fcm.unregister("fcm-token-1");
+    let p2 = s.add_party("둘째").await;
+    s.client(&p2)
+        .request_verify_auth(&request("n2"))
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if subscriptions(&s, &device).await.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let left = subscriptions(&s, &device).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].kind, "apns");
+}
