@@ -277,6 +277,17 @@ async fn bad_subscription_bodies_get_their_codes_and_delete_drops_only_ones_own(
         let a = post_subscription(&s, Some(&device.token), &b).await;
         assert_eq!((a.status, a.code()), (400, code), "{b}");
     }
+    // Wrong JSON types are the body's own codes (naming the field), not a 500.
+    let a = post_subscription(
+        &s,
+        Some(&device.token),
+        &json!({"kind": "webpush", "keys": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (400, dojang_proto::ErrorCode::FieldType.code())
+    );
     // Without a device credential, or with a made-up one.
     let a = post_subscription(&s, None, &good).await;
     assert_eq!(a.status, 401);
