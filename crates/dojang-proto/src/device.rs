@@ -409,3 +409,67 @@ mod tests {
         assert_eq!(serde_json::from_str::<PushMessage>(&s).unwrap(), m);
     }
 }
+
+/// `GET /device/v1/push/vapid`: the key a browser subscribes with (`applicationServerKey`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VapidPublicKey {
+    /// base64url (no padding) of the 65-byte uncompressed P-256 point.
+    pub public_key: String,
+}
+
+/// The browser's keys of a Web Push subscription (`PushSubscription.toJSON().keys`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushKeys {
+    /// base64url of the browser's P-256 public key (65 bytes).
+    pub p256dh: String,
+    /// base64url of the 16-byte authentication secret.
+    pub auth: String,
+}
+
+impl std::fmt::Debug for PushKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PushKeys(***)")
+    }
+}
+
+/// `POST /device/v1/push/subscription`: `{"kind":"webpush","endpoint":…,"keys":{…}}`,
+/// `{"kind":"fcm","token":…}` or `{"kind":"apns","token":…}`. Read loosely and checked field by
+/// field by the server, so each mistake gets its own error code.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushSubscriptionBody {
+    /// `webpush`, `fcm` or `apns`.
+    #[serde(default)]
+    pub kind: String,
+    /// Web Push: the push service URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Web Push: the browser's keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<PushKeys>,
+    /// FCM registration token or APNs device token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for PushSubscriptionBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PushSubscriptionBody({}, ***)", self.kind)
+    }
+}
+
+/// The Web Push payload (encrypted to the browser): a wake-up naming the request, no personal
+/// data. The app then fetches the card over the device API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushNotification {
+    /// Always `request`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The receipt to open (`/app#receipt=<receiptId>`).
+    pub receipt_id: String,
+    /// `<relying party's name> 인증 요청`.
+    pub title: String,
+    /// When the request expires, RFC 3339.
+    pub expires_at: String,
+}

@@ -472,6 +472,20 @@ catalogue! {
     /// without also offering `dojang.device.v1`.
     PushSubprotocolMissing = -10700050, "A browser's push WebSocket must offer the subprotocol dojang.device.v1 next to its dojang.bearer.<credential>", "브라우저의 push WebSocket은 dojang.bearer.<인증정보>와 함께 dojang.device.v1 서브프로토콜을 제시해야 합니다";
 
+    // 07 — push to phones (issue 16; -10700050… belong to the app)
+    /// `GET /device/v1/push/vapid` on a server without `[push] webpush = true`.
+    PushNotConfigured = -10700001, "Web Push is not configured on this server; the app receives requests while it is open", "이 서버는 웹 푸시를 설정하지 않았습니다. 앱을 열어 두면 요청을 받을 수 있습니다";
+    /// A subscription of a kind the operator did not configure.
+    PushKindNotConfigured = -10700002, "This server does not send this kind of push", "이 서버는 이 종류의 푸시를 보내지 않습니다";
+    /// `kind` missing or not one of the three.
+    PushKindInvalid = -10700003, "kind must be webpush, fcm or apns", "kind는 webpush, fcm, apns 중 하나여야 합니다";
+    /// A Web Push endpoint that is missing, not a URL, or not https.
+    PushEndpointInvalid = -10700004, "endpoint must be the https:// URL of a push service", "endpoint는 푸시 서비스의 https:// URL이어야 합니다";
+    /// `keys.p256dh` / `keys.auth` missing or malformed.
+    PushKeysInvalid = -10700005, "keys must hold p256dh (base64url of a 65-byte P-256 point) and auth (base64url of 16 bytes)", "keys에는 p256dh(65바이트 P-256 점의 base64url)와 auth(16바이트의 base64url)가 있어야 합니다";
+    /// An FCM or APNs token missing or malformed.
+    PushTokenInvalid = -10700006, "token must be an FCM registration token (1 to 4096 characters) or an APNs device token (64 hex digits)", "token은 FCM 등록 토큰(1~4096자) 또는 APNs 기기 토큰(16진수 64자리)이어야 합니다";
+
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.
     Internal = -10900001, "Internal server error", "서버 내부 오류가 발생했습니다";

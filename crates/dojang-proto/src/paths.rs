@@ -96,6 +96,11 @@ pub const DEVICE_BANK_ENROLMENT_COMPLETE: &str =
 pub const DEVICE_RA_ENROLMENT: &str = "/device/v1/enrolments/ra";
 /// `GET` (WebSocket upgrade) — the push channel of an enrolled device.
 pub const DEVICE_PUSH: &str = "/device/v1/push";
+/// `GET` — the server's VAPID public key for Web Push (404 when Web Push is off).
+pub const DEVICE_PUSH_VAPID: &str = "/device/v1/push/vapid";
+/// `POST` — register this device's push subscription (Web Push, FCM or APNs); `DELETE` — drop
+/// all of them.
+pub const DEVICE_PUSH_SUBSCRIPTION: &str = "/device/v1/push/subscription";
 /// `POST` — complete an enrolment as a login: the device is registered without a certificate.
 pub const DEVICE_ENROLMENT_LOGIN: &str = "/device/v1/enrolments/{enrolment_id}/login";
 /// `POST` — the PIN proof, for the unlock secret (five wrong proofs lock the device).

@@ -81,6 +81,84 @@ pub struct Config {
     /// every per-address decision: the admin lockout, the LinkHub token IP binding
     /// ([`crate::proxy`]). Empty (the default): the TCP peer, and the header is ignored.
     pub trusted_proxies: Vec<String>,
+    /// Push to phones when no live connection is open (docs/push.md).
+    pub push: PushConfig,
+}
+
+/// `[push]`: Web Push to the app at `/app`, and FCM / APNs for operators' native apps
+/// (docs/push.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushConfig {
+    /// Send Web Push (VAPID, RFC 8291) to browsers that subscribed through the app.
+    pub webpush: bool,
+    /// The VAPID key file (P-256, PKCS#8 PEM). Empty: `<data_dir>/keys/vapid.pem`, made at the
+    /// first start (0600). Browsers' subscriptions are bound to this key: keep it.
+    pub vapid_key: PathBuf,
+    /// The VAPID `sub`: a `mailto:` or `https:` URI at which push services can reach the
+    /// operator. Required with `webpush = true`.
+    pub subject: String,
+    /// Time limit of one delivery, seconds.
+    pub timeout_secs: u64,
+    /// Development and tests only: let subscriptions point at `http://` URLs and private,
+    /// loopback and link-local addresses (a local push-service stand-in). Never in production:
+    /// the endpoint comes from the device.
+    pub insecure_allow_private: bool,
+    /// Firebase Cloud Messaging HTTP v1, for an Android app.
+    pub fcm: Option<FcmPushConfig>,
+    /// APNs (token-based, HTTP/2), for an iOS app.
+    pub apns: Option<ApnsPushConfig>,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self {
+            webpush: false,
+            vapid_key: PathBuf::new(),
+            subject: String::new(),
+            timeout_secs: 10,
+            insecure_allow_private: false,
+            fcm: None,
+            apns: None,
+        }
+    }
+}
+
+/// `[push.fcm]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FcmPushConfig {
+    /// The service account's JSON key file (project_id, client_email, private_key, token_uri).
+    pub service_account: PathBuf,
+    /// FCM's API base.
+    #[serde(default = "fcm_api_base")]
+    pub api_base: String,
+}
+
+fn fcm_api_base() -> String {
+    dojang_push::fcm::DEFAULT_API_BASE.to_owned()
+}
+
+/// `[push.apns]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApnsPushConfig {
+    /// The Apple developer team id.
+    pub team_id: String,
+    /// The key's id.
+    pub key_id: String,
+    /// The `.p8` key file (PKCS#8 PEM, P-256).
+    pub key: PathBuf,
+    /// The app's bundle id (`apns-topic`).
+    pub topic: String,
+    /// `https://api.push.apple.com`, or `https://api.sandbox.push.apple.com` for development
+    /// builds.
+    #[serde(default = "apns_base_url")]
+    pub base_url: String,
+}
+
+fn apns_base_url() -> String {
+    dojang_push::apns::DEFAULT_BASE.to_owned()
 }
 
 impl Default for Config {
@@ -105,6 +183,7 @@ impl Default for Config {
             console: ConsoleConfig::default(),
             hsm: HsmSection::default(),
             trusted_proxies: Vec::new(),
+            push: PushConfig::default(),
         }
     }
 }
@@ -654,6 +733,20 @@ impl Config {
         let t = &self.tls;
         if t.enabled().is_none() && (t.listen.is_some() || t.cert.is_some() || t.key.is_some()) {
             return err("tls.listen, tls.cert and tls.key must be set together");
+        }
+        let push = &self.push;
+        if push.webpush
+            && !(push.subject.starts_with("mailto:") || push.subject.starts_with("https://"))
+        {
+            return err("push.subject must be a mailto: or https:// URI when push.webpush = true");
+        }
+        if !(1..=60).contains(&push.timeout_secs) {
+            return err("push.timeout_secs must be between 1 and 60");
+        }
+        if let Some(a) = &push.apns
+            && (a.team_id.is_empty() || a.key_id.is_empty() || a.topic.is_empty())
+        {
+            return err("push.apns needs team_id, key_id, key and topic");
         }
         let hash = self.admin.password_hash.expose();
         if !hash.is_empty() && !crate::service::admin::is_password_hash(hash) {

@@ -8,6 +8,8 @@
 //! <data_dir>/ca/sandbox.pem   the test console's sandbox CA (only with `[console] sandbox`)
 //! <data_dir>/ca/sandbox.key   its key (0600)
 //! <data_dir>/keys/data.key    the master key for personal data at rest, base64 (0600)
+//! <data_dir>/keys/vapid.pem   the Web Push VAPID key, PKCS#8 PEM (0600), with `[push]
+//!                             webpush = true` and no `vapid_key` of its own
 //! <data_dir>/dojang.db        the SQLite database, unless database_url points elsewhere (0600,
 //!                             as are its -wal and -shm files: see `dojang_store::sqlite`)
 //! ```
@@ -109,6 +111,8 @@ pub struct Instance {
     /// The `[hsm]` token, when `[hsm] token` is set: it holds the cloud certificates' keys
     /// (issue 15). `None`: cloud certificates are refused (`CloudHsmMissing`).
     pub hsm: Option<dojang_hsm::Hsm>,
+    /// The Web Push VAPID key, with `[push] webpush = true`.
+    pub vapid: Option<dojang_push::webpush::VapidKey>,
 }
 
 impl Instance {
@@ -154,6 +158,11 @@ impl Instance {
             Some(dojang_hsm::Hsm::open(&c).map_err(|e| InstanceError::Ca(format!("[hsm]: {e}")))?)
         };
         let keys = Arc::new(ensure_data_key(dir)?);
+        let vapid = if config.push.webpush {
+            Some(ensure_vapid_key(dir, &config.push.vapid_key)?)
+        } else {
+            None
+        };
         let store = dojang_store::open(
             &config.database_url(),
             keys.clone(),
@@ -171,6 +180,7 @@ impl Instance {
             store,
             keys,
             hsm,
+            vapid,
         })
     }
 }
@@ -441,6 +451,37 @@ fn wait_for(path: &Path) -> Result<(), InstanceError> {
         "{} is missing although the CA key exists; restore it from backup (dojang never replaces an existing CA)",
         path.display()
     )))
+}
+
+/// The VAPID key: the configured file, or `<data_dir>/keys/vapid.pem`, made if absent.
+fn ensure_vapid_key(
+    dir: &Path,
+    configured: &Path,
+) -> Result<dojang_push::webpush::VapidKey, InstanceError> {
+    use dojang_push::webpush::VapidKey;
+    let path = if configured.as_os_str().is_empty() {
+        let keys_dir = dir.join("keys");
+        create_private_dir(&keys_dir)?;
+        let path = keys_dir.join("vapid.pem");
+        if !path.exists() {
+            let pem = VapidKey::generate()
+                .to_pem()
+                .map_err(|e| InstanceError::Ca(format!("VAPID key: {e}")))?;
+            match write_new(&path, pem.as_bytes(), 0o600) {
+                Ok(()) => tracing::info!(path = %path.display(), "Web Push VAPID key created"),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(InstanceError::Io { path, source: e }),
+            }
+        }
+        path
+    } else {
+        configured.to_owned()
+    };
+    let pem = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(io(&path))?);
+    VapidKey::from_pem(&pem).map_err(|e| InstanceError::DataKey {
+        path,
+        reason: e.to_string(),
+    })
 }
 
 fn ensure_data_key(dir: &Path) -> Result<DataKeys, InstanceError> {

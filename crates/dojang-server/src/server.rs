@@ -177,6 +177,9 @@ impl Server {
             trusted_proxies: crate::proxy::TrustedProxies::parse(&config.trusted_proxies)
                 .map_err(ConfigError)?,
             hsm: instance.hsm.clone(),
+            pushers: crate::service::push::pushers(config, instance.vapid.clone())
+                .map_err(ConfigError)?,
+            push_allow_private: config.push.insecure_allow_private,
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());

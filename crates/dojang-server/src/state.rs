@@ -79,6 +79,10 @@ pub struct Inner {
     /// The PKCS#11 token holding the cloud certificates' keys (`[hsm]`); `None`: no cloud
     /// certificates.
     pub hsm: Option<dojang_hsm::Hsm>,
+    /// Push to phones without a live connection (`[push]`): Web Push, FCM, APNs.
+    pub pushers: dojang_push::Pushers,
+    /// `[push] insecure_allow_private`.
+    pub push_allow_private: bool,
     parties: TtlCache<String, RelyingParty>,
     members_by_lookup: TtlCache<(String, String), Member>,
     members: TtlCache<MemberId, Member>,
@@ -128,6 +132,10 @@ pub struct Parts {
     pub trusted_proxies: crate::proxy::TrustedProxies,
     /// The `[hsm]` token, if configured.
     pub hsm: Option<dojang_hsm::Hsm>,
+    /// The configured push providers.
+    pub pushers: dojang_push::Pushers,
+    /// `[push] insecure_allow_private`.
+    pub push_allow_private: bool,
 }
 
 /// Why the state could not be assembled.
@@ -174,6 +182,8 @@ impl AppState {
             sandbox: crate::pages::console::sandbox::Sandbox::new(&p.console),
             trusted_proxies: p.trusted_proxies,
             hsm: p.hsm,
+            pushers: p.pushers,
+            push_allow_private: p.push_allow_private,
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
             members: TtlCache::new(MEMBER_TTL),

@@ -34,6 +34,7 @@ mod cloud;
 mod keys;
 mod login_page;
 mod postgres;
+mod push;
 mod queries;
 mod rows;
 mod sqlite;
@@ -45,6 +46,7 @@ pub use cloud::{
 };
 pub use keys::DataKeys;
 pub use login_page::{Consent, LoginSession, LoginTexts};
+pub use push::PushSubscription;
 pub use webhook::{AfterAttempt, Attempt, Delivery, DeliveryState, NewDelivery, Webhook};
 
 /// Which database is behind a store.
@@ -757,6 +759,36 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Failures, StoreError>;
     /// Forget failures older than `before`; how many.
     async fn purge_failures(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Register a device's push subscription of `kind` (`target`: the server's JSON, sealed
+    /// here), replacing the device's earlier one of that kind; the new subscription's id.
+    async fn put_push_subscription(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        target: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<String, StoreError>;
+    /// Drop every push subscription of a device; how many.
+    async fn delete_device_push_subscriptions(&self, device: DeviceId) -> Result<u64, StoreError>;
+    /// Drop one push subscription (its service said it is gone); `false` if it was not there.
+    async fn delete_push_subscription(&self, id: &str) -> Result<bool, StoreError>;
+    /// The push subscriptions of a member's live (not revoked or superseded) devices.
+    async fn member_push_subscriptions(
+        &self,
+        member: MemberId,
+    ) -> Result<Vec<PushSubscription>, StoreError>;
+    /// The push subscriptions of one device.
+    async fn device_push_subscriptions(
+        &self,
+        device: DeviceId,
+    ) -> Result<Vec<PushSubscription>, StoreError>;
+    /// Send nothing to this subscription before `until` (after a 429).
+    async fn push_back_off(&self, id: &str, until: OffsetDateTime) -> Result<(), StoreError>;
+    /// One more failed delivery.
+    async fn push_failed(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// A delivery succeeded: counters and back-off cleared.
+    async fn push_delivered(&self, id: &str) -> Result<(), StoreError>;
     /// A request by receipt id.
     async fn request(&self, id: &ReceiptId) -> Result<Option<Request>, StoreError>;
     /// A request by its app-to-app transaction id.

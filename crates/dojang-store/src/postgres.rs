@@ -18,6 +18,8 @@ use sqlx::Postgres as Db;
 use sqlx::postgres::PgPoolOptions;
 use time::OffsetDateTime;
 
+use crate::PushSubscription;
+use crate::push::PushSubscriptionRow;
 use crate::queries as q;
 use crate::rows::{
     self, AliasRow, AttemptRow, AttemptValues, BankCheckRow, CertificateRow, Close, DeliveryRow,
@@ -1743,6 +1745,95 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+
+    async fn put_push_subscription(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        target: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<String, StoreError> {
+        let id = crate::push::new_id();
+        let sealed = self.keys.seal(col::PUSH_TARGET, target)?;
+        sqlx::query(q::PUT_PUSH_SUBSCRIPTION)
+            .bind(&id)
+            .bind(device.to_string())
+            .bind(kind)
+            .bind(sealed)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    async fn delete_device_push_subscriptions(&self, device: DeviceId) -> Result<u64, StoreError> {
+        Ok(sqlx::query(q::DELETE_DEVICE_PUSH_SUBSCRIPTIONS)
+            .bind(device.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn delete_push_subscription(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query(q::DELETE_PUSH_SUBSCRIPTION)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn member_push_subscriptions(
+        &self,
+        member: MemberId,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        sqlx::query_as::<Db, PushSubscriptionRow>(q::MEMBER_PUSH_SUBSCRIPTIONS)
+            .bind(member.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn device_push_subscriptions(
+        &self,
+        device: DeviceId,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        sqlx::query_as::<Db, PushSubscriptionRow>(q::DEVICE_PUSH_SUBSCRIPTIONS)
+            .bind(device.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| r.into_domain(&self.keys))
+            .collect()
+    }
+
+    async fn push_back_off(&self, id: &str, until: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query(q::PUSH_BACK_OFF)
+            .bind(id)
+            .bind(ms(until))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn push_failed(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query(q::PUSH_FAILED)
+            .bind(id)
+            .bind(ms(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn push_delivered(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query(q::PUSH_DELIVERED)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn rotate_relying_party_secret(

@@ -387,6 +387,28 @@ pub const FAILURES_IN_SCOPE: &str = "SELECT COUNT(*), COALESCE(MIN(at), 0), COAL
 /// Failures older than every window.
 pub const PURGE_FAILURES: &str = "DELETE FROM failed_attempts WHERE at < $1";
 
+// Push subscriptions (schema v17).
+/// One per device and kind: a new registration replaces the old row (new id, counters reset).
+pub const PUT_PUSH_SUBSCRIPTION: &str = "INSERT INTO push_subscriptions \
+    (id, device_id, kind, target_enc, created_at, failures) VALUES ($1, $2, $3, $4, $5, 0) \
+    ON CONFLICT (device_id, kind) DO UPDATE SET id = excluded.id, target_enc = excluded.target_enc, \
+    created_at = excluded.created_at, retry_after = NULL, failures = 0, last_failure_at = NULL";
+pub const DELETE_DEVICE_PUSH_SUBSCRIPTIONS: &str =
+    "DELETE FROM push_subscriptions WHERE device_id = $1";
+pub const DELETE_PUSH_SUBSCRIPTION: &str = "DELETE FROM push_subscriptions WHERE id = $1";
+/// The subscriptions of a member's live devices.
+pub const MEMBER_PUSH_SUBSCRIPTIONS: &str = "SELECT s.id, s.device_id, s.kind, s.target_enc, \
+    s.created_at, s.retry_after, s.failures FROM push_subscriptions s \
+    JOIN devices d ON d.id = s.device_id \
+    WHERE d.member_id = $1 AND d.revoked_at IS NULL ORDER BY s.created_at, s.id";
+pub const DEVICE_PUSH_SUBSCRIPTIONS: &str = "SELECT id, device_id, kind, target_enc, created_at, \
+    retry_after, failures FROM push_subscriptions WHERE device_id = $1 ORDER BY created_at, id";
+pub const PUSH_BACK_OFF: &str = "UPDATE push_subscriptions SET retry_after = $2 WHERE id = $1";
+pub const PUSH_FAILED: &str = "UPDATE push_subscriptions SET failures = failures + 1, \
+    last_failure_at = $2 WHERE id = $1";
+pub const PUSH_DELIVERED: &str = "UPDATE push_subscriptions SET failures = 0, retry_after = NULL, \
+    last_failure_at = NULL WHERE id = $1";
+
 pub const ROTATE_RP_SECRET: &str =
     "UPDATE relying_parties SET secret_enc = $1 WHERE client_code = $2";
 pub const SET_RP_CALL_CENTER: &str =

@@ -47,6 +47,7 @@ pub(crate) mod col {
     pub const CONSENT_PHONE: &str = "consents.phone";
     pub const CONSENT_BIRTHDAY: &str = "consents.birthday";
     pub const OPERATOR_TOTP: &str = "operators.totp";
+    pub const PUSH_TARGET: &str = "push_subscriptions.target";
     /// Lookup labels.
     pub const LOOKUP_MEMBER: &str = "member";
     pub const LOOKUP_PHONE: &str = "phone";

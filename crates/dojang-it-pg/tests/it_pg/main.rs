@@ -119,6 +119,9 @@ mod tls;
 #[path = "../../../dojang-server/tests/it/web_app.rs"]
 mod web_app;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/web_push.rs"]
+mod web_push;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/webhooks.rs"]
 mod webhooks;
 

@@ -67,6 +67,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     config.policy.dev_reveal_binding_code = true;
     // The test console's sandbox people (their virtual apps answer by themselves).
     config.console.sandbox = true;
+    // Web Push for the app at /app: a VAPID key made in the data directory at the first start.
+    config.push.webpush = true;
+    config.push.subject = "mailto:demo@dojang.invalid".into();
     // Cloud certificates need a PKCS#11 token: the throwaway one `.ci/start-softhsm.sh` makes,
     // when its variables are set; otherwise the cloud API answers -10600001.
     let cloud = demo_hsm(&mut config)?;
@@ -136,6 +139,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         "test console:   {}/console (sandbox people on)",
         server.base_url()
     ));
+    say("web push:       on (VAPID key in <data dir>/keys/vapid.pem; GET /device/v1/push/vapid)");
     match &cloud_key {
         Some((key, origin)) => say(format!(
             "cloud certs:    on (SoftHSM token); publishable key {key} for {origin}"

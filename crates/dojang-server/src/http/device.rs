@@ -8,6 +8,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,7 +17,8 @@ use dojang_proto::device::{
     Answered, Approve, BankEnrolmentComplete, BankEnrolmentStart, BankEnrolmentStarted,
     CertificateRenew, CertificateRenewed, CertificateStatus, Decline, DeviceRevoke,
     EnrolmentComplete, EnrolmentCompleted, EnrolmentStart, EnrolmentStarted, PendingRequests,
-    PinChange, PinUnlock, PinUnlocked, PushMessage, RaEnrolment,
+    PinChange, PinUnlock, PinUnlocked, PushMessage, PushSubscriptionBody, RaEnrolment,
+    VapidPublicKey,
 };
 use dojang_proto::device::{LoggedIn, LoginComplete};
 use dojang_proto::{ErrorCode, paths};
@@ -55,6 +57,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(paths::DEVICE_RA_ENROLMENT, post(ra_enrolment))
         .route(paths::DEVICE_PUSH, get(push))
+        .route(paths::DEVICE_PUSH_VAPID, get(push_vapid))
+        .route(
+            paths::DEVICE_PUSH_SUBSCRIPTION,
+            post(push_subscribe).delete(push_unsubscribe),
+        )
         .route(paths::DEVICE_UNLOCK, post(unlock))
         .route(paths::DEVICE_PIN, post(change_pin))
         .route(paths::DEVICE_CERTIFICATE, get(certificate_status))
@@ -120,6 +127,27 @@ async fn ra_enrolment(
     JsonBody(body): JsonBody<RaEnrolment>,
 ) -> Result<Json<EnrolmentCompleted>, ApiError> {
     registration::complete(&s, &body).await.map(Json)
+}
+
+async fn push_vapid(State(s): State<AppState>) -> Result<Json<VapidPublicKey>, ApiError> {
+    crate::service::push::vapid(&s).map(Json)
+}
+
+async fn push_subscribe(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    JsonBody(body): JsonBody<PushSubscriptionBody>,
+) -> Result<StatusCode, ApiError> {
+    crate::service::push::subscribe(&s, &d, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn push_unsubscribe(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+) -> Result<StatusCode, ApiError> {
+    crate::service::push::unsubscribe(&s, &d).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn pending(

@@ -416,6 +416,12 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::CloudNoCertificate => StatusCode::NOT_FOUND,
         C::CloudRateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::CloudHsmMissing => StatusCode::SERVICE_UNAVAILABLE,
+        C::PushNotConfigured => StatusCode::NOT_FOUND,
+        C::PushKindNotConfigured
+        | C::PushKindInvalid
+        | C::PushEndpointInvalid
+        | C::PushKeysInvalid
+        | C::PushTokenInvalid => StatusCode::BAD_REQUEST,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -11,6 +11,7 @@ pub mod enrolment;
 pub mod login_page;
 pub mod operators;
 pub mod pin;
+pub mod push;
 pub mod registration;
 pub mod replay;
 pub mod requests;

@@ -170,6 +170,8 @@ pub async fn create_in(
     let delivered = if app_use {
         0
     } else {
+        // Phones without a live connection: Web Push / FCM / APNs, in the background.
+        super::push::request_created(state, member.id, &request, &rp.name);
         state.push.publish(
             member.id,
             &PushMessage::Request {

@@ -40,4 +40,5 @@ mod push;
 mod revocation;
 mod tls;
 mod web_app;
+mod web_push;
 mod webhooks;

@@ -27,6 +27,8 @@ use time::OffsetDateTime;
 
 use executor::{Access, Executor};
 
+use crate::PushSubscription;
+use crate::push::PushSubscriptionRow;
 use crate::queries as q;
 use crate::rows::{
     self, AliasRow, AttemptRow, AttemptValues, BankCheckRow, CertificateRow, Close, DeliveryRow,
@@ -1878,6 +1880,105 @@ impl Store for SqliteStore {
             .write(move |c| Ok(execute(c, q::PURGE_FAILURES, &[&before])?))
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn put_push_subscription(
+        &self,
+        device: DeviceId,
+        kind: &str,
+        target: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<String, StoreError> {
+        let id = crate::push::new_id();
+        let sealed = self.keys.seal(col::PUSH_TARGET, target)?;
+        let (i, device, kind, now) = (id.clone(), device.to_string(), kind.to_owned(), ms(now));
+        self.write(move |c| {
+            execute(
+                c,
+                q::PUT_PUSH_SUBSCRIPTION,
+                &[&i, &device, &kind, &sealed, &now],
+            )?;
+            Ok(())
+        })
+        .await?;
+        Ok(id)
+    }
+
+    async fn delete_device_push_subscriptions(&self, device: DeviceId) -> Result<u64, StoreError> {
+        let device = device.to_string();
+        let n = self
+            .write(move |c| Ok(execute(c, q::DELETE_DEVICE_PUSH_SUBSCRIPTIONS, &[&device])?))
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn delete_push_subscription(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |c| Ok(execute(c, q::DELETE_PUSH_SUBSCRIPTION, &[&id])? == 1))
+            .await
+    }
+
+    async fn member_push_subscriptions(
+        &self,
+        member: MemberId,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        let member = member.to_string();
+        self.read(move |c| {
+            Ok(all::<PushSubscriptionRow>(
+                c,
+                q::MEMBER_PUSH_SUBSCRIPTIONS,
+                &[&member],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.into_domain(&self.keys))
+        .collect()
+    }
+
+    async fn device_push_subscriptions(
+        &self,
+        device: DeviceId,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        let device = device.to_string();
+        self.read(move |c| {
+            Ok(all::<PushSubscriptionRow>(
+                c,
+                q::DEVICE_PUSH_SUBSCRIPTIONS,
+                &[&device],
+            )?)
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.into_domain(&self.keys))
+        .collect()
+    }
+
+    async fn push_back_off(&self, id: &str, until: OffsetDateTime) -> Result<(), StoreError> {
+        let (id, until) = (id.to_owned(), ms(until));
+        self.write(move |c| {
+            execute(c, q::PUSH_BACK_OFF, &[&id, &until])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn push_failed(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let (id, at) = (id.to_owned(), ms(at));
+        self.write(move |c| {
+            execute(c, q::PUSH_FAILED, &[&id, &at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn push_delivered(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(move |c| {
+            execute(c, q::PUSH_DELIVERED, &[&id])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn rotate_relying_party_secret(

@@ -16,6 +16,7 @@ mod issuance;
 mod login_page;
 mod operators;
 mod parties_and_outbox;
+mod push;
 mod requests;
 mod revocation;
 mod webhooks;
