@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { startDemo, browser, shoot, PHONE } from "./lib.mjs";
-import { native, opensslVerify } from "./rp.mjs";
+import { native, opensslVerify, pyhankoJudge } from "./rp.mjs";
 
 const PIN = "246813";
 const person = { name: "정다은", phone: "01066601234", birth: "19910707" };
@@ -169,12 +169,22 @@ async function request(kind, who, extra) {
   return r.body;
 }
 
-/** The relying party's verify call and `openssl cms -verify` of each SignedData. */
-async function verify(kind, receiptId) {
+/**
+ * The relying party's verify call and `openssl cms -verify` of each SignedData; with `judge`,
+ * pyhanko-certvalidator validates the (single) signer with the verify result's OCSP evidence
+ * (compat/python/cms_judge.py), as the compat judge does for dojang-app's signatures.
+ */
+async function verify(kind, receiptId, judge = false) {
   const v = await native(demo.dojang, demo.party, "POST", `/v1/${kind}/${receiptId}/verify`);
   assert.equal(v.status, 200, JSON.stringify(v.body));
   const all = v.body.multiSignedData || [v.body.signedData];
-  return all.map((s) => opensslVerify(s, caPem));
+  const checked = all.map((s) => opensslVerify(s, caPem));
+  if (judge) {
+    assert.ok(v.body.ocspResponse, "the verify result carries the OCSP evidence");
+    const out = pyhankoJudge(v.body.signedData, v.body.ocspResponse, caPem, checked[0].content);
+    assert.match(out, /compat-judge: ran 5/, out);
+  }
+  return checked;
 }
 
 test("enrol in the app; the portal's login arrives live; the number and the PIN; the portal greets", async () => {
@@ -298,7 +308,7 @@ test("an e-sign and a multi-sign over the native API: the cards show the documen
   assert.match(await page.locator("#c-call").innerText(), /1600-0000/);
   await approve(page, r.bindingCode, PIN);
   await visible(page, "scr-done", 30000);
-  const [one] = await verify("sign", r.receiptID);
+  const [one] = await verify("sign", r.receiptID, true);
   assert.equal(one.content, text);
   await page.locator("#done-ok").click();
   await visible(page, "scr-home");

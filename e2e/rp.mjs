@@ -52,6 +52,26 @@ export function opensslVerify(signedB64, caPem) {
   }
 }
 
+/**
+ * The phone app's (or any) SignedData judged like dojang-app's in the compat judges:
+ * compat/python/cms_judge.py (asn1crypto, `cryptography`, pyhanko-certvalidator with the
+ * verify result's OCSP evidence alone) in the pki judge's locked virtualenv, made by
+ * e2e/run.sh. Returns the judge's output; throws with it when a check fails.
+ */
+export function pyhankoJudge(signedB64, ocspB64, caPem, content) {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+  const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
+  const python = path.join(target, "compat-venv-pki", "bin", "python");
+  const dir = mkdtempSync(path.join(tmpdir(), "dojang-rp-pyhanko-"));
+  try {
+    writeFileSync(path.join(dir, "ca.pem"), caPem);
+    return execFileSync(python, [path.join(root, "compat", "python", "cms_judge.py"),
+      path.join(dir, "ca.pem"), signedB64, ocspB64, content], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const page = (dojang, title) => `<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title></head>

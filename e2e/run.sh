@@ -8,5 +8,8 @@ command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || { echo "e2e: Chromium 
 (cd .. && cargo build --bins --locked)
 # The cloud certificate's keys live in a PKCS#11 token: the demo uses SoftHSM2 (cloud.test.mjs).
 eval "$(../.ci/start-softhsm.sh)"
+# The pki judge's locked virtualenv (compat/run.sh makes it too): app.test.mjs judges the phone
+# app's browser-made SignedData with pyhanko-certvalidator (compat/python/cms_judge.py).
+(cd .. && compat/python/venv.sh compat/python/requirements-pki.txt "${CARGO_TARGET_DIR:-target}/compat-venv-pki")
 npm ci --no-audit --no-fund --silent
 npm test
