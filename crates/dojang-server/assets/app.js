@@ -382,6 +382,7 @@
   var cards = [];          // the waiting cards, oldest first
   var openCard = null;     // the card on screen
   var withdrawn = {};      // receipt → true once the server said it is no longer waiting
+  var ended = {};          // receipt → true once this card's own answer ended it (its error stays)
 
   function kindName(kind) { return $("scr-card").getAttribute("data-kind-" + kind) || kind; }
   function when(ts) {
@@ -552,8 +553,10 @@
       status("");
       $("sign-pin").value = "";
       if (e && e.code === ERR.locked) { deviceProblem(e); return; }
+      // A wrong number declines the request on the server: nothing more to do here, and the
+      // "withdrawn" frame the server sends for it must not replace this, the reason.
+      if (e && e.code === -10400033) { ended[card.receiptID] = true; withdrawn[card.receiptID] = true; }
       fieldError("sign-error", e, e && e.code === -10400033 ? null : $("sign-pin"));
-      // A wrong number declines the request on the server: nothing more to do here.
       if (!(e && e.code === -10400033)) { $("approve").disabled = false; $("decline").disabled = false; }
     }
   }
@@ -597,7 +600,7 @@
       } else if (m.type === "withdrawn") {
         withdrawn[m.receiptID] = true;
         renderPending();
-        if (openCard && openCard.receiptID === m.receiptID) {
+        if (openCard && openCard.receiptID === m.receiptID && !ended[m.receiptID]) {
           lockCard();
           fieldError("sign-error", problem("withdrawn"), null);
         }
