@@ -1200,6 +1200,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         device: DeviceId,
         now: OffsetDateTime,
     ) -> Result<Vec<CloudAsk>, StoreError>;
+    /// How many asks for this person (`CloudAsk::person_lookup`) are open at `now`.
+    async fn open_cloud_asks_for(
+        &self,
+        person_lookup: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
     /// Decline an open ask; `false` if it was answered or expired.
     async fn decline_cloud_ask(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError>;
     /// Approve an open ask and register its browser (`browser.id` = the ask's id), at once,

@@ -2437,6 +2437,7 @@ impl Store for SqlStore {
             .bind(i64::from(a.number))
             .bind(ms(a.created_at))
             .bind(ms(a.expires_at))
+            .bind(&a.person_lookup)
             .execute(&self.pool)
             .await
             .map_err(|e| unique_to_conflict(e, "ask id"))?;
@@ -2465,6 +2466,19 @@ impl Store for SqlStore {
             .into_iter()
             .map(rows::CloudAskRow::into_domain)
             .collect()
+    }
+
+    async fn open_cloud_asks_for(
+        &self,
+        person_lookup: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(q::OPEN_CLOUD_ASKS_FOR_PERSON)
+            .bind(person_lookup)
+            .bind(ms(now))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn decline_cloud_ask(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {

@@ -597,8 +597,11 @@ pub const CLOUD_PARTY_BY_KEY: &str = "SELECT client_code, publishable_key, origi
 pub const REMOVE_CLOUD_PARTY: &str = "DELETE FROM cloud_parties WHERE client_code = $1";
 
 pub const INSERT_CLOUD_ASK: &str = "INSERT INTO cloud_asks \
-    (id, device_id, spki, label, number, created_at, expires_at, answered_at, state) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 'pending')";
+    (id, device_id, spki, label, number, created_at, expires_at, answered_at, state, person_lookup) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 'pending', $8)";
+/// Open asks for one person (by keyed hash), holder or not.
+pub const OPEN_CLOUD_ASKS_FOR_PERSON: &str = "SELECT COUNT(*) AS n FROM cloud_asks \
+    WHERE person_lookup = $1 AND answered_at IS NULL AND expires_at > $2";
 pub const CLOUD_ASK: &str = "SELECT id, device_id, spki, label, number, created_at, expires_at, answered_at, state \
     FROM cloud_asks WHERE id = $1";
 pub const OPEN_CLOUD_ASKS: &str = "SELECT id, device_id, spki, label, number, created_at, expires_at, answered_at, state \

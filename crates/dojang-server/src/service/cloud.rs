@@ -56,8 +56,8 @@ pub const MAX_PIN_FAILURES: u32 = 5;
 pub const MAX_BROWSERS: u32 = 10;
 /// How long a new browser's ask can be answered by a registered one.
 pub const ASK_TTL: Duration = Duration::from_secs(180);
-/// Asks open at once per certificate.
-pub const MAX_OPEN_ASKS: usize = 3;
+/// Asks open at once per person (holder or not).
+pub const MAX_OPEN_ASKS: u64 = 3;
 /// Uses `me` shows.
 pub const USES_SHOWN: u32 = 50;
 /// Documents a `sign` call may carry.
@@ -892,16 +892,20 @@ pub async fn browsers_ask(
     )
     .await?;
     throttle::record(state, &CLOUD_ADDRESS, by_address).await?;
-    let device = holder_device(state, &person).await?;
-    if let Some(d) = &device
-        && state.store.open_cloud_asks(d.id, now).await?.len() >= MAX_OPEN_ASKS
-    {
+    // Open asks are capped per person, holder or not: the answer tells nobody which.
+    let person_lookup = state.keys.lookup(
+        "cloud-ask",
+        &[person.phone.as_str(), &person.birthday.to_compact()],
+    );
+    if state.store.open_cloud_asks_for(&person_lookup, now).await? >= MAX_OPEN_ASKS {
         return Err(ErrorCode::CloudAskRateLimited.into());
     }
+    let device = holder_device(state, &person).await?;
     let number: u32 = rand::rng().random_range(10..100);
     let ask = CloudAsk {
         id: random_id(16),
         device_id: device.map(|d| d.id),
+        person_lookup,
         spki,
         label,
         number,

@@ -568,6 +568,15 @@ async fn a_registered_browser_registers_a_new_one_with_the_number_and_the_pin() 
             .body["state"],
         "pending"
     );
+    // At most three open asks per person, holder or not (the same answer for both).
+    let nobody_ask = json!({"name": "박없음", "phone": "01011112222", "birth": BIRTH,
+            "browserKey": spki(&phone_key), "label": "Phone"});
+    for _ in 0..2 {
+        let a = post(s, paths::CLOUD_BROWSERS_ASK, &nobody_ask).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+    }
+    let fourth = post(s, paths::CLOUD_BROWSERS_ASK, &nobody_ask).await;
+    assert_eq!(fourth.code(), ErrorCode::CloudAskRateLimited.code());
     let bad = post(
         s,
         paths::CLOUD_BROWSERS_ASK,
@@ -657,6 +666,17 @@ async fn a_registered_browser_registers_a_new_one_with_the_number_and_the_pin() 
         ask_state(s, "no-such-ask").await.code(),
         ErrorCode::CloudAskNotFound.code()
     );
+    for _ in 0..3 {
+        ask(s, &new_key()).await;
+    }
+    let a = post(
+        s,
+        paths::CLOUD_BROWSERS_ASK,
+        &json!({"name": NAME, "phone": PHONE, "birth": BIRTH,
+                "browserKey": spki(&new_key()), "label": "Phone"}),
+    )
+    .await;
+    assert_eq!(a.code(), ErrorCode::CloudAskRateLimited.code());
     c.s.stop().await;
 }
 

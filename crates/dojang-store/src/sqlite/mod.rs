@@ -2567,6 +2567,7 @@ impl Store for SqliteStore {
                     &i64::from(a.number),
                     &ms(a.created_at),
                     &ms(a.expires_at),
+                    &a.person_lookup,
                 ],
             )
             .map_err(|e| conflict(e, "ask id"))?;
@@ -2600,6 +2601,18 @@ impl Store for SqliteStore {
         .into_iter()
         .map(rows::CloudAskRow::into_domain)
         .collect()
+    }
+
+    async fn open_cloud_asks_for(
+        &self,
+        person_lookup: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let (lookup, now) = (person_lookup.to_vec(), ms(now));
+        let n = self
+            .read(move |c| Ok(count(c, q::OPEN_CLOUD_ASKS_FOR_PERSON, &[&lookup, &now])?))
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn decline_cloud_ask(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
