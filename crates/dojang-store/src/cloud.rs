@@ -203,9 +203,6 @@ pub struct CloudAsk {
     pub id: String,
     /// The cloud device asked; `None` when the person holds none (the ask just expires).
     pub device_id: Option<DeviceId>,
-    /// A keyed hash of the person asked for (phone and birth date): open asks are capped per
-    /// person, holder or not. Written, not read back.
-    pub person_lookup: Vec<u8>,
     /// The new browser's SPKI DER.
     pub spki: Vec<u8>,
     /// The new browser's label.

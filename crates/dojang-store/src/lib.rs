@@ -1190,8 +1190,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_cloud_alt(&self, a: &CloudAlt) -> Result<(), StoreError>;
     /// An alternative-authentication transaction by id.
     async fn cloud_alt(&self, tx_id: &str) -> Result<Option<CloudAlt>, StoreError>;
-    /// Record a new browser's ask to be registered.
-    async fn insert_cloud_ask(&self, a: &CloudAsk) -> Result<(), StoreError>;
+    /// Record a new browser's ask to be registered, filed under a keyed hash of the person
+    /// asked for (phone and birth date): open asks are capped per person, holder or not.
+    async fn insert_cloud_ask(&self, a: &CloudAsk, person_lookup: &[u8]) -> Result<(), StoreError>;
     /// An ask by id.
     async fn cloud_ask(&self, id: &str) -> Result<Option<CloudAsk>, StoreError>;
     /// A device's asks still open at `now`, oldest first.

@@ -2428,7 +2428,7 @@ impl Store for SqlStore {
             .transpose()
     }
 
-    async fn insert_cloud_ask(&self, a: &CloudAsk) -> Result<(), StoreError> {
+    async fn insert_cloud_ask(&self, a: &CloudAsk, person_lookup: &[u8]) -> Result<(), StoreError> {
         sqlx::query(q::INSERT_CLOUD_ASK)
             .bind(&a.id)
             .bind(a.device_id.map(|d| d.to_string()))
@@ -2437,7 +2437,7 @@ impl Store for SqlStore {
             .bind(i64::from(a.number))
             .bind(ms(a.created_at))
             .bind(ms(a.expires_at))
-            .bind(&a.person_lookup)
+            .bind(person_lookup)
             .execute(&self.pool)
             .await
             .map_err(|e| unique_to_conflict(e, "ask id"))?;

@@ -2119,7 +2119,6 @@ impl CloudAskRow {
                 .device_id
                 .map(|d| d.parse().map_err(|_| corrupt("device id")))
                 .transpose()?,
-            person_lookup: Vec::new(),
             spki: self.spki,
             label: self.label,
             number: u32::try_from(self.number).map_err(|_| corrupt("ask number"))?,

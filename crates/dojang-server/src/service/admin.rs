@@ -434,9 +434,10 @@ pub async fn revoke_certificate(
 }
 
 /// The key of a revoked cloud certificate, out of the token (nothing for an app certificate).
-/// Only the current certificate's key is in use: an older, superseded certificate of the same
-/// device names no key. A failure to remove is logged; the key is unusable either way, because
-/// every use checks the certificate.
+/// A cloud device's only unrevoked certificate is its current one (renewal revokes the old one
+/// as superseded), so the certificate just revoked is the one whose key the device names. A
+/// failure to remove is logged; the key is unusable either way, because every use checks the
+/// certificate.
 async fn remove_cloud_key(
     store: &dyn Store,
     hsm: Option<&dojang_hsm::Hsm>,
@@ -445,16 +446,6 @@ async fn remove_cloud_key(
     let Some(cloud) = store.cloud_device(c.device_id).await? else {
         return Ok(());
     };
-    let current = store
-        .certificates_of(c.member_id)
-        .await?
-        .into_iter()
-        .filter(|x| x.device_id == c.device_id)
-        .max_by_key(|x| x.not_before)
-        .is_some_and(|x| x.serial == c.serial);
-    if !current {
-        return Ok(());
-    }
     let Some(hsm) = hsm.cloned() else {
         tracing::warn!(device = %c.device_id, "a revoked cloud certificate's key stays in the token: no [hsm] here");
         return Ok(());

@@ -905,7 +905,6 @@ pub async fn browsers_ask(
     let ask = CloudAsk {
         id: random_id(16),
         device_id: device.map(|d| d.id),
-        person_lookup,
         spki,
         label,
         number,
@@ -914,7 +913,7 @@ pub async fn browsers_ask(
         answered_at: None,
         state: "pending".into(),
     };
-    state.store.insert_cloud_ask(&ask).await?;
+    state.store.insert_cloud_ask(&ask, &person_lookup).await?;
     Ok(wire::BrowserAsked {
         ask_id: ask.id,
         number: format!("{number:02}"),

@@ -2553,8 +2553,8 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn insert_cloud_ask(&self, a: &CloudAsk) -> Result<(), StoreError> {
-        let a = a.clone();
+    async fn insert_cloud_ask(&self, a: &CloudAsk, person_lookup: &[u8]) -> Result<(), StoreError> {
+        let (a, lookup) = (a.clone(), person_lookup.to_vec());
         self.write(move |c| {
             execute(
                 c,
@@ -2567,7 +2567,7 @@ impl Store for SqliteStore {
                     &i64::from(a.number),
                     &ms(a.created_at),
                     &ms(a.expires_at),
-                    &a.person_lookup,
+                    &lookup,
                 ],
             )
             .map_err(|e| conflict(e, "ask id"))?;
