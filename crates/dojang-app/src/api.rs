@@ -316,6 +316,26 @@ impl DeviceApi {
         Ok(socket)
     }
 
+    /// Open the push WebSocket as a browser must: no `Authorization` header (a page cannot set
+    /// one on a WebSocket) but the credential as a subprotocol, `dojang.device.v1,
+    /// dojang.bearer.<credential>` (docs/app.md). The phone app at `/app` connects this way;
+    /// the load generator uses it to drive the app's handshake.
+    pub async fn connect_push_as_browser(&self) -> Result<PushSocket, AppError> {
+        let mut request = self.push_request()?;
+        let headers = request.headers_mut();
+        headers.remove("authorization");
+        if let Some(t) = &self.token {
+            let v = HeaderValue::from_str(&format!("dojang.device.v1, dojang.bearer.{t}"))
+                .map_err(|_| AppError::Profile("device token is not a valid header".into()))?;
+            headers.insert("sec-websocket-protocol", v);
+        }
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(push_config()), false)
+                .await
+                .map_err(handshake_error)?;
+        Ok(socket)
+    }
+
     /// Open the push WebSocket and wait for the server's `hello`. The server sends it once it
     /// has registered the connection, so from then on every request is pushed; a listener that
     /// fetches `pending()` after this misses nothing. (Fetching right after the handshake left a

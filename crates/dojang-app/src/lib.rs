@@ -313,6 +313,12 @@ macro_rules! pending_key_calls {
             Ok(())
         }
 
+        /// The PIN proof [`set_pin`](Self::set_pin) registers, for a device kept in memory
+        /// (the load generator unlocks with it as the phone app does at every approval).
+        pub fn pin_proof_bytes(&self) -> Option<[u8; 32]> {
+            self.pending.pin.as_ref().map(PinKeys::proof)
+        }
+
         /// Keep the key in memory instead of a profile: an authenticated API client and a
         /// signer (the test kit and the load generator act as many devices this way).
         pub fn into_device(

@@ -24,6 +24,22 @@ pub fn person(i: usize) -> Holder {
     }
 }
 
+/// How a simulated device speaks to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// As `dojang-app listen` holding an unlocked key: the credential in `Authorization` on
+    /// the push WebSocket, one approve call per request.
+    App,
+    /// As the phone app at `/app` does (docs/app.md): the credential as a WebSocket
+    /// subprotocol, and at every approval the PIN proof sent to `/device/v1/unlock` for the
+    /// unlock secret before signing (the phone's PBKDF2 is the phone's cost, not the server's,
+    /// so the proof is derived once at enrolment).
+    WebApp,
+}
+
+/// The PIN the web-app-style devices choose at enrolment.
+const WEB_APP_PIN: &str = "583920";
+
 /// An enrolled device.
 #[derive(Debug)]
 pub struct Device {
@@ -33,6 +49,8 @@ pub struct Device {
     pub api: DeviceApi,
     /// The key, unlocked.
     pub signer: Signer,
+    /// The PIN proof sent before each approval ([`Style::WebApp`]); `None` for [`Style::App`].
+    pub proof: Option<[u8; 32]>,
 }
 
 /// Enrol `count` people (persons `first..first+count`), `parallel` at a time. `on_done` is
@@ -43,6 +61,20 @@ pub async fn enrol(
     first: usize,
     count: usize,
     parallel: usize,
+    on_done: impl Fn() + Send + Sync + 'static,
+) -> Result<Vec<Device>> {
+    enrol_styled(url, sms, first, count, parallel, Style::App, on_done).await
+}
+
+/// [`enrol`] with devices of `style`: [`Style::WebApp`] devices register a PIN proof at
+/// enrolment (an Argon2id derivation each, so keep `parallel` small).
+pub async fn enrol_styled(
+    url: &str,
+    sms: &SmsReceiver,
+    first: usize,
+    count: usize,
+    parallel: usize,
+    style: Style,
     on_done: impl Fn() + Send + Sync + 'static,
 ) -> Result<Vec<Device>> {
     let http = DeviceApi::http_client()?;
@@ -64,15 +96,25 @@ pub async fn enrol(
                 .map_err(|e| BenchError(e.to_string()))?;
             let holder = person(i);
             let api = DeviceApi::with_http(&url, http)?;
-            let enrolment = Enrolment::start_with(api, holder.clone()).await?;
+            let mut enrolment = Enrolment::start_with(api, holder.clone()).await?;
+            if style == Style::WebApp {
+                enrolment.set_pin(WEB_APP_PIN)?;
+            }
+            let proof = enrolment.pin_proof_bytes();
             let code = sms.code_for(&holder.phone, Duration::from_secs(30)).await?;
             let completed = enrolment.submit_code(&code).await?;
+            if proof.is_some() && completed.unlock_secret.is_none() {
+                return Err(BenchError(
+                    "the server registered no PIN proof for a web-app device".into(),
+                ));
+            }
             let (api, signer) = enrolment.into_device(&completed)?;
             on_done();
             Ok::<_, BenchError>(Device {
                 holder,
                 api,
                 signer,
+                proof,
             })
         }));
     }
@@ -168,7 +210,11 @@ pub async fn listen(
         tokio::spawn(async move {
             let socket = {
                 let _permit = gate.acquire().await;
-                device.api.connect_push().await
+                if device.proof.is_some() {
+                    device.api.connect_push_as_browser().await
+                } else {
+                    device.api.connect_push().await
+                }
             };
             let mut socket = match socket {
                 Ok(s) => {
@@ -191,17 +237,29 @@ pub async fn listen(
                 let started = Instant::now();
                 // The server runs with `dev_reveal_binding_code`, as a scripted device needs.
                 let pick = card.binding_code.clone();
-                let result = match device
-                    .signer
-                    .approval(&card, pick, OffsetDateTime::now_utc())
-                {
+                let unlocked = match &device.proof {
+                    Some(proof) => device
+                        .api
+                        .unlock(proof)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| format!("unlock: {e}")),
+                    None => Ok(()),
+                };
+                let signed = unlocked.and_then(|()| {
+                    device
+                        .signer
+                        .approval(&card, pick, OffsetDateTime::now_utc())
+                        .map_err(|e| e.to_string())
+                });
+                let result = match signed {
                     Ok(body) => device
                         .api
                         .approve(&card.receipt_id, &body)
                         .await
                         .map(|_| ())
                         .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(e),
                 };
                 board.complete(
                     &card.receipt_id,

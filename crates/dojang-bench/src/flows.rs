@@ -56,24 +56,31 @@ pub struct FlowConfig {
 pub enum Answerer {
     /// The people's app devices, pushed to over their WebSockets, reporting to the board.
     App(Arc<Board>),
+    /// The people's phone apps at `/app` (web-app-style devices, `fleet::Style::WebApp`):
+    /// the push WebSocket's credential as a subprotocol, and the PIN proof for the unlock
+    /// secret before every approval. They report to the board like the app devices.
+    WebApp(Arc<Board>),
     /// The people's cloud certificates, answered from their registered browsers.
     Cloud(Arc<CloudBrowsers>),
 }
 
 impl Answerer {
-    /// HTTP calls per flow: create, approve, status, verify; the cloud browser makes four
-    /// calls instead of the app's one (challenge, view, challenge, approve).
+    /// HTTP calls per flow: create, approve, status, verify; the web app adds its unlock; the
+    /// cloud browser makes four calls instead of the app's one (challenge, view, challenge,
+    /// approve).
     fn http_calls(&self) -> f64 {
         match self {
             Self::App(_) => 4.0,
+            Self::WebApp(_) => 5.0,
             Self::Cloud(_) => 7.0,
         }
     }
 
-    /// `app` or `cloud`.
+    /// `app`, `web-app` or `cloud`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::App(_) => "app",
+            Self::WebApp(_) => "web-app",
             Self::Cloud(_) => "cloud",
         }
     }
@@ -82,7 +89,7 @@ impl Answerer {
 /// What one run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowReport {
-    /// `app` or `cloud`: who answered.
+    /// `app`, `web-app` or `cloud`. who answered.
     pub flow: &'static str,
     /// Concurrency.
     pub concurrency: usize,
@@ -200,10 +207,12 @@ async fn one_flow(
         .receipt_id;
     let create = t0.elapsed();
     let outcome = match &sh.answerer {
-        Answerer::App(board) => tokio::time::timeout(to, board.expect(&receipt))
-            .await
-            .map_err(|_| "device: no push within the step timeout".to_owned())?
-            .map_err(|_| "device: gone".to_owned())?,
+        Answerer::App(board) | Answerer::WebApp(board) => {
+            tokio::time::timeout(to, board.expect(&receipt))
+                .await
+                .map_err(|_| "device: no push within the step timeout".to_owned())?
+                .map_err(|_| "device: gone".to_owned())?
+        }
         Answerer::Cloud(browsers) => tokio::time::timeout(to, browsers.answer(person, &receipt))
             .await
             .map_err(|_| "browser: no answer within the step timeout".to_owned())?,

@@ -38,6 +38,45 @@ enum Command {
     /// Cloud-certificate flows (the browser's PIN and signature, the HSM's CMS signature) next
     /// to app flows, on one server started with SoftHSM2 (`[hsm]`).
     Cloud(CloudArgs),
+    /// The phone app's protocol (`/app`: the push WebSocket's credential as a subprotocol, the
+    /// PIN proof for the unlock secret at every approval) next to `dojang-app`'s, on one server.
+    WebApp(WebAppArgs),
+}
+
+#[derive(Debug, Args)]
+struct WebAppArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Concurrencies to run, one after the other on the same server (each: app, then web app).
+    #[arg(long, short = 'c', value_delimiter = ',', default_values_t = vec![1, 16, 64])]
+    concurrency: Vec<usize>,
+    /// Flows per concurrency and kind.
+    #[arg(long, short = 'n', default_value_t = 2000)]
+    flows: u64,
+    /// At most this many seconds per concurrency and kind.
+    #[arg(long, default_value_t = 60.0)]
+    seconds: f64,
+    /// Untimed warm-up flows before each run.
+    #[arg(long, default_value_t = 100)]
+    warmup: u64,
+    /// People of each kind [default: 2 × the largest concurrency, at least 16].
+    #[arg(long)]
+    people: Option<usize>,
+    /// Also verify every k-th signature here against the CA (0 = never).
+    #[arg(long, default_value_t = 50)]
+    verify_sample: u64,
+    /// A step slower than this fails its flow, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    step_timeout: f64,
+    /// Rounds: each round runs every concurrency with both kinds, alternately.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// Write the results as JSON to this file (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -609,6 +648,83 @@ async fn cloud_cmd(a: CloudArgs) -> Result<bool> {
         .all(|r| r.failures.is_empty() && r.flows_ok > 0))
 }
 
+async fn web_app_cmd(a: WebAppArgs) -> Result<bool> {
+    let p = prepare(&a.target).await?;
+    let max_c = a.concurrency.iter().copied().max().unwrap_or(1);
+    let n = a.people.unwrap_or((2 * max_c).max(16));
+    let timeout = Duration::from_secs_f64(a.step_timeout);
+    let mut kinds = Vec::new();
+    for (first, style) in [(0, fleet::Style::App), (n, fleet::Style::WebApp)] {
+        // A web-app device's PIN proof is an Argon2id derivation (64 MiB): few at a time.
+        let parallel = if style == fleet::Style::App { 16 } else { 4 };
+        let enrolled =
+            fleet::enrol_styled(&p.url, &p.sms, first, n, parallel, style, || {}).await?;
+        let people: Vec<_> = enrolled.iter().map(|d| d.holder.clone()).collect();
+        let board = Arc::new(Board::default());
+        fleet::listen(enrolled, board.clone(), 64).await?;
+        kinds.push((
+            people,
+            match style {
+                fleet::Style::App => flows::Answerer::App(board),
+                fleet::Style::WebApp => flows::Answerer::WebApp(board),
+            },
+        ));
+    }
+    eprintln!("{n} app devices and {n} web-app devices enrolled and listening");
+    let ca = reqwest::get(format!("{}{}", p.url, dojang_proto::paths::PKI_CA_DER))
+        .await
+        .map_err(|e| BenchError(e.to_string()))?
+        .bytes()
+        .await
+        .map_err(|e| BenchError(e.to_string()))?;
+    let mut reports: Vec<FlowReport> = Vec::new();
+    for _ in 0..a.rounds.max(1) {
+        for &c in &a.concurrency {
+            let cfg = FlowConfig {
+                concurrency: c,
+                flows: a.flows,
+                max_time: Duration::from_secs_f64(a.seconds),
+                warmup: a.warmup,
+                verify_sample: a.verify_sample,
+                step_timeout: timeout,
+                progress: !a.quiet,
+                rate: None,
+            };
+            for (people, answerer) in &kinds {
+                let r = flows::run_answered(
+                    &p.url,
+                    p.credentials.clone(),
+                    people.clone(),
+                    answerer.clone(),
+                    p.server_pid,
+                    Some(&ca),
+                    cfg.clone(),
+                )
+                .await?;
+                say(a.json.as_ref(), &r.text());
+                reports.push(r);
+            }
+        }
+    }
+    say(a.json.as_ref(), &flows::markdown(&reports));
+    if let Some(path) = &a.json {
+        write_json(
+            path,
+            &serde_json::json!({
+                "date": now_rfc3339(),
+                "cpus": dojang_bench::procstat::cpus(),
+                "runs": reports,
+            }),
+        )?;
+    }
+    if let Some(server) = p.local {
+        server.stop().await?;
+    }
+    Ok(reports
+        .iter()
+        .all(|r| r.failures.is_empty() && r.flows_ok > 0))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -621,6 +737,7 @@ async fn main() -> ExitCode {
         Command::Connections(a) => connections_cmd(a).await,
         Command::Compare(a) => compare_cmd(a).await,
         Command::Cloud(a) => cloud_cmd(a).await,
+        Command::WebApp(a) => web_app_cmd(a).await,
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

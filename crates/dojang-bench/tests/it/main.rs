@@ -161,3 +161,68 @@ async fn a_paced_run_starts_flows_at_the_asked_rate() {
     assert!(r.wall_seconds >= 0.45, "{} s", r.wall_seconds);
     assert!(r.flows_per_second <= 45.0, "{}", r.flows_per_second);
 }
+
+/// Web-app-style devices (the phone app's protocol): the push WebSocket authenticated by the
+/// subprotocol credential alone, and the PIN proof exchanged for the unlock secret before
+/// every approval. A device whose proof is wrong fails its flow at the unlock, so the run
+/// really sends it.
+#[tokio::test(flavor = "multi_thread")]
+async fn web_app_flows_unlock_with_the_pin_proof_at_every_approval() {
+    let sms = SmsReceiver::start("127.0.0.1:0").await.unwrap();
+    let url = sms.url().to_owned();
+    let s = TestServer::start_with(move |c| {
+        c.sms.gateway = dojang_testkit::dojang_server::config::SmsGatewayKind::Http;
+        c.sms.url = url;
+    })
+    .await;
+    let party = s.add_party("bench").await;
+    let mut devices = fleet::enrol_styled(&s.url(), &sms, 0, 3, 3, fleet::Style::WebApp, || {})
+        .await
+        .unwrap();
+    assert!(devices.iter().all(|d| d.proof.is_some()));
+    // The fourth person's device has a wrong proof.
+    let mut wrong = fleet::enrol_styled(&s.url(), &sms, 3, 1, 1, fleet::Style::WebApp, || {})
+        .await
+        .unwrap();
+    wrong[0].proof = Some([7u8; 32]);
+    let wrong_person = vec![wrong[0].holder.clone()];
+    devices.append(&mut wrong);
+    let people: Vec<_> = devices.iter().take(3).map(|d| d.holder.clone()).collect();
+    let board = Arc::new(Board::default());
+    fleet::listen(devices, board.clone(), 4).await.unwrap();
+    let ca = s.state().ca.certificate_der().to_vec();
+    let r = flows::run_answered(
+        &s.url(),
+        party.credentials(),
+        people,
+        flows::Answerer::WebApp(board.clone()),
+        None,
+        Some(&ca),
+        config(3, 15),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.flow, "web-app");
+    assert_eq!((r.flows_ok, r.flows_started), (15, 15), "{:?}", r.failures);
+    assert_eq!(r.cms_checked_here, 15);
+    let r = flows::run_answered(
+        &s.url(),
+        party.credentials(),
+        wrong_person,
+        flows::Answerer::WebApp(board),
+        None,
+        None,
+        FlowConfig {
+            warmup: 0,
+            ..config(1, 1)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.flows_ok, 0);
+    assert!(
+        r.failures.keys().any(|f| f.contains("unlock")),
+        "{:?}",
+        r.failures
+    );
+}
