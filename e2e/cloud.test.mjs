@@ -546,6 +546,111 @@ test("a new browser is registered by approving it on a registered one (the numbe
   await y.close();
 });
 
+/** axe-core's WCAG 2.1 A/AA rules on a dojang page (not the frame); violations pushed to `found`. */
+async function axePage(page, label, found) {
+  await page.evaluate(axeSource);
+  const v = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((x) => `${x.id}: ${x.help} — ${x.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  if (v.length) { found.push(`${label}:\n  ${v.join("\n  ")}`); }
+}
+
+/** Press Tab until the page's focused element has this id (at most 40 times). */
+async function tabToOn(page, id) {
+  for (let i = 0; i < 40; i++) {
+    if (await page.locator(`#${id}:focus`).count()) { return; }
+    await page.keyboard.press("Tab");
+  }
+  assert.fail(`Tab never reached #${id}`);
+}
+
+test("a browser ask from the keyboard alone on both browsers, with axe on every ask screen: a wrong number declines, the right one registers", async () => {
+  const holder = { name: "박건반", phone: "01055507777", birth: "19790707" };
+  for (const v of Object.values(holder)) { demo.secrets.add(v); }
+  const found = [];
+  // The holder's browser (desktop, English) gets its certificate by mouse: set-up, not the walk.
+  const x = await chromium.newContext({ viewport: DESKTOP });
+  const page = await x.newPage();
+  await page.goto(`${demo.dojang}/cloud?lang=en`);
+  await page.locator("#go-issue-sms").click();
+  await page.locator("#p-name").fill(holder.name);
+  await page.locator("#p-phone").fill(holder.phone);
+  await page.locator("#p-birth").fill(holder.birth);
+  await page.locator("#person-submit").click();
+  await page.locator("#sms-code").fill(await smsCode(holder.phone));
+  await page.locator("#code-submit").click();
+  await page.locator("#new-pin").fill(PIN);
+  await page.locator("#new-pin2").fill(PIN);
+  await page.locator("#newpin-submit").click();
+  await page.locator("#done-ok").click();
+  await page.locator("#scr-manage").waitFor();
+
+  // The new browser (a phone, Korean), by keyboard alone: ask, and show the number.
+  const y = await chromium.newContext({ viewport: PHONE });
+  const other = await y.newPage();
+  async function askByKeyboard() {
+    await other.goto(`${demo.dojang}/cloud`);
+    await other.locator("#scr-start").waitFor();
+    await tabToOn(other, "go-register-ask");
+    await other.keyboard.press("Enter");
+    await other.locator("#scr-person").waitFor();
+    assert.equal(await other.locator("#person-h:focus").count(), 1, "the person screen's heading has the focus");
+    await tabToOn(other, "p-name");
+    await other.keyboard.type(holder.name);
+    await tabToOn(other, "p-phone");
+    await other.keyboard.type(holder.phone);
+    await tabToOn(other, "p-birth");
+    await other.keyboard.type(holder.birth);
+    await other.keyboard.press("Enter");
+    await other.locator("#scr-ask").waitFor();
+    assert.equal(await other.locator("#ask-h:focus").count(), 1, "the ask screen's heading has the focus");
+    const number = (await other.locator("#ask-number").innerText()).trim();
+    assert.match(number, /^[0-9]{2}$/);
+    return number;
+  }
+  const first = await askByKeyboard();
+  await axePage(other, "cloud: the ask's number (ko, phone)", found);
+
+  // The holder's page shows the ask by itself; by keyboard, a wrong number and the PIN.
+  await page.locator("#ask-form").waitFor({ timeout: 15000 });
+  await axePage(page, "cloud: an ask to answer (en, desktop)", found);
+  const wrong = first === "42" ? "24" : "42";
+  await tabToOn(page, "ask-number-in");
+  await page.keyboard.type(wrong);
+  await tabToOn(page, "ask-pin");
+  await page.keyboard.type(PIN);
+  await page.keyboard.press("Enter");
+  // The holder is told; the asking browser is told it was declined.
+  await waitText(page.locator("#ask-error"), /.+/);
+  assert.equal(await page.locator("#ask-number-in").getAttribute("aria-invalid"), "true");
+  await axePage(page, "cloud: a wrong number (en, desktop)", found);
+  await waitText(other.locator("#cloud-error-text"), /거절|declin/i);
+  await axePage(other, "cloud: the ask declined (ko, phone)", found);
+
+  // Again, the right number: the new browser goes on by itself, registered.
+  const again = await askByKeyboard();
+  await page.reload();
+  await page.locator("#ask-form").waitFor({ timeout: 15000 });
+  await tabToOn(page, "ask-number-in");
+  await page.keyboard.type(again);
+  await tabToOn(page, "ask-pin");
+  await page.keyboard.type(PIN);
+  await page.keyboard.press("Enter");
+  await page.locator("#scr-done").waitFor();
+  await other.locator("#scr-done").waitFor();
+  assert.equal(await other.locator("#done-h:focus").count(), 1, "the done screen's heading has the focus");
+  await axePage(other, "cloud: registered (ko, phone)", found);
+  await other.keyboard.press("Tab");
+  await other.keyboard.press("Enter");
+  await other.locator("#scr-manage").waitFor();
+  assert.equal(await other.locator("#m-state").getAttribute("data-state"), "active");
+  assert.deepEqual(found, [], found.join("\n"));
+  await x.close();
+  await y.close();
+});
+
 test("the demo portal's hosted login with the cloud certificate: a new tab signs, the portal greets; without JavaScript the STEP3 button does", async () => {
   const holder = { name: "오로그", phone: "01055509999", birth: "19870707" };
   for (const v of Object.values(holder)) { demo.secrets.add(v); }

@@ -779,7 +779,9 @@
         resolve(v);
       }
       // Run one action; on success show the completion and come back, else say why.
-      async function act(ev, errorId, run, doneKey) {
+      // `inputs` ties a server error to the field it is about ({code: input id}), so the field
+      // is marked invalid and described by the error, as a check made here would be.
+      async function act(ev, errorId, run, doneKey, inputs) {
         if (ev) { ev.preventDefault(); }
         if (busy) { return; }
         busy = true;
@@ -789,7 +791,8 @@
           leave(function () { return completion(doneKey, false); });
         } catch (e) {
           if (e && e.local) { fieldError(errorId, problem(e.local[0]), $(e.local[1])); return; }
-          fieldError(errorId, e, null);
+          var input = e && inputs && inputs[e.code];
+          fieldError(errorId, e, input ? $(input) : null);
         } finally {
           busy = false;
           status("");
@@ -803,14 +806,14 @@
           if (bad) { throw { local: [bad, "pc-new"] }; }
           if (a !== b) { throw { local: ["pin.mismatch", "pc-new2"] }; }
           await withProof("pin", "pin", "", { pin: old, newPin: a });
-        }, "done.pin");
+        }, "done.pin", { "-10600011": "pc-old", "-10600010": "pc-new", "-10600027": "pc-new" });
       });
       on($("renew-form"), "submit", function (ev) {
         act(ev, "renew-error", async function () {
           var pin = $("renew-pin").value;
           if (!/^[0-9]{6}$/.test(pin)) { throw { local: ["pin.format", "renew-pin"] }; }
           await withProof("renew", "renew", "", { pin: pin });
-        }, "done.renew");
+        }, "done.renew", { "-10600011": "renew-pin" });
       });
       on($("revoke-form"), "submit", function (ev) {
         act(ev, "revoke-error", async function () {
@@ -819,7 +822,7 @@
           if (!/^[0-9]{6}$/.test(pin)) { throw { local: ["pin.format", "revoke-pin"] }; }
           await withProof("revoke", "revoke", "", { pin: pin });
           await forgetKey();
-        }, "done.revoke");
+        }, "done.revoke", { "-10600011": "revoke-pin" });
       });
       on($("ask-form"), "submit", function (ev) {
         act(ev, "ask-error", async function () {
@@ -827,7 +830,7 @@
           if (!/^[0-9]{2}$/.test(n)) { throw { local: ["ask.number", "ask-number-in"] }; }
           if (!/^[0-9]{6}$/.test(pin)) { throw { local: ["pin.format", "ask-pin"] }; }
           await withProof("browsers/asks/" + encodeURIComponent(ask.askId) + "/approve", "ask-approve", ask.askId, { number: n, pin: pin });
-        }, "done.ask");
+        }, "done.ask", { "-10600011": "ask-pin", "-10600028": "ask-number-in" });
       });
       on($("ask-decline"), "click", function () {
         act(null, "ask-error", function () {
