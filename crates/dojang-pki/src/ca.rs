@@ -424,6 +424,27 @@ impl CertificateAuthority {
         &self.public_key_bits
     }
 
+    /// Whether the CA can sign now: its key signs a fresh challenge (on the token, for a key
+    /// held there) and the signature verifies under the certificate's public key, and the
+    /// certificate has not expired. `/readyz` asks this.
+    pub fn self_test(&self, now: OffsetDateTime) -> Result<(), PkiError> {
+        use signature::{Signer as _, Verifier as _};
+        if now >= self.not_after {
+            return Err(PkiError::CertificateExpired);
+        }
+        let mut challenge = [0u8; 32];
+        rand::rng().fill_bytes(&mut challenge);
+        let sig: DerSignature = self
+            .key
+            .try_sign(&challenge)
+            .map_err(|e| PkiError::Encoding(format!("the CA key cannot sign: {e}")))?;
+        let public = VerifyingKey::from_sec1_bytes(&self.public_key_bits)
+            .map_err(|e| PkiError::InvalidCaCertificate(e.to_string()))?;
+        public
+            .verify(&challenge, &sig)
+            .map_err(|_| PkiError::KeyMismatch)
+    }
+
     /// The root certificate, DER.
     #[must_use]
     pub fn certificate_der(&self) -> &[u8] {

@@ -136,6 +136,9 @@ pub const OPENAPI: &str = "/v1/openapi.json";
 pub const API_REFERENCE: &str = "/docs/api";
 /// `GET` — liveness and database check.
 pub const HEALTH: &str = "/healthz";
+/// `GET` — readiness: the database answers, its schema is current, the CA can sign (503 and
+/// the failing checks otherwise).
+pub const READY: &str = "/readyz";
 
 /// `POST` — create a request of `kind`: `/v1/identity`, `/v1/sign`, `/v1/multi-sign`,
 /// `/v1/debit-consent`, `/v1/login`.

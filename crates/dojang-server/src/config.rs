@@ -83,6 +83,17 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Push to phones when no live connection is open (docs/push.md).
     pub push: PushConfig,
+    /// Prometheus metrics on a separate listener (docs/operations.md).
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: `/metrics` (Prometheus text format), `/healthz` and `/readyz` on their own
+/// address, which a firewall or the network keeps to the scraper. Off when `listen` is unset.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the metrics listener; port 0 picks a free port.
+    pub listen: Option<SocketAddr>,
 }
 
 /// `[push]`: Web Push to the app at `/app`, and FCM / APNs for operators' native apps
@@ -184,6 +195,7 @@ impl Default for Config {
             hsm: HsmSection::default(),
             trusted_proxies: Vec::new(),
             push: PushConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

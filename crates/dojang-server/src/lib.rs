@@ -14,6 +14,7 @@
 //! * [`bank`] — the bank gateway (1-won deposits) trait and its implementations;
 //! * [`webhook`] — queueing, signing and delivering webhooks (SSRF guard, retries), and the
 //!   expiry sweep;
+//! * [`metrics`] — Prometheus metrics: names, recorder, the `/metrics` listener;
 //! * [`cli`] — `dojang serve | admin | rp`.
 //!
 //! Only this crate knows axum. It never writes SQL (that is `dojang-store`) and never decides a
@@ -26,6 +27,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod instance;
+pub mod metrics;
 pub mod pages;
 pub mod proxy;
 pub mod push;

@@ -94,6 +94,30 @@ fn self_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
+/// Install the metrics recorder and serve `/metrics`, `/healthz` and `/readyz` on `at` until
+/// shutdown; the bound address.
+fn serve_metrics(at: SocketAddr, state: &AppState) -> Result<SocketAddr, ServerError> {
+    let listen_err = |source| ServerError::Listen { addr: at, source };
+    let handle = crate::metrics::install().ok_or_else(|| {
+        ServerError::Config(ConfigError(
+            "[metrics] listen: another metrics recorder is installed in this process".into(),
+        ))
+    })?;
+    let listener = listen(at).map_err(listen_err)?;
+    let bound = listener.local_addr().map_err(listen_err)?;
+    let app = crate::metrics::router(state.clone(), handle);
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+        {
+            tracing::warn!(error = %e, "the metrics listener stopped with an error");
+        }
+    });
+    Ok(bound)
+}
+
 /// Entry point.
 #[derive(Debug)]
 pub struct Server;
@@ -109,6 +133,7 @@ pub struct RunningServer {
     ca_key: crate::instance::CaKeyPlace,
     task: JoinHandle<std::io::Result<()>>,
     tls_task: Option<JoinHandle<std::io::Result<()>>>,
+    metrics_addr: Option<SocketAddr>,
     background: [JoinHandle<()>; 2],
 }
 
@@ -181,6 +206,10 @@ impl Server {
                 .map_err(ConfigError)?,
             push_allow_private: config.push.insecure_allow_private,
         })?;
+        let metrics_addr = match config.metrics.listen {
+            Some(at) => Some(serve_metrics(at, &state)?),
+            None => None,
+        };
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());
         let (tls_addr, tls_task) = match tls {
@@ -223,6 +252,7 @@ impl Server {
             ca_key: instance.ca_key,
             task,
             tls_task,
+            metrics_addr,
             background,
         })
     }
@@ -242,6 +272,11 @@ impl RunningServer {
     /// `https://<addr>` of the TLS listener, when `[tls]` is configured.
     pub fn tls_base_url(&self) -> Option<String> {
         self.tls_addr.map(|a| format!("https://{a}"))
+    }
+
+    /// `http://<addr>` of the metrics listener, when `[metrics] listen` is set.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr.map(|a| format!("http://{a}"))
     }
 
     /// The shared state (tests use the store and clock directly).

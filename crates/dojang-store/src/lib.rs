@@ -527,6 +527,23 @@ pub struct DayCount {
     pub count: u64,
 }
 
+/// How busy the database side is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections (SQLite: the executor's one).
+    pub connections: u32,
+    /// Of those, idle ones (PostgreSQL's pool).
+    pub idle: u32,
+    /// Jobs waiting for the SQLite executor's thread (0 on PostgreSQL, whose waits are inside
+    /// the pool).
+    pub queued: u64,
+}
+
+/// Versions in `known` (a build's migrations) that are not in `applied` (the database's).
+pub fn missing_migrations(known: impl Iterator<Item = i64>, applied: &[i64]) -> Vec<i64> {
+    known.filter(|v| !applied.contains(v)).collect()
+}
+
 /// The storage operations of dojang. Methods that change a request's state return `false` when
 /// the row was not in the state the change requires (the caller re-reads to say why).
 #[async_trait]
@@ -535,6 +552,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn backend(&self) -> Backend;
     /// Round trip to the database.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The database side's load now, for `/metrics`.
+    fn pool_stats(&self) -> PoolStats;
+    /// The migrations this build applies that the database has not recorded as applied, by
+    /// version (empty when the schema is current), for `/readyz`.
+    async fn migrations_missing(&self) -> Result<Vec<i64>, StoreError>;
 
     /// Register a relying party. [`StoreError::Conflict`] if the client code or LinkID exists.
     async fn insert_relying_party(&self, rp: &RelyingParty) -> Result<(), StoreError>;
@@ -874,6 +896,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError>;
+    /// Deliveries waiting (not delivered, not given up), for `/metrics`.
+    async fn webhook_queue_depth(&self) -> Result<u64, StoreError>;
     /// Record an attempt and what follows it, together.
     async fn record_attempt(&self, a: &Attempt, after: AfterAttempt) -> Result<(), StoreError>;
     /// A relying party's latest deliveries, newest first.

@@ -247,6 +247,33 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    fn pool_stats(&self) -> crate::PoolStats {
+        crate::PoolStats {
+            connections: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            queued: 0,
+        }
+    }
+
+    async fn webhook_queue_depth(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(q::WEBHOOK_QUEUE_DEPTH)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn migrations_missing(&self) -> Result<Vec<i64>, StoreError> {
+        let applied: Vec<i64> = sqlx::query_scalar(q::APPLIED_MIGRATIONS)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(crate::missing_migrations(
+            sqlx::migrate!("./migrations/postgres")
+                .iter()
+                .map(|m| m.version),
+            &applied,
+        ))
+    }
+
     async fn insert_relying_party(&self, rp: &RelyingParty) -> Result<(), StoreError> {
         let secret = self.keys.seal(col::RP_SECRET, rp.secret.as_bytes())?;
         sqlx::query(q::INSERT_RELYING_PARTY)

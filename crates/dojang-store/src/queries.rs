@@ -448,6 +448,12 @@ pub const DELIVERIES_OF_RECEIPT: &str = concat!(
 
 pub const PING: &str = "SELECT 1";
 
+/// Webhook deliveries still waiting (state 0).
+pub const WEBHOOK_QUEUE_DEPTH: &str = "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 0";
+
+/// The versions sqlx recorded as applied.
+pub const APPLIED_MIGRATIONS: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+
 // The hosted login page.
 
 pub const UPSERT_LOGIN_RETURN_URL: &str = "INSERT INTO login_page_settings \

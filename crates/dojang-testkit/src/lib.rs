@@ -163,6 +163,11 @@ impl TestServer {
         self.running().tls_base_url()
     }
 
+    /// `http://127.0.0.1:<port>` of the metrics listener, when `[metrics] listen` is set.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.running().metrics_url()
+    }
+
     /// The clock the server reads.
     pub fn clock(&self) -> &ManualClock {
         &self.clock

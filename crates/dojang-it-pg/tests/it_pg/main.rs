@@ -101,6 +101,9 @@ mod openapi;
 #[path = "../../../dojang-server/tests/it/operators.rs"]
 mod operators;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/ops.rs"]
+mod ops;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/page_headers.rs"]
 mod page_headers;
 #[cfg(not(pg_url_unset))]

@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// PEM private key for the HTTPS listener.
     #[arg(long, env = "DOJANG_TLS_KEY", value_name = "PATH")]
     tls_key: Option<PathBuf>,
+    /// Serve `/metrics` (Prometheus), `/healthz` and `/readyz` on this address (`[metrics]`).
+    #[arg(long, env = "DOJANG_METRICS_LISTEN", value_name = "ADDR", value_parser = parse_listen)]
+    metrics_listen: Option<SocketAddr>,
     /// Log filter, e.g. info or dojang_server=debug [default: info].
     #[arg(long, env = "DOJANG_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -53,6 +56,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     }
     if let Some(k) = args.tls_key {
         config.tls.key = Some(k);
+    }
+    if let Some(l) = args.metrics_listen {
+        config.metrics.listen = Some(l);
     }
     if let Some(l) = args.log {
         config.log = l;
@@ -113,6 +119,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     say(format!("dojang listening on {}", server.base_url()));
     if let Some(url) = server.tls_base_url() {
         say(format!("dojang listening on {url}"));
+    }
+    if let Some(url) = server.metrics_url() {
+        say(format!("metrics on {url}/metrics"));
     }
     signals.wait().await;
     tracing::info!("shutting down");

@@ -455,6 +455,7 @@ fn render(code: ErrorCode, detail: Option<String>, lang: Lang) -> Response {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = self.code();
+        crate::metrics::api_error(code.code());
         let st = status(code);
         if st.is_server_error() {
             // The cause is logged once, here; the caller sees only the catalogue message.
@@ -494,6 +495,7 @@ impl ApiError {
         word: impl Fn(ErrorCode, Lang) -> Option<String>,
     ) -> Response {
         let code = self.code();
+        crate::metrics::api_error(code.code());
         let st = status(code);
         let detail = if st.is_server_error() {
             tracing::error!(error = %self, code = code.code(), "request failed");

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::Code(ErrorCode::RouteNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::Code(ErrorCode::MethodNotAllowed) })
         .layer(middleware::from_fn(error::localize))
+        .layer(middleware::from_fn(crate::metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(Level::INFO))

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::PKI_OCSP, post(ocsp_post))
         .route(&format!("{}/{{*request}}", paths::PKI_OCSP), get(ocsp_get))
         .route(paths::HEALTH, get(health))
+        .route(paths::READY, get(ready))
 }
 
 async fn crl(State(s): State<AppState>) -> Result<Response, ApiError> {
@@ -84,6 +85,72 @@ async fn ca_der(State(s): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "application/pkix-cert")],
         s.ca.certificate_der().to_vec(),
     )
+}
+
+/// `/healthz` for the metrics listener's router.
+pub async fn health_probe(s: State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    health(s).await
+}
+
+/// `/readyz` for the metrics listener's router.
+pub async fn ready_probe(s: State<AppState>) -> Response {
+    ready(s).await
+}
+
+/// Readiness: whether this instance should get traffic. Each check says `ok` or why not; any
+/// failure answers 503, so a load balancer takes the instance out. Checked: the database
+/// answers; every migration this build knows is applied (an instance started on an older
+/// schema must not serve, e.g. during a rolling upgrade before the new binary migrated); the
+/// CA's key signs and matches its certificate, which has not expired (a PKCS#11 token that
+/// went away fails here).
+async fn ready(State(s): State<AppState>) -> Response {
+    let mut failed = false;
+    let mut fail = |why: String| {
+        failed = true;
+        why
+    };
+    let database = match s.store.ping().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: database unreachable");
+            fail("unreachable".into())
+        }
+    };
+    let schema = match s.store.migrations_missing().await {
+        Ok(missing) if missing.is_empty() => "ok".to_owned(),
+        Ok(missing) => fail(format!(
+            "migrations not applied: {}",
+            missing
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: migrations unreadable");
+            fail("unreadable".into())
+        }
+    };
+    let ca = match s.ca.self_test(s.clock.now()) {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: the CA cannot sign");
+            fail(e.to_string())
+        }
+    };
+    let status = if failed {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        Json(serde_json::json!({
+            "status": if failed { "unavailable" } else { "ready" },
+            "checks": { "database": database, "schema": schema, "ca": ca },
+        })),
+    )
+        .into_response()
 }
 
 async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {

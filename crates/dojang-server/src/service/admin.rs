@@ -424,6 +424,7 @@ pub async fn revoke_certificate(
     match store.revoke_certificate(serial, now, reason.code()).await? {
         Some(c) => {
             remove_cloud_key(store, hsm, &c).await?;
+            crate::metrics::certificate_revoked("operator");
             Ok(c)
         }
         None => match store.certificate(serial).await? {

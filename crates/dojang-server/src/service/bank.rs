@@ -95,7 +95,13 @@ pub async fn start_check(
         holder: person,
         word,
     };
-    match state.bank.deposit(&deposit).await {
+    let sent = state.bank.deposit(&deposit).await;
+    crate::metrics::bank_deposit(match &sent {
+        Ok(()) => "sent",
+        Err(BankError::AccountRefused) => "refused",
+        Err(_) => "failed",
+    });
+    match sent {
         Ok(()) => {}
         Err(BankError::AccountRefused) => {
             tracing::info!(enrolment = %id, bank = bank.as_str(), "the bank refused the account");

@@ -95,6 +95,7 @@ pub async fn revoke(
     }
     state.forget_devices_of(device.member_id);
     state.push.disconnect_device(device.member_id, device.id);
+    crate::metrics::certificate_revoked("holder");
     tracing::info!(device = %device.id, "the holder revoked the certificate");
     let name = state
         .store

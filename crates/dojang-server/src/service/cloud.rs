@@ -475,6 +475,7 @@ async fn issue(
         destroy_key(state, label).await;
         return Ok(None);
     }
+    crate::metrics::certificate_issued("cloud", identity.as_str());
     state.forget_devices_of(member_id);
     if let Some(old) = previous
         && let Some(c) = state.store.cloud_device(old.id).await?
@@ -1942,6 +1943,7 @@ pub async fn revoke(
     {
         return Err(ErrorCode::CloudRevoked.into());
     }
+    crate::metrics::certificate_revoked("holder");
     state.forget_devices_of(p.device.member_id);
     destroy_key(state, p.cloud.key_label.clone()).await;
     record_use(

@@ -108,9 +108,11 @@ pub(crate) async fn send_code(
 ) -> Result<(), ApiError> {
     let minutes = state.policy.otp_ttl.as_secs().div_ceil(60);
     if let Err(e) = state.sms.send(&person.phone, &code.sms_text(minutes)).await {
+        crate::metrics::sms_sent(false);
         tracing::error!(error = %e, "SMS gateway failed");
         return Err(ErrorCode::Unavailable.into());
     }
+    crate::metrics::sms_sent(true);
     Ok(())
 }
 
@@ -388,6 +390,7 @@ pub(crate) async fn issue(
     // The member's earlier devices were superseded: forget them and close their connections.
     state.forget_devices_of(member_id);
     state.push.disconnect_others(member_id, device_id);
+    crate::metrics::certificate_issued("app", identity.as_str());
     tracing::info!(device = %device_id, serial = %issued.serial_hex, "certificate issued");
     Ok(Some(EnrolmentCompleted {
         device_id: device_id.to_string(),

@@ -245,6 +245,7 @@ impl Event {
 /// event for the relying party's webhook.
 pub async fn changed(state: &AppState, r: &Request, event: Event) {
     tracing::debug!(receipt = %r.receipt_id, event = event.as_str(), "request changed");
+    crate::metrics::request_event(r.kind.as_str(), event.as_str());
     // No receiver is fine: nobody is waiting.
     let _ = state.changes.send(r.receipt_id.clone());
     crate::webhook::notify(state, r, event).await;

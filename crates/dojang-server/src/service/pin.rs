@@ -82,6 +82,7 @@ pub(crate) async fn check(
             })
         }
         PinFailure::LockedNow => {
+            crate::metrics::certificate_revoked("pin_lock");
             tracing::warn!(device = %device.id, "too many wrong PINs: device locked, certificate revoked");
             state.forget_devices_of(device.member_id);
             state.push.disconnect_device(device.member_id, device.id);

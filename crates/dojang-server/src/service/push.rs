@@ -214,7 +214,24 @@ pub async fn send_to_member(
             state.store.delete_push_subscription(&sub.id).await?;
             continue;
         };
-        match state.pushers.send(&target, message).await {
+        let kind = match &target {
+            Target::WebPush { .. } => "webpush",
+            Target::Fcm { .. } => "fcm",
+            Target::Apns { .. } => "apns",
+        };
+        let started = std::time::Instant::now();
+        let answer = state.pushers.send(&target, message).await;
+        crate::metrics::push_sent(
+            kind,
+            match &answer {
+                Ok(()) => "delivered",
+                Err(PushError::Gone) => "gone",
+                Err(PushError::RateLimited { .. }) => "rate_limited",
+                Err(_) => "failed",
+            },
+            started.elapsed(),
+        );
+        match answer {
             Ok(()) => {
                 sent.delivered += 1;
                 if sub.failures > 0 || sub.retry_after.is_some() {

@@ -179,6 +179,10 @@ pub async fn create_in(
             },
         )
     };
+    crate::metrics::request_created(kind.as_str());
+    if !app_use {
+        crate::metrics::push_published(delivered);
+    }
     tracing::info!(receipt = %request.receipt_id, delivered, "request accepted");
     Ok(receipt(&request))
 }

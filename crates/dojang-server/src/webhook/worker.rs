@@ -115,6 +115,10 @@ async fn deliver(state: &AppState, d: Delivery) {
         error,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
+    crate::metrics::webhook_attempt(delivered);
+    if matches!(after, AfterAttempt::GiveUp) {
+        crate::metrics::webhook_given_up();
+    }
     match after {
         AfterAttempt::Delivered => {
             tracing::info!(delivery = d.id, receipt = %d.receipt_id, event = %d.event, attempt = attempt_no, "webhook delivered");

@@ -34,6 +34,7 @@ mod login_cloud;
 mod login_page;
 mod openapi;
 mod operators;
+mod ops;
 mod page_headers;
 mod pin;
 mod push;

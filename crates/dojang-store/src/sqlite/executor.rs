@@ -20,6 +20,8 @@
 //!   at half load).
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -96,6 +98,8 @@ where
 /// The queue to the SQLite thread. Dropping the last handle ends both threads.
 pub struct Executor {
     queue: mpsc::Sender<Box<dyn Job>>,
+    /// Jobs sent and not yet taken by the thread.
+    queued: Arc<AtomicU64>,
     /// Dropped with the executor: tells the checkpoint thread to stop.
     _stop_checkpoints: mpsc::Sender<()>,
 }
@@ -123,13 +127,15 @@ impl Executor {
         let conn = open(path)?;
         let checkpointer = open(path)?;
         let (queue, jobs) = mpsc::channel::<Box<dyn Job>>();
+        let queued = Arc::new(AtomicU64::new(0));
+        let taken = queued.clone();
         let (stop, stopped) = mpsc::channel::<()>();
         let spawn_err = |e: std::io::Error| {
             StoreError::Unavailable(format!("cannot start a SQLite thread: {e}"))
         };
         std::thread::Builder::new()
             .name("dojang-sqlite".into())
-            .spawn(move || run(&conn, &jobs))
+            .spawn(move || run(&conn, &jobs, &taken))
             .map_err(spawn_err)?;
         std::thread::Builder::new()
             .name("dojang-sqlite-checkpoint".into())
@@ -137,8 +143,14 @@ impl Executor {
             .map_err(spawn_err)?;
         Ok(Self {
             queue,
+            queued,
             _stop_checkpoints: stop,
         })
+    }
+
+    /// Jobs waiting for the thread now.
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// Run `f` on the connection and await its answer.
@@ -148,16 +160,20 @@ impl Executor {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (answer, rx) = oneshot::channel();
+        self.queued.fetch_add(1, Ordering::Relaxed);
         self.queue
             .send(Box::new(Typed { access, f, answer }))
-            .map_err(|_| StoreError::Unavailable("the SQLite thread has stopped".into()))?;
+            .map_err(|_| {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                StoreError::Unavailable("the SQLite thread has stopped".into())
+            })?;
         rx.await
             .map_err(|_| StoreError::Unavailable("the SQLite thread stopped mid-job".into()))?
     }
 }
 
 /// The executor thread: take batches and run them; end when every sender is gone.
-fn run(conn: &Connection, jobs: &mpsc::Receiver<Box<dyn Job>>) {
+fn run(conn: &Connection, jobs: &mpsc::Receiver<Box<dyn Job>>, queued: &AtomicU64) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -166,6 +182,7 @@ fn run(conn: &Connection, jobs: &mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
+        queued.fetch_sub(batch.len() as u64, Ordering::Relaxed);
         run_batch(conn, batch);
     }
 }

@@ -392,6 +392,37 @@ impl Store for SqliteStore {
             .await
     }
 
+    fn pool_stats(&self) -> crate::PoolStats {
+        crate::PoolStats {
+            connections: 1,
+            idle: 0,
+            queued: self.exec.queued(),
+        }
+    }
+
+    async fn webhook_queue_depth(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .read(|c| Ok(c.query_row(q::WEBHOOK_QUEUE_DEPTH, [], |r| r.get(0))?))
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn migrations_missing(&self) -> Result<Vec<i64>, StoreError> {
+        let applied: Vec<i64> = self
+            .read(|c| {
+                let mut st = c.prepare_cached(q::APPLIED_MIGRATIONS)?;
+                let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await?;
+        Ok(crate::missing_migrations(
+            sqlx::migrate!("./migrations/sqlite")
+                .iter()
+                .map(|m| m.version),
+            &applied,
+        ))
+    }
+
     async fn insert_relying_party(&self, rp: &RelyingParty) -> Result<(), StoreError> {
         let secret = self.keys.seal(col::RP_SECRET, rp.secret.as_bytes())?;
         let v = (
