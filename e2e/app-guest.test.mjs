@@ -8,25 +8,28 @@
 // issued by the bank account inside the card. Then the service worker's notificationclick and
 // pushsubscriptionchange handlers, run in the real worker with the real page and server.
 //
+// Last, a person who holds a certificate on another device logs in: the app says so.
+//
 // Screenshots: app-login-*, app-guest-home-*, app-guest-card-* (DOJANG_SCREENSHOTS=1).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createECDH, randomBytes } from "node:crypto";
-import { startDemo, browser, shoot } from "./lib.mjs";
+import { startDemo, browser, shoot, enrol, tempDir } from "./lib.mjs";
 import { native } from "./rp.mjs";
 import { smsCodes, depositWord, phone, axe, visible, portalLogin, approve, stored, appWorker } from "./app-lib.mjs";
 
 const PIN = "246813";
 const person = { name: "윤서아", phone: "01077701234", birth: "19930303" };
 const strict = { name: "배도윤", phone: "01077705678", birth: "19880808" };
+const holder = { name: "남궁민", phone: "01077709012", birth: "19850505" };
 let demo, chromium, smsCode;
 let app; // the first person's phone, enrolled by the end of the first test
 const a11y = [];
 
 before(async () => {
   demo = await startDemo({ name: "app-guest" });
-  for (const p of [person, strict]) { for (const v of Object.values(p)) { demo.secrets.add(v); } }
+  for (const p of [person, strict, holder]) { for (const v of Object.values(p)) { demo.secrets.add(v); } }
   chromium = await browser();
   smsCode = smsCodes(demo);
 });
@@ -298,4 +301,32 @@ test("pushsubscriptionchange: the worker posts the new subscription with the cre
   const del = await fetch(`${demo.dojang}/device/v1/push/subscription`, { method: "DELETE", headers: { authorization: `Bearer ${device.deviceToken}` } });
   assert.equal(del.status, 204);
   assert.deepEqual(a11y, [], `accessibility violations:\n${a11y.join("\n")}`);
+});
+
+test("a person holding a certificate on another device logs in here: the app says so, on the home and on the card", async () => {
+  // The certificate is on a desktop dojang-app; the phone logs in without one.
+  await enrol(demo, holder, tempDir("dojang-e2e-holder-"));
+  await smsCode(holder.phone); // the enrolment's code, used already
+  const who = await phone(chromium, demo, { allow: [/\/device\/v1\/enrolments\/[^/]+\/login$/] });
+  try {
+    await logIn(who.page, holder);
+    assert.equal((await stored(who.page, "guest")).hasCertificate, true);
+    await visible(who.page, "guest-elsewhere");
+    assert.match(await who.page.locator("#guest-elsewhere").innerText(), /다른 기기/);
+    const r = await native(demo.dojang, demo.party, "POST", "/v1/identity", {
+      receiverName: holder.name, receiverHP: holder.phone, receiverBirthday: holder.birth,
+      reqTitle: "다른 기기 시험", token: "본인확인", expireIn: 300,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await visible(who.page, "scr-card", 20000);
+    await visible(who.page, "c-guest-elsewhere");
+    // Declining needs no certificate.
+    await who.page.locator("#decline").click();
+    await visible(who.page, "scr-done", 30000);
+    const status = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.body.receiptID}`);
+    assert.equal(status.body.state, 3, "declined from the phone without a certificate");
+    assert.deepEqual(who.bad, []);
+  } finally {
+    await who.context.close();
+  }
 });
