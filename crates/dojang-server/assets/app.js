@@ -311,15 +311,23 @@
   }
 
   // One enrolment: the person (and bank or desk details), the code or word, the PIN, the call.
-  async function enrol(method) {
+  async function enrol(method, known) {
     var h = $("person-h");
     h.textContent = h.getAttribute("data-" + method);
     $("bank-fields").hidden = method !== "bank";
     $("desk-fields").hidden = method !== "desk";
-    var person = null, started = null;
+    var person = null, started = null, first = null;
+    if (known) { knownPerson(known); }
+    if (known && method === "sms") {
+      // Logged in without a certificate: the person is known, the code is sent at once.
+      try {
+        person = { name: known.name, phone: known.phone, birthday: known.birthday };
+        started = await api("POST", "enrolments", person);
+      } catch (e) { first = e; }
+    }
     if (method === "desk") {
       person = await ask("scr-person", "person-error", readPerson(method), null);
-    } else {
+    } else if (!started) {
       started = await until("scr-person", "person-error", readPerson(method), async function (p) {
         person = p;
         if (method === "bank") {
@@ -328,7 +336,7 @@
           });
         }
         return api("POST", "enrolments", { name: p.name, phone: p.phone, birthday: p.birthday });
-      });
+      }, null, first);
     }
     var pin = null, last = null;
     for (;;) {
@@ -495,6 +503,7 @@
     fieldError("sign-error", null);
     $("approve").disabled = false;
     $("decline").disabled = false;
+    guestCard(card);
     show("scr-card", "card-h");
     // Seen: the server records when the person first saw it.
     dev("POST", "requests/" + encodeURIComponent(card.receiptID) + "/view", {}).catch(function (e) {
@@ -530,6 +539,7 @@
     ev.preventDefault();
     var card = openCard;
     if (!card) { return; }
+    if (state && state.guest) { issueInCard(card); return; }
     var form = $("scr-card");
     clearInvalid(form);
     var picked = null;
@@ -627,6 +637,7 @@
 
   // The credential no longer works (locked by wrong PINs, revoked): say so, offer a new start.
   function deviceProblem(e) {
+    if (guestGone(e)) { return; }
     if (e && e.code === ERR.locked) {
       // Locked by wrong PINs: the credential and the certificate are gone for good. Forget
       // them and offer a new enrolment, saying why.
@@ -668,6 +679,147 @@
     }
   }
 
+
+  // ---------------------------------------------------------------- a login without a certificate
+  //
+  // Seed 000: before a certificate, pushes go to the device that logged in last. The SMS check
+  // alone registers this phone for the person (POST enrolments/{id}/login): the credential is
+  // kept in IndexedDB as "guest" ({guest, deviceId, deviceToken, hasCertificate, holder}), the
+  // live channel, the list and Web Push work with it as with an enrolled device, and the first
+  // card leads to a certificate issued inside it (SMS when the request allows simple
+  // registration and needs no verified name, else the bank-account check) — the enrolment's
+  // own code paths (new key, CSR, PIN) — after which the same card is approved. The server
+  // supersedes the login's device when the certificate's device is registered.
+
+  function knownPerson(p) {
+    $("p-name").value = p.name || "";
+    $("p-phone").value = p.phone || "";
+    $("p-birth").value = p.birthday || "";
+  }
+
+  async function guestLogin() {
+    var h = $("person-h");
+    h.textContent = h.getAttribute("data-login");
+    $("bank-fields").hidden = true;
+    $("desk-fields").hidden = true;
+    var person = null;
+    var started = await until("scr-person", "person-error", readPerson("sms"), function (p) {
+      person = p;
+      return api("POST", "enrolments", { name: p.name, phone: p.phone, birthday: p.birthday });
+    });
+    $("code-lead").textContent = $("code-lead").getAttribute("data-sms");
+    $("code-label").textContent = $("code-label").getAttribute("data-sms");
+    $("sms-code").value = "";
+    $("sms-code").setAttribute("inputmode", "numeric");
+    await until("scr-code", "code-error", function () {
+      var v = digits($("sms-code").value);
+      if (!/^[0-9]{6}$/.test(v)) { return { problem: ["code", "sms-code"] }; }
+      return { value: v };
+    }, async function (code) {
+      var r = await api("POST", "enrolments/" + encodeURIComponent(started.enrolmentID) + "/login", { code: code });
+      var rec = {
+        guest: true, deviceId: r.deviceID, deviceToken: r.deviceToken, hasCertificate: !!r.hasCertificate,
+        holder: { name: person.name, phone: person.phone, birthday: person.birthday },
+      };
+      await save("guest", rec);
+      state = rec;
+    }, "sms-code");
+  }
+
+  function guestFlow() {
+    showError(null);
+    guestLogin().then(function () {
+      return completion("done.login");
+    }).then(home, function (e) {
+      if (!(e && e.back)) { showError(e); }
+      start();
+    });
+  }
+
+  function guestHome() {
+    var g = !!(state && state.guest);
+    $("home-guest").hidden = !g;
+    $("guest-elsewhere").hidden = !(g && state.hasCertificate);
+    $("go-manage").hidden = g;
+  }
+
+  // The card of a phone without a certificate: what it needs first, instead of the PIN.
+  function guestCard(card) {
+    var g = !!(state && state.guest);
+    var method = issueMethod(card);
+    $("c-guest").hidden = !g;
+    $("c-guest-sms").hidden = !(g && method === "sms");
+    $("c-guest-bank").hidden = !(g && method === "bank");
+    $("c-guest-elsewhere").hidden = !(g && state.hasCertificate);
+    $("sign-pin").hidden = g;
+    $("sign-pin-label").hidden = g;
+    $("approve").hidden = g;
+    if (g) { $("c-binding").hidden = true; }
+  }
+  function issueMethod(card) {
+    return card.allowSimpleRegist && !card.requiresVerifiedName ? "sms" : "bank";
+  }
+
+  // Issue a certificate inside `card`, then show the same card for approval.
+  var issuing = false;
+  async function issueInCard(card) {
+    if (issuing || !state || !state.guest) { return; }
+    issuing = true;
+    var guest = state;
+    // The server closes the login's socket when the new device is registered: stop first, so
+    // the retry does not ask with the superseded credential.
+    stopLive();
+    showError(null);
+    try {
+      await enrol(issueMethod(card), guest.holder);
+      // enrol() kept the enrolled device (state); the login is superseded.
+      await forget("guest").catch(function () { /* gone already */ });
+      liveWanted = true;
+      live();
+      await refresh();
+      pushSetup(false);
+      if (showCard(card.receiptID)) {
+        status(w("issued"));
+      } else {
+        home();
+        showError({ code: 0, message: w("withdrawn") });
+      }
+    } catch (e) {
+      if (state === guest) {
+        liveWanted = true;
+        live();
+      }
+      if (!(e && e.back)) { showError(e); }
+      if (!showCard(card.receiptID)) { home(); }
+    } finally {
+      issuing = false;
+    }
+  }
+
+  // The login was superseded (another login, or a certificate issued elsewhere): forget it.
+  function guestGone(e) {
+    if (!(state && state.guest && e && e.code === -10400002)) { return false; }
+    openCard = null;
+    state = null;
+    forget("guest").catch(function () { /* gone already */ });
+    start();
+    showError({ code: e.code, message: w("guest.gone") });
+    return true;
+  }
+
+  function bindGuest() {
+    $("go-login").addEventListener("click", guestFlow);
+    $("c-issue").addEventListener("click", function () { if (openCard) { issueInCard(openCard); } });
+    $("guest-logout").addEventListener("click", function () {
+      act(null, "sign-error", async function () {
+        stopLive();
+        await dev("DELETE", "push/subscription").catch(function () { /* none */ });
+        await forget("guest");
+        state = null;
+      }, "done.logout");
+    });
+  }
+
   // ---------------------------------------------------------------- home, manage, done
 
   function completion(key) {
@@ -681,6 +833,7 @@
 
   function home() {
     $("home-holder").textContent = state.holder && state.holder.name ? state.holder.name : "";
+    guestHome();
     show("scr-home", "home-h");
     liveWanted = true;
     live();
@@ -741,6 +894,7 @@
     $("go-sms").addEventListener("click", function () { flow("sms"); });
     $("go-bank").addEventListener("click", function () { flow("bank"); });
     $("go-desk").addEventListener("click", function () { flow("desk"); });
+    bindGuest();
     $("refresh").addEventListener("click", refresh);
     $("go-manage").addEventListener("click", manage);
     $("manage-back").addEventListener("click", home);
@@ -835,6 +989,7 @@
   }
 
   async function main() {
+    $("wait-text").hidden = false;
     if (!subtle || !window.indexedDB || !D) {
       showError({ code: 0, message: w("unsupported") });
       return;
@@ -845,6 +1000,7 @@
     }
     try { await save("lang", LANG); } catch (e) { /* private mode: no notifications' language */ }
     try { state = (await load("device")) || null; } catch (e) { state = null; }
+    if (!state) { try { state = (await load("guest")) || null; } catch (e) { state = null; } }
     if (state) { home(); } else { start(); }
   }
 

@@ -488,3 +488,109 @@ async fn native_apps_get_the_request_through_fcm_and_apns() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].kind, "apns");
 }
+
+/// Before a certificate (seed 000; the phone app's login without one, docs/app.md): a device
+/// that only logged in — over HTTP, the SMS code read from the outbox — may subscribe to Web
+/// Push, and a request for the person reaches its subscription. The certificate's device then
+/// supersedes the login: the login's credential can no longer subscribe, and its subscription
+/// is no longer sent to (the phone app posts its subscription again with the new credential).
+#[tokio::test]
+async fn a_device_logged_in_without_a_certificate_gets_the_push_until_a_certificate_replaces_it() {
+    let (name, phone, birth) = ("이로그", "01055501700", "19910101");
+    let s = server().await;
+    let service = WebPushService::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let started = answer(
+        http.post(format!("{}{}", s.url(), paths::DEVICE_ENROLMENTS))
+            .json(&json!({"name": name, "phone": phone, "birthday": birth}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(started.status, 200, "{:?}", started.body);
+    let id = started.body["enrolmentID"].as_str().unwrap().to_owned();
+    let code = s.last_code(phone).await;
+    let login = answer(
+        http.post(format!(
+            "{}{}",
+            s.url(),
+            paths::DEVICE_ENROLMENT_LOGIN.replace("{enrolment_id}", &id)
+        ))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    assert_eq!(login.body["hasCertificate"], false);
+    let guest = login.body["deviceToken"].as_str().unwrap().to_owned();
+
+    let sub = service.subscribe(&vapid(&s).await);
+    let a = post_subscription(&s, Some(&guest), &body(&sub)).await;
+    assert_eq!(
+        a.status, 204,
+        "a device without a certificate may subscribe: {:?}",
+        a.body
+    );
+    let party = s.add_party("로그인은행").await;
+    let r = s
+        .client(&party)
+        .request_verify_auth(&IdentityRequest::new(
+            name,
+            phone,
+            birth,
+            "g1",
+            "첫 요청",
+            300,
+        ))
+        .await
+        .unwrap();
+    let got = received(&service, &sub.id, 1).await;
+    let payload: Value = serde_json::from_slice(&got[0].plaintext).unwrap();
+    assert_eq!(payload["receiptId"], r.receipt_id.as_str());
+
+    // A certificate is issued (the app does it inside the first card): the login is superseded.
+    let device = s.enrol(name, phone, birth).await;
+    let again = post_subscription(&s, Some(&guest), &body(&sub)).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (401, -10400002),
+        "{:?}",
+        again.body
+    );
+    let party2 = s.add_party("두번째은행").await;
+    s.client(&party2)
+        .request_verify_auth(&IdentityRequest::new(
+            name,
+            phone,
+            birth,
+            "g2",
+            "둘째 요청",
+            300,
+        ))
+        .await
+        .unwrap();
+    // The enrolled device subscribes anew and receives; the login's subscription does not.
+    let sub2 = service.subscribe(&vapid(&s).await);
+    subscribe(&s, &device, &sub2).await;
+    let party3 = s.add_party("세번째은행").await;
+    s.client(&party3)
+        .request_verify_auth(&IdentityRequest::new(
+            name,
+            phone,
+            birth,
+            "g3",
+            "셋째 요청",
+            300,
+        ))
+        .await
+        .unwrap();
+    received(&service, &sub2.id, 1).await;
+    assert_eq!(
+        service.received(&sub.id).len(),
+        1,
+        "nothing more to the login's subscription"
+    );
+}

@@ -17,7 +17,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::i18n::{PageLang, Tr};
+use super::i18n::{Lang, PageLang, Tr};
 use super::web;
 use crate::state::AppState;
 pub use words::APP;
@@ -53,15 +53,23 @@ struct AppPage {
     words: Vec<(&'static str, &'static str)>,
     sw: &'static str,
     manifest: &'static str,
+    /// The no-JavaScript explanation in the other language too (the page's language may be
+    /// the one the person cannot read, and without script there is no switch to fix it).
+    noscript_other: &'static str,
 }
 
 async fn page(PageLang(lang): PageLang) -> Response {
     let tr = Tr::new(lang, APP);
+    let other = match lang {
+        Lang::Ko => Lang::En,
+        Lang::En => Lang::Ko,
+    };
     web::render(&AppPage {
         tr,
         words: script_words(&tr),
         sw: SW_PATH,
         manifest: MANIFEST_PATH,
+        noscript_other: Tr::new(other, APP).t("app.noscript"),
     })
 }
 

@@ -333,4 +333,82 @@ pub const APP: Table = &[
         "눌러서 요청을 확인하세요.",
         "Tap to see the request.",
     ),
+    // A login without a certificate (seed 000: before a certificate, pushes go to the last
+    // device that logged in), and the page without JavaScript.
+    (
+        "app.noscript.title",
+        "JavaScript가 필요합니다",
+        "JavaScript is needed",
+    ),
+    (
+        "app.login.title",
+        "인증서 없이 로그인",
+        "Log in without a certificate",
+    ),
+    (
+        "app.login.lead",
+        "휴대폰 인증번호로 로그인하면 인증 요청이 이 휴대폰으로 옵니다. 인증서는 첫 요청을 승인할 때 발급받습니다. (인증서 발급 전에는 마지막 로그인 기기로 발송됩니다.)",
+        "Log in with a text-message code and requests come to this phone; you get the certificate when you approve the first one. (Before a certificate, requests go to the device that logged in last.)",
+    ),
+    (
+        "app.login.go",
+        "인증서 없이 로그인",
+        "Log in without a certificate",
+    ),
+    (
+        "app.guest.lead",
+        "이 휴대폰은 인증서 없이 로그인되어 있습니다. 인증 요청은 이 휴대폰으로 옵니다. 아직 인증서가 없으니 첫 요청에서 발급받으세요.",
+        "This phone is logged in without a certificate: requests will come to this phone. It has no certificate yet; you get one inside the first request.",
+    ),
+    (
+        "app.guest.elsewhere",
+        "다른 기기에 유효한 인증서가 있습니다. 이 휴대폰에서 발급받으면 그 인증서는 폐지됩니다.",
+        "You hold a valid certificate on another device; getting one on this phone revokes it.",
+    ),
+    ("app.guest.logout", "로그아웃", "Log out"),
+    (
+        "app.guest.card.title",
+        "먼저 인증서 발급",
+        "First, get a certificate",
+    ),
+    (
+        "app.guest.card.sms",
+        "이 휴대폰에는 아직 인증서가 없습니다. 휴대폰 인증번호로 인증서를 발급받고 PIN을 정한 뒤, 이 요청을 승인합니다.",
+        "This phone has no certificate yet. Get one with a text-message code and choose a PIN; then approve this request.",
+    ),
+    (
+        "app.guest.card.bank",
+        "이 휴대폰에는 아직 인증서가 없고, 이 요청은 휴대폰 인증보다 강한 본인 확인(내 계좌 1원 입금)을 요구합니다. 계좌로 인증서를 발급받고 PIN을 정한 뒤, 이 요청을 승인합니다.",
+        "This phone has no certificate yet, and this request asks for more than a phone check (a 1-won deposit to your bank account). Get a certificate that way and choose a PIN; then approve this request.",
+    ),
+    (
+        "app.guest.card.elsewhere",
+        "다른 기기의 인증서는 폐지됩니다.",
+        "The certificate on your other device will be revoked.",
+    ),
+    (
+        "app.guest.card.issue",
+        "인증서 발급하기",
+        "Get the certificate",
+    ),
+    (
+        "app.js.done.login",
+        "로그인했습니다. 인증 요청은 이 휴대폰으로 옵니다.",
+        "You are logged in. Requests will come to this phone.",
+    ),
+    (
+        "app.js.issued",
+        "인증서가 발급되었습니다. 요청 화면의 숫자를 고르고 PIN을 입력해 승인하세요.",
+        "Your certificate is issued. Pick the number the requesting screen shows and type your PIN to approve.",
+    ),
+    (
+        "app.js.guest.gone",
+        "이 로그인은 더 이상 유효하지 않습니다 (다른 기기에서 로그인했거나 인증서를 발급받았습니다). 다시 로그인하세요.",
+        "This login no longer works (another device logged in or got a certificate). Log in again.",
+    ),
+    (
+        "app.js.done.logout",
+        "로그아웃했습니다.",
+        "You are logged out.",
+    ),
 ];
