@@ -44,6 +44,11 @@ else
   echo "compat: no PKCS#11 test token (eval \"\$(.ci/start-softhsm.sh)\"): the PKI judge ran with a file CA key only" >&2
 fi
 
+# The metrics listener read by the Prometheus project's own parser, with exact counts of one
+# barocert flow (prometheus_client, pinned like the SDKs).
+metrics="$(venv_for metrics)"
+judge "$metrics/bin/python" compat/python/metrics_judge.py
+
 # Node: barocert@1.8.0 and kakaocert@2.51.0, pinned in compat/node/package-lock.json.
 (cd compat/node && npm ci --no-audit --no-fund --loglevel=error)
 judge node compat/node/barocert.js

@@ -6,6 +6,8 @@
 #
 #   DOJANG_URL          http://127.0.0.1:<port> (service URL and auth URL alike)
 #   DOJANG_TLS_URL      https://127.0.0.1:<port>, the same server over TLS ([tls])
+#   DOJANG_METRICS_URL  http://127.0.0.1:<port> of its metrics listener ([metrics]: /metrics,
+#                       /healthz, /readyz)
 #   DOJANG_TLS_CA       the PEM certificate of that listener (self-signed for 127.0.0.1), for
 #                       clients that only speak HTTPS (Python kakaocert): SSL_CERT_FILE
 #   DOJANG_LINK_ID, DOJANG_SECRET_KEY, DOJANG_CLIENT_CODE   the relying party's credentials
@@ -90,11 +92,13 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -keyout "$work/tls-key.pem" -out "$DOJANG_TLS_CA" 2>/dev/null
 "$dojang" serve --config "$work/dojang.toml" --data-dir "$data" --listen 127.0.0.1:0 \
   --tls-listen 127.0.0.1:0 --tls-cert "$DOJANG_TLS_CA" --tls-key "$work/tls-key.pem" \
-  >"$work/server.log" 2>&1 &
+  --metrics-listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 pids+=($!)
 server_pid=$!
 DOJANG_URL="$(wait_for "$work/server.log" "dojang listening on http://" 60 | awk '{print $NF}')"
 DOJANG_TLS_URL="$(wait_for "$work/server.log" "dojang listening on https://" 10 | awk '{print $NF}')"
+DOJANG_METRICS_URL="$(wait_for "$work/server.log" "metrics on http://" 10 | awk '{print $NF}')"
+DOJANG_METRICS_URL="${DOJANG_METRICS_URL%/metrics}"
 DOJANG_SERVER_LOG="$work/server.log"
 rp="$("$dojang" admin --data-dir "$data" rp add --name "도장 호환성 시험" --call-center 1600-0000 --json)"
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$rp"; }
@@ -105,7 +109,7 @@ DOJANG_CA_PEM="$data/ca/ca.pem"
 DOJANG_RECEIVER_NAME=홍길동
 DOJANG_RECEIVER_HP=01012345678
 DOJANG_RECEIVER_BIRTHDAY=19900101
-export DOJANG_URL DOJANG_TLS_URL DOJANG_TLS_CA DOJANG_SERVER_LOG DOJANG_LINK_ID DOJANG_SECRET_KEY DOJANG_CLIENT_CODE DOJANG_CA_PEM \
+export DOJANG_URL DOJANG_TLS_URL DOJANG_METRICS_URL DOJANG_TLS_CA DOJANG_SERVER_LOG DOJANG_LINK_ID DOJANG_SECRET_KEY DOJANG_CLIENT_CODE DOJANG_CA_PEM \
   DOJANG_RECEIVER_NAME DOJANG_RECEIVER_HP DOJANG_RECEIVER_BIRTHDAY
 
 # enrol_typing <profile> <name> <phone> <birth> <asks> <channel> <length> [enroll options...]:
