@@ -30,6 +30,7 @@ use dojang_core::{
 };
 use time::OffsetDateTime;
 
+pub mod backup;
 mod cloud;
 mod keys;
 mod login_page;

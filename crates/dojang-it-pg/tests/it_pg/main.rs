@@ -35,6 +35,9 @@ mod auth;
 #[path = "../../../dojang-server/tests/it/backend.rs"]
 mod backend;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/backup.rs"]
+mod backup;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/barocert.rs"]
 mod barocert;
 #[cfg(not(pg_url_unset))]

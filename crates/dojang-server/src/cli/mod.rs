@@ -1,7 +1,9 @@
 //! The `dojang` command line: `serve`, `admin …` (operator commands on the data directory and
-//! database) and `rp …` (a relying-party client for trying the API from a shell).
+//! database), `rp …` (a relying-party client for trying the API from a shell), and `backup` /
+//! `restore` (a SQLite instance copied while it runs).
 
 mod admin;
+mod backup;
 mod cert;
 mod cloud;
 mod demo;
@@ -40,6 +42,11 @@ enum Command {
     Admin(admin::AdminArgs),
     /// A relying-party client: sign and send native API calls, print the JSON answers.
     Rp(rp::RpArgs),
+    /// Copy a SQLite instance while it runs: the database (SQLite's backup API), ca/ and keys/,
+    /// and a manifest of their SHA-256.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a data directory that holds no instance (checked first).
+    Restore(backup::RestoreArgs),
 }
 
 /// Where the instance lives: shared by `serve` and `admin`.
@@ -119,6 +126,8 @@ pub fn main() -> ExitCode {
             Command::Demo(a) => demo::run(a).await,
             Command::Admin(a) => admin::run(a).await,
             Command::Rp(a) => rp::run(a).await,
+            Command::Backup(a) => backup::backup(a).await,
+            Command::Restore(a) => backup::restore(a).await,
         }
     });
     match result {

@@ -16,6 +16,16 @@ use crate::common::*;
 /// its output, and that test's name (a `fn` in the Rust files, a `test("…")` in e2e/).
 const COVERED: &[(&str, &str, &str)] = &[
     (
+        "backup",
+        "backup.rs",
+        "a_backup_taken_under_load_restores_into_a_server_that_carries_on",
+    ),
+    (
+        "restore",
+        "backup.rs",
+        "a_backup_taken_under_load_restores_into_a_server_that_carries_on",
+    ),
+    (
         "serve",
         "e2e.rs",
         "identity_verification_end_to_end_with_real_processes",

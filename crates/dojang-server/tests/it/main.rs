@@ -13,6 +13,7 @@ mod admin;
 mod app_process;
 mod auth;
 mod backend;
+mod backup;
 mod barocert;
 mod cli;
 mod cloud;
