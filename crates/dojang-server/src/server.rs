@@ -180,6 +180,7 @@ impl Server {
             pushers: crate::service::push::pushers(config, instance.vapid.clone())
                 .map_err(ConfigError)?,
             push_allow_private: config.push.insecure_allow_private,
+            public_url: public_url.clone(),
         })?;
         let background = crate::webhook::spawn(state.clone());
         let app = crate::http::router(state.clone());

@@ -14,6 +14,7 @@ mod app_process;
 mod auth;
 mod backend;
 mod barocert;
+mod biometric;
 mod cli;
 mod cloud;
 mod console;
