@@ -670,6 +670,7 @@ test("biometrics: turned on with the PIN, approve with the fingerprint; UV off r
     await visible(page, "bio-approve");
     await axe(page, "the card with biometrics", found);
     await shoot(page, "app-card-biometrics", null, ["ko"]);
+    await page.bringToFront();
     await page.locator("#c-choices label.number", { hasText: new RegExp(`^${portal.code}$`) }).click();
     await page.locator("#bio-approve").click();
     await visible(page, "scr-done", 30000);
@@ -680,18 +681,9 @@ test("biometrics: turned on with the PIN, approve with the fingerprint; UV off r
     await page.locator("#done-ok").click();
     await visible(page, "scr-home");
 
-    // The authenticator cannot verify the person (UV false): refused, nothing signed.
-    await me.cdp.send("WebAuthn.setUserVerified", { authenticatorId: me.authenticatorId, isUserVerified: false });
-    let r = await request("identity", bioPerson, { token: "UV 없음" });
-    await visible(page, "scr-card", 20000);
-    await page.locator("#c-choices label.number", { hasText: new RegExp(`^${r.bindingCode}$`) }).click();
-    await page.locator("#bio-approve").click();
-    await page.locator("#sign-error:not([hidden])").waitFor({ timeout: 90000 });
-    assert.match(await page.locator("#sign-error").innerText(), /생체인증이 완료되지 않았습니다/);
-    let st = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.receiptID}`);
-    assert.equal(st.body.state, 0, "still waiting: nothing was signed");
-    await me.cdp.send("WebAuthn.setUserVerified", { authenticatorId: me.authenticatorId, isUserVerified: true });
 
+    let r = await request("identity", bioPerson, { token: "사본" });
+    await visible(page, "scr-card", 20000);
     // Another browser with the IndexedDB copied (and its own platform authenticator): the
     // credential is not on it, so no assertion and no PRF output — it cannot approve.
     thief = await bioPhone();
@@ -711,20 +703,39 @@ test("biometrics: turned on with the PIN, approve with the fingerprint; UV off r
     await thief.page.locator(`#pending [data-receipt="${r.receiptID}"]`).click();
     await visible(thief.page, "bio-approve", 20000);
     await thief.page.locator("#c-choices label.number", { hasText: new RegExp(`^${r.bindingCode}$`) }).click();
+    await thief.page.bringToFront();
     await thief.page.locator("#bio-approve").click();
     await thief.page.locator("#sign-error:not([hidden])").waitFor({ timeout: 90000 });
     assert.match(await thief.page.locator("#sign-error").innerText(), /생체인증이 완료되지 않았습니다/);
-    st = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.receiptID}`);
+    let st = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.receiptID}`);
     assert.equal(st.body.state, 0, "still waiting: the copy signed nothing");
     assert.deepEqual(thief.bad, []);
 
     // The owner's fingerprint still works for that request.
+    await page.bringToFront();
+    await page.locator("#c-choices label.number", { hasText: new RegExp(`^${r.bindingCode}$`) }).click();
     await page.locator("#bio-approve").click();
     await visible(page, "scr-done", 30000);
     st = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.receiptID}`);
     assert.notEqual(st.body.state, 0, "answered");
     await page.locator("#done-ok").click();
     await visible(page, "scr-home");
+
+    // The authenticator cannot verify the person (UV false): refused, nothing signed.
+    const { signCount } = (await me.cdp.send("WebAuthn.getCredentials", { authenticatorId: me.authenticatorId })).credentials[0];
+    assert.ok(signCount >= 2, `the authenticator signed (PRF at turn-on, the approval): ${signCount}`);
+    await me.cdp.send("WebAuthn.setUserVerified", { authenticatorId: me.authenticatorId, isUserVerified: false });
+    r = await request("identity", bioPerson, { token: "UV 없음" });
+    await visible(page, "scr-card", 20000);
+    await page.bringToFront(); // WebAuthn answers only a focused document
+    await page.locator("#c-choices label.number", { hasText: new RegExp(`^${r.bindingCode}$`) }).click();
+    await page.locator("#bio-approve").click();
+    await page.locator("#sign-error:not([hidden])").waitFor({ timeout: 90000 });
+    assert.match(await page.locator("#sign-error").innerText(), /생체인증이 완료되지 않았습니다/);
+    st = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.receiptID}`);
+    assert.equal(st.body.state, 0, "still waiting: nothing was signed");
+    const after = await me.cdp.send("WebAuthn.getCredentials", { authenticatorId: me.authenticatorId });
+    assert.equal(after.credentials[0].signCount, signCount, "the authenticator made no assertion");
     assert.deepEqual(me.bad, []);
 
     // An authenticator without prf: turning biometrics on is refused calmly; the PIN stays.
