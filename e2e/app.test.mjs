@@ -619,7 +619,7 @@ const readRecord = (page) => page.evaluate(() => new Promise((resolve, reject) =
   };
 }));
 
-test("biometrics: turned on with the PIN, approve with the fingerprint; UV off refused; a copied IndexedDB cannot; no prf said calmly", async () => {
+test("biometrics: turned on with the PIN, approve with the fingerprint; UV off refused; a copied IndexedDB cannot; a PIN change turns it off; no prf said calmly", async () => {
   const found = [];
   for (const v of Object.values(bioPerson)) { demo.secrets.add(v); }
   for (const v of Object.values(noPrfPerson)) { demo.secrets.add(v); }
@@ -736,6 +736,21 @@ test("biometrics: turned on with the PIN, approve with the fingerprint; UV off r
     assert.equal(st.body.state, 0, "still waiting: nothing was signed");
     const after = await me.cdp.send("WebAuthn.getCredentials", { authenticatorId: me.authenticatorId });
     assert.equal(after.credentials[0].signCount, signCount, "the authenticator made no assertion");
+
+    // A PIN change turns biometrics off (k_pin changed; the server forgot the credential).
+    await page.locator("#card-back").click();
+    await visible(page, "scr-home");
+    await bioManage(page);
+    await page.locator("#pc-old").fill(PIN);
+    await page.locator("#pc-new").fill("135792");
+    await page.locator("#pc-new2").fill("135792");
+    await page.locator("#pc-submit").click();
+    await visible(page, "scr-done", 60000);
+    assert.match(await page.locator("#done-text").innerText(), /생체인증은 꺼졌으니/);
+    await page.locator("#done-ok").click();
+    await visible(page, "scr-manage");
+    await page.locator("#bio-state[data-bio=off]").waitFor({ timeout: 15000 });
+    assert.ok(!(await readRecord(page)).bio, "the wrapped k_pin is gone");
     assert.deepEqual(me.bad, []);
 
     // An authenticator without prf: turning biometrics on is refused calmly; the PIN stays.
