@@ -566,3 +566,209 @@ test("renewal in the last 30 days: a new key under the same PIN, and it signs", 
     await short.stop();
   }
 });
+
+// ------------------------------------------------------------------------------------ biometrics
+// A WebAuthn platform credential stands in for typing the PIN (docs/app.md, "Biometrics"). The
+// authenticator is Chromium's virtual one (DevTools WebAuthn domain: CTAP2, internal transport,
+// user verification, the prf extension). WebAuthn refuses IP addresses as relying-party ids, so
+// these phones open the app at http://localhost:<port>, which the server accepts as its own
+// origin when its public URL is a loopback address.
+
+const bioPerson = { name: "서지우", phone: "01066607890", birth: "19920202" };
+const noPrfPerson = { name: "윤하늘", phone: "01066602468", birth: "19890909" };
+
+/** A phone on http://localhost with a virtual platform authenticator; `{…, cdp, authenticatorId}`. */
+async function bioPhone(options = {}, allow = []) {
+  const context = await chromium.newContext({ viewport: PHONE, locale: "ko-KR" });
+  const bad = [];
+  const allowed = [/\/device\/v1\/push\/vapid$/, ...allow];
+  context.on("response", (r) => {
+    if (r.status() >= 400 && !allowed.some((re) => re.test(r.url()))) { bad.push(`${r.status()} ${r.url()}`); }
+  });
+  const page = await context.newPage();
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) { bad.push(m.text()); } });
+  page.on("pageerror", (e) => bad.push(`page error: ${e.message}`));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true, hasPrf: true, ...options,
+    },
+  });
+  const origin = demo.dojang.replace("127.0.0.1", "localhost");
+  await page.goto(`${origin}/app`);
+  return { context, page, bad, cdp, authenticatorId, origin };
+}
+
+/** From home: the certificate screen with its biometrics part filled in. */
+async function bioManage(page) {
+  await page.locator("#go-manage").click();
+  await visible(page, "scr-manage");
+  await visible(page, "bio-form");
+  await page.locator("#bio-state[data-bio]").waitFor({ timeout: 15000 });
+}
+
+/** The app's IndexedDB record of the device. */
+const readRecord = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("dojang-app", 1);
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const get = open.result.transaction("state").objectStore("state").get("device");
+    get.onsuccess = () => resolve(get.result);
+  };
+}));
+
+test("biometrics: turned on with the PIN, approve with the fingerprint; UV off refused; a copied IndexedDB cannot; a PIN change turns it off; no prf said calmly", async () => {
+  const found = [];
+  for (const v of Object.values(bioPerson)) { demo.secrets.add(v); }
+  for (const v of Object.values(noPrfPerson)) { demo.secrets.add(v); }
+  const me = await bioPhone();
+  const { page } = me;
+  let thief, plain;
+  try {
+    await enrolInApp(page, bioPerson);
+    await bioManage(page);
+    assert.equal(await page.locator("#bio-state").getAttribute("data-bio"), "off");
+    assert.match(await page.locator("#bio-state").innerText(), /꺼짐/);
+    await axe(page, "biometrics off", found);
+    await shoot(page, "app-biometrics-off", async (lang) => {
+      await page.goto(`${me.origin}/app?lang=${lang}`);
+      await visible(page, "scr-home");
+      await bioManage(page);
+    });
+    // A malformed PIN is refused on the form; then the PIN turns it on.
+    await page.locator("#bio-pin").fill("12");
+    await page.locator("#bio-submit").click();
+    await visible(page, "bio-error");
+    await page.locator("#bio-pin").fill(PIN);
+    await page.locator("#bio-submit").click();
+    await visible(page, "scr-done", 60000);
+    assert.match(await page.locator("#done-text").innerText(), /생체인증을 켰습니다/);
+    await page.locator("#done-ok").click();
+    await visible(page, "scr-manage");
+    await page.locator("#bio-state[data-bio=on]").waitFor({ timeout: 15000 });
+    await axe(page, "biometrics on", found);
+    await shoot(page, "app-biometrics-on", async (lang) => {
+      await page.goto(`${me.origin}/app?lang=${lang}`);
+      await visible(page, "scr-home");
+      await bioManage(page);
+    });
+    const { credentials } = await me.cdp.send("WebAuthn.getCredentials", { authenticatorId: me.authenticatorId });
+    assert.equal(credentials.length, 1, "one credential on the authenticator");
+    assert.equal(credentials[0].rpId, "localhost");
+    // The record keeps the wrapped k_pin, the credential id and the PRF salt; nothing else.
+    const record = await readRecord(page);
+    assert.deepEqual(Object.keys(record.bio).sort(), ["credentialId", "iv", "prfSalt", "version", "wrapped"]);
+    demo.secrets.add(record.deviceToken);
+    await page.locator("#manage-back").click();
+    await visible(page, "scr-home");
+
+    // The portal's login; the person picks the number and approves with biometrics, no PIN.
+    let portal = await portalLogin(bioPerson);
+    await visible(page, "scr-card", 20000);
+    await visible(page, "bio-approve");
+    await axe(page, "the card with biometrics", found);
+    await shoot(page, "app-card-biometrics", null, ["ko"]);
+    await page.bringToFront();
+    await page.locator("#c-choices label.number", { hasText: new RegExp(`^${portal.code}$`) }).click();
+    await page.locator("#bio-approve").click();
+    await visible(page, "scr-done", 30000);
+    assert.equal(await page.locator("#sign-pin").inputValue(), "", "no PIN typed");
+    await portal.page.waitForURL(demo.site + "/", { timeout: 60000 });
+    assert.equal(await portal.page.locator("#greeting").innerText(), `${bioPerson.name}님, 환영합니다`);
+    await portal.context.close();
+    await page.locator("#done-ok").click();
+    await visible(page, "scr-home");
+
+
+    let r = await request("identity", bioPerson, { token: "사본" });
+    await visible(page, "scr-card", 20000);
+    // Another browser with the IndexedDB copied (and its own platform authenticator): the
+    // credential is not on it, so no assertion and no PRF output — it cannot approve.
+    thief = await bioPhone();
+    await thief.page.evaluate((rec) => new Promise((resolve, reject) => {
+      const open = indexedDB.open("dojang-app", 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("state");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction("state", "readwrite");
+        tx.objectStore("state").put(rec, "device");
+        tx.oncomplete = () => resolve();
+      };
+    }), record);
+    await thief.page.reload();
+    await thief.page.locator("#app[data-live=on]").waitFor({ timeout: 15000 });
+    await thief.page.locator("#refresh").click();
+    await thief.page.locator(`#pending [data-receipt="${r.receiptID}"]`).click();
+    await visible(thief.page, "bio-approve", 20000);
+    await thief.page.locator("#c-choices label.number", { hasText: new RegExp(`^${r.bindingCode}$`) }).click();
+    await thief.page.bringToFront();
+    await thief.page.locator("#bio-approve").click();
+    await thief.page.locator("#sign-error:not([hidden])").waitFor({ timeout: 90000 });
+    assert.match(await thief.page.locator("#sign-error").innerText(), /생체인증이 완료되지 않았습니다/);
+    let st = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.receiptID}`);
+    assert.equal(st.body.state, 0, "still waiting: the copy signed nothing");
+    assert.deepEqual(thief.bad, []);
+
+    // The owner's fingerprint still works for that request.
+    await page.bringToFront();
+    await page.locator("#c-choices label.number", { hasText: new RegExp(`^${r.bindingCode}$`) }).click();
+    await page.locator("#bio-approve").click();
+    await visible(page, "scr-done", 30000);
+    st = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.receiptID}`);
+    assert.notEqual(st.body.state, 0, "answered");
+    await page.locator("#done-ok").click();
+    await visible(page, "scr-home");
+
+    // The authenticator cannot verify the person (UV false): refused, nothing signed.
+    const { signCount } = (await me.cdp.send("WebAuthn.getCredentials", { authenticatorId: me.authenticatorId })).credentials[0];
+    assert.ok(signCount >= 2, `the authenticator signed (PRF at turn-on, the approval): ${signCount}`);
+    await me.cdp.send("WebAuthn.setUserVerified", { authenticatorId: me.authenticatorId, isUserVerified: false });
+    r = await request("identity", bioPerson, { token: "UV 없음" });
+    await visible(page, "scr-card", 20000);
+    await page.bringToFront(); // WebAuthn answers only a focused document
+    await page.locator("#c-choices label.number", { hasText: new RegExp(`^${r.bindingCode}$`) }).click();
+    await page.locator("#bio-approve").click();
+    await page.locator("#sign-error:not([hidden])").waitFor({ timeout: 90000 });
+    assert.match(await page.locator("#sign-error").innerText(), /생체인증이 완료되지 않았습니다/);
+    st = await native(demo.dojang, demo.party, "GET", `/v1/identity/${r.receiptID}`);
+    assert.equal(st.body.state, 0, "still waiting: nothing was signed");
+    const after = await me.cdp.send("WebAuthn.getCredentials", { authenticatorId: me.authenticatorId });
+    assert.equal(after.credentials[0].signCount, signCount, "the authenticator made no assertion");
+
+    // A PIN change turns biometrics off (k_pin changed; the server forgot the credential).
+    await page.locator("#card-back").click();
+    await visible(page, "scr-home");
+    await bioManage(page);
+    await page.locator("#pc-old").fill(PIN);
+    await page.locator("#pc-new").fill("135792");
+    await page.locator("#pc-new2").fill("135792");
+    await page.locator("#pc-submit").click();
+    await visible(page, "scr-done", 60000);
+    assert.match(await page.locator("#done-text").innerText(), /생체인증은 꺼졌으니/);
+    await page.locator("#done-ok").click();
+    await visible(page, "scr-manage");
+    await page.locator("#bio-state[data-bio=off]").waitFor({ timeout: 15000 });
+    assert.ok(!(await readRecord(page)).bio, "the wrapped k_pin is gone");
+    assert.deepEqual(me.bad, []);
+
+    // An authenticator without prf: turning biometrics on is refused calmly; the PIN stays.
+    plain = await bioPhone({ hasPrf: false });
+    await enrolInApp(plain.page, noPrfPerson);
+    await bioManage(plain.page);
+    await plain.page.locator("#bio-pin").fill(PIN);
+    await plain.page.locator("#bio-submit").click();
+    await visible(plain.page, "bio-error", 60000);
+    assert.match(await plain.page.locator("#bio-error").innerText(), /생체인증으로 열쇠를 열 수 없습니다/);
+    assert.ok(!(await readRecord(plain.page)).bio, "nothing kept");
+    await axe(plain.page, "biometrics not available", found);
+    await shoot(plain.page, "app-biometrics-unavailable", null, ["ko"]);
+    assert.deepEqual(plain.bad, []);
+    assert.deepEqual(found, [], `accessibility violations:\n${found.join("\n")}`);
+  } finally {
+    await me.context.close();
+    if (thief) { await thief.context.close(); }
+    if (plain) { await plain.context.close(); }
+  }
+});

@@ -239,6 +239,9 @@ pub fn device_json(data: &[u8]) {
     round_trip::<device::CertificateRenewed>(data);
     round_trip::<device::CertificateStatus>(data);
     round_trip::<device::PinUnlocked>(data);
+    round_trip::<device::BiometricRegister>(data);
+    round_trip::<device::BiometricChallengeIssued>(data);
+    round_trip::<device::BiometricUnlock>(data);
     round_trip::<device::BankEnrolmentStart>(data);
     round_trip::<device::BankEnrolmentStarted>(data);
     round_trip::<device::BankEnrolmentComplete>(data);

@@ -473,3 +473,46 @@ pub struct PushNotification {
     /// When the request expires, RFC 3339.
     pub expires_at: String,
 }
+
+/// `POST /device/v1/biometric`: register this device's WebAuthn platform credential (biometric
+/// unlock), with the PIN proof (checked and counted), so the device bearer alone cannot add one.
+/// A new registration replaces the device's earlier credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BiometricRegister {
+    /// Standard base64 of the PIN proof.
+    pub pin_proof: Option<String>,
+    /// Base64url (no padding) of the credential id (1 to 1023 bytes).
+    pub credential_id: Option<String>,
+    /// Standard base64 of the credential's public key: DER SubjectPublicKeyInfo of a P-256 key
+    /// (what `AuthenticatorAttestationResponse.getPublicKey()` gives for ES256).
+    pub public_key: Option<String>,
+}
+
+/// Answer to `POST /device/v1/unlock/biometric/challenge`: a single-use challenge for this
+/// device's next assertion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BiometricChallengeIssued {
+    /// Base64url (no padding) of 32 random bytes.
+    pub challenge: String,
+    /// Seconds the challenge is accepted for.
+    pub expires_in: u32,
+}
+
+/// `POST /device/v1/unlock/biometric`: a WebAuthn assertion of the registered credential over a
+/// challenge from `…/challenge`, for the unlock secret. Each field is base64url (no padding),
+/// as the browser's `PublicKeyCredential` gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BiometricUnlock {
+    /// `rawId`.
+    pub credential_id: Option<String>,
+    /// `response.authenticatorData`.
+    pub authenticator_data: Option<String>,
+    /// `response.clientDataJSON`.
+    #[serde(rename = "clientDataJSON")]
+    pub client_data_json: Option<String>,
+    /// `response.signature` (DER ECDSA).
+    pub signature: Option<String>,
+}

@@ -486,6 +486,40 @@ catalogue! {
     /// An FCM or APNs token missing or malformed.
     PushTokenInvalid = -10700006, "token must be an FCM registration token (1 to 4096 characters) or an APNs device token (64 hex digits)", "token은 FCM 등록 토큰(1~4096자) 또는 APNs 기기 토큰(16진수 64자리)이어야 합니다";
 
+    // 07 — biometric unlock of the phone app (issue 16; -10700020…-10700039)
+    /// `credentialId` missing, not base64url, or not 1 to 1023 bytes.
+    BiometricCredentialIdInvalid = -10700020, "credentialId must be the base64url of 1 to 1023 bytes", "credentialId는 1~1023바이트의 base64url이어야 합니다";
+    /// `publicKey` missing or not the DER SubjectPublicKeyInfo of a P-256 key.
+    BiometricPublicKeyInvalid = -10700021, "publicKey must be the base64 DER SubjectPublicKeyInfo of a P-256 (ES256) key", "publicKey는 P-256(ES256) 키의 DER SubjectPublicKeyInfo를 base64로 보내야 합니다";
+    /// A biometric registration without the PIN proof.
+    BiometricPinProofMissing = -10700022, "Turning biometrics on needs the PIN proof", "생체인증을 켜려면 PIN 확인이 필요합니다";
+    /// This device has no biometric credential (never registered, turned off, or forgotten by a lock).
+    BiometricNotRegistered = -10700023, "Biometrics are not turned on for this device", "이 기기에는 생체인증이 켜져 있지 않습니다";
+    /// `authenticatorData`, `clientDataJSON` or `signature` missing, not base64url, or of an impossible length or form.
+    BiometricAssertionMalformed = -10700024, "authenticatorData, clientDataJSON and signature must be the base64url of a WebAuthn assertion", "authenticatorData, clientDataJSON, signature는 WebAuthn 어설션의 base64url이어야 합니다";
+    /// The assertion's challenge was never issued (or was forgotten).
+    BiometricChallengeUnknown = -10700025, "Unknown biometric challenge; ask for a new one", "알 수 없는 생체인증 챌린지입니다. 새로 요청하세요";
+    /// The challenge was used already (a replayed assertion).
+    BiometricChallengeUsed = -10700026, "This biometric challenge was used already; ask for a new one", "이미 사용한 생체인증 챌린지입니다. 새로 요청하세요";
+    /// The challenge expired.
+    BiometricChallengeExpired = -10700027, "The biometric challenge expired; ask for a new one", "생체인증 챌린지가 만료되었습니다. 새로 요청하세요";
+    /// The challenge was issued to another device.
+    BiometricChallengeOtherDevice = -10700028, "This biometric challenge was issued to another device", "다른 기기에 발급된 생체인증 챌린지입니다";
+    /// The assertion is not of this device's registered credential.
+    BiometricCredentialUnknown = -10700029, "This is not the biometric credential registered for this device", "이 기기에 등록된 생체인증 자격 증명이 아닙니다";
+    /// clientDataJSON is not JSON or its type is not `webauthn.get`.
+    BiometricClientDataInvalid = -10700030, "clientDataJSON must be the JSON of a webauthn.get ceremony", "clientDataJSON은 webauthn.get 절차의 JSON이어야 합니다";
+    /// clientDataJSON's origin is not this server's public origin.
+    BiometricOriginMismatch = -10700031, "The assertion was made for another origin", "다른 출처(origin)에서 만든 어설션입니다";
+    /// authenticatorData's rpIdHash is not SHA-256 of this server's relying-party id.
+    BiometricRpIdMismatch = -10700032, "The assertion was made for another relying party id", "다른 RP ID로 만든 어설션입니다";
+    /// The authenticator did not report user presence and user verification (UP and UV).
+    BiometricUserNotVerified = -10700033, "The authenticator did not verify the person (UV)", "인증 장치가 사용자를 확인하지 않았습니다(UV)";
+    /// The signature does not verify with the registered public key.
+    BiometricSignatureInvalid = -10700034, "The biometric assertion's signature does not verify", "생체인증 어설션의 서명이 올바르지 않습니다";
+    /// The authenticator's signature counter did not increase: a cloned authenticator.
+    BiometricCounterRegressed = -10700035, "The authenticator's signature counter went backwards", "인증 장치의 서명 카운터가 뒤로 갔습니다";
+
     // 09 — the server itself
     /// An unexpected failure; the server logged the cause.
     Internal = -10900001, "Internal server error", "서버 내부 오류가 발생했습니다";

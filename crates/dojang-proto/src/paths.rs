@@ -58,6 +58,13 @@ pub const CLOUD_REQUEST_APPROVE: &str = "/cloud/v1/requests/{receipt_id}/approve
 pub const CLOUD_REQUEST_DECLINE: &str = "/cloud/v1/requests/{receipt_id}/decline";
 /// `POST` — create and answer at once a request of the publishable key's party.
 pub const CLOUD_SIGN: &str = "/cloud/v1/sign";
+/// `POST` — register this device's biometric (WebAuthn platform) credential with the PIN
+/// proof; `DELETE` — forget it.
+pub const DEVICE_BIOMETRIC: &str = "/device/v1/biometric";
+/// `POST` — a single-use challenge for a biometric unlock.
+pub const DEVICE_UNLOCK_BIOMETRIC_CHALLENGE: &str = "/device/v1/unlock/biometric/challenge";
+/// `POST` — a WebAuthn assertion, for the unlock secret (failures count with wrong PINs).
+pub const DEVICE_UNLOCK_BIOMETRIC: &str = "/device/v1/unlock/biometric";
 /// `POST` — change the PIN.
 pub const CLOUD_PIN: &str = "/cloud/v1/pin";
 /// `POST` — start a PIN reset (SMS to the holder).

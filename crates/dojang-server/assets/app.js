@@ -193,6 +193,155 @@
     return { kPin: kPin, proof: proof, secret: r.unlockSecret };
   }
 
+  // ---------------------------------------------------------------- biometrics (docs/app.md)
+  // A WebAuthn platform credential stands in for typing the PIN. Turning it on (with the PIN):
+  // the credential is made with the `prf` extension, whose output for a random per-device salt
+  // the authenticator releases only after its own user verification; HKDF of that output is an
+  // AES-GCM key wrapping k_pin's 32 raw bytes; the server stores the credential's public key
+  // (the PIN proof authorises it). Using it: the server's single-use challenge, an assertion
+  // with UV that the server verifies before it releases the same unlock secret as the PIN
+  // proof (refusals count toward the same five), and the PRF output unwraps k_pin. No PRF, no
+  // biometrics: the PIN stays the only way.
+
+  var BIO_LABEL = new TextEncoder().encode("dojang-app biometric v1");
+  function b64u(bytes) { return D.b64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""); }
+  function unb64u(s) {
+    s = String(s).replace(/-/g, "+").replace(/_/g, "/");
+    while (s.length % 4) { s += "="; }
+    return D.unb64(s);
+  }
+  // k_pin's raw bytes (only to be wrapped for biometrics, then wiped).
+  async function pinBits(pin, file) {
+    if (!file || file.version !== 2 || file.kdf !== "pbkdf2-sha256" ||
+        !(file.iterations >= 100000 && file.iterations <= 10000000)) {
+      throw { code: 0, message: w("nokey") };
+    }
+    var base = await subtle.importKey("raw", new TextEncoder().encode(pin), "PBKDF2", false, ["deriveBits"]);
+    return new Uint8Array(await subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256",
+      salt: D.unb64(file.salt), iterations: file.iterations }, base, 256));
+  }
+  function kPinOf(bits) {
+    return subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  }
+  async function bioKey(prf) {
+    var base = await subtle.importKey("raw", prf, "HKDF", false, ["deriveKey"]);
+    return subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: BIO_LABEL },
+      base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  }
+  function bioAad() { return D.concat([BIO_LABEL, new TextEncoder().encode(String(state.deviceId || ""))]); }
+  function prfOutput(cred) {
+    var x = cred && cred.getClientExtensionResults ? cred.getClientExtensionResults() : {};
+    var first = x && x.prf && x.prf.results && x.prf.results.first;
+    return first ? new Uint8Array(first) : null;
+  }
+  async function bioAvailable() {
+    try {
+      return !!(window.PublicKeyCredential && navigator.credentials &&
+        PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable &&
+        await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable());
+    } catch (e) { return false; }
+  }
+  var bioUnavailable = function () { return { code: 0, message: w("bio.unavailable"), calm: true }; };
+  var bioCancelled = function () { return { code: 0, message: w("bio.cancelled") }; };
+
+  // Turn biometrics on: the PIN (checked by the server, counted), a new credential, its PRF.
+  async function bioTurnOn(pin) {
+    var bits = await pinBits(pin, state.key);
+    var proof = await proofOf(await kPinOf(bits));
+    var salt = random(32);
+    var cred;
+    try {
+      cred = await navigator.credentials.create({ publicKey: {
+        rp: { id: location.hostname, name: w("bio.rp") },
+        user: { id: random(16), name: (state.holder && state.holder.name) || "dojang",
+          displayName: (state.holder && state.holder.name) || "dojang" },
+        challenge: random(32),
+        pubKeyCredParams: [{ type: "public-key", alg: -7 }],
+        authenticatorSelection: { authenticatorAttachment: "platform", userVerification: "required",
+          residentKey: "discouraged", requireResidentKey: false },
+        attestation: "none",
+        timeout: 60000,
+        extensions: { prf: { eval: { first: salt } } },
+      } });
+    } catch (e) { bits.fill(0); throw bioCancelled(); }
+    var ext = cred.getClientExtensionResults ? cred.getClientExtensionResults() : {};
+    var out = prfOutput(cred);
+    if (!out && ext.prf && ext.prf.enabled) {
+      // Not evaluated at creation: a first assertion evaluates it (checked here only).
+      try {
+        out = prfOutput(await navigator.credentials.get({ publicKey: {
+          challenge: random(32), rpId: location.hostname, userVerification: "required", timeout: 60000,
+          allowCredentials: [{ type: "public-key", id: cred.rawId }],
+          extensions: { prf: { eval: { first: salt } } },
+        } }));
+      } catch (e) { bits.fill(0); throw bioCancelled(); }
+    }
+    var spki = cred.response && cred.response.getPublicKey ? cred.response.getPublicKey() : null;
+    var alg = cred.response && cred.response.getPublicKeyAlgorithm ? cred.response.getPublicKeyAlgorithm() : -7;
+    if (!out || !spki || alg !== -7) { bits.fill(0); throw bioUnavailable(); }
+    var id = b64u(new Uint8Array(cred.rawId));
+    try {
+      await dev("POST", "biometric", { pinProof: proof, credentialId: id, publicKey: D.b64(new Uint8Array(spki)) });
+      var iv = random(12);
+      var wrapped = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: iv, additionalData: bioAad() },
+        await bioKey(out), bits));
+      var rec = Object.assign({}, state, { bio: { version: 1, credentialId: id, prfSalt: D.b64(salt),
+        iv: D.b64(iv), wrapped: D.b64(wrapped) } });
+      await save("device", rec);
+      state = rec;
+    } finally { bits.fill(0); out.fill(0); }
+  }
+  async function bioTurnOff() {
+    await dev("DELETE", "biometric");
+    var rec = Object.assign({}, state);
+    delete rec.bio;
+    await save("device", rec);
+    state = rec;
+  }
+  // The server's challenge, the authenticator's assertion (UV), the unlock secret; k_pin from PRF.
+  async function bioUnlock() {
+    var b = state.bio;
+    if (!b) { throw bioUnavailable(); }
+    var ch = await dev("POST", "unlock/biometric/challenge", {});
+    var a;
+    try {
+      a = await navigator.credentials.get({ publicKey: {
+        challenge: unb64u(ch.challenge), rpId: location.hostname, userVerification: "required", timeout: 60000,
+        allowCredentials: [{ type: "public-key", id: unb64u(b.credentialId), transports: ["internal"] }],
+        extensions: { prf: { eval: { first: D.unb64(b.prfSalt) } } },
+      } });
+    } catch (e) { throw bioCancelled(); }
+    var r = a.response;
+    var u = await dev("POST", "unlock/biometric", {
+      credentialId: b64u(new Uint8Array(a.rawId)),
+      authenticatorData: b64u(new Uint8Array(r.authenticatorData)),
+      clientDataJSON: b64u(new Uint8Array(r.clientDataJSON)),
+      signature: b64u(new Uint8Array(r.signature)),
+    });
+    var out = prfOutput(a);
+    if (!out) { throw bioUnavailable(); }
+    var bits;
+    try {
+      bits = new Uint8Array(await subtle.decrypt({ name: "AES-GCM", iv: D.unb64(b.iv), additionalData: bioAad() },
+        await bioKey(out), D.unb64(b.wrapped)));
+    } catch (e) { throw { code: 0, message: w("nokey") }; } finally { out.fill(0); }
+    var kPin = await kPinOf(bits);
+    bits.fill(0);
+    return { kPin: kPin, secret: u.unlockSecret };
+  }
+  // The manage screen's biometrics part.
+  async function fillBio(active) {
+    var on = !!(state && state.bio);
+    $("bio-form").hidden = !active;
+    if (!active) { return; }
+    var can = await bioAvailable();
+    $("bio-state").textContent = on ? w("bio.state.on") : (can ? w("bio.state.off") : w("bio.unavailable"));
+    $("bio-state").setAttribute("data-bio", on ? "on" : (can ? "off" : "unavailable"));
+    $("bio-pin-row").hidden = on || !can;
+    $("bio-submit").hidden = on || !can;
+    $("bio-off").hidden = !on;
+  }
+
   // ---------------------------------------------------------------- small checks
 
   var digits = function (s) { return String(s || "").replace(/[\s-]/g, ""); };
@@ -500,6 +649,8 @@
     });
     $("c-binding").hidden = !(card.bindingChoices || []).length;
     $("sign-pin").value = "";
+    $("bio-approve").hidden = !(state && state.bio);
+    $("bio-approve").disabled = false;
     fieldError("sign-error", null);
     $("approve").disabled = false;
     $("decline").disabled = false;
@@ -511,11 +662,11 @@
     });
     return true;
   }
-  function lockCard() { $("approve").disabled = true; $("decline").disabled = true; }
+  function lockCard() { $("approve").disabled = true; $("decline").disabled = true; $("bio-approve").disabled = true; }
 
   // Sign every document of the card with the key unlocked by `pin`; the approve call's body.
-  async function approval(card, pin, picked) {
-    var u = await unlock(pin);
+  async function approval(card, pin, picked, bio) {
+    var u = bio ? await bioUnlock() : await unlock(pin);
     var key = await unwrap(state.key, u.kPin, u.secret, false);
     var sign = signer(key);
     var cert = D.pemToDer(state.certificate);
@@ -535,7 +686,7 @@
     return body;
   }
 
-  async function onApprove(ev) {
+  async function onApprove(ev, bio) {
     ev.preventDefault();
     var card = openCard;
     if (!card) { return; }
@@ -549,11 +700,11 @@
       picked = sel.value;
     }
     var pin = $("sign-pin").value;
-    if (!/^[0-9]{6}$/.test(pin)) { fieldError("sign-error", problem("pin.format"), $("sign-pin")); return; }
+    if (!bio && !/^[0-9]{6}$/.test(pin)) { fieldError("sign-error", problem("pin.format"), $("sign-pin")); return; }
     lockCard();
     status(w("working"));
     try {
-      var body = await approval(card, pin, picked);
+      var body = await approval(card, pin, picked, bio);
       await dev("POST", "requests/" + encodeURIComponent(card.receiptID) + "/approve", body);
       withdrawn[card.receiptID] = true;
       openCard = null;
@@ -567,8 +718,17 @@
       // "withdrawn" frame the server sends for it must not replace this, the reason.
       if (e && e.code === -10400033) { ended[card.receiptID] = true; withdrawn[card.receiptID] = true; }
       fieldError("sign-error", e, e && e.code === -10400033 ? null : $("sign-pin"));
-      if (!(e && e.code === -10400033)) { $("approve").disabled = false; $("decline").disabled = false; }
+      if (!(e && e.code === -10400033)) { $("approve").disabled = false; $("decline").disabled = false; $("bio-approve").disabled = false; }
+      if (bio && e && e.code === -10700023) { bioForgotten(); }
     }
+  }
+  // The server no longer knows this phone's credential (a PIN change elsewhere): the PIN only.
+  function bioForgotten() {
+    var rec = Object.assign({}, state);
+    delete rec.bio;
+    state = rec;
+    save("device", rec).catch(function () { /* kept in memory */ });
+    $("bio-approve").hidden = true;
   }
   async function onDecline() {
     var card = openCard;
@@ -857,6 +1017,7 @@
     $("renew-form").hidden = !(st.state === "active" && days <= 30);
     $("pin-form").hidden = st.state !== "active";
     $("revoke-form").hidden = st.state !== "active";
+    fillBio(st.state === "active");
   }
 
   async function manage() {
@@ -864,9 +1025,9 @@
     var st;
     try { st = await dev("GET", "certificate"); } catch (e) { status(""); deviceProblem(e); st = { state: "none" }; }
     status("");
-    ["pc-old", "pc-new", "pc-new2", "renew-pin", "revoke-pin"].forEach(function (id) { $(id).value = ""; });
+    ["pc-old", "pc-new", "pc-new2", "renew-pin", "revoke-pin", "bio-pin"].forEach(function (id) { $(id).value = ""; });
     $("revoke-sure").checked = false;
-    ["pc-error", "renew-error", "revoke-error"].forEach(function (id) { fieldError(id, null); });
+    ["pc-error", "renew-error", "revoke-error", "bio-error"].forEach(function (id) { fieldError(id, null); });
     fillManage(st);
     show("scr-manage", "manage-h");
   }
@@ -878,7 +1039,7 @@
     busy = true;
     status(w("working"));
     try {
-      await run();
+      try { await run(); } catch (e) { if (e && e.done) { doneKey = e.done; } else { throw e; } }
       status("");
       await completion(doneKey);
       if (state) { manage(); } else { start(); }
@@ -905,6 +1066,22 @@
       if (id) { showCard(id); }
     });
     $("scr-card").addEventListener("submit", onApprove);
+    $("bio-approve").addEventListener("click", function (ev) { onApprove(ev, true); });
+    $("bio-form").addEventListener("submit", function (ev) {
+      if (ev) { ev.preventDefault(); }
+      var pin = $("bio-pin").value;
+      if (!/^[0-9]{6}$/.test(pin)) { clearInvalid($("bio-form")); fieldError("bio-error", problem("pin.format"), $("bio-pin")); return; }
+      act(ev, "bio-error", async function () {
+        try { await bioTurnOn(pin); } catch (e) {
+          // No PRF here: said calmly where the switch is; the PIN keeps working.
+          if (e && e.calm) { $("bio-pin").value = ""; $("bio-state").textContent = w("bio.unavailable"); }
+          throw e;
+        }
+      }, "done.bio.on");
+    });
+    $("bio-off").addEventListener("click", function () {
+      act(null, "bio-error", bioTurnOff, "done.bio.off");
+    });
     $("decline").addEventListener("click", onDecline);
     $("pin-form").addEventListener("submit", function (ev) {
       act(ev, "pc-error", async function () {
@@ -920,8 +1097,13 @@
         var kNew = await pinKey(a, salt, PBKDF2_ITERATIONS);
         var r = await dev("POST", "pin", { pinProof: u.proof, newPinProof: await proofOf(kNew) });
         var rec = Object.assign({}, state, { key: await wrap(key, kNew, r.unlockSecret, salt) });
+        // k_pin changed: the biometric wrapping of the old one is useless, and the server
+        // forgot the credential with the old PIN. Biometrics are off until turned on again.
+        var hadBio = !!rec.bio;
+        delete rec.bio;
         await save("device", rec);
         state = rec;
+        if (hadBio) { throw { done: "done.pin.bio" }; }
       }, "done.pin");
     });
     $("renew-form").addEventListener("submit", function (ev) {

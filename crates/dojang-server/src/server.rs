@@ -205,6 +205,7 @@ impl Server {
             pushers: crate::service::push::pushers(config, instance.vapid.clone())
                 .map_err(ConfigError)?,
             push_allow_private: config.push.insecure_allow_private,
+            public_url: public_url.clone(),
         })?;
         let metrics_addr = match config.metrics.listen {
             Some(at) => Some(serve_metrics(at, &state)?),

@@ -83,6 +83,9 @@ pub struct Inner {
     pub pushers: dojang_push::Pushers,
     /// `[push] insecure_allow_private`.
     pub push_allow_private: bool,
+    /// The (origin, relying-party id) pairs a biometric assertion may be made for
+    /// ([`crate::service::biometric::relying_parties`]).
+    pub webauthn: Vec<(String, String)>,
     parties: TtlCache<String, RelyingParty>,
     members_by_lookup: TtlCache<(String, String), Member>,
     members: TtlCache<MemberId, Member>,
@@ -136,6 +139,9 @@ pub struct Parts {
     pub pushers: dojang_push::Pushers,
     /// `[push] insecure_allow_private`.
     pub push_allow_private: bool,
+    /// The public base URL ([`crate::config::Config::public_url`]): its origin is the one a
+    /// biometric assertion must be made for.
+    pub public_url: String,
 }
 
 /// Why the state could not be assembled.
@@ -184,6 +190,7 @@ impl AppState {
             hsm: p.hsm,
             pushers: p.pushers,
             push_allow_private: p.push_allow_private,
+            webauthn: crate::service::biometric::relying_parties(&p.public_url),
             parties: TtlCache::new(RP_TTL),
             members_by_lookup: TtlCache::new(MEMBER_TTL),
             members: TtlCache::new(MEMBER_TTL),

@@ -195,6 +195,30 @@ impl std::fmt::Debug for NewDevicePin {
     }
 }
 
+/// A device's biometric (WebAuthn platform) credential, as registered with its PIN proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceBiometric {
+    /// The credential id the authenticator chose.
+    pub credential_id: Vec<u8>,
+    /// The credential's public key: an uncompressed SEC1 P-256 point (65 bytes).
+    pub public_key: Vec<u8>,
+    /// The authenticator's signature counter at the last assertion (0: it keeps none).
+    pub sign_count: u32,
+    /// When it was registered.
+    pub created_at: OffsetDateTime,
+}
+
+/// A biometric unlock challenge as issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BiometricChallenge {
+    /// The device it was issued to.
+    pub device: DeviceId,
+    /// When it stops being accepted.
+    pub expires_at: OffsetDateTime,
+    /// Whether an assertion used it already.
+    pub used: bool,
+}
+
 /// A device's PIN check as stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DevicePin {
@@ -782,6 +806,48 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Failures, StoreError>;
     /// Forget failures older than `before`; how many.
     async fn purge_failures(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Register a device's biometric credential, replacing its earlier one (counter reset).
+    async fn put_device_biometric(
+        &self,
+        device: DeviceId,
+        credential_id: &[u8],
+        public_key: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// A live (not revoked or superseded) device's biometric credential.
+    async fn device_biometric(
+        &self,
+        device: DeviceId,
+    ) -> Result<Option<DeviceBiometric>, StoreError>;
+    /// Forget a device's biometric credential; `false` if it had none.
+    async fn delete_device_biometric(&self, device: DeviceId) -> Result<bool, StoreError>;
+    /// Record the authenticator's counter of an accepted assertion.
+    async fn set_biometric_sign_count(
+        &self,
+        device: DeviceId,
+        count: u32,
+    ) -> Result<(), StoreError>;
+    /// Remember a challenge issued to `device`, forgetting those that expired before
+    /// `purge_before`.
+    async fn insert_biometric_challenge(
+        &self,
+        challenge: &[u8],
+        device: DeviceId,
+        expires_at: OffsetDateTime,
+        purge_before: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// A challenge as issued.
+    async fn biometric_challenge(
+        &self,
+        challenge: &[u8],
+    ) -> Result<Option<BiometricChallenge>, StoreError>;
+    /// Mark a challenge used; `false` if it was used already (or is unknown).
+    async fn use_biometric_challenge(
+        &self,
+        challenge: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 
     /// Register a device's push subscription of `kind` (`target`: the server's JSON, sealed
     /// here), replacing the device's earlier one of that kind; the new subscription's id.

@@ -37,6 +37,7 @@ use crate::{
     PinFailure, PoolOptions, Store, StoreError, WaitingRequest, Webhook,
 };
 use crate::{AuditEntry, AuditFilter, NewOperator, OperatorRecord, OperatorRole};
+use crate::{BiometricChallenge, DeviceBiometric};
 use crate::{
     BrowserAdded, CloudAlt, CloudAsk, CloudBrowser, CloudCode, CloudDevice, CloudParty,
     CloudPinFailure, CloudUse,
@@ -711,6 +712,10 @@ impl Store for SqlStore {
                         .execute(&mut *tx)
                         .await?;
                 }
+                sqlx::query(q::DELETE_DEVICE_BIOMETRIC)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
                 PinFailure::LockedNow
             }
             Some(n) => PinFailure::Counted(u32::try_from(n).unwrap_or(u32::MAX)),
@@ -1772,6 +1777,103 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+
+    async fn put_device_biometric(
+        &self,
+        device: DeviceId,
+        credential_id: &[u8],
+        public_key: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(q::PUT_DEVICE_BIOMETRIC)
+            .bind(device.to_string())
+            .bind(credential_id)
+            .bind(public_key)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn device_biometric(
+        &self,
+        device: DeviceId,
+    ) -> Result<Option<DeviceBiometric>, StoreError> {
+        sqlx::query_as::<Db, rows::DeviceBiometricRow>(q::DEVICE_BIOMETRIC)
+            .bind(device.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::DeviceBiometricRow::into_domain)
+            .transpose()
+    }
+
+    async fn delete_device_biometric(&self, device: DeviceId) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::DELETE_DEVICE_BIOMETRIC)
+            .bind(device.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn set_biometric_sign_count(
+        &self,
+        device: DeviceId,
+        count: u32,
+    ) -> Result<(), StoreError> {
+        sqlx::query(q::SET_BIOMETRIC_SIGN_COUNT)
+            .bind(i64::from(count))
+            .bind(device.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_biometric_challenge(
+        &self,
+        challenge: &[u8],
+        device: DeviceId,
+        expires_at: OffsetDateTime,
+        purge_before: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(q::PURGE_BIOMETRIC_CHALLENGES)
+            .bind(ms(purge_before))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(q::INSERT_BIOMETRIC_CHALLENGE)
+            .bind(challenge)
+            .bind(device.to_string())
+            .bind(ms(expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn biometric_challenge(
+        &self,
+        challenge: &[u8],
+    ) -> Result<Option<BiometricChallenge>, StoreError> {
+        sqlx::query_as::<Db, rows::BiometricChallengeRow>(q::BIOMETRIC_CHALLENGE)
+            .bind(challenge)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(rows::BiometricChallengeRow::into_domain)
+            .transpose()
+    }
+
+    async fn use_biometric_challenge(
+        &self,
+        challenge: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(q::USE_BIOMETRIC_CHALLENGE)
+            .bind(ms(at))
+            .bind(challenge)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
     }
 
     async fn put_push_subscription(

@@ -409,6 +409,30 @@ pub const PUSH_FAILED: &str = "UPDATE push_subscriptions SET failures = failures
 pub const PUSH_DELIVERED: &str = "UPDATE push_subscriptions SET failures = 0, retry_after = NULL, \
     last_failure_at = NULL WHERE id = $1";
 
+// Biometric unlock (schema v18).
+/// One credential per device: a new registration replaces the row (counter reset).
+pub const PUT_DEVICE_BIOMETRIC: &str = "INSERT INTO device_biometrics \
+    (device_id, credential_id, public_key, sign_count, created_at) VALUES ($1, $2, $3, 0, $4) \
+    ON CONFLICT (device_id) DO UPDATE SET credential_id = excluded.credential_id, \
+    public_key = excluded.public_key, sign_count = 0, created_at = excluded.created_at";
+/// A live device's credential (a revoked or superseded device's row is never read).
+pub const DEVICE_BIOMETRIC: &str = "SELECT b.credential_id, b.public_key, b.sign_count, \
+    b.created_at FROM device_biometrics b JOIN devices d ON d.id = b.device_id \
+    WHERE b.device_id = $1 AND d.revoked_at IS NULL";
+pub const DELETE_DEVICE_BIOMETRIC: &str = "DELETE FROM device_biometrics WHERE device_id = $1";
+pub const SET_BIOMETRIC_SIGN_COUNT: &str =
+    "UPDATE device_biometrics SET sign_count = $1 WHERE device_id = $2";
+pub const INSERT_BIOMETRIC_CHALLENGE: &str = "INSERT INTO biometric_challenges \
+    (challenge, device_id, expires_at, used_at) VALUES ($1, $2, $3, NULL)";
+/// Challenges expired more than an hour before `$1`.
+pub const PURGE_BIOMETRIC_CHALLENGES: &str =
+    "DELETE FROM biometric_challenges WHERE expires_at < $1";
+pub const BIOMETRIC_CHALLENGE: &str =
+    "SELECT device_id, expires_at, used_at FROM biometric_challenges WHERE challenge = $1";
+/// Mark a challenge used; exactly one caller wins.
+pub const USE_BIOMETRIC_CHALLENGE: &str = "UPDATE biometric_challenges SET used_at = $1 \
+    WHERE challenge = $2 AND used_at IS NULL";
+
 pub const ROTATE_RP_SECRET: &str =
     "UPDATE relying_parties SET secret_enc = $1 WHERE client_code = $2";
 pub const SET_RP_CALL_CENTER: &str =

@@ -183,6 +183,45 @@ impl DevicePinRow {
 }
 
 #[derive(sqlx::FromRow)]
+pub(crate) struct DeviceBiometricRow {
+    pub credential_id: Vec<u8>,
+    pub public_key: Vec<u8>,
+    pub sign_count: i64,
+    pub created_at: i64,
+}
+
+impl DeviceBiometricRow {
+    pub fn into_domain(self) -> Result<crate::DeviceBiometric, StoreError> {
+        Ok(crate::DeviceBiometric {
+            credential_id: self.credential_id,
+            public_key: self.public_key,
+            sign_count: u32::try_from(self.sign_count).map_err(|_| corrupt("sign count"))?,
+            created_at: from_ms(self.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct BiometricChallengeRow {
+    pub device_id: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl BiometricChallengeRow {
+    pub fn into_domain(self) -> Result<crate::BiometricChallenge, StoreError> {
+        Ok(crate::BiometricChallenge {
+            device: self
+                .device_id
+                .parse()
+                .map_err(|_| corrupt("challenge device"))?,
+            expires_at: from_ms(self.expires_at)?,
+            used: self.used_at.is_some(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub(crate) struct CertificateRow {
     pub serial: String,
     pub member_id: String,
@@ -1312,6 +1351,17 @@ pub(crate) struct FailuresRow {
     pub failures: i64,
 }
 from_sqlite!(FailuresRow { failures });
+from_sqlite!(DeviceBiometricRow {
+    credential_id,
+    public_key,
+    sign_count,
+    created_at
+});
+from_sqlite!(BiometricChallengeRow {
+    device_id,
+    expires_at,
+    used_at
+});
 from_sqlite!(DevicePinRow {
     verifier,
     unlock_secret_enc,

@@ -41,6 +41,9 @@ mod backup;
 #[path = "../../../dojang-server/tests/it/barocert.rs"]
 mod barocert;
 #[cfg(not(pg_url_unset))]
+#[path = "../../../dojang-server/tests/it/biometric.rs"]
+mod biometric;
+#[cfg(not(pg_url_unset))]
 #[path = "../../../dojang-server/tests/it/cli.rs"]
 mod cli;
 #[cfg(not(pg_url_unset))]

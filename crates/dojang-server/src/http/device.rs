@@ -20,6 +20,7 @@ use dojang_proto::device::{
     PinChange, PinUnlock, PinUnlocked, PushMessage, PushSubscriptionBody, RaEnrolment,
     VapidPublicKey,
 };
+use dojang_proto::device::{BiometricChallengeIssued, BiometricRegister, BiometricUnlock};
 use dojang_proto::device::{LoggedIn, LoginComplete};
 use dojang_proto::{ErrorCode, paths};
 use futures_util::{SinkExt, StreamExt};
@@ -27,7 +28,7 @@ use futures_util::{SinkExt, StreamExt};
 use super::error::ApiError;
 use super::extract::{ClientIp, DeviceAuth, JsonBody, NoBody, PUSH_SUBPROTOCOL, PushAuth};
 use crate::push::Delivery;
-use crate::service::{answer, bank, certificate, enrolment, pin, registration};
+use crate::service::{answer, bank, biometric, certificate, enrolment, pin, registration};
 use crate::state::AppState;
 
 /// Interval of WebSocket pings, which keep NAT mappings alive and detect dead peers.
@@ -64,6 +65,15 @@ pub fn router() -> Router<AppState> {
         )
         .route(paths::DEVICE_UNLOCK, post(unlock))
         .route(paths::DEVICE_PIN, post(change_pin))
+        .route(
+            paths::DEVICE_BIOMETRIC,
+            post(biometric_register).delete(biometric_remove),
+        )
+        .route(
+            paths::DEVICE_UNLOCK_BIOMETRIC_CHALLENGE,
+            post(biometric_challenge),
+        )
+        .route(paths::DEVICE_UNLOCK_BIOMETRIC, post(biometric_unlock))
         .route(paths::DEVICE_CERTIFICATE, get(certificate_status))
         .route(paths::DEVICE_REVOKE, post(revoke))
         .route(paths::DEVICE_RENEW, post(renew))
@@ -192,6 +202,41 @@ async fn change_pin(
     JsonBody(body): JsonBody<PinChange>,
 ) -> Result<Json<PinUnlocked>, ApiError> {
     pin::change(&s, &d, &body).await.map(Json)
+}
+
+/// Turn biometric unlock on: the credential, with the PIN proof (checked and counted).
+async fn biometric_register(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    JsonBody(body): JsonBody<BiometricRegister>,
+) -> Result<StatusCode, ApiError> {
+    biometric::register(&s, &d, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Turn biometric unlock off.
+async fn biometric_remove(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+) -> Result<StatusCode, ApiError> {
+    biometric::remove(&s, &d).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn biometric_challenge(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+) -> Result<Json<BiometricChallengeIssued>, ApiError> {
+    biometric::challenge(&s, &d).await.map(Json)
+}
+
+/// A WebAuthn assertion, for the unlock secret (refusals count with wrong PINs).
+async fn biometric_unlock(
+    State(s): State<AppState>,
+    DeviceAuth(d): DeviceAuth,
+    JsonBody(body): JsonBody<BiometricUnlock>,
+) -> Result<Json<PinUnlocked>, ApiError> {
+    biometric::unlock(&s, &d, &body).await.map(Json)
 }
 
 async fn certificate_status(

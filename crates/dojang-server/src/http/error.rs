@@ -422,6 +422,22 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | C::PushEndpointInvalid
         | C::PushKeysInvalid
         | C::PushTokenInvalid => StatusCode::BAD_REQUEST,
+        C::BiometricCredentialIdInvalid
+        | C::BiometricPublicKeyInvalid
+        | C::BiometricPinProofMissing
+        | C::BiometricAssertionMalformed => StatusCode::BAD_REQUEST,
+        C::BiometricNotRegistered => StatusCode::NOT_FOUND,
+        C::BiometricChallengeUnknown
+        | C::BiometricChallengeUsed
+        | C::BiometricChallengeExpired
+        | C::BiometricChallengeOtherDevice
+        | C::BiometricCredentialUnknown
+        | C::BiometricClientDataInvalid
+        | C::BiometricOriginMismatch
+        | C::BiometricRpIdMismatch
+        | C::BiometricUserNotVerified
+        | C::BiometricSignatureInvalid
+        | C::BiometricCounterRegressed => StatusCode::UNAUTHORIZED,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

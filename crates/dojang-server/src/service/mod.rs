@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod answer;
 pub mod bank;
+pub mod biometric;
 pub mod certificate;
 pub mod cloud;
 pub mod enrolment;

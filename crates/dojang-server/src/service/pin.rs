@@ -68,27 +68,36 @@ pub(crate) async fn check(
         state.store.pin_succeeded(device.id, now).await?;
         return Ok(pin.unlock_secret);
     }
+    Err(count_failure(state, device, ErrorCode::PinWrong).await)
+}
+
+/// Count one failed unlock (a wrong PIN proof, or a refused biometric assertion) toward the
+/// same five: the error to answer, `code` with the tries left, or [`ErrorCode::DeviceLocked`]
+/// when this one locked the device (its certificate revoked, its biometric credential gone).
+pub(crate) async fn count_failure(state: &AppState, device: &Device, code: ErrorCode) -> ApiError {
+    let now = state.clock.now();
     match state
         .store
         .pin_failed(device.id, MAX_PIN_FAILURES, now)
-        .await?
+        .await
     {
-        PinFailure::Counted(n) => {
+        Err(e) => e.into(),
+        Ok(PinFailure::Counted(n)) => {
             let left = MAX_PIN_FAILURES.saturating_sub(n);
-            tracing::warn!(device = %device.id, failures = n, "wrong PIN");
-            Err(ApiError::Detailed {
-                code: ErrorCode::PinWrong,
+            tracing::warn!(device = %device.id, failures = n, code = code.code(), "failed unlock");
+            ApiError::Detailed {
+                code,
                 detail: format!("{left} of {MAX_PIN_FAILURES} tries left"),
-            })
+            }
         }
-        PinFailure::LockedNow => {
+        Ok(PinFailure::LockedNow) => {
             crate::metrics::certificate_revoked("pin_lock");
-            tracing::warn!(device = %device.id, "too many wrong PINs: device locked, certificate revoked");
+            tracing::warn!(device = %device.id, "too many failed unlocks: device locked, certificate revoked");
             state.forget_devices_of(device.member_id);
             state.push.disconnect_device(device.member_id, device.id);
-            Err(ErrorCode::DeviceLocked.into())
+            ErrorCode::DeviceLocked.into()
         }
-        PinFailure::Unchanged => Err(ErrorCode::DeviceLocked.into()),
+        Ok(PinFailure::Unchanged) => ErrorCode::DeviceLocked.into(),
     }
 }
 
@@ -123,6 +132,9 @@ pub async fn change(
     {
         return Err(ErrorCode::DeviceLocked.into());
     }
+    // k_pin changed: the app's biometric wrapping of the old one opens nothing, so the
+    // credential goes too (the app says so; the person turns biometrics on with the new PIN).
+    state.store.delete_device_biometric(device.id).await?;
     tracing::info!(device = %device.id, "PIN changed");
     Ok(PinUnlocked {
         unlock_secret: STANDARD.encode(&pin.unlock_secret),

@@ -15,6 +15,7 @@ mod auth;
 mod backend;
 mod backup;
 mod barocert;
+mod biometric;
 mod cli;
 mod cloud;
 mod console;

@@ -46,6 +46,7 @@ use crate::{
     PinFailure, Store, StoreError, WaitingRequest, Webhook,
 };
 use crate::{AuditEntry, AuditFilter, NewOperator, OperatorRecord, OperatorRole};
+use crate::{BiometricChallenge, DeviceBiometric};
 use crate::{
     BrowserAdded, CloudAlt, CloudAsk, CloudBrowser, CloudCode, CloudDevice, CloudParty,
     CloudPinFailure, CloudUse,
@@ -873,6 +874,7 @@ impl Store for SqliteStore {
                     execute(c, q::LOCK_PIN, &[&now, &id])?;
                     execute(c, q::REVOKE_DEVICE, &[&now, &id])?;
                     execute(c, q::REVOKE_DEVICE_CERTIFICATES, &[&now, &id])?;
+                    execute(c, q::DELETE_DEVICE_BIOMETRIC, &[&id])?;
                     PinFailure::LockedNow
                 }
                 Some(n) => PinFailure::Counted(u32::try_from(n).unwrap_or(u32::MAX)),
@@ -1911,6 +1913,114 @@ impl Store for SqliteStore {
             .write(move |c| Ok(execute(c, q::PURGE_FAILURES, &[&before])?))
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn put_device_biometric(
+        &self,
+        device: DeviceId,
+        credential_id: &[u8],
+        public_key: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (device, id, key, now) = (
+            device.to_string(),
+            credential_id.to_vec(),
+            public_key.to_vec(),
+            ms(now),
+        );
+        self.write(move |c| {
+            execute(c, q::PUT_DEVICE_BIOMETRIC, &[&device, &id, &key, &now])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn device_biometric(
+        &self,
+        device: DeviceId,
+    ) -> Result<Option<DeviceBiometric>, StoreError> {
+        let device = device.to_string();
+        self.read(move |c| {
+            Ok(one::<rows::DeviceBiometricRow>(
+                c,
+                q::DEVICE_BIOMETRIC,
+                &[&device],
+            )?)
+        })
+        .await?
+        .map(rows::DeviceBiometricRow::into_domain)
+        .transpose()
+    }
+
+    async fn delete_device_biometric(&self, device: DeviceId) -> Result<bool, StoreError> {
+        let device = device.to_string();
+        self.write(move |c| Ok(execute(c, q::DELETE_DEVICE_BIOMETRIC, &[&device])? == 1))
+            .await
+    }
+
+    async fn set_biometric_sign_count(
+        &self,
+        device: DeviceId,
+        count: u32,
+    ) -> Result<(), StoreError> {
+        let (device, count) = (device.to_string(), i64::from(count));
+        self.write(move |c| {
+            execute(c, q::SET_BIOMETRIC_SIGN_COUNT, &[&count, &device])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_biometric_challenge(
+        &self,
+        challenge: &[u8],
+        device: DeviceId,
+        expires_at: OffsetDateTime,
+        purge_before: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (challenge, device, expires_at, purge_before) = (
+            challenge.to_vec(),
+            device.to_string(),
+            ms(expires_at),
+            ms(purge_before),
+        );
+        self.write(move |c| {
+            execute(c, q::PURGE_BIOMETRIC_CHALLENGES, &[&purge_before])?;
+            execute(
+                c,
+                q::INSERT_BIOMETRIC_CHALLENGE,
+                &[&challenge, &device, &expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn biometric_challenge(
+        &self,
+        challenge: &[u8],
+    ) -> Result<Option<BiometricChallenge>, StoreError> {
+        let challenge = challenge.to_vec();
+        self.read(move |c| {
+            Ok(one::<rows::BiometricChallengeRow>(
+                c,
+                q::BIOMETRIC_CHALLENGE,
+                &[&challenge],
+            )?)
+        })
+        .await?
+        .map(rows::BiometricChallengeRow::into_domain)
+        .transpose()
+    }
+
+    async fn use_biometric_challenge(
+        &self,
+        challenge: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (challenge, at) = (challenge.to_vec(), ms(at));
+        self.write(move |c| Ok(execute(c, q::USE_BIOMETRIC_CHALLENGE, &[&at, &challenge])? == 1))
+            .await
     }
 
     async fn put_push_subscription(

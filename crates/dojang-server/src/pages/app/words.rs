@@ -411,4 +411,46 @@ pub const APP: Table = &[
         "로그아웃했습니다.",
         "You are logged out.",
     ),
+    // Biometrics (docs/app.md, "Biometrics").
+    ("app.bio", "생체인증", "Biometrics"),
+    (
+        "app.bio.lead",
+        "지문이나 얼굴 인식이 PIN 입력을 대신합니다. 열쇠는 이 휴대폰의 생체인증과 서버의 확인이 함께 있어야 열리고, PIN은 계속 쓸 수 있습니다. 켜려면 PIN을 입력하세요.",
+        "Your fingerprint or face stands in for typing the PIN. The key opens only with this phone's biometric check and the server's together, and the PIN keeps working. Type the PIN to turn it on.",
+    ),
+    ("app.bio.on", "생체인증 켜기", "Turn biometrics on"),
+    ("app.bio.off", "생체인증 끄기", "Turn biometrics off"),
+    (
+        "app.bio.approve",
+        "생체인증으로 승인",
+        "Approve with biometrics",
+    ),
+    ("app.js.bio.rp", "도장 인증", "dojang"),
+    ("app.js.bio.state.on", "생체인증: 켜짐", "Biometrics: on"),
+    ("app.js.bio.state.off", "생체인증: 꺼짐", "Biometrics: off"),
+    (
+        "app.js.bio.unavailable",
+        "이 휴대폰이나 브라우저에서는 생체인증으로 열쇠를 열 수 없습니다. PIN으로 승인하세요.",
+        "Biometrics cannot open your key on this phone or browser; approve with the PIN.",
+    ),
+    (
+        "app.js.bio.cancelled",
+        "생체인증이 완료되지 않았습니다. 다시 시도하거나 PIN으로 승인하세요.",
+        "The biometric check did not complete; try again or approve with the PIN.",
+    ),
+    (
+        "app.js.done.bio.on",
+        "생체인증을 켰습니다. 요청 화면에서 생체인증으로 승인할 수 있습니다.",
+        "Biometrics are on: you can approve with them on a request's screen.",
+    ),
+    (
+        "app.js.done.bio.off",
+        "생체인증을 껐습니다.",
+        "Biometrics are off.",
+    ),
+    (
+        "app.js.done.pin.bio",
+        "PIN을 바꾸었습니다. 생체인증은 꺼졌으니 새 PIN으로 다시 켜세요.",
+        "Your PIN is changed. Biometrics are off; turn them on again with the new PIN.",
+    ),
 ];
