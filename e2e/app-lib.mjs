@@ -77,6 +77,8 @@ export async function portalLogin(chromium, demo, who) {
   await page.waitForURL(/\/login\/\d{12}\?/);
   await page.locator("a.provider.active").click();
   await page.waitForURL(/\/form/);
+  // The help points to the app.
+  assert.equal(await page.locator("a.app-link").first().getAttribute("href"), "/app");
   await page.locator("#name").fill(who.name);
   await page.locator("#phone").fill(who.phone);
   await page.locator("#birthday").fill(who.birth);

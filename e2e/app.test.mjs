@@ -12,9 +12,9 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { startDemo, browser, shoot, PHONE } from "./lib.mjs";
+import * as lib from "./app-lib.mjs";
+import { axe, visible, approve } from "./app-lib.mjs";
 import { native, opensslVerify, pyhankoJudge } from "./rp.mjs";
 
 const PIN = "246813";
@@ -39,54 +39,23 @@ after(async () => {
   if (demo) { await demo.stop(); }
 });
 
-const seenCodes = new Map();
-/** The 6-digit code sent to `phone` (the demo's SMS outbox) that no earlier call returned. */
-async function smsCode(phone) {
-  if (!seenCodes.has(phone)) { seenCodes.set(phone, new Set()); }
-  const seen = seenCodes.get(phone);
-  for (let i = 0; i < 50; i++) {
-    const outbox = JSON.parse(demo.admin("outbox", "--phone", phone, "--json"));
-    const codes = outbox.map((m) => m.text.match(/\d{6}/)?.[0]).filter(Boolean);
-    const fresh = codes.find((c) => !seen.has(c));
-    if (fresh) { seen.add(fresh); return fresh; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no new code for ${phone}`);
+/**
+ * The 6-digit code sent to a phone (the SMS outbox of the demo in use: the renewal test swaps
+ * in its own), each returned once.
+ */
+const codeReaders = new Map();
+function smsCode(phoneNumber) {
+  if (!codeReaders.has(demo)) { codeReaders.set(demo, lib.smsCodes(demo)); }
+  return codeReaders.get(demo)(phoneNumber);
 }
-
 /**
  * A phone: a context at phone size on /app that records what must not happen — an answer of
  * 400 or more other than the expected 404 of the Web Push key (the server here has no Web Push)
  * and the wrong-PIN and wrong-number answers a test provokes, and any CSP violation.
  */
-async function phone(allow = []) {
-  const context = await chromium.newContext({ viewport: PHONE, locale: "ko-KR" });
-  const bad = [];
-  const allowed = [/\/device\/v1\/push\/vapid$/, ...allow];
-  context.on("response", (r) => {
-    if (r.status() >= 400 && !allowed.some((re) => re.test(r.url()))) { bad.push(`${r.status()} ${r.url()}`); }
-  });
-  const page = await context.newPage();
-  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) { bad.push(m.text()); } });
-  page.on("pageerror", (e) => bad.push(`page error: ${e.message}`));
-  await page.goto(`${demo.dojang}/app`);
-  return { context, page, bad };
-}
+const phone = (allow = []) => lib.phone(chromium, demo, { allow });
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-/** axe-core's WCAG 2.1 A/AA rules on the screen `page` shows now; violations pushed to `found`. */
-async function axe(page, label, found) {
-  await page.evaluate(axeSource);
-  const v = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
-    return r.violations.map((x) => `${x.id}: ${x.help} — ${x.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  });
-  if (v.length) { found.push(`${label}:\n  ${v.join("\n  ")}`); }
-}
 const a11y = [];
-
-const visible = (page, id, ms = 30000) => page.locator(`#${id}:not([hidden])`).waitFor({ timeout: ms });
 
 /** Enrol `who` in the app by SMS code; ends on the home screen with the live channel up. */
 async function enrolInApp(page, who, { screenshots = false } = {}) {
@@ -130,34 +99,7 @@ async function enrolInApp(page, who, { screenshots = false } = {}) {
 }
 
 /** The portal's hosted login for `who`, up to the steps page; the number it shows. */
-async function portalLogin(who) {
-  const context = await chromium.newContext({ viewport: PHONE });
-  const page = await context.newPage();
-  await page.goto(demo.site);
-  await page.locator("a[href='/login']").first().click();
-  await page.waitForURL(/\/login\/\d{12}\?/);
-  await page.locator("a.provider.active").click();
-  await page.waitForURL(/\/form/);
-  // The help points to the app.
-  assert.equal(await page.locator("a.app-link").first().getAttribute("href"), "/app");
-  await page.locator("#name").fill(who.name);
-  await page.locator("#phone").fill(who.phone);
-  await page.locator("#birthday").fill(who.birth);
-  await page.locator("#consent").check();
-  await page.locator("#send").click();
-  await page.waitForURL(/\/login\/s\//);
-  const code = (await page.locator("#binding-code").innerText()).trim();
-  assert.match(code, /^\d{2}$/);
-  return { context, page, code };
-}
-
-/** Pick `number` on the open card and type `pin`; press approve. */
-async function approve(page, number, pin) {
-  await visible(page, "scr-card");
-  await page.locator("#c-choices label.number", { hasText: new RegExp(`^${number}$`) }).click();
-  await page.locator("#sign-pin").fill(pin);
-  await page.locator("#approve").click();
-}
+const portalLogin = (who) => lib.portalLogin(chromium, demo, who);
 
 /** A request made over the native API for `who`; its receipt and binding code. */
 async function request(kind, who, extra) {

@@ -586,7 +586,49 @@ async fn cloud_cmd(a: CloudArgs) -> Result<bool> {
         "{n} cloud certificates issued in {issue_seconds:.1} s (SMS proof, PIN, browser key, HSM key)"
     );
     let browsers = Arc::new(CloudBrowsers::new(&p.url, holders, timeout)?);
-    let cloud_people = browsers.people();
+    let mut kinds = Vec::new();
+    kinds.extend(app);
+    kinds.push((browsers.people(), flows::Answerer::Cloud(browsers.clone())));
+    let shape = Shape {
+        concurrency: &a.concurrency,
+        rounds: 1,
+        flows: a.flows,
+        seconds: a.seconds,
+        warmup: a.warmup,
+        verify_sample: a.verify_sample,
+        step_timeout: timeout,
+        quiet: a.quiet,
+    };
+    let mut extra = serde_json::Map::new();
+    extra.insert(
+        "cloud_issue_seconds".into(),
+        serde_json::json!((issue_seconds * 100.0).round() / 100.0),
+    );
+    run_kinds(p, &kinds, &shape, a.json.as_ref(), extra).await
+}
+
+/// How [`run_kinds`] runs: each round runs every concurrency, each kind in turn.
+struct Shape<'a> {
+    concurrency: &'a [usize],
+    rounds: usize,
+    flows: u64,
+    seconds: f64,
+    warmup: u64,
+    verify_sample: u64,
+    step_timeout: Duration,
+    quiet: bool,
+}
+
+/// Run each kind of answerer at each concurrency, alternately, on one prepared server; print the
+/// reports and their table, write them as JSON (with `extra`), stop a started server. Whether
+/// every run completed flows without a failure.
+async fn run_kinds(
+    p: Prepared,
+    kinds: &[(Vec<dojang_app::Holder>, flows::Answerer)],
+    shape: &Shape<'_>,
+    json: Option<&String>,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<bool> {
     let ca = reqwest::get(format!("{}{}", p.url, dojang_proto::paths::PKI_CA_DER))
         .await
         .map_err(|e| BenchError(e.to_string()))?
@@ -594,51 +636,45 @@ async fn cloud_cmd(a: CloudArgs) -> Result<bool> {
         .await
         .map_err(|e| BenchError(e.to_string()))?;
     let mut reports: Vec<FlowReport> = Vec::new();
-    for &c in &a.concurrency {
-        let cfg = FlowConfig {
-            concurrency: c,
-            flows: a.flows,
-            max_time: Duration::from_secs_f64(a.seconds),
-            warmup: a.warmup,
-            verify_sample: a.verify_sample,
-            step_timeout: timeout,
-            progress: !a.quiet,
-            rate: None,
-        };
-        let mut runs = Vec::new();
-        if let Some((people, answerer)) = &app {
-            runs.push((people.clone(), answerer.clone()));
-        }
-        runs.push((
-            cloud_people.clone(),
-            flows::Answerer::Cloud(browsers.clone()),
-        ));
-        for (people, answerer) in runs {
-            let r = flows::run_answered(
-                &p.url,
-                p.credentials.clone(),
-                people,
-                answerer,
-                p.server_pid,
-                Some(&ca),
-                cfg.clone(),
-            )
-            .await?;
-            say(a.json.as_ref(), &r.text());
-            reports.push(r);
+    for _ in 0..shape.rounds.max(1) {
+        for &c in shape.concurrency {
+            let cfg = FlowConfig {
+                concurrency: c,
+                flows: shape.flows,
+                max_time: Duration::from_secs_f64(shape.seconds),
+                warmup: shape.warmup,
+                verify_sample: shape.verify_sample,
+                step_timeout: shape.step_timeout,
+                progress: !shape.quiet,
+                rate: None,
+            };
+            for (people, answerer) in kinds {
+                let r = flows::run_answered(
+                    &p.url,
+                    p.credentials.clone(),
+                    people.clone(),
+                    answerer.clone(),
+                    p.server_pid,
+                    Some(&ca),
+                    cfg.clone(),
+                )
+                .await?;
+                say(json, &r.text());
+                reports.push(r);
+            }
         }
     }
-    say(a.json.as_ref(), &flows::markdown(&reports));
-    if let Some(path) = &a.json {
-        write_json(
-            path,
-            &serde_json::json!({
-                "date": now_rfc3339(),
-                "cpus": dojang_bench::procstat::cpus(),
-                "cloud_issue_seconds": (issue_seconds * 100.0).round() / 100.0,
-                "runs": reports,
-            }),
-        )?;
+    say(json, &flows::markdown(&reports));
+    if let Some(path) = json {
+        let mut doc = serde_json::Map::new();
+        doc.insert("date".into(), serde_json::json!(now_rfc3339()));
+        doc.insert(
+            "cpus".into(),
+            serde_json::json!(dojang_bench::procstat::cpus()),
+        );
+        doc.extend(extra);
+        doc.insert("runs".into(), serde_json::json!(reports));
+        write_json(path, &serde_json::Value::Object(doc))?;
     }
     if let Some(server) = p.local {
         server.stop().await?;
@@ -671,58 +707,17 @@ async fn web_app_cmd(a: WebAppArgs) -> Result<bool> {
         ));
     }
     eprintln!("{n} app devices and {n} web-app devices enrolled and listening");
-    let ca = reqwest::get(format!("{}{}", p.url, dojang_proto::paths::PKI_CA_DER))
-        .await
-        .map_err(|e| BenchError(e.to_string()))?
-        .bytes()
-        .await
-        .map_err(|e| BenchError(e.to_string()))?;
-    let mut reports: Vec<FlowReport> = Vec::new();
-    for _ in 0..a.rounds.max(1) {
-        for &c in &a.concurrency {
-            let cfg = FlowConfig {
-                concurrency: c,
-                flows: a.flows,
-                max_time: Duration::from_secs_f64(a.seconds),
-                warmup: a.warmup,
-                verify_sample: a.verify_sample,
-                step_timeout: timeout,
-                progress: !a.quiet,
-                rate: None,
-            };
-            for (people, answerer) in &kinds {
-                let r = flows::run_answered(
-                    &p.url,
-                    p.credentials.clone(),
-                    people.clone(),
-                    answerer.clone(),
-                    p.server_pid,
-                    Some(&ca),
-                    cfg.clone(),
-                )
-                .await?;
-                say(a.json.as_ref(), &r.text());
-                reports.push(r);
-            }
-        }
-    }
-    say(a.json.as_ref(), &flows::markdown(&reports));
-    if let Some(path) = &a.json {
-        write_json(
-            path,
-            &serde_json::json!({
-                "date": now_rfc3339(),
-                "cpus": dojang_bench::procstat::cpus(),
-                "runs": reports,
-            }),
-        )?;
-    }
-    if let Some(server) = p.local {
-        server.stop().await?;
-    }
-    Ok(reports
-        .iter()
-        .all(|r| r.failures.is_empty() && r.flows_ok > 0))
+    let shape = Shape {
+        concurrency: &a.concurrency,
+        rounds: a.rounds,
+        flows: a.flows,
+        seconds: a.seconds,
+        warmup: a.warmup,
+        verify_sample: a.verify_sample,
+        step_timeout: timeout,
+        quiet: a.quiet,
+    };
+    run_kinds(p, &kinds, &shape, a.json.as_ref(), serde_json::Map::new()).await
 }
 
 #[tokio::main]
