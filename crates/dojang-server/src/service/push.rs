@@ -246,8 +246,9 @@ pub async fn send_to_member(
             Err(PushError::RateLimited { retry_after }) => {
                 sent.failed += 1;
                 let wait = retry_after.unwrap_or(DEFAULT_BACK_OFF).min(MAX_BACK_OFF);
-                state.store.push_back_off(&sub.id, now + wait).await?;
+                // Counted first, then the back-off: a reader that sees the back-off sees the count.
                 state.store.push_failed(&sub.id, now).await?;
+                state.store.push_back_off(&sub.id, now + wait).await?;
                 tracing::warn!(subscription = %sub.id, kind = %sub.kind, wait_secs = wait.as_secs(), "push: rate limited, backing off");
             }
             Err(e) => {

@@ -198,7 +198,10 @@ async fn a_gone_subscription_is_dropped_and_a_rate_limited_one_backs_off() {
     let mut stored = None;
     for _ in 0..200 {
         stored = subscriptions(&s, &device).await.pop();
-        if stored.as_ref().is_some_and(|x| x.retry_after.is_some()) {
+        if stored
+            .as_ref()
+            .is_some_and(|x| x.retry_after.is_some() && x.failures > 0)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
