@@ -567,7 +567,7 @@ async function tabToOn(page, id) {
 }
 
 test("a browser ask from the keyboard alone on both browsers, with axe on every ask screen: a wrong number declines, the right one registers", async () => {
-  const holder = { name: "박건반", phone: "01055507777", birth: "19790707" };
+  const holder = { name: "박건반", phone: "01055506666", birth: "19780808" };
   for (const v of Object.values(holder)) { demo.secrets.add(v); }
   const found = [];
   // The holder's browser (desktop, English) gets its certificate by mouse: set-up, not the walk.
